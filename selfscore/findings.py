@@ -1,0 +1,122 @@
+"""The finding catalogue: every code selfscore can report, its severity and its Chinese message."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+Severity = Literal["error", "warning", "info"]
+SEVERITY_NAMES: dict[str, str] = {"error": "错误", "warning": "提醒", "info": "说明"}
+
+
+@dataclass(frozen=True)
+class FindingKind:
+    code: str
+    severity: Severity
+    title: str
+    template: str
+
+
+_KINDS = [
+    # The file as a whole
+    FindingKind("not_a_workbook", "error", "无法打开",
+                "文件无法作为 Excel 工作簿（.xlsx）打开：{reason}。请上传用本工具模板填写并以 .xlsx 格式保存的文件。"),
+    FindingKind("not_a_template", "error", "不是自评表模板",
+                "这不是 selfscore 自评表模板（{reason}）。请下载本工具的模板（selfscore template）填写后再校验。"),
+    FindingKind("unknown_table", "error", "未知表格",
+                "工作簿标注的表格「{table}」不在本工具支持的范围内；支持的表格：{known}。"),
+    FindingKind("template_outdated", "warning", "模板版本不同",
+                "工作簿使用的模板版本为 {found}，当前版本为 {current}；建议下载新模板重新填写。"),
+    FindingKind("name_missing", "error", "填报单元格缺失",
+                "找不到名称为「{name}」的单元格（{what}）；该项无法读取。请勿删除、剪切或移动模板中的填报单元格。"),
+    # One value as typed
+    FindingKind("value_missing", "error", "未填写", "未填写；应填写{expected}。"),
+    FindingKind("value_not_number", "error", "不是数字", "填写的「{value}」不是数字；应填写{expected}。"),
+    FindingKind("value_not_integer", "error", "不是整数", "填写的「{value}」不是整数；应填写{expected}。"),
+    FindingKind("value_not_yes_no", "error", "不是是/否",
+                "填写的「{value}」无法识别为「是」或「否」；应从下拉列表选择「是」或「否」。"),
+    FindingKind("value_below_min", "error", "数值过小", "填写的 {value} 小于允许值；应填写{expected}。"),
+    FindingKind("value_above_max", "error", "数值过大", "填写的 {value} 大于允许值；应填写{expected}。"),
+    FindingKind("value_exceeds_input", "error", "数值超过关联项",
+                "填写的 {value} 大于「{other}」（{other_cell}）的 {other_value}；本项不能超过「{other}」。"),
+    FindingKind("yes_requires_count", "error", "与关联项矛盾",
+                "填写了「是」，但「{other}」（{other_cell}）为 {other_value}；填「是」时「{other}」至少应为 1。"),
+    FindingKind("value_error", "error", "错误值", "单元格是错误值 {value}；应填写{expected}。"),
+    FindingKind("formula_in_input", "warning", "填报单元格含公式",
+                "该单元格是公式「{formula}」，已按其计算结果 {value} 读取；建议直接填写数值。"),
+    FindingKind("formula_no_value", "error", "公式无计算结果",
+                "该单元格是公式「{formula}」，文件中没有保存它的计算结果；请在 Excel 中重新计算并保存，或直接填写{expected}。"),
+    FindingKind("value_normalised", "info", "已按规范读取", "填写的「{value}」按 {normalised} 读取（{how}）。"),
+    FindingKind("percent_assumed", "info", "按百分比理解",
+                "填写的 {value} 按 {normalised}% 理解（不大于 1 的数视为小数形式的百分比）；如非此意，请直接填写百分数，如 85。"),
+    FindingKind("year_invalid", "error", "年度无效", "填写的「{value}」不是有效的评价年度；应填写四位数年份，如 2020。"),
+    # Self-scores
+    FindingKind("score_missing", "error", "未填自评得分", "未填写自评得分；应填写 0～{max} 之间的分数。"),
+    FindingKind("score_not_number", "error", "自评得分不是数字",
+                "填写的「{value}」不是分数；应填写 0～{max} 之间的数字。"),
+    FindingKind("score_out_of_range", "error", "自评得分超出分值",
+                "自评得分 {value} 超出本项分值范围；应在 0～{max} 之间。"),
+    FindingKind("score_mismatch", "error", "自评得分与计算不符",
+                "自评得分 {value} 与按填报数据重新计算的 {recomputed} 分不符。计算过程：{explanation}"),
+    FindingKind("rounding_reading", "warning", "扣分口径不同",
+                "自评得分 {value} 与默认口径（{chosen}）计算的 {recomputed} 分不符，但与「{other}」口径的结果一致；"
+                "请确认采用的扣分口径。计算过程：{explanation}"),
+    FindingKind("score_review", "warning", "需人工判定",
+                "评分标准对此情形未规定具体分值，按填报数据得分应在 {low}～{high} 分之间；自评得分 {value} 在此范围内，需人工确认。"),
+    FindingKind("score_unknown", "warning", "无法重新计算",
+                "「{indicator_name}」所需的数据有误或未填写（{inputs}），无法重新计算该指标得分。"),
+    FindingKind("total_mismatch", "error", "合计不等于各项之和",
+                "合计 {value} 不等于各指标自评得分之和 {sum}。"),
+    FindingKind("total_over_max", "error", "合计超过满分", "合计 {value} 超过满分 {max}。"),
+]
+
+CATALOGUE: dict[str, FindingKind] = {kind.code: kind for kind in _KINDS}
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: Severity
+    message: str
+    sheet: str | None = None
+    cell: str | None = None
+    indicator: str | None = None
+    input: str | None = None
+    #: the value as the filler typed it, as text
+    value: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        return {key: data[key] for key in ("severity", "code", "sheet", "cell", "indicator", "input", "message", "value")}
+
+    @property
+    def place(self) -> str:
+        return place(self.sheet, self.cell)
+
+
+def place(sheet: str | None, cell: str | None) -> str:
+    if sheet and cell:
+        return f"「{sheet}」{cell}"
+    return f"「{sheet}」" if sheet else ""
+
+
+def make_finding(
+    code: str,
+    *,
+    sheet: str | None = None,
+    cell: str | None = None,
+    what: str | None = None,
+    indicator: str | None = None,
+    input: str | None = None,
+    value: object = None,
+    **params: object,
+) -> Finding:
+    """Build a finding from the catalogue; the message starts with the place and what lives there."""
+    kind = CATALOGUE[code]
+    shown = None if value is None else str(value)
+    body = kind.template.format(value=shown, **params)
+    where = place(sheet, cell)
+    if what:
+        where = f"{where}（{what}）" if where else what
+    message = f"{where}：{body}" if where else body
+    return Finding(code, kind.severity, message, sheet, cell, indicator, input, shown)

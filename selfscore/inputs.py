@@ -1,0 +1,85 @@
+"""Input (fact) definitions: what a filler enters and which values are allowed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from selfscore.fields import DefinitionError, Fields
+
+InputType = Literal["yes_no", "integer", "number", "percent"]
+INPUT_TYPES: tuple[InputType, ...] = ("yes_no", "integer", "number", "percent")
+NUMERIC_TYPES: tuple[InputType, ...] = ("integer", "number", "percent")
+
+
+@dataclass(frozen=True)
+class InputDefinition:
+    id: str
+    label: str
+    type: InputType
+    unit: str = ""
+    short: str = ""
+    hint: str = ""
+    min: Decimal | None = None
+    min_exclusive: Decimal | None = None
+    max: Decimal | None = None
+    #: id of another numeric input this one must not exceed
+    at_most: str | None = None
+    #: id of a count input that must be at least 1 when this yes/no input is 是
+    yes_requires: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The short name used inside explanations."""
+        return self.short or self.label
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.type in NUMERIC_TYPES
+
+    def expected(self) -> str:
+        """What a valid value looks like, in the words a clerk reads."""
+        if self.type == "yes_no":
+            return "「是」或「否」"
+        kind = {"integer": "整数", "number": "数字", "percent": "百分数（0～100）"}[self.type]
+        bounds = []
+        if self.min_exclusive is not None:
+            bounds.append(f"大于 {self.min_exclusive}")
+        if self.min is not None and self.type != "percent":
+            bounds.append(f"不小于 {self.min}")
+        if self.max is not None and self.type != "percent":
+            bounds.append(f"不大于 {self.max}")
+        return ("、".join(bounds) + " 的" if bounds else "") + kind
+
+    def with_unit(self, value: object) -> str:
+        if self.unit == "%":
+            return f"{value}%"
+        return f"{value} {self.unit}".rstrip()
+
+
+def parse_input(data: object, where: str) -> InputDefinition:
+    fields = Fields(data, where)
+    definition = InputDefinition(
+        id=fields.text("id"),
+        label=fields.text("label"),
+        type=fields.choice("type", INPUT_TYPES),  # type: ignore[arg-type]
+        unit=fields.text("unit", ""),
+        short=fields.text("short", ""),
+        hint=fields.text("hint", ""),
+        min=fields.number("min", None),
+        min_exclusive=fields.number("min_exclusive", None),
+        max=fields.number("max", None),
+        at_most=fields.text("at_most", None),
+        yes_requires=fields.text("yes_requires", None),
+    )
+    fields.done()
+    if definition.type == "yes_no" and any(
+        bound is not None for bound in (definition.min, definition.min_exclusive, definition.max)
+    ):
+        raise DefinitionError(f"{where}: a yes_no input cannot have numeric bounds")
+    if definition.yes_requires and definition.type != "yes_no":
+        raise DefinitionError(f"{where}.yes_requires: only a yes_no input can require another")
+    if definition.at_most and not definition.is_numeric:
+        raise DefinitionError(f"{where}.at_most: only a numeric input can be bounded by another")
+    return definition

@@ -1,0 +1,153 @@
+"""Turn what a person typed into a cell into a typed value, saying what was assumed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from selfscore.inputs import InputDefinition
+
+YES = {"是", "有", "√", "✓", "✔", "Y", "YES", "TRUE", "对"}
+NO = {"否", "无", "没有", "×", "✗", "✘", "X", "N", "NO", "FALSE", "不是"}
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
+#: unit words a clerk may type after any score or count
+_SCORE_UNITS = ("分",)
+
+
+@dataclass
+class Parsed:
+    """A value read from a cell: ``value`` is None when nothing usable was there."""
+
+    value: Decimal | bool | str | int | None
+    error: str | None = None  # a finding code
+    notes: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # (finding code, params)
+
+
+def shown(raw: object) -> str:
+    """The raw cell value as the filler would recognise it."""
+    if isinstance(raw, dt.datetime):
+        return raw.strftime("%Y-%m-%d %H:%M") if raw.time() != dt.time() else raw.strftime("%Y-%m-%d")
+    if isinstance(raw, (dt.date, dt.time)):
+        return raw.isoformat()
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    return str(raw)
+
+
+def _clean(text: str) -> str:
+    # NFKC folds full-width digits, letters, % and commas (１２３，４５６％) to their ASCII forms.
+    return unicodedata.normalize("NFKC", text).strip().replace(" ", "")
+
+
+def _decimal_from_text(text: str, units: tuple[str, ...]) -> tuple[Decimal | None, list[str]]:
+    """Read a number from text; returns the number and what was done to read it."""
+    how: list[str] = []
+    cleaned = _clean(text)
+    if cleaned != text:
+        how.append("去除空格或全角字符")
+    for unit in sorted((u for u in units if u), key=len, reverse=True):
+        if cleaned.endswith(unit) and len(cleaned) > len(unit):
+            cleaned = cleaned[: -len(unit)]
+            how.append(f"去掉单位「{unit}」")
+            break
+    if _GROUPED.fullmatch(cleaned):
+        cleaned = cleaned.replace(",", "")
+        how.append("去掉千位分隔符")
+    if not _NUMBER.fullmatch(cleaned):
+        return None, how
+    try:
+        return Decimal(cleaned), how
+    except InvalidOperation:
+        return None, how
+
+
+def _number(raw: object, units: tuple[str, ...]) -> Parsed:
+    if isinstance(raw, bool) or isinstance(raw, (dt.date, dt.time, dt.timedelta)):
+        return Parsed(None, "value_not_number")
+    if isinstance(raw, int):
+        return Parsed(Decimal(raw))
+    if isinstance(raw, float):
+        # repr gives the shortest text that round-trips: 463.58 stays 463.58, not its binary neighbour.
+        return Parsed(Decimal(repr(raw))) if raw == raw and abs(raw) != float("inf") else Parsed(None, "value_not_number")
+    if isinstance(raw, Decimal):
+        return Parsed(raw)
+    if isinstance(raw, str):
+        value, how = _decimal_from_text(raw, units)
+        if value is None:
+            return Parsed(None, "value_not_number")
+        parsed = Parsed(value)
+        parsed.notes.append(("value_normalised", {"normalised": format(value, "f"), "how": "、".join(how or ["文本格式的数字"])}))
+        return parsed
+    return Parsed(None, "value_not_number")
+
+
+def parse_input(raw: object, definition: InputDefinition, number_format: str = "General") -> Parsed:
+    """Parse one fact cell for its definition; blank is ``None`` with no error (required-ness is validation's)."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return Parsed(None)
+    if definition.type == "yes_no":
+        return _yes_no(raw)
+    units = (definition.unit, "%") if definition.type == "percent" else (definition.unit,)
+    parsed = _number(raw, units)
+    if parsed.value is None or definition.type != "percent":
+        return parsed
+    return _percent(raw, parsed, number_format)
+
+
+def _percent(raw: object, parsed: Parsed, number_format: str) -> Parsed:
+    value = parsed.value
+    assert isinstance(value, Decimal)
+    if isinstance(raw, (int, float)) and "%" in number_format:
+        # The cell is formatted as a percentage: Excel stores 85% as 0.85, and the filler saw 85%.
+        return Parsed(value * 100)
+    if isinstance(raw, str) and "%" in _clean(raw):
+        return parsed
+    if 0 < value <= 1:
+        percent = value * 100
+        result = Parsed(percent)
+        result.notes.append(("percent_assumed", {"normalised": format(percent.normalize(), "f")}))
+        return result
+    return parsed
+
+
+def _yes_no(raw: object) -> Parsed:
+    if isinstance(raw, bool):
+        return Parsed(raw)
+    if isinstance(raw, str):
+        text = _clean(raw).upper()
+        for answer, words in ((True, YES), (False, NO)):
+            if text in words:
+                parsed = Parsed(answer)
+                if raw.strip() not in ("是", "否"):
+                    parsed.notes.append(("value_normalised", {"normalised": "「是」" if answer else "「否」", "how": "视同是/否"}))
+                return parsed
+    return Parsed(None, "value_not_yes_no")
+
+
+def parse_score(raw: object) -> Parsed:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return Parsed(None)
+    parsed = _number(raw, _SCORE_UNITS)
+    if parsed.error:
+        parsed.error = "score_not_number"
+    return parsed
+
+
+def parse_year(raw: object) -> Parsed:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return Parsed(None)
+    parsed = _number(raw, ("年", "年度"))
+    value = parsed.value
+    if not isinstance(value, Decimal) or value != value.to_integral_value() or not 1990 <= value <= 2100:
+        return Parsed(None, "year_invalid")
+    return Parsed(int(value))
+
+
+def parse_text(raw: object) -> Parsed:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return Parsed(None)
+    return Parsed(shown(raw).strip())

@@ -1,0 +1,205 @@
+"""Read a filled workbook: identify the table, then every cell by its defined name."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.worksheet.formula import ArrayFormula
+
+from selfscore.definitions import TableDefinition, load_tables
+from selfscore.findings import Finding, make_finding
+from selfscore.numbers import fmt
+from selfscore.layout import META_SHEET, META_UNIT, META_YEAR, SCORE_TOTAL, input_name, score_name
+from selfscore.parsing import Parsed, parse_input, parse_score, parse_text, parse_year, shown
+
+ERROR_VALUES = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA"}
+Value = Decimal | bool | str | int | None
+
+
+class Unreadable(Exception):
+    """The file cannot be read as a selfscore template; ``finding`` says why, in Chinese."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.message)
+        self.finding = finding
+
+
+@dataclass(frozen=True)
+class CellRef:
+    sheet: str
+    cell: str
+
+
+@dataclass
+class ReadResult:
+    table: TableDefinition
+    template_version: int
+    values: dict[str, Value] = field(default_factory=dict)
+    cells: dict[str, CellRef] = field(default_factory=dict)
+    #: names whose cell could not be read; their value is None and a finding says why
+    flagged: set[str] = field(default_factory=set)
+    findings: list[Finding] = field(default_factory=list)
+
+    def what(self, name: str) -> str:
+        return describe(self.table, name)
+
+
+def describe(table: TableDefinition, name: str) -> str:
+    """What lives in the cell of a defined name, in the words of the template."""
+    if name == META_UNIT:
+        return "填报单位"
+    if name == META_YEAR:
+        return "评价年度"
+    if name == SCORE_TOTAL:
+        return "合计"
+    if name.startswith("in_"):
+        return table.inputs_by_id[name[3:]].label
+    return f"{table.indicators_by_id[name[6:]].name}·自评得分"
+
+
+def open_workbook(data: bytes) -> Workbook:
+    """Load workbook bytes with openpyxl, turning every failure into a reason a clerk can act on."""
+    if not data:
+        raise Unreadable(make_finding("not_a_workbook", reason="文件是空的"))
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise Unreadable(make_finding("not_a_workbook", reason="文件不是 .xlsx 格式"))
+    try:
+        return load_workbook(io.BytesIO(data))
+    except Exception as error:  # openpyxl raises many kinds on damaged files; all mean the same to a clerk
+        raise Unreadable(make_finding("not_a_workbook", reason=f"文件已损坏或不是 Excel 工作簿（{type(error).__name__}）")) from None
+
+
+def identify(workbook: Workbook) -> tuple[TableDefinition, int, list[Finding]]:
+    """Which table and template version the workbook records in its hidden meta sheet."""
+    if META_SHEET not in workbook.sheetnames:
+        raise Unreadable(make_finding("not_a_template", reason="工作簿中没有模板标记"))
+    sheet = workbook[META_SHEET]
+    meta = {str(row[0]): row[1] for row in sheet.iter_rows(min_row=1, max_row=20, max_col=2, values_only=True) if row[0]}
+    tables = load_tables()
+    table_id = str(meta.get("table") or "")
+    if table_id not in tables:
+        raise Unreadable(make_finding("unknown_table", table=table_id or "（空）", known="、".join(
+            f"{table.id}（{table.short_title}）" for table in tables.values())))
+    table = tables[table_id]
+    findings = []
+    try:
+        version = int(meta.get("template_version") or 0)
+    except (TypeError, ValueError):
+        version = 0
+    if version != table.template_version:
+        findings.append(make_finding("template_outdated", found=version, current=table.template_version))
+    return table, version, findings
+
+
+def _resolve(workbook: Workbook, name: str) -> CellRef | None:
+    defined = workbook.defined_names.get(name)
+    if defined is None:
+        return None
+    try:
+        destinations = list(defined.destinations)
+    except Exception:  # a name pointing at #REF! or a formula has no destinations
+        return None
+    if len(destinations) != 1:
+        return None
+    sheet, reference = destinations[0]
+    reference = reference.replace("$", "")
+    if sheet not in workbook.sheetnames or ":" in reference:
+        return None
+    return CellRef(sheet, reference)
+
+
+def expected_names(table: TableDefinition) -> list[str]:
+    return (
+        [META_UNIT, META_YEAR]
+        + [input_name(definition.id) for definition in table.inputs]
+        + [score_name(indicator.id) for indicator in table.indicators]
+        + [SCORE_TOTAL]
+    )
+
+
+class _CachedValues:
+    """Cached formula results, loaded only if some input cell holds a formula."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._workbook: Workbook | None = None
+
+    def get(self, ref: CellRef) -> object:
+        if self._workbook is None:
+            self._workbook = load_workbook(io.BytesIO(self._data), data_only=True)
+        return self._workbook[ref.sheet][ref.cell].value
+
+
+def read_values(workbook: Workbook, table: TableDefinition, version: int, data: bytes) -> ReadResult:
+    result = ReadResult(table, version)
+    cached = _CachedValues(data)
+    for name in expected_names(table):
+        ref = _resolve(workbook, name)
+        what = result.what(name)
+        if ref is None:
+            result.values[name] = None
+            result.flagged.add(name)
+            result.findings.append(make_finding("name_missing", name=name, what=what, **_owner(name)))
+            continue
+        result.cells[name] = ref
+        cell = workbook[ref.sheet][ref.cell]
+        parsed, raw = _read_cell(cell, ref, cached, table, name, what, result.findings)
+        result.values[name] = parsed.value
+        place = {"sheet": ref.sheet, "cell": ref.cell, "what": what, **_owner(name)}
+        if parsed.error:
+            result.flagged.add(name)
+            extra = _expectation(table, name)
+            if parsed.error == "formula_no_value":
+                extra["formula"] = shown(raw)
+            result.findings.append(make_finding(parsed.error, value=shown(raw), **extra, **place))
+        for code, params in parsed.notes:
+            result.findings.append(make_finding(code, value=shown(raw), **params, **place))
+    return result
+
+
+def _owner(name: str) -> dict[str, str]:
+    if name.startswith("in_"):
+        return {"input": name[3:]}
+    if name.startswith("score_") and name != SCORE_TOTAL:
+        return {"indicator": name[6:]}
+    return {}
+
+
+def _expectation(table: TableDefinition, name: str) -> dict[str, str]:
+    """The message parameters that say what a cell of this name should hold."""
+    if name == META_UNIT:
+        return {"expected": "填报单位名称"}
+    if name == META_YEAR:
+        return {"expected": "四位数年份，如 2020"}
+    if name.startswith("in_"):
+        return {"expected": table.inputs_by_id[name[3:]].expected()}
+    points = table.max_points if name == SCORE_TOTAL else table.indicators_by_id[name[6:]].points
+    return {"expected": f"0～{fmt(points)} 之间的分数", "max": fmt(points)}
+
+
+def _read_cell(
+    cell: Cell, ref: CellRef, cached: _CachedValues, table: TableDefinition, name: str, what: str,
+    findings: list[Finding],
+) -> tuple[Parsed, object]:
+    raw = cell.value
+    if cell.data_type == "f" or isinstance(raw, ArrayFormula):
+        formula = raw.text if isinstance(raw, ArrayFormula) else str(raw)
+        raw = cached.get(ref)
+        place = {"sheet": ref.sheet, "cell": ref.cell, "what": what, **_owner(name)}
+        if raw is None:
+            return Parsed(None, "formula_no_value"), formula
+        findings.append(make_finding("formula_in_input", formula=formula, value=shown(raw), **place))
+    if cell.data_type == "e" or (isinstance(raw, str) and raw.strip() in ERROR_VALUES):
+        return Parsed(None, "value_error"), raw
+    if name == META_UNIT:
+        return parse_text(raw), raw
+    if name == META_YEAR:
+        return parse_year(raw), raw
+    if name.startswith("in_"):
+        return parse_input(raw, table.inputs_by_id[name[3:]], cell.number_format or "General"), raw
+    return parse_score(raw), raw

@@ -1,0 +1,135 @@
+"""The report model: one per checked workbook, the only thing renderers read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Literal
+
+from selfscore.findings import Finding
+from selfscore.numbers import json_number
+
+Status = Literal["match", "mismatch", "rounding_reading", "review", "unknown"]
+STATUS_NAMES: dict[str, str] = {
+    "match": "一致",
+    "mismatch": "不符",
+    "rounding_reading": "口径不同",
+    "review": "需人工判定",
+    "unknown": "无法计算",
+}
+ReportStatus = Literal["ok", "errors", "unreadable"]
+REPORT_STATUS_NAMES: dict[str, str] = {"ok": "通过", "errors": "有错误", "unreadable": "无法读取"}
+
+
+@dataclass(frozen=True)
+class IndicatorResult:
+    id: str
+    name: str
+    group: str
+    max: Fraction
+    self_score: Decimal | None
+    recomputed: Fraction | None
+    range: tuple[Fraction, Fraction] | None
+    status: Status
+    explanation: str
+    sheet: str | None = None
+    cell: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "max": json_number(self.max),
+            "self": json_number(self.self_score),
+            "recomputed": json_number(self.recomputed),
+            "range": None if self.range is None else [json_number(bound) for bound in self.range],
+            "status": self.status,
+            "explanation": self.explanation,
+        }
+
+
+@dataclass(frozen=True)
+class PreviousCheck:
+    """What the last check of this (marked-up) workbook found, for a fixed / remaining / new list."""
+
+    findings: tuple[tuple[str, str, str, str], ...]  # (code, sheet, cell, message)
+
+
+@dataclass
+class Report:
+    file: str
+    status: ReportStatus
+    table: str | None = None
+    title: str | None = None
+    template_version: int | None = None
+    unit: str | None = None
+    year: int | None = None
+    step_reading: str = "ceil"
+    self_total: Decimal | None = None
+    recomputed_total: Fraction | None = None
+    recomputed_range: tuple[Fraction, Fraction] | None = None
+    max_total: Fraction | None = None
+    indicators: list[IndicatorResult] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    previous: PreviousCheck | None = None
+
+    def count(self, severity: str) -> int:
+        return sum(1 for finding in self.findings if finding.severity == severity)
+
+    @property
+    def errors(self) -> int:
+        return self.count("error")
+
+    @property
+    def warnings(self) -> int:
+        return self.count("warning")
+
+    def as_tuples(self, *fields: str) -> list[tuple[Any, ...]]:
+        """A compact projection of the findings for tests: report.as_tuples("code", "cell")."""
+        return [tuple(getattr(finding, name) for name in fields) for finding in self.findings]
+
+    def indicator(self, indicator_id: str) -> IndicatorResult:
+        return next(result for result in self.indicators if result.id == indicator_id)
+
+    def comparison(self) -> dict[str, list[tuple[str, str, str, str]]] | None:
+        """Previous findings sorted into fixed and remaining, and this check's new ones."""
+        if self.previous is None:
+            return None
+        now = {(f.code, f.sheet or "", f.cell or ""): f for f in self.findings}
+        before = {(code, sheet, cell): message for code, sheet, cell, message in self.previous.findings}
+        return {
+            "fixed": [(*key, message) for key, message in before.items() if key not in now],
+            "remaining": [(*key, now[key].message) for key in before if key in now],
+            "new": [(*key, f.message) for key, f in now.items() if key not in before],
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "file": self.file,
+            "table": self.table,
+            "title": self.title,
+            "template_version": self.template_version,
+            "unit": self.unit,
+            "year": self.year,
+            "status": self.status,
+            "step_reading": self.step_reading,
+            "totals": {
+                "self": json_number(self.self_total),
+                "recomputed": json_number(self.recomputed_total),
+                "recomputed_range": None
+                if self.recomputed_range is None
+                else [json_number(bound) for bound in self.recomputed_range],
+                "max": json_number(self.max_total),
+            },
+            "counts": {"error": self.errors, "warning": self.warnings, "info": self.count("info")},
+            "indicators": [result.to_dict() for result in self.indicators],
+            "findings": [finding.to_dict() for finding in self.findings],
+        }
+        comparison = self.comparison()
+        if comparison is not None:
+            data["previous_check"] = {
+                key: [{"code": c, "sheet": s, "cell": cell, "message": m} for c, s, cell, m in rows]
+                for key, rows in comparison.items()
+            }
+        return data

@@ -1,0 +1,113 @@
+"""Recompute every indicator from the facts and compare it with the self-score."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+from selfscore.definitions import Indicator
+from selfscore.findings import Finding, make_finding
+from selfscore.layout import SCORE_TOTAL, input_name, score_name
+from selfscore.numbers import MATCH_TOLERANCE, fmt, matches
+from selfscore.reading import ReadResult, describe
+from selfscore.report import IndicatorResult
+from selfscore.rules import STEP_READING_NAMES, STEP_READINGS, Outcome, StepReading, Values
+
+
+def usable_values(read: ReadResult, invalid: set[str]) -> Values:
+    """The facts that were read and passed validation, by input id."""
+    values = {}
+    for definition in read.table.inputs:
+        name = input_name(definition.id)
+        value = read.values.get(name)
+        if value is not None and name not in read.flagged and name not in invalid:
+            values[definition.id] = value
+    return values  # type: ignore[return-value]
+
+
+def score_indicators(
+    read: ReadResult, invalid: set[str], reading: StepReading
+) -> tuple[list[IndicatorResult], list[Finding]]:
+    values = usable_values(read, invalid)
+    results: list[IndicatorResult] = []
+    findings: list[Finding] = []
+    for indicator in read.table.indicators:
+        result, finding = _score_one(read, indicator, values, reading)
+        results.append(result)
+        if finding is not None:
+            findings.append(finding)
+    return results, findings
+
+
+def _score_one(
+    read: ReadResult, indicator: Indicator, values: Values, reading: StepReading
+) -> tuple[IndicatorResult, Finding | None]:
+    name = score_name(indicator.id)
+    ref = read.cells.get(name)
+    self_score = read.values.get(name)
+    if not isinstance(self_score, Decimal):
+        self_score = None
+    base = {"id": indicator.id, "name": indicator.name, "group": indicator.group, "max": indicator.points,
+            "self_score": self_score, "sheet": ref.sheet if ref else None, "cell": ref.cell if ref else None}
+    place = {"sheet": base["sheet"], "cell": base["cell"], "what": describe(read.table, name), "indicator": indicator.id}
+
+    missing = [input_id for input_id in indicator.inputs if input_id not in values]
+    if missing:
+        cells = [read.cells.get(input_name(input_id)) for input_id in missing]
+        listed = "、".join(
+            f"{read.table.inputs_by_id[input_id].label}（{cell.cell if cell else '单元格缺失'}）"
+            for input_id, cell in zip(missing, cells, strict=True)
+        )
+        first = next((cell for cell in cells if cell is not None), ref)
+        finding = make_finding(
+            "score_unknown", sheet=first.sheet if first else None, cell=first.cell if first else None,
+            indicator=indicator.id, input=missing[0], indicator_name=indicator.name, inputs=listed)
+        explanation = f"无法计算：所需数据有误或未填写（{listed}）"
+        return IndicatorResult(**base, recomputed=None, range=None, status="unknown", explanation=explanation), finding
+
+    outcome = indicator.score(values, reading)
+    if outcome.judged:
+        return _judged(base, place, outcome, self_score)
+    recomputed = outcome.high
+    result = {**base, "recomputed": recomputed, "range": None, "explanation": outcome.text}
+    if self_score is None:
+        return IndicatorResult(**result, status="unknown"), None
+    if matches(self_score, recomputed):
+        return IndicatorResult(**result, status="match"), None
+    others = [r for r in STEP_READINGS if r != reading and indicator.depends_on_reading()
+              and matches(self_score, indicator.score(values, r).high)]
+    if others:
+        finding = make_finding(
+            "rounding_reading", value=fmt(self_score), recomputed=fmt(recomputed),
+            chosen=STEP_READING_NAMES[reading], other="、".join(STEP_READING_NAMES[r] for r in others),
+            explanation=outcome.text, **place)
+        return IndicatorResult(**result, status="rounding_reading"), finding
+    finding = make_finding("score_mismatch", value=fmt(self_score), recomputed=fmt(recomputed),
+                           explanation=outcome.text, **place)
+    return IndicatorResult(**result, status="mismatch"), finding
+
+
+def _judged(base: dict, place: dict, outcome: Outcome, self_score: Decimal | None) -> tuple[IndicatorResult, Finding | None]:
+    low, high = outcome.low, outcome.high
+    result = {**base, "recomputed": None, "range": (low, high), "explanation": outcome.text}
+    if self_score is None:
+        return IndicatorResult(**result, status="unknown"), None
+    if low - MATCH_TOLERANCE <= Fraction(self_score) <= high + MATCH_TOLERANCE:
+        finding = make_finding("score_review", value=fmt(self_score), low=fmt(low), high=fmt(high), **place)
+        return IndicatorResult(**result, status="review"), finding
+    finding = make_finding("score_mismatch", value=fmt(self_score), recomputed=f"{fmt(low)}～{fmt(high)}",
+                           explanation=outcome.text, **place)
+    return IndicatorResult(**result, status="mismatch"), finding
+
+
+def totals(read: ReadResult, results: list[IndicatorResult]) -> tuple[Decimal | None, Fraction | None, tuple[Fraction, Fraction] | None]:
+    """The self total, and the recomputed total (exact) or its range when a person must judge."""
+    self_total = read.values.get(SCORE_TOTAL)
+    self_total = self_total if isinstance(self_total, Decimal) else None
+    if any(result.status == "unknown" and result.recomputed is None and result.range is None for result in results):
+        return self_total, None, None
+    if any(result.range is not None for result in results):
+        low = sum((r.range[0] if r.range else r.recomputed for r in results), Fraction(0))  # type: ignore[misc]
+        high = sum((r.range[1] if r.range else r.recomputed for r in results), Fraction(0))  # type: ignore[misc]
+        return self_total, None, (low, high)
+    return self_total, sum((r.recomputed for r in results), Fraction(0)), None  # type: ignore[misc]

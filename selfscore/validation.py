@@ -1,0 +1,161 @@
+"""Validation with pandera: schemas built from the definitions, failures mapped back to cells."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from decimal import Decimal
+
+import pandas as pd
+import pandera.pandas as pa
+
+from selfscore.definitions import TableDefinition
+from selfscore.findings import Finding, make_finding
+from selfscore.inputs import InputDefinition
+from selfscore.layout import META_UNIT, META_YEAR, SCORE_TOTAL, input_name, score_name
+from selfscore.numbers import fmt
+from selfscore.reading import ReadResult, describe
+
+#: A check's name is "<finding code>|<the name of the cell it reports on>|<other cell names…>"
+SEP = "|"
+
+
+def _check(test: Callable[[pd.Series], pd.Series], code: str, *names: str) -> pa.Check:
+    return pa.Check(test, name=SEP.join((code, *names)))
+
+
+def _input_checks(definition: InputDefinition) -> list[pa.Check]:
+    name = input_name(definition.id)
+    checks = []
+    if definition.type == "integer":
+        checks.append(_check(lambda s: s.map(lambda v: v == v.to_integral_value()), "value_not_integer", name))
+    if definition.min is not None:
+        checks.append(_check(lambda s, low=definition.min: s >= low, "value_below_min", name))
+    if definition.min_exclusive is not None:
+        checks.append(_check(lambda s, low=definition.min_exclusive: s > low, "value_below_min", name))
+    if definition.max is not None:
+        checks.append(_check(lambda s, high=definition.max: s <= high, "value_above_max", name))
+    return checks
+
+
+def _pairwise(first: str, second: str, broken: Callable[[object, object], bool]) -> Callable[[pd.DataFrame], pd.Series]:
+    """A frame check on two cells that passes whenever either is blank (blank is reported on its own)."""
+
+    def test(frame: pd.DataFrame) -> pd.Series:
+        return pd.Series(
+            [not (a is not None and b is not None and broken(a, b)) for a, b in zip(frame[first], frame[second], strict=True)],
+            index=frame.index,
+        )
+
+    return test
+
+
+@functools.cache
+def build_schema(table: TableDefinition) -> pa.DataFrameSchema:
+    """The pandera schema of one table: a row per workbook, a column per defined name."""
+    columns: dict[str, pa.Column] = {
+        META_UNIT: pa.Column(object, nullable=False),
+        META_YEAR: pa.Column(object, nullable=False),
+    }
+    frame_checks = []
+    for definition in table.inputs:
+        name = input_name(definition.id)
+        columns[name] = pa.Column(object, nullable=False, checks=_input_checks(definition))
+        if definition.at_most:
+            other = input_name(definition.at_most)
+            frame_checks.append(_check(_pairwise(name, other, lambda a, b: a > b), "value_exceeds_input", name, other))
+        if definition.yes_requires:
+            other = input_name(definition.yes_requires)
+            frame_checks.append(_check(_pairwise(name, other, lambda a, b: a is True and b < 1), "yes_requires_count", name, other))
+    score_names = []
+    for indicator in table.indicators:
+        name = score_name(indicator.id)
+        score_names.append(name)
+        columns[name] = pa.Column(object, nullable=False, checks=[_check(
+            lambda s, high=Decimal(indicator.points.numerator) / indicator.points.denominator: (s >= 0) & (s <= high),
+            "score_out_of_range", name)])
+    columns[SCORE_TOTAL] = pa.Column(object, nullable=False, checks=[
+        _check(lambda s, high=Decimal(int(table.max_points)): s <= high, "total_over_max", SCORE_TOTAL),
+        _check(lambda s: s >= 0, "score_out_of_range", SCORE_TOTAL),
+    ])
+
+    def total_equals_sum(frame: pd.DataFrame) -> pd.Series:
+        parts = frame[score_names]
+        complete = parts.notna().all(axis=1) & frame[SCORE_TOTAL].notna()
+        sums = parts.apply(lambda row: sum(row.dropna(), Decimal(0)), axis=1)
+        return ~complete | (sums == frame[SCORE_TOTAL])
+
+    frame_checks.append(_check(total_equals_sum, "total_mismatch", SCORE_TOTAL))
+    return pa.DataFrameSchema(columns, checks=frame_checks, coerce=False, name=table.id)
+
+
+def validate(read: ReadResult) -> tuple[list[Finding], set[str]]:
+    """All constraint failures of one workbook in one lazy pass, and the names they make invalid."""
+    table = read.table
+    schema = build_schema(table)
+    frame = pd.DataFrame([{name: read.values.get(name) for name in schema.columns}], dtype=object)
+    try:
+        schema.validate(frame, lazy=True)
+        return [], set()
+    except pa.errors.SchemaErrors as errors:
+        cases = errors.failure_cases
+    findings: list[Finding] = []
+    invalid: set[str] = set()
+    seen: set[tuple[str, str]] = set()
+    for case in cases.itertuples(index=False):
+        check = str(case.check)
+        if check == "not_nullable":
+            code, names = None, [str(case.column)]
+        else:
+            code, *names = check.split(SEP)
+        name = names[0]
+        if name in read.flagged or (check, name) in seen:
+            continue  # the reader already said why this cell is unusable
+        seen.add((check, name))
+        finding = _finding(read, code, names)
+        if finding is not None:
+            findings.append(finding)
+            invalid.add(name)
+    return findings, invalid
+
+
+def _finding(read: ReadResult, code: str | None, names: list[str]) -> Finding | None:
+    table = read.table
+    name = names[0]
+    ref = read.cells.get(name)
+    if ref is None:
+        return None
+    value = read.values.get(name)
+    place = {"sheet": ref.sheet, "cell": ref.cell, "what": describe(table, name)}
+    if name.startswith("in_"):
+        place["input"] = name[3:]
+    elif name.startswith("score_") and name != SCORE_TOTAL:
+        place["indicator"] = name[6:]
+    points = table.max_points if name == SCORE_TOTAL else (
+        table.indicators_by_id[name[6:]].points if name.startswith("score_") else None)
+    if code is None:
+        code = "score_missing" if name.startswith("score_") else "value_missing"
+        expected = table.inputs_by_id[name[3:]].expected() if name.startswith("in_") else (
+            "填报单位名称" if name == META_UNIT else "四位数年份，如 2020")
+        return make_finding(code, expected=expected, max=fmt(points) if points is not None else "", **place)
+    shown_value = _show(value)
+    if code in ("value_exceeds_input", "yes_requires_count"):
+        other = names[1]
+        other_ref = read.cells.get(other)
+        return make_finding(code, value=shown_value, other=describe(table, other),
+                            other_cell=other_ref.cell if other_ref else "?", other_value=_show(read.values.get(other)),
+                            **place)
+    if code == "total_mismatch":
+        total = sum((v for n, v in read.values.items() if n.startswith("score_") and n != SCORE_TOTAL
+                     and isinstance(v, Decimal)), Decimal(0))
+        return make_finding(code, value=shown_value, sum=fmt(total), **place)
+    expected = table.inputs_by_id[name[3:]].expected() if name.startswith("in_") else ""
+    return make_finding(code, value=shown_value, expected=expected, max=fmt(points) if points is not None else "", **place)
+
+
+def _show(value: object) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral_value() else format(value, "f")
+    return "" if value is None else str(value)
