@@ -46,7 +46,7 @@ _KINDS = [
                 "该单元格是公式「{formula}」，已按其计算结果 {value} 读取；建议直接填写数值。"),
     FindingKind("formula_no_value", "error", "公式无计算结果",
                 "该单元格是公式「{formula}」，文件中没有保存它的计算结果；请在 Excel 中重新计算并保存，或直接填写{expected}。"),
-    FindingKind("value_normalised", "info", "已按规范读取", "填写的「{value}」按 {normalised} 读取（{how}）。"),
+    FindingKind("value_normalised", "info", "已按规范读取", "填写的「{value}」按{normalised}读取（{how}）。"),
     FindingKind("percent_assumed", "info", "按百分比理解",
                 "填写的 {value} 按 {normalised}% 理解（不大于 1 的数视为小数形式的百分比）；如非此意，请直接填写百分数，如 85。"),
     FindingKind("year_invalid", "error", "年度无效", "填写的「{value}」不是有效的评价年度；应填写四位数年份，如 2020。"),

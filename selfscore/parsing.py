@@ -80,7 +80,7 @@ def _number(raw: object, units: tuple[str, ...]) -> Parsed:
         if value is None:
             return Parsed(None, "value_not_number")
         parsed = Parsed(value)
-        parsed.notes.append(("value_normalised", {"normalised": format(value, "f"), "how": "、".join(how or ["文本格式的数字"])}))
+        parsed.notes.append(("value_normalised", {"normalised": f" {format(value, 'f')} ", "how": "、".join(how or ["文本格式的数字"])}))
         return parsed
     return Parsed(None, "value_not_number")
 

@@ -188,10 +188,13 @@ class BelowTarget:
         steps = shortfall / self.step
         counted = {"ceil": math.ceil, "floor": math.floor, "exact": lambda s: s}[reading](steps)
         off = Fraction(counted) * self.per
-        step_text = "" if self.step == 1 else f"，合 {fmt(steps)} 档（每 {fmt(self.step)} 个百分点为一档）"
+        below = f"{text}，比 {fmt(self.target)}% 低 {fmt(shortfall)} 个百分点"
+        if self.step == 1:
+            how = {"ceil": "不足 1 个百分点按 1 个计", "exact": "按比例计", "floor": "不足 1 个百分点不计"}[reading]
+            return off, f"{below}，每低 1 个百分点扣 {fmt(self.per)} 分（{how}），扣 {fmt(off)} 分"
         return off, (
-            f"{text}，比 {fmt(self.target)}% 低 {fmt(shortfall)} 个百分点{step_text}，"
-            f"每档扣 {fmt(self.per)} 分、{STEP_READING_NAMES[reading]}，扣 {fmt(off)} 分"
+            f"{below}，合 {fmt(steps)} 档（每 {fmt(self.step)} 个百分点为一档、每档扣 {fmt(self.per)} 分，"
+            f"{STEP_READING_NAMES[reading]}），扣 {fmt(off)} 分"
         )
 
 

@@ -102,20 +102,23 @@ def validate(read: ReadResult) -> tuple[list[Finding], set[str]]:
     findings: list[Finding] = []
     invalid: set[str] = set()
     seen: set[tuple[str, str]] = set()
+    parsed = []
     for case in cases.itertuples(index=False):
         check = str(case.check)
-        if check == "not_nullable":
-            code, names = None, [str(case.column)]
-        else:
-            code, *names = check.split(SEP)
-        name = names[0]
-        if name in read.flagged or (check, name) in seen:
-            continue  # the reader already said why this cell is unusable
-        seen.add((check, name))
+        code, names = (None, [str(case.column)]) if check == "not_nullable" else (check.split(SEP)[0], check.split(SEP)[1:])
+        if (check, names[0]) not in seen:
+            seen.add((check, names[0]))
+            parsed.append((code, names))
+    # Single-cell failures first: a cross-cell check that involves a cell already found wrong
+    # would only repeat that problem in more confusing words.
+    parsed.sort(key=lambda item: len(item[1]))
+    for code, names in parsed:
+        if any(name in read.flagged or name in invalid for name in names):
+            continue  # the reader or a single-cell check already said why this cell is unusable
         finding = _finding(read, code, names)
         if finding is not None:
             findings.append(finding)
-            invalid.add(name)
+            invalid.add(names[0])
     return findings, invalid
 
 

@@ -1,0 +1,45 @@
+"""Terminal summary of reports: short, in Chinese, one block per workbook."""
+
+from __future__ import annotations
+
+from selfscore.numbers import fmt
+from selfscore.report import REPORT_STATUS_NAMES, Report
+
+_MARK = {"error": "✗", "warning": "!", "info": "·"}
+_LIMIT = 12  # findings shown per workbook; the marked-up copy has them all
+
+
+def _total(report: Report) -> str:
+    if report.recomputed_total is not None:
+        return fmt(report.recomputed_total)
+    if report.recomputed_range is not None:
+        return f"{fmt(report.recomputed_range[0])}～{fmt(report.recomputed_range[1])}"
+    return "无法计算"
+
+
+def report_lines(report: Report, marked_up: str | None = None) -> list[str]:
+    header = f"{report.file}"
+    if report.status == "unreadable":
+        return [f"{header}：无法读取", f"  ✗ {report.findings[0].message}"]
+    who = " ".join(str(part) for part in (report.unit, report.year) if part)
+    lines = [
+        f"{header}（{who or '未填填报单位'}，{report.title}）",
+        f"  自评合计 {'未填' if report.self_total is None else fmt(report.self_total)}，重新计算 {_total(report)}，"
+        f"满分 {fmt(report.max_total or 0)} —— {REPORT_STATUS_NAMES[report.status]}："
+        f"{report.errors} 个错误，{report.warnings} 个提醒",
+    ]
+    shown = [f for f in report.findings if f.severity != "info"][:_LIMIT]
+    lines += [f"  {_MARK[f.severity]} {f.message}" for f in shown]
+    hidden = sum(1 for f in report.findings if f.severity != "info") - len(shown)
+    if hidden > 0:
+        lines.append(f"  …… 另有 {hidden} 条，见标注副本的「校验结果」表")
+    if marked_up:
+        lines.append(f"  → 标注副本：{marked_up}")
+    return lines
+
+
+def batch_line(reports: list[Report]) -> str:
+    ok = sum(1 for r in reports if r.status == "ok")
+    errors = sum(1 for r in reports if r.status == "errors")
+    unreadable = sum(1 for r in reports if r.status == "unreadable")
+    return f"共校验 {len(reports)} 个文件：{ok} 个通过，{errors} 个有错误，{unreadable} 个无法读取。"

@@ -1,0 +1,145 @@
+"""Reading back what people type: each accepted form with its note, each unreadable one as an error on its cell."""
+
+from __future__ import annotations
+
+import pytest
+from openpyxl import load_workbook
+
+from helpers import make_workbook, set_cached_value
+from selfscore.checking import check_workbook
+from selfscore.findings import make_finding
+
+FACTS = "基础数据"
+
+
+def findings_on(report, cell):
+    return [(f.code, f.severity) for f in report.findings if f.cell == cell]
+
+
+@pytest.mark.parametrize(("input_id", "typed", "note"), [
+    ("starts_actual", "282", "value_normalised"),          # number stored as text
+    ("starts_actual", "２８２", "value_normalised"),         # full-width digits
+    ("starts_actual", " 282 ", "value_normalised"),        # surrounding spaces
+    ("starts_actual", "282套", "value_normalised"),         # unit typed in
+    ("starts_actual", "282.0", "value_normalised"),
+    ("subsidy_planned", "404户", "value_normalised"),
+    ("satisfaction_pct", "85%", "value_normalised"),
+    ("satisfaction_pct", 0.85, "percent_assumed"),
+    ("satisfaction_pct", "０.８５", "percent_assumed"),
+    ("local_funds_arranged", "有", "value_normalised"),
+    ("local_funds_arranged", "√", "value_normalised"),
+    ("local_funds_arranged", "Y", "value_normalised"),
+    ("local_funds_arranged", "TRUE", "value_normalised"),
+    ("local_funds_arranged", True, None),
+    ("local_funds_arranged", " 是 ", None),
+])
+def test_accepted_forms_score_like_the_clean_value_and_say_what_was_assumed(tmp_path, input_id, typed, note):
+    report = check_workbook(make_workbook(tmp_path / "t.xlsx", facts={input_id: typed}))
+    assert report.status == "ok", report.as_tuples("code", "message")
+    assert report.recomputed_total == 100
+    codes = report.as_tuples("code", "input")
+    assert codes == ([(note, input_id)] if note else [])
+
+
+def test_thousands_separators_and_money_units(tmp_path):
+    path = make_workbook(tmp_path / "t.xlsx", "old_communities",
+                         facts={"project_funds_total": "95,100", "social_funds": "463.58万元", "households_actual": "28,561户"})
+    report = check_workbook(path)
+    assert report.status == "ok"
+    assert report.recomputed_total == 95
+    assert sorted(report.as_tuples("code", "input")) == [
+        ("value_normalised", "households_actual"), ("value_normalised", "project_funds_total"),
+        ("value_normalised", "social_funds")]
+
+
+def test_a_percentage_formatted_cell_is_read_without_guessing(tmp_path):
+    path = make_workbook(tmp_path / "t.xlsx", facts={"satisfaction_pct": 0.75})
+    workbook = load_workbook(path)
+    (sheet, ref), = workbook.defined_names["in_satisfaction_pct"].destinations
+    workbook[sheet][ref.replace("$", "")].number_format = "0%"
+    workbook.save(path)
+    report = check_workbook(path)
+    assert report.as_tuples("code") == [("score_mismatch",)]  # 75 % costs 5 points; no percent_assumed note
+    assert report.indicator("satisfaction").recomputed == 0
+
+
+@pytest.mark.parametrize(("input_id", "typed", "code"), [
+    ("starts_actual", "二百八十二", "value_not_number"),
+    ("starts_actual", "282户", "value_not_number"),            # the wrong unit is not silently dropped
+    ("starts_actual", "1,2,3", "value_not_number"),
+    ("starts_actual", 2.5, "value_not_integer"),
+    ("starts_actual", -3, "value_below_min"),
+    ("starts_planned", 0, "value_below_min"),
+    ("satisfaction_pct", 120, "value_above_max"),
+    ("local_funds_arranged", "可能", "value_not_yes_no"),
+    ("local_funds_arranged", 1, "value_not_yes_no"),
+    ("violations", "#DIV/0!", "value_error"),
+    ("starts_actual", None, "value_missing"),
+])
+def test_unreadable_values_are_an_error_on_their_cell_and_the_indicator_is_unknown(tmp_path, input_id, typed, code):
+    path = make_workbook(tmp_path / "t.xlsx", facts={input_id: typed})
+    report = check_workbook(path)
+    cell = next(f.cell for f in report.findings if f.input == input_id)
+    errors = [f for f in report.findings if f.severity == "error"]
+    assert [(f.code, f.sheet, f.cell) for f in errors] == [(code, FACTS, cell)]
+    assert report.status == "errors"
+    users = [r for r in report.indicators if r.status == "unknown"]
+    assert users and all(r.recomputed is None for r in users)
+    assert report.recomputed_total is None
+    assert any(f.code == "score_unknown" and f.cell == cell for f in report.findings)
+
+
+def test_error_message_names_the_cell_and_what_was_expected(tmp_path):
+    report = check_workbook(make_workbook(tmp_path / "t.xlsx", facts={"undisclosed_items": "两项"}))
+    error = next(f for f in report.findings if f.severity == "error")
+    assert error.message == make_finding(
+        "value_not_number", sheet=FACTS, cell="D12", what="应公开未公开的政策、计划信息", value="两项",
+        expected="不小于 0 的整数").message
+    assert error.message == "「基础数据」D12（应公开未公开的政策、计划信息）：填写的「两项」不是数字；应填写不小于 0 的整数。"
+
+
+def test_cross_field_rules(tmp_path):
+    report = check_workbook(make_workbook(tmp_path / "t.xlsx", "old_communities",
+                                          facts={"social_funds": 100000, "severe_violation": "是"}))
+    assert sorted(report.as_tuples("code", "input")) == [
+        ("score_unknown", "severe_violation"), ("score_unknown", "social_funds"),
+        ("value_exceeds_input", "social_funds"), ("yes_requires_count", "severe_violation")]
+
+
+def test_formula_with_a_cached_value_is_read_and_flagged(tmp_path):
+    path = make_workbook(tmp_path / "t.xlsx", facts={"starts_actual": "=141*2"})
+    set_cached_value(path, FACTS, "D19", "282")
+    report = check_workbook(path)
+    assert report.as_tuples("code", "cell", "severity") == [("formula_in_input", "D19", "warning")]
+    assert report.recomputed_total == 100
+
+
+def test_formula_without_a_cached_value_is_an_error(tmp_path):
+    report = check_workbook(make_workbook(tmp_path / "t.xlsx", facts={"starts_actual": "=141*2"}))
+    assert ("formula_no_value", "D19") in report.as_tuples("code", "cell")
+    assert report.status == "errors"
+
+
+@pytest.mark.parametrize(("kwargs", "code", "cell"), [
+    ({"scores": {"funds_use": None}}, "score_missing", "F7"),
+    ({"scores": {"funds_use": 12}}, "score_out_of_range", "F7"),
+    ({"scores": {"funds_use": "十分"}}, "score_not_number", "F7"),
+    ({"total": 99}, "total_mismatch", "F14"),
+    ({"unit": None}, "value_missing", "B2"),
+    ({"year": "去年"}, "year_invalid", "F2"),
+])
+def test_score_total_and_meta_cells(tmp_path, kwargs, code, cell):
+    report = check_workbook(make_workbook(tmp_path / "t.xlsx", **kwargs))
+    assert (code, "自评表", cell) in report.as_tuples("code", "sheet", "cell")
+    assert report.status == "errors"
+
+
+def test_total_over_100(tmp_path):
+    report = check_workbook(make_workbook(tmp_path / "t.xlsx", scores={"funds_raising": 20}, total=110))
+    assert {"total_over_max", "score_out_of_range"} <= {code for code, in report.as_tuples("code")}
+
+
+def test_scores_typed_as_text_with_a_unit(tmp_path):
+    report = check_workbook(make_workbook(tmp_path / "t.xlsx", scores={"funds_raising": "10分"}, total="100分"))
+    assert report.status == "ok"
+    assert report.indicator("funds_raising").status == "match"
