@@ -9,9 +9,9 @@ from openpyxl import Workbook
 from openpyxl.utils.cell import coordinate_from_string
 
 from selfscore.findings import Finding
+from selfscore.layout import META_UNIT, META_YEAR
 from selfscore.marks import remove_marks
 from selfscore.reading import Unreadable, identify, open_workbook, read_values
-from selfscore.layout import META_UNIT, META_YEAR
 from selfscore.report import Report
 from selfscore.rules import StepReading
 from selfscore.scoring import score_indicators, totals

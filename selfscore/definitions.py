@@ -12,7 +12,7 @@ from pathlib import Path
 from selfscore.fields import DefinitionError, Fields
 from selfscore.inputs import InputDefinition, parse_input
 from selfscore.numbers import fmt
-from selfscore.rules import Part, StepReading, combine, parse_part, Outcome, Values
+from selfscore.rules import Outcome, Part, StepReading, Values, combine, parse_part
 
 __all__ = ["DefinitionError", "Group", "Indicator", "TableDefinition", "load_definition", "load_tables", "get_table"]
 

@@ -13,8 +13,8 @@ from openpyxl.worksheet.formula import ArrayFormula
 
 from selfscore.definitions import TableDefinition, load_tables
 from selfscore.findings import Finding, make_finding
-from selfscore.numbers import fmt
 from selfscore.layout import META_SHEET, META_UNIT, META_YEAR, SCORE_TOTAL, input_name, score_name
+from selfscore.numbers import fmt
 from selfscore.parsing import Parsed, parse_input, parse_score, parse_text, parse_year, shown
 
 ERROR_VALUES = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA"}

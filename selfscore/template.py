@@ -233,7 +233,8 @@ def _facts_sheet(workbook: Workbook, sheet: Worksheet, table: TableDefinition) -
     sheet["A1"].alignment = CENTER
     sheet.row_dimensions[1].height = 36
     sheet.merge_cells("A2:F2")
-    sheet["A2"] = "请在黄色单元格中填写本年度的实际情况；「是/否」项从下拉列表选择。selfscore 根据本表数据重新计算「自评表」中每个指标的得分。"
+    sheet["A2"] = ("请在黄色单元格中填写本年度的实际情况；「是/否」项从下拉列表选择。"
+                   "selfscore 根据本表数据重新计算「自评表」中每个指标的得分。")
     sheet["A2"].font = Font(name=BODY_FONT, size=10.5)
     sheet["A2"].alignment = LEFT
     sheet.row_dimensions[2].height = 32

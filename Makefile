@@ -1,0 +1,29 @@
+# Two entry points for a fresh machine; see README "Quick start".
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup demo test lint templates samples
+
+$(BIN)/selfscore: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[test]"
+	touch $@
+
+setup: $(BIN)/selfscore
+
+## Check the shipped sample workbooks: prints the summary, writes out/*.checked.xlsx and out/report.json
+demo: setup
+	$(BIN)/selfscore check sample_data/*.xlsx -o out --json out/report.json || test $$? -eq 1
+
+## Lint, then the whole test suite
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+templates: setup
+	$(BIN)/selfscore template -o templates_xlsx
+
+samples: setup
+	$(BIN)/python sample_data/samples.py

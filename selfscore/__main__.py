@@ -1,0 +1,5 @@
+"""Allow ``python -m selfscore``."""
+
+from selfscore.cli import main
+
+main()

@@ -1,0 +1,92 @@
+"""The selfscore command, driven through click's CliRunner and as a real process."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from helpers import make_workbook
+from selfscore.cli import main
+
+
+def test_template_writes_one_workbook_per_table_with_defined_names(tmp_path):
+    result = CliRunner().invoke(main, ["template", "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    files = sorted(p.name for p in tmp_path.glob("*.xlsx"))
+    assert files == ["公租房保障和棚户区改造绩效自评表.xlsx", "城镇老旧小区改造绩效自评表.xlsx"]
+    workbook = load_workbook(tmp_path / files[0])
+    assert {"in_starts_planned", "score_funds_raising", "score_total", "meta_unit", "meta_year"} <= set(workbook.defined_names)
+
+
+def test_template_for_an_unknown_table_is_a_usage_error(tmp_path):
+    result = CliRunner().invoke(main, ["template", "nonsense", "-o", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "未知的表格：nonsense" in result.output
+
+
+def test_check_exit_codes_and_marked_up_copies(tmp_path):
+    good = make_workbook(tmp_path / "good.xlsx")
+    bad = make_workbook(tmp_path / "bad.xlsx", scores={"funds_raising": 7})
+    junk = tmp_path / "junk.xlsx"
+    junk.write_bytes(b"not a workbook")
+    out = tmp_path / "out"
+    runner = CliRunner()
+
+    ok = runner.invoke(main, ["check", str(good), "-o", str(out)])
+    assert ok.exit_code == 0, ok.output
+    assert (out / "good.checked.xlsx").exists()
+    assert "自评合计 100，重新计算 100" in ok.output
+
+    errors = runner.invoke(main, ["check", str(good), str(bad), "-o", str(out)])
+    assert errors.exit_code == 1
+    assert "「自评表」F5（资金筹集·自评得分）：自评得分 7 与按填报数据重新计算的 10 分不符" in errors.output
+
+    unreadable = runner.invoke(main, ["check", str(bad), str(junk), "-o", str(out)])
+    assert unreadable.exit_code == 2
+    assert "junk.xlsx：无法读取" in unreadable.output and "Traceback" not in unreadable.output
+    assert not (out / "junk.checked.xlsx").exists()
+
+
+def test_marked_up_copy_goes_next_to_the_input_and_never_over_it(tmp_path):
+    path = make_workbook(tmp_path / "县.xlsx", scores={"funds_raising": 7})
+    runner = CliRunner()
+    assert runner.invoke(main, ["check", str(path)]).exit_code == 1
+    marked = tmp_path / "县.checked.xlsx"
+    assert marked.exists()
+    before = marked.read_bytes()
+    result = runner.invoke(main, ["check", str(marked)])
+    assert result.exit_code == 1
+    assert marked.read_bytes() == before
+    assert (tmp_path / "县.checked-2.xlsx").exists()
+
+
+def test_json_to_stdout_is_clean_json_with_the_summary_on_stderr(tmp_path):
+    path = make_workbook(tmp_path / "a.xlsx", "old_communities")
+    result = CliRunner().invoke(main, ["check", str(path), "-o", str(tmp_path / "o"), "--json", "-", "--steps", "exact"])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    report = data["reports"][0]
+    assert (report["table"], report["status"], report["totals"]["recomputed"]) == ("old_communities", "ok", 95.12)
+    assert report["step_reading"] == "exact"
+    assert "共校验 1 个文件" in result.stderr
+
+
+def test_json_to_a_file(tmp_path):
+    path = make_workbook(tmp_path / "a.xlsx")
+    target = tmp_path / "r" / "report.json"
+    result = CliRunner().invoke(main, ["check", str(path), "-o", str(tmp_path), "--json", str(target), "-q"])
+    assert result.exit_code == 0
+    assert json.loads(target.read_text(encoding="utf-8"))["reports"][0]["totals"]["self"] == 100
+
+
+def test_installed_command_runs_as_a_process(tmp_path):
+    exe = shutil.which("selfscore") or sys.executable
+    args = [exe] if exe.endswith("selfscore") else [exe, "-m", "selfscore"]
+    result = subprocess.run([*args, "check", str(tmp_path / "missing.xlsx")], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,160 @@
+"""The marked-up workbook: nothing lost, every finding visible on its cell, and a marked copy can be checked again."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import load_workbook
+from openpyxl.comments import Comment
+
+from helpers import cell_values, make_workbook
+from selfscore.checking import check_and_mark_up, check_workbook
+from selfscore.layout import MARKS_SHEET, RESULTS_SHEET
+
+
+def faulty(tmp_path, **kwargs):
+    return make_workbook(tmp_path / "t.xlsx", facts={"undisclosed_items": "两项", "quality_issues": 3},
+                         scores={"funds_raising": 8}, **kwargs)
+
+
+def test_marked_copy_keeps_every_original_cell_value_and_the_source_is_untouched(tmp_path):
+    path = faulty(tmp_path)
+    before = path.read_bytes()
+    _, marked = check_and_mark_up(path)
+    assert path.read_bytes() == before
+    original = cell_values(path)
+    copy = cell_values(marked)
+    assert {key: copy.get(key) for key in original} == original
+    workbook = load_workbook(io.BytesIO(marked))
+    source = load_workbook(path)
+    assert set(source.defined_names) <= set(workbook.defined_names)
+    for sheet in source.worksheets:
+        assert sorted(map(str, workbook[sheet.title].merged_cells.ranges)) == sorted(map(str, sheet.merged_cells.ranges))
+        assert len(workbook[sheet.title].data_validations.dataValidation) == len(sheet.data_validations.dataValidation)
+        assert workbook[sheet.title].protection.sheet == sheet.protection.sheet
+
+
+def test_every_finding_is_on_its_cell_with_a_fill_and_a_comment(tmp_path):
+    report, marked = check_and_mark_up(faulty(tmp_path))
+    workbook = load_workbook(io.BytesIO(marked))
+    for finding in report.findings:
+        cell = workbook[finding.sheet][finding.cell]
+        assert cell.comment is not None and "selfscore" in cell.comment.text
+        assert cell.fill.fgColor.rgb.endswith({"error": "FFC7CE", "warning": "FFEB9C", "info": "DDEBF7"}[finding.severity]) or \
+            finding.severity != "error"
+    not_number = workbook["基础数据"]["D12"]
+    assert not_number.fill.fgColor.rgb.endswith("FFC7CE")
+    assert "填写的「两项」不是数字" in not_number.comment.text
+    # self-score cells show whether they matched
+    assert workbook["自评表"]["F5"].fill.fgColor.rgb.endswith("FFC7CE")   # 8 ≠ 10
+    assert workbook["自评表"]["F6"].fill.fgColor.rgb.endswith("C6EFCE")   # matches
+    assert "【一致】重新计算：5 分" in workbook["自评表"]["F6"].comment.text
+
+
+def test_results_sheet_lists_scores_and_findings_with_links(tmp_path):
+    report, marked = check_and_mark_up(faulty(tmp_path))
+    workbook = load_workbook(io.BytesIO(marked))
+    assert workbook.sheetnames[0] == RESULTS_SHEET
+    assert workbook.active.title == RESULTS_SHEET
+    sheet = workbook[RESULTS_SHEET]
+    texts = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert any("市县财政是否安排补助资金：是，得 10 分" in t for t in texts)
+    locations = {c.hyperlink.location for row in sheet.iter_rows() for c in row if c.hyperlink is not None}
+    for finding in report.findings:
+        assert f"'{finding.sheet}'!{finding.cell}" in locations
+    assert "'自评表'!F5" in locations
+
+
+def test_nothing_echoed_from_the_filler_becomes_a_formula(tmp_path):
+    evil = '=HYPERLINK("http://example.invalid","点我")'
+    path = make_workbook(tmp_path / "t.xlsx", facts={"undisclosed_items": "=1+"})
+    workbook = load_workbook(path)
+    unit = workbook["自评表"]["B2"]
+    unit.value = evil
+    unit.data_type = "s"  # text that starts with '=', as Excel stores a value typed after an apostrophe
+    workbook["基础数据"]["D12"].comment = Comment(evil, "张三")
+    workbook.save(path)
+    report, marked = check_and_mark_up(path)
+    assert report.unit == evil
+    marked_book = load_workbook(io.BytesIO(marked))
+    original = load_workbook(path)
+    for sheet in marked_book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    assert sheet.title in original.sheetnames, f"formula in {sheet.title}!{cell.coordinate}"
+                    assert original[sheet.title][cell.coordinate].value == cell.value
+    echoed = [c.value for s in (RESULTS_SHEET, MARKS_SHEET) for row in marked_book[s].iter_rows() for c in row]
+    assert any(isinstance(v, str) and "=HYPERLINK" in v for v in echoed)
+    assert evil in echoed  # the filler's comment, kept verbatim for restoring, as text
+    import zipfile
+    archive = zipfile.ZipFile(io.BytesIO(marked))
+    sheet_files = [n for n in archive.namelist() if n.startswith("xl/worksheets/sheet")]
+    added = [n for n in sheet_files if n.endswith(("sheet1.xml", f"sheet{len(sheet_files)}.xml"))]
+    assert all("<f>" not in archive.read(n).decode() for n in added)
+
+
+def test_checking_a_marked_copy_gives_the_same_findings_as_a_clean_one(tmp_path):
+    path = faulty(tmp_path)
+    clean = check_workbook(path)
+    _, marked = check_and_mark_up(path)
+    again, marked_again = check_and_mark_up(marked, name="t.checked.xlsx")
+    assert again.as_tuples("code", "sheet", "cell", "message") == clean.as_tuples("code", "sheet", "cell", "message")
+    workbook = load_workbook(io.BytesIO(marked_again))
+    assert workbook.sheetnames.count(RESULTS_SHEET) == 1 and workbook.sheetnames.count(MARKS_SHEET) == 1
+    comment = workbook["基础数据"]["D12"].comment.text
+    assert comment.count("selfscore 校验") == 1
+    assert comment.count("不是数字") == 1
+    comparison = again.comparison()
+    assert comparison["fixed"] == [] and comparison["new"] == []
+    assert len(comparison["remaining"]) == len(clean.findings)
+
+
+def test_marks_are_removed_to_the_templates_own_styles(tmp_path):
+    path = faulty(tmp_path)
+    from openpyxl.xml.functions import tostring
+
+    def fill_xml(cell):
+        return tostring(cell.fill.to_tree())
+
+    template_fill = fill_xml(load_workbook(path)["基础数据"]["D12"])
+    _, marked = check_and_mark_up(path)
+    from selfscore.marks import remove_marks
+    workbook = load_workbook(io.BytesIO(marked))
+    previous = remove_marks(workbook)
+    assert previous is not None and previous.findings
+    assert fill_xml(workbook["基础数据"]["D12"]) == template_fill
+    assert b"FFF2CC" in template_fill
+    assert workbook["基础数据"]["D12"].comment is None
+    assert RESULTS_SHEET not in workbook.sheetnames and MARKS_SHEET not in workbook.sheetnames
+
+
+def test_a_fixed_marked_copy_says_what_was_fixed_remains_and_is_new(tmp_path):
+    _, marked = check_and_mark_up(faulty(tmp_path))
+    workbook = load_workbook(io.BytesIO(marked))
+    workbook["基础数据"]["D12"].value = 0        # fixed
+    workbook["自评表"]["F13"].value = 4          # a new mismatch on 工程质量 (recomputed 7)
+    fixed_path = tmp_path / "t.checked.xlsx"
+    workbook.save(fixed_path)
+    report, remarked = check_and_mark_up(fixed_path)
+    comparison = report.comparison()
+    assert {(code, cell) for code, _, cell, _ in comparison["fixed"]} == {("value_not_number", "D12"), ("score_unknown", "D12")}
+    assert {(code, cell) for code, _, cell, _ in comparison["remaining"]} >= {("score_mismatch", "F5")}
+    assert {(code, cell) for code, _, cell, _ in comparison["new"]} >= {("score_mismatch", "F13")}
+    sheet = load_workbook(io.BytesIO(remarked))[RESULTS_SHEET]
+    assert any(isinstance(c.value, str) and c.value.startswith("与上次校验相比：已改正 2 项") for row in sheet.iter_rows() for c in row)
+    assert report.to_dict()["previous_check"]["fixed"][0]["code"] in {"value_not_number", "score_unknown"}
+
+
+def test_the_fillers_own_comment_survives_marking_and_unmarking(tmp_path):
+    path = faulty(tmp_path)
+    workbook = load_workbook(path)
+    workbook["基础数据"]["D12"].comment = Comment("这是填报人的备注", "张三")
+    workbook.save(path)
+    _, marked = check_and_mark_up(path)
+    marked_book = load_workbook(io.BytesIO(marked))
+    text = marked_book["基础数据"]["D12"].comment.text
+    assert text.startswith("这是填报人的备注") and "不是数字" in text
+    from selfscore.marks import remove_marks
+    remove_marks(marked_book)
+    assert marked_book["基础数据"]["D12"].comment.text == "这是填报人的备注"
