@@ -12,7 +12,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
-from selfscore.findings import SEVERITY_NAMES, Finding
+from selfscore.findings import SEVERITY_NAMES, Finding, place
 from selfscore.layout import RESULTS_SHEET
 from selfscore.marks import OriginalCell, original_of, write_record
 from selfscore.numbers import fmt
@@ -171,7 +171,7 @@ def _results_sheet(workbook: Workbook, report: Report) -> None:
         row += 1
         put_text(sheet, f"A{row}", SEVERITY_NAMES[finding.severity], align="center",
                  fill=SEVERITY_COLOURS[finding.severity])
-        put_text(sheet, f"B{row}", f"{finding.sheet}!{finding.cell}" if finding.cell else (finding.sheet or "整个文件"))
+        put_text(sheet, f"B{row}", finding.place or "整个文件")
         if finding.sheet in workbook.sheetnames and finding.cell:
             _link(sheet, f"B{row}", finding.sheet, finding.cell)
         sheet.merge_cells(f"C{row}:G{row}")
@@ -188,7 +188,7 @@ def _results_sheet(workbook: Workbook, report: Report) -> None:
             for _code, sheet_name, cell, message in comparison[key]:
                 row += 1
                 put_text(sheet, f"A{row}", label, align="center", fill=colour)
-                put_text(sheet, f"B{row}", f"{sheet_name}!{cell}" if cell else sheet_name)
+                put_text(sheet, f"B{row}", place(sheet_name, cell) or "整个文件")
                 sheet.merge_cells(f"C{row}:G{row}")
                 put_text(sheet, f"C{row}", message)
                 sheet.row_dimensions[row].height = _height(message, sum(widths[c] for c in "CDEFG"))
