@@ -18,6 +18,7 @@ from selfscore.marks import OriginalCell, original_of, write_record
 from selfscore.numbers import fmt
 from selfscore.report import REPORT_STATUS_NAMES, STATUS_NAMES, Report
 from selfscore.rules import STEP_READING_NAMES
+from selfscore.template import print_setup, text_height
 
 SEVERITY_COLOURS = {"error": "FFC7CE", "warning": "FFEB9C", "info": "DDEBF7"}
 STATUS_COLOURS = {"match": "C6EFCE", "mismatch": "FFC7CE", "rounding_reading": "FFEB9C",
@@ -68,9 +69,7 @@ def mark_up(workbook: Workbook, report: Report) -> bytes:
     for result in report.indicators:
         if result.sheet in workbook.sheetnames and result.cell:
             key = (result.sheet, result.cell)
-            recomputed = fmt(result.recomputed) if result.recomputed is not None else (
-                f"{fmt(result.range[0])}～{fmt(result.range[1])}" if result.range else "无法计算")
-            notes[key].insert(0, f"【{STATUS_NAMES[result.status]}】重新计算：{recomputed} 分。{result.explanation}")
+            notes[key].insert(0, f"【{STATUS_NAMES[result.status]}】重新计算：{result.recomputed_text} 分。{result.explanation}")
             score_colours[key] = STATUS_COLOURS[result.status]
 
     originals: list[OriginalCell] = []
@@ -109,11 +108,6 @@ def _link(sheet: Worksheet, coordinate: str, target_sheet: str, target_cell: str
     cell.font = Font(name=_FONT, size=10.5, color="0563C1", underline="single")
 
 
-def _height(text: str, width: float) -> float:
-    chars = max(1, int(width / 1.9))
-    return max(20, 15 * sum(max(1, -(-len(line) // chars)) for line in text.split("\n")) + 6)
-
-
 def _results_sheet(workbook: Workbook, report: Report) -> None:
     sheet = workbook.create_sheet(RESULTS_SHEET, 0)
     widths = {"A": 14, "B": 24, "C": 8, "D": 10, "E": 10, "F": 11, "G": 80}
@@ -138,21 +132,17 @@ def _results_sheet(workbook: Workbook, report: Report) -> None:
         put_text(sheet, f"{column}{row}", label, bold=True, fill="D9E1F2", align="center")
     for result in report.indicators:
         row += 1
-        recomputed = fmt(result.recomputed) if result.recomputed is not None else (
-            f"{fmt(result.range[0])}～{fmt(result.range[1])}" if result.range else "—")
         cells = (result.group, result.name, fmt(result.max), "—" if result.self_score is None else fmt(result.self_score),
-                 recomputed, STATUS_NAMES[result.status], result.explanation)
+                 result.recomputed_text, STATUS_NAMES[result.status], result.explanation)
         for column, value in zip("ABCDEFG", cells, strict=True):
             put_text(sheet, f"{column}{row}", value, align="left" if column in "BG" else "center")
         sheet[f"F{row}"].fill = PatternFill("solid", fgColor=STATUS_COLOURS[result.status])
         if result.sheet and result.cell:
             _link(sheet, f"B{row}", result.sheet, result.cell)
-        sheet.row_dimensions[row].height = _height(result.explanation, widths["G"])
+        sheet.row_dimensions[row].height = text_height(result.explanation, widths["G"])
     row += 1
-    recomputed_total = fmt(report.recomputed_total) if report.recomputed_total is not None else (
-        f"{fmt(report.recomputed_range[0])}～{fmt(report.recomputed_range[1])}" if report.recomputed_range else "—")
     total_cells = ("合计", "", fmt(report.max_total) if report.max_total is not None else "",
-                   "—" if report.self_total is None else fmt(report.self_total), recomputed_total, "", "")
+                   "—" if report.self_total is None else fmt(report.self_total), report.recomputed_total_text, "", "")
     for column, value in zip("ABCDEFG", total_cells, strict=True):
         put_text(sheet, f"{column}{row}", value, bold=True, align="center")
 
@@ -176,7 +166,7 @@ def _results_sheet(workbook: Workbook, report: Report) -> None:
             _link(sheet, f"B{row}", finding.sheet, finding.cell)
         sheet.merge_cells(f"C{row}:G{row}")
         put_text(sheet, f"C{row}", finding.message)
-        sheet.row_dimensions[row].height = _height(finding.message, sum(widths[c] for c in "CDEFG"))
+        sheet.row_dimensions[row].height = text_height(finding.message, sum(widths[c] for c in "CDEFG"))
 
     comparison = report.comparison()
     if comparison is not None:
@@ -191,14 +181,10 @@ def _results_sheet(workbook: Workbook, report: Report) -> None:
                 put_text(sheet, f"B{row}", place(sheet_name, cell) or "整个文件")
                 sheet.merge_cells(f"C{row}:G{row}")
                 put_text(sheet, f"C{row}", message)
-                sheet.row_dimensions[row].height = _height(message, sum(widths[c] for c in "CDEFG"))
+                sheet.row_dimensions[row].height = text_height(message, sum(widths[c] for c in "CDEFG"))
 
     sheet.freeze_panes = "A5"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    print_setup(sheet, "5:5")
     for other in workbook.worksheets:
         other.sheet_view.tabSelected = False
     sheet.sheet_view.tabSelected = True

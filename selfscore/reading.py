@@ -150,16 +150,21 @@ def read_values(workbook: Workbook, table: TableDefinition, version: int, data: 
         cell = workbook[ref.sheet][ref.cell]
         parsed, raw = _read_cell(cell, ref, cached, table, name, what, result.findings)
         result.values[name] = parsed.value
-        place = {"sheet": ref.sheet, "cell": ref.cell, "what": what, **_owner(name)}
+        place = place_of(table, name, ref)
         if parsed.error:
             result.flagged.add(name)
-            extra = _expectation(table, name)
+            extra = expectation(table, name)
             if parsed.error == "formula_no_value":
                 extra["formula"] = shown(raw)
             result.findings.append(make_finding(parsed.error, value=shown(raw), **extra, **place))
         for code, params in parsed.notes:
             result.findings.append(make_finding(code, value=shown(raw), **params, **place))
     return result
+
+
+def place_of(table: TableDefinition, name: str, ref: CellRef) -> dict[str, str]:
+    """The location parameters of a finding about the cell of a defined name."""
+    return {"sheet": ref.sheet, "cell": ref.cell, "what": describe(table, name), **_owner(name)}
 
 
 def _owner(name: str) -> dict[str, str]:
@@ -170,7 +175,7 @@ def _owner(name: str) -> dict[str, str]:
     return {}
 
 
-def _expectation(table: TableDefinition, name: str) -> dict[str, str]:
+def expectation(table: TableDefinition, name: str) -> dict[str, str]:
     """The message parameters that say what a cell of this name should hold."""
     if name == META_UNIT:
         return {"expected": "填报单位名称"}
@@ -190,7 +195,7 @@ def _read_cell(
     if cell.data_type == "f" or isinstance(raw, ArrayFormula):
         formula = raw.text if isinstance(raw, ArrayFormula) else str(raw)
         raw = cached.get(ref)
-        place = {"sheet": ref.sheet, "cell": ref.cell, "what": what, **_owner(name)}
+        place = place_of(table, name, ref)
         if raw is None:
             return Parsed(None, "formula_no_value"), formula
         findings.append(make_finding("formula_in_input", formula=formula, value=shown(raw), **place))

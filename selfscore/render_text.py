@@ -9,14 +9,6 @@ _MARK = {"error": "✗", "warning": "!", "info": "·"}
 _LIMIT = 12  # findings shown per workbook; the marked-up copy has them all
 
 
-def _total(report: Report) -> str:
-    if report.recomputed_total is not None:
-        return fmt(report.recomputed_total)
-    if report.recomputed_range is not None:
-        return f"{fmt(report.recomputed_range[0])}～{fmt(report.recomputed_range[1])}"
-    return "无法计算"
-
-
 def report_lines(report: Report, marked_up: str | None = None) -> list[str]:
     header = f"{report.file}"
     if report.status == "unreadable":
@@ -24,7 +16,7 @@ def report_lines(report: Report, marked_up: str | None = None) -> list[str]:
     who = " ".join(str(part) for part in (report.unit, report.year) if part)
     lines = [
         f"{header}（{who or '未填填报单位'}，{report.title}）",
-        f"  自评合计 {'未填' if report.self_total is None else fmt(report.self_total)}，重新计算 {_total(report)}，"
+        f"  自评合计 {'未填' if report.self_total is None else fmt(report.self_total)}，重新计算 {report.recomputed_total_text}，"
         f"满分 {fmt(report.max_total or 0)} —— {REPORT_STATUS_NAMES[report.status]}："
         f"{report.errors} 个错误，{report.warnings} 个提醒",
     ]

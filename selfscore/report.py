@@ -8,7 +8,7 @@ from fractions import Fraction
 from typing import Any, Literal
 
 from selfscore.findings import Finding
-from selfscore.numbers import json_number
+from selfscore.numbers import fmt, json_number
 
 Status = Literal["match", "mismatch", "rounding_reading", "review", "unknown"]
 STATUS_NAMES: dict[str, str] = {
@@ -36,6 +36,10 @@ class IndicatorResult:
     sheet: str | None = None
     cell: str | None = None
 
+    @property
+    def recomputed_text(self) -> str:
+        return recomputed_text(self.recomputed, self.range)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -47,6 +51,15 @@ class IndicatorResult:
             "status": self.status,
             "explanation": self.explanation,
         }
+
+
+def recomputed_text(exact: Fraction | None, range_: tuple[Fraction, Fraction] | None) -> str:
+    """A recomputed score as a person reads it: 95, 90～94, or 无法计算."""
+    if exact is not None:
+        return fmt(exact)
+    if range_ is not None:
+        return f"{fmt(range_[0])}～{fmt(range_[1])}"
+    return "无法计算"
 
 
 @dataclass(frozen=True)
@@ -73,6 +86,10 @@ class Report:
     indicators: list[IndicatorResult] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     previous: PreviousCheck | None = None
+
+    @property
+    def recomputed_total_text(self) -> str:
+        return recomputed_text(self.recomputed_total, self.recomputed_range)
 
     def count(self, severity: str) -> int:
         return sum(1 for finding in self.findings if finding.severity == severity)

@@ -89,11 +89,11 @@ def _input_cell(cell) -> None:
     cell.protection = UNLOCKED
 
 
-def _text_height(text: str, width: float, size: float = 10.5) -> float:
+def text_height(text: str, width: float, size: float = 10.5, minimum: float = 20) -> float:
     """Row height that shows wrapped CJK text in full (Excel does not grow rows on its own)."""
     chars_per_line = max(1, int((width - 1) / 1.85 * 10.5 / size))
     lines = sum(max(1, math.ceil(len(line) / chars_per_line)) for line in text.split("\n"))
-    return max(30, lines * 14.5 + 8)
+    return max(minimum, lines * 14.5 + 8)
 
 
 def _protect(sheet: Worksheet) -> None:
@@ -103,7 +103,7 @@ def _protect(sheet: Worksheet) -> None:
     sheet.protection.formatRows = False
 
 
-def _print_setup(sheet: Worksheet, title_rows: str) -> None:
+def print_setup(sheet: Worksheet, title_rows: str) -> None:
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     sheet.page_setup.fitToWidth = 1
@@ -173,7 +173,7 @@ def _score_sheet(workbook: Workbook, sheet: Worksheet, table: TableDefinition) -
                                   error=f"「{indicator.name}」的自评得分应在 0～{fmt(indicator.points)} 之间。")
             sheet.add_data_validation(rule)
             rule.add(f"F{row}")
-            sheet.row_dimensions[row].height = _text_height(indicator.criterion, SCORE_COLUMNS["E"])
+            sheet.row_dimensions[row].height = text_height(indicator.criterion, SCORE_COLUMNS["E"], minimum=30)
             row += 1
         sheet[f"A{first}"] = group.name
         sheet[f"B{first}"] = int(group.points)
@@ -197,7 +197,7 @@ def _score_sheet(workbook: Workbook, sheet: Worksheet, table: TableDefinition) -
     sheet.row_dimensions[row].height = 26
 
     sheet.freeze_panes = "A5"
-    _print_setup(sheet, "3:4")
+    print_setup(sheet, "3:4")
     _protect(sheet)
 
 
@@ -254,11 +254,11 @@ def _facts_sheet(workbook: Workbook, sheet: Worksheet, table: TableDefinition) -
         rule = _validation(definition)
         sheet.add_data_validation(rule)
         rule.add(f"D{row}")
-        longest = max(_text_height(definition.label, FACTS_COLUMNS["B"]), _text_height(_hint(definition), FACTS_COLUMNS["E"]),
-                      _text_height(users, FACTS_COLUMNS["F"]))
+        longest = max(text_height(definition.label, FACTS_COLUMNS["B"]), text_height(_hint(definition), FACTS_COLUMNS["E"]),
+                      text_height(users, FACTS_COLUMNS["F"]))
         sheet.row_dimensions[row].height = max(24, longest - 6)
     sheet.freeze_panes = "A4"
-    _print_setup(sheet, "3:3")
+    print_setup(sheet, "3:3")
     _protect(sheet)
 
 

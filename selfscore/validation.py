@@ -14,7 +14,7 @@ from selfscore.findings import Finding, make_finding
 from selfscore.inputs import InputDefinition
 from selfscore.layout import META_UNIT, META_YEAR, SCORE_TOTAL, input_name, score_name
 from selfscore.numbers import fmt
-from selfscore.reading import ReadResult, describe
+from selfscore.reading import ReadResult, describe, expectation, place_of
 
 #: A check's name is "<finding code>|<the name of the cell it reports on>|<other cell names…>"
 SEP = "|"
@@ -128,20 +128,12 @@ def _finding(read: ReadResult, code: str | None, names: list[str]) -> Finding | 
     ref = read.cells.get(name)
     if ref is None:
         return None
-    value = read.values.get(name)
-    place = {"sheet": ref.sheet, "cell": ref.cell, "what": describe(table, name)}
-    if name.startswith("in_"):
-        place["input"] = name[3:]
-    elif name.startswith("score_") and name != SCORE_TOTAL:
-        place["indicator"] = name[6:]
-    points = table.max_points if name == SCORE_TOTAL else (
-        table.indicators_by_id[name[6:]].points if name.startswith("score_") else None)
+    place = place_of(table, name, ref)
+    expected = expectation(table, name)
     if code is None:
         code = "score_missing" if name.startswith("score_") else "value_missing"
-        expected = table.inputs_by_id[name[3:]].expected() if name.startswith("in_") else (
-            "填报单位名称" if name == META_UNIT else "四位数年份，如 2020")
-        return make_finding(code, expected=expected, max=fmt(points) if points is not None else "", **place)
-    shown_value = _show(value)
+        return make_finding(code, **expected, **place)
+    shown_value = _show(read.values.get(name))
     if code in ("value_exceeds_input", "yes_requires_count"):
         other = names[1]
         other_ref = read.cells.get(other)
@@ -152,8 +144,7 @@ def _finding(read: ReadResult, code: str | None, names: list[str]) -> Finding | 
         total = sum((v for n, v in read.values.items() if n.startswith("score_") and n != SCORE_TOTAL
                      and isinstance(v, Decimal)), Decimal(0))
         return make_finding(code, value=shown_value, sum=fmt(total), **place)
-    expected = table.inputs_by_id[name[3:]].expected() if name.startswith("in_") else ""
-    return make_finding(code, value=shown_value, expected=expected, max=fmt(points) if points is not None else "", **place)
+    return make_finding(code, value=shown_value, **expected, **place)
 
 
 def _show(value: object) -> str:
