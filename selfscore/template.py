@@ -274,12 +274,14 @@ def _guide_sheet(sheet: Worksheet, table: TableDefinition) -> None:
         "6. 在标注副本上直接修改后可再次校验，结果表会列出已改正、仍存在和新发现的问题。",
         "说明：只有黄色单元格可以填写，表格已加保护（无密码），以免误改表格结构。",
     ]
-    sheet.column_dimensions["A"].width = 110
+    width = 100
+    sheet.column_dimensions["A"].width = width
     for row, text in enumerate(steps, start=1):
         cell = sheet.cell(row=row, column=1, value=text)
         cell.font = Font(name=TITLE_FONT if row == 1 else BODY_FONT, size=14 if row == 1 else 11, bold=row == 1)
         cell.alignment = Alignment(wrap_text=True, vertical="center")
-        sheet.row_dimensions[row].height = 30 if row == 1 else 36
+        sheet.row_dimensions[row].height = 30 if row == 1 else text_height(text, width, size=11, minimum=28)
+    print_setup(sheet, "1:1")
     _protect(sheet)
 
 
