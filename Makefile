@@ -17,9 +17,10 @@ setup: $(BIN)/selfscore
 demo: setup
 	$(BIN)/selfscore check sample_data/*.xlsx -o out --json out/report.json || test $$? -eq 1
 
-## Lint, then the whole test suite
+## Lint, layer contracts, then the whole test suite
 test: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
 
 templates: setup
