@@ -89,12 +89,12 @@ def checked_name(name: str) -> str:
     return f"{stem or '自评表'}.checked.xlsx"
 
 
-def content_disposition(file_name: str) -> str:
+def content_disposition(file_name: str, ascii_name: str | None = None) -> str:
     """An attachment header for any file name: an ASCII fallback plus the RFC 5987 UTF-8 form."""
     fallback = file_name
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", file_name):
-        # Old clients that ignore filename* get a plain ASCII name rather than mangled Chinese.
-        fallback = "selfscore.checked.xlsx" if file_name.endswith(".checked.xlsx") else "selfscore.xlsx"
+        # Clients that ignore filename* (curl -J, old browsers) get a plain ASCII name rather than mangled Chinese.
+        fallback = ascii_name or ("selfscore.checked.xlsx" if file_name.endswith(".checked.xlsx") else "selfscore.xlsx")
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe='')}"
 
 
@@ -323,32 +323,36 @@ def create_app(
     def limits() -> dict[str, Any]:
         return {"max_upload": megabytes(max_upload_bytes), "ttl_text": _duration(ttl_seconds), "max_files": max_files}
 
-    async def read_uploads(uploads: list[Any]) -> list[tuple[str, bytes | None]]:
-        """(display name, bytes or None when over the cap) for each real file part; empty parts are skipped."""
-        files = [upload for upload in uploads if isinstance(upload, StarletteUploadFile) and (upload.filename or upload.size)]
+    def file_parts(parts: list[Any]) -> list[StarletteUploadFile]:
+        """The real files among the form parts (a form sent with nothing chosen has one empty, nameless part)."""
+        files = [part for part in parts if isinstance(part, StarletteUploadFile) and (part.filename or part.size)]
         if len(files) > max_files:
             raise WebError(413, "too_many_files", f"一次最多上传 {max_files} 个文件，本次选择了 {len(files)} 个。")
-        read: list[tuple[str, bytes | None]] = []
+        return files
+
+    def refused(name: str) -> str:
+        return f"文件「{name}」太大：{too_large}。请删除多余内容后重新上传。"
+
+    def refuse_oversize(files: list[StarletteUploadFile]) -> None:
+        """For programs, one file over the cap refuses the whole request before anything is checked."""
         for upload in files:
+            if (upload.size or 0) > max_upload_bytes:
+                name = display_name(upload.filename)
+                raise WebError(413, "file_too_large", refused(name), file=name)
+
+    async def check_all(files: list[StarletteUploadFile], step_reading: StepReading, keep: bool) -> list[Outcome]:
+        """Check the files one after the other, so that only one upload is held in memory at a time."""
+        outcomes = []
+        for upload in files:
+            name = display_name(upload.filename)
             data = await upload.read(max_upload_bytes + 1)
             await upload.close()
-            read.append((display_name(upload.filename), data if len(data) <= max_upload_bytes else None))
-        return read
-
-    async def check_all(uploads: list[tuple[str, bytes | None]], step_reading: StepReading, keep: bool) -> list[Outcome]:
-        outcomes = []
-        for name, data in uploads:
-            if data is None:
-                outcomes.append(Outcome(name, refused=f"文件「{name}」太大：{too_large}。请删除多余内容后重新上传。"))
+            if len(data) > max_upload_bytes:
+                outcomes.append(Outcome(name, refused=refused(name)))
                 continue
             # The check is CPU work; running it off the event loop keeps other uploads moving.
             outcomes.append(await run_in_threadpool(check_upload, data, name, step_reading, store if keep else None))
         return outcomes
-
-    def refuse_oversize(outcomes: list[Outcome]) -> None:
-        refused = [outcome for outcome in outcomes if outcome.refused]
-        if refused:
-            raise WebError(413, "file_too_large", refused[0].refused or too_large, file=refused[0].name)
 
     # --- pages for people ---
 
@@ -359,11 +363,11 @@ def create_app(
 
     @app.post("/check", response_class=HTMLResponse, include_in_schema=False)
     async def check_page(request: Request) -> HTMLResponse:
-        form = await request.form(max_files=max_files + 1)
+        form = await request.form()
         step_reading = form.get("steps")
         if step_reading not in STEP_READINGS:
             step_reading = "ceil"
-        uploads = await read_uploads(form.getlist("files"))
+        uploads = file_parts(form.getlist("files"))
         if not uploads:
             return render("home.html", 400, tables=list(tables.values()), steps=STEP_READINGS,
                           step_hints=STEP_READING_HINTS, problem="请先选择至少一个填好的 .xlsx 文件，再点击「开始校验」。",
@@ -397,7 +401,7 @@ def create_app(
         if table is None:
             raise WebError(404, "unknown_table", f"没有表格「{display_name(table_id)}」；可用的表格：{'、'.join(tables)}。")
         return Response(_template_bytes(table), media_type=XLSX_MEDIA_TYPE,
-                        headers={"Content-Disposition": content_disposition(table.file_name)})
+                        headers={"Content-Disposition": content_disposition(table.file_name, f"{table.id}.xlsx")})
 
     @app.post("/api/check", tags=["api"], summary="Check workbooks, get the JSON report",
               responses={413: {"description": "A file is over the size cap"},
@@ -410,11 +414,14 @@ def create_app(
 
         200 when every file could be read (a report may still have `"status": "errors"`); 422 when some file
         is unreadable (its report says why; the others are checked all the same)."""
-        uploads = await read_uploads(files)
+        uploads = file_parts(files)
         if not uploads:
             raise WebError(400, "no_file", "没有收到文件：请在字段 files 中上传至少一个 .xlsx 文件。")
+        refuse_oversize(uploads)
         outcomes = await check_all(uploads, steps, keep=False)
-        refuse_oversize(outcomes)
+        if any(outcome.refused for outcome in outcomes):  # a part whose size was not known in advance
+            first = next(outcome for outcome in outcomes if outcome.refused)
+            raise WebError(413, "file_too_large", first.refused or too_large, file=first.name)
         reports = [outcome.report for outcome in outcomes if outcome.report is not None]
         body: dict[str, Any] = {"reports": [report.to_dict() for report in reports]}
         unreadable = [report for report in reports if report.status == "unreadable"]
@@ -434,12 +441,15 @@ def create_app(
     ) -> Response:
         """The marked-up workbook. Headers `X-Selfscore-Status` (`ok`/`errors`) and `X-Selfscore-Errors` /
         `X-Selfscore-Warnings` give the verdict without opening it."""
-        uploads = await read_uploads([file])
+        uploads = file_parts([file])
         if not uploads:
             raise WebError(400, "no_file", "没有收到文件：请在字段 file 中上传一个 .xlsx 文件。")
-        name, data = uploads[0]
-        if data is None:
-            raise WebError(413, "file_too_large", f"文件「{name}」太大：{too_large}。", file=name)
+        refuse_oversize(uploads)
+        name = display_name(file.filename)
+        data = await file.read(max_upload_bytes + 1)
+        await file.close()
+        if len(data) > max_upload_bytes:
+            raise WebError(413, "file_too_large", refused(name), file=name)
         report, marked_up = await run_in_threadpool(safe_check, data, name, steps)
         if marked_up is None:
             return JSONResponse({"reports": [report.to_dict()],

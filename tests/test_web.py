@@ -59,7 +59,7 @@ def test_template_download_is_the_blank_template_with_its_defined_names_and_chin
     assert response.headers["content-type"] == XLSX
     table = load_tables()[table_id]
     assert f"filename*=UTF-8''{quote(table.file_name)}" in response.headers["content-disposition"]
-    assert response.headers["content-disposition"].startswith('attachment; filename="selfscore.xlsx"')
+    assert response.headers["content-disposition"].startswith(f'attachment; filename="{table_id}.xlsx"')
     workbook = load_workbook(io.BytesIO(response.content))
     names = set(workbook.defined_names)
     assert {"score_total", "meta_unit", "meta_year", "score_funds_raising"} <= names
@@ -204,6 +204,16 @@ def test_oversize_upload_is_413_in_chinese(tmp_path):
         page = client.post("/check", files=[xlsx_part("大.xlsx", data)])
         assert page.status_code == 413
         assert "「大.xlsx」太大" in page.text and "校验结果" in page.text
+
+
+def test_an_oversize_file_refuses_the_api_request_before_anything_is_checked(tmp_path, monkeypatch):
+    checked = []
+    monkeypatch.setattr("selfscore.web.check_and_mark_up", lambda *args, **kwargs: checked.append(args))
+    app = create_app(max_upload_bytes=1000)
+    with TestClient(app) as client:
+        response = client.post("/api/check", files=[xlsx_part("小.xlsx", b"x" * 10), xlsx_part("大.xlsx", b"x" * 1001)])
+    assert response.status_code == 413 and response.json()["error"]["file"] == "大.xlsx"
+    assert checked == []
 
 
 def test_a_body_beyond_every_cap_is_refused_before_it_is_read(tmp_path):
