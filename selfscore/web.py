@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
@@ -376,6 +376,11 @@ def create_app(
         status = 413 if any(outcome.refused for outcome in outcomes) else 200
         return render("results.html", status, outcomes=outcomes, step_reading=step_reading,
                       step_hints=STEP_READING_HINTS, tables=tables, **limits())
+
+    @app.get("/check", include_in_schema=False)
+    def check_page_again() -> RedirectResponse:
+        # A bookmarked or reopened result page has no upload to show; the form is where to start again.
+        return RedirectResponse("/", status_code=303)
 
     @app.get("/download/{token}", include_in_schema=False)
     def download(token: str) -> Response:

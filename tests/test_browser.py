@@ -171,3 +171,40 @@ def test_pages_are_usable_at_200_percent_zoom_and_by_keyboard(browser, server_ur
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "result page scrolls sideways"
     page.screenshot(path=str(ARTIFACTS / "results-200.png"), full_page=True)
     context.close()
+
+
+def test_files_can_be_dropped_onto_the_form(page, server_url, tmp_path):
+    from helpers import make_workbook
+
+    data = make_workbook(tmp_path / "孟州市.xlsx", "shantytown", unit="孟州市").read_bytes()
+    page.goto(server_url)
+    page.evaluate("""([bytes, name]) => {
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([new Uint8Array(bytes)], name));
+        const zone = document.getElementById("dropzone");
+        zone.dispatchEvent(new DragEvent("dragover", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+        zone.dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+    }""", [list(data), "孟州市.xlsx"])
+    assert page.locator("#chosen").inner_text() == "已选择 1 个文件：孟州市.xlsx"
+    page.get_by_role("button", name="开始校验").click()
+    page.wait_for_url(f"{server_url}/check")
+    assert page.locator("#file-1 h2").inner_text().startswith("孟州市.xlsx")
+    assert page.locator('#file-1 [data-total="recomputed"]').inner_text() == "100"
+
+
+def test_the_form_works_without_javascript(browser, server_url, tmp_path):
+    from helpers import make_workbook
+
+    path = make_workbook(tmp_path / "博爱县.xlsx", "old_communities", unit="博爱县")
+    context = browser.new_context(java_script_enabled=False, locale="zh-CN")
+    page = context.new_page()
+    page.goto(server_url)
+    assert page.locator(".js-only").is_hidden()  # the drag-and-drop hint only shows when it works
+    page.get_by_label("选择要校验的文件").set_input_files(path)
+    page.get_by_label("按比例计").check()
+    page.get_by_role("button", name="开始校验").click()
+    page.wait_for_url(f"{server_url}/check")
+    assert "扣分口径：按比例计" in page.locator("main").inner_text()
+    assert page.locator('#file-1 [data-total="recomputed"]').inner_text() == "95.12"
+    assert page.locator("#file-1 table.indicators tbody tr").filter(has_text="资金筹集").locator(".badge").inner_text() == "口径不同"
+    context.close()

@@ -332,6 +332,11 @@ def test_submitting_no_file_returns_the_form_with_a_chinese_hint(client):
     assert "请先选择至少一个填好的 .xlsx 文件" in response.text and 'id="files"' in response.text
 
 
+def test_reopening_the_result_address_leads_back_to_the_form(client):
+    response = client.get("/check", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/"
+
+
 def test_unknown_or_malformed_tokens_are_404(client):
     for token in ("A" * 43, "short", "..%2E%2E"):
         response = client.get(f"/download/{token}")
