@@ -113,3 +113,26 @@ def check(files: tuple[Path, ...], directory: Path | None, json_path: str | None
     if any(report.status == "unreadable" for report in reports):
         sys.exit(2)
     sys.exit(1 if any(report.status == "errors" for report in reports) else 0)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for every interface).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--max-upload-mb", default=10.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Largest accepted upload, per file, in MB.")
+@click.option("--ttl", "ttl_seconds", default=3600.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Seconds a marked-up workbook stays downloadable before it is deleted.")
+def serve(host: str, port: int, max_upload_mb: float, ttl_seconds: float) -> None:
+    """Serve the web page: blank templates, upload filled workbooks, download the marked-up copies.
+
+    \b
+    Also a JSON API for programs (POST /api/check, POST /api/check.xlsx); docs at /docs.
+    Example: selfscore serve --port 8000   # then open http://127.0.0.1:8000/
+    """
+    import uvicorn
+
+    from selfscore.web import create_app
+
+    app = create_app(max_upload_bytes=int(max_upload_mb * 1024 * 1024), ttl_seconds=ttl_seconds)
+    click.echo(f"selfscore 网页：http://{host}:{port}/  （Ctrl+C 停止）")
+    uvicorn.run(app, host=host, port=port, log_level="info")
