@@ -49,6 +49,11 @@ FACT_THRESHOLD = 0.85
 #: the best match must beat the runner-up by this much, or the match is ambiguous
 MARGIN = 0.1
 HEADER_SCAN_ROWS = 60
+#: labels (facts, 填报单位) are looked for in the first rows of each sheet only: a facts sheet is a few
+#: dozen rows, and fuzzy matching every cell of a 20 000-row sheet would take a minute
+LABEL_SCAN_ROWS = 300
+#: an annex table has a dozen rows; a 合计 further down than this is not this table's
+TABLE_SCAN_ROWS = 200
 
 HEADER_WORDS: dict[str, tuple[str, ...]] = {
     "name": ("二级指标", "二级指标名称", "指标名称"),
@@ -88,10 +93,19 @@ class Grid:
     title: str
     cells: dict[tuple[int, int], GridCell]
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # min_row, min_col, max_row, max_col
+    _by_row: dict[int, list[int]] | None = field(default=None, init=False, repr=False)
 
     @property
     def max_row(self) -> int:
         return max((row for row, _ in self.cells), default=0)
+
+    def columns_in(self, row: int) -> list[int]:
+        """The non-empty columns of one row (indexed once: a big sheet must not cost rows × cells)."""
+        if self._by_row is None:
+            self._by_row = {}
+            for cell_row, column in sorted(self.cells):
+                self._by_row.setdefault(cell_row, []).append(column)
+        return self._by_row.get(row, [])
 
     def get(self, row: int, column: int) -> GridCell | None:
         return self.cells.get((row, column))
@@ -158,16 +172,22 @@ def fold(text: object, *, drop_brackets: bool = False) -> str:
     return _REPEATED.sub(r"\1", folded)
 
 
-def likeness(first: str, second: str) -> float:
+def likeness(first: str, second: str, floor: float = 0.0) -> float:
+    """difflib's ratio; below ``floor`` any value below it will do, so cheap upper bounds end most comparisons early."""
     if first == second:
         return 1.0
-    return difflib.SequenceMatcher(None, first, second, autojunk=False).ratio()
+    matcher = difflib.SequenceMatcher(None, first, second, autojunk=False)
+    if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
+        return 0.0
+    return matcher.ratio()
 
 
 def best_match(text: str, candidates: dict[str, str], threshold: float) -> tuple[str | None, list[str]]:
     """The candidate key whose folded words are most like ``text``: (key, []) when clear,
     (None, [the tied keys]) when ambiguous, (None, []) when nothing is close enough."""
-    scored = sorted(((likeness(text, words), key) for key, words in candidates.items()), reverse=True)
+    # Runner-ups within MARGIN of a match matter for ambiguity, so only what cannot reach threshold − MARGIN is cut short.
+    floor = threshold - MARGIN
+    scored = sorted(((likeness(text, words, floor), key) for key, words in candidates.items()), reverse=True)
     if not scored or scored[0][0] < threshold:
         return None, []
     best = scored[0][0]
@@ -280,14 +300,13 @@ def _headers(grid: Grid) -> tuple[list[Header], list[str]]:
 
 def _is_total(grid: Grid, row: int, header: Header) -> bool:
     skip = set(header.columns.get("criterion", [])) | {header.score_column}
-    return any(fold(grid.text(row, column)) in TOTAL_WORDS
-               for (cell_row, column) in grid.cells if cell_row == row and column not in skip)
+    return any(fold(grid.text(row, column)) in TOTAL_WORDS for column in grid.columns_in(row) if column not in skip)
 
 
 def _candidate(header: Header, stop: int) -> Candidate:
     grid = header.grid
     rows, total_row = [], None
-    for row in range(header.last_row + 1, stop):
+    for row in range(header.last_row + 1, min(stop, header.last_row + 1 + TABLE_SCAN_ROWS)):
         if _is_total(grid, row, header):
             total_row = row
             break
@@ -505,7 +524,7 @@ def _meta(grids: list[Grid], candidate: Candidate) -> list[Located]:
     unit = year = None
     for grid in ordered:
         for (row, column), cell in sorted(grid.cells.items()):
-            if not isinstance(cell.value, str) or _in_table(grid, row, candidate) or len(cell.value) > 80:
+            if row > LABEL_SCAN_ROWS or not isinstance(cell.value, str) or _in_table(grid, row, candidate) or len(cell.value) > 80:
                 continue
             text = unicodedata.normalize("NFKC", cell.value).strip()
             match = _UNIT_LABEL.fullmatch(text)
@@ -543,7 +562,7 @@ def _facts(grids: list[Grid], candidate: Candidate, table: TableDefinition, find
     places: dict[str, list[tuple[Grid, int, int, str]]] = {}
     for grid in grids:
         for (row, column), cell in grid.cells.items():
-            if not isinstance(cell.value, str) or len(cell.value) > 60 or _in_table(grid, row, candidate):
+            if row > LABEL_SCAN_ROWS or not isinstance(cell.value, str) or len(cell.value) > 60 or _in_table(grid, row, candidate):
                 continue
             input_id, _tied = best_match(fold(cell.value, drop_brackets=True), words, FACT_THRESHOLD)
             if input_id is not None:
