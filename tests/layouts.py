@@ -171,3 +171,17 @@ def set_cells(workbook: Workbook, values: dict[str, object], sheet: str | None =
     for coordinate, value in values.items():
         target[coordinate] = value
     return workbook
+
+
+def annex1_with_facts(*, headed: bool = True, facts: dict[str, object] | None = None) -> Workbook:
+    """附件1 retyped plus the office's own facts sheet: our labels (units in brackets), values beside them."""
+    table = get_table("shantytown")
+    values = {**JIAOZUO["shantytown"][0], **(facts or {})}
+    workbook = annex1_retyped()
+    sheet = workbook.create_sheet("基础情况")
+    rows: list[list[object]] = [["基础情况表"], ["序号", "项目", "数值", "备注"] if headed else [None]]
+    for number, definition in enumerate(table.inputs, start=1):
+        label = f"{definition.label}（{definition.unit}）" if definition.unit else definition.label
+        rows.append([number, label, values.get(definition.id), None])
+    put_rows(sheet, rows)
+    return workbook

@@ -132,6 +132,41 @@ def test_a_template_whose_names_were_deleted_is_read_by_labels_and_the_scores_re
     assert "score_mismatch" in codes(report)
 
 
+@pytest.mark.parametrize("headed", [True, False])
+def test_an_offices_own_facts_sheet_is_found_by_its_labels_and_the_scores_recomputed(headed):
+    report = check(layouts.annex1_with_facts(headed=headed))
+    assert (report.status, report.recomputed_total, report.self_total) == ("ok", 100, 100)
+    assert {result.status for result in report.indicators} == {"match"}
+    violations = next(cell for cell in report.recognised if cell.name == "in_violations")
+    assert (violations.sheet, violations.cell, violations.label) == ("基础情况", "C9", "经查实的违规违纪问题（项）")
+
+
+def test_facts_found_by_label_feed_the_recomputation_and_their_errors_land_on_their_cells():
+    report = check(layouts.annex1_with_facts(facts={"starts_actual": 270, "quality_issues": "两项"}))
+    assert report.indicator("starts_completion").status == "mismatch"
+    assert ("value_not_number", "基础情况", "C14") in report.as_tuples("code", "sheet", "cell")
+    assert report.indicator("project_quality").status == "unknown"
+
+
+def test_some_facts_missing_is_one_error_per_missing_fact_not_a_flood():
+    workbook = layouts.annex1_with_facts()
+    row = 3 + [d.id for d in get_table("shantytown").inputs].index("starts_planned")
+    layouts.set_cells(workbook, {f"B{row}": None, f"C{row}": None}, sheet="基础情况")  # 年度计划新开工套数 deleted
+    report = check(workbook)
+    assert [f.input for f in report.findings if f.code == "layout_input_missing"] == ["starts_planned"]
+    assert report.indicator("starts_completion").status == "unknown"
+    assert "value_missing" not in codes(report) and "facts_absent" not in codes(report)
+
+
+def test_a_marked_up_hand_made_layout_can_be_checked_again():
+    workbook, cells, _ = layouts.reordered()
+    layouts.set_cells(workbook, {cells["funds_raising"]: "12分"})
+    first, marked = check_and_mark_up(to_bytes(workbook), name="自制.xlsx")
+    again = check_workbook(marked, name="自制.checked.xlsx")
+    assert again.as_tuples("code", "cell") == first.as_tuples("code", "cell")
+    assert again.to_dict()["previous_check"]["remaining"]
+
+
 # ---------------------------------------------------------------------------------- reported, never guessed
 
 
