@@ -6,6 +6,7 @@ import io
 import os
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import layouts
@@ -100,11 +101,22 @@ def test_scores_typed_as_text_survive_the_conversion(converted, kind):
     assert report.year == 2020 and report.errors == 0
 
 
-def test_a_damaged_xls_is_unreadable_with_a_reason(converted):
-    data = (converted / "annex1.xls").read_bytes()
-    report = check_workbook(data[:4096], name="坏.xls")
-    assert report.status == "unreadable"
-    assert report.findings[0].code in ("not_a_workbook", "not_a_template")
+@pytest.mark.parametrize("kind", FORMATS)
+def test_a_damaged_xls_or_ods_is_unreadable_with_a_reason(kind):
+    from selfscore.formats import ODS_MIMETYPE, OLE2_MAGIC
+
+    if kind == "xls":  # an OLE2 container that names a Workbook stream but holds garbage
+        data = OLE2_MAGIC + bytes(600) + "Workbook".encode("utf-16-le") + bytes(3000)
+    else:  # a zip that says it is a spreadsheet but has no content
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("mimetype", ODS_MIMETYPE)
+            archive.writestr("content.xml", "<broken")
+        data = buffer.getvalue()
+    assert sniff(data) == kind
+    report = check_workbook(data, name=f"坏.{kind}")
+    assert (report.status, [f.code for f in report.findings]) == ("unreadable", ["not_a_workbook"])
+    assert "已损坏" in report.findings[0].message
 
 
 def test_a_grid_keeps_addresses_when_a_sheet_starts_below_a1(converted):
