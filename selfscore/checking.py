@@ -74,7 +74,7 @@ def check(source: Source, *, step_reading: StepReading = "ceil", name: str | Non
         status="errors" if any(f.severity == "error" for f in all_findings) else "ok",
         table=table.id,
         title=table.title,
-        template_version=version or None,
+        template_version=(version or None) if isinstance(read, LabelReadResult) else version,  # by labels: none known
         unit=read.values.get(META_UNIT) if isinstance(read.values.get(META_UNIT), str) else None,
         year=year if isinstance(year, int) else None,
         step_reading=step_reading,

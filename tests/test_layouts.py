@@ -244,6 +244,8 @@ def test_marks_of_a_foreign_layout_land_on_the_fillers_own_cells():
 
 def test_the_json_report_lists_every_recognised_cell_and_how_it_was_found(repo):
     by_label = check(layouts.annex1_retyped()).to_dict()
+    assert (by_label["template_version"], by_label["source_format"]) == (None, None)  # not our template: no version
+    assert check(layouts.pasted_template(keep_meta=True)).template_version == 1  # the meta sheet still says which
     entry = next(cell for cell in by_label["recognised"] if cell["name"] == "score_funds_raising")
     assert entry == {"name": "score_funds_raising", "what": "资金筹集·自评得分", "sheet": "Sheet1", "cell": "F6",
                      "recognised_from": "label", "label": "资金筹集"}
