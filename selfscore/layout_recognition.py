@@ -303,10 +303,13 @@ def _is_total(grid: Grid, row: int, header: Header) -> bool:
     return any(fold(grid.text(row, column)) in TOTAL_WORDS for column in grid.columns_in(row) if column not in skip)
 
 
-def _candidate(header: Header, stop: int) -> Candidate:
+def _candidate(header: Header, repeated: list[Header]) -> Candidate:
+    """The rows under a header down to its 合计; a header printed again on a later page is skipped, not a new table."""
     grid = header.grid
     rows, total_row = [], None
-    for row in range(header.last_row + 1, min(stop, header.last_row + 1 + TABLE_SCAN_ROWS)):
+    for row in range(header.last_row + 1, min(grid.max_row + 1, header.last_row + 1 + TABLE_SCAN_ROWS)):
+        if any(other.first_row <= row <= other.last_row for other in repeated):
+            continue
         if _is_total(grid, row, header):
             total_row = row
             break
@@ -400,10 +403,12 @@ def read_by_labels(grids: list[Grid], *, table_hint: TableDefinition | None = No
         found, trouble = _headers(grid)
         headers += found
         problems += trouble
-    candidates = []
-    for index, header in enumerate(headers):
-        following = [other.first_row for other in headers[index + 1:] if other.grid is header.grid]
-        candidate = _candidate(header, min(following, default=header.grid.max_row + 1))
+    candidates: list[Candidate] = []
+    for header in headers:
+        if any(c.header.grid is header.grid and c.header.first_row <= header.first_row <= c.last_row for c in candidates):
+            continue  # the header repeated inside a table (printed on every page)
+        others = [other for other in headers if other.grid is header.grid and other is not header]
+        candidate = _candidate(header, others)
         if any(_votes(candidate, table) for table in tables.values()):
             candidates.append(candidate)
     if not candidates:

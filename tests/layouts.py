@@ -86,9 +86,10 @@ def annex1_cells() -> dict[str, str]:
     return cells
 
 
-def reordered(table_id: str = "shantytown") -> tuple[Workbook, dict[str, str], dict[str, object]]:
+def reordered(table_id: str = "shantytown", *, repeat_header: bool = False) -> tuple[Workbook, dict[str, str], dict[str, object]]:
     """序号 first, 自评得分 before 分值, 一级指标 last and only on its group's first row (no merges),
-    three title rows, spaced and full-width header words, scores typed as 「10分」, 填报单位 in two cells."""
+    three title rows, spaced and full-width header words, scores typed as 「10分」, 填报单位 in two cells;
+    with ``repeat_header`` the header row is printed again after the fifth indicator (a page break)."""
     table = get_table(table_id)
     scores = ANNEX1_SCORES if table_id == "shantytown" else ANNEX2_SCORES
     workbook = Workbook()
@@ -99,7 +100,7 @@ def reordered(table_id: str = "shantytown") -> tuple[Workbook, dict[str, str], d
         [f"2020年度{table.title}"],
         [None],
         ["填报单位", "焦作市", None, "填报日期", "2021-01-20"],
-        ["序 号", "二级 指标", "自评得分（分）", "分　值", "一级指标", "评分标准"],
+        (header := ["序 号", "二级 指标", "自评得分（分）", "分　值", "一级指标", "评分标准"]),
     ]
     cells: dict[str, str] = {}
     row = 6
@@ -111,6 +112,9 @@ def reordered(table_id: str = "shantytown") -> tuple[Workbook, dict[str, str], d
             cells[indicator.id] = f"C{row}"
             row += 1
             number += 1
+            if repeat_header and number == 6:
+                rows.append(list(header))
+                row += 1
     rows.append([None, "合 计", f"{sum(scores.values())}分", 100])
     cells["total"] = f"C{row}"
     put_rows(sheet, rows)

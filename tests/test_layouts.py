@@ -113,6 +113,14 @@ def test_each_hand_made_layout_gives_the_right_score_to_the_right_indicator(buil
     assert report.year == 2020
 
 
+def test_a_header_printed_again_on_the_next_page_is_not_a_second_table():
+    workbook, cells, scores = layouts.reordered(repeat_header=True)
+    report = check(workbook)
+    assert cells["starts_completion"] == "C12"  # below the repeated header in row 11
+    assert scores_by_cell(report) == {id_: (cells[id_], score) for id_, score in scores.items()}
+    assert report.errors == report.warnings - 1 == 0  # the one warning: facts_absent
+
+
 def test_a_pasted_template_without_names_or_meta_sheet_is_checked_in_full():
     report = check(layouts.pasted_template())
     assert (report.table, report.status, report.recomputed_total, report.self_total) == ("shantytown", "ok", 100, 100)
