@@ -15,13 +15,25 @@ from selfscore.filling import cell_of
 from selfscore.findings import Finding, make_finding
 from selfscore.formats import sniff
 from selfscore.layout import SCORE_TOTAL, input_name, score_name
-from selfscore.layout_recognition import Grid, GridCell, LabelReadResult, read_by_labels
+from selfscore.layout_recognition import (
+    HEADER_SCAN_ROWS,
+    LABEL_SCAN_ROWS,
+    TABLE_SCAN_ROWS,
+    Grid,
+    GridCell,
+    LabelReadResult,
+    read_by_labels,
+)
 from selfscore.reading import CellRef, Unreadable
 from selfscore.report import Report
 from selfscore.template import build_template
 
 #: the sniffed kinds read here, with the name a clerk knows them by
 FOREIGN_KINDS: dict[str, str] = {"xls": ".xls（Excel 97-2003）", "ods": ".ods（OpenDocument）"}
+#: what is read of each sheet: the label search looks at the first LABEL_SCAN_ROWS rows and a table's
+#: TABLE_SCAN_ROWS rows below a header in the first HEADER_SCAN_ROWS, never at column 200 and beyond
+READ_ROWS = LABEL_SCAN_ROWS + HEADER_SCAN_ROWS + TABLE_SCAN_ROWS
+READ_COLUMNS = 200
 #: the template's column of 分值 on the score sheet, where a tampered 分值 is shown
 _POINTS_COLUMN = "D"
 
@@ -41,11 +53,15 @@ def grids_from_calamine(data: bytes, kind: str) -> list[Grid]:
         for name in workbook.sheet_names:
             sheet = workbook.get_sheet_by_name(name)
             cells: dict[tuple[int, int], GridCell] = {}
-            # skip_empty_area=False keeps row 1 / column A where they are, so addresses match the file.
-            for row_number, row in enumerate(sheet.to_python(skip_empty_area=False), start=1):
-                for column_number, value in enumerate(row, start=1):
+            # iter_rows starts at row 1 but at the sheet's first used column: add that back so addresses
+            # match the file. Only the rows and columns the label search looks at are kept in Python.
+            first_column = sheet.start[1] if sheet.start else 0
+            for row_number, row in enumerate(sheet.iter_rows(), start=1):
+                if row_number > READ_ROWS:
+                    break
+                for offset, value in enumerate(row[: max(0, READ_COLUMNS - first_column)]):
                     if value is not None and value != "":
-                        cells[(row_number, column_number)] = GridCell(value)
+                        cells[(row_number, first_column + offset + 1)] = GridCell(value)
             merged = [(first[0] + 1, first[1] + 1, last[0] + 1, last[1] + 1)
                       for first, last in (sheet.merged_cell_ranges or [])]
             grids.append(Grid(name, cells, merged))
