@@ -9,9 +9,10 @@ import layouts
 import pytest
 from openpyxl import load_workbook
 
+from helpers import set_cached_value
 from selfscore.checking import check_and_mark_up, check_workbook
 from selfscore.definitions import get_table
-from selfscore.filling import to_bytes
+from selfscore.filling import save, to_bytes
 from selfscore.layout import RESULTS_SHEET
 from selfscore.layout_recognition import best_match, fold, header_kind
 
@@ -87,6 +88,15 @@ def test_without_facts_the_scores_are_still_checked_against_points_and_total():
     # 101 is both over the maximum and not the sum; the core reports one finding per cell
     found = check(layouts.annex1_retyped(total=101)).as_tuples("code", "cell")
     assert {("total_over_max", "F15"), ("total_mismatch", "F15")} & set(found)
+
+
+def test_a_total_typed_as_a_formula_is_read_by_its_cached_value(tmp_path):
+    path = tmp_path / "附件1.xlsx"
+    save(layouts.set_cells(layouts.annex1_retyped(), {"F15": "=SUM(F6:F14)"}), path)
+    set_cached_value(path, "Sheet1", "F15", "100")
+    report = check_workbook(path)
+    assert report.self_total == 100
+    assert ("formula_in_input", "F15", "warning") in report.as_tuples("code", "cell", "severity")
 
 
 def test_a_tampered_points_column_is_an_error_on_that_cell():
