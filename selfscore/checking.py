@@ -9,10 +9,18 @@ from openpyxl import Workbook
 from openpyxl.utils.cell import coordinate_from_string
 
 from selfscore.findings import Finding
+from selfscore.foreign_formats import foreign_kind, read_foreign
 from selfscore.layout import META_UNIT, META_YEAR
+from selfscore.layout_recognition import (
+    LabelReadResult,
+    grids_from_openpyxl,
+    names_present,
+    read_by_labels,
+    settle_without_facts,
+)
 from selfscore.marks import remove_marks
-from selfscore.reading import Unreadable, identify, open_workbook, read_values
-from selfscore.report import Report
+from selfscore.reading import ReadResult, Unreadable, describe, identify, open_workbook, read_values
+from selfscore.report import RecognisedCell, Report
 from selfscore.rules import StepReading
 from selfscore.scoring import score_indicators, totals
 from selfscore.validation import validate
@@ -23,8 +31,10 @@ Source = str | Path | bytes
 @dataclass
 class Checked:
     report: Report
-    #: the loaded workbook, with a previous check's marks removed; None when unreadable
+    #: the loaded workbook, with a previous check's marks removed; None when unreadable or not .xlsx
     workbook: Workbook | None
+    #: what was read from an .xls/.ods file, to rebuild a template from (it cannot be marked in place)
+    foreign: LabelReadResult | None = None
 
 
 def _load(source: Source, name: str | None) -> tuple[bytes, str]:
@@ -37,27 +47,34 @@ def _load(source: Source, name: str | None) -> tuple[bytes, str]:
 def check(source: Source, *, step_reading: StepReading = "ceil", name: str | None = None) -> Checked:
     """Check a workbook without writing anything; the returned workbook can be marked up."""
     data, file_name = _load(source, name)
+    kind = foreign_kind(data)
     try:
-        workbook = open_workbook(data)
-        previous = remove_marks(workbook)
-        table, version, findings = identify(workbook)
+        if kind is not None:
+            workbook, previous, findings = None, None, []
+            read: ReadResult = read_foreign(data, kind)
+        else:
+            workbook = open_workbook(data)
+            previous = remove_marks(workbook)
+            read, findings = _read(workbook, data)
     except Unreadable as unreadable:
         return Checked(Report(file=file_name, status="unreadable", step_reading=step_reading,
                               findings=[unreadable.finding]), None)
 
-    read = read_values(workbook, table, version, data)
+    table, version = read.table, read.template_version
     validation_findings, invalid = validate(read)
     results, score_findings = score_indicators(read, invalid, step_reading)
+    results, score_findings = settle_without_facts(read, results, score_findings)
     self_total, recomputed_total, recomputed_range = totals(read, results)
     all_findings = findings + read.findings + validation_findings + score_findings
-    all_findings.sort(key=_reading_order(workbook.sheetnames))
+    sheetnames = workbook.sheetnames if workbook is not None else getattr(read, "sheetnames", [])
+    all_findings.sort(key=_reading_order(sheetnames))
     year = read.values.get(META_YEAR)
     report = Report(
         file=file_name,
         status="errors" if any(f.severity == "error" for f in all_findings) else "ok",
         table=table.id,
         title=table.title,
-        template_version=version,
+        template_version=(version or None) if isinstance(read, LabelReadResult) else version,  # by labels: none known
         unit=read.values.get(META_UNIT) if isinstance(read.values.get(META_UNIT), str) else None,
         year=year if isinstance(year, int) else None,
         step_reading=step_reading,
@@ -68,8 +85,35 @@ def check(source: Source, *, step_reading: StepReading = "ceil", name: str | Non
         indicators=results,
         findings=all_findings,
         previous=previous,
+        recognised=_recognised(read),
+        notes=[f.message for f in all_findings if f.code in _NOTE_CODES],
+        source_format=kind,
     )
-    return Checked(report, workbook)
+    return Checked(report, workbook, read if kind is not None else None)  # type: ignore[arg-type]
+
+
+#: findings that say how the workbook was read; the results sheet repeats them at its top
+_NOTE_CODES = ("layout_recognised", "rebuilt_from_foreign_format", "facts_absent")
+
+
+def _read(workbook: Workbook, data: bytes) -> tuple[ReadResult, list[Finding]]:
+    """By defined names when the workbook is our template; by labels when the names or the meta sheet are gone."""
+    try:
+        table, version, findings = identify(workbook)
+    except Unreadable as unreadable:
+        if unreadable.finding.code != "not_a_template":
+            raise
+        return read_by_labels(grids_from_openpyxl(workbook, data)), []
+    if not names_present(workbook, table):
+        return read_by_labels(grids_from_openpyxl(workbook, data), table_hint=table, template_version=version), findings
+    return read_values(workbook, table, version, data), findings
+
+
+def _recognised(read: ReadResult) -> list[RecognisedCell]:
+    how = getattr(read, "recognised_from", {})
+    labels = getattr(read, "labels", {})
+    return [RecognisedCell(name, describe(read.table, name), ref.sheet, ref.cell, how.get(name, "defined_name"),
+                           labels.get(name)) for name, ref in read.cells.items()]
 
 
 def check_workbook(source: Source, *, step_reading: StepReading = "ceil", name: str | None = None) -> Report:
@@ -79,9 +123,12 @@ def check_workbook(source: Source, *, step_reading: StepReading = "ceil", name: 
 
 def check_and_mark_up(source: Source, *, step_reading: StepReading = "ceil", name: str | None = None) -> tuple[Report, bytes | None]:
     """The report and the marked-up copy as bytes (None when the file could not be read)."""
+    from selfscore.foreign_formats import rebuild_and_mark_up
     from selfscore.markup import mark_up
 
     checked = check(source, step_reading=step_reading, name=name)
+    if checked.foreign is not None:
+        return checked.report, rebuild_and_mark_up(checked.foreign, checked.report)
     if checked.workbook is None:
         return checked.report, None
     return checked.report, mark_up(checked.workbook, checked.report)
@@ -92,6 +139,11 @@ def annotate(source: Source, report: Report) -> bytes:
     from selfscore.markup import mark_up
 
     data, _ = _load(source, None)
+    kind = foreign_kind(data)
+    if kind is not None:
+        from selfscore.foreign_formats import rebuild_and_mark_up
+
+        return rebuild_and_mark_up(read_foreign(data, kind), report)
     workbook = open_workbook(data)
     remove_marks(workbook)
     return mark_up(workbook, report)

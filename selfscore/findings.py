@@ -68,6 +68,33 @@ _KINDS = [
     FindingKind("total_mismatch", "error", "合计不等于各项之和",
                 "合计 {value} 不等于各指标自评得分之和 {sum}。"),
     FindingKind("total_over_max", "error", "合计超过满分", "合计 {value} 超过满分 {max}。"),
+    # Layout recognition: a workbook without our defined names, read by its labels (issue 6)
+    FindingKind("layout_recognised", "info", "按表头文字识别",
+                "工作簿中没有本工具模板的名称标记，已按表头和文字识别为「{title}」：自评表在本表第 {first}～{last} 行，"
+                "识别到 {found} 个指标{facts}。识别到的每个单元格列在「校验结果」表中，请核对。"),
+    FindingKind("layout_ambiguous", "error", "表格无法确定",
+                "无法确定要校验的表格：{reason}。请只保留一张自评表，或下载本工具的模板（selfscore template）填写后再校验。"),
+    FindingKind("layout_row_unmatched", "warning", "无法对应指标",
+                "「{label}」无法对应到「{title}」的任何二级指标，该行未校验；如为指标，请按评分表填写指标名称。"),
+    FindingKind("layout_row_ambiguous", "error", "指标名称不明确",
+                "「{label}」与多个二级指标（{candidates}）同样接近，无法确定对应哪一项，该行未读取；请按评分表填写指标名称。"),
+    FindingKind("layout_duplicate_row", "error", "指标重复",
+                "「{label}」与第 {rows} 行都对应二级指标「{indicator_name}」，无法确定哪一行是该指标，均未读取；请删除重复的行。"),
+    FindingKind("layout_indicator_missing", "error", "缺少指标",
+                "表中找不到二级指标「{indicator_name}」（分值 {points}），无法检查其自评得分。"),
+    FindingKind("layout_total_missing", "warning", "找不到合计行", "表中找不到「合计」行，无法检查合计。"),
+    FindingKind("layout_input_missing", "error", "缺少基础数据",
+                "基础数据中找不到「{label}」，依赖它的指标无法重新计算。"),
+    FindingKind("layout_input_ambiguous", "error", "基础数据重复",
+                "「{label}」在 {places} 出现多次，无法确定以哪一处为准，该项未读取；请只保留一处。"),
+    FindingKind("points_mismatch", "error", "分值与评分表不符",
+                "分值填写为「{value}」，但评分表规定为 {expected} 分；分值不能改动。"),
+    FindingKind("facts_absent", "warning", "没有基础数据，无法重新计算",
+                "工作簿中只有自评得分，没有基础数据（事实数据），无法重新计算各指标得分；本次只检查了：各项自评得分在 0～分值之间、"
+                "分值与评分表一致、合计等于各项之和且不超过满分。"
+                "要完整校验，请下载本工具的模板（selfscore template）填写基础数据后再校验。"),
+    FindingKind("rebuilt_from_foreign_format", "info", "已生成新模板",
+                "原文件为{format}格式，无法在原文件上直接标注；标注副本是按读取到的数值重新生成的模板，批注中写明了原文件中的位置。"),
 ]
 
 CATALOGUE: dict[str, FindingKind] = {kind.code: kind for kind in _KINDS}

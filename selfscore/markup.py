@@ -125,6 +125,11 @@ def _results_sheet(workbook: Workbook, report: Report) -> None:
     sheet.merge_cells("A3:G3")
     put_text(sheet, "A3", verdict, bold=True, border=False, fill="FFC7CE" if report.errors else "C6EFCE")
     sheet.row_dimensions[3].height = 32
+    if report.notes:  # how a workbook that is not our template was read: the reader must check it
+        notes = "\n".join(report.notes)
+        sheet.merge_cells("A4:G4")
+        put_text(sheet, "A4", notes, border=False, fill=SEVERITY_COLOURS["warning"])
+        sheet.row_dimensions[4].height = text_height(notes, sum(widths.values()))
 
     row = 5
     header = ("一级指标", "二级指标", "分值", "自评得分", "重新计算", "结果", "计算过程")
@@ -183,6 +188,8 @@ def _results_sheet(workbook: Workbook, report: Report) -> None:
                 put_text(sheet, f"C{row}", message)
                 sheet.row_dimensions[row].height = text_height(message, sum(widths[c] for c in "CDEFG"))
 
+    row = _recognised_section(sheet, workbook, report, row, widths)
+
     sheet.freeze_panes = "A5"
     print_setup(sheet, "5:5")
     for other in workbook.worksheets:
@@ -190,3 +197,27 @@ def _results_sheet(workbook: Workbook, report: Report) -> None:
     sheet.sheet_view.tabSelected = True
     workbook.active = 0
 
+
+
+def _recognised_section(sheet: Worksheet, workbook: Workbook, report: Report, row: int, widths: dict[str, float]) -> int:
+    """Where each value was found, when some were found by their labels rather than by defined names."""
+    if not any(cell.recognised_from == "label" for cell in report.recognised):
+        return row
+    row += 2
+    sheet.merge_cells(f"A{row}:G{row}")
+    put_text(sheet, f"A{row}", f"识别到的单元格（{len(report.recognised)} 个，按表头和文字识别，请核对）",
+             bold=True, size=12, border=False)
+    row += 1
+    for column, label in zip("ABC", ("位置", "内容", "依据的文字"), strict=True):
+        put_text(sheet, f"{column}{row}", label, bold=True, fill="D9E1F2", align="center")
+    sheet.merge_cells(f"C{row}:G{row}")
+    for cell in report.recognised:
+        row += 1
+        put_text(sheet, f"A{row}", place(cell.sheet, cell.cell))
+        if cell.sheet in workbook.sheetnames:
+            _link(sheet, f"A{row}", cell.sheet, cell.cell)
+        put_text(sheet, f"B{row}", cell.what)
+        sheet.merge_cells(f"C{row}:G{row}")
+        put_text(sheet, f"C{row}", cell.label or "（名称）")
+        sheet.row_dimensions[row].height = max(text_height(cell.what, widths["B"]), 20)
+    return row

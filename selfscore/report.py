@@ -69,6 +69,23 @@ class PreviousCheck:
     findings: tuple[tuple[str, str, str, str], ...]  # (code, sheet, cell, message)
 
 
+@dataclass(frozen=True)
+class RecognisedCell:
+    """One cell the reader used, and how it found it: by its defined name or by the words beside it."""
+
+    name: str
+    what: str
+    sheet: str
+    cell: str
+    recognised_from: Literal["defined_name", "label"]
+    #: the words the cell was recognised by (the row's 二级指标, a fact's label); None for a defined name
+    label: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "what": self.what, "sheet": self.sheet, "cell": self.cell,
+                "recognised_from": self.recognised_from, "label": self.label}
+
+
 @dataclass
 class Report:
     file: str
@@ -86,6 +103,12 @@ class Report:
     indicators: list[IndicatorResult] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     previous: PreviousCheck | None = None
+    #: every cell that was read, and whether by defined name or by label (issue 6)
+    recognised: list[RecognisedCell] = field(default_factory=list)
+    #: how the workbook was read when it was not our template, for the top of the results sheet
+    notes: list[str] = field(default_factory=list)
+    #: the sniffed file kind when it is not .xlsx (``xls``, ``ods``): the marked-up copy is then a new template
+    source_format: str | None = None
 
     @property
     def recomputed_total_text(self) -> str:
@@ -143,6 +166,9 @@ class Report:
             "indicators": [result.to_dict() for result in self.indicators],
             "findings": [finding.to_dict() for finding in self.findings],
         }
+        data["recognised"] = [cell.to_dict() for cell in self.recognised]
+        data["notes"] = list(self.notes)
+        data["source_format"] = self.source_format
         comparison = self.comparison()
         if comparison is not None:
             data["previous_check"] = {
