@@ -21,8 +21,10 @@ from selfscore.rules import StepReading
 #: our own outputs (x.checked.xlsx, x.checked-2.xlsx) and Excel's lock files (~$x.xlsx) are never inputs
 _OUTPUT = re.compile(r"\.checked(-\d+)?\.xlsx$", re.IGNORECASE)
 _GLOB_MAGIC = re.compile(r"[*?[]")
-#: workbooks one worker checks per task: enough to amortise validation, few enough for a smooth progress bar
-MAX_CHUNK = 16
+#: workbooks checked per task. Validation costs about the same for one workbook as for a frame of
+#: many, so larger chunks amortise it (1 → 17 ms a workbook, 32 → 2 ms), at the price of holding
+#: that many open workbooks in memory and a coarser progress bar.
+MAX_CHUNK = 32
 
 
 class InputError(ValueError):
@@ -143,7 +145,8 @@ def check_batch(inputs: Sequence[BatchInput], *, step_reading: StepReading = "ce
     ``unreadable`` report; the rest of the batch goes on.
     """
     jobs = max(1, jobs or os.cpu_count() or 1)
-    chunk = max(1, min(MAX_CHUNK, math.ceil(len(inputs) / (jobs * 4))))
+    # Several chunks per worker, so that one slow chunk does not leave the other workers idle at the end.
+    chunk = MAX_CHUNK if jobs == 1 else max(1, min(MAX_CHUNK, math.ceil(len(inputs) / (jobs * 4))))
     chunks = [list(range(start, min(start + chunk, len(inputs)))) for start in range(0, len(inputs), chunk)]
     results: dict[int, BatchItem] = {}
 
@@ -184,25 +187,37 @@ def _run_chunk(chunk_index: int, inputs: list[BatchInput], step_reading: StepRea
 
 
 def _check_chunk(inputs: list[BatchInput], step_reading: StepReading) -> list[BatchItem]:
+    from selfscore.checking import check_many
+
+    try:
+        checked: list = check_many([item.path for item in inputs], step_reading=step_reading,
+                                   names=[item.name for item in inputs])
+    except Exception:  # some file broke the shared pass: check each alone, so that only that file fails
+        checked = [None] * len(inputs)
     items = []
-    for batch_input in inputs:
+    for position, batch_input in enumerate(inputs):
         try:
-            items.append(_check_file(batch_input, step_reading))
+            items.append(_check_file(batch_input, step_reading, checked[position]))
         except Exception as error:  # one file's failure is that file's row, never the batch's end
             items.append(_failed(batch_input, step_reading, f"{type(error).__name__}：{error}"[:200]))
+        checked[position] = None  # let its workbook go before the next one is marked up
     return items
 
 
-def _check_file(batch_input: BatchInput, step_reading: StepReading) -> BatchItem:
-    from selfscore.checking import check_and_mark_up
+def _check_file(batch_input: BatchInput, step_reading: StepReading, checked=None) -> BatchItem:
+    """Check one file (unless ``checked`` already holds its result) and write its marked-up copy."""
+    from selfscore.checking import check
+    from selfscore.markup import mark_up
 
-    report, marked = check_and_mark_up(batch_input.path, step_reading=step_reading, name=batch_input.name)
+    if checked is None:
+        checked = check(batch_input.path, step_reading=step_reading, name=batch_input.name)
     target = None
-    if marked is not None:
+    if checked.workbook is not None:
+        marked = mark_up(checked.workbook, checked.report)
         batch_input.target.parent.mkdir(parents=True, exist_ok=True)
         batch_input.target.write_bytes(marked)
         target = batch_input.target
-    return BatchItem(batch_input, report, target, _peak_rss())
+    return BatchItem(batch_input, checked.report, target, _peak_rss())
 
 
 def _failed(batch_input: BatchInput, step_reading: StepReading, reason: str) -> BatchItem:

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from helpers import make_workbook
 from selfscore import batch
 from selfscore.batch import BatchInput, InputError, check_batch, collect_inputs, duplicate_groups
-from selfscore.checking import check_workbook
+from selfscore.checking import check_many, check_workbook
 from selfscore.cli import main
 from selfscore.summary import CHART_SHEET, DETAIL_SHEET, SUMMARY_SHEET, summary_bytes
 
@@ -123,21 +123,29 @@ def test_the_batch_reports_are_the_single_file_reports(folder):
             assert item.report.to_dict() == check_workbook(item.input.path, name=item.input.name).to_dict()
 
 
+def test_validating_many_workbooks_at_once_finds_what_validating_each_alone_finds(folder, repo):
+    paths = sorted(folder.rglob("*.xlsx")) + sorted((repo / "sample_data").glob("faulty_*.xlsx"))
+    together = [checked.report.to_dict() for checked in check_many(paths)]
+    alone = [check_workbook(path).to_dict() for path in paths]
+    assert together == alone
+    assert sum(len(report["findings"]) for report in alone) > 10
+
+
 def test_reports_survive_the_trip_between_processes(folder):
     report = check_workbook(folder / "县" / "巩义市.xlsx")
     assert pickle.loads(pickle.dumps(report)) == report
 
 
-def _explode(batch_input, step_reading):
+def _explode(batch_input, *args):
     if batch_input.name.endswith("巩义市.xlsx"):
         raise RuntimeError("boom")
-    return _original_check_file(batch_input, step_reading)
+    return _original_check_file(batch_input, *args)
 
 
-def _die(batch_input, step_reading):
+def _die(batch_input, *args):
     if batch_input.name.endswith("巩义市.xlsx"):
         os._exit(3)  # as a segfault or the OOM killer would end the worker
-    return _original_check_file(batch_input, step_reading)
+    return _original_check_file(batch_input, *args)
 
 
 _original_check_file = batch._check_file
