@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -20,6 +19,7 @@ from selfscore.markup import STATUS_COLOURS, put_text
 from selfscore.numbers import fmt, round2, to_fraction
 from selfscore.report import REPORT_STATUS_NAMES, STATUS_NAMES, Report
 from selfscore.template import print_setup
+from selfscore.xlsx_bytes import workbook_bytes
 
 SUMMARY_SHEET = "汇总"
 DETAIL_SHEET = "指标明细"
@@ -80,9 +80,7 @@ def summary_bytes(reports: Sequence[Report], marked_paths: Sequence[str | None])
     _detail_sheet(workbook.create_sheet(DETAIL_SHEET), reports, tables, duplicates)
     _chart_sheet(workbook.create_sheet(CHART_SHEET), reports, tables, duplicates)
     workbook.active = 0
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)
 
 
 def _duplicates_by_index(reports: Sequence[Report]) -> dict[int, list[int]]:
