@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import glob
 import math
-import multiprocessing
 import os
 import re
 import resource
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from selfscore.findings import make_finding
 from selfscore.report import Report
-from selfscore.rules import StepReading
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from selfscore.rules import StepReading
 
 #: our own outputs (x.checked.xlsx, x.checked-2.xlsx) and Excel's lock files (~$x.xlsx) are never inputs
 _OUTPUT = re.compile(r"\.checked(-\d+)?\.xlsx$", re.IGNORECASE)
@@ -240,6 +242,11 @@ def _run_in_processes(inputs: Sequence[BatchInput], chunks: list[list[int]], ste
     rebuilt for the unfinished chunks; the chunks that were running at the time are re-run one file
     per process, which pins the crash on the file that causes it.
     """
+    # Imported here: a one-file check never starts a pool, and start-up time counts there.
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
     pending = list(range(len(chunks)))
     while pending:
         started = multiprocessing.get_context().Array("b", len(chunks), lock=False)
@@ -271,6 +278,9 @@ def _run_in_processes(inputs: Sequence[BatchInput], chunks: list[list[int]], ste
 
 def _isolated(batch_input: BatchInput, step_reading: StepReading) -> BatchItem:
     """Check one file in a process of its own, so that if it kills the process it kills only its own row."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     with ProcessPoolExecutor(max_workers=1, initializer=_init_worker, initargs=(None,)) as pool:
         try:
             return pool.submit(_run_chunk, 0, [batch_input], step_reading).result()[0]

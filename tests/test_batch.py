@@ -109,6 +109,13 @@ def test_a_broken_file_in_the_middle_gets_its_row_and_the_rest_are_checked(folde
         assert item.marked_up is None or item.marked_up.exists()
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_progress_is_reported_once_per_file(folder, jobs):
+    seen = []
+    items = check_batch(collect_inputs([folder]), jobs=jobs, on_done=lambda item: seen.append(item.input.name))
+    assert sorted(seen) == sorted(item.input.name for item in items)
+
+
 def test_two_processes_give_the_same_reports_as_one(folder, tmp_path):
     one = check_batch(collect_inputs([folder], tmp_path / "one"), jobs=1)
     two = check_batch(collect_inputs([folder], tmp_path / "two"), jobs=2)
