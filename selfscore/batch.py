@@ -138,6 +138,14 @@ def _stem(target: Path) -> str:
     return _OUTPUT.sub("", target.name)
 
 
+def default_jobs() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def check_batch(inputs: Sequence[BatchInput], *, step_reading: StepReading = "ceil", jobs: int | None = None,
                 on_done: Callable[[BatchItem], None] | None = None) -> list[BatchItem]:
     """Check every input and write its marked-up copy; the items come back in input order.
@@ -146,7 +154,7 @@ def check_batch(inputs: Sequence[BatchInput], *, step_reading: StepReading = "ce
     A file that cannot be read, or whose check fails, or whose worker process dies, becomes an
     ``unreadable`` report; the rest of the batch goes on.
     """
-    jobs = max(1, jobs or os.cpu_count() or 1)
+    jobs = max(1, jobs or default_jobs())
     # Several chunks per worker, so that one slow chunk does not leave the other workers idle at the end.
     chunk = MAX_CHUNK if jobs == 1 else max(1, min(MAX_CHUNK, math.ceil(len(inputs) / (jobs * 4))))
     chunks = [list(range(start, min(start + chunk, len(inputs)))) for start in range(0, len(inputs), chunk)]
