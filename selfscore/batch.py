@@ -216,14 +216,13 @@ def _check_chunk(inputs: list[BatchInput], step_reading: StepReading) -> list[Ba
 
 def _check_file(batch_input: BatchInput, step_reading: StepReading, checked=None) -> BatchItem:
     """Check one file (unless ``checked`` already holds its result) and write its marked-up copy."""
-    from selfscore.checking import check
-    from selfscore.markup import mark_up
+    from selfscore.checking import check, marked_up_bytes
 
     if checked is None:
         checked = check(batch_input.path, step_reading=step_reading, name=batch_input.name)
     target = None
-    if checked.workbook is not None:
-        marked = mark_up(checked.workbook, checked.report)
+    marked = marked_up_bytes(checked)
+    if marked is not None:
         batch_input.target.parent.mkdir(parents=True, exist_ok=True)
         batch_input.target.write_bytes(marked)
         target = batch_input.target

@@ -109,12 +109,17 @@ def check_workbook(source: Source, *, step_reading: StepReading = "ceil", name: 
 
 def check_and_mark_up(source: Source, *, step_reading: StepReading = "ceil", name: str | None = None) -> tuple[Report, bytes | None]:
     """The report and the marked-up copy as bytes (None when the file could not be read)."""
+    checked = check(source, step_reading=step_reading, name=name)
+    return checked.report, marked_up_bytes(checked)
+
+
+def marked_up_bytes(checked: Checked) -> bytes | None:
+    """The marked-up copy of a checked workbook (None when it could not be read)."""
     from selfscore.markup import mark_up
 
-    checked = check(source, step_reading=step_reading, name=name)
     if checked.workbook is None:
-        return checked.report, None
-    return checked.report, mark_up(checked.workbook, checked.report)
+        return None
+    return mark_up(checked.workbook, checked.report)
 
 
 def annotate(source: Source, report: Report) -> bytes:
