@@ -18,7 +18,7 @@ from selfscore.definitions import TableDefinition, load_tables
 from selfscore.markup import STATUS_COLOURS, put_text
 from selfscore.numbers import fmt, round2, to_fraction
 from selfscore.report import REPORT_STATUS_NAMES, STATUS_NAMES, Report
-from selfscore.template import print_setup
+from selfscore.template import print_setup, text_height
 from selfscore.xlsx_bytes import workbook_bytes
 
 SUMMARY_SHEET = "汇总"
@@ -28,7 +28,7 @@ HEADER_FILL = "D9E1F2"
 DUPLICATE_FILL = "F8CBAD"
 REPORT_COLOURS = {"ok": "C6EFCE", "errors": "FFC7CE", "unreadable": "D9D9D9"}
 SUMMARY_COLUMNS = (
-    ("序号", 6), ("文件", 28), ("填报单位", 18), ("年度", 7), ("表格", 16), ("自评合计", 9), ("重新计算", 10),
+    ("序号", 6), ("文件", 30), ("填报单位", 22), ("年度", 7), ("表格", 22), ("自评合计", 9), ("重新计算", 10),
     ("差额", 9), ("错误", 6), ("提醒", 6), ("结论", 9), ("重复报送", 16), ("标注副本", 24), ("主要问题", 60),
 )
 _COLUMN = {label: get_column_letter(number) for number, (label, _width) in enumerate(SUMMARY_COLUMNS, start=1)}
@@ -189,6 +189,8 @@ def _summary_sheet(sheet: Worksheet, reports: Sequence[Report], marked_paths: Se
             put_text(sheet, c["标注副本"], "")
         first_error = next((f.message for f in report.findings if f.severity == "error"), "")
         put_text(sheet, c["主要问题"], first_error)
+        # Tall enough for the wrapped first error, as the results sheet of a marked-up copy does.
+        sheet.row_dimensions[row].height = text_height(first_error, SUMMARY_COLUMNS[-1][1])
 
     if row > HEADER_ROW:
         first, last = HEADER_ROW + 1, row
