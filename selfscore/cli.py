@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
 import click
 
 STEP_CHOICES = ("ceil", "exact", "floor")
+#: a progress bar only when a batch takes long enough to wonder about
+PROGRESS_AFTER = 5
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -53,56 +56,71 @@ def template(table_ids: tuple[str, ...], directory: Path) -> None:
         click.echo(f"已生成模板：{write_template(tables[table_id], directory)}")
 
 
-def marked_up_path(source: Path, directory: Path | None) -> Path:
-    """Where the marked-up copy of ``source`` goes: <name>.checked.xlsx, never over the source itself."""
-    stem = source.name[: -len(source.suffix)] if source.suffix else source.name
-    while stem.endswith(".checked"):
-        stem = stem[: -len(".checked")]
-    target = (directory or source.parent) / f"{stem}.checked.xlsx"
-    number = 2
-    while target.resolve() == source.resolve():
-        target = target.with_name(f"{stem}.checked-{number}.xlsx")
-        number += 1
-    return target
-
-
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, metavar="FILE|DIR|GLOB ...")
 @click.option("-o", "--output", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Directory for the marked-up copies (default: next to each input).")
 @click.option("--json", "json_path", type=str, default=None, metavar="PATH|-",
               help="Also write the JSON report to PATH, or to standard output with '-'.")
+@click.option("--summary", "summary_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="PATH.xlsx", help="Also write a reviewer's summary workbook (汇总, 指标明细, 图表).")
 @click.option("--steps", "step_reading", type=click.Choice(STEP_CHOICES), default="ceil", show_default=True,
               help="How a started step of a 'per N points below target' rule counts: ceil = a started step is "
                    "a whole step, exact = proportionally, floor = only whole steps.")
-@click.option("-q", "--quiet", is_flag=True, help="Print only the one-line total.")
-def check(files: tuple[Path, ...], directory: Path | None, json_path: str | None, step_reading: str, quiet: bool) -> None:
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: the number of CPUs; 1 checks in this process).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the one-line total, no progress bar.")
+def check(files: tuple[str, ...], directory: Path | None, json_path: str | None, summary_path: Path | None,
+          step_reading: str, jobs: int | None, quiet: bool) -> None:
     """Check filled workbooks and write a marked-up copy of each (<name>.checked.xlsx).
 
     \b
+    FILE|DIR|GLOB: workbooks, directories (searched recursively for *.xlsx, skipping
+    *.checked.xlsx copies and ~$ lock files) or quoted globs such as 'in/**/*.xlsx'.
     Exit status: 0 no errors (warnings allowed), 1 some workbook has errors,
     2 some file cannot be read as a selfscore template.
-    Example: selfscore check sample_data/*.xlsx -o out --json out/report.json
+    \b
+    Examples:
+      selfscore check sample_data/*.xlsx -o out --json out/report.json
+      selfscore check 各地报送/ -o out --summary out/汇总.xlsx --jobs 2
     """
-    from selfscore.checking import check_and_mark_up
-    from selfscore.render_text import batch_line, report_lines
+    from selfscore.batch import InputError, check_batch, collect_inputs, duplicate_groups
+    from selfscore.render_text import batch_line, duplicate_lines, report_lines
 
     echo = (lambda line: click.echo(line, err=True)) if json_path == "-" else click.echo
+    exclude = [path for path in (summary_path, Path(json_path) if json_path not in (None, "-") else None) if path]
+    try:
+        inputs = collect_inputs(files, directory, exclude)
+    except InputError as error:
+        raise click.UsageError(str(error)) from None
     if directory is not None:
         directory.mkdir(parents=True, exist_ok=True)
-    reports = []
-    for path in files:
-        report, marked_up = check_and_mark_up(path, step_reading=step_reading)  # type: ignore[arg-type]
-        target = None
-        if marked_up is not None:
-            target = marked_up_path(path, directory)
-            target.write_bytes(marked_up)
-        reports.append(report)
-        if not quiet:
-            for line in report_lines(report, str(target) if target else None):
+
+    if not quiet and len(inputs) > PROGRESS_AFTER and sys.stderr.isatty():
+        with click.progressbar(length=len(inputs), label="校验中", file=sys.stderr) as bar:
+            items = check_batch(inputs, step_reading=step_reading, jobs=jobs,  # type: ignore[arg-type]
+                                on_done=lambda _item: bar.update(1))
+    else:
+        items = check_batch(inputs, step_reading=step_reading, jobs=jobs)  # type: ignore[arg-type]
+    reports = [item.report for item in items]
+
+    if not quiet:
+        for item in items:
+            for line in report_lines(item.report, str(item.marked_up) if item.marked_up else None):
                 echo(line)
     echo(batch_line(reports))
+    for line in duplicate_lines(reports, duplicate_groups(reports)):
+        echo(line)
 
+    if summary_path is not None:
+        from selfscore.summary import summary_bytes
+
+        summary_path.parent.mkdir(parents=True, exist_ok=True)
+        # Links are relative, so the summary and the copies can be moved or zipped together.
+        links = [os.path.relpath(item.marked_up.resolve(), summary_path.parent.resolve()) if item.marked_up else None
+                 for item in items]
+        summary_path.write_bytes(summary_bytes(reports, links))
+        echo(f"汇总表：{summary_path}")
     if json_path is not None:
         payload = json.dumps({"reports": [report.to_dict() for report in reports]}, ensure_ascii=False, indent=2)
         if json_path == "-":

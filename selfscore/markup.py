@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import io
 from collections import defaultdict
+from copy import copy
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -19,6 +20,7 @@ from selfscore.numbers import fmt
 from selfscore.report import REPORT_STATUS_NAMES, STATUS_NAMES, Report
 from selfscore.rules import STEP_READING_NAMES
 from selfscore.template import print_setup, text_height
+from selfscore.xlsx_bytes import workbook_bytes
 
 SEVERITY_COLOURS = {"error": "FFC7CE", "warning": "FFEB9C", "info": "DDEBF7"}
 STATUS_COLOURS = {"match": "C6EFCE", "mismatch": "FFC7CE", "rounding_reading": "FFEB9C",
@@ -45,8 +47,27 @@ def put_text(sheet: Worksheet, coordinate: str, value: object, **style) -> None:
     _apply(cell, **style)
 
 
-def _apply(cell, *, bold: bool = False, size: float = 10.5, fill: str | None = None, wrap: bool = True,
-           border: bool = True, align: str = "left", colour: str | None = None, underline: str | None = None) -> None:
+def _apply(cell, **style) -> None:
+    # Building and hashing style objects cell by cell is most of the cost of writing a results sheet;
+    # each workbook builds one style per combination once and copies its indices to every other cell.
+    workbook = cell.parent.parent
+    cache = workbook.__dict__.setdefault("_selfscore_styles", {})
+    key = tuple(sorted(style.items()))
+    fields = cache.get(key)
+    if fields is None:
+        _apply_styles(cell, **style)
+        names = ("fontId", "alignmentId") + (("borderId",) if style.get("border", True) else ()) + \
+                (("fillId",) if style.get("fill") else ())
+        cache[key] = fields = tuple((name, getattr(cell._style, name)) for name in names)
+        return
+    array = copy(cell._style) if cell._style else StyleArray()  # never change an array another cell shares
+    for name, value in fields:
+        setattr(array, name, value)
+    cell._style = array
+
+
+def _apply_styles(cell, *, bold: bool = False, size: float = 10.5, fill: str | None = None, wrap: bool = True,
+                  border: bool = True, align: str = "left", colour: str | None = None, underline: str | None = None) -> None:
     cell.font = Font(name=_FONT, size=size, bold=bold, color=colour, underline=underline)
     cell.alignment = Alignment(horizontal=align, vertical="center", wrap_text=wrap)
     if border:
@@ -89,9 +110,7 @@ def mark_up(workbook: Workbook, report: Report) -> bytes:
 
     _results_sheet(workbook, report)
     write_record(workbook, originals, [(f.code, f.sheet or "", f.cell or "", f.message) for f in report.findings])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)
 
 
 def _without_place(finding: Finding) -> str:

@@ -7,6 +7,7 @@ from selfscore.report import REPORT_STATUS_NAMES, Report
 
 _MARK = {"error": "✗", "warning": "!", "info": "·"}
 _LIMIT = 12  # findings shown per workbook; the marked-up copy has them all
+_DUPLICATES_SHOWN = 5  # files named per group of duplicates; the summary workbook names them all
 
 
 def report_lines(report: Report, marked_up: str | None = None) -> list[str]:
@@ -35,3 +36,14 @@ def batch_line(reports: list[Report]) -> str:
     errors = sum(1 for r in reports if r.status == "errors")
     unreadable = sum(1 for r in reports if r.status == "unreadable")
     return f"共校验 {len(reports)} 个文件：{ok} 个通过，{errors} 个有错误，{unreadable} 个无法读取。"
+
+
+def duplicate_lines(reports: list[Report], groups: list[list[int]]) -> list[str]:
+    """A warning line per group of reports that are the same submission (same unit, year and table)."""
+    lines = []
+    for group in groups:
+        first = reports[group[0]]
+        files = "、".join(reports[index].file for index in group[:_DUPLICATES_SHOWN])
+        more = " 等" if len(group) > _DUPLICATES_SHOWN else ""
+        lines.append(f"！重复报送：{first.unit} {first.year} 年「{first.title}」共 {len(group)} 份：{files}{more}")
+    return lines

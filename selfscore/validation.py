@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 import pandas as pd
@@ -91,28 +91,61 @@ def build_schema(table: TableDefinition) -> pa.DataFrameSchema:
 
 def validate(read: ReadResult) -> tuple[list[Finding], set[str]]:
     """All constraint failures of one workbook in one lazy pass, and the names they make invalid."""
-    table = read.table
-    schema = build_schema(table)
-    frame = pd.DataFrame([{name: read.values.get(name) for name in schema.columns}], dtype=object)
+    return validate_many([read])[0]
+
+
+def validate_many(reads: Sequence[ReadResult]) -> list[tuple[list[Finding], set[str]]]:
+    """``validate`` for many workbooks, one frame (a row per workbook) per table.
+
+    Every check looks at one row at a time, so the result for each workbook is the same as
+    validating it alone; but pandera's cost is mostly per schema pass, not per row, and a batch
+    pays it once per table instead of once per workbook.
+    """
+    results: list[tuple[list[Finding], set[str]] | None] = [None] * len(reads)
+    by_table: dict[str, list[int]] = {}
+    for position, read in enumerate(reads):
+        by_table.setdefault(read.table.id, []).append(position)
+    for positions in by_table.values():
+        table_reads = [reads[position] for position in positions]
+        cases = _failure_cases(table_reads)
+        if cases is None:  # a check raised instead of answering: fall back to one workbook at a time
+            per_row = [_validated(read, _failure_cases([read]) or {}) for read in table_reads]
+        else:
+            per_row = [_validated(read, cases.get(row, [])) for row, read in enumerate(table_reads)]
+        for position, result in zip(positions, per_row, strict=True):
+            results[position] = result
+    return [result for result in results if result is not None]
+
+
+def _failure_cases(reads: Sequence[ReadResult]) -> dict[int, list[tuple[str | None, list[str]]]] | None:
+    """(code, names) of every failed check, by row; None if some check failed to run at all."""
+    schema = build_schema(reads[0].table)
+    frame = pd.DataFrame([{name: read.values.get(name) for name in schema.columns} for read in reads], dtype=object)
     try:
         schema.validate(frame, lazy=True)
-        return [], set()
+        return {}
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
-    findings: list[Finding] = []
-    invalid: set[str] = set()
-    seen: set[tuple[str, str]] = set()
-    parsed = []
+    by_row: dict[int, list[tuple[str | None, list[str]]]] = {}
+    seen: set[tuple[int, str, str]] = set()
     for case in cases.itertuples(index=False):
+        if case.index is None or pd.isna(case.index):
+            return None
         check = str(case.check)
         code, names = (None, [str(case.column)]) if check == "not_nullable" else (check.split(SEP)[0], check.split(SEP)[1:])
-        if (check, names[0]) not in seen:
-            seen.add((check, names[0]))
-            parsed.append((code, names))
+        row = int(case.index)
+        if (row, check, names[0]) not in seen:
+            seen.add((row, check, names[0]))
+            by_row.setdefault(row, []).append((code, names))
+    return by_row
+
+
+def _validated(read: ReadResult, failures: list[tuple[str | None, list[str]]]) -> tuple[list[Finding], set[str]]:
+    findings: list[Finding] = []
+    invalid: set[str] = set()
     # Single-cell failures first: a cross-cell check that involves a cell already found wrong
     # would only repeat that problem in more confusing words.
-    parsed.sort(key=lambda item: len(item[1]))
-    for code, names in parsed:
+    for code, names in sorted(failures, key=lambda item: len(item[1])):
         if any(name in read.flagged or name in invalid for name in names):
             continue  # the reader or a single-cell check already said why this cell is unusable
         finding = _finding(read, code, names)

@@ -1,0 +1,308 @@
+"""Check many workbooks at once: find the files, check them in parallel processes, never stop on one bad file."""
+
+from __future__ import annotations
+
+import glob
+import math
+import os
+import re
+import resource
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from selfscore.findings import make_finding
+from selfscore.report import Report
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from selfscore.rules import StepReading
+
+#: our own outputs (x.checked.xlsx, x.checked-2.xlsx) and Excel's lock files (~$x.xlsx) are never inputs
+_OUTPUT = re.compile(r"\.checked(-\d+)?\.xlsx$", re.IGNORECASE)
+_GLOB_MAGIC = re.compile(r"[*?[]")
+#: workbooks checked per task. Validation costs about the same for one workbook as for a frame of
+#: many, so larger chunks amortise it (1 → 17 ms a workbook, 32 → 2 ms), at the price of holding
+#: that many open workbooks in memory and a coarser progress bar.
+MAX_CHUNK = 32
+
+
+class InputError(ValueError):
+    """A command-line argument names nothing to check; the message is for the reviewer, in Chinese."""
+
+
+@dataclass(frozen=True)
+class BatchInput:
+    path: Path
+    #: how reports and the summary name the file: its path below the directory or glob it was found in
+    name: str
+    #: where its marked-up copy goes
+    target: Path
+
+
+@dataclass
+class BatchItem:
+    input: BatchInput
+    report: Report
+    #: the marked-up copy written, or None when the file could not be read
+    marked_up: Path | None
+    #: peak resident memory of the process that checked it, in KiB (for the benchmark)
+    peak_rss_kib: int = 0
+
+
+def marked_up_path(source: Path, directory: Path | None) -> Path:
+    """Where the marked-up copy of ``source`` goes: <name>.checked.xlsx, never over the source itself."""
+    stem = source.name[: -len(source.suffix)] if source.suffix else source.name
+    while stem.endswith(".checked"):
+        stem = stem[: -len(".checked")]
+    target = (directory or source.parent) / f"{stem}.checked.xlsx"
+    number = 2
+    while target.resolve() == source.resolve():
+        target = target.with_name(f"{stem}.checked-{number}.xlsx")
+        number += 1
+    return target
+
+
+#: what a directory scan or a glob picks up: workbooks selfscore can read (.xls/.ods via calamine)
+WORKBOOK_SUFFIXES = (".xlsx", ".xls", ".ods")
+
+
+def is_candidate(path: Path) -> bool:
+    """Whether a file found in a directory or by a glob is a workbook to check."""
+    name = path.name
+    return (path.is_file() and name.lower().endswith(WORKBOOK_SUFFIXES) and not name.startswith("~$")
+            and not _OUTPUT.search(name))
+
+
+def _glob_root(pattern: str) -> Path:
+    """The fixed directory part of a glob, which found files are named relative to."""
+    parts = Path(pattern).parts
+    fixed = []
+    for part in parts:
+        if _GLOB_MAGIC.search(part):
+            break
+        fixed.append(part)
+    return Path(*fixed) if fixed else Path(".")
+
+
+def collect_inputs(arguments: Sequence[str | Path], directory: Path | None = None,
+                   exclude: Sequence[Path] = ()) -> list[BatchInput]:
+    """Files, directories (searched recursively for *.xlsx, *.xls, *.ods) and globs → the workbooks to check, in order.
+
+    A file named explicitly is always checked (even a marked-up copy); directories and globs skip
+    our own *.checked*.xlsx outputs, Excel lock files (~$*.xlsx) and the paths in ``exclude``.
+    With ``directory``, copies of files found below a directory or glob keep their sub-folders.
+    """
+    excluded = {path.resolve() for path in exclude}
+    found: list[tuple[Path, Path | None]] = []  # (file, the root it was found under)
+    for argument in arguments:
+        text = str(argument)
+        path = Path(text)
+        if path.is_file():
+            found.append((path, None))
+        elif path.is_dir():
+            files = sorted(p for p in path.rglob("*") if is_candidate(p))
+            if not files:
+                raise InputError(f"目录「{text}」（含子目录）中没有 .xlsx、.xls 或 .ods 文件")
+            found += [(file, path) for file in files]
+        elif _GLOB_MAGIC.search(text):
+            files = sorted(Path(p) for p in glob.glob(text, recursive=True) if is_candidate(Path(p)))
+            if not files:
+                raise InputError(f"没有与「{text}」匹配的 .xlsx、.xls 或 .ods 文件")
+            found += [(file, _glob_root(text)) for file in files]
+        else:
+            raise InputError(f"找不到文件或目录「{text}」")
+
+    inputs: list[BatchInput] = []
+    seen: set[Path] = set()
+    sources = {file.resolve() for file, _ in found}
+    targets: set[Path] = set()
+    for file, root in found:
+        resolved = file.resolve()
+        if resolved in seen or (root is not None and resolved in excluded):
+            continue
+        seen.add(resolved)
+        relative = file.relative_to(root) if root is not None else Path(file.name)
+        target_dir = directory / relative.parent if directory is not None and root is not None else directory
+        target = marked_up_path(file, target_dir)
+        number = 2
+        # Two inputs with the same name (from different folders) must not share a copy, and a copy
+        # must never land on another input.
+        while target.resolve() in targets or (target.resolve() in sources and target.resolve() != resolved):
+            target = target.with_name(f"{_stem(target)}.checked-{number}.xlsx")
+            number += 1
+        targets.add(target.resolve())
+        inputs.append(BatchInput(file, relative.as_posix(), target))
+    return inputs
+
+
+def _stem(target: Path) -> str:
+    return _OUTPUT.sub("", target.name)
+
+
+def default_jobs() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def check_batch(inputs: Sequence[BatchInput], *, step_reading: StepReading = "ceil", jobs: int | None = None,
+                on_done: Callable[[BatchItem], None] | None = None) -> list[BatchItem]:
+    """Check every input and write its marked-up copy; the items come back in input order.
+
+    ``jobs`` worker processes (default: the number of CPUs); ``jobs=1`` checks in this process.
+    A file that cannot be read, or whose check fails, or whose worker process dies, becomes an
+    ``unreadable`` report; the rest of the batch goes on.
+    """
+    jobs = max(1, jobs or default_jobs())
+    # Several chunks per worker, so that one slow chunk does not leave the other workers idle at the end.
+    chunk = MAX_CHUNK if jobs == 1 else max(1, min(MAX_CHUNK, math.ceil(len(inputs) / (jobs * 4))))
+    chunks = [list(range(start, min(start + chunk, len(inputs)))) for start in range(0, len(inputs), chunk)]
+    results: dict[int, BatchItem] = {}
+
+    def done(index: int, item: BatchItem) -> None:
+        results[index] = item
+        if on_done is not None:
+            on_done(item)
+
+    if jobs == 1 or len(chunks) <= 1:
+        for indices in chunks:
+            for index, item in zip(indices, _check_chunk([inputs[i] for i in indices], step_reading), strict=True):
+                done(index, item)
+    else:
+        _run_in_processes(inputs, chunks, step_reading, min(jobs, len(chunks)), done)
+    return [results[index] for index in range(len(inputs))]
+
+
+# --- in the worker ------------------------------------------------------------------------------
+
+_started = None  # shared array: 1 while a worker checks chunk i, 2 when it is done
+
+
+def _init_worker(started) -> None:
+    global _started
+    _started = started
+    # Warm the imports once per worker rather than inside the first task.
+    import selfscore.checking  # noqa: F401
+    import selfscore.markup  # noqa: F401
+
+
+def _run_chunk(chunk_index: int, inputs: list[BatchInput], step_reading: StepReading) -> list[BatchItem]:
+    if _started is not None:
+        _started[chunk_index] = 1
+    items = _check_chunk(inputs, step_reading)
+    if _started is not None:
+        _started[chunk_index] = 2
+    return items
+
+
+def _check_chunk(inputs: list[BatchInput], step_reading: StepReading) -> list[BatchItem]:
+    from selfscore.checking import check_many
+
+    try:
+        checked: list = check_many([item.path for item in inputs], step_reading=step_reading,
+                                   names=[item.name for item in inputs])
+    except Exception:  # some file broke the shared pass: check each alone, so that only that file fails
+        checked = [None] * len(inputs)
+    items = []
+    for position, batch_input in enumerate(inputs):
+        try:
+            items.append(_check_file(batch_input, step_reading, checked[position]))
+        except Exception as error:  # one file's failure is that file's row, never the batch's end
+            items.append(_failed(batch_input, step_reading, f"{type(error).__name__}：{error}"[:200]))
+        checked[position] = None  # let its workbook go before the next one is marked up
+    return items
+
+
+def _check_file(batch_input: BatchInput, step_reading: StepReading, checked=None) -> BatchItem:
+    """Check one file (unless ``checked`` already holds its result) and write its marked-up copy."""
+    from selfscore.checking import check, marked_up_bytes
+
+    if checked is None:
+        checked = check(batch_input.path, step_reading=step_reading, name=batch_input.name)
+    target = None
+    marked = marked_up_bytes(checked)
+    if marked is not None:
+        batch_input.target.parent.mkdir(parents=True, exist_ok=True)
+        batch_input.target.write_bytes(marked)
+        target = batch_input.target
+    return BatchItem(batch_input, checked.report, target, _peak_rss())
+
+
+def _failed(batch_input: BatchInput, step_reading: StepReading, reason: str) -> BatchItem:
+    report = Report(file=batch_input.name, status="unreadable", step_reading=step_reading,
+                    findings=[make_finding("check_failed", reason=reason)])
+    return BatchItem(batch_input, report, None, _peak_rss())
+
+
+def _peak_rss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+# --- in the parent ------------------------------------------------------------------------------
+
+def _run_in_processes(inputs: Sequence[BatchInput], chunks: list[list[int]], step_reading: StepReading, jobs: int,
+                      done: Callable[[int, BatchItem], None]) -> None:
+    """Run chunks in a process pool; when a worker dies, blame the chunks it had started and go on.
+
+    A dead worker breaks the whole pool and fails every pending task with it, so the pool is
+    rebuilt for the unfinished chunks; the chunks that were running at the time are re-run one file
+    per process, which pins the crash on the file that causes it.
+    """
+    # Imported here: a one-file check never starts a pool, and start-up time counts there.
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    pending = list(range(len(chunks)))
+    while pending:
+        started = multiprocessing.get_context().Array("b", len(chunks), lock=False)
+        broken: list[int] = []
+        with ProcessPoolExecutor(max_workers=min(jobs, len(pending)), initializer=_init_worker,
+                                 initargs=(started,)) as pool:
+            futures: dict[Future, int] = {
+                pool.submit(_run_chunk, number, [inputs[i] for i in chunks[number]], step_reading): number
+                for number in pending
+            }
+            remaining = set(futures)
+            while remaining:
+                finished, remaining = wait(remaining, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    number = futures[future]
+                    try:
+                        items = future.result()
+                    except BrokenProcessPool:
+                        broken.append(number)
+                        continue
+                    for index, item in zip(chunks[number], items, strict=True):
+                        done(index, item)
+        suspects = [number for number in broken if started[number] == 1] or broken
+        pending = sorted(set(broken) - set(suspects))
+        for number in suspects:
+            for index in chunks[number]:
+                done(index, _isolated(inputs[index], step_reading))
+
+
+def _isolated(batch_input: BatchInput, step_reading: StepReading) -> BatchItem:
+    """Check one file in a process of its own, so that if it kills the process it kills only its own row."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    with ProcessPoolExecutor(max_workers=1, initializer=_init_worker, initargs=(None,)) as pool:
+        try:
+            return pool.submit(_run_chunk, 0, [batch_input], step_reading).result()[0]
+        except BrokenProcessPool:
+            return _failed(batch_input, step_reading, "校验进程意外退出")
+
+
+def duplicate_groups(reports: Sequence[Report]) -> list[list[int]]:
+    """Indices of reports that are the same submission (same unit, year and table), in groups of two or more."""
+    groups: dict[tuple[str, int, str], list[int]] = {}
+    for index, report in enumerate(reports):
+        if report.status != "unreadable" and report.unit and report.year and report.table:
+            groups.setdefault((report.unit.strip(), report.year, report.table), []).append(index)
+    return [indices for indices in groups.values() if len(indices) > 1]
