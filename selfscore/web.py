@@ -179,6 +179,23 @@ def check_upload(data: bytes, name: str, step_reading: StepReading, store: Marke
     return Outcome(name, report, token)
 
 
+SUMMARY_DOWNLOAD_NAME = "校验汇总.xlsx"
+
+
+def keep_summary(outcomes: list[Outcome], base_url: str, store: MarkedUpStore) -> str | None:
+    """For several checked files, the reviewer's summary workbook (the CLI's --summary), kept for download.
+
+    Its links point at each marked-up copy's download address, so they work from the saved summary
+    for as long as the copies are kept."""
+    from selfscore.summary import summary_bytes
+
+    checked = [outcome for outcome in outcomes if outcome.report is not None]
+    if len(checked) < 2:
+        return None
+    links = [f"{base_url.rstrip('/')}/download/{outcome.token}" if outcome.token else None for outcome in checked]
+    return store.put(summary_bytes([outcome.report for outcome in checked], links), SUMMARY_DOWNLOAD_NAME)  # type: ignore[misc]
+
+
 def unreadable_reason(report: Report) -> str:
     return report.findings[0].message if report.findings else "文件无法读取。"
 
@@ -374,8 +391,9 @@ def create_app(
                           **limits())
         outcomes = await check_all(uploads, step_reading, keep=True)  # type: ignore[arg-type]
         status = 413 if any(outcome.refused for outcome in outcomes) else 200
+        summary_token = await run_in_threadpool(keep_summary, outcomes, str(request.base_url), store)
         return render("results.html", status, outcomes=outcomes, step_reading=step_reading,
-                      step_hints=STEP_READING_HINTS, tables=tables, **limits())
+                      step_hints=STEP_READING_HINTS, tables=tables, summary_token=summary_token, **limits())
 
     @app.get("/check", include_in_schema=False)
     def check_page_again() -> RedirectResponse:

@@ -323,7 +323,34 @@ def test_several_files_get_a_summary_first_and_an_unreadable_one_its_reason(clie
     assert rows == [("1", "甲县.xlsx"), ("2", "乙县.xlsx"), ("3", "丙县.xlsx")]
     assert summary.count("通过") == 2 and summary.count("无法读取") == 1
     assert "丙县.xlsx" in html and "文件无法作为 Excel 工作簿（.xlsx）打开：文件不是 .xlsx 格式" in html
-    assert len(re.findall(r'href="/download/', html)) == 2
+    assert len(re.findall(r'href="/download/', html)) == 3  # two marked-up copies and the summary
+
+
+def test_several_files_offer_the_reviewers_summary_workbook_with_working_links(client, tmp_path):
+    files = [xlsx_part("甲县.xlsx", workbook_bytes(tmp_path, unit="甲县")),
+             xlsx_part("乙县.xlsx", workbook_bytes(tmp_path, unit="乙县", scores={"funds_raising": 7})),
+             xlsx_part("丙县.xlsx", "这是一段文字".encode())]
+    html = client.post("/check", files=files).text
+    summary_token = re.search(r'<a class="button" href="/download/([\w-]+)" download="校验汇总.xlsx">', html).group(1)
+    download = client.get(f"/download/{summary_token}")
+    assert download.status_code == 200
+    assert f"filename*=UTF-8''{quote('校验汇总.xlsx')}" in download.headers["content-disposition"]
+    workbook = load_workbook(io.BytesIO(download.content))
+    assert workbook.sheetnames == ["汇总", "指标明细", "图表"]
+    sheet = workbook["汇总"]
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    names = [row[1] for row in rows if len(row) > 1 and row[1] in ("甲县.xlsx", "乙县.xlsx", "丙县.xlsx")]
+    assert names == ["乙县.xlsx", "甲县.xlsx", "丙县.xlsx"]  # largest difference first, unreadable last
+    links = [cell.hyperlink.target for row in sheet.iter_rows() for cell in row if cell.hyperlink is not None]
+    assert len(links) == 2 and all(link.startswith("http://testserver/download/") for link in links)
+    for link in links:
+        marked = client.get(link.removeprefix("http://testserver"))
+        assert marked.status_code == 200 and load_workbook(io.BytesIO(marked.content)).sheetnames[0] == "校验结果"
+
+
+def test_one_file_gets_no_summary_workbook(client, tmp_path):
+    html = client.post("/check", files=[xlsx_part("甲县.xlsx", workbook_bytes(tmp_path))]).text
+    assert "校验汇总.xlsx" not in html
 
 
 def test_submitting_no_file_returns_the_form_with_a_chinese_hint(client):
