@@ -254,7 +254,7 @@ def _detail_sheet(sheet: Worksheet, reports: Sequence[Report], tables: dict[str,
                   [f"合计（{fmt(table.max_points)}）"]
         for number, label in enumerate(headers, start=1):
             put_text(sheet, f"{get_column_letter(number)}{row}", label, bold=True, fill=HEADER_FILL, align="center")
-        sheet.row_dimensions[row].height = 42
+        sheet.row_dimensions[row].height = max(42, max(text_height(label, 12) for label in headers))
         for index in indices:
             report = reports[index]
             row += 1
@@ -281,6 +281,8 @@ def _detail_sheet(sheet: Worksheet, reports: Sequence[Report], tables: dict[str,
         sheet.column_dimensions[get_column_letter(number)].width = 12
     sheet.column_dimensions["C"].width = 24
     sheet.freeze_panes = "B3"
+    # A matrix of 15 columns is read across: one page wide in print, however many rows.
+    print_setup(sheet, "1:1")
 
 
 def _chart_sheet(sheet: Worksheet, reports: Sequence[Report], tables: dict[str, TableDefinition],
