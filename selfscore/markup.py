@@ -6,7 +6,7 @@ import io
 from collections import defaultdict
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.hyperlink import Hyperlink
@@ -60,14 +60,14 @@ def mark_up(workbook: Workbook, report: Report) -> bytes:
     notes: dict[tuple[str, str], list[str]] = defaultdict(list)
     worst: dict[tuple[str, str], str] = {}
     for finding in report.findings:
-        if finding.sheet in workbook.sheetnames and finding.cell:
+        if finding.sheet in workbook.sheetnames and finding.cell and _markable(workbook, finding.sheet, finding.cell):
             key = (finding.sheet, finding.cell)
             notes[key].append(f"【{SEVERITY_NAMES[finding.severity]}】{_without_place(finding)}")
             if _RANK[finding.severity] > _RANK.get(worst.get(key, ""), 0):
                 worst[key] = finding.severity
     score_colours: dict[tuple[str, str], str] = {}
     for result in report.indicators:
-        if result.sheet in workbook.sheetnames and result.cell:
+        if result.sheet in workbook.sheetnames and result.cell and _markable(workbook, result.sheet, result.cell):
             key = (result.sheet, result.cell)
             notes[key].insert(0, f"【{STATUS_NAMES[result.status]}】重新计算：{result.recomputed_text} 分。{result.explanation}")
             score_colours[key] = STATUS_COLOURS[result.status]
@@ -92,6 +92,11 @@ def mark_up(workbook: Workbook, report: Report) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _markable(workbook: Workbook, sheet: str, coordinate: str) -> bool:
+    # A cell inside a merged range cannot carry a comment; its finding is still listed in 「校验结果」.
+    return not isinstance(workbook[sheet][coordinate], MergedCell)
 
 
 def _without_place(finding: Finding) -> str:
