@@ -16,7 +16,6 @@ from selfscore.report import Report
 from selfscore.rules import StepReading
 from selfscore.safety import DEFAULT_LIMITS, Limits, unpreserved_content
 from selfscore.scoring import score_indicators, totals
-from selfscore.validation import validate
 
 Source = str | Path | bytes
 
@@ -66,6 +65,9 @@ def _internal_error(file_name: str, step_reading: StepReading, error: Exception)
 
 def _check_loaded(data: bytes, file_name: str, workbook: Workbook, previous, table, version: int,
                   findings: list[Finding], step_reading: StepReading) -> Report:
+    # pandas and pandera take most of a second to import: a file refused at the door never pays for them
+    from selfscore.validation import validate
+
     lost = unpreserved_content(data)
     if lost:
         findings = [*findings, make_finding("content_not_preserved", kinds="、".join(lost))]

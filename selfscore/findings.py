@@ -62,7 +62,7 @@ _KINDS = [
     FindingKind("xml_forbidden", "error", "不安全的文件内容",
                 "文件含有不安全的 XML 结构（{reason}），可能是恶意构造的文件，已拒绝读取。"),
     FindingKind("sheet_too_large", "error", "工作表过大",
-                "工作表「{sheet}」有 {count} {unit}，超过上限 {limit}，已拒绝读取；"
+                "工作表「{sheet_name}」有 {count} {unit}，超过上限 {limit}，已拒绝读取；"
                 "请删除多余的行、单元格或合并区域后另存为 .xlsx 再上传。"),
     FindingKind("workbook_too_large", "error", "工作簿过大",
                 "工作簿共有 {count} 个单元格，超过上限 {limit}，已拒绝读取；"
@@ -80,9 +80,9 @@ _KINDS = [
     FindingKind("template_outdated", "warning", "模板版本不同",
                 "工作簿使用的模板版本为 {found}，当前版本为 {current}；建议下载新模板重新填写。"),
     FindingKind("name_missing", "error", "填报单元格缺失",
-                "找不到名称为「{name}」的单元格（{what}）；该项无法读取。请勿删除、剪切或移动模板中的填报单元格。"),
+                "找不到名称为「{name}」的单元格（{label}）；该项无法读取。请勿删除、剪切或移动模板中的填报单元格。"),
     FindingKind("name_broken", "error", "填报单元格缺失",
-                "名称「{name}」（{what}）{reason}；该项无法读取。请勿删除、剪切或移动模板中的填报单元格，也不要给工作表改名。"),
+                "名称「{name}」（{label}）{reason}；该项无法读取。请勿删除、剪切或移动模板中的填报单元格，也不要给工作表改名。"),
     FindingKind("name_moved", "error", "填报单元格错位",
                 "名称「{name}」本应指向「{label}」的填报格，但此格所在行{found}；可能插入、删除或移动过行。"
                 "为避免把数值算到别的项目上，该项未读取。请勿增删行，或下载新模板重新填写。"),
@@ -184,8 +184,9 @@ def make_finding(
 ) -> Finding:
     """Build a finding from the catalogue; the message starts with the place and what lives there."""
     kind = CATALOGUE[code]
-    shown = None if value is None else _bounded(str(value), VALUE_KEPT)
-    body = kind.template.format(value=None if shown is None else _bounded(shown, VALUE_ECHOED), **params)
+    text = None if value is None else str(value)
+    shown = None if text is None else _bounded(text, VALUE_KEPT)
+    body = kind.template.format(value=None if text is None else _bounded(text, VALUE_ECHOED), **params)
     where = place(sheet, cell)
     if what:
         where = f"{where}（{what}）" if where else what

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 from collections import defaultdict
 
 from openpyxl import Workbook
@@ -87,11 +88,22 @@ def mark_up(workbook: Workbook, report: Report) -> bytes:
         comment.height = min(600, 60 + 18 * sum(1 + len(line) // 28 for line in lines))
         cell.comment = comment
 
+    _keep_unwritable_numbers(workbook)
     _results_sheet(workbook, report)
     write_record(workbook, originals, [(f.code, f.sheet or "", f.cell or "", f.message) for f in report.findings])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _keep_unwritable_numbers(workbook: Workbook) -> None:
+    """openpyxl writes an infinite or NaN number (e.g. a file's 1e999) as an empty cell; keep it visible, as text."""
+    for sheet in workbook.worksheets:
+        # _cells holds only the cells that exist: walking rows × columns of a sparse sheet could be billions
+        for cell in list(sheet._cells.values()):
+            if isinstance(cell.value, float) and not math.isfinite(cell.value):
+                cell.value = str(cell.value)
+                cell.data_type = "s"
 
 
 def _markable(workbook: Workbook, sheet: str, coordinate: str) -> bool:

@@ -78,9 +78,11 @@ def open_workbook(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Workbook:
         raise Unreadable(costly.finding) from None
     try:
         return load_workbook(io.BytesIO(data))
-    except DefusedXmlException as error:
-        raise Unreadable(make_finding("xml_forbidden", reason=type(error).__name__)) from None
     except Exception as error:  # openpyxl raises many kinds on damaged files; all mean the same to a clerk
+        # openpyxl wraps what its worksheet parser raised, so look for defusedxml's refusal in the chain too
+        for cause in (error, error.__cause__, error.__context__):
+            if isinstance(cause, DefusedXmlException):
+                raise Unreadable(make_finding("xml_forbidden", reason=type(cause).__name__)) from None
         raise Unreadable(make_finding("not_a_workbook", reason=f"文件已损坏或不是 Excel 工作簿（{type(error).__name__}）")) from None
 
 
@@ -169,7 +171,13 @@ def _label_mismatch(workbook: Workbook, table: TableDefinition, name: str, ref: 
             if _normal(value) == expected:
                 return None
             texts.append(value.strip())
-    return f"的标签是「{texts[0]}」" if texts else "没有标签"
+    known = {_normal(label_of(table, other)): label_of(table, other) for other in expected_names(table)}
+    for text in texts:
+        if _normal(text) in known:
+            return f"是「{known[_normal(text)]}」"
+    if texts:
+        return f"的内容是「{texts[-1][:30]}{'…' if len(texts[-1]) > 30 else ''}」"
+    return "没有标签"
 
 
 def expected_names(table: TableDefinition) -> list[str]:
@@ -204,9 +212,9 @@ def read_values(workbook: Workbook, table: TableDefinition, version: int, data: 
             result.values[name] = None
             result.flagged.add(name)
             if ref == "missing":
-                result.findings.append(make_finding("name_missing", name=name, what=what, **_owner(name)))
+                result.findings.append(make_finding("name_missing", name=name, label=what, **_owner(name)))
             else:
-                result.findings.append(make_finding("name_broken", name=name, what=what, reason=ref, **_owner(name)))
+                result.findings.append(make_finding("name_broken", name=name, label=what, reason=ref, **_owner(name)))
             continue
         moved = _label_mismatch(workbook, table, name, ref)
         if moved is not None:

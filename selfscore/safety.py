@@ -120,10 +120,10 @@ def check_archive(data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
                 sheet = sheet_names[name]
                 cells = counts.cells + counts.merged_area
                 if counts.rows > limits.max_rows_per_sheet:
-                    raise TooCostly(make_finding("sheet_too_large", sheet=sheet, count=counts.rows, unit="行",
+                    raise TooCostly(make_finding("sheet_too_large", sheet_name=sheet, count=counts.rows, unit="行",
                                                  limit=limits.max_rows_per_sheet))
                 if cells > limits.max_cells_per_sheet:
-                    raise TooCostly(make_finding("sheet_too_large", sheet=sheet, count=cells, unit="个单元格",
+                    raise TooCostly(make_finding("sheet_too_large", sheet_name=sheet, count=cells, unit="个单元格",
                                                  limit=limits.max_cells_per_sheet))
                 cells_total += cells
             elif name.lower().endswith("sharedstrings.xml") and counts.strings > limits.max_shared_strings:
@@ -256,4 +256,6 @@ def unpreserved_content(data: bytes) -> list[str]:
     for prefix, label in _UNPRESERVED:
         if any(name.startswith(prefix) for name in names) and label not in found:
             found.append(label)
+    if "图形" in found and ("图片" in found or "图表" in found):
+        found.remove("图形")  # the drawing part is only where the picture or chart sits
     return found
