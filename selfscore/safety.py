@@ -32,7 +32,7 @@ class Limits:
     ratio_floor_bytes: int = 1024 * 1024
     max_cells_per_sheet: int = 100_000  # cells plus merged-range area (openpyxl materialises every merged cell)
     max_rows_per_sheet: int = 100_000
-    max_cells_total: int = 300_000
+    max_cells_total: int = 200_000  # at this size a check takes ~8 s and ~250 MB, formulas' second load included
     max_shared_strings: int = 300_000
 
 
