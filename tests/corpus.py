@@ -27,6 +27,7 @@ from openpyxl.workbook.defined_name import DefinedName
 
 from helpers import make_workbook
 from selfscore.definitions import get_table
+from selfscore.formats import OLE2_MAGIC
 from selfscore.layout import FACTS_SHEET, MARKS_SHEET, META_SHEET, RESULTS_SHEET, SCORE_SHEET
 
 TABLE = "shantytown"
@@ -348,6 +349,8 @@ NOT_A_WORKBOOK = [
     Case("pdf_renamed", writing(minimal_pdf), 2, "file_pdf", "PDF"),
     Case("docx_renamed", writing(lambda: _zip({"word/document.xml": b"<w:document/>", "[Content_Types].xml": b"<Types/>"})),
          2, "file_other_zip", "不是 Excel 工作簿"),
+    Case("word_97_renamed", writing(lambda: OLE2_MAGIC + bytes(504) + "WordDocument".encode("utf-16-le") + bytes(1000)),
+         2, "file_other_ole", "旧版 Office 文档"),
     Case("encrypted", writing(encrypted), 2, "file_encrypted", "请取消密码保护后另存为 .xlsx"),
     Case("legacy_xls", soffice_convert("xls"), 2, "file_legacy", "请在 Excel/WPS 中另存为 .xlsx", needs=("soffice",)),
     Case("ods", soffice_convert("ods"), 2, "file_legacy", "请在 Excel/WPS 中另存为 .xlsx", needs=("soffice",)),
