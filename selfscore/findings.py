@@ -17,33 +17,38 @@ class FindingKind:
     template: str
 
 
+#: how every refusal of a whole file begins, so a clerk sees at once that nothing in it was checked
+_CANNOT_OPEN = "文件无法作为 Excel 工作簿（.xlsx）打开："
+
 _KINDS = [
     # The file as a whole
     FindingKind("not_a_workbook", "error", "无法打开",
                 "文件无法作为 Excel 工作簿（.xlsx）打开：{reason}。请上传用本工具模板填写并以 .xlsx 格式保存的文件。"),
     FindingKind("file_empty", "error", "空文件",
-                "文件是空的（0 字节），可能上传或复制时中断；请用 Excel/WPS 打开原文件确认内容，重新保存为 .xlsx 后再上传。"),
+                _CANNOT_OPEN + "文件是空的（0 字节），可能上传或复制时中断；"
+                "请用 Excel/WPS 打开原文件确认内容，重新保存为 .xlsx 后再上传。"),
     FindingKind("file_damaged", "error", "文件已损坏",
-                "文件已损坏或不完整（可能下载、复制或上传时中断），无法作为 .xlsx 工作簿打开；"
+                _CANNOT_OPEN + "文件已损坏或不完整（可能下载、复制或上传时中断）；"
                 "请用 Excel/WPS 打开原文件确认无误，重新保存为 .xlsx 后再上传。"),
     FindingKind("file_unknown", "error", "无法识别的文件",
-                "无法识别文件格式，它不是 Excel 工作簿；请上传用本工具模板填写并保存为 .xlsx 的文件。"),
+                _CANNOT_OPEN + "文件不是 .xlsx 格式，也无法识别是什么文件；请上传用本工具模板填写并保存为 .xlsx 的文件。"),
     FindingKind("file_encrypted", "error", "文件有密码保护",
-                "文件设置了打开密码（已加密），无法读取其内容；请取消密码保护后另存为 .xlsx 再上传"
+                _CANNOT_OPEN + "文件设置了打开密码（已加密），无法读取其内容；请取消密码保护后另存为 .xlsx 再上传"
                 "（Excel：文件→信息→保护工作簿→用密码进行加密，清空密码；WPS：文件→文档加密→密码加密，清空密码）。"),
     FindingKind("file_legacy", "error", "旧格式工作簿",
-                "文件是{format}，本工具只读取 .xlsx 格式；请在 Excel/WPS 中另存为 .xlsx（Excel 工作簿）后再上传。"),
+                _CANNOT_OPEN + "文件是{format}，本工具只读取 .xlsx 格式；请在 Excel/WPS 中另存为 .xlsx（Excel 工作簿）后再上传。"),
     FindingKind("file_macro", "error", "含宏的工作簿",
-                "文件是启用宏的工作簿（.xlsm），出于安全考虑本工具不读取含宏的文件；"
+                _CANNOT_OPEN + "文件是启用宏的工作簿（.xlsm），出于安全考虑本工具不读取含宏的文件；"
                 "请在 Excel/WPS 中另存为 .xlsx（Excel 工作簿，不含宏）后再上传。"),
     FindingKind("file_pdf", "error", "PDF 文件",
-                "文件是 PDF 文档，不是 Excel 工作簿；请上传用模板填写的 .xlsx 文件本身，而不是打印或导出的 PDF。"),
+                _CANNOT_OPEN + "文件不是 .xlsx 格式，而是 PDF 文档；请上传用模板填写的 .xlsx 文件本身，而不是打印或导出的 PDF。"),
     FindingKind("file_text", "error", "文本文件",
-                "文件是文本文件（如 CSV 或 TXT，可能只是改了扩展名），不是 Excel 工作簿；请在本工具的模板中填写，保存为 .xlsx 后再上传。"),
+                _CANNOT_OPEN + "文件不是 .xlsx 格式，而是文本文件（如 CSV 或 TXT，可能只是改了扩展名）；"
+                "请在本工具的模板中填写，保存为 .xlsx 后再上传。"),
     FindingKind("file_other_zip", "error", "不是工作簿",
-                "文件是压缩包或其他 Office 文档（如 Word 的 .docx），不是 Excel 工作簿；请上传用模板填写的 .xlsx 文件。"),
+                _CANNOT_OPEN + "文件不是 .xlsx 格式，而是压缩包或其他 Office 文档（如 Word 的 .docx）；请上传用模板填写的 .xlsx 文件。"),
     FindingKind("file_other_ole", "error", "不是工作簿",
-                "文件是旧版 Office 文档（如 Word 的 .doc），不是 Excel 工作簿；请上传用模板填写的 .xlsx 文件。"),
+                _CANNOT_OPEN + "文件不是 .xlsx 格式，而是旧版 Office 文档（如 Word 的 .doc）；请上传用模板填写的 .xlsx 文件。"),
     FindingKind("file_too_large", "error", "文件过大",
                 "文件大小 {size}，超过上限 {limit}（自评表通常不足 1 MB）；请删除多余的工作表和图片，另存为 .xlsx 后再上传。"),
     FindingKind("zip_too_many_members", "error", "文件结构异常",

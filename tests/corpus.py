@@ -343,7 +343,7 @@ def _zip(members: dict[str, bytes]) -> bytes:
 
 NOT_A_WORKBOOK = [
     Case("empty", writing(lambda: b""), 2, "file_empty", "文件是空的"),
-    Case("random_bytes", writing(lambda: b"\x13" + random.Random(1).randbytes(4095)), 2, "file_unknown", "无法识别文件格式"),
+    Case("random_bytes", writing(lambda: b"\x13" + random.Random(1).randbytes(4095)), 2, "file_unknown", "无法识别是什么文件"),
     Case("truncated_zip", writing(lambda: jiaozuo_bytes()[:6000]), 2, "file_damaged", "文件已损坏或不完整"),
     Case("csv_renamed", writing(lambda: "序号,数据项,填报值\n1,实际新开工套数,282\n".encode("gb18030")), 2, "file_text", "文本文件"),
     Case("pdf_renamed", writing(minimal_pdf), 2, "file_pdf", "PDF"),

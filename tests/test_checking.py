@@ -90,7 +90,7 @@ def test_round_trip_fill_read_gives_no_findings_and_the_scores_back(tmp_path):
 
 @pytest.mark.parametrize(("data", "code", "reason"), [
     (b"", "file_empty", "文件是空的"),
-    (b"\x00\x01garbage" * 50, "file_unknown", "无法识别文件格式"),
+    (b"\x00\x01garbage" * 50, "file_unknown", "无法识别是什么文件"),
     (b"a,b,c\n1,2,3\n", "file_text", "文本文件"),
 ])
 def test_not_a_workbook_is_unreadable_with_a_reason(data, code, reason):
