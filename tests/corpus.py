@@ -348,7 +348,7 @@ NOT_A_WORKBOOK = [
     Case("csv_renamed", writing(lambda: "序号,数据项,填报值\n1,实际新开工套数,282\n".encode("gb18030")), 2, "file_text", "文本文件"),
     Case("pdf_renamed", writing(minimal_pdf), 2, "file_pdf", "PDF"),
     Case("docx_renamed", writing(lambda: _zip({"word/document.xml": b"<w:document/>", "[Content_Types].xml": b"<Types/>"})),
-         2, "file_other_zip", "不是 Excel 工作簿"),
+         2, "file_other_zip", "压缩包或其他 Office 文档"),
     Case("word_97_renamed", writing(lambda: OLE2_MAGIC + bytes(504) + "WordDocument".encode("utf-16-le") + bytes(1000)),
          2, "file_other_ole", "旧版 Office 文档"),
     Case("encrypted", writing(encrypted), 2, "file_encrypted", "请取消密码保护后另存为 .xlsx"),
