@@ -25,6 +25,7 @@ from helpers import make_workbook
 from selfscore.checking import check_workbook
 from selfscore.definitions import get_table
 from selfscore.findings import CATALOGUE
+from selfscore.formats import sniff
 from selfscore.layout import FACTS_SHEET, SCORE_SHEET
 from selfscore.reading import identify, open_workbook, read_values
 from selfscore.safety import OPENPYXL_USES_DEFUSEDXML, Limits
@@ -129,7 +130,8 @@ def test_corpus_case(case: corpus.Case, corpus_runs: dict[str, Run]):
         assert report["status"] == "unreadable" and not marked_up.exists()
         return
     copy = marked_up.read_bytes()
-    corpus.assert_preserved(run.path.read_bytes(), copy)
+    if sniff(run.path.read_bytes()) == "xlsx":  # a reader of .xls/.ods (issue 6) rebuilds a template instead
+        corpus.assert_preserved(run.path.read_bytes(), copy)
     if case.code == "content_not_preserved":
         results = load_workbook(io.BytesIO(copy))["校验结果"]
         assert any(case.phrase in str(cell.value) for row in results.iter_rows() for cell in row)
