@@ -9,7 +9,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.utils.cell import coordinate_from_string
 
-from selfscore.findings import Finding
+from selfscore.findings import Finding, make_finding
 from selfscore.foreign_formats import foreign_kind, read_foreign
 from selfscore.layout import META_UNIT, META_YEAR
 from selfscore.layout_recognition import (
@@ -23,6 +23,7 @@ from selfscore.marks import remove_marks
 from selfscore.reading import ReadResult, Unreadable, describe, identify, open_workbook, read_values
 from selfscore.report import PreviousCheck, RecognisedCell, Report
 from selfscore.rules import StepReading
+from selfscore.safety import DEFAULT_LIMITS, Limits, TooCostly, check_archive, unpreserved_content
 from selfscore.scoring import score_indicators, totals
 from selfscore.validation import validate_many
 
@@ -38,10 +39,14 @@ class Checked:
     foreign: LabelReadResult | None = None
 
 
-def _load(source: Source, name: str | None) -> tuple[bytes, str]:
+def _load(source: Source, name: str | None, limits: Limits = DEFAULT_LIMITS) -> tuple[bytes, str]:
     if isinstance(source, bytes):
         return source, name or "上传的文件"
     path = Path(source)
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:  # refuse before reading it all into memory
+        raise Unreadable(make_finding("file_too_large", size=f"{size / 1024 / 1024:.1f} MB",
+                                      limit=f"{limits.max_file_bytes / 1024 / 1024:.1f} MB"))
     return path.read_bytes(), name or path.name
 
 
@@ -58,37 +63,61 @@ class _Opened:
     foreign_kind: str | None
 
 
-def check(source: Source, *, step_reading: StepReading = "ceil", name: str | None = None) -> Checked:
+def check(source: Source, *, step_reading: StepReading = "ceil", name: str | None = None,
+          limits: Limits = DEFAULT_LIMITS) -> Checked:
     """Check a workbook without writing anything; the returned workbook can be marked up."""
-    return check_many([source], step_reading=step_reading, names=[name])[0]
+    return check_many([source], step_reading=step_reading, names=[name], limits=limits)[0]
 
 
 def check_many(sources: Sequence[Source], *, step_reading: StepReading = "ceil",
-               names: Sequence[str | None] | None = None) -> list[Checked]:
+               names: Sequence[str | None] | None = None, limits: Limits = DEFAULT_LIMITS) -> list[Checked]:
     """``check`` for several workbooks at once: the same results, with validation done in one pass
     per table (which is most of what checking costs beyond opening and saving a workbook)."""
     names = list(names) if names is not None else [None] * len(sources)
-    opened = [_open(source, name, step_reading) for source, name in zip(sources, names, strict=True)]
+    opened = [_open(source, name, step_reading, limits) for source, name in zip(sources, names, strict=True)]
     readable = [item for item in opened if isinstance(item, _Opened)]
     validations = iter(validate_many([item.read for item in readable]))
-    return [item if isinstance(item, Checked) else _finish(item, next(validations), step_reading) for item in opened]
+    return [item if isinstance(item, Checked) else _finish_safely(item, next(validations), step_reading) for item in opened]
 
 
-def _open(source: Source, name: str | None, step_reading: StepReading) -> _Opened | Checked:
-    data, file_name = _load(source, name)
-    kind = foreign_kind(data)
+def _open(source: Source, name: str | None, step_reading: StepReading, limits: Limits = DEFAULT_LIMITS) -> _Opened | Checked:
+    file_name = name or ("上传的文件" if isinstance(source, bytes) else Path(source).name)
     try:
+        data, file_name = _load(source, name, limits)
+        kind = foreign_kind(data)
         if kind is not None:
+            if kind == "ods":  # a zip too: the same size, ratio and DTD caps before calamine inflates it
+                try:
+                    check_archive(data, limits)
+                except TooCostly as costly:
+                    raise Unreadable(costly.finding) from None
             workbook, previous, findings = None, None, []
             read: ReadResult = read_foreign(data, kind)
         else:
-            workbook = open_workbook(data)
+            workbook = open_workbook(data, limits)
             previous = remove_marks(workbook)
             read, findings = _read(workbook, data)
+            lost = unpreserved_content(data)
+            if lost:
+                findings = [*findings, make_finding("content_not_preserved", kinds="、".join(lost))]
     except Unreadable as unreadable:
         return Checked(Report(file=file_name, status="unreadable", step_reading=step_reading,
                               findings=[unreadable.finding]), None)
+    except Exception as error:  # a last net: a clerk gets a reason, never a traceback
+        return Checked(_internal_error(file_name, step_reading, error), None)
     return _Opened(file_name, workbook, read, findings, previous, kind)
+
+
+def _internal_error(file_name: str, step_reading: StepReading, error: Exception) -> Report:
+    finding = make_finding("internal_error", error=type(error).__name__)
+    return Report(file=file_name, status="unreadable", step_reading=step_reading, findings=[finding])
+
+
+def _finish_safely(opened: _Opened, validation: tuple[list[Finding], set[str]], step_reading: StepReading) -> Checked:
+    try:
+        return _finish(opened, validation, step_reading)
+    except Exception as error:
+        return Checked(_internal_error(opened.file_name, step_reading, error), None)
 
 
 def _read(workbook: Workbook, data: bytes) -> tuple[ReadResult, list[Finding]]:
@@ -150,19 +179,29 @@ def _recognised(read: ReadResult) -> list[RecognisedCell]:
                            labels.get(name)) for name, ref in read.cells.items()]
 
 
-def check_workbook(source: Source, *, step_reading: StepReading = "ceil", name: str | None = None) -> Report:
+def check_workbook(source: Source, *, step_reading: StepReading = "ceil", name: str | None = None,
+                   limits: Limits = DEFAULT_LIMITS) -> Report:
     """The report for one workbook (path or bytes). Writes nothing."""
-    return check(source, step_reading=step_reading, name=name).report
+    return check(source, step_reading=step_reading, name=name, limits=limits).report
 
 
-def check_and_mark_up(source: Source, *, step_reading: StepReading = "ceil", name: str | None = None) -> tuple[Report, bytes | None]:
+def check_and_mark_up(source: Source, *, step_reading: StepReading = "ceil", name: str | None = None,
+                      limits: Limits = DEFAULT_LIMITS) -> tuple[Report, bytes | None]:
     """The report and the marked-up copy as bytes (None when the file could not be read)."""
-    checked = check(source, step_reading=step_reading, name=name)
+    checked = check(source, step_reading=step_reading, name=name, limits=limits)
     return checked.report, marked_up_bytes(checked)
 
 
 def marked_up_bytes(checked: Checked) -> bytes | None:
-    """The marked-up copy of a checked workbook (None when it could not be read)."""
+    """The marked-up copy of a checked workbook (None when it could not be read, or marking it up failed)."""
+    try:
+        return _marked_up_bytes(checked)
+    except Exception as error:  # the report stands on its own; only the copy is missing
+        checked.report.findings.insert(0, make_finding("markup_failed", error=type(error).__name__))
+        return None
+
+
+def _marked_up_bytes(checked: Checked) -> bytes | None:
     if checked.foreign is not None:
         from selfscore.foreign_formats import rebuild_and_mark_up
 

@@ -17,10 +17,67 @@ class FindingKind:
     template: str
 
 
+#: how every refusal of a whole file begins, so a clerk sees at once that nothing in it was checked
+_CANNOT_OPEN = "文件无法作为 Excel 工作簿（.xlsx）打开："
+
 _KINDS = [
     # The file as a whole
     FindingKind("not_a_workbook", "error", "无法打开",
                 "文件无法作为 Excel 工作簿（.xlsx）打开：{reason}。请上传用本工具模板填写并以 .xlsx 格式保存的文件。"),
+    FindingKind("file_empty", "error", "空文件",
+                _CANNOT_OPEN + "文件是空的（0 字节），可能上传或复制时中断；"
+                "请用 Excel/WPS 打开原文件确认内容，重新保存为 .xlsx 后再上传。"),
+    FindingKind("file_damaged", "error", "文件已损坏",
+                _CANNOT_OPEN + "文件已损坏或不完整（可能下载、复制或上传时中断）；"
+                "请用 Excel/WPS 打开原文件确认无误，重新保存为 .xlsx 后再上传。"),
+    FindingKind("file_unknown", "error", "无法识别的文件",
+                _CANNOT_OPEN + "文件不是 .xlsx 格式，也无法识别是什么文件；请上传用本工具模板填写并保存为 .xlsx 的文件。"),
+    FindingKind("file_encrypted", "error", "文件有密码保护",
+                _CANNOT_OPEN + "文件设置了打开密码（已加密），无法读取其内容；请取消密码保护后另存为 .xlsx 再上传"
+                "（Excel：文件→信息→保护工作簿→用密码进行加密，清空密码；WPS：文件→文档加密→密码加密，清空密码）。"),
+    FindingKind("file_legacy", "error", "旧格式工作簿",
+                _CANNOT_OPEN + "文件是{format}，本工具只读取 .xlsx 格式；请在 Excel/WPS 中另存为 .xlsx（Excel 工作簿）后再上传。"),
+    FindingKind("file_macro", "error", "含宏的工作簿",
+                _CANNOT_OPEN + "文件是启用宏的工作簿（.xlsm），出于安全考虑本工具不读取含宏的文件；"
+                "请在 Excel/WPS 中另存为 .xlsx（Excel 工作簿，不含宏）后再上传。"),
+    FindingKind("file_pdf", "error", "PDF 文件",
+                _CANNOT_OPEN + "文件不是 .xlsx 格式，而是 PDF 文档；请上传用模板填写的 .xlsx 文件本身，而不是打印或导出的 PDF。"),
+    FindingKind("file_text", "error", "文本文件",
+                _CANNOT_OPEN + "文件不是 .xlsx 格式，而是文本文件（如 CSV 或 TXT，可能只是改了扩展名）；"
+                "请在本工具的模板中填写，保存为 .xlsx 后再上传。"),
+    FindingKind("file_other_zip", "error", "不是工作簿",
+                _CANNOT_OPEN + "文件不是 .xlsx 格式，而是压缩包或其他 Office 文档（如 Word 的 .docx）；请上传用模板填写的 .xlsx 文件。"),
+    FindingKind("file_other_ole", "error", "不是工作簿",
+                _CANNOT_OPEN + "文件不是 .xlsx 格式，而是旧版 Office 文档（如 Word 的 .doc）；请上传用模板填写的 .xlsx 文件。"),
+    FindingKind("file_too_large", "error", "文件过大",
+                "文件大小 {size}，超过上限 {limit}（自评表通常不足 1 MB）；请删除多余的工作表和图片，另存为 .xlsx 后再上传。"),
+    FindingKind("zip_too_many_members", "error", "文件结构异常",
+                "文件内部包含 {count} 个部件，超过上限 {limit}，疑似异常或恶意构造的文件，已拒绝读取；请用本工具的模板重新填写。"),
+    FindingKind("zip_member_too_large", "error", "文件解压后过大",
+                "文件内部部件「{member}」解压后为 {size}，超过上限 {limit}，已拒绝读取；请删除多余内容后另存为 .xlsx 再上传。"),
+    FindingKind("zip_too_large", "error", "文件解压后过大",
+                "文件解压后共 {size}，超过上限 {limit}，已拒绝读取；请删除多余内容后另存为 .xlsx 再上传。"),
+    FindingKind("zip_ratio_too_high", "error", "压缩比异常",
+                "文件内部部件「{member}」的压缩比为 {ratio}:1，超过上限 {limit}:1，疑似“压缩炸弹”，已拒绝读取；请用本工具的模板重新填写。"),
+    FindingKind("zip_too_many_strings", "error", "文本过多",
+                "文件中共有 {count} 段文本，超过上限 {limit}，已拒绝读取；请删除多余内容后另存为 .xlsx 再上传。"),
+    FindingKind("xml_dtd", "error", "不安全的文件内容",
+                "文件内部部件「{member}」含有 DTD 或实体声明（Excel 从不生成这种内容），"
+                "可能是恶意构造的文件（如“实体膨胀”攻击），已拒绝读取。"),
+    FindingKind("xml_forbidden", "error", "不安全的文件内容",
+                "文件含有不安全的 XML 结构（{reason}），可能是恶意构造的文件，已拒绝读取。"),
+    FindingKind("sheet_too_large", "error", "工作表过大",
+                "工作表「{sheet_name}」有 {count} {unit}，超过上限 {limit}，已拒绝读取；"
+                "请删除多余的行、单元格或合并区域后另存为 .xlsx 再上传。"),
+    FindingKind("workbook_too_large", "error", "工作簿过大",
+                "工作簿共有 {count} 个单元格，超过上限 {limit}，已拒绝读取；"
+                "请删除多余的工作表和内容后另存为 .xlsx 再上传。"),
+    FindingKind("internal_error", "error", "校验未完成",
+                "校验此文件时出现意外错误（{error}），未能完成校验；原文件未改动。请把文件发给维护人员。"),
+    FindingKind("content_not_preserved", "warning", "部分内容未保留",
+                "图片等内容未能保留在标注副本中，原文件未改动（本文件含：{kinds}）。标注副本只用于查看校验结果，请在原文件上修改后提交。"),
+    FindingKind("markup_failed", "warning", "未生成标注副本",
+                "无法生成标注副本（{error}）；校验结果仍然有效。原文件未改动。"),
     FindingKind("not_a_template", "error", "不是自评表模板",
                 "这不是 selfscore 自评表模板（{reason}）。请下载本工具的模板（selfscore template）填写后再校验。"),
     FindingKind("unknown_table", "error", "未知表格",
@@ -30,7 +87,12 @@ _KINDS = [
     FindingKind("template_outdated", "warning", "模板版本不同",
                 "工作簿使用的模板版本为 {found}，当前版本为 {current}；建议下载新模板重新填写。"),
     FindingKind("name_missing", "error", "填报单元格缺失",
-                "找不到名称为「{name}」的单元格（{what}）；该项无法读取。请勿删除、剪切或移动模板中的填报单元格。"),
+                "找不到名称为「{name}」的单元格（{label}）；该项无法读取。请勿删除、剪切或移动模板中的填报单元格。"),
+    FindingKind("name_broken", "error", "填报单元格缺失",
+                "名称「{name}」（{label}）{reason}；该项无法读取。请勿删除、剪切或移动模板中的填报单元格，也不要给工作表改名。"),
+    FindingKind("name_moved", "error", "填报单元格错位",
+                "名称「{name}」本应指向「{label}」的填报格，但此格所在行{found}；可能插入、删除或移动过行。"
+                "为避免把数值算到别的项目上，该项未读取。请勿增删行，或下载新模板重新填写。"),
     # One value as typed
     FindingKind("value_missing", "error", "未填写", "未填写；应填写{expected}。"),
     FindingKind("value_not_number", "error", "不是数字", "填写的「{value}」不是数字；应填写{expected}。"),
@@ -51,6 +113,9 @@ _KINDS = [
     FindingKind("value_normalised", "info", "已按规范读取", "填写的「{value}」按{normalised}读取（{how}）。"),
     FindingKind("percent_assumed", "info", "按百分比理解",
                 "填写的 {value} 按 {normalised}% 理解（不大于 1 的数视为小数形式的百分比）；如非此意，请直接填写百分数，如 85。"),
+    FindingKind("value_too_large", "error", "数值过大", "填写的 {value} 过大（绝对值应小于 10 的 15 次方）；应填写{expected}。"),
+    FindingKind("value_too_long", "error", "内容过长",
+                "填写的内容长达 {length} 个字符（超过 {limit} 个字符）；应填写{expected}。"),
     FindingKind("year_invalid", "error", "年度无效", "填写的「{value}」不是有效的评价年度；应填写四位数年份，如 2020。"),
     # Self-scores
     FindingKind("score_missing", "error", "未填自评得分", "未填写自评得分；应填写 0～{max} 之间的分数。"),
@@ -129,6 +194,17 @@ def place(sheet: str | None, cell: str | None) -> str:
     return f"「{sheet}」" if sheet else ""
 
 
+#: how much of a typed value a message echoes, and how much a finding keeps (a cell can hold 32 767 characters)
+VALUE_ECHOED = 60
+VALUE_KEPT = 1000
+
+
+def _bounded(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}…（共 {len(text)} 个字符）"
+
+
 def make_finding(
     code: str,
     *,
@@ -142,8 +218,9 @@ def make_finding(
 ) -> Finding:
     """Build a finding from the catalogue; the message starts with the place and what lives there."""
     kind = CATALOGUE[code]
-    shown = None if value is None else str(value)
-    body = kind.template.format(value=shown, **params)
+    text = None if value is None else str(value)
+    shown = None if text is None else _bounded(text, VALUE_KEPT)
+    body = kind.template.format(value=None if text is None else _bounded(text, VALUE_ECHOED), **params)
     where = place(sheet, cell)
     if what:
         where = f"{where}（{what}）" if where else what

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles.fills import Fill
 from openpyxl.xml.functions import fromstring, tostring
@@ -37,14 +39,24 @@ def write_record(workbook: Workbook, originals: list[OriginalCell], findings: li
     sheet = workbook.create_sheet(MARKS_SHEET)
     sheet.append(_HEADER)
     for original in originals:
-        sheet.append(("mark", original.sheet, original.cell, original.fill_xml, original.comment,
-                      original.comment_author, None, None))
+        sheet.append(_clean(("mark", original.sheet, original.cell, original.fill_xml, original.comment,
+                             original.comment_author, None, None)))
     for code, sheet_name, cell, message in findings:
-        sheet.append(("finding", sheet_name, cell, None, None, None, code, message))
+        sheet.append(_clean(("finding", sheet_name, cell, None, None, None, code, message)))
     for row in sheet.iter_rows():
         for target in row:
             target.data_type = "s" if target.value is not None else target.data_type
     sheet.sheet_state = "veryHidden"
+
+
+def _clean(row: tuple) -> tuple:
+    # Text that openpyxl refuses (control characters) would abort the save and lose the whole copy.
+    return tuple(None if value is None else ILLEGAL_CHARACTERS_RE.sub("\ufffd", str(value)) for value in row)
+
+
+#: a record never has more rows than marks plus findings; a forged one must not make us walk a million rows
+_MAX_RECORD_ROWS = 20_000
+_CELL = re.compile(r"[A-Z]{1,3}[1-9]\d{0,6}")
 
 
 def remove_marks(workbook: Workbook) -> PreviousCheck | None:
@@ -53,13 +65,19 @@ def remove_marks(workbook: Workbook) -> PreviousCheck | None:
         return None
     record = workbook[MARKS_SHEET]
     findings = []
-    for row in record.iter_rows(min_row=2, values_only=True):
+    for row in record.iter_rows(min_row=2, max_row=min(record.max_row, _MAX_RECORD_ROWS), max_col=len(_HEADER),
+                                values_only=True):
         kind, sheet, cell, fill_xml, comment, author, code, message = (list(row) + [None] * 8)[:8]
-        if kind == "mark" and sheet in workbook.sheetnames and cell:
+        if kind == "mark" and sheet in workbook.sheetnames and isinstance(cell, str) and _CELL.fullmatch(cell):
             target = workbook[sheet][cell]
+            if isinstance(target, MergedCell):
+                continue
             if fill_xml:
-                target.fill = Fill.from_tree(fromstring(fill_xml))
-            target.comment = Comment(comment, author or "") if comment else None
+                try:
+                    target.fill = Fill.from_tree(fromstring(str(fill_xml)))
+                except Exception:  # a record edited by hand: keep the current fill rather than fail the check
+                    pass
+            target.comment = Comment(str(comment), str(author or "")) if comment else None
         elif kind == "finding":
             findings.append((str(code or ""), str(sheet or ""), str(cell or ""), str(message or "")))
     for name in (MARKS_SHEET, RESULTS_SHEET):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from copy import copy
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.styles.cell_style import StyleArray
@@ -81,14 +82,14 @@ def mark_up(workbook: Workbook, report: Report) -> bytes:
     notes: dict[tuple[str, str], list[str]] = defaultdict(list)
     worst: dict[tuple[str, str], str] = {}
     for finding in report.findings:
-        if finding.sheet in workbook.sheetnames and finding.cell:
+        if finding.sheet in workbook.sheetnames and finding.cell and _markable(workbook, finding.sheet, finding.cell):
             key = (finding.sheet, finding.cell)
             notes[key].append(f"【{SEVERITY_NAMES[finding.severity]}】{_without_place(finding)}")
             if _RANK[finding.severity] > _RANK.get(worst.get(key, ""), 0):
                 worst[key] = finding.severity
     score_colours: dict[tuple[str, str], str] = {}
     for result in report.indicators:
-        if result.sheet in workbook.sheetnames and result.cell:
+        if result.sheet in workbook.sheetnames and result.cell and _markable(workbook, result.sheet, result.cell):
             key = (result.sheet, result.cell)
             notes[key].insert(0, f"【{STATUS_NAMES[result.status]}】重新计算：{result.recomputed_text} 分。{result.explanation}")
             score_colours[key] = STATUS_COLOURS[result.status]
@@ -108,9 +109,25 @@ def mark_up(workbook: Workbook, report: Report) -> bytes:
         comment.height = min(600, 60 + 18 * sum(1 + len(line) // 28 for line in lines))
         cell.comment = comment
 
+    _keep_unwritable_numbers(workbook)
     _results_sheet(workbook, report)
     write_record(workbook, originals, [(f.code, f.sheet or "", f.cell or "", f.message) for f in report.findings])
     return workbook_bytes(workbook)
+
+
+def _keep_unwritable_numbers(workbook: Workbook) -> None:
+    """openpyxl writes an infinite or NaN number (e.g. a file's 1e999) as an empty cell; keep it visible, as text."""
+    for sheet in workbook.worksheets:
+        # _cells holds only the cells that exist: walking rows × columns of a sparse sheet could be billions
+        for cell in list(sheet._cells.values()):
+            if isinstance(cell.value, float) and not math.isfinite(cell.value):
+                cell.value = str(cell.value)
+                cell.data_type = "s"
+
+
+def _markable(workbook: Workbook, sheet: str, coordinate: str) -> bool:
+    # A cell inside a merged range cannot carry a comment; its finding is still listed in 「校验结果」.
+    return not isinstance(workbook[sheet][coordinate], MergedCell)
 
 
 def _without_place(finding: Finding) -> str:

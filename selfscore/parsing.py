@@ -65,7 +65,18 @@ def _decimal_from_text(text: str, units: tuple[str, ...]) -> tuple[Decimal | Non
         return None, how
 
 
+#: no fact or score comes near this; beyond it exact decimal formatting would need unbounded precision
+LARGEST = Decimal(10) ** 15
+
+
 def _number(raw: object, units: tuple[str, ...]) -> Parsed:
+    parsed = _any_number(raw, units)
+    if isinstance(parsed.value, Decimal) and abs(parsed.value) >= LARGEST:
+        return Parsed(None, "value_too_large")
+    return parsed
+
+
+def _any_number(raw: object, units: tuple[str, ...]) -> Parsed:
     if isinstance(raw, bool) or isinstance(raw, (dt.date, dt.time, dt.timedelta)):
         return Parsed(None, "value_not_number")
     if isinstance(raw, int):
@@ -132,7 +143,9 @@ def parse_score(raw: object) -> Parsed:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return Parsed(None)
     parsed = _number(raw, _SCORE_UNITS)
-    if parsed.error:
+    if parsed.error == "value_too_large":
+        parsed.error = "score_out_of_range"
+    elif parsed.error:
         parsed.error = "score_not_number"
     return parsed
 

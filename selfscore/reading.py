@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import io
-import zipfile
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from defusedxml import DefusedXmlException
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.worksheet.formula import ArrayFormula
 
 from selfscore.definitions import TableDefinition, load_tables
 from selfscore.findings import Finding, make_finding
+from selfscore.formats import sniff
 from selfscore.layout import META_SHEET, META_UNIT, META_YEAR, SCORE_TOTAL, input_name, score_name
 from selfscore.numbers import fmt
 from selfscore.parsing import Parsed, parse_input, parse_score, parse_text, parse_year, shown
+from selfscore.safety import DEFAULT_LIMITS, Limits, TooCostly, check_archive, refusal
 
 ERROR_VALUES = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA"}
 Value = Decimal | bool | str | int | None
+#: the most characters Excel holds in one cell; a longer value was not typed in Excel
+EXCEL_TEXT_LIMIT = 32767
 
 
 class Unreadable(Exception):
@@ -62,15 +67,22 @@ def describe(table: TableDefinition, name: str) -> str:
     return f"{table.indicators_by_id[name[6:]].name}·自评得分"
 
 
-def open_workbook(data: bytes) -> Workbook:
-    """Load workbook bytes with openpyxl, turning every failure into a reason a clerk can act on."""
-    if not data:
-        raise Unreadable(make_finding("not_a_workbook", reason="文件是空的"))
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise Unreadable(make_finding("not_a_workbook", reason="文件不是 .xlsx 格式"))
+def open_workbook(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Workbook:
+    """Load workbook bytes with openpyxl, after refusing what is not an .xlsx or would cost too much to parse."""
+    reason = refusal(sniff(data), data)
+    if reason is not None:
+        raise Unreadable(reason)
+    try:
+        check_archive(data, limits)
+    except TooCostly as costly:
+        raise Unreadable(costly.finding) from None
     try:
         return load_workbook(io.BytesIO(data))
     except Exception as error:  # openpyxl raises many kinds on damaged files; all mean the same to a clerk
+        # openpyxl wraps what its worksheet parser raised, so look for defusedxml's refusal in the chain too
+        for cause in (error, error.__cause__, error.__context__):
+            if isinstance(cause, DefusedXmlException):
+                raise Unreadable(make_finding("xml_forbidden", reason=type(cause).__name__)) from None
         raise Unreadable(make_finding("not_a_workbook", reason=f"文件已损坏或不是 Excel 工作簿（{type(error).__name__}）")) from None
 
 
@@ -96,21 +108,76 @@ def identify(workbook: Workbook) -> tuple[TableDefinition, int, list[Finding]]:
     return table, version, findings
 
 
-def _resolve(workbook: Workbook, name: str) -> CellRef | None:
+_SINGLE_CELL = re.compile(r"[A-Z]{1,3}[1-9]\d{0,6}")
+
+
+def _resolve(workbook: Workbook, name: str) -> CellRef | str:
+    """The one cell a defined name refers to, or why it refers to none (the reason completes a sentence)."""
     defined = workbook.defined_names.get(name)
     if defined is None:
-        return None
+        return "missing"
     try:
         destinations = list(defined.destinations)
     except Exception:  # a name pointing at #REF! or a formula has no destinations
-        return None
+        destinations = []
+    if not destinations:
+        return f"已失效（现为「{defined.attr_text}」，所指的单元格可能已被删除）"
     if len(destinations) != 1:
-        return None
+        return f"指向多个区域（{defined.attr_text}），而不是一个单元格"
     sheet, reference = destinations[0]
     reference = reference.replace("$", "")
-    if sheet not in workbook.sheetnames or ":" in reference:
-        return None
+    if sheet not in workbook.sheetnames:
+        return f"指向的工作表「{sheet}」不存在（工作表可能被改名或删除）"
+    if not _SINGLE_CELL.fullmatch(reference):
+        return f"指向「{sheet}」{reference}，而不是一个单元格"
     return CellRef(sheet, reference)
+
+
+def label_of(table: TableDefinition, name: str) -> str:
+    """The text the template puts to the left of a named cell, in the same row."""
+    if name == META_UNIT:
+        return "填报单位"
+    if name == META_YEAR:
+        return "评价年度"
+    if name == SCORE_TOTAL:
+        return "合计"
+    if name.startswith("in_"):
+        return table.inputs_by_id[name[3:]].label
+    return table.indicators_by_id[name[6:]].name
+
+
+def _normal(text: object) -> str:
+    return "".join(str(text).split()).rstrip("：:")
+
+
+#: how far left of a named cell its label may sit (the template puts it one or two columns left)
+_LABEL_REACH = 8
+
+
+def _label_mismatch(workbook: Workbook, table: TableDefinition, name: str, ref: CellRef) -> str | None:
+    """None when the named cell still sits beside its own label; else what its row says instead.
+
+    Inserting or deleting rows with a program (openpyxl among them) moves the cells but not the names,
+    so a name can silently point at another indicator's row. Reading it would assign a value to the wrong
+    indicator, so such a cell is refused.
+    """
+    sheet = workbook[ref.sheet]
+    cell = sheet[ref.cell]
+    expected = _normal(label_of(table, name))
+    texts = []
+    for column in range(cell.column - 1, max(0, cell.column - 1 - _LABEL_REACH), -1):
+        value = sheet.cell(row=cell.row, column=column).value
+        if isinstance(value, str) and value.strip():
+            if _normal(value) == expected:
+                return None
+            texts.append(value.strip())
+    known = {_normal(label_of(table, other)): label_of(table, other) for other in expected_names(table)}
+    for text in texts:
+        if _normal(text) in known:
+            return f"是「{known[_normal(text)]}」"
+    if texts:
+        return f"的内容是「{texts[-1][:30]}{'…' if len(texts[-1]) > 30 else ''}」"
+    return "没有标签"
 
 
 def expected_names(table: TableDefinition) -> list[str]:
@@ -141,10 +208,20 @@ def read_values(workbook: Workbook, table: TableDefinition, version: int, data: 
     for name in expected_names(table):
         ref = _resolve(workbook, name)
         what = result.what(name)
-        if ref is None:
+        if isinstance(ref, str):
             result.values[name] = None
             result.flagged.add(name)
-            result.findings.append(make_finding("name_missing", name=name, what=what, **_owner(name)))
+            if ref == "missing":
+                result.findings.append(make_finding("name_missing", name=name, label=what, **_owner(name)))
+            else:
+                result.findings.append(make_finding("name_broken", name=name, label=what, reason=ref, **_owner(name)))
+            continue
+        moved = _label_mismatch(workbook, table, name, ref)
+        if moved is not None:
+            result.values[name] = None
+            result.flagged.add(name)
+            result.findings.append(make_finding("name_moved", sheet=ref.sheet, cell=ref.cell, name=name,
+                                                label=label_of(table, name), found=moved, **_owner(name)))
             continue
         result.cells[name] = ref
         cell = workbook[ref.sheet][ref.cell]
@@ -156,6 +233,8 @@ def read_values(workbook: Workbook, table: TableDefinition, version: int, data: 
             extra = expectation(table, name)
             if parsed.error == "formula_no_value":
                 extra["formula"] = shown(raw)
+            if parsed.error == "value_too_long":
+                extra.update(length=len(str(raw)), limit=EXCEL_TEXT_LIMIT)
             result.findings.append(make_finding(parsed.error, value=shown(raw), **extra, **place))
         for code, params in parsed.notes:
             result.findings.append(make_finding(code, value=shown(raw), **params, **place))
@@ -191,6 +270,8 @@ def _read_cell(
     cell: Cell, ref: CellRef, cached: _CachedValues, table: TableDefinition, name: str, what: str,
     findings: list[Finding],
 ) -> tuple[Parsed, object]:
+    if isinstance(cell, MergedCell):  # the name points inside a merged range, whose value lives elsewhere
+        return Parsed(None), None
     raw = cell.value
     if cell.data_type == "f" or isinstance(raw, ArrayFormula):
         formula = raw.text if isinstance(raw, ArrayFormula) else str(raw)
@@ -201,6 +282,8 @@ def _read_cell(
         findings.append(make_finding("formula_in_input", formula=formula, value=shown(raw), **place))
     if cell.data_type == "e" or (isinstance(raw, str) and raw.strip() in ERROR_VALUES):
         return Parsed(None, "value_error"), raw
+    if isinstance(raw, str) and len(raw) > EXCEL_TEXT_LIMIT:
+        return Parsed(None, "value_too_long"), raw
     if name == META_UNIT:
         return parse_text(raw), raw
     if name == META_YEAR:

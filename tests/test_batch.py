@@ -236,7 +236,7 @@ def test_summary_rows_are_sorted_by_the_size_of_the_difference(summary):
     first = rows[0]
     assert (first["填报单位"], first["年度"], first["表格"], first["自评合计"], first["重新计算"], first["错误"], first["结论"]) == \
         ("巩义市", 2020, "城镇老旧小区改造", 95, 89, 1, "有错误")
-    assert rows[-1]["结论"] == "无法读取" and "文件不是 .xlsx 格式" in rows[-1]["主要问题"]
+    assert rows[-1]["结论"] == "无法读取" and "文件已损坏或不完整" in rows[-1]["主要问题"]
     assert sheet.freeze_panes == "C5"
     assert sheet.auto_filter.ref == "A4:N11"
     assert len(sheet.conditional_formatting) >= 4

@@ -88,15 +88,15 @@ def test_round_trip_fill_read_gives_no_findings_and_the_scores_back(tmp_path):
     assert [float(r.self_score) for r in report.indicators] == [5, 5, 10, 5, 5, 20, 20, 5, 5, 10, 5]
 
 
-@pytest.mark.parametrize(("data", "reason"), [
-    (b"", "文件是空的"),
-    (b"\x00\x01garbage" * 50, "文件不是 .xlsx 格式"),
-    (b"a,b,c\n1,2,3\n", "文件不是 .xlsx 格式"),
+@pytest.mark.parametrize(("data", "code", "reason"), [
+    (b"", "file_empty", "文件是空的"),
+    (b"\x00\x01garbage" * 50, "file_unknown", "无法识别是什么文件"),
+    (b"a,b,c\n1,2,3\n", "file_text", "文本文件"),
 ])
-def test_not_a_workbook_is_unreadable_with_a_reason(data, reason):
+def test_not_a_workbook_is_unreadable_with_a_reason(data, code, reason):
     report = check_workbook(data, name="x.xlsx")
     assert report.status == "unreadable"
-    assert report.findings[0].code == "not_a_workbook"
+    assert report.findings[0].code == code
     assert reason in report.findings[0].message
 
 

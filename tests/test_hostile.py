@@ -1,0 +1,238 @@
+"""Hostile and broken input: every corpus file through the real command, in its own process, within bounds."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from defusedxml import DefusedXmlException
+from openpyxl import load_workbook
+
+import corpus
+from helpers import make_workbook
+from selfscore.checking import check_workbook
+from selfscore.definitions import get_table
+from selfscore.findings import CATALOGUE
+from selfscore.formats import sniff
+from selfscore.layout import FACTS_SHEET, SCORE_SHEET
+from selfscore.reading import identify, open_workbook, read_values
+from selfscore.safety import OPENPYXL_USES_DEFUSEDXML, Limits
+
+SECONDS = 30  # generous for a loaded machine: a case takes 0.3–3 s alone, the one at the caps about 8 s
+MEGABYTES = 512
+
+
+#: Runs the selfscore command and, on the way out, writes the process's own peak RSS to stderr.
+#: VmHWM belongs to the process's memory map, which exec makes anew; ru_maxrss (wait4, RUSAGE_CHILDREN)
+#: would instead start from the pytest process's size, which a child inherits across fork and exec on Linux.
+PROBE = """
+import atexit, resource, sys
+def peak():
+    try:
+        with open("/proc/self/status") as status:
+            kilobytes = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        kilobytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    sys.stderr.write(f"\\n@peak_rss_kb={kilobytes}\\n")
+atexit.register(peak)
+from selfscore.cli import main
+sys.argv = ["selfscore", *sys.argv[1:]]
+main()
+"""
+_PEAK = re.compile(r"\n@peak_rss_kb=(\d+)\n")
+
+
+def run_measured(args: list[str], timeout: float = 120) -> tuple[int, str, str, float, float]:
+    """Run ``selfscore ARGS`` in its own process: exit code, stdout, stderr, wall seconds, peak RSS in MB."""
+    start = time.monotonic()
+    result = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=timeout)
+    seconds = time.monotonic() - start
+    found = _PEAK.search(result.stderr)
+    assert found, result.stderr
+    return result.returncode, result.stdout, _PEAK.sub("", result.stderr), seconds, int(found.group(1)) / 1024
+
+
+def _available(case: corpus.Case) -> bool:
+    return all(corpus.has(tool) for tool in case.needs)
+
+
+@dataclass
+class Run:
+    path: Path
+    digest_before: str
+    out: Path
+    code: int
+    stdout: str
+    stderr: str
+    seconds: float
+    megabytes: float
+
+
+@pytest.fixture(scope="module")
+def corpus_runs(tmp_path_factory) -> dict[str, Run]:
+    """Build every case and check it in its own process, as many at a time as there are cores."""
+    directory = tmp_path_factory.mktemp("corpus")
+
+    def build_and_run(case: corpus.Case) -> Run:
+        path = case.build(directory / f"{case.name}.xlsx")
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        out = directory / f"{case.name}.out"
+        measured = run_measured(["check", str(path), "-o", str(out), "--json", "-"])
+        return Run(path, digest, out, *measured)
+
+    cases = [case for case in corpus.CASES if _available(case)]
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        return dict(zip((case.name for case in cases), pool.map(build_and_run, cases), strict=True))
+
+
+def _inputs_for(every_input: str) -> set[str]:
+    table = get_table(corpus.TABLE)
+    return {d.id for d in table.inputs if every_input == "all" or d.type != "yes_no"}
+
+
+@pytest.mark.parametrize("case", corpus.CASES, ids=[case.name for case in corpus.CASES])
+def test_corpus_case(case: corpus.Case, corpus_runs: dict[str, Run]):
+    if not _available(case):
+        pytest.skip(f"needs {', '.join(case.needs)}")
+    run = corpus_runs[case.name]
+
+    assert "Traceback" not in run.stdout + run.stderr
+    assert run.code == case.exit_code, run.stderr
+    assert run.seconds < SECONDS, f"{case.name} took {run.seconds:.1f} s"
+    assert run.megabytes < MEGABYTES, f"{case.name} peaked at {run.megabytes:.0f} MB"
+    assert hashlib.sha256(run.path.read_bytes()).hexdigest() == run.digest_before, "the input file was modified"
+
+    (report,) = json.loads(run.stdout)["reports"]
+    codes = [finding["code"] for finding in report["findings"]]
+    assert "internal_error" not in codes and "markup_failed" not in codes
+    if case.code:
+        messages = [finding["message"] for finding in report["findings"] if finding["code"] == case.code]
+        assert messages, f"{case.code} not in {codes}"
+        assert any(case.phrase in message for message in messages), messages
+    if case.every_input:
+        flagged = {f["input"] for f in report["findings"] if f["severity"] == "error" and f["input"]}
+        assert _inputs_for(case.every_input) <= flagged
+
+    marked_up = run.out / f"{case.name}.checked.xlsx"
+    if case.exit_code == 2:
+        assert report["status"] == "unreadable" and not marked_up.exists()
+        return
+    copy = marked_up.read_bytes()
+    if sniff(run.path.read_bytes()) == "xlsx":  # a reader of .xls/.ods (issue 6) rebuilds a template instead
+        corpus.assert_preserved(run.path.read_bytes(), copy)
+    if case.code == "content_not_preserved":
+        results = load_workbook(io.BytesIO(copy))["校验结果"]
+        assert any(case.phrase in str(cell.value) for row in results.iter_rows() for cell in row)
+
+
+def test_openpyxl_parses_xml_with_defusedxml(tmp_path):
+    assert OPENPYXL_USES_DEFUSEDXML and openpyxl.DEFUSEDXML
+    # Straight into openpyxl, past selfscore's own DTD scan: the entities must be refused, not expanded.
+    bomb = corpus.billion_laughs(make_workbook(tmp_path / "t.xlsx").read_bytes())
+    with pytest.raises(ValueError) as raised:  # openpyxl wraps what its worksheet parser raised
+        load_workbook(io.BytesIO(bomb))
+    assert isinstance(raised.value, DefusedXmlException) or isinstance(raised.value.__context__, DefusedXmlException)
+
+
+def test_caps_are_configurable(tmp_path):
+    data = make_workbook(tmp_path / "t.xlsx").read_bytes()
+    assert check_workbook(data, name="t.xlsx").status == "ok"
+    tight = check_workbook(data, name="t.xlsx", limits=Limits(max_cells_per_sheet=50))
+    assert (tight.status, tight.findings[0].code) == ("unreadable", "sheet_too_large")
+    small = check_workbook(data, name="t.xlsx", limits=Limits(max_file_bytes=1000))
+    assert small.findings[0].code == "file_too_large"
+    path_too_big = check_workbook(tmp_path / "t.xlsx", limits=Limits(max_file_bytes=1000))
+    assert path_too_big.findings[0].code == "file_too_large"
+
+
+def test_no_message_template_uses_a_name_reserved_for_the_place():
+    # make_finding takes sheet, cell, what, indicator, input and value itself; a template asking for one
+    # of them (other than value) would raise KeyError at the worst moment.
+    for kind in CATALOGUE.values():
+        for reserved in ("{sheet}", "{cell}", "{what}", "{indicator}", "{input}"):
+            assert reserved not in kind.template, (kind.code, reserved)
+
+
+# ---------------------------------------------------------------- tampered templates never mis-assign
+
+DISTINCT = {"violations": 1, "undisclosed_items": 2, "report_days_late": 3, "quality_issues": 4,
+            "untimely_petitions": 5, "satisfaction_pct": 86, "starts_planned": 300, "starts_actual": 290,
+            "subsidy_planned": 410, "subsidy_actual": 400}
+DISTINCT_SCORES = {"funds_raising": 10, "funds_allocation": 5, "funds_use": 8.5, "policy_disclosure": 4,
+                   "report_submission": 2, "starts_completion": 31, "subsidy_completion": 12.5, "project_quality": 6,
+                   "satisfaction": 0}
+
+
+def _tampered(tmp_path: Path, edit) -> bytes:
+    path = make_workbook(tmp_path / "t.xlsx", facts=DISTINCT, scores=DISTINCT_SCORES, total=79)
+    workbook = load_workbook(path)
+    edit(workbook)
+    workbook.save(path)
+    return path.read_bytes()
+
+
+EDITS = (
+    [pytest.param(lambda wb, r=row: wb[FACTS_SHEET].delete_rows(r), id=f"facts-delete-{row}") for row in range(3, 26, 2)]
+    + [pytest.param(lambda wb, r=row: wb[FACTS_SHEET].insert_rows(r, 2), id=f"facts-insert-{row}") for row in range(4, 26, 3)]
+    + [pytest.param(lambda wb, r=row: wb[SCORE_SHEET].delete_rows(r), id=f"scores-delete-{row}") for row in range(4, 15, 2)]
+    + [pytest.param(lambda wb, r=row: wb[SCORE_SHEET].insert_rows(r), id=f"scores-insert-{row}") for row in range(5, 15, 3)]
+    + [pytest.param(corpus.swap_names("in_starts_planned", "in_violations"), id="swap-facts"),
+       pytest.param(corpus.swap_names("score_funds_use", "score_satisfaction"), id="swap-scores"),
+       pytest.param(lambda wb: wb[FACTS_SHEET].move_range("B10:B12", rows=1), id="labels-moved")]
+)
+
+
+@pytest.mark.parametrize("edit", EDITS)
+def test_a_tampered_template_never_reads_a_value_into_the_wrong_indicator(tmp_path, edit):
+    data = _tampered(tmp_path, edit)
+    workbook = open_workbook(data)
+    table, version, _ = identify(workbook)
+    read = read_values(workbook, table, version, data)
+    for input_id, value in DISTINCT.items():
+        name = f"in_{input_id}"
+        if name in read.flagged:
+            assert any(f.input == input_id and f.code.startswith("name_") for f in read.findings)
+        else:
+            assert read.values[name] == Decimal(value), name
+    for indicator_id, score in DISTINCT_SCORES.items():
+        name = f"score_{indicator_id}"
+        if name not in read.flagged:
+            assert read.values[name] == Decimal(str(score)), name
+    # and the whole check runs through, saying precisely what it could not read
+    report = check_workbook(data, name="t.xlsx")
+    assert report.status in ("ok", "errors")
+
+
+def test_every_file_kind_but_xlsx_has_its_own_reason():
+    from typing import get_args
+
+    from selfscore.formats import FileKind
+    from selfscore.safety import refusal
+
+    for kind in get_args(FileKind):
+        finding = refusal(kind, b"PK" if kind == "unknown" else b"")
+        assert (finding is None) == (kind == "xlsx"), kind
+        if finding is not None:
+            assert finding.severity == "error" and finding.code.startswith("file_") and "{" not in finding.message
+
+
+def test_lost_content_is_named_in_a_clerks_words():
+    from selfscore.safety import unpreserved_content
+
+    members = {"xl/workbook.xml": b"", "xl/charts/chart1.xml": b"", "xl/drawings/drawing1.xml": b"",
+               "xl/pivotCache/pivotCacheDefinition1.xml": b"", "xl/drawings/commentsDrawing1.vml": b""}
+    assert unpreserved_content(corpus._zip(members)) == ["图表", "数据透视表"]
+    # a comment's VML drawing is carried by openpyxl, so a marked-up copy checked again warns of nothing
+    assert unpreserved_content(corpus._zip({"xl/drawings/commentsDrawing1.vml": b""})) == []
