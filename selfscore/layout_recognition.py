@@ -39,8 +39,17 @@ from selfscore.layout import (
     score_name,
 )
 from selfscore.numbers import fmt
-from selfscore.parsing import Parsed, parse_input, parse_score, parse_text, parse_year, shown
-from selfscore.reading import ERROR_VALUES, CellRef, ReadResult, Unreadable, expectation, expected_names, place_of
+from selfscore.parsing import Parsed, parse_score, shown
+from selfscore.reading import (
+    ERROR_VALUES,
+    CellRef,
+    ReadResult,
+    Unreadable,
+    expectation,
+    expected_names,
+    parse_named,
+    place_of,
+)
 from selfscore.report import IndicatorResult
 
 #: how alike (difflib ratio of folded text) a label must be to count as the same words
@@ -636,13 +645,7 @@ def _parse(cell: GridCell, raw: object, inline: bool, table: TableDefinition, na
         findings.append(make_finding("formula_in_input", formula=cell.formula, value=shown(raw), **place))
     if cell.is_error or (isinstance(raw, str) and raw.strip() in ERROR_VALUES):
         return Parsed(None, "value_error"), raw
-    if name == META_UNIT:
-        return parse_text(raw), raw
-    if name == META_YEAR:
-        return parse_year(raw), raw
-    if name.startswith("in_"):
-        return parse_input(raw, table.inputs_by_id[name[3:]], cell.number_format or "General"), raw
-    return parse_score(raw), raw
+    return parse_named(raw, table, name, cell.number_format or "General"), raw
 
 
 # ---------------------------------------------------------------------------------- after scoring

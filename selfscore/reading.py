@@ -56,15 +56,8 @@ class ReadResult:
 
 def describe(table: TableDefinition, name: str) -> str:
     """What lives in the cell of a defined name, in the words of the template."""
-    if name == META_UNIT:
-        return "填报单位"
-    if name == META_YEAR:
-        return "评价年度"
-    if name == SCORE_TOTAL:
-        return "合计"
-    if name.startswith("in_"):
-        return table.inputs_by_id[name[3:]].label
-    return f"{table.indicators_by_id[name[6:]].name}·自评得分"
+    label = label_of(table, name)
+    return f"{label}·自评得分" if name.startswith("score_") and name != SCORE_TOTAL else label
 
 
 def open_workbook(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Workbook:
@@ -282,12 +275,17 @@ def _read_cell(
         findings.append(make_finding("formula_in_input", formula=formula, value=shown(raw), **place))
     if cell.data_type == "e" or (isinstance(raw, str) and raw.strip() in ERROR_VALUES):
         return Parsed(None, "value_error"), raw
+    return parse_named(raw, table, name, cell.number_format or "General"), raw
+
+
+def parse_named(raw: object, table: TableDefinition, name: str, number_format: str = "General") -> Parsed:
+    """Parse a cell's (non-formula, non-error) value with the parser its defined name calls for."""
     if isinstance(raw, str) and len(raw) > EXCEL_TEXT_LIMIT:
-        return Parsed(None, "value_too_long"), raw
+        return Parsed(None, "value_too_long")
     if name == META_UNIT:
-        return parse_text(raw), raw
+        return parse_text(raw)
     if name == META_YEAR:
-        return parse_year(raw), raw
+        return parse_year(raw)
     if name.startswith("in_"):
-        return parse_input(raw, table.inputs_by_id[name[3:]], cell.number_format or "General"), raw
-    return parse_score(raw), raw
+        return parse_input(raw, table.inputs_by_id[name[3:]], number_format)
+    return parse_score(raw)
