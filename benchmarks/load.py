@@ -1,6 +1,6 @@
 """Concurrent-load check of the web API on loopback: does the server keep answering, and how fast?
 
-    .venv/bin/python benchmarks/load.py                          # 20 clients × 25 uploads, a few minutes on 2 cores
+    .venv/bin/python benchmarks/load.py                          # 20 clients × 25 uploads, under a minute on 2 cores
     .venv/bin/python benchmarks/load.py --clients 2 --uploads 3  # a quick smoke run
 
 Starts `selfscore serve` on 127.0.0.1 (a free port, nothing else is ever contacted), waits for /healthz, then
@@ -21,6 +21,7 @@ import os
 import random
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -136,6 +137,9 @@ def stop_server(server: subprocess.Popen) -> None:
 @dataclass
 class Results:
     latencies: list[float] = field(default_factory=list)
+    #: latencies by kind of file: good, faulty, hostile
+    by_kind: dict[str, list[float]] = field(default_factory=lambda: collections.defaultdict(list))
+    by_file: dict[str, list[float]] = field(default_factory=lambda: collections.defaultdict(list))
     statuses: collections.Counter = field(default_factory=collections.Counter)
     errors: list[str] = field(default_factory=list)
     wrong: list[str] = field(default_factory=list)
@@ -180,6 +184,8 @@ def run_client(number: int, uploads: int, mix: list[Upload], base: str, timeout:
             seconds = time.perf_counter() - start
             with results.lock:
                 results.latencies.append(seconds)
+                results.by_kind[upload.name.split("-", 1)[0]].append(seconds)
+                results.by_file[upload.name].append(seconds)
                 results.statuses[response.status_code] += 1
                 if response.status_code >= 500:
                     results.errors.append(f"{upload.name}: HTTP {response.status_code}")
@@ -262,6 +268,11 @@ def main(argv: list[str] | None = None) -> int:
         if results.latencies:
             p50, p90, p99 = (percentile(results.latencies, q) for q in (0.50, 0.90, 0.99))
             print(f"latency:       p50 {p50:.2f} s, p90 {p90:.2f} s, p99 {p99:.2f} s, max {max(results.latencies):.2f} s")
+            for kind, seconds in sorted(results.by_kind.items()):
+                print(f"  {kind + ':':9s}    p50 {percentile(seconds, 0.5):.2f} s, p99 {percentile(seconds, 0.99):.2f} s "
+                      f"({len(seconds)} requests)")
+            slowest = sorted(results.by_file.items(), key=lambda item: -statistics.median(item[1]))[:3]
+            print("  slowest:     " + ", ".join(f"{name} (median {statistics.median(seconds):.2f} s)" for name, seconds in slowest))
         print(f"throughput:    {answered / wall:.1f} requests/s over {wall:.1f} s")
         if peak is not None:
             print(f"server peak:   {peak:.0f} MB RSS")
