@@ -105,6 +105,8 @@ def _inputs_for(every_input: str) -> set[str]:
 @pytest.mark.parametrize("case", corpus.CASES, ids=[case.name for case in corpus.CASES])
 def test_corpus_case(case: corpus.Case, corpus_runs: dict[str, Run]):
     if not _available(case):
+        if os.environ.get("CI"):
+            pytest.fail(f"{', '.join(case.needs)} is required in CI for the corpus case {case.name}")
         pytest.skip(f"needs {', '.join(case.needs)}")
     run = corpus_runs[case.name]
 
