@@ -98,3 +98,8 @@ def test_templates_and_a_marked_up_copy_open_in_libreoffice(tmp_path, repo):
                                  "--outdir", str(tmp_path), str(local)], capture_output=True, text=True, timeout=180)
         pdf = tmp_path / f"in{index}.pdf"
         assert result.returncode == 0 and pdf.exists() and pdf.stat().st_size > 5000, result.stderr
+
+
+def test_sample_data_holds_exactly_the_generated_workbooks(repo):
+    # a stray marked-up copy here would be checked by `make demo` as a second submission
+    assert sorted(p.name for p in (repo / "sample_data").glob("*.xlsx")) == sorted(samples())
