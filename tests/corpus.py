@@ -435,6 +435,30 @@ def _kept(value: object) -> object:
     return str(value) if isinstance(value, float) and not math.isfinite(value) else value
 
 
+#: the report status that goes with each exit code of `selfscore check`
+STATUS_OF_EXIT = {0: "ok", 1: "errors", 2: "unreadable"}
+
+
+def inputs_for(every_input: str) -> set[str]:
+    """The inputs a case that corrupts every input cell expects a finding on ("all", or all but 是/否)."""
+    table = get_table(TABLE)
+    return {d.id for d in table.inputs if every_input == "all" or d.type != "yes_no"}
+
+
+def assert_report_matches(case: Case, report: dict) -> None:
+    """A case's JSON report has its status, its finding code with its Chinese phrase, and no internal failure."""
+    codes = [finding["code"] for finding in report["findings"]]
+    assert "internal_error" not in codes and "markup_failed" not in codes, codes
+    assert report["status"] == STATUS_OF_EXIT[case.exit_code], codes
+    if case.code:
+        messages = [finding["message"] for finding in report["findings"] if finding["code"] == case.code]
+        assert messages, f"{case.code} not in {codes}"
+        assert any(case.phrase in message for message in messages), messages
+    if case.every_input:
+        flagged = {f["input"] for f in report["findings"] if f["severity"] == "error" and f["input"]}
+        assert inputs_for(case.every_input) <= flagged
+
+
 def assert_preserved(original: bytes, copy: bytes) -> None:
     """Every original cell value and number format, merge, validation and defined name is in the copy,
     and the only formula cells in the copy are the filler's own: nothing echoed became a formula."""

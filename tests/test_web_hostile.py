@@ -18,13 +18,11 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 import corpus
-from selfscore.definitions import get_table
 from selfscore.formats import sniff
 from selfscore.web import DEFAULT_MAX_UPLOAD_BYTES, create_app
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: what a checked file's report says for each exit code of `selfscore check`
-STATUS_OF_EXIT = {0: "ok", 1: "errors", 2: "unreadable"}
 
 
 def _available(case: corpus.Case) -> bool:
@@ -55,22 +53,6 @@ def client():
         yield test_client
 
 
-def _inputs_for(every_input: str) -> set[str]:
-    table = get_table(corpus.TABLE)
-    return {d.id for d in table.inputs if every_input == "all" or d.type != "yes_no"}
-
-
-def _check_report(case: corpus.Case, report: dict) -> None:
-    codes = [finding["code"] for finding in report["findings"]]
-    assert "internal_error" not in codes and "markup_failed" not in codes, codes
-    assert report["status"] == STATUS_OF_EXIT[case.exit_code], codes
-    if case.code:
-        messages = [finding["message"] for finding in report["findings"] if finding["code"] == case.code]
-        assert messages, f"{case.code} not in {codes}"
-        assert any(case.phrase in message for message in messages), messages
-    if case.every_input:
-        flagged = {f["input"] for f in report["findings"] if f["severity"] == "error" and f["input"]}
-        assert _inputs_for(case.every_input) <= flagged
 
 
 def _oversize(data: bytes) -> bool:
@@ -93,12 +75,12 @@ def test_corpus_case_through_the_web(case: corpus.Case, corpus_bytes: dict[str, 
     elif case.exit_code == 2:
         assert response.status_code == 422, response.text[:500]
         (report,) = body["reports"]
-        _check_report(case, report)
+        corpus.assert_report_matches(case, report)
         assert body["error"]["code"] == "unreadable" and case.phrase in body["error"]["message"]
     else:
         assert response.status_code == 200, response.text[:500]
         (report,) = body["reports"]
-        _check_report(case, report)
+        corpus.assert_report_matches(case, report)
         assert "error" not in body
 
     # --- the marked-up workbook ---
@@ -111,7 +93,7 @@ def test_corpus_case_through_the_web(case: corpus.Case, corpus_bytes: dict[str, 
         assert single.json()["error"]["code"] == "unreadable" and case.phrase in single.json()["error"]["message"]
     else:
         assert single.status_code == 200 and single.headers["content-type"] == XLSX
-        assert single.headers["x-selfscore-status"] == STATUS_OF_EXIT[case.exit_code]
+        assert single.headers["x-selfscore-status"] == corpus.STATUS_OF_EXIT[case.exit_code]
         if sniff(data) == "xlsx":  # a .xls/.ods upload gets a rebuilt template, not its own cells back
             # every original cell kept, and no formula cell the original did not have
             corpus.assert_preserved(data, single.content)
@@ -144,7 +126,7 @@ def test_the_library_cap_answers_when_the_web_cap_is_wider(corpus_bytes: dict[st
         response = wide.post("/api/check", files=[("files", ("big.xlsx", data, XLSX))])
     assert response.status_code == 422
     (report,) = response.json()["reports"]
-    _check_report(case, report)
+    corpus.assert_report_matches(case, report)
 
 
 def test_the_whole_corpus_in_one_request_answers_every_file(corpus_bytes: dict[str, bytes], client: TestClient):
@@ -157,4 +139,4 @@ def test_the_whole_corpus_in_one_request_answers_every_file(corpus_bytes: dict[s
     reports = response.json()["reports"]
     assert [report["file"] for report in reports] == [f"{name}.xlsx" for name in cheap]
     cases = {case.name: case for case in corpus.CASES}
-    assert [report["status"] for report in reports] == [STATUS_OF_EXIT[cases[name].exit_code] for name in cheap]
+    assert [report["status"] for report in reports] == [corpus.STATUS_OF_EXIT[cases[name].exit_code] for name in cheap]
