@@ -90,3 +90,22 @@ def test_installed_command_runs_as_a_process(tmp_path):
     result = subprocess.run([*args, "check", str(tmp_path / "missing.xlsx")], capture_output=True, text=True)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+def test_usage_errors_read_in_chinese_with_exit_code_2(tmp_path):
+    runner = CliRunner()
+    cases = [
+        (["check"], "错误：缺少参数 'FILE|DIR|GLOB ...'"),
+        (["check", "x.xlsx", "--steps", "round"], "错误：'--steps' 只能是 ceil、exact、floor 之一"),
+        (["check", "x.xlsx", "--jbos", "2"], "错误：没有这个选项：--jbos（是不是要用 --jobs"),
+        (["check", "x.xlsx", "--jobs", "0"], "错误：'-j' / '--jobs' 的值无效：应为整数（x>=1）"),
+        (["check", str(tmp_path / "nothere.xlsx")], "错误：找不到文件或目录「"),
+        (["nosuchcommand"], "错误："),
+    ]
+    for args, expected in cases:
+        result = runner.invoke(main, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert expected in result.output, (args, result.output)
+        assert "Error:" not in result.output and "Usage:" not in result.output and "Traceback" not in result.output
+    help_result = runner.invoke(main, ["check", "--help"])
+    assert help_result.exit_code == 0 and "selfscore check" in help_result.output
