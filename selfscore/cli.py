@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -32,6 +33,9 @@ def chinese_usage_message(error: click.UsageError) -> str:
             return f"{hint} 的值无效：应为{'整数' if isinstance(error.param.type, click.types.IntParamType) else '数字'}" + (
                 f"（{error.param.type._describe_range()}）" if isinstance(error.param.type, click.types._NumberRangeBase) else "")
         return f"{hint} 的值无效：{error.message}"
+    unknown = re.fullmatch(r"No such command '(.+)'\.", error.message)
+    if unknown and isinstance(ctx.command if ctx else None, click.Group):
+        return f"没有这个命令：{unknown.group(1)}；可用的命令：{'、'.join(ctx.command.list_commands(ctx))}"  # type: ignore[union-attr]
     return error.message
 
 
