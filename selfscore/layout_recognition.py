@@ -45,10 +45,10 @@ from selfscore.reading import (
     CellRef,
     ReadResult,
     Unreadable,
-    expectation,
     expected_names,
     parse_named,
     place_of,
+    record_parsed,
 )
 from selfscore.report import IndicatorResult
 
@@ -625,15 +625,7 @@ def _record(result: LabelReadResult, item: Located) -> None:
     result.raw[name] = raw
     place = place_of(table, name, ref)
     parsed, shown_raw = _parse(cell, raw, item.inline is not None, table, name, place, result.findings)
-    result.values[name] = parsed.value
-    if parsed.error:
-        result.flagged.add(name)
-        extra = expectation(table, name)
-        if parsed.error == "formula_no_value":
-            extra["formula"] = shown(shown_raw)
-        result.findings.append(make_finding(parsed.error, value=shown(shown_raw), **extra, **place))
-    for code, params in parsed.notes:
-        result.findings.append(make_finding(code, value=shown(shown_raw), **params, **place))
+    record_parsed(result, name, ref, parsed, shown_raw)
 
 
 def _parse(cell: GridCell, raw: object, inline: bool, table: TableDefinition, name: str, place: dict,

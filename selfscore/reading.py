@@ -219,19 +219,25 @@ def read_values(workbook: Workbook, table: TableDefinition, version: int, data: 
         result.cells[name] = ref
         cell = workbook[ref.sheet][ref.cell]
         parsed, raw = _read_cell(cell, ref, cached, table, name, what, result.findings)
-        result.values[name] = parsed.value
-        place = place_of(table, name, ref)
-        if parsed.error:
-            result.flagged.add(name)
-            extra = expectation(table, name)
-            if parsed.error == "formula_no_value":
-                extra["formula"] = shown(raw)
-            if parsed.error == "value_too_long":
-                extra.update(length=len(str(raw)), limit=EXCEL_TEXT_LIMIT)
-            result.findings.append(make_finding(parsed.error, value=shown(raw), **extra, **place))
-        for code, params in parsed.notes:
-            result.findings.append(make_finding(code, value=shown(raw), **params, **place))
+        record_parsed(result, name, ref, parsed, raw)
     return result
+
+
+def record_parsed(result: ReadResult, name: str, ref: CellRef, parsed: Parsed, raw: object) -> None:
+    """Keep a parsed cell value, and say on its cell why it is unusable or what was assumed reading it."""
+    table = result.table
+    result.values[name] = parsed.value
+    place = place_of(table, name, ref)
+    if parsed.error:
+        result.flagged.add(name)
+        extra = expectation(table, name)
+        if parsed.error == "formula_no_value":
+            extra["formula"] = shown(raw)
+        if parsed.error == "value_too_long":
+            extra.update(length=len(str(raw)), limit=EXCEL_TEXT_LIMIT)
+        result.findings.append(make_finding(parsed.error, value=shown(raw), **extra, **place))
+    for code, params in parsed.notes:
+        result.findings.append(make_finding(code, value=shown(raw), **params, **place))
 
 
 def place_of(table: TableDefinition, name: str, ref: CellRef) -> dict[str, str]:
