@@ -52,12 +52,18 @@ class BatchItem:
     peak_rss_kib: int = 0
 
 
+def checked_name(name: str) -> str:
+    """The file name of a marked-up copy: 县.xlsx → 县.checked.xlsx; 县.checked.xlsx stays 县.checked.xlsx."""
+    stem = re.sub(r"\.(xlsx|xlsm|xls|ods)$", "", name, flags=re.IGNORECASE)
+    while stem.lower().endswith(".checked"):
+        stem = stem[: -len(".checked")]
+    return f"{stem or '自评表'}.checked.xlsx"
+
+
 def marked_up_path(source: Path, directory: Path | None) -> Path:
     """Where the marked-up copy of ``source`` goes: <name>.checked.xlsx, never over the source itself."""
-    stem = source.name[: -len(source.suffix)] if source.suffix else source.name
-    while stem.endswith(".checked"):
-        stem = stem[: -len(".checked")]
-    target = (directory or source.parent) / f"{stem}.checked.xlsx"
+    target = (directory or source.parent) / checked_name(source.name)
+    stem = target.name[: -len(".checked.xlsx")]
     number = 2
     while target.resolve() == source.resolve():
         target = target.with_name(f"{stem}.checked-{number}.xlsx")

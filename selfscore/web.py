@@ -29,6 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from selfscore import __version__
+from selfscore.batch import checked_name
 from selfscore.checking import check_and_mark_up
 from selfscore.definitions import TableDefinition, load_tables
 from selfscore.findings import SEVERITY_NAMES, make_finding
@@ -79,14 +80,6 @@ def display_name(client_name: str | None) -> str:
     name = unicodedata.normalize("NFC", client_name or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if ch.isprintable()).strip()
     return name[:120] or "上传的文件"
-
-
-def checked_name(name: str) -> str:
-    """The download name of a marked-up copy: 县.xlsx → 县.checked.xlsx."""
-    stem = re.sub(r"\.(xlsx|xlsm|xls|ods)$", "", name, flags=re.IGNORECASE)
-    while stem.lower().endswith(".checked"):
-        stem = stem[: -len(".checked")]
-    return f"{stem or '自评表'}.checked.xlsx"
 
 
 def content_disposition(file_name: str, ascii_name: str | None = None) -> str:
