@@ -23,7 +23,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
+sys.path[:0] = [str(REPO / "tests"), str(REPO / "sample_data")]
 
 BIN = Path(sys.executable).parent
 PLACEHOLDER = "基准测试单位"

@@ -32,7 +32,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
+sys.path[:0] = [str(REPO / "tests"), str(REPO / "sample_data")]
 
 #: the only address this script ever talks to
 HOST = "127.0.0.1"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from selfscore.definitions import get_table
-from selfscore.filling import fill_template, save
+from selfscore.tables.definitions import get_table
+from selfscore.write.filling import fill_template, save
 
 HERE = Path(__file__).parent
 

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from selfscore.findings import make_finding
-from selfscore.report import Report
+from selfscore.results.findings import make_finding
+from selfscore.results.names import checked_name
+from selfscore.results.report import Report
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-    from selfscore.rules import StepReading
+    from selfscore.tables.rules import StepReading
 
 #: our own outputs (x.checked.xlsx, x.checked-2.xlsx) and Excel's lock files (~$x.xlsx) are never inputs
 _OUTPUT = re.compile(r"\.checked(-\d+)?\.xlsx$", re.IGNORECASE)
@@ -50,14 +51,6 @@ class BatchItem:
     marked_up: Path | None
     #: peak resident memory of the process that checked it, in KiB (for the benchmark)
     peak_rss_kib: int = 0
-
-
-def checked_name(name: str) -> str:
-    """The file name of a marked-up copy: 县.xlsx → 县.checked.xlsx; 县.checked.xlsx stays 县.checked.xlsx."""
-    stem = re.sub(r"\.(xlsx|xlsm|xls|ods)$", "", name, flags=re.IGNORECASE)
-    while stem.lower().endswith(".checked"):
-        stem = stem[: -len(".checked")]
-    return f"{stem or '自评表'}.checked.xlsx"
 
 
 def marked_up_path(source: Path, directory: Path | None) -> Path:
@@ -194,7 +187,7 @@ def _init_worker(started) -> None:
     _started = started
     # Warm the imports once per worker rather than inside the first task.
     import selfscore.checking  # noqa: F401
-    import selfscore.markup  # noqa: F401
+    import selfscore.write.markup  # noqa: F401
 
 
 def _run_chunk(chunk_index: int, inputs: list[BatchInput], step_reading: StepReading) -> list[BatchItem]:
@@ -304,11 +297,3 @@ def _isolated(batch_input: BatchInput, step_reading: StepReading) -> BatchItem:
         except BrokenProcessPool:
             return _failed(batch_input, step_reading, "校验进程意外退出")
 
-
-def duplicate_groups(reports: Sequence[Report]) -> list[list[int]]:
-    """Indices of reports that are the same submission (same unit, year and table), in groups of two or more."""
-    groups: dict[tuple[str, int, str], list[int]] = {}
-    for index, report in enumerate(reports):
-        if report.status != "unreadable" and report.unit and report.year and report.table:
-            groups.setdefault((report.unit.strip(), report.year, report.table), []).append(index)
-    return [indices for indices in groups.values() if len(indices) > 1]

@@ -9,23 +9,23 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.utils.cell import coordinate_from_string
 
-from selfscore.findings import Finding, make_finding
-from selfscore.foreign_formats import foreign_kind, read_foreign
-from selfscore.layout import META_UNIT, META_YEAR
-from selfscore.layout_recognition import (
+from selfscore.read.by_names import ReadResult, Unreadable, describe, identify, open_workbook, read_values
+from selfscore.read.foreign import foreign_kind, read_foreign
+from selfscore.read.labels import (
     LabelReadResult,
     grids_from_openpyxl,
     names_present,
     read_by_labels,
     settle_without_facts,
 )
-from selfscore.marks import remove_marks
-from selfscore.reading import ReadResult, Unreadable, describe, identify, open_workbook, read_values
-from selfscore.report import PreviousCheck, RecognisedCell, Report
-from selfscore.rules import StepReading
-from selfscore.safety import DEFAULT_LIMITS, Limits, TooCostly, check_archive, unpreserved_content
-from selfscore.scoring import score_indicators, totals
-from selfscore.validation import validate_many
+from selfscore.read.safety import DEFAULT_LIMITS, Limits, TooCostly, check_archive, unpreserved_content
+from selfscore.results.findings import Finding, make_finding
+from selfscore.results.report import PreviousCheck, RecognisedCell, Report
+from selfscore.score.scoring import score_indicators, totals
+from selfscore.score.validation import validate_many
+from selfscore.tables.names import META_UNIT, META_YEAR
+from selfscore.tables.rules import StepReading
+from selfscore.write.marks import remove_marks
 
 Source = str | Path | bytes
 
@@ -203,24 +203,24 @@ def marked_up_bytes(checked: Checked) -> bytes | None:
 
 def _marked_up_bytes(checked: Checked) -> bytes | None:
     if checked.foreign is not None:
-        from selfscore.foreign_formats import rebuild_and_mark_up
+        from selfscore.write.rebuilt import rebuild_and_mark_up
 
         return rebuild_and_mark_up(checked.foreign, checked.report)
     if checked.workbook is None:
         return None
-    from selfscore.markup import mark_up
+    from selfscore.write.markup import mark_up
 
     return mark_up(checked.workbook, checked.report)
 
 
 def annotate(source: Source, report: Report) -> bytes:
     """Mark up a workbook with a report made from it; the source is never modified."""
-    from selfscore.markup import mark_up
+    from selfscore.write.markup import mark_up
 
     data, _ = _load(source, None)
     kind = foreign_kind(data)
     if kind is not None:
-        from selfscore.foreign_formats import rebuild_and_mark_up
+        from selfscore.write.rebuilt import rebuild_and_mark_up
 
         return rebuild_and_mark_up(read_foreign(data, kind), report)
     workbook = open_workbook(data)

@@ -77,7 +77,7 @@ def main() -> None:
 @main.command()
 def tables() -> None:
     """List the tables selfscore knows, with their ids."""
-    from selfscore.definitions import load_tables
+    from selfscore.tables.definitions import load_tables
 
     for table in load_tables().values():
         click.echo(f"{table.id}\t{table.annex} {table.title}（模板版本 {table.template_version}，"
@@ -93,8 +93,8 @@ def template(table_ids: tuple[str, ...], directory: Path) -> None:
 
     Example: selfscore template shantytown -o 模板
     """
-    from selfscore.definitions import load_tables
-    from selfscore.template import write_template
+    from selfscore.tables.definitions import load_tables
+    from selfscore.write.template import write_template
 
     tables = load_tables()
     unknown = [table_id for table_id in table_ids if table_id not in tables]
@@ -132,8 +132,9 @@ def check(files: tuple[str, ...], directory: Path | None, json_path: str | None,
       selfscore check sample_data/*.xlsx -o out --json out/report.json
       selfscore check 各地报送/ -o out --summary out/汇总.xlsx --jobs 2
     """
-    from selfscore.batch import InputError, check_batch, collect_inputs, duplicate_groups
-    from selfscore.render_text import batch_line, duplicate_lines, report_lines
+    from selfscore.batch import InputError, check_batch, collect_inputs
+    from selfscore.results.report import duplicate_groups
+    from selfscore.write.render_text import batch_line, duplicate_lines, report_lines
 
     echo = (lambda line: click.echo(line, err=True)) if json_path == "-" else click.echo
     exclude = [path for path in (summary_path, Path(json_path) if json_path not in (None, "-") else None) if path]
@@ -161,7 +162,7 @@ def check(files: tuple[str, ...], directory: Path | None, json_path: str | None,
         echo(line)
 
     if summary_path is not None:
-        from selfscore.summary import summary_bytes
+        from selfscore.write.summary import summary_bytes
 
         summary_path.parent.mkdir(parents=True, exist_ok=True)
         # Links are relative, so the summary and the copies can be moved or zipped together.

@@ -12,13 +12,13 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.worksheet.formula import ArrayFormula
 
-from selfscore.definitions import TableDefinition, load_tables
-from selfscore.findings import Finding, make_finding
-from selfscore.formats import sniff
-from selfscore.layout import META_SHEET, META_UNIT, META_YEAR, SCORE_TOTAL, input_name, score_name
-from selfscore.numbers import fmt
-from selfscore.parsing import Parsed, parse_input, parse_score, parse_text, parse_year, shown
-from selfscore.safety import DEFAULT_LIMITS, Limits, TooCostly, check_archive, refusal
+from selfscore.read.formats import sniff
+from selfscore.read.parsing import Parsed, parse_input, parse_score, parse_text, parse_year, shown
+from selfscore.read.safety import DEFAULT_LIMITS, Limits, TooCostly, check_archive, refusal
+from selfscore.results.findings import Finding, make_finding
+from selfscore.tables.definitions import TableDefinition, load_tables
+from selfscore.tables.names import META_SHEET, META_UNIT, META_YEAR, SCORE_TOTAL, input_name, score_name
+from selfscore.tables.numbers import fmt
 
 ERROR_VALUES = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA"}
 Value = Decimal | bool | str | int | None

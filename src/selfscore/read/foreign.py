@@ -1,21 +1,16 @@
-""".xls and .ods workbooks: read with calamine by their labels; marked up as a fresh template holding the values read.
+""".xls and .ods workbooks: read with calamine by their labels (the marked-up copy is ``write.rebuilt``).
 
-openpyxl can neither read nor write these formats, so the filler's own file cannot carry the marks.
-The marked-up copy is therefore our template (with its defined names, so it can be checked again as
-it is) filled with the values as they stood in the source, every finding on the template's cell of
-the same meaning, and a note saying so. The JSON report keeps the source's own cell addresses.
+openpyxl can neither read nor write these formats; calamine reads both, with their merged ranges.
+The JSON report keeps the source's own cell addresses.
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 
-from selfscore.filling import cell_of
-from selfscore.findings import Finding, make_finding
-from selfscore.formats import sniff
-from selfscore.layout import SCORE_TOTAL, input_name, score_name
-from selfscore.layout_recognition import (
+from selfscore.read.by_names import Unreadable
+from selfscore.read.formats import sniff
+from selfscore.read.labels import (
     HEADER_SCAN_ROWS,
     LABEL_SCAN_ROWS,
     TABLE_SCAN_ROWS,
@@ -24,9 +19,7 @@ from selfscore.layout_recognition import (
     LabelReadResult,
     read_by_labels,
 )
-from selfscore.reading import CellRef, Unreadable
-from selfscore.report import Report
-from selfscore.template import build_template
+from selfscore.results.findings import make_finding
 
 #: the sniffed kinds read here, with the name a clerk knows them by
 FOREIGN_KINDS: dict[str, str] = {"xls": ".xls（Excel 97-2003）", "ods": ".ods（OpenDocument）"}
@@ -34,8 +27,6 @@ FOREIGN_KINDS: dict[str, str] = {"xls": ".xls（Excel 97-2003）", "ods": ".ods�
 #: TABLE_SCAN_ROWS rows below a header in the first HEADER_SCAN_ROWS, never at column 200 and beyond
 READ_ROWS = LABEL_SCAN_ROWS + HEADER_SCAN_ROWS + TABLE_SCAN_ROWS
 READ_COLUMNS = 200
-#: the template's column of 分值 on the score sheet, where a tampered 分值 is shown
-_POINTS_COLUMN = "D"
 
 
 def foreign_kind(data: bytes) -> str | None:
@@ -74,40 +65,3 @@ def read_foreign(data: bytes, kind: str) -> LabelReadResult:
     read = read_by_labels(grids_from_calamine(data, kind))
     read.findings.insert(1, make_finding("rebuilt_from_foreign_format", format=FOREIGN_KINDS[kind]))
     return read
-
-
-def rebuild_and_mark_up(read: LabelReadResult, report: Report) -> bytes:
-    """A fresh template holding the values read, marked up with the report's findings moved onto its cells."""
-    from selfscore.markup import mark_up
-
-    workbook = build_template(read.table)
-    moved: dict[tuple[str, str], CellRef] = {}
-    for name, ref in read.cells.items():
-        target = cell_of(workbook, name)
-        raw = read.raw.get(name)
-        if raw is not None:
-            target.value = raw
-            if isinstance(raw, str):
-                target.data_type = "s"  # never a formula, whatever the text starts with
-        moved.setdefault((ref.sheet, ref.cell), CellRef(target.parent.title, target.coordinate))
-
-    def template_cell(name: str) -> CellRef:
-        target = cell_of(workbook, name)
-        return CellRef(target.parent.title, target.coordinate)
-
-    def move(finding: Finding) -> Finding:
-        target = moved.get((finding.sheet or "", finding.cell or ""))
-        if finding.code == "points_mismatch":
-            row_of = template_cell(score_name(finding.indicator) if finding.indicator else SCORE_TOTAL)
-            target = CellRef(row_of.sheet, _POINTS_COLUMN + row_of.cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
-        elif target is None and finding.indicator:
-            target = template_cell(score_name(finding.indicator))
-        elif target is None and finding.input:
-            target = template_cell(input_name(finding.input))
-        return replace(finding, sheet=target.sheet if target else None, cell=target.cell if target else None)
-
-    indicators = []
-    for result in report.indicators:
-        target = template_cell(score_name(result.id))
-        indicators.append(replace(result, sheet=target.sheet, cell=target.cell))
-    return mark_up(workbook, replace(report, findings=[move(finding) for finding in report.findings], indicators=indicators))

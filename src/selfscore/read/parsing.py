@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from selfscore.inputs import InputDefinition
+from selfscore.tables.inputs import InputDefinition
 
 YES = {"是", "有", "√", "✓", "✔", "Y", "YES", "TRUE", "对"}
 NO = {"否", "无", "没有", "×", "✗", "✘", "X", "N", "NO", "FALSE", "不是"}

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import openpyxl
 from defusedxml.ElementTree import fromstring as safe_fromstring
 
-from selfscore.findings import Finding, make_finding
-from selfscore.formats import FileKind
+from selfscore.read.formats import FileKind
+from selfscore.results.findings import Finding, make_finding
 
 # openpyxl switches to defusedxml by itself when it is importable and OPENPYXL_DEFUSEDXML is not "False".
 # Our own pre-scan below refuses any DTD anyway, so this is the second of two locks, not the only one.

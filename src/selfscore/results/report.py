@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Literal
 
-from selfscore.findings import Finding
-from selfscore.numbers import fmt, json_number
+from selfscore.results.findings import Finding
+from selfscore.tables.numbers import fmt, json_number
 
 Status = Literal["match", "mismatch", "rounding_reading", "review", "unknown"]
 STATUS_NAMES: dict[str, str] = {
@@ -176,3 +177,12 @@ class Report:
                 for key, rows in comparison.items()
             }
         return data
+
+
+def duplicate_groups(reports: Sequence[Report]) -> list[list[int]]:
+    """Indices of reports that are the same submission (same unit, year and table), in groups of two or more."""
+    groups: dict[tuple[str, int, str], list[int]] = {}
+    for index, report in enumerate(reports):
+        if report.status != "unreadable" and report.unit and report.year and report.table:
+            groups.setdefault((report.unit.strip(), report.year, report.table), []).append(index)
+    return [indices for indices in groups.values() if len(indices) > 1]

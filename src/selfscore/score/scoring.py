@@ -5,13 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
-from selfscore.definitions import Indicator
-from selfscore.findings import Finding, make_finding
-from selfscore.layout import SCORE_TOTAL, input_name, score_name
-from selfscore.numbers import MATCH_TOLERANCE, fmt, matches
-from selfscore.reading import ReadResult, describe
-from selfscore.report import IndicatorResult
-from selfscore.rules import STEP_READING_NAMES, STEP_READINGS, Outcome, StepReading, Values
+from selfscore.read.by_names import ReadResult, describe
+from selfscore.results.findings import Finding, make_finding
+from selfscore.results.report import IndicatorResult
+from selfscore.tables.definitions import Indicator
+from selfscore.tables.names import SCORE_TOTAL, input_name, score_name
+from selfscore.tables.numbers import MATCH_TOLERANCE, fmt, matches
+from selfscore.tables.rules import STEP_READING_NAMES, STEP_READINGS, Outcome, StepReading, Values
 
 
 def usable_values(read: ReadResult, invalid: set[str]) -> Values:

@@ -9,12 +9,12 @@ from decimal import Decimal
 import pandas as pd
 import pandera.pandas as pa
 
-from selfscore.definitions import TableDefinition
-from selfscore.findings import Finding, make_finding
-from selfscore.inputs import InputDefinition
-from selfscore.layout import META_UNIT, META_YEAR, SCORE_TOTAL, input_name, score_name
-from selfscore.numbers import fmt
-from selfscore.reading import ReadResult, describe, expectation, place_of
+from selfscore.read.by_names import ReadResult, describe, expectation, place_of
+from selfscore.results.findings import Finding, make_finding
+from selfscore.tables.definitions import TableDefinition
+from selfscore.tables.inputs import InputDefinition
+from selfscore.tables.names import META_UNIT, META_YEAR, SCORE_TOTAL, input_name, score_name
+from selfscore.tables.numbers import fmt
 
 #: A check's name is "<finding code>|<the name of the cell it reports on>|<other cell names…>"
 SEP = "|"

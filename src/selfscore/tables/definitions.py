@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from selfscore.fields import DefinitionError, Fields
-from selfscore.inputs import InputDefinition, parse_input
-from selfscore.numbers import fmt
-from selfscore.rules import Outcome, Part, StepReading, Values, combine, parse_part
+from selfscore.tables.fields import DefinitionError, Fields
+from selfscore.tables.inputs import InputDefinition, parse_input
+from selfscore.tables.numbers import fmt
+from selfscore.tables.rules import Outcome, Part, StepReading, Values, combine, parse_part
 
 __all__ = ["DefinitionError", "Group", "Indicator", "TableDefinition", "load_definition", "load_tables", "get_table"]
 
@@ -171,8 +171,10 @@ def schemas_dir() -> Path:
     override = os.environ.get("SELFSCORE_SCHEMAS")
     if override:
         return Path(override)
-    packaged = Path(__file__).parent / "schemas"
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "schemas"
+    package = Path(__file__).resolve().parent.parent
+    packaged = package / "schemas"  # put there by the wheel build
+    # An editable install runs from src/selfscore: the definitions are at the top of the checkout.
+    return packaged if packaged.is_dir() else package.parent.parent / "schemas"
 
 
 @functools.cache

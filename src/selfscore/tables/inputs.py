@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from selfscore.fields import DefinitionError, Fields
+from selfscore.tables.fields import DefinitionError, Fields
 
 InputType = Literal["yes_no", "integer", "number", "percent"]
 INPUT_TYPES: tuple[InputType, ...] = ("yes_no", "integer", "number", "percent")

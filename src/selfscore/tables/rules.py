@@ -17,9 +17,9 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Literal, Protocol
 
-from selfscore.fields import DefinitionError, Fields
-from selfscore.inputs import InputDefinition, InputType
-from selfscore.numbers import fmt, fmt_pct
+from selfscore.tables.fields import DefinitionError, Fields
+from selfscore.tables.inputs import InputDefinition, InputType
+from selfscore.tables.numbers import fmt, fmt_pct
 
 StepReading = Literal["ceil", "exact", "floor"]
 STEP_READINGS: tuple[StepReading, ...] = ("ceil", "exact", "floor")

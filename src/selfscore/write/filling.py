@@ -8,9 +8,9 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from selfscore.definitions import TableDefinition
-from selfscore.layout import META_UNIT, META_YEAR, SCORE_TOTAL, input_name, score_name
-from selfscore.template import build_template
+from selfscore.tables.definitions import TableDefinition
+from selfscore.tables.names import META_UNIT, META_YEAR, SCORE_TOTAL, input_name, score_name
+from selfscore.write.template import build_template
 
 
 def cell_of(workbook: Workbook, name: str):

@@ -11,8 +11,8 @@ from openpyxl.comments import Comment
 from openpyxl.styles.fills import Fill
 from openpyxl.xml.functions import fromstring, tostring
 
-from selfscore.layout import MARKS_SHEET, RESULTS_SHEET
-from selfscore.report import PreviousCheck
+from selfscore.results.report import PreviousCheck
+from selfscore.tables.names import MARKS_SHEET, RESULTS_SHEET
 
 _HEADER = ("kind", "sheet", "cell", "fill", "comment", "comment_author", "code", "message")
 

@@ -14,14 +14,14 @@ from openpyxl.styles.cell_style import StyleArray
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
-from selfscore.findings import SEVERITY_NAMES, Finding, place
-from selfscore.layout import RESULTS_SHEET
-from selfscore.marks import OriginalCell, original_of, write_record
-from selfscore.numbers import fmt
-from selfscore.report import REPORT_STATUS_NAMES, STATUS_NAMES, Report
-from selfscore.rules import STEP_READING_NAMES
-from selfscore.template import print_setup, text_height
-from selfscore.xlsx_bytes import workbook_bytes
+from selfscore.results.findings import SEVERITY_NAMES, Finding, place
+from selfscore.results.report import REPORT_STATUS_NAMES, STATUS_NAMES, Report
+from selfscore.tables.names import RESULTS_SHEET
+from selfscore.tables.numbers import fmt
+from selfscore.tables.rules import STEP_READING_NAMES
+from selfscore.write.marks import OriginalCell, original_of, write_record
+from selfscore.write.template import print_setup, text_height
+from selfscore.write.xlsx_bytes import workbook_bytes
 
 SEVERITY_COLOURS = {"error": "FFC7CE", "warning": "FFEB9C", "info": "DDEBF7"}
 STATUS_COLOURS = {"match": "C6EFCE", "mismatch": "FFC7CE", "rounding_reading": "FFEB9C",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from selfscore.numbers import fmt
-from selfscore.report import REPORT_STATUS_NAMES, Report
+from selfscore.results.report import REPORT_STATUS_NAMES, Report
+from selfscore.tables.numbers import fmt
 
 _MARK = {"error": "✗", "warning": "!", "info": "·"}
 _LIMIT = 12  # findings shown per workbook; the marked-up copy has them all

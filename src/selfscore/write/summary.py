@@ -13,13 +13,12 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from selfscore.batch import duplicate_groups
-from selfscore.definitions import TableDefinition, load_tables
-from selfscore.markup import STATUS_COLOURS, put_text
-from selfscore.numbers import fmt, round2, to_fraction
-from selfscore.report import REPORT_STATUS_NAMES, STATUS_NAMES, Report
-from selfscore.template import print_setup, text_height
-from selfscore.xlsx_bytes import workbook_bytes
+from selfscore.results.report import REPORT_STATUS_NAMES, STATUS_NAMES, Report, duplicate_groups
+from selfscore.tables.definitions import TableDefinition, load_tables
+from selfscore.tables.numbers import fmt, round2, to_fraction
+from selfscore.write.markup import STATUS_COLOURS, put_text
+from selfscore.write.template import print_setup, text_height
+from selfscore.write.xlsx_bytes import workbook_bytes
 
 SUMMARY_SHEET = "汇总"
 DETAIL_SHEET = "指标明细"

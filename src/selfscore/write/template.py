@@ -13,9 +13,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from selfscore import __version__
-from selfscore.definitions import TableDefinition
-from selfscore.inputs import InputDefinition
-from selfscore.layout import (
+from selfscore.tables.definitions import TableDefinition
+from selfscore.tables.inputs import InputDefinition
+from selfscore.tables.names import (
     FACTS_SHEET,
     GUIDE_SHEET,
     META_SHEET,
@@ -26,7 +26,7 @@ from selfscore.layout import (
     input_name,
     score_name,
 )
-from selfscore.numbers import fmt
+from selfscore.tables.numbers import fmt
 
 BODY_FONT = "宋体"
 TITLE_FONT = "黑体"

@@ -1,0 +1,107 @@
+"""The JSON API for programs: liveness, blank templates, reports and marked-up copies."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Form, UploadFile
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from selfscore import __version__
+from selfscore.results.names import checked_name
+from selfscore.tables.definitions import TableDefinition
+from selfscore.web.checks import XLSX_MEDIA_TYPE, content_disposition, display_name, safe_check, unreadable_reason
+from selfscore.web.context import Context
+from selfscore.web.errors import WebError
+from selfscore.write.template import template_bytes
+
+router = APIRouter(tags=["api"])
+
+
+@router.get("/healthz", summary="Liveness check")
+def healthz() -> dict[str, str]:
+    return {"status": "ok", "version": __version__}
+
+
+@router.get("/api/templates/{table_id}.xlsx", summary="A blank template", response_class=Response,
+            responses={200: {"content": {XLSX_MEDIA_TYPE: {}}}, 404: {"description": "Unknown table"}})
+def template(table_id: str, context: Context) -> Response:
+    """The blank template of a table (`shantytown`, `old_communities`), with its Chinese file name."""
+    table = context.tables.get(table_id)
+    if table is None:
+        raise WebError(404, "unknown_table", f"没有表格「{display_name(table_id)}」；可用的表格：{'、'.join(context.tables)}。")
+    return Response(_template_bytes(table), media_type=XLSX_MEDIA_TYPE,
+                    headers={"Content-Disposition": content_disposition(table.file_name, f"{table.id}.xlsx")})
+
+
+@router.post("/api/check", summary="Check workbooks, get the JSON report",
+             responses={413: {"description": "A file is over the size cap"},
+                        422: {"description": "Some file is not a readable template; the reports are still returned"}})
+async def api_check(
+    context: Context,
+    files: Annotated[list[UploadFile], File(description="One or more filled .xlsx workbooks (repeat the field)")],
+    steps: Annotated[Literal["ceil", "exact", "floor"], Form(description="Step reading")] = "ceil",
+) -> JSONResponse:
+    """The SPEC's JSON report, `{"reports": [...]}`, one per file in upload order.
+
+    200 when every file could be read (a report may still have `"status": "errors"`); 422 when some file
+    is unreadable (its report says why; the others are checked all the same)."""
+    uploads = context.file_parts(files)
+    if not uploads:
+        raise WebError(400, "no_file", "没有收到文件：请在字段 files 中上传至少一个 .xlsx 文件。")
+    context.refuse_oversize(uploads)
+    outcomes = await context.check_all(uploads, steps, keep=False)
+    if any(outcome.refused for outcome in outcomes):  # a part whose size was not known in advance
+        first = next(outcome for outcome in outcomes if outcome.refused)
+        raise WebError(413, "file_too_large", first.refused or context.too_large, file=first.name)
+    reports = [outcome.report for outcome in outcomes if outcome.report is not None]
+    body: dict[str, Any] = {"reports": [report.to_dict() for report in reports]}
+    unreadable = [report for report in reports if report.status == "unreadable"]
+    if unreadable:
+        body["error"] = {"code": "unreadable", "message": f"{len(unreadable)} 个文件无法读取：" + "；".join(
+            f"「{report.file}」{unreadable_reason(report)}" for report in unreadable)}
+        return JSONResponse(body, status_code=422)
+    return JSONResponse(body)
+
+
+@router.post("/api/check.xlsx", summary="Check one workbook, get the marked-up copy", response_class=Response,
+             responses={200: {"content": {XLSX_MEDIA_TYPE: {}}}, 413: {"description": "Over the size cap"},
+                        422: {"description": "Not a readable template; the JSON report says why"}})
+async def api_check_xlsx(
+    context: Context,
+    file: Annotated[UploadFile, File(description="One filled .xlsx workbook")],
+    steps: Annotated[Literal["ceil", "exact", "floor"], Form(description="Step reading")] = "ceil",
+) -> Response:
+    """The marked-up workbook. Headers `X-Selfscore-Status` (`ok`/`errors`) and `X-Selfscore-Errors` /
+    `X-Selfscore-Warnings` give the verdict without opening it."""
+    uploads = context.file_parts([file])
+    if not uploads:
+        raise WebError(400, "no_file", "没有收到文件：请在字段 file 中上传一个 .xlsx 文件。")
+    context.refuse_oversize(uploads)
+    name = display_name(file.filename)
+    data = await file.read(context.max_upload_bytes + 1)
+    await file.close()
+    if len(data) > context.max_upload_bytes:
+        raise WebError(413, "file_too_large", context.refused(name), file=name)
+    report, marked_up = await run_in_threadpool(safe_check, data, name, steps)
+    if marked_up is None:
+        return JSONResponse({"reports": [report.to_dict()],
+                             "error": {"code": "unreadable", "message": f"「{name}」{unreadable_reason(report)}"}},
+                            status_code=422)
+    return Response(marked_up, media_type=XLSX_MEDIA_TYPE, headers={
+        "Content-Disposition": content_disposition(checked_name(name)),
+        "X-Selfscore-Status": report.status,
+        "X-Selfscore-Errors": str(report.errors),
+        "X-Selfscore-Warnings": str(report.warnings),
+    })
+
+
+_templates: dict[str, bytes] = {}
+
+
+def _template_bytes(table: TableDefinition) -> bytes:
+    # Templates are generated from the definitions, which do not change while the server runs.
+    if table.id not in _templates:
+        _templates[table.id] = template_bytes(table)
+    return _templates[table.id]

@@ -1,0 +1,90 @@
+"""Uploaded files through the library: safe display names, one check per file, the kept copies and summary."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from selfscore.checking import check_and_mark_up
+from selfscore.results.findings import make_finding
+from selfscore.results.names import checked_name
+from selfscore.results.report import Report
+from selfscore.tables.rules import StepReading
+from selfscore.web.store import MarkedUpStore
+
+log = logging.getLogger(__name__)
+
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SUMMARY_DOWNLOAD_NAME = "校验汇总.xlsx"
+
+
+# --- names: a client's file name is display text only, never a path ---------------------------------------------------------
+
+
+def display_name(client_name: str | None) -> str:
+    """The client's file name as safe display text: last path component, printable characters, bounded."""
+    name = unicodedata.normalize("NFC", client_name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    return name[:120] or "上传的文件"
+
+
+def content_disposition(file_name: str, ascii_name: str | None = None) -> str:
+    """An attachment header for any file name: an ASCII fallback plus the RFC 5987 UTF-8 form."""
+    fallback = file_name
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", file_name):
+        # Clients that ignore filename* (curl -J, old browsers) get a plain ASCII name rather than mangled Chinese.
+        fallback = ascii_name or ("selfscore.checked.xlsx" if file_name.endswith(".checked.xlsx") else "selfscore.xlsx")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe='')}"
+
+
+# --- one uploaded file through the library ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """What became of one uploaded file: a report (maybe unreadable), a download token, or a refusal."""
+
+    name: str
+    report: Report | None = None
+    token: str | None = None
+    #: why the file was not checked at all (too large), in Chinese
+    refused: str | None = None
+
+
+def safe_check(data: bytes, name: str, step_reading: StepReading) -> tuple[Report, bytes | None]:
+    """check_and_mark_up that never raises: whatever the bytes are, a file that breaks the checker becomes an
+    unreadable report the filer can read, not a 500."""
+    try:
+        return check_and_mark_up(data, step_reading=step_reading, name=name)
+    except Exception as error:
+        log.exception("checking %r failed", name)
+        finding = make_finding("not_a_workbook", reason=f"校验时无法处理该文件（{type(error).__name__}），文件可能已损坏")
+        return Report(file=name, status="unreadable", step_reading=step_reading, findings=[finding]), None
+
+
+def check_upload(data: bytes, name: str, step_reading: StepReading, store: MarkedUpStore | None) -> Outcome:
+    """Check one upload and, when ``store`` is given, keep its marked-up copy for download."""
+    report, marked_up = safe_check(data, name, step_reading)
+    token = store.put(marked_up, checked_name(name)) if store is not None and marked_up is not None else None
+    return Outcome(name, report, token)
+
+
+def keep_summary(outcomes: list[Outcome], base_url: str, store: MarkedUpStore) -> str | None:
+    """For several checked files, the reviewer's summary workbook (the CLI's --summary), kept for download.
+
+    Its links point at each marked-up copy's download address, so they work from the saved summary
+    for as long as the copies are kept."""
+    from selfscore.write.summary import summary_bytes
+
+    checked = [outcome for outcome in outcomes if outcome.report is not None]
+    if len(checked) < 2:
+        return None
+    links = [f"{base_url.rstrip('/')}/download/{outcome.token}" if outcome.token else None for outcome in checked]
+    return store.put(summary_bytes([outcome.report for outcome in checked], links), SUMMARY_DOWNLOAD_NAME)  # type: ignore[misc]
+
+
+def unreadable_reason(report: Report) -> str:
+    return report.findings[0].message if report.findings else "文件无法读取。"

@@ -1,0 +1,52 @@
+"""Pages for people: the upload form and the results page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
+
+from selfscore.tables.rules import StepReading
+from selfscore.web.checks import keep_summary
+from selfscore.web.context import Context
+from selfscore.web.rendering import render
+
+STEP_READINGS: tuple[StepReading, ...] = ("ceil", "exact", "floor")
+#: one line per step reading, for the upload form
+STEP_READING_HINTS: dict[str, str] = {
+    "ceil": "差额不满一档也按一档扣分（如差 0.3 个百分点扣 1 分）。默认口径，与焦作市公布的自评结果一致。",
+    "exact": "按差额的实际比例扣分（如差 0.3 个百分点扣 0.3 分）。",
+    "floor": "差额满一档才扣分，不满一档不扣（如差 0.3 个百分点不扣分）。",
+}
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(context: Context) -> HTMLResponse:
+    return render("home.html", tables=list(context.tables.values()), steps=STEP_READINGS, step_hints=STEP_READING_HINTS,
+                  **context.limits())
+
+
+@router.post("/check", response_class=HTMLResponse)
+async def check_page(request: Request, context: Context) -> HTMLResponse:
+    form = await request.form()
+    step_reading = form.get("steps")
+    if step_reading not in STEP_READINGS:
+        step_reading = "ceil"
+    uploads = context.file_parts(form.getlist("files"))
+    if not uploads:
+        return render("home.html", 400, tables=list(context.tables.values()), steps=STEP_READINGS,
+                      step_hints=STEP_READING_HINTS, problem="请先选择至少一个填好的 .xlsx 文件，再点击「开始校验」。",
+                      **context.limits())
+    outcomes = await context.check_all(uploads, step_reading, keep=True)  # type: ignore[arg-type]
+    status = 413 if any(outcome.refused for outcome in outcomes) else 200
+    summary_token = await run_in_threadpool(keep_summary, outcomes, str(request.base_url), context.store)
+    return render("results.html", status, outcomes=outcomes, step_reading=step_reading, step_hints=STEP_READING_HINTS,
+                  tables=context.tables, summary_token=summary_token, **context.limits())
+
+
+@router.get("/check")
+def check_page_again() -> RedirectResponse:
+    # A bookmarked or reopened result page has no upload to show; the form is where to start again.
+    return RedirectResponse("/", status_code=303)

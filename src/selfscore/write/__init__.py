@@ -1,0 +1,1 @@
+"""Everything written: the template, filling, the marked-up copy, the rebuilt copy, the summary, terminal text."""
