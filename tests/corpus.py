@@ -26,9 +26,9 @@ from openpyxl import load_workbook
 from openpyxl.workbook.defined_name import DefinedName
 
 from helpers import make_workbook
-from selfscore.definitions import get_table
-from selfscore.formats import OLE2_MAGIC
-from selfscore.layout import FACTS_SHEET, MARKS_SHEET, META_SHEET, RESULTS_SHEET, SCORE_SHEET
+from selfscore.read.formats import OLE2_MAGIC
+from selfscore.tables.definitions import get_table
+from selfscore.tables.names import FACTS_SHEET, MARKS_SHEET, META_SHEET, RESULTS_SHEET, SCORE_SHEET
 
 TABLE = "shantytown"
 INJECTION = '=HYPERLINK("http://example.invalid/x","点我")'

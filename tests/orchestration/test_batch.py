@@ -15,10 +15,11 @@ from openpyxl import load_workbook
 
 from helpers import make_workbook
 from selfscore import batch
-from selfscore.batch import BatchInput, InputError, check_batch, collect_inputs, duplicate_groups
+from selfscore.batch import BatchInput, InputError, check_batch, collect_inputs
 from selfscore.checking import check_many, check_workbook
 from selfscore.cli import main
-from selfscore.summary import CHART_SHEET, DETAIL_SHEET, SUMMARY_SHEET, summary_bytes
+from selfscore.results.report import duplicate_groups
+from selfscore.write.summary import CHART_SHEET, DETAIL_SHEET, SUMMARY_SHEET, summary_bytes
 
 #: (relative path, table, unit, changes): one clean pair per table, faulty ones of different sizes
 WORKBOOKS = [

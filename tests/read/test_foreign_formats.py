@@ -9,16 +9,16 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-import layouts
 import pytest
 from openpyxl import load_workbook
 
+import layouts
 from helpers import make_workbook
 from selfscore.checking import annotate, check_and_mark_up, check_workbook
-from selfscore.filling import save
-from selfscore.formats import sniff
-from selfscore.layout import RESULTS_SHEET, SCORE_SHEET
-from selfscore.layout_recognition import Grid
+from selfscore.read.formats import sniff
+from selfscore.read.labels import Grid
+from selfscore.tables.names import RESULTS_SHEET, SCORE_SHEET
+from selfscore.write.filling import save
 
 pytestmark = pytest.mark.soffice
 FORMATS = ("xls", "ods")
@@ -103,7 +103,7 @@ def test_scores_typed_as_text_survive_the_conversion(converted, kind):
 
 @pytest.mark.parametrize("kind", FORMATS)
 def test_a_damaged_xls_or_ods_is_unreadable_with_a_reason(kind):
-    from selfscore.formats import ODS_MIMETYPE, OLE2_MAGIC
+    from selfscore.read.formats import ODS_MIMETYPE, OLE2_MAGIC
 
     if kind == "xls":  # an OLE2 container that names a Workbook stream but holds garbage
         data = OLE2_MAGIC + bytes(600) + "Workbook".encode("utf-16-le") + bytes(3000)
@@ -120,7 +120,7 @@ def test_a_damaged_xls_or_ods_is_unreadable_with_a_reason(kind):
 
 
 def test_a_grid_keeps_addresses_when_a_sheet_starts_below_a1(converted):
-    from selfscore.foreign_formats import grids_from_calamine
+    from selfscore.read.foreign import grids_from_calamine
 
     grids = grids_from_calamine((converted / "shifted.ods").read_bytes(), "ods")
     sheet: Grid = grids[1]

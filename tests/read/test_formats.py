@@ -6,7 +6,7 @@ import io
 import zipfile
 
 from helpers import make_workbook
-from selfscore.formats import OLE2_MAGIC, sniff
+from selfscore.read.formats import OLE2_MAGIC, sniff
 
 
 def zipped(members: dict[str, bytes]) -> bytes:

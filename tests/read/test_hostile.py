@@ -23,11 +23,11 @@ from openpyxl import load_workbook
 import corpus
 from helpers import make_workbook
 from selfscore.checking import check_workbook
-from selfscore.findings import CATALOGUE
-from selfscore.formats import sniff
-from selfscore.layout import FACTS_SHEET, SCORE_SHEET
-from selfscore.reading import identify, open_workbook, read_values
-from selfscore.safety import OPENPYXL_USES_DEFUSEDXML, Limits
+from selfscore.read.by_names import identify, open_workbook, read_values
+from selfscore.read.formats import sniff
+from selfscore.read.safety import OPENPYXL_USES_DEFUSEDXML, Limits
+from selfscore.results.findings import CATALOGUE
+from selfscore.tables.names import FACTS_SHEET, SCORE_SHEET
 
 SECONDS = 30  # generous for a loaded machine: a case takes 0.3–3 s alone, the one at the caps about 8 s
 MEGABYTES = 512
@@ -207,8 +207,8 @@ def test_a_tampered_template_never_reads_a_value_into_the_wrong_indicator(tmp_pa
 def test_every_file_kind_but_xlsx_has_its_own_reason():
     from typing import get_args
 
-    from selfscore.formats import FileKind
-    from selfscore.safety import refusal
+    from selfscore.read.formats import FileKind
+    from selfscore.read.safety import refusal
 
     for kind in get_args(FileKind):
         finding = refusal(kind, b"PK" if kind == "unknown" else b"")
@@ -218,7 +218,7 @@ def test_every_file_kind_but_xlsx_has_its_own_reason():
 
 
 def test_lost_content_is_named_in_a_clerks_words():
-    from selfscore.safety import unpreserved_content
+    from selfscore.read.safety import unpreserved_content
 
     members = {"xl/workbook.xml": b"", "xl/charts/chart1.xml": b"", "xl/drawings/drawing1.xml": b"",
                "xl/pivotCache/pivotCacheDefinition1.xml": b"", "xl/drawings/commentsDrawing1.vml": b""}

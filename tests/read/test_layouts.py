@@ -5,16 +5,16 @@ from __future__ import annotations
 import io
 import json
 
-import layouts
 import pytest
 from openpyxl import load_workbook
 
-from helpers import set_cached_value
+import layouts
+from helpers import TABLE_IDS, set_cached_value
 from selfscore.checking import check_and_mark_up, check_workbook
-from selfscore.definitions import get_table
-from selfscore.filling import save, to_bytes
-from selfscore.layout import RESULTS_SHEET
-from selfscore.layout_recognition import best_match, fold, header_kind
+from selfscore.read.labels import best_match, fold, header_kind
+from selfscore.tables.definitions import get_table
+from selfscore.tables.names import RESULTS_SHEET
+from selfscore.write.filling import save, to_bytes
 
 
 def check(workbook, name="手工表.xlsx"):
@@ -111,7 +111,7 @@ def test_a_tampered_points_column_is_an_error_on_that_cell():
 
 
 @pytest.mark.parametrize("builder", [layouts.reordered, layouts.shifted_single_header])
-@pytest.mark.parametrize("table_id", ["shantytown", "old_communities"])
+@pytest.mark.parametrize("table_id", TABLE_IDS)
 def test_each_hand_made_layout_gives_the_right_score_to_the_right_indicator(builder, table_id):
     workbook, cells, scores = builder(table_id)
     report = check(workbook)

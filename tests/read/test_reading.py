@@ -7,7 +7,7 @@ from openpyxl import load_workbook
 
 from helpers import make_workbook, set_cached_value
 from selfscore.checking import check_workbook
-from selfscore.findings import make_finding
+from selfscore.results.findings import make_finding
 
 FACTS = "基础数据"
 

@@ -7,13 +7,13 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import TABLE_IDS
 from selfscore.checking import check_workbook
-from selfscore.definitions import TableDefinition, get_table
-from selfscore.filling import fill_template, to_bytes
-from selfscore.inputs import InputDefinition
-from selfscore.numbers import json_number
+from selfscore.tables.definitions import TableDefinition, get_table
+from selfscore.tables.inputs import InputDefinition
+from selfscore.tables.numbers import json_number
+from selfscore.write.filling import fill_template, to_bytes
 
-TABLE_IDS = ["shantytown", "old_communities"]
 READINGS = ("ceil", "exact", "floor")
 
 

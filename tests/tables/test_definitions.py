@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from selfscore.cli import main
-from selfscore.definitions import DefinitionError, load_definition, load_tables
+from selfscore.tables.definitions import DefinitionError, load_definition, load_tables
 
 EXPECTED = {
     "shantytown": ["funds_raising", "funds_allocation", "funds_use", "policy_disclosure", "report_submission",
@@ -22,7 +22,8 @@ EXPECTED = {
 
 def test_tables_have_the_spec_ids_and_add_up_to_100():
     tables = load_tables()
-    assert list(tables) == ["shantytown", "old_communities"]
+    # the shipped annexes in annex order; a new definition in schemas/ may follow them
+    assert list(tables)[:2] == ["shantytown", "old_communities"]
     for table_id, indicator_ids in EXPECTED.items():
         table = tables[table_id]
         assert [indicator.id for indicator in table.indicators] == indicator_ids
@@ -69,7 +70,7 @@ def test_a_third_table_is_one_new_file(tmp_path, repo):
     third = (repo / "schemas" / "shantytown.toml").read_text(encoding="utf-8")
     third = third.replace('id = "shantytown"', 'id = "rental_only"').replace('annex = "附件1"', 'annex = "附件3"')
     (tmp_path / "rental_only.toml").write_text(third, encoding="utf-8")
-    assert list(load_tables(tmp_path)) == ["shantytown", "old_communities", "rental_only"]
+    assert list(load_tables(tmp_path)) == [*load_tables(), "rental_only"]
 
 
 def test_cli_lists_tables():

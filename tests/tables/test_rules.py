@@ -8,7 +8,7 @@ from fractions import Fraction
 import pytest
 
 from helpers import JIAOZUO
-from selfscore.definitions import get_table
+from selfscore.tables.definitions import get_table
 
 
 def facts_as_values(table_id: str, changes: dict) -> dict:

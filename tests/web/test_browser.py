@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from sample_data.samples import OLD_COMMUNITIES_FACTS, OLD_COMMUNITIES_SCORES, SHANTYTOWN_FACTS, SHANTYTOWN_SCORES
-from selfscore.filling import cell_of
-from selfscore.layout import META_UNIT, META_YEAR, SCORE_TOTAL, input_name, score_name
+from samples import OLD_COMMUNITIES_FACTS, OLD_COMMUNITIES_SCORES, SHANTYTOWN_FACTS, SHANTYTOWN_SCORES
+from selfscore.tables.names import META_UNIT, META_YEAR, SCORE_TOTAL, input_name, score_name
+from selfscore.write.filling import cell_of
 
 CHROMIUM = "/usr/bin/chromium"
 # Playwright cannot download its own browser build here; Debian's Chromium needs these to run headless as root.

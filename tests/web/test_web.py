@@ -14,11 +14,12 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from helpers import make_workbook
+from helpers import TABLE_IDS, make_workbook
 from selfscore.cli import main
-from selfscore.definitions import load_tables
-from selfscore.filling import cell_of
-from selfscore.web import checked_name, content_disposition, create_app, display_name
+from selfscore.results.names import checked_name
+from selfscore.tables.definitions import load_tables
+from selfscore.web import content_disposition, create_app, display_name
+from selfscore.write.filling import cell_of
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -52,7 +53,7 @@ def token_of(html: str) -> str:
 # --- templates, health, docs ---
 
 
-@pytest.mark.parametrize("table_id", ["shantytown", "old_communities"])
+@pytest.mark.parametrize("table_id", TABLE_IDS)
 def test_template_download_is_the_blank_template_with_its_defined_names_and_chinese_name(client, table_id):
     response = client.get(f"/api/templates/{table_id}.xlsx")
     assert response.status_code == 200
@@ -208,7 +209,7 @@ def test_oversize_upload_is_413_in_chinese(tmp_path):
 
 def test_an_oversize_file_refuses_the_api_request_before_anything_is_checked(tmp_path, monkeypatch):
     checked = []
-    monkeypatch.setattr("selfscore.web.check_and_mark_up", lambda *args, **kwargs: checked.append(args))
+    monkeypatch.setattr("selfscore.web.checks.check_and_mark_up", lambda *args, **kwargs: checked.append(args))
     app = create_app(max_upload_bytes=1000)
     with TestClient(app) as client:
         response = client.post("/api/check", files=[xlsx_part("小.xlsx", b"x" * 10), xlsx_part("大.xlsx", b"x" * 1001)])
@@ -253,7 +254,7 @@ def test_a_checker_crash_is_an_unreadable_file_not_a_500(client, tmp_path, monke
     def explode(*args, **kwargs):
         raise KeyError("boom")
 
-    monkeypatch.setattr("selfscore.web.check_and_mark_up", explode)
+    monkeypatch.setattr("selfscore.web.checks.check_and_mark_up", explode)
     data = workbook_bytes(tmp_path)
     response = client.post("/api/check", files=[xlsx_part("a.xlsx", data)])
     assert response.status_code == 422

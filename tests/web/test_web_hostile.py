@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 import corpus
-from selfscore.formats import sniff
+from selfscore.read.formats import sniff
 from selfscore.web import DEFAULT_MAX_UPLOAD_BYTES, create_app
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -9,7 +9,7 @@ from openpyxl.comments import Comment
 
 from helpers import cell_values, make_workbook
 from selfscore.checking import check_and_mark_up, check_workbook
-from selfscore.layout import MARKS_SHEET, RESULTS_SHEET
+from selfscore.tables.names import MARKS_SHEET, RESULTS_SHEET
 
 
 def faulty(tmp_path, **kwargs):
@@ -119,7 +119,7 @@ def test_marks_are_removed_to_the_templates_own_styles(tmp_path):
 
     template_fill = fill_xml(load_workbook(path)["基础数据"]["D12"])
     _, marked = check_and_mark_up(path)
-    from selfscore.marks import remove_marks
+    from selfscore.write.marks import remove_marks
     workbook = load_workbook(io.BytesIO(marked))
     previous = remove_marks(workbook)
     assert previous is not None and previous.findings
@@ -155,6 +155,6 @@ def test_the_fillers_own_comment_survives_marking_and_unmarking(tmp_path):
     marked_book = load_workbook(io.BytesIO(marked))
     text = marked_book["基础数据"]["D12"].comment.text
     assert text.startswith("这是填报人的备注") and "不是数字" in text
-    from selfscore.marks import remove_marks
+    from selfscore.write.marks import remove_marks
     remove_marks(marked_book)
     assert marked_book["基础数据"]["D12"].comment.text == "这是填报人的备注"

@@ -11,10 +11,10 @@ from openpyxl import load_workbook
 from openpyxl.cell.cell import MergedCell
 
 from helpers import dump_workbook
-from sample_data.samples import samples
-from selfscore.definitions import load_tables
-from selfscore.filling import save
-from selfscore.template import write_template
+from samples import samples
+from selfscore.tables.definitions import load_tables
+from selfscore.write.filling import save
+from selfscore.write.template import write_template
 
 TABLES = list(load_tables().values())
 
