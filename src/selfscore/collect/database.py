@@ -1,0 +1,93 @@
+"""The database: an engine for SQLite (the default, in the data directory) or PostgreSQL, migrated at start-up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_FILE = "selfscore.sqlite3"
+#: any fixed number: PostgreSQL's advisory lock that lets one process at a time run the migrations
+_MIGRATION_LOCK = 7_112_012
+
+
+class DatabaseError(Exception):
+    """The database cannot be used (bad URL, unreachable server); the message is for the person starting the server."""
+
+
+def sqlite_url(data_dir: Path) -> str:
+    return f"sqlite:///{(Path(data_dir) / SQLITE_FILE).resolve()}"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for the URL, with SQLite set up for several writers (WAL, waiting on locks, BEGIN IMMEDIATE)."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_connection, _record) -> None:  # noqa: ANN001
+            # Transactions are begun below, by us: pysqlite's own deferred BEGIN lets two writers deadlock.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection) -> None:  # noqa: ANN001
+            # Take the write lock at the start, so a transaction that reads then writes waits instead of failing.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    if url.startswith(("postgresql", "postgres")):
+        if url.startswith("postgres://") or url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        return create_engine(url, pool_pre_ping=True)
+    raise DatabaseError(f"不支持的数据库地址：{url.split(':', 1)[0]}；请用 sqlite:///路径 或 postgresql+psycopg://用户@主机/库名。")
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest migration shipped in the package (a no-op when it is there already)."""
+    config = Config()
+    config.set_main_option("script_location", "selfscore.collect:migrations")
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Several workers starting at once: one migrates, the others wait and then find nothing to do.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+class Database:
+    """An engine plus its session factory; every write goes through ``transaction()``."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        try:
+            migrate(self.engine)
+        except DatabaseError:
+            raise
+        except Exception as error:
+            self.engine.dispose()
+            raise DatabaseError(f"无法打开数据库（{type(error).__name__}：{error}）。") from error
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def in_directory(cls, data_dir: Path) -> Database:
+        Path(data_dir).mkdir(parents=True, exist_ok=True)
+        return cls(sqlite_url(data_dir))
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work is committed at the end of the block, or rolled back on an exception."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()

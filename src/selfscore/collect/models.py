@@ -1,0 +1,122 @@
+"""The tables of a collection: what the reviewer set up, what each unit submitted, and who may sign in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Setting(Base):
+    """A server-wide value: the admin password's hash, the secret that signs unit-page CSRF tokens."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Collection(Base):
+    __tablename__ = "collections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    year: Mapped[int] = mapped_column(Integer)
+    #: the expected table ids, comma-separated, in the order the reviewer chose them
+    tables: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+    units: Mapped[list[Unit]] = relationship(back_populates="collection", order_by="Unit.position")
+
+    @property
+    def table_ids(self) -> list[str]:
+        return [table_id for table_id in self.tables.split(",") if table_id]
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+class Unit(Base):
+    """One unit of one collection, and the token in its upload link (None once revoked)."""
+
+    __tablename__ = "units"
+    __table_args__ = (UniqueConstraint("collection_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collections.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    token: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    collection: Mapped[Collection] = relationship(back_populates="units")
+
+
+class Submission(Base):
+    """One upload by one unit. Rows are only ever added: a resubmission is a new row with the next number."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (UniqueConstraint("unit_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    #: 1 for the first submission of the unit, 2 for its first resubmission, ...
+    number: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime]
+    file_name: Mapped[str] = mapped_column(String(255))
+    original_sha256: Mapped[str] = mapped_column(String(64))
+    original_size: Mapped[int] = mapped_column(Integer)
+    # The bytes are deferred: the collection page lists hundreds of rows without loading any workbook.
+    original: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    marked_up_sha256: Mapped[str | None] = mapped_column(String(64))
+    marked_up: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    report: Mapped[dict] = mapped_column(JSON, deferred=True)
+    # What the collection page shows, copied out of the report so that listing needs no JSON.
+    status: Mapped[str] = mapped_column(String(20))
+    table_id: Mapped[str | None] = mapped_column(String(64))
+    self_total: Mapped[str | None] = mapped_column(String(32))
+    recomputed_total: Mapped[str | None] = mapped_column(String(32))
+    errors: Mapped[int] = mapped_column(Integer)
+    warnings: Mapped[int] = mapped_column(Integer)
+
+    unit: Mapped[Unit] = relationship()
+
+
+class ApiToken(Base):
+    """A bearer token for the JSON API; only its hash is kept, the token is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class LoginSession(Base):
+    """A reviewer's signed-in browser; the cookie holds the token, the table its hash and the form token."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class LoginFailure(Base):
+    """A wrong password, kept for a while so that guessing can be slowed down across processes."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(index=True)
