@@ -80,6 +80,9 @@ class Submission(Base):
     # What the collection page shows, copied out of the report so that listing needs no JSON.
     status: Mapped[str] = mapped_column(String(20))
     table_id: Mapped[str | None] = mapped_column(String(64))
+    #: the unit and year as filled in the workbook, to point out a workbook sent through the wrong link
+    report_unit: Mapped[str | None] = mapped_column(String(200))
+    report_year: Mapped[int | None] = mapped_column(Integer)
     self_total: Mapped[str | None] = mapped_column(String(32))
     recomputed_total: Mapped[str | None] = mapped_column(String(32))
     errors: Mapped[int] = mapped_column(Integer)

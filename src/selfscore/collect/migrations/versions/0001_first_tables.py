@@ -82,6 +82,8 @@ def upgrade() -> None:
     sa.Column('report', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('table_id', sa.String(length=64), nullable=True),
+    sa.Column('report_unit', sa.String(length=200), nullable=True),
+    sa.Column('report_year', sa.Integer(), nullable=True),
     sa.Column('self_total', sa.String(length=32), nullable=True),
     sa.Column('recomputed_total', sa.String(length=32), nullable=True),
     sa.Column('errors', sa.Integer(), nullable=False),

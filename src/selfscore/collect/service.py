@@ -1,0 +1,411 @@
+"""What a reviewer and a unit's clerk do with a collection: set it up, submit, look at the latest, export."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, undefer
+
+from selfscore.checking import check, marked_up_bytes
+from selfscore.collect.access import new_token
+from selfscore.collect.database import Database
+from selfscore.collect.models import Collection, Submission, Unit
+from selfscore.collect.reports import VERDICT_NAMES, previous_check, report_from_dict
+from selfscore.collect.times import iso, local_text, utcnow
+from selfscore.results.findings import make_finding
+from selfscore.results.report import Report
+from selfscore.tables.definitions import load_tables
+from selfscore.tables.numbers import json_number
+from selfscore.tables.rules import StepReading
+
+log = logging.getLogger(__name__)
+
+MAX_COLLECTION_NAME = 200
+#: attempts at numbering a submission when another one of the same unit is stored at the same moment
+_NUMBERING_ATTEMPTS = 20
+
+
+class Refused(Exception):
+    """What cannot be done, with the Chinese message a person reads: ``kind`` is not_found, closed or invalid."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+def _not_found() -> Refused:
+    # The same words whether the thing never existed or belongs to someone else: nothing leaks across units.
+    return Refused("not_found", "找不到这个页面：链接无效、已被收回，或不属于本单位。请向收集材料的同志索取新的链接。")
+
+
+@dataclass(frozen=True)
+class SubmissionInfo:
+    """A submission as the lists show it, without its bytes."""
+
+    id: int
+    unit_id: int
+    number: int
+    received_at: datetime
+    file_name: str
+    status: str
+    table_id: str | None
+    report_unit: str | None
+    report_year: int | None
+    self_total: str | None
+    recomputed_total: str | None
+    errors: int
+    warnings: int
+    original_sha256: str
+    original_size: int
+    has_marked_up: bool
+
+    @property
+    def verdict(self) -> str:
+        return VERDICT_NAMES.get(self.status, self.status)
+
+    @property
+    def received_text(self) -> str:
+        return local_text(self.received_at)
+
+    @property
+    def resubmissions(self) -> int:
+        return self.number - 1
+
+    @classmethod
+    def of(cls, row: Submission) -> SubmissionInfo:
+        return cls(row.id, row.unit_id, row.number, row.received_at, row.file_name, row.status, row.table_id,
+                   row.report_unit, row.report_year, row.self_total, row.recomputed_total, row.errors, row.warnings,
+                   row.original_sha256, row.original_size, row.marked_up_sha256 is not None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "number": self.number, "received_at": iso(self.received_at), "file_name": self.file_name,
+                "status": self.status, "verdict": self.verdict, "table": self.table_id, "unit_in_workbook": self.report_unit,
+                "year_in_workbook": self.report_year, "self_total": self.self_total, "recomputed_total": self.recomputed_total,
+                "errors": self.errors, "warnings": self.warnings, "original_sha256": self.original_sha256,
+                "original_size": self.original_size}
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    """One unit of a collection with its latest submission (None: not submitted yet)."""
+
+    id: int
+    position: int
+    name: str
+    token: str | None
+    latest: SubmissionInfo | None
+    submissions: int
+
+    @property
+    def status(self) -> str | None:
+        return self.latest.status if self.latest else None
+
+    @property
+    def verdict(self) -> str:
+        return VERDICT_NAMES.get(self.status, self.status or "")
+
+
+@dataclass(frozen=True)
+class CollectionInfo:
+    id: int
+    name: str
+    year: int
+    table_ids: list[str]
+    created_at: datetime
+    closed_at: datetime | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    @property
+    def table_titles(self) -> list[str]:
+        tables = load_tables()
+        return [tables[table_id].title if table_id in tables else table_id for table_id in self.table_ids]
+
+    @classmethod
+    def of(cls, row: Collection) -> CollectionInfo:
+        return cls(row.id, row.name, row.year, row.table_ids, row.created_at, row.closed_at)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "year": self.year, "tables": self.table_ids,
+                "created_at": iso(self.created_at), "closed_at": iso(self.closed_at), "open": self.is_open}
+
+
+@dataclass(frozen=True)
+class UnitLink:
+    """What a unit's clerk is allowed to see: their unit and its collection."""
+
+    unit_id: int
+    unit_name: str
+    token: str
+    collection: CollectionInfo
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A stored submission with everything in it."""
+
+    info: SubmissionInfo
+    report: Report
+    report_json: dict[str, Any]
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def counts(rows: Sequence[UnitRow]) -> dict[str | None, int]:
+    """How many units stand at each verdict (None: not submitted), for the page's filter and the export."""
+    return {status: sum(1 for row in rows if row.status == status) for status in VERDICT_NAMES}
+
+
+class Collections:
+    """The reviewer's collections and the units' submissions, stored through ``database``."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    # --- the reviewer sets up ---
+
+    def create(self, name: str, year: int, table_ids: Sequence[str], unit_names: Sequence[str]) -> CollectionInfo:
+        name = " ".join(name.split())
+        known = load_tables()
+        if not name:
+            raise Refused("invalid", "请填写收集的名称，如「焦作市2020年度城镇保障性安居工程绩效自评」。")
+        if len(name) > MAX_COLLECTION_NAME:
+            raise Refused("invalid", f"名称太长：最多 {MAX_COLLECTION_NAME} 个字符。")
+        if not 2000 <= year <= 2100:
+            raise Refused("invalid", f"评价年度「{year}」无效：应为 2000～2100 之间的年份。")
+        if not table_ids:
+            raise Refused("invalid", "请至少选择一张要收集的表格。")
+        unknown = [table_id for table_id in table_ids if table_id not in known]
+        if unknown:
+            raise Refused("invalid", f"没有表格「{'、'.join(unknown)}」；可用的表格：{'、'.join(known)}。")
+        with self.database.transaction() as session:
+            collection = Collection(name=name, year=year, tables=",".join(dict.fromkeys(table_ids)), created_at=utcnow())
+            collection.units = [Unit(position=position, name=unit, token=new_token())
+                                for position, unit in enumerate(unit_names, start=1)]
+            session.add(collection)
+            session.flush()
+            return CollectionInfo.of(collection)
+
+    def all(self) -> list[tuple[CollectionInfo, int, int]]:
+        """Every collection, newest first, with its number of units and of units that have submitted."""
+        with self.database.transaction() as session:
+            units = dict(session.execute(select(Unit.collection_id, func.count()).group_by(Unit.collection_id)).all())
+            submitted = dict(session.execute(
+                select(Unit.collection_id, func.count(func.distinct(Submission.unit_id)))
+                .join(Submission, Submission.unit_id == Unit.id).group_by(Unit.collection_id)).all())
+            return [(CollectionInfo.of(row), units.get(row.id, 0), submitted.get(row.id, 0))
+                    for row in session.scalars(select(Collection).order_by(Collection.id.desc()))]
+
+    def get(self, collection_id: int) -> CollectionInfo:
+        with self.database.transaction() as session:
+            return CollectionInfo.of(self._collection(session, collection_id))
+
+    def set_open(self, collection_id: int, is_open: bool) -> CollectionInfo:
+        """Close a collection (its links stop taking uploads; everything stays readable) or reopen it."""
+        with self.database.transaction() as session:
+            collection = self._collection(session, collection_id)
+            if is_open:
+                collection.closed_at = None
+            elif collection.closed_at is None:
+                collection.closed_at = utcnow()
+            return CollectionInfo.of(collection)
+
+    def reissue(self, collection_id: int, unit_id: int) -> str:
+        """A new link for a unit; the old one stops working at once."""
+        with self.database.transaction() as session:
+            unit = self._unit(session, collection_id, unit_id)
+            unit.token = new_token()
+            return unit.token
+
+    def revoke(self, collection_id: int, unit_id: int) -> None:
+        """Take a unit's link back without giving a new one (reissue gives one later)."""
+        with self.database.transaction() as session:
+            self._unit(session, collection_id, unit_id).token = None
+
+    # --- the reviewer watches ---
+
+    def rows(self, collection_id: int) -> list[UnitRow]:
+        """Every unit of the collection in the reviewer's order, with its latest submission and how many it made."""
+        with self.database.transaction() as session:
+            self._collection(session, collection_id)
+            units = list(session.scalars(select(Unit).where(Unit.collection_id == collection_id).order_by(Unit.position)))
+            latest_numbers = (select(Submission.unit_id, func.max(Submission.number).label("number"))
+                              .join(Unit, Unit.id == Submission.unit_id).where(Unit.collection_id == collection_id)
+                              .group_by(Submission.unit_id).subquery())
+            latest = {row.unit_id: row for row in session.scalars(
+                select(Submission).join(latest_numbers, (Submission.unit_id == latest_numbers.c.unit_id)
+                                        & (Submission.number == latest_numbers.c.number)))}
+            return [UnitRow(unit.id, unit.position, unit.name, unit.token,
+                            SubmissionInfo.of(latest[unit.id]) if unit.id in latest else None,
+                            latest[unit.id].number if unit.id in latest else 0) for unit in units]
+
+    def history(self, collection_id: int, unit_id: int) -> tuple[str, list[SubmissionInfo]]:
+        """A unit's name and every submission it made, newest first."""
+        with self.database.transaction() as session:
+            unit = self._unit(session, collection_id, unit_id)
+            return unit.name, [SubmissionInfo.of(row) for row in session.scalars(
+                select(Submission).where(Submission.unit_id == unit.id).order_by(Submission.number.desc()))]
+
+    def submission(self, submission_id: int, *, collection_id: int | None = None, unit_id: int | None = None) -> Stored:
+        """One submission with its report; ``collection_id`` / ``unit_id`` restrict whose it may be (else: not found)."""
+        with self.database.transaction() as session:
+            row = self._submission(session, submission_id, collection_id, unit_id, undefer(Submission.report))
+            return Stored(SubmissionInfo.of(row), report_from_dict(row.report), row.report)
+
+    def file(self, submission_id: int, which: str, *, collection_id: int | None = None,
+             unit_id: int | None = None) -> tuple[SubmissionInfo, bytes]:
+        """A submission's ``original`` bytes as received, or its ``marked_up`` copy."""
+        column = Submission.original if which == "original" else Submission.marked_up
+        with self.database.transaction() as session:
+            row = self._submission(session, submission_id, collection_id, unit_id, undefer(column))
+            data = row.original if which == "original" else row.marked_up
+            if data is None:
+                raise Refused("not_found", "这份提交没有标注副本：文件无法读取，无法标注。")
+            return SubmissionInfo.of(row), data
+
+    def latest_reports(self, collection_id: int) -> list[tuple[UnitRow, Report]]:
+        rows = [row for row in self.rows(collection_id) if row.latest is not None]
+        with self.database.transaction() as session:
+            stored = {submission.id: submission.report for submission in session.scalars(
+                select(Submission).options(undefer(Submission.report))
+                .where(Submission.id.in_([row.latest.id for row in rows if row.latest])))}
+        return [(row, report_from_dict(stored[row.latest.id])) for row in rows if row.latest]
+
+    def summary(self, collection_id: int, link: Callable[[SubmissionInfo], str | None]) -> bytes:
+        """The reviewer's summary workbook of every unit's latest submission; ``link`` gives each copy's address."""
+        from selfscore.write.summary import summary_bytes
+
+        latest = self.latest_reports(collection_id)
+        if not latest:
+            raise Refused("not_found", "还没有单位提交，暂无汇总表。")
+        return summary_bytes([report for _row, report in latest], [link(row.latest) for row, _report in latest if row.latest])
+
+    def export(self, collection_id: int, link: Callable[[str], str] | None = None) -> dict[str, Any]:
+        """The collection page as JSON: the collection, counts by verdict, and every unit with its latest submission."""
+        collection = self.get(collection_id)
+        rows = self.rows(collection_id)
+        return {
+            "collection": collection.to_dict(),
+            "counts": {(status or "missing"): count for status, count in counts(rows).items()},
+            "units": [{"id": row.id, "name": row.name, "status": row.status or "missing", "verdict": row.verdict,
+                       "submissions": row.submissions, "latest": row.latest.to_dict() if row.latest else None,
+                       "link": link(row.token) if link and row.token else None, "link_revoked": row.token is None}
+                      for row in rows],
+        }
+
+    # --- a unit's clerk ---
+
+    def unit_link(self, token: str) -> UnitLink:
+        with self.database.transaction() as session:
+            unit = session.scalar(select(Unit).where(Unit.token == token)) if token else None
+            if unit is None:
+                raise _not_found()
+            return UnitLink(unit.id, unit.name, token, CollectionInfo.of(unit.collection))
+
+    def submit(self, token: str, data: bytes, file_name: str, step_reading: StepReading = "ceil") -> Stored:
+        """Check an upload through a unit's link and store it as that unit's next submission.
+
+        The check runs outside any transaction (it is the slow part); the row is added in one short
+        transaction that checks again that the link is valid and the collection open."""
+        link = self.unit_link(token)
+        if not link.collection.is_open:
+            raise _closed(link.collection)
+        previous = self._latest_report(link.unit_id)
+        report, marked_up = _check(data, file_name, step_reading, previous)
+        report_json = report.to_dict()
+        for _attempt in range(_NUMBERING_ATTEMPTS):
+            try:
+                with self.database.transaction() as session:
+                    unit = session.scalar(select(Unit).where(Unit.token == token))
+                    if unit is None:
+                        raise _not_found()
+                    if unit.collection.closed_at is not None:
+                        raise _closed(CollectionInfo.of(unit.collection))
+                    number = (session.scalar(select(func.max(Submission.number)).where(Submission.unit_id == unit.id)) or 0) + 1
+                    row = Submission(
+                        unit_id=unit.id, number=number, received_at=utcnow(), file_name=file_name[:255],
+                        original=data, original_sha256=_sha256(data), original_size=len(data),
+                        marked_up=marked_up, marked_up_sha256=_sha256(marked_up) if marked_up is not None else None,
+                        report=report_json, status=report.status, table_id=report.table,
+                        report_unit=(report.unit or None) and report.unit[:200], report_year=report.year,
+                        self_total=_number_text(report.self_total) if report.status != "unreadable" else None,
+                        recomputed_total=report.recomputed_total_text if report.status != "unreadable" else None,
+                        errors=report.errors, warnings=report.warnings)
+                    session.add(row)
+                    session.flush()
+                    return Stored(SubmissionInfo.of(row), report, report_json)
+            except IntegrityError:
+                # Another submission of the same unit took this number in the meantime: take the next one.
+                continue
+        raise Refused("busy", "同时提交的文件太多，请稍后重新提交。")
+
+    def unit_history(self, token: str) -> tuple[UnitLink, list[SubmissionInfo]]:
+        link = self.unit_link(token)
+        return link, self.history(link.collection.id, link.unit_id)[1]
+
+    # --- lookups that never cross a collection or a unit ---
+
+    def _latest_report(self, unit_id: int) -> dict[str, Any] | None:
+        with self.database.transaction() as session:
+            return session.scalar(select(Submission.report).where(Submission.unit_id == unit_id)
+                                  .order_by(Submission.number.desc()).limit(1))
+
+    @staticmethod
+    def _collection(session: Session, collection_id: int) -> Collection:
+        collection = session.get(Collection, collection_id)
+        if collection is None:
+            raise Refused("not_found", "找不到这次收集：它不存在，或链接有误。")
+        return collection
+
+    @staticmethod
+    def _unit(session: Session, collection_id: int, unit_id: int) -> Unit:
+        unit = session.get(Unit, unit_id)
+        if unit is None or unit.collection_id != collection_id:
+            raise Refused("not_found", "找不到这个单位。")
+        return unit
+
+    @staticmethod
+    def _submission(session: Session, submission_id: int, collection_id: int | None, unit_id: int | None,
+                    *options: Any) -> Submission:
+        row = session.scalar(select(Submission).options(*options).where(Submission.id == submission_id))
+        if row is None or (unit_id is not None and row.unit_id != unit_id) or (
+                collection_id is not None and row.unit.collection_id != collection_id):
+            raise _not_found()
+        return row
+
+
+def _closed(collection: CollectionInfo) -> Refused:
+    return Refused("closed", f"「{collection.name}」已于 {local_text(collection.closed_at)} 截止，不再接收提交；"
+                             "已提交的材料仍可查看。如需补交，请联系收集材料的同志重新开放。")
+
+
+def _number_text(value: Any) -> str | None:
+    number = json_number(value)
+    return None if number is None else str(number)
+
+
+def _check(data: bytes, file_name: str, step_reading: StepReading, previous: dict[str, Any] | None) -> tuple[Report, bytes | None]:
+    """check_and_mark_up, with the unit's previous submission as the previous check, and never raising."""
+    try:
+        checked = check(data, step_reading=step_reading, name=file_name)
+        if previous is not None and checked.report.status != "unreadable":
+            # The unit's last stored submission is what "fixed / remaining / new" compares with, whether the clerk
+            # uploads the marked-up copy or corrects the original.
+            checked.report.previous = previous_check(previous)
+        return checked.report, marked_up_bytes(checked)
+    except Exception as error:
+        log.exception("checking %r failed", file_name)
+        finding = make_finding("internal_error", error=type(error).__name__)
+        return Report(file=file_name, status="unreadable", step_reading=step_reading, findings=[finding]), None

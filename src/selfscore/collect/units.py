@@ -1,0 +1,58 @@
+"""The reviewer's list of units, pasted one per line or uploaded as a workbook with one unit per row."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from selfscore.read.by_names import Unreadable, open_workbook
+
+MAX_UNITS = 1000
+MAX_NAME = 200
+#: a first row with one of these is a header, not a unit
+HEADERS = {"单位", "单位名称", "填报单位", "名称", "县区", "县（市、区）", "地区"}
+
+
+class UnitListError(ValueError):
+    """The list of units cannot be used; the message says which line and why, in Chinese."""
+
+
+def _clean(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def units_from_text(text: str) -> list[str]:
+    """One unit per non-blank line, spaces trimmed."""
+    return check_units([_clean(line) for line in text.splitlines() if line.strip()])
+
+
+def units_from_workbook(data: bytes) -> list[str]:
+    """The first column of the first sheet, one unit per row; a header row such as 「单位」 is skipped."""
+    try:
+        workbook = open_workbook(data)
+    except Unreadable as unreadable:
+        raise UnitListError(f"单位名单工作簿无法读取：{unreadable.finding.message}") from None
+    sheet = workbook.worksheets[0]
+    names = []
+    for row in sheet.iter_rows(min_col=1, max_col=1, values_only=True):
+        value = row[0]
+        if value is None or not str(value).strip():
+            continue
+        names.append(_clean(str(value)))
+    if names and names[0] in HEADERS:
+        names = names[1:]
+    return check_units(names, where="工作表「" + sheet.title + "」第 {line} 个单位")
+
+
+def check_units(names: list[str], where: str = "第 {line} 行") -> list[str]:
+    if not names:
+        raise UnitListError("没有填写单位：请每行填写一个单位名称，或上传第一列为单位名称的工作簿。")
+    if len(names) > MAX_UNITS:
+        raise UnitListError(f"单位太多：一次最多 {MAX_UNITS} 个，本次有 {len(names)} 个。")
+    seen: dict[str, int] = {}
+    for line, name in enumerate(names, start=1):
+        if len(name) > MAX_NAME:
+            raise UnitListError(f"{where.format(line=line)}的单位名称太长（{len(name)} 个字符，最多 {MAX_NAME} 个）。")
+        if name in seen:
+            raise UnitListError(f"{where.format(line=line)}的单位「{name}」与{where.format(line=seen[name])}重复；每个单位只能列一次。")
+        seen[name] = line
+    return names
