@@ -182,6 +182,32 @@ def check(files: tuple[str, ...], directory: Path | None, json_path: str | None,
     sys.exit(1 if any(report.status == "errors" for report in reports) else 0)
 
 
+def default_data_dir() -> Path:
+    """Where collections are kept when --data is not given: the user's data directory (XDG)."""
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "selfscore"
+
+
+def database_options(command):  # noqa: ANN001, ANN201
+    """--data and --database-url, shared by serve and admin: the same database for the server and its admin."""
+    command = click.option("--database-url", default=None, metavar="URL", envvar="SELFSCORE_DATABASE_URL",
+                           help="Database for collections, e.g. postgresql+psycopg://user:pass@host/selfscore "
+                                "(default: SQLite in --data).")(command)
+    return click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        help="Directory for the collections database (default: ~/.local/share/selfscore).")(command)
+
+
+def open_database(data_dir: Path | None, database_url: str | None):  # noqa: ANN201
+    """The collections database, migrated; a clear message instead of a traceback when it cannot be opened."""
+    from selfscore.collect.database import Database, DatabaseError
+
+    try:
+        if database_url:
+            return Database(database_url)
+        return Database.in_directory(data_dir or default_data_dir())
+    except (DatabaseError, OSError) as error:
+        raise click.ClickException(str(error)) from None
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for every interface).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
@@ -189,17 +215,90 @@ def check(files: tuple[str, ...], directory: Path | None, json_path: str | None,
               help="Largest accepted upload, per file, in MB.")
 @click.option("--ttl", "ttl_seconds", default=3600.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
               help="Seconds a marked-up workbook stays downloadable before it is deleted.")
-def serve(host: str, port: int, max_upload_mb: float, ttl_seconds: float) -> None:
+@database_options
+def serve(host: str, port: int, max_upload_mb: float, ttl_seconds: float, data_dir: Path | None, database_url: str | None) -> None:
     """Serve the web page: blank templates, upload filled workbooks, download the marked-up copies.
 
     \b
     Also a JSON API for programs (POST /api/check, POST /api/check.xlsx); docs at /docs.
-    Example: selfscore serve --port 8000   # then open http://127.0.0.1:8000/
+    Collections (a reviewer gathers every unit's workbook) are at /collections, stored in --data or --database-url.
+    Example: selfscore serve --port 8000 --data /srv/selfscore   # then open http://127.0.0.1:8000/
     """
     import uvicorn
 
     from selfscore.web import create_app
 
-    app = create_app(max_upload_bytes=int(max_upload_mb * 1024 * 1024), ttl_seconds=ttl_seconds)
+    database = open_database(data_dir, database_url)
+    app = create_app(max_upload_bytes=int(max_upload_mb * 1024 * 1024), ttl_seconds=ttl_seconds, collections=database)
     click.echo(f"selfscore 网页：http://{host}:{port}/  （Ctrl+C 停止）")
+    click.echo(f"收集各单位自评表：http://{host}:{port}/collections  （数据库：{_shown_url(database.url)}）")
     uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def _shown_url(url: str) -> str:
+    """A database URL without its password, for the console."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@main.group(cls=ChineseGroup)
+def admin() -> None:
+    """Administer collections: the reviewer's password and API tokens."""
+
+
+@admin.command("set-password")
+@database_options
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of prompting.")
+def set_password(data_dir: Path | None, database_url: str | None, password_stdin: bool) -> None:
+    """Set the reviewer's (admin) password for the collection pages; it is stored as a scrypt hash only.
+
+    Example: selfscore admin set-password --data /srv/selfscore
+    """
+    from selfscore.collect.access import Access, PasswordTooWeak
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("新密码", hide_input=True, confirmation_prompt="再输入一次")
+    try:
+        Access(open_database(data_dir, database_url)).set_password(password)
+    except PasswordTooWeak as error:
+        raise click.ClickException(str(error)) from None
+    click.echo("管理员密码已设置；已登录的会话都已退出。")
+
+
+@admin.command("create-token")
+@database_options
+@click.argument("name")
+def create_token(data_dir: Path | None, database_url: str | None, name: str) -> None:
+    """Create a bearer token for the collections JSON API and print it (shown this once).
+
+    Example: selfscore admin create-token 省厅汇总系统 --data /srv/selfscore
+    """
+    from selfscore.collect.access import Access
+
+    click.echo(Access(open_database(data_dir, database_url)).create_api_token(name))
+
+
+@admin.command("list-tokens")
+@database_options
+def list_tokens(data_dir: Path | None, database_url: str | None) -> None:
+    """List the API tokens (their ids, names and whether revoked; never the tokens themselves)."""
+    from selfscore.collect.access import Access
+    from selfscore.collect.times import local_text
+
+    for token in Access(open_database(data_dir, database_url)).api_tokens():
+        click.echo(f"{token.id}\t{token.name}\t{local_text(token.created_at)}\t{'已作废' if token.revoked_at else '有效'}")
+
+
+@admin.command("revoke-token")
+@database_options
+@click.argument("token_id", type=int)
+def revoke_token(data_dir: Path | None, database_url: str | None, token_id: int) -> None:
+    """Revoke an API token by its id (see list-tokens)."""
+    from selfscore.collect.access import Access
+
+    if not Access(open_database(data_dir, database_url)).revoke_api_token(token_id):
+        raise click.ClickException(f"没有编号为 {token_id} 的有效令牌。")
+    click.echo(f"令牌 {token_id} 已作废。")

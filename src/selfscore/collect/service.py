@@ -409,3 +409,20 @@ def _check(data: bytes, file_name: str, step_reading: StepReading, previous: dic
         log.exception("checking %r failed", file_name)
         finding = make_finding("internal_error", error=type(error).__name__)
         return Report(file=file_name, status="unreadable", step_reading=step_reading, findings=[finding]), None
+
+
+def notices(collection: CollectionInfo, unit_name: str, info: SubmissionInfo | None) -> list[str]:
+    """What a reviewer and a clerk should notice about a readable submission that the check itself cannot know:
+    a table this collection does not ask for, another year, another unit's name in the workbook."""
+    if info is None or info.status == "unreadable":
+        return []
+    found = []
+    if info.table_id and info.table_id not in collection.table_ids:
+        tables = load_tables()
+        title = tables[info.table_id].title if info.table_id in tables else info.table_id
+        found.append(f"提交的是「{title}」，本次收集要求的是「{'」「'.join(collection.table_titles)}」。")
+    if info.report_year is not None and info.report_year != collection.year:
+        found.append(f"工作簿中的评价年度是 {info.report_year}，本次收集的年度是 {collection.year}。")
+    if info.report_unit and " ".join(info.report_unit.split()) != unit_name:
+        found.append(f"工作簿中填写的单位是「{info.report_unit}」，与链接所属的单位「{unit_name}」不同。")
+    return found

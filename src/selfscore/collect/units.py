@@ -26,7 +26,7 @@ def units_from_text(text: str) -> list[str]:
 
 
 def units_from_workbook(data: bytes) -> list[str]:
-    """The first column of the first sheet, one unit per row; a header row such as 「单位」 is skipped."""
+    """The first column of the first sheet, one unit per row, below a header such as 「单位」 when there is one."""
     try:
         workbook = open_workbook(data)
     except Unreadable as unreadable:
@@ -38,8 +38,10 @@ def units_from_workbook(data: bytes) -> list[str]:
         if value is None or not str(value).strip():
             continue
         names.append(_clean(str(value)))
-    if names and names[0] in HEADERS:
-        names = names[1:]
+    # A header row (「单位」) near the top, under a title or two, starts the list.
+    header = next((index for index, name in enumerate(names[:10]) if name in HEADERS), None)
+    if header is not None:
+        names = names[header + 1:]
     return check_units(names, where="工作表「" + sheet.title + "」第 {line} 个单位")
 
 

@@ -10,8 +10,10 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from selfscore import __version__
+from selfscore.collect.database import Database
 from selfscore.tables.definitions import load_tables
 from selfscore.web import api, downloads, pages
+from selfscore.web.collections_app import install_collections
 from selfscore.web.context import WebContext
 from selfscore.web.errors import BodyLimit, install_error_handlers
 from selfscore.web.store import MarkedUpStore
@@ -26,8 +28,10 @@ def create_app(
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
     ttl_seconds: float = DEFAULT_TTL_SECONDS,
     max_files: int = DEFAULT_MAX_FILES,
+    collections: Database | None = None,
 ) -> FastAPI:
-    """The web app: home page, result page, downloads and the JSON API, with the given limits."""
+    """The web app: home page, result page, downloads and the JSON API, with the given limits; with a
+    ``collections`` database, also the reviewer's collections, the units' upload links and their API."""
     store = MarkedUpStore(ttl_seconds)
     context = WebContext(max_upload_bytes, ttl_seconds, max_files, load_tables(), store)
 
@@ -62,4 +66,6 @@ def create_app(
     app.mount("/static", StaticFiles(packages=[("selfscore.web", "static")]), name="static")
     for router in (pages.router, downloads.router, api.router):
         app.include_router(router)
+    if collections is not None:
+        install_collections(app, collections)
     return app

@@ -1,0 +1,108 @@
+"""Who is asking, for the collection routes: a signed-in reviewer (cookie + form token), an API caller (bearer), a unit link."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import Response
+
+from selfscore.collect.access import Access, SignedIn
+from selfscore.collect.service import Collections, Refused
+from selfscore.web.errors import WebError
+
+SESSION_COOKIE = "selfscore_session"
+LOGIN_COOKIE = "selfscore_login"
+CSRF_FIELD = "csrf_token"
+
+
+@dataclass
+class CollectContext:
+    """What the collection routes share: the stored collections and the sign-in records."""
+
+    collections: Collections
+    access: Access
+
+
+def _collect(request: Request) -> CollectContext:
+    return request.app.state.collect
+
+
+#: a route's parameter of this type receives the app's collections and access records
+Collect = Annotated[CollectContext, Depends(_collect)]
+
+
+def app_path(request: Request) -> str:
+    """The request's path below the app's root path (the app may live under https://intranet/selfscore/)."""
+    path, root = request.scope.get("path", "/"), request.scope.get("root_path", "")
+    return path[len(root):] if root and path.startswith(root) else path
+
+
+def root(request: Request) -> str:
+    """The relative way from this page to the app's root, so pages work under any root path: ./ or ../../."""
+    depth = app_path(request).count("/") - 1
+    return "../" * depth if depth > 0 else "./"
+
+
+def cookie_path(request: Request) -> str:
+    return (request.scope.get("root_path") or "").rstrip("/") + "/"
+
+
+def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int | None) -> None:
+    # Secure whenever the browser reached us over HTTPS (directly, or through a proxy that says so).
+    response.set_cookie(name, value, max_age=max_age, path=cookie_path(request), httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https")
+
+
+def refused(error: Refused) -> WebError:
+    """A service refusal as the web answers it."""
+    status = {"not_found": 404, "closed": 403, "invalid": 400, "busy": 503}.get(error.kind, 400)
+    code = {"not_found": "not_found", "closed": "collection_closed", "invalid": "invalid", "busy": "busy"}.get(error.kind, "invalid")
+    return WebError(status, code, error.message)
+
+
+class SignInNeeded(Exception):
+    """A reviewer page asked for without a session: people are sent to the sign-in page, programs get 401."""
+
+    def __init__(self, next_path: str) -> None:
+        self.next_path = next_path
+
+
+def reviewer(request: Request, collect: Collect) -> SignedIn:
+    """The signed-in reviewer; a GET without a session is sent to sign in, anything else gets 401."""
+    signed_in = collect.access.session(request.cookies.get(SESSION_COOKIE))
+    if signed_in is None:
+        if request.method == "GET":
+            raise SignInNeeded(app_path(request) + (f"?{request.url.query}" if request.url.query else ""))
+        raise WebError(401, "sign_in_needed", "请先登录：此操作只有收集材料的管理员可以进行。")
+    return signed_in
+
+
+Reviewer = Annotated[SignedIn, Depends(reviewer)]
+
+
+def check_form_token(expected: str, given: object) -> None:
+    """Every form carries a token an attacker's page cannot know; a form without the right one is refused."""
+    if not isinstance(given, str) or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise WebError(403, "csrf", "表单已失效或来源不明（缺少或不符的安全令牌）。请刷新页面后重新提交。")
+
+
+def sign_in_redirect(request: Request, error: SignInNeeded) -> Response:
+    from fastapi.responses import RedirectResponse
+
+    return RedirectResponse(root(request) + "login?next=" + quote(error.next_path, safe=""), status_code=303)
+
+
+def api_caller(request: Request, collect: Collect) -> None:
+    """A JSON API caller with a valid bearer token (created by a reviewer); otherwise 401 in Chinese."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not collect.access.api_token_valid(token.strip()):
+        raise WebError(401, "unauthorized", "缺少或无效的访问令牌：请在请求头 Authorization: Bearer <令牌> 中提供管理员创建的 API 令牌。",
+                       )
+
+
+ApiCaller = Annotated[None, Depends(api_caller)]

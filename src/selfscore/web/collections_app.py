@@ -1,0 +1,25 @@
+"""Collections plugged into the web app: its routers, the database and the sign-in redirect."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+
+from selfscore.collect.access import Access
+from selfscore.collect.database import Database
+from selfscore.collect.service import Collections
+from selfscore.web import collections_api, collections_pages, collections_units
+from selfscore.web.collections_access import CollectContext, SignInNeeded, sign_in_redirect
+
+
+def install_collections(app: FastAPI, database: Database) -> None:
+    """Serve the collection pages, unit links and API from ``database`` (migrated already)."""
+    app.state.collect = CollectContext(Collections(database), Access(database))
+
+    def _sign_in(request: Request, error: Exception) -> Response:
+        assert isinstance(error, SignInNeeded)
+        return sign_in_redirect(request, error)
+
+    app.add_exception_handler(SignInNeeded, _sign_in)
+    for router in (collections_pages.router, collections_units.router, collections_api.router):
+        app.include_router(router)

@@ -1,0 +1,350 @@
+"""The reviewer's pages for collections: sign in, create, watch, links, downloads, close and reopen."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Annotated, Any
+from urllib.parse import unquote
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from selfscore.collect.access import SESSION_HOURS, SignedIn
+from selfscore.collect.access import new_token as random_token
+from selfscore.collect.linksheet import links_bytes
+from selfscore.collect.reports import VERDICT_NAMES
+from selfscore.collect.service import CollectionInfo, Refused, SubmissionInfo, UnitRow, counts, notices
+from selfscore.collect.times import local_text
+from selfscore.collect.units import UnitListError, units_from_text, units_from_workbook
+from selfscore.results.names import checked_name
+from selfscore.web.checks import XLSX_MEDIA_TYPE, content_disposition
+from selfscore.web.collections_access import (
+    CSRF_FIELD,
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    Collect,
+    Reviewer,
+    check_form_token,
+    refused,
+    root,
+    set_cookie,
+)
+from selfscore.web.context import Context
+from selfscore.web.errors import WebError
+from selfscore.web.rendering import render
+
+router = APIRouter(include_in_schema=False)
+
+CollectionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+#: the collection page's sort keys, each a function of a unit's row
+SORT_KEYS: dict[str, Any] = {
+    "position": lambda row: row.position,
+    "name": lambda row: row.name,
+    # Worst first when ascending: what needs the reviewer's attention comes to the top.
+    "status": lambda row: (["errors", "unreadable", "review", None, "ok"].index(row.status)
+                           if row.status in ("errors", "unreadable", "review", None, "ok") else 5, row.position),
+    "errors": lambda row: (row.latest.errors if row.latest else -1, row.position),
+    "warnings": lambda row: (row.latest.warnings if row.latest else -1, row.position),
+    "received": lambda row: (row.latest.received_at if row.latest else datetime.datetime.min, row.position),
+    "resubmissions": lambda row: (row.latest.resubmissions if row.latest else -1, row.position),
+    "difference": lambda row: (_difference(row), row.position),
+}
+
+
+def _difference(row: UnitRow) -> float:
+    """How far the self total is from the recomputed one (unknown ones last)."""
+    try:
+        return -abs(float(row.latest.self_total) - float(row.latest.recomputed_total))  # type: ignore[union-attr, arg-type]
+    except (AttributeError, TypeError, ValueError):
+        return 1.0
+
+
+def page(request: Request, template: str, signed_in: SignedIn | None, status_code: int = 200, **context: Any) -> HTMLResponse:
+    csrf_token = signed_in.csrf_token if signed_in else context.pop("csrf_token", "")
+    return render(template, status_code, root=root(request), signed_in=signed_in is not None, csrf_token=csrf_token, **context)
+
+
+async def checked_form(request: Request, signed_in: SignedIn) -> Any:
+    form = await request.form()
+    check_form_token(signed_in.csrf_token, form.get(CSRF_FIELD))
+    return form
+
+
+def _safe_next(next_path: str | None) -> str:
+    """Where to go after signing in: a path of this app only, never another site."""
+    path = unquote(next_path or "")
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/collections"
+    return path
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+# --- sign in and out ---
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, collect: Collect, next: str | None = None) -> HTMLResponse:  # noqa: A002
+    login_token = random_token()
+    response = page(request, "collect_login.html", None, has_password=collect.access.has_password(), next=_safe_next(next),
+                    csrf_token=login_token)
+    set_cookie(response, request, LOGIN_COOKIE, login_token, 3600)
+    return response
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def log_in(request: Request, collect: Collect) -> Response:
+    form = await request.form()
+    # Before a session exists, the form token is the one the sign-in page put in a cookie (double submit).
+    check_form_token(request.cookies.get(LOGIN_COOKIE, "") or "\0missing", form.get(CSRF_FIELD))
+    client = _client(request)
+    if await run_in_threadpool(collect.access.login_blocked, client):
+        raise WebError(429, "too_many_attempts", "密码错误次数过多，请 15 分钟后再试。")
+    password = form.get("password")
+    signed = await run_in_threadpool(collect.access.log_in, password if isinstance(password, str) else "", client)
+    if signed is None:
+        raise WebError(401, "wrong_password", "密码不正确。请重新输入；连续输错 5 次后需等待 15 分钟。")
+    token, _ = signed
+    next_path = _safe_next(form.get("next") if isinstance(form.get("next"), str) else None)  # type: ignore[arg-type]
+    response = RedirectResponse(root(request) + next_path.lstrip("/"), status_code=303)
+    set_cookie(response, request, SESSION_COOKIE, token, SESSION_HOURS * 3600)
+    response.delete_cookie(LOGIN_COOKIE, path=(request.scope.get("root_path") or "").rstrip("/") + "/")
+    return response
+
+
+@router.post("/logout")
+async def log_out(request: Request, collect: Collect, signed_in: Reviewer) -> Response:
+    await checked_form(request, signed_in)
+    collect.access.log_out(request.cookies.get(SESSION_COOKIE))
+    response = RedirectResponse(root(request) + "login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path=(request.scope.get("root_path") or "").rstrip("/") + "/")
+    return response
+
+
+# --- collections ---
+
+
+@router.get("/collections", response_class=HTMLResponse)
+def collections_page(request: Request, collect: Collect, context: Context, signed_in: Reviewer) -> HTMLResponse:
+    return _list_page(request, collect, context, signed_in)
+
+
+def _list_page(request: Request, collect: Collect, context: Context, signed_in: SignedIn, status_code: int = 200,
+               problem: str | None = None, form: dict[str, Any] | None = None) -> HTMLResponse:
+    return page(request, "collect_list.html", signed_in, status_code, collections=collect.collections.all(),
+                tables=list(context.tables.values()), problem=problem, form=form or {"tables": list(context.tables)[:1]},
+                default_year=datetime.date.today().year - 1)
+
+
+@router.post("/collections")
+async def create_collection(request: Request, collect: Collect, context: Context, signed_in: Reviewer) -> Response:
+    form = await checked_form(request, signed_in)
+    values = {"name": str(form.get("name") or ""), "year": str(form.get("year") or "").strip(),
+              "tables": [str(value) for value in form.getlist("tables")], "units": str(form.get("units") or "")}
+    try:
+        upload = form.get("units_file")
+        if isinstance(upload, UploadFile) and (upload.filename or upload.size):
+            data = await upload.read(context.max_upload_bytes + 1)
+            if len(data) > context.max_upload_bytes:
+                raise UnitListError(f"单位名单工作簿太大：{context.too_large}。")
+            units = await run_in_threadpool(units_from_workbook, data)
+        else:
+            units = units_from_text(values["units"])
+        if not values["year"].isdigit():
+            raise Refused("invalid", f"评价年度「{values['year']}」无效：请填写四位数的年份，如 2020。")
+        created = await run_in_threadpool(collect.collections.create, values["name"], int(values["year"]), values["tables"], units)
+    except (UnitListError, Refused) as error:
+        return _list_page(request, collect, context, signed_in, 400, str(error), values)
+    return RedirectResponse(f"collections/{created.id}/links", status_code=303)
+
+
+def _rows(collect: Collect, collection_id: int) -> tuple[CollectionInfo, list[UnitRow]]:
+    try:
+        return collect.collections.get(collection_id), collect.collections.rows(collection_id)
+    except Refused as error:
+        raise refused(error) from None
+
+
+@router.get("/collections/{collection_id}", response_class=HTMLResponse)
+def collection_page(request: Request, collection_id: CollectionId, collect: Collect, signed_in: Reviewer,
+                    sort: str = "position", desc: bool = False, status: str | None = None) -> HTMLResponse:
+    collection, rows = _rows(collect, collection_id)
+    by_status = counts(rows)
+    if sort not in SORT_KEYS:
+        sort = "position"
+    status_filter = status if status in {key or "missing" for key in VERDICT_NAMES} else None
+    shown = [row for row in rows if status_filter is None or (row.status or "missing") == status_filter]
+    shown.sort(key=SORT_KEYS[sort], reverse=desc)
+    return page(request, "collection.html", signed_in, collection=collection, rows=shown, counts=by_status,
+                rows_total=len(rows), verdict_names=VERDICT_NAMES, sort=sort, descending=desc, status_filter=status_filter,
+                any_submitted=any(row.latest for row in rows), closed_text=local_text(collection.closed_at),
+                notices={row.id: notices(collection, row.name, row.latest) for row in rows})
+
+
+def _link_base(request: Request) -> str:
+    return str(request.base_url)
+
+
+@router.get("/collections/{collection_id}/links", response_class=HTMLResponse)
+def links_page(request: Request, collection_id: CollectionId, collect: Collect, signed_in: Reviewer,
+               reissued: int | None = None) -> HTMLResponse:
+    collection, rows = _rows(collect, collection_id)
+    new_link = next((row.name for row in rows if row.id == reissued), None)
+    return page(request, "collection_links.html", signed_in, collection=collection, rows=rows, base_url=_link_base(request),
+                new_link=new_link)
+
+
+@router.get("/collections/{collection_id}/links.xlsx")
+def links_workbook(request: Request, collection_id: CollectionId, collect: Collect, _: Reviewer) -> Response:
+    collection, rows = _rows(collect, collection_id)
+    base = _link_base(request)
+    data = links_bytes(collection, rows, lambda token: f"{base}u/{token}")
+    return Response(data, media_type=XLSX_MEDIA_TYPE, headers={
+        "Content-Disposition": content_disposition(f"{collection.name}-上传链接.xlsx", "links.xlsx"), "Cache-Control": "no-store"})
+
+
+@router.post("/collections/{collection_id}/close")
+async def close(request: Request, collection_id: CollectionId, collect: Collect, signed_in: Reviewer) -> Response:
+    return await _set_open(request, collection_id, collect, signed_in, False)
+
+
+@router.post("/collections/{collection_id}/reopen")
+async def reopen(request: Request, collection_id: CollectionId, collect: Collect, signed_in: Reviewer) -> Response:
+    return await _set_open(request, collection_id, collect, signed_in, True)
+
+
+async def _set_open(request: Request, collection_id: int, collect: Collect, signed_in: SignedIn, is_open: bool) -> Response:
+    await checked_form(request, signed_in)
+    try:
+        await run_in_threadpool(collect.collections.set_open, collection_id, is_open)
+    except Refused as error:
+        raise refused(error) from None
+    return RedirectResponse(str(collection_id), status_code=303)
+
+
+@router.post("/collections/{collection_id}/units/{unit_id}/{action}")
+async def unit_link_action(request: Request, collection_id: CollectionId, unit_id: CollectionId, action: str,
+                           collect: Collect, signed_in: Reviewer) -> Response:
+    await checked_form(request, signed_in)
+    if action not in ("reissue", "revoke"):
+        raise WebError(404, "not_found", "找不到这个页面。")
+    try:
+        if action == "reissue":
+            await run_in_threadpool(collect.collections.reissue, collection_id, unit_id)
+        else:
+            await run_in_threadpool(collect.collections.revoke, collection_id, unit_id)
+    except Refused as error:
+        raise refused(error) from None
+    return RedirectResponse(f"../../links{f'?reissued={unit_id}' if action == 'reissue' else ''}", status_code=303)
+
+
+@router.get("/collections/{collection_id}/units/{unit_id}", response_class=HTMLResponse)
+def unit_history(request: Request, collection_id: CollectionId, unit_id: CollectionId, collect: Collect,
+                 signed_in: Reviewer) -> HTMLResponse:
+    try:
+        collection = collect.collections.get(collection_id)
+        unit_name, submissions = collect.collections.history(collection_id, unit_id)
+    except Refused as error:
+        raise refused(error) from None
+    return page(request, "collection_unit.html", signed_in, collection=collection, unit_name=unit_name, submissions=submissions)
+
+
+@router.get("/collections/{collection_id}/submissions/{submission_id}", response_class=HTMLResponse)
+def submission_page(request: Request, collection_id: CollectionId, submission_id: CollectionId, collect: Collect,
+                    signed_in: Reviewer) -> HTMLResponse:
+    try:
+        collection = collect.collections.get(collection_id)
+        stored = collect.collections.submission(submission_id, collection_id=collection_id)
+        unit_name, _ = collect.collections.history(collection_id, stored.info.unit_id)
+    except Refused as error:
+        raise refused(error) from None
+    return page(request, "collection_submission.html", signed_in, collection=collection, unit_name=unit_name,
+                info=stored.info, report=stored.report, notices=notices(collection, unit_name, stored.info))
+
+
+@router.get("/collections/{collection_id}/submissions/{submission_id}/{which}")
+def submission_file(collection_id: CollectionId, submission_id: CollectionId, which: str, collect: Collect,
+                    _: Reviewer) -> Response:
+    if which not in ("original", "marked"):
+        raise WebError(404, "not_found", "找不到这个页面。")
+    try:
+        info, data = collect.collections.file(submission_id, "original" if which == "original" else "marked_up",
+                                              collection_id=collection_id)
+        unit_name, _ = collect.collections.history(collection_id, info.unit_id)
+    except Refused as error:
+        raise refused(error) from None
+    return file_response(info, data, which, unit_name)
+
+
+def file_response(info: SubmissionInfo, data: bytes, which: str, unit_name: str | None = None) -> Response:
+    """A stored file as a download; the reviewer's names carry the unit and the submission's number."""
+    name = info.file_name if unit_name is None else f"{unit_name}-第{info.number}次-{info.file_name}"
+    if which != "original":
+        name = checked_name(name)
+    media_type = XLSX_MEDIA_TYPE if which != "original" or name.lower().endswith(".xlsx") else "application/octet-stream"
+    return Response(data, media_type=media_type, headers={
+        "Content-Disposition": content_disposition(name), "Cache-Control": "no-store",
+        "X-Content-SHA256": info.original_sha256 if which == "original" else ""})
+
+
+def summary_response(request: Request, collect: Collect, collection_id: int, link_prefix: str) -> Response:
+    try:
+        collection = collect.collections.get(collection_id)
+        data = collect.collections.summary(collection_id, lambda info: f"{link_prefix}{info.id}/marked" if info.has_marked_up else None)
+    except Refused as error:
+        raise refused(error) from None
+    return Response(data, media_type=XLSX_MEDIA_TYPE, headers={
+        "Content-Disposition": content_disposition(f"{collection.name}-汇总.xlsx", "summary.xlsx"), "Cache-Control": "no-store"})
+
+
+@router.get("/collections/{collection_id}/summary.xlsx")
+def summary(request: Request, collection_id: CollectionId, collect: Collect, _: Reviewer) -> Response:
+    # The summary's links open each marked-up copy for a signed-in reviewer.
+    return summary_response(request, collect, collection_id, f"{request.base_url}collections/{collection_id}/submissions/")
+
+
+@router.get("/collections/{collection_id}/export.json")
+def export(request: Request, collection_id: CollectionId, collect: Collect, _: Reviewer) -> Response:
+    try:
+        data = collect.collections.export(collection_id, lambda token: f"{request.base_url}u/{token}")
+    except Refused as error:
+        raise refused(error) from None
+    return Response(json.dumps(data, ensure_ascii=False, indent=2), media_type="application/json", headers={
+        "Content-Disposition": content_disposition(f"collection-{collection_id}.json"), "Cache-Control": "no-store"})
+
+
+# --- API tokens ---
+
+
+@router.get("/tokens", response_class=HTMLResponse)
+def tokens_page(request: Request, collect: Collect, signed_in: Reviewer) -> HTMLResponse:
+    return _tokens_page(request, collect, signed_in)
+
+
+def _tokens_page(request: Request, collect: Collect, signed_in: SignedIn, **extra: Any) -> HTMLResponse:
+    tokens = [{"id": token.id, "name": token.name, "created_text": local_text(token.created_at), "revoked_at": token.revoked_at}
+              for token in collect.access.api_tokens()]
+    return page(request, "collect_tokens.html", signed_in, tokens=tokens, **extra)
+
+
+@router.post("/tokens", response_class=HTMLResponse)
+async def create_token(request: Request, collect: Collect, signed_in: Reviewer) -> HTMLResponse:
+    form = await checked_form(request, signed_in)
+    name = " ".join(str(form.get("name") or "").split()) or "API"
+    token = await run_in_threadpool(collect.access.create_api_token, name)
+    response = _tokens_page(request, collect, signed_in, new_token=token, new_token_name=name)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/tokens/{token_id}/revoke")
+async def revoke_token(request: Request, token_id: CollectionId, collect: Collect, signed_in: Reviewer) -> Response:
+    await checked_form(request, signed_in)
+    await run_in_threadpool(collect.access.revoke_api_token, token_id)
+    return RedirectResponse("../../tokens", status_code=303)
+

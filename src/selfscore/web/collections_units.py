@@ -1,0 +1,96 @@
+"""A unit's clerk through their link: the collection's page, submitting, the result of each submission, downloads."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from selfscore.collect.service import Refused, UnitLink, notices
+from selfscore.collect.times import local_text
+from selfscore.web.checks import display_name
+from selfscore.web.collections_access import CSRF_FIELD, Collect, check_form_token, refused, root
+from selfscore.web.collections_pages import file_response
+from selfscore.web.context import Context
+from selfscore.web.errors import WebError
+from selfscore.web.rendering import render
+
+router = APIRouter(include_in_schema=False)
+
+Token = Annotated[str, Path(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+SubmissionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def _link(collect: Collect, token: str) -> UnitLink:
+    try:
+        return collect.collections.unit_link(token)
+    except Refused as error:
+        raise refused(error) from None
+
+
+def _unit_page(request: Request, collect: Collect, context: Context, token: str, status_code: int = 200,
+               problem: str | None = None) -> HTMLResponse:
+    try:
+        link, submissions = collect.collections.unit_history(token)
+    except Refused as error:
+        raise refused(error) from None
+    tables = [context.tables[table_id] for table_id in link.collection.table_ids if table_id in context.tables]
+    return render("unit_page.html", status_code, root=root(request), link=link, submissions=submissions, tables=tables,
+                  form_token=collect.access.unit_form_token(token), closed_text=local_text(link.collection.closed_at),
+                  problem=problem, **context.limits())
+
+
+@router.get("/u/{token}", response_class=HTMLResponse)
+def unit_page(request: Request, token: Token, collect: Collect, context: Context) -> HTMLResponse:
+    return _unit_page(request, collect, context, token)
+
+
+@router.post("/u/{token}")
+async def submit(request: Request, token: Token, collect: Collect, context: Context) -> Response:
+    link = await run_in_threadpool(_link, collect, token)
+    form = await request.form()
+    check_form_token(collect.access.unit_form_token(token), form.get(CSRF_FIELD))
+    if not link.collection.is_open:
+        raise refused(Refused("closed", f"「{link.collection.name}」已截止，不再接收提交；已提交的材料仍可查看。"))
+    uploads = context.file_parts(form.getlist("file"))
+    if len(uploads) != 1:
+        problem = "一次只能提交一个文件。" if uploads else "请选择一个填好的自评表文件（.xlsx），再点击「提交并校验」。"
+        return await run_in_threadpool(_unit_page, request, collect, context, token, 400, problem)
+    upload: UploadFile = uploads[0]
+    name = display_name(upload.filename)
+    data = await upload.read(context.max_upload_bytes + 1)
+    await upload.close()
+    if len(data) > context.max_upload_bytes:
+        return await run_in_threadpool(_unit_page, request, collect, context, token, 413, context.refused(name))
+    try:
+        stored = await run_in_threadpool(collect.collections.submit, token, data, name)
+    except Refused as error:
+        raise refused(error) from None
+    # Post / redirect / get: reloading the result page does not submit again.
+    return RedirectResponse(f"{token}/submissions/{stored.info.id}", status_code=303)
+
+
+@router.get("/u/{token}/submissions/{submission_id}", response_class=HTMLResponse)
+def submission_page(request: Request, token: Token, submission_id: SubmissionId, collect: Collect) -> HTMLResponse:
+    link = _link(collect, token)
+    try:
+        stored = collect.collections.submission(submission_id, unit_id=link.unit_id)
+    except Refused as error:
+        raise refused(error) from None
+    return render("unit_submission.html", root=root(request), link=link, info=stored.info, report=stored.report,
+                  notices=notices(link.collection, link.unit_name, stored.info))
+
+
+@router.get("/u/{token}/submissions/{submission_id}/{which}")
+def submission_file(token: Token, submission_id: SubmissionId, which: str, collect: Collect) -> Response:
+    if which not in ("original", "marked"):
+        raise WebError(404, "not_found", "找不到这个页面。")
+    link = _link(collect, token)
+    try:
+        info, data = collect.collections.file(submission_id, "original" if which == "original" else "marked_up", unit_id=link.unit_id)
+    except Refused as error:
+        raise refused(error) from None
+    return file_response(info, data, which)
