@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from selfscore.collect.database import Database
 from selfscore.collect.models import ApiToken, LoginFailure, LoginSession, Setting
@@ -70,6 +71,7 @@ class Access:
 
     def __init__(self, database: Database) -> None:
         self.database = database
+        self._form_secret: str | None = None
 
     # --- the admin password ---
 
@@ -164,9 +166,16 @@ class Access:
         return hmac.new(self._secret().encode(), f"unit:{unit_token}".encode(), hashlib.sha256).hexdigest()
 
     def _secret(self) -> str:
-        with self.database.transaction() as session:
-            setting = session.get(Setting, SECRET_KEY)
-            if setting is None:
-                setting = Setting(key=SECRET_KEY, value=new_token())
-                session.add(setting)
-            return setting.value
+        if self._form_secret is None:
+            try:
+                with self.database.transaction() as session:
+                    setting = session.get(Setting, SECRET_KEY)
+                    if setting is None:
+                        setting = Setting(key=SECRET_KEY, value=new_token())
+                        session.add(setting)
+                    value = setting.value
+            except IntegrityError:  # another process made it first: use theirs
+                with self.database.transaction() as session:
+                    value = session.get(Setting, SECRET_KEY).value  # type: ignore[union-attr]
+            self._form_secret = value
+        return self._form_secret

@@ -224,7 +224,7 @@ async def _set_open(request: Request, collection_id: int, collect: Collect, sign
         await run_in_threadpool(collect.collections.set_open, collection_id, is_open)
     except Refused as error:
         raise refused(error) from None
-    return RedirectResponse(str(collection_id), status_code=303)
+    return RedirectResponse(f"../{collection_id}", status_code=303)
 
 
 @router.post("/collections/{collection_id}/units/{unit_id}/{action}")

@@ -1,0 +1,470 @@
+"""Collections through the web, in-process (TestClient), on SQLite and on PostgreSQL: reviewer, clerks, API, security."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import pytest
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from helpers import TABLE_IDS, make_workbook
+from selfscore.cli import main
+from selfscore.collect.access import Access
+from selfscore.collect.models import Setting, Submission
+from selfscore.web import create_app
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PASSWORD = "省厅管理员的密码-2021"
+UNITS = ["修武县", "温县", "孟州市"]
+
+
+@pytest.fixture
+def app(database):
+    Access(database).set_password(PASSWORD)
+    return create_app(collections=database)
+
+
+def client_of(app) -> TestClient:
+    return TestClient(app, raise_server_exceptions=False, base_url="http://testserver")
+
+
+@pytest.fixture
+def anonymous(app):
+    with client_of(app) as test_client:
+        yield test_client
+
+
+def form_token(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no form token on the page"
+    return found.group(1)
+
+
+def sign_in(client: TestClient) -> str:
+    """Sign in through the page as a reviewer would; returns the form token of the session."""
+    page = client.get("/login")
+    response = client.post("/login", data={"password": PASSWORD, "csrf_token": form_token(page.text), "next": "/collections"})
+    assert response.status_code == 200 and "新建收集" in response.text, response.text[:500]
+    return form_token(response.text)
+
+
+@pytest.fixture
+def reviewer(app):
+    with client_of(app) as test_client:
+        test_client.csrf = sign_in(test_client)  # type: ignore[attr-defined]
+        yield test_client
+
+
+def create(reviewer, units: str = "修武县\n温县\n孟州市", **extra) -> int:
+    response = reviewer.post("/collections", data={"csrf_token": reviewer.csrf, "name": "焦作市2020年度城镇保障性安居工程绩效自评",
+                                                   "year": "2020", "tables": [TABLE_IDS[0]], "units": units, **extra})
+    assert response.status_code == 200 and "各单位上传链接" in response.text, response.text[:800]
+    return int(re.search(r"/collections/(\d+)/links", str(response.url)).group(1))
+
+
+def links(reviewer, collection_id: int) -> dict[str, str]:
+    """unit → its upload path, read from the links page."""
+    html = reviewer.get(f"/collections/{collection_id}/links").text
+    found = {}
+    for row in re.findall(r'<tr data-unit="[^"]+">.*?</tr>', html, re.S):
+        unit, link = re.search(r'data-unit="([^"]+)"', row).group(1), re.search(r'<a href="http://testserver(/u/[^"]+)"', row)
+        if link:  # a revoked link has none
+            found[unit] = link.group(1)
+    return found
+
+
+def upload(client, link: str, data: bytes, name: str = "自评表.xlsx"):
+    page = client.get(link)
+    assert page.status_code == 200, page.text[:300]
+    return client.post(link, data={"csrf_token": form_token(page.text)}, files={"file": (name, data, XLSX)})
+
+
+def workbook(tmp_path, name: str, **changes) -> bytes:
+    return make_workbook(tmp_path / f"{name}-{len(list(tmp_path.iterdir()))}.xlsx", TABLE_IDS[0], **changes).read_bytes()
+
+
+def unit_rows(reviewer, collection_id: int, query: str = "") -> dict[str, dict[str, str]]:
+    html = reviewer.get(f"/collections/{collection_id}{query}").text
+    rows = {}
+    for match in re.finditer(r'<tr data-unit="([^"]+)" data-status="([^"]+)">(.*?)</tr>', html, re.S):
+        fields = dict(re.findall(r'data-field="(\w+)">([^<]*)<', match.group(3)))
+        rows[match.group(1)] = {"status": match.group(2), **fields}
+    return rows
+
+
+# --- the reviewer's and the clerks' flow ---
+
+
+def test_reviewer_creates_clerks_submit_and_the_page_shows_each_latest(reviewer, app, tmp_path):
+    collection_id = create(reviewer)
+    unit_links = links(reviewer, collection_id)
+    assert list(unit_links) == UNITS
+
+    with client_of(app) as clerk:
+        faulty = upload(clerk, unit_links["修武县"], workbook(tmp_path, "wrong", scores={"funds_raising": 8}, total=98, unit="修武县"))
+        assert faulty.status_code == 200 and "有错误" in faulty.text and "下载标注后的工作簿" in faulty.text
+        fixed = upload(clerk, unit_links["修武县"], workbook(tmp_path, "right", unit="修武县"))
+        assert "通过" in fixed.text and "与上次提交相比" in fixed.text
+        assert re.search(r"已改正 <strong>1</strong> 个，仍存在 <strong>0</strong> 个；本次新发现 <strong>0</strong> 个", fixed.text)
+        upload(clerk, unit_links["温县"], b"PK\x03\x04 broken", "温县.xlsx")
+
+    rows = unit_rows(reviewer, collection_id)
+    assert rows["修武县"] == {"status": "ok", "self": "100", "recomputed": "100", "errors": "0", "warnings": "0",
+                             "received": rows["修武县"]["received"], "resubmissions": "1"}
+    assert rows["温县"]["status"] == "unreadable" and rows["温县"]["resubmissions"] == "0"
+    assert rows["孟州市"]["status"] == "missing" and rows["孟州市"]["errors"] == "—"
+    page = reviewer.get(f"/collections/{collection_id}").text
+    counts = dict(re.findall(r'data-status="(\w+)">(\d+)</span>', page))
+    assert counts == {"all": "3", "missing": "1", "ok": "1", "review": "0", "errors": "0", "unreadable": "1"}
+    assert "未提交" in page and "无法读取" in page
+
+
+def test_the_page_filters_and_sorts(reviewer, app, tmp_path):
+    collection_id = create(reviewer)
+    unit_links = links(reviewer, collection_id)
+    with client_of(app) as clerk:
+        upload(clerk, unit_links["温县"], workbook(tmp_path, "w", scores={"funds_raising": 8}, unit="温县"))
+        upload(clerk, unit_links["孟州市"], workbook(tmp_path, "m", unit="孟州市"))
+    assert list(unit_rows(reviewer, collection_id, "?status=errors")) == ["温县"]
+    assert list(unit_rows(reviewer, collection_id, "?status=missing")) == ["修武县"]
+    assert list(unit_rows(reviewer, collection_id, "?sort=status")) == ["温县", "修武县", "孟州市"]
+    assert list(unit_rows(reviewer, collection_id, "?sort=name&desc=1")) == sorted(UNITS, reverse=True)
+    assert list(unit_rows(reviewer, collection_id, "?sort=errors&desc=1"))[0] == "温县"
+
+
+def test_units_can_come_from_an_uploaded_workbook(reviewer):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for name in ("单位", "沁阳市", "博爱县"):
+        book.active.append([name])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = reviewer.post("/collections", data={"csrf_token": reviewer.csrf, "name": "名单来自工作簿", "year": "2021",
+                                                   "tables": TABLE_IDS, "units": ""},
+                             files={"units_file": ("名单.xlsx", buffer.getvalue(), XLSX)})
+    assert response.status_code == 200
+    collection_id = int(re.search(r"/collections/(\d+)/links", str(response.url)).group(1))
+    assert list(links(reviewer, collection_id)) == ["沁阳市", "博爱县"]
+
+
+def test_a_bad_unit_list_is_refused_in_chinese_and_the_form_keeps_what_was_typed(reviewer):
+    response = reviewer.post("/collections", data={"csrf_token": reviewer.csrf, "name": "重复的名单", "year": "2020",
+                                                   "tables": [TABLE_IDS[0]], "units": "温县\n温县"})
+    assert response.status_code == 400
+    assert "第 2 行的单位「温县」与第 1 行重复" in response.text and "重复的名单" in response.text
+
+
+def test_downloads_links_summary_and_export(reviewer, app, tmp_path):
+    collection_id = create(reviewer)
+    unit_links = links(reviewer, collection_id)
+    data = workbook(tmp_path, "x", scores={"funds_raising": 8}, unit="修武县")
+    with client_of(app) as clerk:
+        upload(clerk, unit_links["修武县"], data)
+        upload(clerk, unit_links["温县"], workbook(tmp_path, "y", unit="温县"))
+
+    links_book = reviewer.get(f"/collections/{collection_id}/links.xlsx")
+    assert links_book.headers["content-type"] == XLSX
+    sheet = load_workbook(io.BytesIO(links_book.content)).active
+    assert {sheet.cell(row, 1).value: sheet.cell(row, 2).value for row in range(5, 8)} == {
+        unit: f"http://testserver{path}" for unit, path in unit_links.items()}
+
+    page = reviewer.get(f"/collections/{collection_id}").text
+    original = re.search(r'href="(\d+/submissions/\d+/original)"', page).group(1)
+    assert reviewer.get(f"/collections/{original}").content == data
+    marked = reviewer.get(f"/collections/{original.replace('original', 'marked')}")
+    assert load_workbook(io.BytesIO(marked.content)).sheetnames[0] == "校验结果"
+    assert "修武县-第1次-自评表.checked.xlsx" in marked.headers["content-disposition"].replace("%", "") or \
+        "filename*=UTF-8''" in marked.headers["content-disposition"]
+
+    summary = reviewer.get(f"/collections/{collection_id}/summary.xlsx")
+    assert summary.status_code == 200
+    summary_sheet = load_workbook(io.BytesIO(summary.content))["汇总"]
+    targets = [cell.hyperlink.target for row in summary_sheet.iter_rows(min_row=5) for cell in row if cell.hyperlink]
+    assert len(targets) == 2
+    for target in targets:  # the summary's links open the marked-up copies for the signed-in reviewer
+        opened = reviewer.get(target.replace("http://testserver", ""))
+        assert opened.status_code == 200 and load_workbook(io.BytesIO(opened.content)).sheetnames[0] == "校验结果"
+
+    exported = reviewer.get(f"/collections/{collection_id}/export.json").json()
+    assert exported["counts"] == {"missing": 1, "ok": 1, "review": 0, "errors": 1, "unreadable": 0}
+    assert [unit["name"] for unit in exported["units"]] == UNITS
+
+
+def test_close_and_reopen(reviewer, app, tmp_path):
+    collection_id = create(reviewer)
+    unit_links = links(reviewer, collection_id)
+    with client_of(app) as clerk:
+        page = clerk.get(unit_links["温县"])
+        token = form_token(page.text)
+        closed = reviewer.post(f"/collections/{collection_id}/close", data={"csrf_token": reviewer.csrf})
+        assert "截止" in closed.text and "重新开放收集" in closed.text
+        refused = clerk.post(unit_links["温县"], data={"csrf_token": token}, files={"file": ("温县.xlsx", workbook(tmp_path, "a"), XLSX)})
+        assert refused.status_code == 403 and "已截止" in refused.text
+        assert "不再接收提交" in clerk.get(unit_links["温县"]).text and 'id="upload"' not in clerk.get(unit_links["温县"]).text
+        reviewer.post(f"/collections/{collection_id}/reopen", data={"csrf_token": reviewer.csrf})
+        assert upload(clerk, unit_links["温县"], workbook(tmp_path, "b", unit="温县")).status_code == 200
+    assert unit_rows(reviewer, collection_id)["温县"]["status"] == "ok"
+
+
+def test_reissue_and_revoke_a_unit_link(reviewer, app, tmp_path):
+    collection_id = create(reviewer)
+    old = links(reviewer, collection_id)["温县"]
+    html = reviewer.get(f"/collections/{collection_id}/links").text
+    unit_id = re.search(r'<tr data-unit="温县">.*?action="units/(\d+)/reissue"', html, re.S).group(1)
+    response = reviewer.post(f"/collections/{collection_id}/units/{unit_id}/reissue", data={"csrf_token": reviewer.csrf})
+    assert "已为「温县」生成新链接" in response.text
+    new = links(reviewer, collection_id)["温县"]
+    assert new != old
+    with client_of(app) as clerk:
+        assert clerk.get(old).status_code == 404
+        assert clerk.get(new).status_code == 200
+        reviewer.post(f"/collections/{collection_id}/units/{unit_id}/revoke", data={"csrf_token": reviewer.csrf})
+        assert clerk.get(new).status_code == 404
+        assert "温县" not in links(reviewer, collection_id)
+
+
+# --- security ---
+
+
+REVIEWER_GETS = ["/collections", "/collections/1", "/collections/1/links", "/collections/1/links.xlsx", "/collections/1/summary.xlsx",
+                 "/collections/1/export.json", "/collections/1/units/1", "/collections/1/submissions/1",
+                 "/collections/1/submissions/1/original", "/collections/1/submissions/1/marked", "/tokens"]
+REVIEWER_POSTS = ["/collections", "/collections/1/close", "/collections/1/reopen", "/collections/1/units/1/reissue",
+                  "/collections/1/units/1/revoke", "/tokens", "/tokens/1/revoke", "/logout"]
+
+
+def test_every_reviewer_route_without_a_session_is_sent_to_sign_in_or_refused(reviewer, anonymous, tmp_path):
+    create(reviewer)
+    for path in REVIEWER_GETS:
+        response = anonymous.get(path, follow_redirects=False)
+        assert response.status_code == 303, path
+        # relative, so that it works under any root path; resolved, it is the sign-in page, back to where they were going
+        target = urlsplit(urljoin(f"http://testserver{path}", response.headers["location"]))
+        assert target.path == "/login" and parse_qs(target.query)["next"] == [path], path
+    for path in REVIEWER_POSTS:
+        response = anonymous.post(path, data={"csrf_token": reviewer.csrf})
+        assert response.status_code == 401, path
+        assert "请先登录" in response.text
+
+
+def test_the_sign_in_redirect_lands_where_the_reviewer_was_going(app, reviewer):
+    collection_id = create(reviewer)
+    with client_of(app) as other:
+        page = other.get(f"/collections/{collection_id}/links")
+        assert page.url.path == "/login"
+        response = other.post("/login", data={"password": PASSWORD, "csrf_token": form_token(page.text),
+                                              "next": f"/collections/{collection_id}/links"})
+        assert response.url.path == f"/collections/{collection_id}/links"
+        # never to another site
+        page = other.get("/login?next=//evil.example/x")
+        assert 'value="/collections"' in page.text
+
+
+def test_a_form_without_its_token_is_refused_with_403(reviewer, app, tmp_path):
+    collection_id = create(reviewer)
+    for path in (f"/collections/{collection_id}/close", "/collections", "/tokens"):
+        response = reviewer.post(path, data={"name": "x"})
+        assert response.status_code == 403 and "安全令牌" in response.text, path
+        assert reviewer.post(path, data={"csrf_token": "forged"}).status_code == 403
+    assert unit_rows(reviewer, collection_id)  # still open: the close without a token did nothing
+    link = links(reviewer, collection_id)["温县"]
+    with client_of(app) as clerk:
+        response = clerk.post(link, files={"file": ("a.xlsx", workbook(tmp_path, "a"), XLSX)})
+        assert response.status_code == 403
+        other_link = links(reviewer, collection_id)["修武县"]
+        stolen = form_token(clerk.get(other_link).text)  # a form token is only good for its own link
+        assert clerk.post(link, data={"csrf_token": stolen}, files={"file": ("a.xlsx", workbook(tmp_path, "b"), XLSX)}).status_code == 403
+    login = reviewer.post("/login", data={"password": PASSWORD})
+    assert login.status_code == 403
+
+
+def test_a_unit_token_never_reaches_another_units_submission(reviewer, app, tmp_path):
+    collection_id = create(reviewer)
+    unit_links = links(reviewer, collection_id)
+    with client_of(app) as clerk:
+        theirs = upload(clerk, unit_links["温县"], workbook(tmp_path, "a", unit="温县"))
+        submission_path = theirs.url.path  # /u/<温县>/submissions/<id>
+        submission_id = submission_path.rsplit("/", 1)[1]
+        mine = unit_links["修武县"]
+        for suffix in ("", "/original", "/marked"):
+            response = clerk.get(f"{mine}/submissions/{submission_id}{suffix}")
+            assert response.status_code == 404, suffix
+            assert "温县" not in response.text and "找不到" in response.text
+        assert clerk.get(f"{submission_path}/original").status_code == 200
+        assert clerk.get("/u/" + "A" * 43).status_code == 404
+        # the reviewer's routes are not reachable with a unit token either
+        assert clerk.get(f"/collections/{collection_id}", follow_redirects=False).status_code == 303
+
+
+def test_the_stored_password_hash_is_not_the_password(database, app):
+    with database.transaction() as session:
+        stored = session.get(Setting, "admin_password").value
+    assert PASSWORD not in stored and PASSWORD.encode().hex() not in stored
+    assert stored.startswith("scrypt$")
+
+
+def test_wrong_passwords_are_throttled(anonymous):
+    page = anonymous.get("/login")
+    token = form_token(page.text)
+    codes = [anonymous.post("/login", data={"password": f"guess {n}", "csrf_token": token}).status_code for n in range(6)]
+    assert codes == [401] * 5 + [429]
+    blocked = anonymous.post("/login", data={"password": PASSWORD, "csrf_token": token})
+    assert blocked.status_code == 429 and "15 分钟" in blocked.text
+
+
+def test_the_session_cookie_is_httponly_and_samesite_strict_and_secure_over_https(app):
+    with client_of(app) as client:
+        page = client.get("/login")
+        response = client.post("/login", data={"password": PASSWORD, "csrf_token": form_token(page.text)}, follow_redirects=False)
+        cookie = next(value for value in response.headers.get_list("set-cookie") if value.startswith("selfscore_session="))
+        assert "selfscore_session=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
+        assert "Secure" not in cookie
+    with TestClient(app, base_url="https://intranet.example") as secure:
+        page = secure.get("/login")
+        response = secure.post("/login", data={"password": PASSWORD, "csrf_token": form_token(page.text)}, follow_redirects=False)
+        cookie = next(value for value in response.headers.get_list("set-cookie") if value.startswith("selfscore_session="))
+        assert "Secure" in [part.strip() for part in cookie.split(";")]
+
+
+def test_without_a_password_the_sign_in_page_says_how_to_set_one(database):
+    with client_of(create_app(collections=database)) as client:
+        page = client.get("/login")
+        assert "selfscore admin set-password" in page.text
+        assert 'type="password"' not in page.text  # no form to sign in with until a password is set
+        token = client.cookies["selfscore_login"]
+        assert client.post("/login", data={"password": "", "csrf_token": token}).status_code == 401
+
+
+# --- the JSON API ---
+
+
+@pytest.fixture
+def api(app, database):
+    token = Access(database).create_api_token("测试")
+    with client_of(app) as client:
+        client.headers["Authorization"] = f"Bearer {token}"
+        yield client
+
+
+def test_the_api_creates_lists_reports_and_summarises(api, app, tmp_path):
+    created = api.post("/api/collections", json={"name": "API 收集", "year": 2020, "tables": [TABLE_IDS[0]], "units": UNITS})
+    assert created.status_code == 201
+    body = created.json()
+    assert [unit["name"] for unit in body["units"]] == UNITS and all(unit["status"] == "missing" for unit in body["units"])
+    collection_id = body["collection"]["id"]
+    link = body["units"][0]["link"].replace("http://testserver", "")
+    with client_of(app) as clerk:
+        upload(clerk, link, workbook(tmp_path, "a", scores={"funds_raising": 8}, unit="修武县"))
+    status = api.get(f"/api/collections/{collection_id}").json()
+    latest = status["units"][0]["latest"]
+    assert status["units"][0]["status"] == "errors" and latest["errors"] == 1 and status["counts"]["missing"] == 2
+    report = api.get(f"/api/collections/{collection_id}/submissions/{latest['id']}").json()
+    assert report["report"]["status"] == "errors" and report["report"]["counts"]["error"] == 1
+    assert report["submission"]["original_sha256"] == latest["original_sha256"]
+    summary = api.get(f"/api/collections/{collection_id}/summary.xlsx")
+    assert summary.headers["content-type"] == XLSX and "汇总" in load_workbook(io.BytesIO(summary.content)).sheetnames
+    assert [item["id"] for item in api.get("/api/collections").json()] == [collection_id]
+    assert api.post(f"/api/collections/{collection_id}/close").json()["open"] is False
+
+
+def test_the_api_refuses_without_a_valid_token_in_chinese(app, api):
+    with client_of(app) as client:
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic abc"}):
+            response = client.get("/api/collections", headers=headers)
+            assert response.status_code == 401 and response.json()["error"]["code"] == "unauthorized"
+            assert "令牌" in response.json()["error"]["message"]
+    assert api.get("/api/collections/999").status_code == 404
+    bad = api.post("/api/collections", json={"name": "x", "year": 2020, "tables": [TABLE_IDS[0]], "units": ["a", "a"]})
+    assert bad.status_code == 400 and "重复" in bad.json()["error"]["message"]
+
+
+def test_the_api_is_documented_in_openapi(anonymous):
+    paths = anonymous.get("/openapi.json").json()["paths"]
+    assert {"/api/collections", "/api/collections/{collection_id}", "/api/collections/{collection_id}/summary.xlsx",
+            "/api/collections/{collection_id}/submissions/{submission_id}"} <= set(paths)
+    assert not any(path.startswith(("/collections", "/u/", "/login")) for path in paths)  # pages are not API
+
+
+def test_tokens_made_on_the_page_work_once_shown_and_stop_when_revoked(reviewer, app):
+    response = reviewer.post("/tokens", data={"csrf_token": reviewer.csrf, "name": "省厅汇总系统"})
+    token = re.search(r'<code id="new-token">([^<]+)</code>', response.text).group(1)
+    with client_of(app) as client:
+        assert client.get("/api/collections", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        assert token not in reviewer.get("/tokens").text
+        token_id = re.search(r'action="\./tokens/(\d+)/revoke"', reviewer.get("/tokens").text).group(1)
+        reviewer.post(f"/tokens/{token_id}/revoke", data={"csrf_token": reviewer.csrf})
+        assert client.get("/api/collections", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+# --- many at once ---
+
+
+def test_twenty_clients_submitting_for_ten_units_at_once_are_each_stored_once(reviewer, app, database, tmp_path):
+    units = [f"第{n}县" for n in range(1, 11)]
+    collection_id = create(reviewer, "\n".join(units))
+    unit_links = links(reviewer, collection_id)
+    uploads = [(unit_links[unit], workbook(tmp_path, f"{unit}-{round_}", unit=unit,
+                                           scores={"funds_raising": 8} if round_ else None), f"{unit}-{round_}.xlsx")
+               for round_ in range(2) for unit in units]
+
+    def one(item):
+        link, data, name = item
+        with TestClient(app) as clerk:
+            return upload(clerk, link, data, name).status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        assert list(pool.map(one, uploads)) == [200] * 20
+    with database.transaction() as session:
+        stored = session.execute(select(Submission.file_name, Submission.number, Submission.unit_id)).all()
+        assert session.scalar(select(func.count()).select_from(Submission)) == 20
+    assert sorted(name for name, _number, _unit in stored) == sorted(name for _link, _data, name in uploads)
+    per_unit = {}
+    for _name, number, unit_id in stored:
+        per_unit.setdefault(unit_id, []).append(number)
+    assert sorted(per_unit.values()) == [[1, 2]] * 10 or all(sorted(numbers) == [1, 2] for numbers in per_unit.values())
+    rows = unit_rows(reviewer, collection_id)
+    assert all(row["resubmissions"] == "1" for row in rows.values())
+    page = reviewer.get(f"/collections/{collection_id}").text
+    counts = dict(re.findall(r'data-status="(\w+)">(\d+)</span>', page))
+    assert int(counts["ok"]) + int(counts["errors"]) == 10 and counts["missing"] == "0"
+    assert int(counts["errors"]) == sum(1 for row in rows.values() if row["status"] == "errors")
+
+
+# --- the commands ---
+
+
+def test_admin_set_password_and_create_token_commands(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(main, ["admin", "set-password", "--data", str(tmp_path), "--password-stdin"], input="一个足够长的密码123\n")
+    assert result.exit_code == 0, result.output
+    from selfscore.collect.database import Database
+
+    database = Database.in_directory(tmp_path)
+    stored = Access(database).stored_password_hash()
+    assert stored.startswith("scrypt$") and "一个足够长的密码123" not in stored
+    result = runner.invoke(main, ["admin", "create-token", "汇总系统", "--data", str(tmp_path)])
+    assert result.exit_code == 0 and Access(database).api_token_valid(result.output.strip())
+    too_short = runner.invoke(main, ["admin", "set-password", "--data", str(tmp_path), "--password-stdin"], input="short\n")
+    assert too_short.exit_code == 1 and "密码太短" in too_short.output
+    listed = runner.invoke(main, ["admin", "list-tokens", "--data", str(tmp_path)])
+    assert "汇总系统" in listed.output and result.output.strip() not in listed.output
+    database.close()
+
+
+def test_a_bad_database_url_is_a_message_not_a_traceback(tmp_path):
+    result = CliRunner().invoke(main, ["admin", "create-token", "x", "--database-url", "mysql://nobody@nowhere/x"])
+    assert result.exit_code == 1 and "不支持的数据库地址" in result.output and "Traceback" not in result.output
+
+
+def test_export_is_json_with_the_counts(reviewer):
+    collection_id = create(reviewer)
+    response = reviewer.get(f"/collections/{collection_id}/export.json")
+    assert json.loads(response.content)["counts"]["missing"] == 3
