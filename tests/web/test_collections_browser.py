@@ -1,0 +1,161 @@
+"""Collections in a real browser: a reviewer and two clerks through Chromium against a live server."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import socket
+import threading
+import time
+
+import pytest
+from openpyxl import load_workbook
+from test_browser import ARTIFACTS, browser  # noqa: F401  (the Chromium fixture)
+
+from helpers import TABLE_IDS, make_workbook
+from selfscore.collect.access import Access
+from selfscore.collect.database import Database
+
+PASSWORD = "焦作市住建局-reviewer"
+
+
+@contextlib.contextmanager
+def running_server(app):
+    """A live uvicorn server for ``app`` on a free loopback port, in a thread; yields its URL."""
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@pytest.fixture
+def collect_url(tmp_path):
+    database = Database.in_directory(tmp_path / "data")
+    Access(database).set_password(PASSWORD)
+    from selfscore.web import create_app
+
+    with running_server(create_app(collections=database)) as url:
+        yield url
+    database.close()
+
+
+def new_page(browser):  # noqa: F811
+    context = browser.new_context(accept_downloads=True, locale="zh-CN", viewport={"width": 1280, "height": 900})
+    return context, context.new_page()
+
+
+def test_a_reviewer_collects_from_three_units_and_two_clerks_submit(browser, collect_url, tmp_path):  # noqa: F811
+    ARTIFACTS.mkdir(exist_ok=True)
+    reviewer_context, reviewer = new_page(browser)
+    reviewer.goto(f"{collect_url}/collections")
+    assert reviewer.url.startswith(f"{collect_url}/login")
+    reviewer.get_by_label("管理员密码").fill(PASSWORD)
+    reviewer.get_by_role("button", name="登录").click()
+    reviewer.wait_for_url(f"{collect_url}/collections")
+
+    reviewer.get_by_label("名称").fill("焦作市2020年度城镇保障性安居工程绩效自评")
+    reviewer.get_by_label("评价年度").fill("2020")
+    for table_id in TABLE_IDS:
+        box = reviewer.locator(f"#table-{table_id}")
+        box.check() if table_id == TABLE_IDS[0] else box.uncheck()
+    reviewer.get_by_label("单位名单（每行一个单位）").fill("修武县\n温县\n孟州市")
+    reviewer.screenshot(path=str(ARTIFACTS / "collections-new.png"), full_page=True)
+    reviewer.get_by_role("button", name="新建收集并生成上传链接").click()
+    reviewer.wait_for_url(re.compile(r".*/collections/\d+/links$"))
+    reviewer.screenshot(path=str(ARTIFACTS / "collections-links.png"), full_page=True)
+    links = {unit: reviewer.locator(f'tr[data-unit="{unit}"] td.link-cell a').inner_text() for unit in ("修武县", "温县", "孟州市")}
+    assert all(link.startswith(f"{collect_url}/u/") for link in links.values())
+    with reviewer.expect_download() as download_info:
+        reviewer.get_by_role("link", name="下载链接清单（.xlsx）").click()
+    sheet = load_workbook(io.BytesIO(download_info.value.path().read_bytes())).active
+    assert {sheet.cell(row, 1).value: sheet.cell(row, 2).value for row in range(5, 8)} == links
+
+    # Clerk of 修武县: downloads the template through the link, submits a faulty workbook, then a fixed one.
+    clerk_context, clerk = new_page(browser)
+    clerk.goto(links["修武县"])
+    assert clerk.locator("#unit-name").inner_text() == "修武县"
+    with clerk.expect_download() as download_info:
+        clerk.get_by_role("link", name=re.compile("下载模板")).first.click()
+    assert download_info.value.suggested_filename.endswith(".xlsx")
+    faulty = make_workbook(tmp_path / "修武县.xlsx", TABLE_IDS[0], scores={"funds_raising": 8}, total=98, unit="修武县")
+    clerk.get_by_label(re.compile("选择要提交的文件")).set_input_files(faulty)
+    clerk.get_by_role("button", name="提交并校验").click()
+    clerk.wait_for_url(re.compile(r".*/u/[^/]+/submissions/\d+$"))
+    assert "有错误" in clerk.locator("h1").inner_text()
+    clerk.screenshot(path=str(ARTIFACTS / "collections-clerk-faulty.png"), full_page=True)
+    with clerk.expect_download() as download_info:
+        clerk.get_by_role("link", name=re.compile("下载标注后的工作簿")).click()
+    assert load_workbook(io.BytesIO(download_info.value.path().read_bytes())).sheetnames[0] == "校验结果"
+    clerk.get_by_role("link", name=re.compile("返回本单位的上传页面")).click()
+    fixed = make_workbook(tmp_path / "修武县-改.xlsx", TABLE_IDS[0], unit="修武县")
+    clerk.get_by_label(re.compile("选择要提交的文件")).set_input_files(fixed)
+    clerk.get_by_role("button", name="提交并校验").click()
+    clerk.wait_for_url(re.compile(r".*/u/[^/]+/submissions/\d+$"))
+    assert "通过" in clerk.locator("h1").inner_text()
+    assert "已改正 1 个，仍存在 0 个；本次新发现 0 个" in clerk.locator("#comparison-counts").inner_text()
+    clerk.screenshot(path=str(ARTIFACTS / "collections-clerk-fixed.png"), full_page=True)
+    clerk_context.close()
+
+    # Clerk of 温县 submits once, with an error left in.
+    clerk_context, clerk = new_page(browser)
+    clerk.goto(links["温县"])
+    clerk.get_by_label(re.compile("选择要提交的文件")).set_input_files(
+        make_workbook(tmp_path / "温县.xlsx", TABLE_IDS[0], scores={"funds_raising": 8}, unit="温县"))
+    clerk.get_by_role("button", name="提交并校验").click()
+    clerk.wait_for_url(re.compile(r".*/submissions/\d+$"))
+    clerk_context.close()
+
+    reviewer.get_by_role("link", name="返回收集页面").click()
+    reviewer.screenshot(path=str(ARTIFACTS / "collections-page.png"), full_page=True)
+    rows = reviewer.locator("table.units tbody tr")
+    statuses = {rows.nth(i).get_attribute("data-unit"): rows.nth(i).get_attribute("data-status") for i in range(rows.count())}
+    assert statuses == {"修武县": "ok", "温县": "errors", "孟州市": "missing"}
+    xiuwu = reviewer.locator('tr[data-unit="修武县"]')
+    assert xiuwu.locator('[data-field="resubmissions"]').inner_text() == "1"
+    assert reviewer.locator('tr[data-unit="温县"] [data-field="errors"]').inner_text() == "1"
+    assert reviewer.locator('.filters [data-status="missing"]').inner_text() == "1"
+    reviewer.get_by_role("link", name=re.compile("^有错误")).first.click()
+    assert reviewer.locator("table.units tbody tr").count() == 1
+
+    with reviewer.expect_download() as download_info:
+        reviewer.get_by_role("link", name="下载汇总表（汇总.xlsx）").click()
+    summary = load_workbook(io.BytesIO(download_info.value.path().read_bytes()))["汇总"]
+    targets = [cell.hyperlink.target for row in summary.iter_rows(min_row=5) for cell in row if cell.hyperlink]
+    assert len(targets) == 2
+    for target in targets:  # the summary's links open each marked-up copy for the signed-in reviewer
+        response = reviewer_context.request.get(target)
+        assert response.status == 200 and load_workbook(io.BytesIO(response.body())).sheetnames[0] == "校验结果"
+    reviewer_context.close()
+
+
+def test_collection_pages_fit_a_narrow_window(browser, collect_url):  # noqa: F811
+    context = browser.new_context(viewport={"width": 640, "height": 900}, device_scale_factor=2, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{collect_url}/login")
+    page.get_by_label("管理员密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_label("名称").fill("窄屏")
+    page.get_by_label("单位名单（每行一个单位）").fill("修武县\n温县")
+    page.get_by_role("button", name="新建收集并生成上传链接").click()
+    page.wait_for_url(re.compile(r".*/links$"))
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "links page scrolls sideways"
+    page.get_by_role("link", name="返回收集页面").click()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "collection page scrolls sideways"
+    page.screenshot(path=str(ARTIFACTS / "collections-page-200.png"), full_page=True)
+    context.close()
+
+
