@@ -1,0 +1,119 @@
+"""Collections on a real `selfscore serve` process: everything is still there after the server is killed and started again."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from helpers import TABLE_IDS, make_workbook
+from selfscore.cli import main
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PASSWORD = "重启之后还在的管理员密码"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _selfscore() -> str:
+    return shutil.which("selfscore", path=str(Path(sys.executable).parent)) or "selfscore"
+
+
+class Server:
+    """`selfscore serve` in a subprocess on a free loopback port."""
+
+    def __init__(self, database_args: list[str]) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen([_selfscore(), "serve", "--port", str(self.port), *database_args],
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while True:
+            assert self.process.poll() is None, self.process.stdout.read().decode(errors="replace")  # type: ignore[union-attr]
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "selfscore serve did not start"
+            time.sleep(0.2)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=20)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+
+
+@pytest.fixture
+def database_args(database_url, tmp_path) -> list[str]:
+    # SQLite through --data (the default a clerk's office gets), PostgreSQL through --database-url.
+    return ["--data", str(tmp_path / "data")] if database_url.startswith("sqlite") else ["--database-url", database_url]
+
+
+def _token(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_everything_is_still_there_after_the_server_is_killed_and_started_again(database_args, tmp_path):
+    result = CliRunner().invoke(main, ["admin", "set-password", *database_args, "--password-stdin"], input=PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
+    data = make_workbook(tmp_path / "温县.xlsx", TABLE_IDS[0], scores={"funds_raising": 8}, unit="温县").read_bytes()
+
+    server = Server(database_args)
+    try:
+        with httpx.Client(base_url=server.url, follow_redirects=True) as reviewer:
+            login = reviewer.get("/login")
+            page = reviewer.post("/login", data={"password": PASSWORD, "csrf_token": _token(login.text)})
+            created = reviewer.post("/collections", data={"csrf_token": _token(page.text), "name": "重启测试", "year": "2020",
+                                                          "tables": TABLE_IDS[0], "units": "温县\n孟州市"})
+            link = re.search(r'<a href="(http://[^"]+/u/[^"]+)"', created.text).group(1)
+            collection_path = re.search(r"/collections/\d+", str(created.url)).group(0)
+            session_cookie = reviewer.cookies["selfscore_session"]
+        with httpx.Client(follow_redirects=True) as clerk:
+            form = clerk.get(link)
+            submitted = clerk.post(link, data={"csrf_token": _token(form.text)}, files={"file": ("温县.xlsx", data, XLSX)})
+            assert submitted.status_code == 200 and "有错误" in submitted.text
+            result_path = submitted.url.path
+        server.kill()  # no clean shutdown: what was committed must survive
+
+        server = Server(database_args)
+        # the reviewer's session, the collection, the link and the submission are all still there
+        with httpx.Client(base_url=server.url, cookies={"selfscore_session": session_cookie}) as reviewer:
+            page = reviewer.get(collection_path)
+            assert page.status_code == 200
+            assert re.search(r'<tr data-unit="温县" data-status="errors">', page.text)
+            original = re.search(r'href="(\d+/submissions/\d+/original)"', page.text).group(1)
+            assert reviewer.get(f"/collections/{original}").content == data
+        with httpx.Client(base_url=server.url) as clerk:
+            assert "有错误" in clerk.get(result_path).text
+            assert clerk.get(urlsplit(link).path).status_code == 200  # the unit's link still works
+    finally:
+        server.stop()
+
+
+def test_serve_without_a_reachable_database_says_so(tmp_path):
+    port = _free_port()
+    result = subprocess.run([_selfscore(), "serve", "--port", str(_free_port()),
+                             "--database-url", f"postgresql+psycopg://nobody@127.0.0.1:{port}/x"],
+                            capture_output=True, text=True, timeout=60, env={**os.environ, "PGCONNECT_TIMEOUT": "3"})
+    assert result.returncode == 1
+    assert "无法打开数据库" in result.stderr and "Traceback" not in result.stderr
