@@ -65,3 +65,14 @@ def test_the_installed_web_app_serves_its_page_and_styles(installed):
     out = subprocess.run([str(installed / "python"), "-c", script], check=True, capture_output=True, text=True,
                          cwd=installed).stdout.split()
     assert out == ["200", "True", "200", "text/css;", "charset=utf-8"]
+
+
+def test_the_installed_package_carries_its_migrations_and_runs_them(installed, tmp_path):
+    """Collections need their Alembic migrations inside the wheel: a fresh database gets every table from them."""
+    script = ("import sys, pathlib; from sqlalchemy import inspect; from selfscore.collect.database import Database; "
+              "db = Database.in_directory(pathlib.Path(sys.argv[1])); "
+              "print(sorted(inspect(db.engine).get_table_names())); import selfscore.collect; print(selfscore.collect.__file__)")
+    lines = subprocess.run([str(installed / "python"), "-c", script, str(tmp_path / "data")], check=True, capture_output=True,
+                           text=True, cwd=installed).stdout.splitlines()
+    assert "'submissions'" in lines[0] and "'alembic_version'" in lines[0]
+    assert "site-packages" in lines[1] and str(REPO) not in lines[1]
