@@ -423,14 +423,17 @@ def test_twenty_clients_submitting_for_ten_units_at_once_are_each_stored_once(re
     with ThreadPoolExecutor(max_workers=20) as pool:
         assert list(pool.map(one, uploads)) == [200] * 20
     with database.transaction() as session:
-        stored = session.execute(select(Submission.file_name, Submission.number, Submission.unit_id)).all()
+        stored = session.execute(select(Submission.file_name, Submission.number, Submission.unit_id, Submission.status)).all()
         assert session.scalar(select(func.count()).select_from(Submission)) == 20
-    assert sorted(name for name, _number, _unit in stored) == sorted(name for _link, _data, name in uploads)
-    per_unit = {}
-    for _name, number, unit_id in stored:
+    assert sorted(name for name, *_rest in stored) == sorted(name for _link, _data, name in uploads)
+    per_unit: dict[int, list[int]] = {}
+    for _name, number, unit_id, _status in stored:
         per_unit.setdefault(unit_id, []).append(number)
-    assert sorted(per_unit.values()) == [[1, 2]] * 10 or all(sorted(numbers) == [1, 2] for numbers in per_unit.values())
+    assert len(per_unit) == 10 and all(sorted(numbers) == [1, 2] for numbers in per_unit.values())
+    # The page shows, for each unit, the status of its row numbered 2, whichever of its two uploads that was.
+    latest_status = {name.split("-")[0]: status for name, number, _unit, status in stored if number == 2}
     rows = unit_rows(reviewer, collection_id)
+    assert {unit: row["status"] for unit, row in rows.items()} == latest_status
     assert all(row["resubmissions"] == "1" for row in rows.values())
     page = reviewer.get(f"/collections/{collection_id}").text
     counts = dict(re.findall(r'data-status="(\w+)">(\d+)</span>', page))
