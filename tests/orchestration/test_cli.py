@@ -100,7 +100,7 @@ def test_usage_errors_read_in_chinese_with_exit_code_2(tmp_path):
         (["check", "x.xlsx", "--jbos", "2"], "错误：没有这个选项：--jbos（是不是要用 --jobs"),
         (["check", "x.xlsx", "--jobs", "0"], "错误：'-j' / '--jobs' 的值无效：应为整数（x>=1）"),
         (["check", str(tmp_path / "nothere.xlsx")], "错误：找不到文件或目录「"),
-        (["nosuchcommand"], "错误：没有这个命令：nosuchcommand；可用的命令：check、serve、tables、template"),
+        (["nosuchcommand"], "错误：没有这个命令：nosuchcommand；可用的命令：admin、check、serve、tables、template"),
     ]
     for args, expected in cases:
         result = runner.invoke(main, args)
@@ -109,3 +109,9 @@ def test_usage_errors_read_in_chinese_with_exit_code_2(tmp_path):
         assert "Error:" not in result.output and "Usage:" not in result.output and "Traceback" not in result.output
     help_result = runner.invoke(main, ["check", "--help"])
     assert help_result.exit_code == 0 and "selfscore check" in help_result.output
+
+
+def test_admin_usage_errors_read_in_chinese_too():
+    result = CliRunner().invoke(main, ["admin", "nosuch"])
+    assert result.exit_code == 2
+    assert "错误：没有这个命令：nosuch；可用的命令：create-token、list-tokens、revoke-token、set-password" in result.output

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from selfscore.collect.service import Refused
+from selfscore.collect.units import UnitListError, check_units
 from selfscore.web.checks import XLSX_MEDIA_TYPE
 from selfscore.web.collections_access import ApiCaller, Collect, refused
 from selfscore.web.collections_pages import summary_response
@@ -85,8 +86,6 @@ def _export(request: Request, collect: Collect, collection_id: int) -> dict[str,
              responses={400: {"description": "Invalid name, year, tables or units"}})
 async def create(request: Request, body: NewCollection, collect: Collect, _: ApiCaller) -> JSONResponse:
     """Create a collection and one upload link per unit; the answer lists every unit with its link."""
-    from selfscore.collect.units import UnitListError, check_units
-
     try:
         units = check_units([" ".join(unit.split()) for unit in body.units if unit.strip()])
         created = await run_in_threadpool(collect.collections.create, body.name, body.year, body.tables, units)
