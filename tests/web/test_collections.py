@@ -471,3 +471,30 @@ def test_export_is_json_with_the_counts(reviewer):
     collection_id = create(reviewer)
     response = reviewer.get(f"/collections/{collection_id}/export.json")
     assert json.loads(response.content)["counts"]["missing"] == 3
+
+
+def test_an_oversized_or_missing_upload_through_a_link_is_refused_and_nothing_is_stored(database, tmp_path):
+    Access(database).set_password(PASSWORD)
+    app = create_app(collections=database, max_upload_bytes=20_000)
+    with client_of(app) as reviewer:
+        reviewer.csrf = sign_in(reviewer)  # type: ignore[attr-defined]
+        collection_id = create(reviewer)
+        link = links(reviewer, collection_id)["温县"]
+        with client_of(app) as clerk:
+            too_big = upload(clerk, link, b"PK" + b"\0" * 30_000, "温县.xlsx")
+            assert too_big.status_code == 413 and "太大" in too_big.text
+            page = clerk.get(link)
+            empty = clerk.post(link, data={"csrf_token": form_token(page.text)})
+            assert empty.status_code == 400 and "请选择一个填好的自评表文件" in empty.text
+    with database.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Submission)) == 0
+
+
+def test_a_workbook_from_another_unit_or_year_is_pointed_out(reviewer, app, tmp_path):
+    collection_id = create(reviewer)
+    link = links(reviewer, collection_id)["温县"]
+    with client_of(app) as clerk:
+        result = upload(clerk, link, workbook(tmp_path, "a", unit="孟州市", year=2019))
+    assert "工作簿中填写的单位是「孟州市」，与链接所属的单位「温县」不同" in result.text
+    assert "工作簿中的评价年度是 2019，本次收集的年度是 2020" in result.text
+    assert "与链接所属的单位「温县」不同" in reviewer.get(f"/collections/{collection_id}").text

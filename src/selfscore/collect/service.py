@@ -335,11 +335,11 @@ class Collections:
                         raise _closed(CollectionInfo.of(unit.collection))
                     number = (session.scalar(select(func.max(Submission.number)).where(Submission.unit_id == unit.id)) or 0) + 1
                     row = Submission(
-                        unit_id=unit.id, number=number, received_at=utcnow(), file_name=file_name[:255],
+                        unit_id=unit.id, number=number, received_at=utcnow(), file_name=_text(file_name, 255) or "上传的文件",
                         original=data, original_sha256=_sha256(data), original_size=len(data),
                         marked_up=marked_up, marked_up_sha256=_sha256(marked_up) if marked_up is not None else None,
                         report=report_json, status=report.status, table_id=report.table,
-                        report_unit=(report.unit or None) and report.unit[:200], report_year=report.year,
+                        report_unit=_text(report.unit, 200), report_year=report.year,
                         self_total=_number_text(report.self_total) if report.status != "unreadable" else None,
                         recomputed_total=report.recomputed_total_text if report.status != "unreadable" else None,
                         errors=report.errors, warnings=report.warnings)
@@ -389,6 +389,11 @@ class Collections:
 def _closed(collection: CollectionInfo) -> Refused:
     return Refused("closed", f"「{collection.name}」已于 {local_text(collection.closed_at)} 截止，不再接收提交；"
                              "已提交的材料仍可查看。如需补交，请联系收集材料的同志重新开放。")
+
+
+def _text(value: str | None, limit: int) -> str | None:
+    """Text from a workbook as a column can hold it: PostgreSQL refuses NUL characters (an .xls cell can carry them)."""
+    return value.replace("\x00", "")[:limit] or None if value else None
 
 
 def _number_text(value: Any) -> str | None:
