@@ -124,6 +124,8 @@ def test_reviewer_creates_clerks_submit_and_the_page_shows_each_latest(reviewer,
     counts = dict(re.findall(r'data-status="(\w+)">(\d+)</span>', page))
     assert counts == {"all": "3", "missing": "1", "ok": "1", "review": "0", "errors": "0", "unreadable": "1"}
     assert "未提交" in page and "无法读取" in page
+    summary = load_workbook(io.BytesIO(reviewer.get(f"/collections/{collection_id}/summary.xlsx").content))["汇总"]
+    assert "2 个文件：1 个通过，0 个有错误，1 个无法读取" in summary["A2"].value  # the unreadable upload has its row too
 
 
 def test_the_page_filters_and_sorts(reviewer, app, tmp_path):
@@ -380,6 +382,7 @@ def test_the_api_refuses_without_a_valid_token_in_chinese(app, api):
         for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic abc"}):
             response = client.get("/api/collections", headers=headers)
             assert response.status_code == 401 and response.json()["error"]["code"] == "unauthorized"
+            assert response.headers["www-authenticate"].startswith("Bearer")
             assert "令牌" in response.json()["error"]["message"]
     assert api.get("/api/collections/999").status_code == 404
     bad = api.post("/api/collections", json={"name": "x", "year": 2020, "tables": [TABLE_IDS[0]], "units": ["a", "a"]})

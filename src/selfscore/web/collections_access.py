@@ -101,8 +101,19 @@ def api_caller(request: Request, collect: Collect) -> None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not collect.access.api_token_valid(token.strip()):
-        raise WebError(401, "unauthorized", "缺少或无效的访问令牌：请在请求头 Authorization: Bearer <令牌> 中提供管理员创建的 API 令牌。",
-                       )
+        raise ApiUnauthorized()
+
+
+class ApiUnauthorized(Exception):
+    """No valid bearer token: 401 in the one JSON error shape, with the challenge RFC 6750 asks for."""
+
+    message = "缺少或无效的访问令牌：请在请求头 Authorization: Bearer <令牌> 中提供管理员创建的 API 令牌。"
+
+    def response(self) -> Response:
+        from fastapi.responses import JSONResponse
+
+        return JSONResponse({"error": {"code": "unauthorized", "message": self.message}}, status_code=401,
+                            headers={"WWW-Authenticate": 'Bearer realm="selfscore"'})
 
 
 ApiCaller = Annotated[None, Depends(api_caller)]

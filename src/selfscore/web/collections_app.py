@@ -9,7 +9,7 @@ from selfscore.collect.access import Access
 from selfscore.collect.database import Database
 from selfscore.collect.service import Collections
 from selfscore.web import collections_api, collections_pages, collections_units
-from selfscore.web.collections_access import CollectContext, SignInNeeded, sign_in_redirect
+from selfscore.web.collections_access import ApiUnauthorized, CollectContext, SignInNeeded, sign_in_redirect
 
 
 def install_collections(app: FastAPI, database: Database) -> None:
@@ -20,6 +20,11 @@ def install_collections(app: FastAPI, database: Database) -> None:
         assert isinstance(error, SignInNeeded)
         return sign_in_redirect(request, error)
 
+    def _unauthorized(_request: Request, error: Exception) -> Response:
+        assert isinstance(error, ApiUnauthorized)
+        return error.response()
+
     app.add_exception_handler(SignInNeeded, _sign_in)
+    app.add_exception_handler(ApiUnauthorized, _unauthorized)
     for router in (collections_pages.router, collections_units.router, collections_api.router):
         app.include_router(router)
