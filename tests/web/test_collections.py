@@ -394,6 +394,9 @@ def test_the_api_is_documented_in_openapi(anonymous):
     assert {"/api/collections", "/api/collections/{collection_id}", "/api/collections/{collection_id}/summary.xlsx",
             "/api/collections/{collection_id}/submissions/{submission_id}"} <= set(paths)
     assert not any(path.startswith(("/collections", "/u/", "/login")) for path in paths)  # pages are not API
+    schema = anonymous.get("/openapi.json").json()
+    assert schema["components"]["securitySchemes"]["reviewer_token"]["scheme"].lower() == "bearer"
+    assert paths["/api/collections"]["post"]["security"] == [{"reviewer_token": []}]
 
 
 def test_tokens_made_on_the_page_work_once_shown_and_stop_when_revoked(reviewer, app):

@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from selfscore.collect.access import Access, SignedIn
 from selfscore.collect.service import Collections, Refused
@@ -96,11 +97,14 @@ def sign_in_redirect(request: Request, error: SignInNeeded) -> Response:
     return RedirectResponse(root(request) + "login?next=" + quote(error.next_path, safe=""), status_code=303)
 
 
-def api_caller(request: Request, collect: Collect) -> None:
+#: FastAPI's bearer scheme, so that OpenAPI declares it (and /docs offers "Authorize"); we answer the 401 ourselves
+_bearer = HTTPBearer(auto_error=False, scheme_name="reviewer_token",
+                     description="A token from the reviewer's 「API 令牌」 page or `selfscore admin create-token NAME`")
+
+
+def api_caller(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)], collect: Collect) -> None:
     """A JSON API caller with a valid bearer token (created by a reviewer); otherwise 401 in Chinese."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not collect.access.api_token_valid(token.strip()):
+    if credentials is None or not collect.access.api_token_valid(credentials.credentials.strip()):
         raise ApiUnauthorized()
 
 
