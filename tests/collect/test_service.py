@@ -262,3 +262,15 @@ def test_the_marked_up_copy_of_a_resubmission_is_checked_like_a_fresh_workbook(c
     second = collections.submit(token, buffer.getvalue(), "修武县.checked.xlsx")
     assert second.info.status == "ok"
     assert len(second.report.comparison()["fixed"]) == 1 and not second.report.comparison()["new"]
+
+
+def test_the_migrations_build_exactly_the_schema_the_models_describe(database):
+    """A model changed without a new migration would show here (alembic's own autogenerate comparison)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from selfscore.collect.models import Base
+
+    with database.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
