@@ -504,3 +504,24 @@ def test_a_workbook_from_another_unit_or_year_is_pointed_out(reviewer, app, tmp_
     assert "工作簿中填写的单位是「孟州市」，与链接所属的单位「温县」不同" in result.text
     assert "工作簿中的评价年度是 2019，本次收集的年度是 2020" in result.text
     assert "与链接所属的单位「温县」不同" in reviewer.get(f"/collections/{collection_id}").text
+
+
+def test_two_instances_on_one_database_serve_each_others_sessions_links_and_submissions(database_url, tmp_path):
+    from selfscore.collect.database import Database
+
+    first, second = Database(database_url), Database(database_url)
+    Access(first).set_password(PASSWORD)
+    app_a, app_b = create_app(collections=first), create_app(collections=second)
+    with client_of(app_a) as reviewer_a, client_of(app_b) as reviewer_b:
+        reviewer_a.csrf = sign_in(reviewer_a)  # type: ignore[attr-defined]
+        collection_id = create(reviewer_a)
+        reviewer_b.cookies.set("selfscore_session", reviewer_a.cookies["selfscore_session"])
+        link = links(reviewer_b, collection_id)["温县"]  # signed in on A, the same session works on B
+        with client_of(app_a) as clerk_a, client_of(app_b) as clerk_b:
+            page = clerk_b.get(link)  # the form token made by B is accepted by A
+            response = clerk_a.post(link, data={"csrf_token": form_token(page.text)},
+                                    files={"file": ("温县.xlsx", workbook(tmp_path, "a", unit="温县"), XLSX)})
+            assert response.status_code == 200
+        assert unit_rows(reviewer_b, collection_id)["温县"]["status"] == "ok"
+    first.close()
+    second.close()
