@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -180,7 +181,9 @@ def test_downloads_links_summary_and_export(reviewer, app, tmp_path):
 
     page = reviewer.get(f"/collections/{collection_id}").text
     original = re.search(r'href="(\d+/submissions/\d+/original)"', page).group(1)
-    assert reviewer.get(f"/collections/{original}").content == data
+    original_response = reviewer.get(f"/collections/{original}")
+    assert original_response.content == data
+    assert original_response.headers["x-content-sha256"] == hashlib.sha256(data).hexdigest()
     marked = reviewer.get(f"/collections/{original.replace('original', 'marked')}")
     assert load_workbook(io.BytesIO(marked.content)).sheetnames[0] == "校验结果"
     assert "修武县-第1次-自评表.checked.xlsx" in marked.headers["content-disposition"].replace("%", "") or \

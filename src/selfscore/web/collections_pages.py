@@ -287,9 +287,10 @@ def file_response(info: SubmissionInfo, data: bytes, which: str, unit_name: str 
     if which != "original":
         name = checked_name(name)
     media_type = XLSX_MEDIA_TYPE if which != "original" or name.lower().endswith(".xlsx") else "application/octet-stream"
-    return Response(data, media_type=media_type, headers={
-        "Content-Disposition": content_disposition(name), "Cache-Control": "no-store",
-        "X-Content-SHA256": info.original_sha256 if which == "original" else ""})
+    headers = {"Content-Disposition": content_disposition(name), "Cache-Control": "no-store"}
+    if which == "original":  # the checksum taken when it arrived, to compare with the bytes received now
+        headers["X-Content-SHA256"] = info.original_sha256
+    return Response(data, media_type=media_type, headers=headers)
 
 
 def summary_response(request: Request, collect: Collect, collection_id: int, link_prefix: str) -> Response:
