@@ -274,3 +274,18 @@ def test_the_migrations_build_exactly_the_schema_the_models_describe(database):
     with database.engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
+
+
+def test_a_review_verdict_is_named_and_counted_like_the_others(collections, collection, database):
+    """Issue 10's 需人工确认 (`review`) reports: stored as any other, named and counted on the collection page."""
+    from selfscore.collect.service import counts
+    from selfscore.collect.times import utcnow
+
+    unit = collections.rows(collection.id)[0]
+    with database.transaction() as session:
+        session.add(Submission(unit_id=unit.id, number=1, received_at=utcnow(), file_name="a.xlsx", original=b"x",
+                               original_sha256=hashlib.sha256(b"x").hexdigest(), original_size=1, report={}, status="review",
+                               errors=0, warnings=1))
+    rows = collections.rows(collection.id)
+    assert rows[0].verdict == "需人工确认"
+    assert counts(rows) == {None: 2, "ok": 0, "review": 1, "errors": 0, "unreadable": 0}
