@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -95,8 +96,9 @@ def test_installed_command_runs_as_a_process(tmp_path):
 def test_usage_errors_read_in_chinese_with_exit_code_2(tmp_path):
     runner = CliRunner()
     cases = [
-        (["check"], "错误：缺少参数 'FILE|DIR|GLOB ...'"),
-        (["check", "x.xlsx", "--steps", "round"], "错误：'--steps' 只能是 ceil、exact、floor 之一"),
+        (["check"], "错误：缺少参数 文件|目录|通配符 ..."),
+        (["check", "x.xlsx", "--steps", "round"],
+         "错误：'--steps' 只能是 ceil（不足一档按一档计）、exact（按比例计）、floor（满一档才计） 之一"),
         (["check", "x.xlsx", "--jbos", "2"], "错误：没有这个选项：--jbos（是不是要用 --jobs"),
         (["check", "x.xlsx", "--jobs", "0"], "错误：'-j' / '--jobs' 的值无效：应为整数（x>=1）"),
         (["check", str(tmp_path / "nothere.xlsx")], "错误：找不到文件或目录「"),
@@ -109,3 +111,48 @@ def test_usage_errors_read_in_chinese_with_exit_code_2(tmp_path):
         assert "Error:" not in result.output and "Usage:" not in result.output and "Traceback" not in result.output
     help_result = runner.invoke(main, ["check", "--help"])
     assert help_result.exit_code == 0 and "selfscore check" in help_result.output
+
+
+def test_template_never_overwrites_a_filled_workbook_unless_forced(tmp_path):
+    runner = CliRunner()
+    assert runner.invoke(main, ["template", "shantytown", "-o", str(tmp_path)]).exit_code == 0
+    path = tmp_path / "公租房保障和棚户区改造绩效自评表.xlsx"
+    workbook = load_workbook(path)
+    workbook["自评表"]["B2"] = "温县"
+    workbook.save(path)
+    filled = path.read_bytes()
+
+    again = runner.invoke(main, ["template", "-o", str(tmp_path)])
+    assert again.exit_code == 1
+    assert f"错误：文件已存在：{path}" in again.output and "--force" in again.output
+    assert path.read_bytes() == filled
+    assert not (tmp_path / "城镇老旧小区改造绩效自评表.xlsx").exists()  # nothing written when one file is refused
+
+    forced = runner.invoke(main, ["template", "shantytown", "-o", str(tmp_path), "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert load_workbook(path)["自评表"]["B2"].value is None
+
+
+#: what click prints in English unless told otherwise
+_CLICK_ENGLISH = ("Usage:", "Options", "Commands", "Show this message", "Show the version", "default:", "TEXT", "PATH",
+                  "INTEGER", "DIRECTORY", "FLOAT", ", version")
+_ENGLISH_SENTENCE = re.compile(r"[A-Za-z]{2,}[ ,]+[A-Za-z]{2,}[ ,]+[A-Za-z]{2,}")
+
+
+def test_every_help_text_is_chinese():
+    runner = CliRunner()
+    screens = [runner.invoke(main, [], prog_name="selfscore"), runner.invoke(main, ["--version"], prog_name="selfscore")]
+    screens += [runner.invoke(main, [*command, "--help"], prog_name="selfscore") for command in ([], ["check"], ["template"], ["serve"], ["tables"])]
+    for screen in screens:
+        assert screen.exit_code == 0, screen.output
+        assert "用法：selfscore" in screen.output or "版本" in screen.output
+        for word in _CLICK_ENGLISH:
+            assert word not in screen.output, (word, screen.output)
+        for line in screen.output.splitlines():
+            if "selfscore " not in line and "http" not in line:  # example command lines are commands, not prose
+                assert not _ENGLISH_SENTENCE.search(line), line
+    bare = screens[0].output
+    assert "错误" not in bare and "命令：" in bare and "check" in bare
+    check_help = runner.invoke(main, ["check", "--help"]).output
+    assert ".xls" in check_help and ".ods" in check_help
+    assert "不足一档按一档计" in check_help and "按比例计" in check_help and "满一档才计" in check_help

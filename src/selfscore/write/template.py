@@ -63,9 +63,16 @@ def template_bytes(table: TableDefinition) -> bytes:
     return buffer.getvalue()
 
 
-def write_template(table: TableDefinition, directory: Path) -> Path:
+class TemplateExists(FileExistsError):
+    """The template's file is already there: it may be a clerk's filled-in workbook, so it is never overwritten."""
+
+
+def write_template(table: TableDefinition, directory: Path, *, force: bool = False) -> Path:
+    """Write the blank template of ``table`` into ``directory``; an existing file is kept unless ``force``."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / table.file_name
+    if path.exists() and not force:
+        raise TemplateExists(str(path))
     path.write_bytes(template_bytes(table))
     return path
 
