@@ -152,7 +152,7 @@ def test_every_help_text_is_chinese():
             if "selfscore " not in line and "http" not in line:  # example command lines are commands, not prose
                 assert not _ENGLISH_SENTENCE.search(line), line
     bare = screens[0].output
-    assert "错误" not in bare and "命令：" in bare and "check" in bare
+    assert "错误：" not in bare and "命令：" in bare and "check" in bare
     check_help = runner.invoke(main, ["check", "--help"]).output
     assert ".xls" in check_help and ".ods" in check_help
     assert "不足一档按一档计" in check_help and "按比例计" in check_help and "满一档才计" in check_help
