@@ -28,7 +28,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from helpers import make_workbook
 from selfscore.read.formats import OLE2_MAGIC
 from selfscore.tables.definitions import get_table
-from selfscore.tables.names import FACTS_SHEET, MARKS_SHEET, META_SHEET, RESULTS_SHEET, SCORE_SHEET
+from selfscore.tables.names import ADDED_SHEETS, FACTS_SHEET, MARKS_SHEET, META_SHEET, SCORE_SHEET
 
 TABLE = "shantytown"
 INJECTION = '=HYPERLINK("http://example.invalid/x","点我")'
@@ -469,7 +469,7 @@ def assert_preserved(original: bytes, copy: bytes) -> None:
         assert marked.defined_names[name].attr_text == defined.attr_text
     formulas = {}
     for sheet in source.worksheets:
-        if sheet.title in (RESULTS_SHEET, MARKS_SHEET):
+        if sheet.title in (*ADDED_SHEETS, MARKS_SHEET):
             continue  # selfscore's own sheets in a copy checked again: rebuilt by design
         other = marked[sheet.title]
         assert sorted(map(str, other.merged_cells.ranges)) == sorted(map(str, sheet.merged_cells.ranges))

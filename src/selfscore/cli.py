@@ -218,7 +218,7 @@ def check(files: tuple[str, ...], directory: Path | None, json_path: str | None,
     """
     from selfscore.batch import InputError, check_batch, collect_inputs
     from selfscore.results.report import duplicate_groups
-    from selfscore.write.render_text import batch_line, duplicate_lines, report_lines
+    from selfscore.write.render_text import batch_line, duplicate_lines, legend_line, report_lines
 
     echo = (lambda line: click.echo(line, err=True)) if json_path == "-" else click.echo
     exclude = [path for path in (summary_path, Path(json_path) if json_path not in (None, "-") else None) if path]
@@ -241,6 +241,8 @@ def check(files: tuple[str, ...], directory: Path | None, json_path: str | None,
         for item in items:
             for line in report_lines(item.report, str(item.marked_up) if item.marked_up else None):
                 echo(line)
+        if any(f.severity != "info" for report in reports for f in report.findings):
+            echo(legend_line())
     echo(batch_line(reports))
     for line in duplicate_lines(reports, duplicate_groups(reports)):
         echo(line)

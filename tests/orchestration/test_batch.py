@@ -324,7 +324,7 @@ def test_check_exit_codes_for_a_batch(folder, tmp_path):
 def test_a_quoted_glob_and_the_quiet_flag(folder, tmp_path):
     result = CliRunner().invoke(main, ["check", str(folder / "**" / "郑州市*.xlsx"), "-o", str(tmp_path / "o"), "-q"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "共校验 1 个文件：1 个通过，0 个有错误，0 个无法读取。"
+    assert result.output.strip() == "共校验 1 个文件：1 个通过，0 个需人工确认，0 个有错误，0 个无法读取。"
     assert (tmp_path / "o" / "郑州市.checked.xlsx").exists()
 
 

@@ -72,7 +72,7 @@ def test_json_to_stdout_is_clean_json_with_the_summary_on_stderr(tmp_path):
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     report = data["reports"][0]
-    assert (report["table"], report["status"], report["totals"]["recomputed"]) == ("old_communities", "ok", 95.12)
+    assert (report["table"], report["status"], report["totals"]["recomputed"]) == ("old_communities", "review", 95.12)
     assert report["step_reading"] == "exact"
     assert "共校验 1 个文件" in result.stderr
 

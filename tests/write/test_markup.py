@@ -9,7 +9,7 @@ from openpyxl.comments import Comment
 
 from helpers import cell_values, make_workbook
 from selfscore.checking import check_and_mark_up, check_workbook
-from selfscore.tables.names import MARKS_SHEET, RESULTS_SHEET
+from selfscore.tables.names import FINDINGS_SHEET, MARKS_SHEET, RESULTS_SHEET
 
 
 def faulty(tmp_path, **kwargs):
@@ -40,7 +40,7 @@ def test_every_finding_is_on_its_cell_with_a_fill_and_a_comment(tmp_path):
     for finding in report.findings:
         cell = workbook[finding.sheet][finding.cell]
         assert cell.comment is not None and "selfscore" in cell.comment.text
-        assert cell.fill.fgColor.rgb.endswith({"error": "FFC7CE", "warning": "FFEB9C", "info": "DDEBF7"}[finding.severity]) or \
+        assert cell.fill.fgColor.rgb.endswith({"error": "FFC7CE", "warning": "F4B084", "info": "DDEBF7"}[finding.severity]) or \
             finding.severity != "error"
     not_number = workbook["基础数据"]["D12"]
     assert not_number.fill.fgColor.rgb.endswith("FFC7CE")
@@ -48,7 +48,7 @@ def test_every_finding_is_on_its_cell_with_a_fill_and_a_comment(tmp_path):
     # self-score cells show whether they matched
     assert workbook["自评表"]["F5"].fill.fgColor.rgb.endswith("FFC7CE")   # 8 ≠ 10
     assert workbook["自评表"]["F6"].fill.fgColor.rgb.endswith("C6EFCE")   # matches
-    assert "【一致】重新计算：5 分" in workbook["自评表"]["F6"].comment.text
+    assert "【一致】重新计算 5 分" in workbook["自评表"]["F6"].comment.text
 
 
 def test_results_sheet_lists_scores_and_findings_with_links(tmp_path):
@@ -59,7 +59,9 @@ def test_results_sheet_lists_scores_and_findings_with_links(tmp_path):
     sheet = workbook[RESULTS_SHEET]
     texts = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
     assert any("市县财政是否安排补助资金：是，得 10 分" in t for t in texts)
-    locations = {c.hyperlink.location for row in sheet.iter_rows() for c in row if c.hyperlink is not None}
+    assert workbook.sheetnames[1] == FINDINGS_SHEET  # the findings print under their own header
+    locations = {c.hyperlink.location for name in (RESULTS_SHEET, FINDINGS_SHEET)
+                 for row in workbook[name].iter_rows() for c in row if c.hyperlink is not None}
     for finding in report.findings:
         assert f"'{finding.sheet}'!{finding.cell}" in locations
     assert "'自评表'!F5" in locations

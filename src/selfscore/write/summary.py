@@ -16,7 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from selfscore.results.report import REPORT_STATUS_NAMES, STATUS_NAMES, Report, duplicate_groups
 from selfscore.tables.definitions import TableDefinition, load_tables
 from selfscore.tables.numbers import fmt, round2, to_fraction
-from selfscore.write.markup import STATUS_COLOURS, put_text
+from selfscore.write.markup import REPORT_COLOURS, SEVERITY_COLOURS, STATUS_COLOURS, put_text
 from selfscore.write.template import print_setup, text_height
 from selfscore.write.xlsx_bytes import workbook_bytes
 
@@ -24,8 +24,8 @@ SUMMARY_SHEET = "汇总"
 DETAIL_SHEET = "指标明细"
 CHART_SHEET = "图表"
 HEADER_FILL = "D9E1F2"
-DUPLICATE_FILL = "F8CBAD"
-REPORT_COLOURS = {"ok": "C6EFCE", "errors": "FFC7CE", "unreadable": "D9D9D9"}
+#: duplicates in lavender: no mark colour (red, orange, blue, green, grey) means "the same submission twice"
+DUPLICATE_FILL = "E4DFEC"
 SUMMARY_COLUMNS = (
     ("序号", 6), ("文件", 30), ("填报单位", 22), ("年度", 7), ("表格", 22), ("自评合计", 9), ("重新计算", 10),
     ("差额", 9), ("错误", 6), ("提醒", 6), ("结论", 9), ("重复报送", 16), ("标注副本", 24), ("主要问题", 60),
@@ -91,7 +91,7 @@ def _number(value) -> float | int:
     return int(rounded) if rounded == rounded.to_integral_value() else float(rounded)
 
 
-def _put_number(sheet: Worksheet, coordinate: str, value, fill: str | None = None, number_format: str = "0.##") -> None:
+def _put_number(sheet: Worksheet, coordinate: str, value, fill: str | None = None, number_format: str = "General") -> None:
     # Numbers (parsed or computed, never raw text from a workbook) stay numbers, so a reviewer can sort and filter.
     put_text(sheet, coordinate, "", align="center", fill=fill)
     cell = sheet[coordinate]
@@ -125,7 +125,7 @@ def _summary_sheet(sheet: Worksheet, reports: Sequence[Report], marked_paths: Se
     put_text(sheet, "A1", "绩效自评表校验汇总", bold=True, size=15, border=False, align="center")
     sheet.row_dimensions[1].height = 28
     sheet.merge_cells(f"A2:{last_column}2")
-    put_text(sheet, "A2", f"共 {len(reports)} 个文件：{counts['ok']} 个通过，{counts['errors']} 个有错误，"
+    put_text(sheet, "A2", f"共 {len(reports)} 个文件：{counts['ok']} 个通过，{counts['review']} 个需人工确认，{counts['errors']} 个有错误，"
              f"{counts['unreadable']} 个无法读取。差额 = 自评合计 − 重新计算（正数为自评偏高）；按差额绝对值从大到小排列，"
              "差额无法确定的（无法计算、需人工判定、未填合计）排在其后，无法读取的文件排在最后。", border=False)
     sheet.row_dimensions[2].height = 30
@@ -204,7 +204,7 @@ def _summary_sheet(sheet: Worksheet, reports: Sequence[Report], marked_paths: Se
         sheet.conditional_formatting.add(f"{letter['错误']}{first}:{letter['错误']}{last}", CellIsRule(
             operator="greaterThan", formula=["0"], fill=PatternFill("solid", fgColor="FFC7CE")))
         sheet.conditional_formatting.add(f"{letter['提醒']}{first}:{letter['提醒']}{last}", CellIsRule(
-            operator="greaterThan", formula=["0"], fill=PatternFill("solid", fgColor="FFEB9C")))
+            operator="greaterThan", formula=["0"], fill=PatternFill("solid", fgColor=SEVERITY_COLOURS["warning"])))
         status_cell = f"${letter['结论']}{first}"
         for status, colour in REPORT_COLOURS.items():
             sheet.conditional_formatting.add(f"{letter['结论']}{first}:{letter['结论']}{last}", FormulaRule(
