@@ -156,3 +156,15 @@ def test_every_help_text_is_chinese():
     check_help = runner.invoke(main, ["check", "--help"]).output
     assert ".xls" in check_help and ".ods" in check_help
     assert "不足一档按一档计" in check_help and "按比例计" in check_help and "满一档才计" in check_help
+
+
+def test_review_exits_0_and_the_summary_says_what_to_confirm_with_a_legend(tmp_path):
+    path = make_workbook(tmp_path / "县.xlsx", "old_communities", scores={"funds_raising": 5.12})
+    result = CliRunner().invoke(main, ["check", str(path), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert "—— 需人工确认：0 个错误，1 个提醒" in result.output
+    assert "请人工确认：「资金筹集」（扣分口径不同）" in result.output
+    assert "共校验 1 个文件：0 个通过，1 个需人工确认，0 个有错误，0 个无法读取。" in result.output
+    assert "图例：✗ 错误（必须改正）　! 提醒（请确认）" in result.output
+    results = load_workbook(tmp_path / "o" / "县.checked.xlsx")["校验结果"]
+    assert results["A3"].value.startswith("结论：需人工确认。") and results["A3"].fill.fgColor.rgb.endswith("F4B084")
