@@ -142,7 +142,8 @@ _ENGLISH_SENTENCE = re.compile(r"[A-Za-z]{2,}[ ,]+[A-Za-z]{2,}[ ,]+[A-Za-z]{2,}"
 def test_every_help_text_is_chinese():
     runner = CliRunner()
     screens = [runner.invoke(main, [], prog_name="selfscore"), runner.invoke(main, ["--version"], prog_name="selfscore")]
-    screens += [runner.invoke(main, [*command, "--help"], prog_name="selfscore") for command in ([], ["check"], ["template"], ["serve"], ["tables"])]
+    commands = ([], ["check"], ["template"], ["serve"], ["tables"])
+    screens += [runner.invoke(main, [*command, "--help"], prog_name="selfscore") for command in commands]
     for screen in screens:
         assert screen.exit_code == 0, screen.output
         assert "用法：selfscore" in screen.output or "版本" in screen.output

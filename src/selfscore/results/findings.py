@@ -131,7 +131,7 @@ _KINDS = [
     FindingKind("score_review", "warning", "需人工判定",
                 "评分标准对此情形未规定具体分值，按填报数据得分应在 {low}～{high} 分之间；自评得分 {value} 在此范围内，需人工确认。"),
     FindingKind("score_unknown", "warning", "无法重新计算",
-                "「{indicator_name}」所需的数据有误或未填写（{inputs}），无法重新计算该指标得分。"),
+                "「{indicator_name}」无法重新计算：所需的{inputs}有误或未填写{places}。"),
     FindingKind("total_mismatch", "error", "合计不等于各项之和",
                 "合计 {value} 不等于各指标自评得分之和 {sum}。"),
     FindingKind("total_over_max", "error", "合计超过满分", "合计 {value} 超过满分 {max}。"),

@@ -17,7 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from selfscore.results.findings import SEVERITY_NAMES, Finding, place
 from selfscore.results.report import REPORT_STATUS_NAMES, STATUS_NAMES, IndicatorResult, Report
 from selfscore.tables.names import FINDINGS_SHEET, RECOGNISED_SHEET, RESULTS_SHEET
-from selfscore.tables.numbers import fmt, json_number
+from selfscore.tables.numbers import json_number
 from selfscore.tables.rules import STEP_READING_NAMES
 from selfscore.write.marks import OriginalCell, original_of, write_record
 from selfscore.write.template import print_setup, text_height
@@ -140,8 +140,8 @@ def _markable(workbook: Workbook, sheet: str, coordinate: str) -> bool:
 def score_line(result: IndicatorResult, *, with_explanation: bool = True) -> str:
     """The first line of a self-score cell's comment: its status, the recomputed score, and how (unless a finding says it)."""
     status = f"【{STATUS_NAMES[result.status]}】"
-    if result.recomputed is None and result.range is None:
-        return f"{status}{result.explanation}"
+    if result.recomputed is None and result.range is None:  # the explanation says why, and where the cause is
+        return status + result.explanation.removeprefix(f"{STATUS_NAMES[result.status]}：")
     line = f"{status}重新计算 {result.recomputed_text} 分"
     return f"{line}。{result.explanation}" if with_explanation else f"{line}。"
 
