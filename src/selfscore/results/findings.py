@@ -95,7 +95,7 @@ _KINDS = [
                 "为避免把数值算到别的项目上，该项未读取。请勿增删行，或下载新模板重新填写。"),
     # One value as typed
     FindingKind("value_missing", "error", "未填写", "未填写；应填写{expected}。"),
-    FindingKind("value_not_number", "error", "不是数字", "填写的「{value}」不是数字；应填写{expected}。"),
+    FindingKind("value_not_number", "error", "不是数字", "填写的「{value}」不是数字；应填写{expected}{unit_hint}。"),
     FindingKind("value_not_integer", "error", "不是整数", "填写的「{value}」不是整数；应填写{expected}。"),
     FindingKind("value_not_yes_no", "error", "不是是/否",
                 "填写的「{value}」无法识别为「是」或「否」；应从下拉列表选择「是」或「否」。"),
@@ -111,6 +111,8 @@ _KINDS = [
     FindingKind("formula_no_value", "error", "公式无计算结果",
                 "该单元格是公式「{formula}」，文件中没有保存它的计算结果；请在 Excel 中重新计算并保存，或直接填写{expected}。"),
     FindingKind("value_normalised", "info", "已按规范读取", "填写的「{value}」按{normalised}读取（{how}）。"),
+    FindingKind("unit_converted", "info", "已换算单位",
+                "填写的「{value}」已换算为 {normalised}（{rate}）；本格的单位是{unit}，请核对换算结果。"),
     FindingKind("percent_assumed", "info", "按百分比理解",
                 "填写的 {value} 按 {normalised}% 理解（不大于 1 的数视为小数形式的百分比）；如非此意，请直接填写百分数，如 85。"),
     FindingKind("value_too_large", "error", "数值过大", "填写的 {value} 过大（绝对值应小于 10 的 15 次方）；应填写{expected}。"),
@@ -205,6 +207,18 @@ def _bounded(text: str, limit: int) -> str:
     return f"{text[:limit]}…（共 {len(text)} 个字符）"
 
 
+class _Params(dict):
+    """Message parameters; an optional part (e.g. which unit a cell wants) is left out when not given."""
+
+    def __missing__(self, key: str) -> str:
+        if key in _OPTIONAL_PARAMS:
+            return ""
+        raise KeyError(key)
+
+
+_OPTIONAL_PARAMS = ("unit_hint",)
+
+
 def make_finding(
     code: str,
     *,
@@ -220,7 +234,7 @@ def make_finding(
     kind = CATALOGUE[code]
     text = None if value is None else str(value)
     shown = None if text is None else _bounded(text, VALUE_KEPT)
-    body = kind.template.format(value=None if text is None else _bounded(text, VALUE_ECHOED), **params)
+    body = kind.template.format_map(_Params(value=None if text is None else _bounded(text, VALUE_ECHOED), **params))
     where = place(sheet, cell)
     if what:
         where = f"{where}（{what}）" if where else what

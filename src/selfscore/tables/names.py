@@ -28,3 +28,8 @@ def input_name(input_id: str) -> str:
 
 def score_name(indicator_id: str) -> str:
     return f"score_{indicator_id}"
+
+
+def total_formula(first_cell: str, last_cell: str) -> str:
+    """The template's own 合计: the sum of the self-score cells, so a clerk never types (or mistypes) it."""
+    return f"=SUM({first_cell}:{last_cell})"
