@@ -190,7 +190,10 @@ def legend(report: Report) -> str:
 
 def _results_sheet(workbook: Workbook, report: Report) -> None:
     sheet = workbook.create_sheet(RESULTS_SHEET, 0)
-    widths = {"A": 14, "B": 24, "C": 8, "D": 10, "E": 10, "F": 11, "G": 80}
+    # A 二级指标 is a link, and LibreOffice never wraps a link: its column holds the longest name on one line.
+    names = max((len(result.name) for result in report.indicators), default=0)
+    name_width = max(24, round(names * 1.9 + 2))
+    widths = {"A": 14, "B": name_width, "C": 8, "D": 10, "E": 10, "F": 11, "G": max(60, 104 - name_width)}
     for column, width in widths.items():
         sheet.column_dimensions[column].width = width
 
