@@ -206,3 +206,20 @@ def test_results_sheet_writes_scores_as_numbers_and_echoed_values_as_text(tmp_pa
     total = 6 + len(report.indicators)
     assert sheet[f"A{total}"].value == "合计" and sheet[f"C{total}"].value == 100 and sheet[f"D{total}"].value == 96.5
     assert "测试市" in sheet["A2"].value and sheet["A2"].data_type == "s"  # echoed from the workbook: text
+
+
+def test_marks_never_share_the_templates_input_fill_and_the_legend_names_their_colours(tmp_path):
+    path = make_workbook(tmp_path / "t.xlsx", "old_communities", scores={"funds_raising": 5.12},
+                         facts={"undisclosed_items": "两项"})
+    template_fill = load_workbook(path)["基础数据"]["D12"].fill.fgColor.rgb
+    assert template_fill.endswith("FFF2CC")
+    report, marked = check_and_mark_up(path)
+    workbook = load_workbook(io.BytesIO(marked))
+    warning = workbook["自评表"]["F5"]  # rounding_reading: a warning
+    error = workbook["基础数据"]["D12"]
+    fills = {warning.fill.fgColor.rgb[-6:], error.fill.fgColor.rgb[-6:]}
+    assert "FFF2CC" not in fills and len(fills) == 2
+    legend = workbook[RESULTS_SHEET]["A3"].value
+    assert "个提醒（橙色）" in legend and "个错误（红色）" in legend and "黄色" not in legend
+    guide = " ".join(str(c.value) for row in workbook["填报说明"].iter_rows() for c in row if c.value)
+    assert "橙色为提醒" in guide and "黄色为提醒" not in guide
