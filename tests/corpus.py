@@ -403,7 +403,7 @@ TAMPERED = [
 
 VALUES = [
     Case("text_everywhere", set_all("两项"), 1, "value_not_number", "填写的「两项」不是数字", every_input="all"),
-    Case("negative_everywhere", set_all(-5), 1, "value_below_min", "填写的 -5 小于允许值", every_input="all"),
+    Case("negative_everywhere", set_all(-5), 1, "value_below_min", "填写的 -5 过小", every_input="all"),
     Case("dates_everywhere", set_all(dt.datetime(2020, 12, 31)), 1, "value_not_number", "2020-12-31", every_input="all"),
     Case("huge_numbers", set_all(1e300), 1, "value_too_large", "过大", every_input="all"),
     Case("error_values", set_all("#DIV/0!"), 1, "value_error", "错误值 #DIV/0!", every_input="all"),
