@@ -1,4 +1,4 @@
-"""The marked-up workbook: the filler's own workbook with every finding on its cell, plus 「校验结果」."""
+"""The marked-up workbook: the filler's own workbook with every finding on its cell, plus 「校验结果」 and 「问题清单」."""
 
 from __future__ import annotations
 
@@ -133,7 +133,7 @@ def _keep_unwritable_numbers(workbook: Workbook) -> None:
 
 
 def _markable(workbook: Workbook, sheet: str, coordinate: str) -> bool:
-    # A cell inside a merged range cannot carry a comment; its finding is still listed in 「校验结果」.
+    # A cell inside a merged range cannot carry a comment; its finding is still listed in 「问题清单」.
     return not isinstance(workbook[sheet][coordinate], MergedCell)
 
 

@@ -27,7 +27,7 @@ def report_lines(report: Report, marked_up: str | None = None) -> list[str]:
     lines += [f"  {_MARK[f.severity]} {f.message}" for f in shown]
     hidden = sum(1 for f in report.findings if f.severity != "info") - len(shown)
     if hidden > 0:
-        lines.append(f"  …… 另有 {hidden} 条，见标注副本的「校验结果」表")
+        lines.append(f"  …… 另有 {hidden} 条，见标注副本的「问题清单」表")
     if marked_up:
         lines.append(f"  → 标注副本：{marked_up}")
     return lines
