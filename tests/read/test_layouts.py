@@ -273,3 +273,17 @@ def test_the_json_report_lists_every_recognised_cell_and_how_it_was_found(repo):
     assert {cell["recognised_from"] for cell in by_name["recognised"]} == {"defined_name"}
     assert len(by_name["recognised"]) == 2 + len(get_table("shantytown").inputs) + 9 + 1
     json.dumps(by_label, ensure_ascii=False)  # serialisable as it stands
+
+
+def test_a_pasted_template_keeps_its_own_total_formula_without_a_saved_result():
+    from samples import SHANTYTOWN_FACTS, SHANTYTOWN_SCORES
+    from selfscore.write.filling import fill_template
+
+    workbook = fill_template(get_table("shantytown"), SHANTYTOWN_FACTS, {**SHANTYTOWN_SCORES, "funds_raising": 7},
+                             unit="温县", year=2020)
+    for name in list(workbook.defined_names):
+        del workbook.defined_names[name]
+    del workbook["_selfscore"]  # names and meta sheet lost, as when the sheets are copied into another workbook
+    report = check(workbook)
+    assert report.self_total == 97  # computed as Excel's SUM would show it
+    assert codes(report) == ["layout_recognised", "score_mismatch"]  # not formula_no_value

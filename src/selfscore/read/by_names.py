@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -235,32 +236,41 @@ def _is_own_total(cell: Cell, result: ReadResult) -> bool:
     """Whether the 合计 cell still holds the template's own =SUM over the self-score cells (in place, unchanged)."""
     if cell.data_type != "f" or not isinstance(cell.value, str):
         return False
+    return sums_the_scores(cell.value, cell.parent.title, result)
+
+
+def sums_the_scores(formula: str, sheet: str, result: ReadResult) -> bool:
+    """Whether ``formula`` on ``sheet`` is the template's own 合计: =SUM over exactly the column of self-score cells."""
     refs = [result.cells.get(score_name(indicator.id)) for indicator in result.table.indicators]
-    if any(ref is None or ref.sheet != cell.parent.title for ref in refs):
+    if any(ref is None or ref.sheet != sheet for ref in refs):
         return False
     parsed = [re.fullmatch(r"([A-Z]+)(\d+)", ref.cell) for ref in refs]  # type: ignore[union-attr]
     columns = {match.group(1) for match in parsed if match}
     rows = [int(match.group(2)) for match in parsed if match]
-    if len(columns) != 1 or len(rows) != len(refs):
+    if len(columns) != 1 or len(rows) != len(refs) or len(set(rows)) != max(rows) - min(rows) + 1:
         return False
     column = columns.pop()
-    return _normal_formula(cell.value) == _normal_formula(total_formula(f"{column}{min(rows)}", f"{column}{max(rows)}"))
+    return _normal_formula(formula) == _normal_formula(total_formula(f"{column}{min(rows)}", f"{column}{max(rows)}"))
+
+
+def excel_sum(raws: Iterable[object]) -> Decimal:
+    """What Excel's =SUM shows over these cell values: the numbers only (a score typed as text, 「10分」, is left out)."""
+    total = Decimal(0)
+    for raw in raws:
+        if isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw):
+            total += Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
+    return total
 
 
 def _own_total(cell: Cell, result: ReadResult) -> Decimal:
-    """The template's own 合计, computed as Excel computes =SUM: the self-score cells that hold numbers.
+    """The template's own 合计, computed as Excel computes it.
 
     Not its saved result: a workbook filled by a program has none, and loading the saved results
     would cost a second parse of the workbook. A score typed as text (「10分」) is not in Excel's sum
     either, so the 合计 the clerk sees is the one checked against the self-scores.
     """
     sheet = cell.parent
-    total = Decimal(0)
-    for indicator in result.table.indicators:
-        raw = sheet[result.cells[score_name(indicator.id)].cell].value
-        if isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw):
-            total += Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
-    return total
+    return excel_sum(sheet[result.cells[score_name(indicator.id)].cell].value for indicator in result.table.indicators)
 
 
 def record_parsed(result: ReadResult, name: str, ref: CellRef, parsed: Parsed, raw: object) -> None:
