@@ -26,6 +26,8 @@ def chinese_usage_message(error: click.UsageError) -> str:
         hint = f"（是不是要用 {'、'.join(error.possibilities)}？）" if error.possibilities else ""
         return f"没有这个选项：{error.option_name}{hint}"
     if isinstance(error, click.BadOptionUsage):
+        if "does not take a value" in error.message:
+            return f"选项 {error.option_name} 用法不对：它后面不跟值"
         return f"选项 {error.option_name} 用法不对：它后面需要跟一个值"
     if isinstance(error, click.BadParameter) and error.param is not None:
         hint = error.param.get_error_hint(ctx)  # type: ignore[arg-type]
@@ -38,7 +40,18 @@ def chinese_usage_message(error: click.UsageError) -> str:
         if isinstance(error.param.type, click.types._NumberRangeBase | click.types.IntParamType | click.types.FloatParamType):
             return f"{hint} 的值无效：应为{'整数' if isinstance(error.param.type, click.types.IntParamType) else '数字'}" + (
                 f"（{error.param.type._describe_range()}）" if isinstance(error.param.type, click.types._NumberRangeBase) else "")
-        return f"{hint} 的值无效：{error.message}"
+        if isinstance(error.param.type, click.Path):
+            quoted = re.search(r"'(.+)'", error.message)
+            path = f"「{quoted.group(1)}」" if quoted else "给出的路径"
+            if "is a file" in error.message:
+                return f"{hint} 应是一个目录，但{path}是文件"
+            if "is a directory" in error.message:
+                return f"{hint} 应是一个文件，但{path}是目录"
+            return f"{hint} 的路径无效：{path}无法使用"
+        return f"{hint} 的值无效"
+    extra = re.fullmatch(r"Got unexpected extra arguments? \((.+)\)", error.message)
+    if extra:
+        return f"多余的参数：{extra.group(1)}（文件名中有空格时请加引号）"
     unknown = re.fullmatch(r"No such command '(.+)'\.", error.message)
     if unknown and isinstance(ctx.command if ctx else None, click.Group):
         return f"没有这个命令：{unknown.group(1)}；可用的命令：{'、'.join(ctx.command.list_commands(ctx))}"  # type: ignore[union-attr]
