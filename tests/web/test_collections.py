@@ -126,7 +126,7 @@ def test_reviewer_creates_clerks_submit_and_the_page_shows_each_latest(reviewer,
     assert counts == {"all": "3", "missing": "1", "ok": "1", "review": "0", "errors": "0", "unreadable": "1"}
     assert "未提交" in page and "无法读取" in page
     summary = load_workbook(io.BytesIO(reviewer.get(f"/collections/{collection_id}/summary.xlsx").content))["汇总"]
-    assert "2 个文件：1 个通过，0 个有错误，1 个无法读取" in summary["A2"].value  # the unreadable upload has its row too
+    assert "2 个文件：1 个通过，0 个需人工确认，0 个有错误，1 个无法读取" in summary["A2"].value  # the unreadable upload has its row too
 
 
 def test_the_page_filters_and_sorts(reviewer, app, tmp_path):
@@ -528,3 +528,14 @@ def test_two_instances_on_one_database_serve_each_others_sessions_links_and_subm
         assert unit_rows(reviewer_b, collection_id)["温县"]["status"] == "ok"
     first.close()
     second.close()
+
+
+def test_a_workbook_a_person_must_confirm_is_needs_review_on_both_pages(reviewer, app, tmp_path):
+    collection_id = create(reviewer)
+    link = links(reviewer, collection_id)["温县"]
+    data = make_workbook(tmp_path / "温县.xlsx", "old_communities", scores={"funds_raising": 5.12}, unit="温县").read_bytes()
+    with client_of(app) as clerk:
+        result = upload(clerk, link, data)
+    assert "需人工确认：</strong>" in result.text and "「资金筹集」（扣分口径不同）" in result.text
+    assert unit_rows(reviewer, collection_id)["温县"]["status"] == "review"
+    assert list(unit_rows(reviewer, collection_id, "?status=review")) == ["温县"]
