@@ -189,17 +189,52 @@ def check(files: tuple[str, ...], directory: Path | None, json_path: str | None,
               help="Largest accepted upload, per file, in MB.")
 @click.option("--ttl", "ttl_seconds", default=3600.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
               help="Seconds a marked-up workbook stays downloadable before it is deleted.")
-def serve(host: str, port: int, max_upload_mb: float, ttl_seconds: float) -> None:
+@click.option("--processes", type=click.IntRange(min=1), default=None,
+              help="Worker processes for checks, per server process (default: the CPUs it may use, divided by --workers).")
+@click.option("--queue", type=click.IntRange(min=0), default=None,
+              help="Requests that may wait for a worker before others get 503 (default: 8 per worker process).")
+@click.option("--check-timeout", "check_seconds", default=60.0, show_default=True,
+              type=click.FloatRange(min=0, min_open=True), help="Seconds after which a check is stopped and reported.")
+@click.option("--store", "store_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Directory of the marked-up copies; give every worker and instance the same one "
+                   "(default: the user's cache directory, e.g. ~/.cache/selfscore/web).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="uvicorn worker processes, sharing the port and the store.")
+@click.option("--root-path", default="", help="The sub-path a reverse proxy serves the app under, e.g. /selfscore.")
+@click.option("--public-url", default=None, metavar="URL",
+              help="The address people use, e.g. https://intranet/selfscore/, for links in downloaded summaries.")
+@click.option("--forwarded-allow-ips", default="127.0.0.1", show_default=True,
+              help="Proxies whose X-Forwarded-For/-Proto headers are trusted (comma-separated, or '*').")
+def serve(host: str, port: int, max_upload_mb: float, ttl_seconds: float, processes: int | None, queue: int | None,
+          check_seconds: float, store_dir: Path | None, workers: int, root_path: str, public_url: str | None,
+          forwarded_allow_ips: str) -> None:
     """Serve the web page: blank templates, upload filled workbooks, download the marked-up copies.
 
     \b
     Also a JSON API for programs (POST /api/check, POST /api/check.xlsx); docs at /docs.
-    Example: selfscore serve --port 8000   # then open http://127.0.0.1:8000/
+    Examples:
+      selfscore serve --port 8000   # then open http://127.0.0.1:8000/
+      selfscore serve --workers 2 --store /srv/selfscore --root-path /selfscore \\
+                      --public-url https://intranet.example/selfscore/   # behind nginx
     """
     import uvicorn
 
-    from selfscore.web import create_app
+    from selfscore.web import WebSettings, create_app
+    from selfscore.web.app import SETTINGS_VARIABLE
+    from selfscore.web.pool import default_processes
 
-    app = create_app(max_upload_bytes=int(max_upload_mb * 1024 * 1024), ttl_seconds=ttl_seconds)
-    click.echo(f"selfscore 网页：http://{host}:{port}/  （Ctrl+C 停止）")
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    if root_path and not root_path.startswith("/"):
+        raise click.BadParameter("必须以 / 开头，例如 /selfscore", param_hint="--root-path")
+    settings = WebSettings(
+        max_upload_bytes=int(max_upload_mb * 1024 * 1024), ttl_seconds=ttl_seconds,
+        processes=processes or max(1, default_processes() // workers), queue=queue, check_seconds=check_seconds,
+        store_dir=str(store_dir.resolve()) if store_dir else None, public_url=public_url)
+    options = {"host": host, "port": port, "log_level": "info", "root_path": root_path.rstrip("/"),
+               "proxy_headers": True, "forwarded_allow_ips": forwarded_allow_ips}
+    click.echo(f"selfscore 网页：http://{host}:{port}{root_path.rstrip('/')}/  （Ctrl+C 停止）")
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)
+    else:
+        # Each uvicorn worker builds its own app (and pool) from the settings handed down in the environment.
+        os.environ[SETTINGS_VARIABLE] = settings.to_environment()
+        uvicorn.run("selfscore.web.app:app_from_environment", factory=True, workers=workers, **options)

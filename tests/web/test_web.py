@@ -27,7 +27,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 @pytest.fixture
 def app():
-    return create_app()
+    return create_app(processes=1)
 
 
 @pytest.fixture
@@ -210,7 +210,7 @@ def test_oversize_upload_is_413_in_chinese(tmp_path):
 def test_an_oversize_file_refuses_the_api_request_before_anything_is_checked(tmp_path, monkeypatch):
     checked = []
     monkeypatch.setattr("selfscore.web.checks.check_and_mark_up", lambda *args, **kwargs: checked.append(args))
-    app = create_app(max_upload_bytes=1000)
+    app = create_app(max_upload_bytes=1000, processes=0)  # in this process, where the patch applies
     with TestClient(app) as client:
         response = client.post("/api/check", files=[xlsx_part("小.xlsx", b"x" * 10), xlsx_part("大.xlsx", b"x" * 1001)])
     assert response.status_code == 413 and response.json()["error"]["file"] == "大.xlsx"
@@ -239,15 +239,26 @@ def test_too_many_files_is_413(tmp_path):
         assert response.status_code == 413 and "一次最多上传 2 个文件" in response.json()["error"]["message"]
 
 
-@pytest.mark.parametrize(("request_kwargs", "field"), [
-    ({}, "files"),
-    ({"data": {"steps": "round"}, "files": [("files", ("a.xlsx", b"x", XLSX))]}, "steps"),
+@pytest.mark.parametrize(("path", "request_kwargs", "code", "field"), [
+    ("/api/check", {}, "no_file", "files"),
+    ("/api/check", {"data": {"steps": "ceil"}}, "no_file", "files"),
+    ("/api/check.xlsx", {}, "no_file", "file"),
+    ("/api/check", {"data": {"steps": "round"}, "files": [("files", ("a.xlsx", b"x", XLSX))]}, "bad_request", "steps"),
 ])
-def test_a_malformed_request_is_400_in_chinese(client, request_kwargs, field):
-    response = client.post("/api/check", **request_kwargs)
+def test_a_malformed_request_is_400_in_chinese(client, path, request_kwargs, code, field):
+    response = client.post(path, **request_kwargs)
     assert response.status_code == 400
     error = response.json()["error"]
-    assert error["code"] == "bad_request" and f"字段 {field}" in error["message"] and CJK.search(error["message"])
+    assert error["code"] == code and f"字段 {field}" in error["message"] and CJK.search(error["message"])
+    if code == "no_file":
+        assert error["message"].startswith("没有收到文件")
+
+
+def test_check_xlsx_with_two_files_is_400_not_the_last_one_silently(client, tmp_path):
+    files = [xlsx_part("甲.xlsx", workbook_bytes(tmp_path), "file"), xlsx_part("乙.xlsx", workbook_bytes(tmp_path), "file")]
+    response = client.post("/api/check.xlsx", files=files)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "one_file_only" and "收到 2 个" in response.json()["error"]["message"]
 
 
 def test_a_checker_crash_is_an_unreadable_file_not_a_500(client, tmp_path, monkeypatch):
@@ -255,6 +266,7 @@ def test_a_checker_crash_is_an_unreadable_file_not_a_500(client, tmp_path, monke
         raise KeyError("boom")
 
     monkeypatch.setattr("selfscore.web.checks.check_and_mark_up", explode)
+    client = TestClient(create_app(processes=0))  # in this process, where the patch applies
     data = workbook_bytes(tmp_path)
     response = client.post("/api/check", files=[xlsx_part("a.xlsx", data)])
     assert response.status_code == 422
@@ -380,8 +392,9 @@ def test_client_file_names_are_display_text_only(client, app, tmp_path):
     assert response.status_code == 200
     assert "<img src=x" not in response.text and "&lt;img src=x onerror=alert(1)&gt;.xlsx" in response.text
     assert "../" not in response.text
-    stored = list(app.state.store.directory.iterdir())
-    assert len(stored) == 1 and re.fullmatch(r"[A-Za-z0-9_-]{43}\.xlsx", stored[0].name)
+    stored = sorted(path.name for path in app.state.store.directory.iterdir())
+    assert len(stored) == 2 and all(re.fullmatch(r"[A-Za-z0-9_-]{43}\.(json|xlsx)", name) for name in stored), stored
+    assert "img" not in "".join(stored)
     assert display_name("C:\\Users\\张三\\桌面\\县.xlsx") == "县.xlsx"
     assert display_name("a\r\nb.xlsx") == "ab.xlsx"
     assert display_name("") == "上传的文件"
@@ -395,28 +408,27 @@ def test_client_file_names_are_display_text_only(client, app, tmp_path):
 
 
 def test_marked_up_workbooks_expire_after_the_ttl(tmp_path):
-    app = create_app(ttl_seconds=0.3)
+    app = create_app(ttl_seconds=1.0, processes=1)
     store = app.state.store
-    client = TestClient(app)  # no lifespan: only the sweep on each request removes files
+    client = TestClient(app)  # no lifespan: only the download itself notices that its file expired
     token = token_of(client.post("/check", files=[xlsx_part("a.xlsx", workbook_bytes(tmp_path))]).text)
     assert client.get(f"/download/{token}").status_code == 200
-    assert len(list(store.directory.iterdir())) == 1
-    time.sleep(0.4)
+    assert len(list(store.directory.iterdir())) == 2  # the copy and its metadata
+    time.sleep(1.1)
     assert client.get(f"/download/{token}").status_code == 404
     assert list(store.directory.iterdir()) == []
 
 
-def test_the_sweeper_removes_expired_files_without_any_request_and_the_dir_on_shutdown(tmp_path):
-    app = create_app(ttl_seconds=0.2)
+def test_the_sweeper_removes_expired_files_without_any_request(tmp_path):
+    app = create_app(ttl_seconds=2, processes=1)
     store = app.state.store
     with TestClient(app) as client:
         client.post("/check", files=[xlsx_part("a.xlsx", workbook_bytes(tmp_path))])
-        assert len(list(store.directory.iterdir())) == 1
-        deadline = time.monotonic() + 5
+        assert len(list(store.directory.iterdir())) == 2
+        deadline = time.monotonic() + 10
         while list(store.directory.iterdir()) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert list(store.directory.iterdir()) == []
-    assert not store.directory.exists()
 
 
 def test_concurrent_uploads_each_get_their_own_result(client, tmp_path):
@@ -445,19 +457,21 @@ def test_concurrent_uploads_each_get_their_own_result(client, tmp_path):
 # --- the command ---
 
 
-def test_serve_starts_uvicorn_with_the_app_and_the_given_limits(monkeypatch):
+def test_serve_starts_uvicorn_with_the_app_and_the_given_limits(monkeypatch, tmp_path):
     started = {}
 
     def fake_run(app, **kwargs):
-        started.update(kwargs, store=app.state.store)
+        started.update(kwargs, store=app.state.store, pool=app.state.pool)
 
     monkeypatch.setattr("uvicorn.run", fake_run)
-    result = CliRunner().invoke(main, ["serve", "--port", "8123", "--ttl", "60", "--max-upload-mb", "2"])
+    result = CliRunner().invoke(main, ["serve", "--port", "8123", "--ttl", "60", "--max-upload-mb", "2", "--processes", "3",
+                                       "--queue", "5", "--store", str(tmp_path / "store"), "--root-path", "/selfscore/"])
     assert result.exit_code == 0, result.output
     assert started["host"] == "127.0.0.1" and started["port"] == 8123
-    assert started["store"].ttl_seconds == 60
-    assert "http://127.0.0.1:8123/" in result.output
-    started["store"].close()
+    assert started["root_path"] == "/selfscore" and started["proxy_headers"] is True
+    assert started["store"].ttl_seconds == 60 and started["store"].directory == tmp_path / "store"
+    assert started["pool"].processes == 3 and started["pool"].capacity == 8
+    assert "http://127.0.0.1:8123/selfscore/" in result.output
 
 
 def test_serve_help_lists_its_options():

@@ -84,6 +84,9 @@ _KINDS = [
                 "工作簿标注的表格「{table}」不在本工具支持的范围内；支持的表格：{known}。"),
     FindingKind("check_failed", "error", "校验出错",
                 "校验这个文件时程序出错（{reason}），未能给出结果；其他文件不受影响。请把该文件发给技术支持。"),
+    FindingKind("check_timeout", "error", "校验超时",
+                "校验这个文件超过 {seconds} 秒仍未完成，已停止，未能给出结果；其他文件不受影响。"
+                "文件可能过大或过于复杂：请删除多余的工作表和内容后重新上传，或把该文件发给技术支持。"),
     FindingKind("template_outdated", "warning", "模板版本不同",
                 "工作簿使用的模板版本为 {found}，当前版本为 {current}；建议下载新模板重新填写。"),
     FindingKind("name_missing", "error", "填报单元格缺失",
