@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -22,7 +23,7 @@ router = APIRouter(tags=["api"])
 @router.get("/healthz", summary="Liveness check", response_model=Health)
 async def healthz(context: Context) -> dict[str, Any]:
     """Answers at once, however many checks are running or waiting (they run in worker processes)."""
-    return {"status": "ok", "version": __version__, "checks": context.pool.status()}
+    return {"status": "ok", "version": __version__, "pid": os.getpid(), "checks": context.pool.status()}
 
 
 @router.get("/api/templates/{table_id}.xlsx", summary="A blank template", response_class=Response,

@@ -90,6 +90,7 @@ class ReportsBody(BaseModel):
 class Health(BaseModel):
     status: Literal["ok"]
     version: str
+    pid: int = Field(description="The answering server process (with --workers N, one of N)")
     checks: dict[str, int] = Field(description="The worker pool: processes, admitted, running, waiting, capacity")
 
 
