@@ -139,8 +139,8 @@ LOCATION = """
 class Nginx:
     """nginx in the foreground with a temporary configuration, proxying /selfscore/ to a loopback app."""
 
-    def __init__(self, directory: Path, app_port: int) -> None:
-        self.port = free_port()
+    def __init__(self, directory: Path, app_port: int, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.base = f"http://{HOST}:{self.port}"
         directory.mkdir(parents=True, exist_ok=True)
         user = "user root;" if os.geteuid() == 0 else ""  # its workers would otherwise run as nobody, locked out of directory

@@ -84,6 +84,91 @@ def test_health_and_openapi_docs(client):
     assert client.get("/docs").status_code == 200
 
 
+def test_openapi_documents_every_answer_and_no_phantom_422(client):
+    spec = client.get("/openapi.json").json()
+    paths = spec["paths"]
+    template = paths["/api/templates/{table_id}.xlsx"]["get"]["responses"]
+    assert set(template) == {"200", "404"}  # its path parameter cannot fail validation: no 422 listed
+    assert "ValidationError" not in str(spec) and "HTTPValidationError" not in spec["components"]["schemas"]
+    schema_of = {path: operations[method]["responses"]["200"]["content"] for path, operations in paths.items()
+                 for method in operations}
+    assert schema_of["/healthz"]["application/json"]["schema"]["$ref"].endswith("/Health")
+    assert schema_of["/api/check"]["application/json"]["schema"]["$ref"].endswith("/ReportsBody")
+    assert XLSX in schema_of["/api/check.xlsx"] and XLSX in schema_of["/api/templates/{table_id}.xlsx"]
+    check = paths["/api/check"]["post"]["responses"]
+    assert set(check) == {"200", "400", "413", "422", "503"}
+    assert check["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ReportsBody")
+    assert check["400"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
+    assert "Retry-After" in check["503"]["headers"]
+    assert set(paths["/api/check.xlsx"]["post"]["responses"]) == {"200", "400", "413", "422", "503"}
+    # the documented report model is the one the API returns
+    report_fields = set(spec["components"]["schemas"]["ReportModel"]["properties"])
+    assert {"file", "status", "totals", "indicators", "findings", "recognised"} <= report_fields
+
+
+def test_docs_load_swagger_ui_from_the_app_itself(client):
+    html = client.get("/docs").text
+    assert "http" not in html.replace('lang="zh-CN"', "")  # no CDN address at all
+    scripts = re.findall(r'<script src="([^"]+)"', html) + re.findall(r'<link rel="stylesheet" href="([^"]+)"', html)
+    assert scripts and "<script>" not in html  # nothing inline, so the CSP can forbid inline scripts
+    for asset in scripts:
+        response = client.get(asset)
+        assert response.status_code == 200 and response.content, asset
+    assert "SwaggerUIBundle" in client.get(next(asset for asset in scripts if "docs.js" in asset)).text
+    assert 'data-openapi-url="/openapi.json"' in html
+
+
+@pytest.mark.parametrize("path", ["/", "/healthz", "/static/style.css", "/nowhere", "/docs", "/favicon.ico",
+                                  "/download/" + "A" * 43])
+def test_every_answer_carries_the_security_headers(client, path):
+    headers = client.get(path).headers
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "no-referrer"
+    policy = headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy
+
+
+def test_pages_have_no_inline_script_or_style_the_policy_would_block(client, tmp_path):
+    pages = [client.get("/").text, client.post("/check", files=[xlsx_part("a.xlsx", workbook_bytes(tmp_path))]).text,
+             client.get("/nowhere").text]
+    for html in pages:
+        assert "<script>" not in html and " style=" not in html and "<style" not in html and "onclick" not in html
+
+
+def test_the_favicon_is_an_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200 and response.headers["content-type"] == "image/x-icon"
+    assert response.content[:4] == b"\x00\x00\x01\x00" and b"PNG" in response.content[:40]
+    assert '<link rel="icon" href="/favicon.ico">' in client.get("/").text
+
+
+def test_under_a_root_path_every_link_starts_with_it(tmp_path):
+    app = create_app(processes=1)
+    with TestClient(app, root_path="/selfscore") as client:
+        home = client.get("/selfscore/").text
+        links = re.findall(r'(?:href|src|action)="([^"]+)"', home)
+        assert links and all(link.startswith("/selfscore/") or link.startswith("#") for link in links), links
+        html = client.post("/selfscore/check", files=[xlsx_part("a.xlsx", workbook_bytes(tmp_path)),
+                                                       xlsx_part("b.xlsx", workbook_bytes(tmp_path))]).text
+        tokens = re.findall(r'href="/selfscore/download/([\w-]+)"', html)
+        assert len(tokens) == 3 and client.get(f"/selfscore/download/{tokens[0]}").status_code == 200
+        assert client.get("/selfscore/check", follow_redirects=False).headers["location"] == "/selfscore/"
+        missing = client.get("/selfscore/download/" + "A" * 43)
+        assert missing.status_code == 404 and 'href="/selfscore/"' in missing.text
+        assert client.get("/selfscore/api/templates/nonsense.xlsx").json()["error"]["code"] == "unknown_table"
+
+
+def test_summary_links_use_the_public_url_when_given(tmp_path):
+    app = create_app(processes=1, public_url="https://intranet.example/selfscore/")
+    with TestClient(app) as client:
+        html = client.post("/check", files=[xlsx_part("a.xlsx", workbook_bytes(tmp_path)),
+                                            xlsx_part("b.xlsx", workbook_bytes(tmp_path))]).text
+        token = re.search(r'href="/download/([\w-]+)" download="校验汇总.xlsx"', html).group(1)
+        summary = load_workbook(io.BytesIO(client.get(f"/download/{token}").content))
+        links = [cell.hyperlink.target for row in summary["汇总"].iter_rows() for cell in row if cell.hyperlink]
+        assert len(links) == 2 and all(link.startswith("https://intranet.example/selfscore/download/") for link in links)
+
+
 def test_unknown_page_is_a_chinese_404_page(client):
     response = client.get("/nowhere")
     assert response.status_code == 404
