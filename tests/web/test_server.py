@@ -118,6 +118,18 @@ def test_two_uvicorn_workers_serve_each_others_downloads(tmp_path):
         assert len(list(store.glob("*.xlsx"))) == 20
 
 
+def test_two_instances_on_one_store_serve_each_others_links(tmp_path):
+    store = tmp_path / "shared"
+    with Server(tmp_path, "--processes", "1", "--store", str(store)) as first, \
+            Server(tmp_path, "--processes", "1", "--store", str(store)) as second:
+        files = [("files", (f"{unit}.xlsx", small_bytes(tmp_path, unit), XLSX)) for unit in ("甲县", "乙县")]
+        html = first.client.post("/check", files=files).text
+        tokens = re.findall(r'href="/download/([\w-]+)"', html)
+        assert len(tokens) == 3  # two copies and the summary
+        for token in tokens:
+            assert second.client.get(f"/download/{token}").status_code == 200
+
+
 def test_the_store_is_swept_at_start_up_after_a_kill_9(tmp_path):
     store = tmp_path / "store"
     server = Server(tmp_path, "--processes", "1", "--store", str(store), "--ttl", "2")
