@@ -43,8 +43,8 @@ def error_response(scope: Scope, error: WebError) -> Response:
     if _wants_json(scope):
         return JSONResponse({"error": {"code": error.code, "message": error.message, **error.extra}},
                             status_code=error.status_code, headers=error.headers)
-    response = render("message.html", error.status_code, root=scope.get("root_path", ""), title="无法完成请求",
-                      message=error.message)
+    title = "请稍后重试" if error.code == "busy" else "无法完成请求"
+    response = render("message.html", error.status_code, root=scope.get("root_path", ""), title=title, message=error.message)
     response.headers.update(error.headers or {})
     return response
 
