@@ -166,7 +166,12 @@ class CheckPool:
         try:
             while True:
                 if worker is None:
-                    worker = _Worker.start()
+                    try:
+                        worker = _Worker.start()
+                    except OSError:  # out of processes or memory for a moment: try again rather than lose the slot
+                        log.exception("starting a check worker failed")
+                        time.sleep(1)
+                        continue
                 task = self._tasks.get()
                 if task is None:
                     return
