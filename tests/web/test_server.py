@@ -41,11 +41,13 @@ def upload_in_background(server: Server, data: bytes, results: list) -> threadin
 
 def test_light_routes_answer_at_once_while_a_slow_check_runs(tmp_path, slow_bytes):
     with Server(tmp_path, "--processes", "1") as server:
+        kept = server.client.post("/check", files=[("files", ("温县.xlsx", small_bytes(tmp_path), XLSX))]).text
+        download = "/download/" + re.search(r'href="/download/([\w-]+)"', kept).group(1)
         results: list = []
         thread = upload_in_background(server, slow_bytes, results)
         server.wait_for(lambda checks: checks["running"] == 1)
         slowest = 0.0
-        for path in ("/healthz", "/", "/static/style.css", "/favicon.ico", "/api/templates/shantytown.xlsx") * 3:
+        for path in ("/healthz", "/", "/static/style.css", "/favicon.ico", "/api/templates/shantytown.xlsx", download) * 3:
             start = time.perf_counter()
             assert server.client.get(path).status_code == 200
             slowest = max(slowest, time.perf_counter() - start)
