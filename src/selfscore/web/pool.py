@@ -260,15 +260,26 @@ class _Worker:
             self.connection.close()
 
 
+def _warm_up() -> None:
+    """Check a blank template once: the imports, and pandera's registration on a first validation, are paid
+    before the worker says it is ready, not by the first upload (nor counted against its time limit)."""
+    from selfscore.checking import check_and_mark_up
+    from selfscore.tables.definitions import load_tables
+    from selfscore.write.template import template_bytes
+
+    try:
+        check_and_mark_up(template_bytes(next(iter(load_tables().values()))), name="warm-up.xlsx")
+    except Exception:  # a warm-up that fails costs the first upload some time, nothing else
+        log.exception("warming up a check worker failed")
+
+
 def _worker_main(connection: Any) -> None:
     """The worker process: warm the imports once, then run tasks until told to stop or the parent is gone."""
     import signal
 
     # Ctrl+C in the terminal reaches the whole process group; the server decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    import selfscore.checking  # noqa: F401
-    import selfscore.write.markup  # noqa: F401
-
+    _warm_up()
     connection.send("ready")
     while True:
         try:
