@@ -65,7 +65,7 @@ def marked_up_path(source: Path, directory: Path | None) -> Path:
 
 
 #: what a directory scan or a glob picks up: workbooks selfscore can read (.xls/.ods via calamine)
-WORKBOOK_SUFFIXES = (".xlsx", ".xls", ".ods")
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".et", ".ods", ".xltx", ".xltm", ".xlt", ".ett", ".ots")
 
 
 def is_candidate(path: Path) -> bool:

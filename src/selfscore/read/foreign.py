@@ -1,7 +1,8 @@
-""".xls and .ods workbooks: read with calamine by their labels (the marked-up copy is ``write.rebuilt``).
+""".xls, .xlsb and .ods workbooks: read with calamine by their labels (the marked-up copy is ``write.rebuilt``).
 
-openpyxl can neither read nor write these formats; calamine reads both, with their merged ranges.
-The JSON report keeps the source's own cell addresses.
+openpyxl can neither read nor write these formats; calamine reads them all (.xls and .ods with their
+merged ranges). The JSON report keeps the source's own cell addresses. Nothing executable is kept:
+calamine reads values only.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from selfscore.read.labels import (
 from selfscore.results.findings import make_finding
 
 #: the sniffed kinds read here, with the name a clerk knows them by
-FOREIGN_KINDS: dict[str, str] = {"xls": ".xls（Excel 97-2003）", "ods": ".ods（OpenDocument）"}
+FOREIGN_KINDS: dict[str, str] = {"xls": ".xls（Excel 97-2003，或 WPS 的 .et）", "ods": ".ods（OpenDocument）",
+                                 "xlsb": ".xlsb（Excel 二进制工作簿）"}
 #: what is read of each sheet: the label search looks at the first LABEL_SCAN_ROWS rows and a table's
 #: TABLE_SCAN_ROWS rows below a header in the first HEADER_SCAN_ROWS, never at column 200 and beyond
 READ_ROWS = LABEL_SCAN_ROWS + HEADER_SCAN_ROWS + TABLE_SCAN_ROWS
@@ -57,6 +59,8 @@ def grids_from_calamine(data: bytes, kind: str) -> list[Grid]:
                       for first, last in (sheet.merged_cell_ranges or [])]
             grids.append(Grid(name, cells, merged))
     except Exception as error:  # calamine raises its own kinds on damaged files; all mean the same to a clerk
+        if "password" in str(error).lower() or "encrypt" in str(error).lower():  # an .xls with an open password
+            raise Unreadable(make_finding("file_encrypted")) from None
         raise Unreadable(make_finding("not_a_workbook", reason=f"{FOREIGN_KINDS[kind]} 文件已损坏（{type(error).__name__}）")) from None
     return grids
 
