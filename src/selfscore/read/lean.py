@@ -17,13 +17,14 @@ import zipfile
 from dataclasses import dataclass, field
 
 from openpyxl.reader.excel import ExcelReader
-from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
-from openpyxl.styles.stylesheet import Stylesheet
+from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE, is_date_format, is_timedelta_format
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from openpyxl.utils.datetime import WINDOWS_EPOCH
-from openpyxl.worksheet._reader import WorkSheetParser
+from openpyxl.worksheet._reader import MERGE_TAG, ROW_TAG, WorkSheetParser
 from openpyxl.worksheet.cell_range import CellRange
-from openpyxl.xml.functions import fromstring
+from openpyxl.worksheet.merge import MergeCells
+from openpyxl.xml.constants import SHEET_MAIN_NS
+from openpyxl.xml.functions import fromstring, iterparse
 
 from selfscore.read.by_names import CellRef
 from selfscore.read.labels.grid import Grid, GridCell
@@ -139,7 +140,11 @@ class CachedFromSheets:
 
 
 class _Styles:
-    """A style index → its number format, and which style indices openpyxl turns into dates and durations."""
+    """A style index → its number format, and which style indices openpyxl turns into dates and durations.
+
+    Only the number formats of the cell formats (cellXfs) are read, resolved as openpyxl's stylesheet
+    does (``Stylesheet._normalise_numbers``); fonts, fills and borders are not needed for a report.
+    """
 
     def __init__(self, archive: zipfile.ZipFile) -> None:
         self.formats: list[str] = []
@@ -148,29 +153,69 @@ class _Styles:
         try:
             source = archive.read("xl/styles.xml")
         except KeyError:
+            self.formats = ["General"]  # openpyxl's default workbook style only
             return
-        stylesheet = Stylesheet.from_tree(fromstring(source))
-        if not stylesheet.cell_styles:
+        root = fromstring(source)
+        custom = {int(element.get("numFmtId")): element.get("formatCode")
+                  for element in root.iterfind(f"{{{SHEET_MAIN_NS}}}numFmts/{{{SHEET_MAIN_NS}}}numFmt")}
+        xfs = root.findall(f"{{{SHEET_MAIN_NS}}}cellXfs/{{{SHEET_MAIN_NS}}}xf")
+        if not xfs:
+            self.formats = ["General"]
             return
-        self.date_formats = stylesheet.date_formats
-        self.timedelta_formats = stylesheet.timedelta_formats
-        for style in stylesheet.cell_styles:
-            number = style.numFmtId
-            if number < BUILTIN_FORMATS_MAX_SIZE:
-                self.formats.append(BUILTIN_FORMATS.get(number, "General"))
+        for index, xf in enumerate(xfs):
+            number = int(xf.get("numFmtId", 0))
+            if number in custom:
+                code = custom[number]
+                shown = code
             else:
-                self.formats.append(stylesheet.number_formats[number - BUILTIN_FORMATS_MAX_SIZE])
+                code = BUILTIN_FORMATS.get(number)
+                if number >= BUILTIN_FORMATS_MAX_SIZE:
+                    raise _NotLean(f"number format {number} is not defined")  # openpyxl's answer is its own
+                shown = BUILTIN_FORMATS.get(number, "General")
+            self.formats.append(shown)
+            if is_date_format(code):
+                self.date_formats.add(index)
+            if is_timedelta_format(code):
+                self.timedelta_formats.add(index)
 
     def format_of(self, style_id: int) -> str:
-        if not self.formats:
-            return "General"
-        return self.formats[style_id]  # an index out of range fails as openpyxl's load does
+        return self.formats[style_id]  # an index out of range fails, as openpyxl's load does
+
+
+class _NotLean(Exception):
+    """Something only openpyxl's full load answers for sure: the full path reads this file."""
+
+
+class _ValuesParser(WorkSheetParser):
+    """openpyxl's worksheet parser, keeping only what a report needs: the rows' cells and the merged ranges.
+
+    Validations, conditional formats, views, page setup and the rest are what ``load_workbook`` turns into
+    objects to write them back; a report never looks at them.
+    """
+
+    def parse(self):
+        for _, element in iterparse(self.source):
+            tag = element.tag
+            if tag == ROW_TAG:
+                row = self.parse_row(element)
+                element.clear()
+                yield row
+            elif tag == MERGE_TAG:
+                self.merged_cells = MergeCells.from_tree(element)
+                element.clear()
+            elif tag in _SKIPPED:
+                element.clear()
+
+
+_SKIPPED = {f"{{{SHEET_MAIN_NS}}}{name}" for name in (
+    "dataValidations", "conditionalFormatting", "extLst", "cols", "sheetViews", "pageSetup", "headerFooter",
+    "hyperlinks", "sheetProtection", "rowBreaks", "colBreaks", "customSheetViews", "autoFilter")}
 
 
 def _read_sheet(archive: zipfile.ZipFile, path: str, title: str, state: str, strings: list, styles: _Styles,
                 epoch) -> LeanSheet:
     def parse(data_only: bool) -> WorkSheetParser:
-        return WorkSheetParser(archive.open(path), strings, data_only=data_only, epoch=epoch or WINDOWS_EPOCH,
+        return _ValuesParser(archive.open(path), strings, data_only=data_only, epoch=epoch or WINDOWS_EPOCH,
                                date_formats=styles.date_formats, timedelta_formats=styles.timedelta_formats)
 
     parser = parse(False)
