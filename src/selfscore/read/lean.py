@@ -16,11 +16,13 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 
-from openpyxl.reader.excel import ExcelReader
+from openpyxl.reader.excel import ExcelReader, _find_workbook_part
+from openpyxl.reader.workbook import WorkbookParser
 from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE, is_date_format, is_timedelta_format
-from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, coordinate_to_tuple
 from openpyxl.utils.datetime import WINDOWS_EPOCH
-from openpyxl.worksheet._reader import MERGE_TAG, ROW_TAG, WorkSheetParser
+from openpyxl.workbook.defined_name import DefinedNameList
+from openpyxl.worksheet._reader import INLINE_STRING, MERGE_TAG, ROW_TAG, WorkSheetParser
 from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.merge import MergeCells
 from openpyxl.xml.constants import SHEET_MAIN_NS
@@ -95,8 +97,8 @@ class LeanWorkbook:
         reader.valid_files = archive.namelist()
         reader.read_manifest()
         reader.read_strings()
-        reader.read_workbook()
-        parser = reader.parser
+        parser = _WorkbookPartParser(archive, _find_workbook_part(reader.package).PartName[1:])
+        parser.parse()
         self.epoch = parser.wb.epoch
         self.defined_names = parser.defined_names.by_sheet().get("global", {})
         styles = _Styles(archive)
@@ -125,6 +127,27 @@ class LeanWorkbook:
 
     def grids(self) -> list[Grid]:
         return [sheet.grid() for sheet in self.sheets.values() if sheet.title not in (MARKS_SHEET, RESULTS_SHEET)]
+
+
+class _Book:
+    """What openpyxl's workbook parser sets on a workbook, without building one (styles, a first sheet…)."""
+
+    def __init__(self) -> None:
+        self.epoch = WINDOWS_EPOCH
+        self._external_links: list = []
+
+
+class _WorkbookPartParser(WorkbookParser):
+    """openpyxl's own parser of xl/workbook.xml (sheets, defined names, the 1904 calendar, external links)."""
+
+    def __init__(self, archive: zipfile.ZipFile, workbook_part_name: str) -> None:
+        # the base class's __init__, less the Workbook() it makes (a first sheet, default styles: a millisecond)
+        self.archive = archive
+        self.workbook_part_name = workbook_part_name
+        self.defined_names = DefinedNameList()
+        self.wb = _Book()
+        self.keep_links = True
+        self.sheets = []
 
 
 class CachedFromSheets:
@@ -193,6 +216,24 @@ class _ValuesParser(WorkSheetParser):
     objects to write them back; a report never looks at them.
     """
 
+    def parse_cell(self, element):
+        """openpyxl's reading, with a short way for the commonest cell of all: one plain inline string."""
+        if element.get("t") == "inlineStr" and len(element) == 1:
+            inline = element[0]
+            if inline.tag == INLINE_STRING and len(inline) == 1 and inline[0].tag == _TEXT and not len(inline[0]):
+                coordinate = element.get("r")
+                if coordinate:
+                    row, column = coordinate_to_tuple(coordinate)
+                    self.col_counter = column
+                else:
+                    self.col_counter += 1
+                    row, column = self.row_counter, self.col_counter
+                style_id = element.get("s", 0)
+                # Text.from_tree(inline).content: the one <t>'s text, "" when it is empty
+                return {"row": row, "column": column, "value": inline[0].text or "", "data_type": "s",
+                        "style_id": int(style_id) if style_id else 0}
+        return super().parse_cell(element)
+
     def parse(self):
         for _, element in iterparse(self.source):
             tag = element.tag
@@ -207,6 +248,7 @@ class _ValuesParser(WorkSheetParser):
                 element.clear()
 
 
+_TEXT = f"{{{SHEET_MAIN_NS}}}t"
 _SKIPPED = {f"{{{SHEET_MAIN_NS}}}{name}" for name in (
     "dataValidations", "conditionalFormatting", "extLst", "cols", "sheetViews", "pageSetup", "headerFooter",
     "hyperlinks", "sheetProtection", "rowBreaks", "colBreaks", "customSheetViews", "autoFilter")}
