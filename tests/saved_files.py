@@ -189,6 +189,12 @@ def _sheet_bin(cells: dict[tuple[int, int], object]) -> bytes:
     return out
 
 
+def sparse_xlsb() -> bytes:
+    """One .xlsb sheet with a value in A1 and one in XFD1048576: 17 billion cells to anything that fills the gap."""
+    members = {"xl/worksheets/sheet1.bin": _sheet_bin({(0, 0): "二级指标", (1048575, 16383): 1})}
+    return rezip(xlsb_from(jiaozuo_bytes()), replace=members)
+
+
 def xlsb_from(data: bytes, *, macros: bool = False) -> bytes:
     """An .xlsb holding the values of an .xlsx workbook's sheets (the binary format Excel offers for large files)."""
     source = load_workbook(io.BytesIO(data))
@@ -493,6 +499,7 @@ READ = [
          "rebuilt_from_foreign_format", ".xlsb", JIAOZUO_TOTAL),
     Case("xlsb_faulty", ".xlsb", writing(lambda: xlsb_from(jiaozuo_bytes(facts={"starts_actual": "两项"}))), "errors",
          "value_not_number", "两项", JIAOZUO_TOTAL),
+    Case("xlsb_sparse_17_billion_cells", ".xlsb", writing(sparse_xlsb), "unreadable", "sheet_too_large", "超过上限"),
     Case("xlsm_with_vba", ".xlsm", writing(xlsm_with_macros), "ok", "macros_not_kept", "没有运行也没有保留其中的宏",
          JIAOZUO_TOTAL),
     Case("xltm_with_vba", ".xltm", writing(lambda: xlsm_with_macros(template=True)), "ok", "macros_not_kept", "不含宏",

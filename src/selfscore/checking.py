@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from openpyxl.utils.cell import coordinate_from_string
 
 from selfscore.read.by_names import ReadResult, Unreadable, describe, identify, open_workbook, read_values
-from selfscore.read.foreign import foreign_kind, read_foreign
+from selfscore.read.foreign import check_xlsb_extent, foreign_kind, read_foreign
 from selfscore.read.formats import FORMAT_NAMES, sniff
 from selfscore.read.labels import (
     LabelReadResult,
@@ -100,6 +100,8 @@ def _open(source: Source, name: str | None, step_reading: StepReading, limits: L
                     check_archive(data, limits)
                 except TooCostly as costly:
                     raise Unreadable(costly.finding) from None
+            if kind == "xlsb":
+                check_xlsb_extent(data, limits)
             workbook, previous, findings = None, None, []
             read: ReadResult = read_foreign(data, kind)
         else:
