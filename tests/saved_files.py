@@ -410,6 +410,15 @@ def charts_only() -> bytes:
     return buffer.getvalue()
 
 
+def styles_out_of_standard() -> bytes:
+    """A cell format whose number-format id is not a number: Excel shrugs, openpyxl's stylesheet parser fails."""
+    data = jiaozuo_bytes()
+    styles = member(data, "xl/styles.xml").decode()
+    styles, count = re.subn(r'<xf numFmtId="\d+"', '<xf numFmtId="常规"', styles, count=1)
+    assert count == 1
+    return rezip(data, {"xl/styles.xml": styles.encode()})
+
+
 def xlsm_with_macros(template: bool = False) -> bytes:
     data = jiaozuo_bytes()
     kind = "template" if template else "sheet"
@@ -517,6 +526,8 @@ READ = [
     Case("phonetic_runs", ".xlsx", writing(with_phonetic_runs), "ok", "", "", JIAOZUO_TOTAL),
     Case("external_link", ".xlsx", writing(with_external_link), "ok", "formula_in_input", "[1]汇总!B2", JIAOZUO_TOTAL),
     Case("pivot_cache", ".xlsx", writing(with_pivot_cache), "ok", "content_not_preserved", "数据透视表", JIAOZUO_TOTAL),
+    Case("styles_out_of_standard", ".xlsx", writing(styles_out_of_standard), "ok", "rebuilt_from_foreign_format",
+         "部分内容不合规范", JIAOZUO_TOTAL),
     Case("chart_sheet_added", ".xlsx", editing(chart_sheet_added), "ok", "content_not_preserved", "图表", JIAOZUO_TOTAL),
 ]
 

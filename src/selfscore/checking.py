@@ -109,7 +109,17 @@ def _open(source: Source, name: str | None, step_reading: StepReading, limits: L
             lean = None if markup else _open_lean(data, sniffed, limits)
             if lean is not None:
                 return _Opened(file_name, *lean, None, None)
-            workbook = open_workbook(data, limits)
+            try:
+                workbook = open_workbook(data, limits)
+            except Unreadable as unreadable:
+                # openpyxl is strict about the parts it parses (styles, validations…); calamine reads the cells
+                # of many such files, which Excel opens without complaint. Otherwise the first reason stands.
+                if unreadable.finding.code != "not_a_workbook" or sniffed not in ("xlsx", "xlsm"):
+                    raise
+                try:
+                    return _Opened(file_name, None, read_foreign(data, "xlsx"), [], None, "xlsx")
+                except Unreadable:
+                    raise unreadable from None
             if sniffed == "strict":  # read and marked up as the transitional .xlsx openpyxl understands
                 data = transitional(data)
             workbook.template = False  # an .xltx/.xltm template's copy is an ordinary workbook
@@ -301,7 +311,14 @@ def annotate(source: Source, report: Report) -> bytes:
         from selfscore.write.rebuilt import rebuild_and_mark_up
 
         return rebuild_and_mark_up(read_foreign(data, kind), report)
-    workbook = open_workbook(data)
+    try:
+        workbook = open_workbook(data)
+    except Unreadable as unreadable:  # read by calamine in check(): rebuilt the same way here
+        if unreadable.finding.code != "not_a_workbook" or report.source_format != "xlsx":
+            raise
+        from selfscore.write.rebuilt import rebuild_and_mark_up
+
+        return rebuild_and_mark_up(read_foreign(data, "xlsx"), report)
     workbook.template = False
     remove_marks(workbook)
     return mark_up(workbook, report)

@@ -27,6 +27,9 @@ from selfscore.results.findings import make_finding
 #: the sniffed kinds read here, with the name a clerk knows them by
 FOREIGN_KINDS: dict[str, str] = {"xls": ".xls（Excel 97-2003，或 WPS 的 .et）", "ods": ".ods（OpenDocument）",
                                  "xlsb": ".xlsb（Excel 二进制工作簿）"}
+#: how an .xlsx that openpyxl cannot parse (a style or validation out of the standard) is named when
+#: calamine reads its cells instead (``checking`` asks for this; ``foreign_kind`` never returns it)
+_NAMES = {**FOREIGN_KINDS, "xlsx": ".xlsx（部分内容不合规范，只能读取单元格的值）"}
 #: what is read of each sheet: the label search looks at the first LABEL_SCAN_ROWS rows and a table's
 #: TABLE_SCAN_ROWS rows below a header in the first HEADER_SCAN_ROWS, never at column 200 and beyond
 READ_ROWS = LABEL_SCAN_ROWS + HEADER_SCAN_ROWS + TABLE_SCAN_ROWS
@@ -69,7 +72,7 @@ def grids_from_calamine(data: bytes, kind: str) -> list[Grid]:
         if kind == "xls" and _UTF16_WORKBOOK not in data:  # only a "Book" stream: Excel 5.0/95 or older
             reason = "文件是 Excel 5.0/95 等早期格式的工作簿，无法读取；请在 Excel/WPS 中打开后另存为 .xlsx"
         else:
-            reason = f"{FOREIGN_KINDS[kind]} 文件已损坏（{type(error).__name__}）"
+            reason = f"{_NAMES[kind]} 文件已损坏（{type(error).__name__}）"
         raise Unreadable(make_finding("not_a_workbook", reason=reason)) from None
     return grids
 
@@ -161,5 +164,5 @@ def _xlsb_sheet_titles(archive: zipfile.ZipFile) -> dict[str, str]:
 
 def read_foreign(data: bytes, kind: str) -> LabelReadResult:
     read = read_by_labels(grids_from_calamine(data, kind))
-    read.findings.insert(1, make_finding("rebuilt_from_foreign_format", format=FOREIGN_KINDS[kind]))
+    read.findings.insert(1, make_finding("rebuilt_from_foreign_format", format=_NAMES[kind]))
     return read

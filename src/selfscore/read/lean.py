@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 from openpyxl.reader.excel import ExcelReader, _find_workbook_part
 from openpyxl.reader.workbook import WorkbookParser
-from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE, is_date_format, is_timedelta_format
+from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
+from openpyxl.styles.stylesheet import Stylesheet
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, coordinate_to_tuple
 from openpyxl.utils.datetime import WINDOWS_EPOCH
 from openpyxl.workbook.defined_name import DefinedNameList
@@ -165,41 +166,32 @@ class CachedFromSheets:
 class _Styles:
     """A style index → its number format, and which style indices openpyxl turns into dates and durations.
 
-    Only the number formats of the cell formats (cellXfs) are read, resolved as openpyxl's stylesheet
-    does (``Stylesheet._normalise_numbers``); fonts, fills and borders are not needed for a report.
+    Read with openpyxl's own stylesheet parser: it is where files from other programs most often break
+    openpyxl's load, and the report must then be the full path's (read by calamine), not one read here.
     """
 
     def __init__(self, archive: zipfile.ZipFile) -> None:
-        self.formats: list[str] = []
+        self.formats: list[str] = ["General"]  # openpyxl's default workbook style only
         self.date_formats: set[int] = set()
         self.timedelta_formats: set[int] = set()
         try:
             source = archive.read("xl/styles.xml")
         except KeyError:
-            self.formats = ["General"]  # openpyxl's default workbook style only
             return
-        root = fromstring(source)
-        custom = {int(element.get("numFmtId")): element.get("formatCode")
-                  for element in root.iterfind(f"{{{SHEET_MAIN_NS}}}numFmts/{{{SHEET_MAIN_NS}}}numFmt")}
-        xfs = root.findall(f"{{{SHEET_MAIN_NS}}}cellXfs/{{{SHEET_MAIN_NS}}}xf")
-        if not xfs:
-            self.formats = ["General"]
+        stylesheet = Stylesheet.from_tree(fromstring(source))
+        if not stylesheet.cell_styles:
             return
-        for index, xf in enumerate(xfs):
-            number = int(xf.get("numFmtId", 0))
-            if number in custom:
-                code = custom[number]
-                shown = code
+        self.date_formats = stylesheet.date_formats
+        self.timedelta_formats = stylesheet.timedelta_formats
+        self.formats = []
+        for style in stylesheet.cell_styles:  # as openpyxl's Cell.number_format reads it
+            number = style.numFmtId
+            if number < BUILTIN_FORMATS_MAX_SIZE:
+                self.formats.append(BUILTIN_FORMATS.get(number, "General"))
+            elif number - BUILTIN_FORMATS_MAX_SIZE < len(stylesheet.number_formats):
+                self.formats.append(stylesheet.number_formats[number - BUILTIN_FORMATS_MAX_SIZE])
             else:
-                code = BUILTIN_FORMATS.get(number)
-                if number >= BUILTIN_FORMATS_MAX_SIZE:
-                    raise _NotLean(f"number format {number} is not defined")  # openpyxl's answer is its own
-                shown = BUILTIN_FORMATS.get(number, "General")
-            self.formats.append(shown)
-            if is_date_format(code):
-                self.date_formats.add(index)
-            if is_timedelta_format(code):
-                self.timedelta_formats.add(index)
+                raise _NotLean(f"number format {number} is not defined")
 
     def format_of(self, style_id: int) -> str:
         return self.formats[style_id]  # an index out of range fails, as openpyxl's load does
