@@ -118,8 +118,8 @@ def _open(source: Source, name: str | None, step_reading: StepReading, limits: L
                     raise
                 try:
                     return _Opened(file_name, None, read_foreign(data, "xlsx"), [], None, "xlsx")
-                except Unreadable:
-                    raise unreadable from None
+                except Unreadable as second:  # calamine could not read it either: openpyxl's reason stands
+                    raise (unreadable if second.finding.code == "not_a_workbook" else second) from None
             if sniffed == "strict":  # read and marked up as the transitional .xlsx openpyxl understands
                 data = transitional(data)
             workbook.template = False  # an .xltx/.xltm template's copy is an ordinary workbook
