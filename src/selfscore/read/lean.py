@@ -31,7 +31,7 @@ from openpyxl.xml.functions import fromstring, iterparse
 
 from selfscore.read.by_names import CellRef
 from selfscore.read.labels.grid import Grid, GridCell
-from selfscore.tables.names import MARKS_SHEET, RESULTS_SHEET
+from selfscore.tables.names import ADDED_SHEETS, MARKS_SHEET
 
 
 @dataclass
@@ -45,6 +45,8 @@ class LeanCell:
     number_format: str = "General"
     #: a cell inside a merged range other than its top-left one: openpyxl empties it (a MergedCell)
     merged_follower: bool = False
+    #: the sheet it is on, as openpyxl's ``cell.parent``
+    parent: LeanSheet | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -62,7 +64,7 @@ class LeanSheet:
             return found
         follower = any(top <= row <= bottom and left <= column <= right and (row, column) != (top, left)
                        for top, left, bottom, right in self.merged)
-        return LeanCell(row, column, merged_follower=follower)
+        return LeanCell(row, column, merged_follower=follower, parent=self)
 
     def __getitem__(self, coordinate: str) -> LeanCell:
         letters, row = coordinate_from_string(coordinate)
@@ -127,7 +129,7 @@ class LeanWorkbook:
         return self.sheets[title]
 
     def grids(self) -> list[Grid]:
-        return [sheet.grid() for sheet in self.sheets.values() if sheet.title not in (MARKS_SHEET, RESULTS_SHEET)]
+        return [sheet.grid() for sheet in self.sheets.values() if sheet.title not in (MARKS_SHEET, *ADDED_SHEETS)]
 
 
 class _Book:
@@ -266,6 +268,8 @@ def _read_sheet(archive: zipfile.ZipFile, path: str, title: str, state: str, str
         merged.append((bounds.min_row, bounds.min_col, bounds.max_row, bounds.max_col))
     sheet = LeanSheet(title, state, cells, merged)
     _empty_merged_followers(sheet)
+    for cell in cells.values():
+        cell.parent = sheet
     if formulas:  # openpyxl's formula results come from a second, data-only parse of the same part
         cached = parse(True)
         for _, row in cached.parse():
