@@ -351,6 +351,7 @@ def test_a_checker_crash_is_an_unreadable_file_not_a_500(client, tmp_path, monke
         raise KeyError("boom")
 
     monkeypatch.setattr("selfscore.web.checks.check_and_mark_up", explode)
+    monkeypatch.setattr("selfscore.web.checks.check", explode)  # the JSON API's report-only path
     client = TestClient(create_app(processes=0))  # in this process, where the patch applies
     data = workbook_bytes(tmp_path)
     response = client.post("/api/check", files=[xlsx_part("a.xlsx", data)])

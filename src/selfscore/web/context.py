@@ -71,10 +71,12 @@ class WebContext:
                 name = display_name(upload.filename)
                 raise WebError(413, "file_too_large", self.refused(name), file=name)
 
-    async def check_one(self, data: bytes, name: str, step_reading: StepReading) -> tuple[Report, bytes | None]:
-        """One file through the worker pool; a check stopped at the time limit, or whose worker died, is a finding."""
+    async def check_one(self, data: bytes, name: str, step_reading: StepReading,
+                        markup: bool = True) -> tuple[Report, bytes | None]:
+        """One file through the worker pool; a check stopped at the time limit, or whose worker died, is a finding.
+        ``markup=False``: the report only (the JSON API, where nobody downloads a copy)."""
         try:
-            return await self.pool.run(safe_check, data, name, step_reading)
+            return await self.pool.run(safe_check, data, name, step_reading, markup)
         except TimedOut as error:
             return timed_out(name, step_reading, error.seconds), None
         except WorkerDied as error:
@@ -92,7 +94,7 @@ class WebContext:
                 await upload.close()
                 if len(data) > self.max_upload_bytes:
                     return Outcome(name, refused=self.refused(name))
-                report, marked_up = await self.check_one(data, name, step_reading)
+                report, marked_up = await self.check_one(data, name, step_reading, markup=keep)
                 token = None
                 if keep and marked_up is not None:
                     token = await run_in_threadpool(self.store.put, marked_up, checked_name(name))
