@@ -103,9 +103,11 @@ def test_a_check_over_the_time_limit_is_stopped_and_reported_and_the_next_one_ru
 def test_two_uvicorn_workers_serve_each_others_downloads(tmp_path):
     store = tmp_path / "store"
     with Server(tmp_path, "--workers", "2", "--processes", "1", "--store", str(store)) as server:
-        # a new connection for every request, so the kernel hands them to either worker
-        pids = {httpx.get(f"{server.base}/healthz", trust_env=False, headers={"Connection": "close"}).json()["pid"]
-                for _ in range(40)}
+        # a new connection for every request, so the kernel hands them to either worker (the second may still be starting)
+        pids: set[int] = set()
+        deadline = time.monotonic() + 60
+        while len(pids) < 2 and time.monotonic() < deadline:
+            pids.add(httpx.get(f"{server.base}/healthz", trust_env=False, headers={"Connection": "close"}).json()["pid"])
         assert len(pids) == 2, pids
         tokens = {}
         for number in range(20):
