@@ -54,6 +54,10 @@ class Fields:
         value = self._take(key, (list,), default)
         return list(value)
 
+    def mapping(self, key: str, default: Any = _MISSING) -> dict[str, Any]:
+        value = self._take(key, (dict,), default)
+        return dict(value)
+
     def choice(self, key: str, allowed: Mapping[str, Any] | tuple[str, ...]) -> str:
         value = self.text(key)
         if value not in allowed:
@@ -71,5 +75,5 @@ class Fields:
 
 
 def _names(kinds: tuple[type, ...]) -> str:
-    names = {str: "text", int: "a whole number", float: "a number", list: "a list", bool: "true/false"}
+    names = {str: "text", int: "a whole number", float: "a number", list: "a list", bool: "true/false", dict: "a table"}
     return " or ".join(names.get(kind, kind.__name__) for kind in kinds)
