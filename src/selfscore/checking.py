@@ -21,8 +21,9 @@ from selfscore.read.labels import (
 from selfscore.read.safety import DEFAULT_LIMITS, Limits, TooCostly, check_archive, unpreserved_content
 from selfscore.results.findings import Finding, make_finding
 from selfscore.results.report import PreviousCheck, RecognisedCell, Report
-from selfscore.score.scoring import score_indicators, totals
+from selfscore.score.scoring import score_indicators, total_details, totals
 from selfscore.score.validation import validate_many
+from selfscore.tables.definitions import load_versions, version_for_year
 from selfscore.tables.names import META_UNIT, META_YEAR
 from selfscore.tables.rules import StepReading
 from selfscore.write.marks import remove_marks
@@ -142,8 +143,10 @@ def _finish(opened: _Opened, validation: tuple[list[Finding], set[str]], step_re
     validation_findings, invalid = validation
     results, score_findings = score_indicators(read, invalid, step_reading)
     results, score_findings = settle_without_facts(read, results, score_findings)
-    self_total, recomputed_total, recomputed_range = totals(read, results)
-    all_findings = opened.findings + read.findings + validation_findings + score_findings
+    self_total, recomputed_total, recomputed_range = totals(read, results, invalid)
+    total_explanation, total_findings = total_details(read, results, invalid, recomputed_total)
+    all_findings = (opened.findings + read.findings + validation_findings + score_findings + total_findings
+                    + _version_findings(read))
     sheetnames = workbook.sheetnames if workbook is not None else getattr(read, "sheetnames", [])
     all_findings.sort(key=_reading_order(sheetnames))
     year = read.values.get(META_YEAR)
@@ -161,6 +164,7 @@ def _finish(opened: _Opened, validation: tuple[list[Finding], set[str]], step_re
         recomputed_total=recomputed_total,
         recomputed_range=recomputed_range,
         max_total=table.max_points,
+        total_explanation=total_explanation,
         indicators=results,
         findings=all_findings,
         previous=opened.previous,
@@ -170,6 +174,22 @@ def _finish(opened: _Opened, validation: tuple[list[Finding], set[str]], step_re
     )
     foreign = read if opened.foreign_kind is not None and isinstance(read, LabelReadResult) else None
     return Checked(report, workbook, foreign)
+
+
+def _version_findings(read: ReadResult) -> list[Finding]:
+    """A template whose version does not cover the workbook's 评价年度: say which template does."""
+    table, year = read.table, read.values.get(META_YEAR)
+    if not isinstance(year, int) or table.covers(year):
+        return []
+    ref = read.cells.get(META_YEAR)
+    place = {"sheet": ref.sheet, "cell": ref.cell, "what": "评价年度"} if ref else {}
+    common = {"version": table.template_version, "years": table.years_text, "year": year, **place}
+    right = version_for_year(table.id, year)
+    if right is None:
+        known = "、".join(f"版本 {other.template_version}：{other.years_text}" for other in load_versions()[table.id])
+        return [make_finding("template_year_uncovered", known=known, **common)]
+    return [make_finding("template_year_mismatch", right_version=right.template_version, right_years=right.years_text,
+                         right_file=right.file_name, right_id=right.id, **common)]
 
 
 def _recognised(read: ReadResult) -> list[RecognisedCell]:

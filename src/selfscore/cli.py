@@ -91,17 +91,25 @@ def tables() -> None:
 def template(table_ids: tuple[str, ...], directory: Path) -> None:
     """Write blank templates, one .xlsx per table (all tables when none is named).
 
+    A table's earlier version (for an earlier 评价年度) is TABLE@VERSION.
+
     Example: selfscore template shantytown -o 模板
     """
-    from selfscore.tables.definitions import load_tables
+    from selfscore.tables.definitions import get_table_version, load_tables, load_versions
     from selfscore.write.template import write_template
 
     tables = load_tables()
-    unknown = [table_id for table_id in table_ids if table_id not in tables]
-    if unknown:
-        raise click.UsageError(f"未知的表格：{', '.join(unknown)}；可用：{', '.join(tables)}")
-    for table_id in table_ids or tuple(tables):
-        click.echo(f"已生成模板：{write_template(tables[table_id], directory)}")
+    chosen = []
+    for wanted in table_ids or tuple(tables):
+        table_id, _, version = wanted.partition("@")
+        table = tables.get(table_id) if not version else (
+            get_table_version(table_id, int(version)) if version.isdigit() else None)
+        if table is None:
+            known = ", ".join(f"{other.id}@{other.template_version}" for found in load_versions().values() for other in found)
+            raise click.UsageError(f"未知的表格：{wanted}；可用：{', '.join(tables)}（各版本：{known}）")
+        chosen.append(table)
+    for table in chosen:
+        click.echo(f"已生成模板：{write_template(table, directory)}")
 
 
 @main.command()

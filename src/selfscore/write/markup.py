@@ -183,7 +183,8 @@ def _results_sheet(workbook: Workbook, report: Report) -> None:
         sheet.row_dimensions[row].height = text_height(result.explanation, widths["G"])
     row += 1
     total_cells = ("合计", "", fmt(report.max_total) if report.max_total is not None else "",
-                   "—" if report.self_total is None else fmt(report.self_total), report.recomputed_total_text, "", "")
+                   "—" if report.self_total is None else fmt(report.self_total), report.recomputed_total_text, "",
+                   report.total_explanation)
     for column, value in zip("ABCDEFG", total_cells, strict=True):
         put_text(sheet, f"{column}{row}", value, bold=True, align="center")
 
