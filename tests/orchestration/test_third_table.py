@@ -68,11 +68,15 @@ def test_cli_writes_its_template_with_a_dropdown_for_graded_items(tmp_path):
 
 def test_checked_by_the_cli_with_json_copy_and_summary(tmp_path):
     source = filled(tmp_path / "in" / "测试市.xlsx")
+    filled(tmp_path / "in" / "乙县.xlsx")
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["check", str(source), "-o", str(out), "--json", "-", "--summary", str(out / "汇总.xlsx"),
-                                       "--steps", "floor", "--jobs", "1"])
+    # two worker processes: they load the tables from SELFSCORE_SCHEMAS too
+    result = CliRunner().invoke(main, ["check", str(source.parent), "-o", str(out), "--json", "-", "--summary", str(out / "汇总.xlsx"),
+                                       "--steps", "floor", "--jobs", "2"])
     assert result.exit_code == 0, result.output
-    report = json.loads(result.stdout)["reports"][0]
+    reports = json.loads(result.stdout)["reports"]
+    assert len(reports) == 2
+    report = next(report for report in reports if report["file"].endswith("测试市.xlsx"))
     assert (report["table"], report["status"]) == (TABLE, "ok")
     by_id = {indicator["id"]: indicator for indicator in report["indicators"]}
     # under floor, a started step does not count: vacancy 2.5 above → 2 off; complaints 1.4 steps → 1 off;
@@ -164,3 +168,17 @@ def test_read_back_by_labels_after_its_defined_names_are_stripped(tmp_path):
     assert [(r.id, r.recomputed, r.status) for r in report.indicators] == [(r.id, r.recomputed, r.status) for r in by_names.indicators]
     assert report.recomputed_total == by_names.recomputed_total and report.errors == 0
     assert load_workbook(io.BytesIO(marked)).sheetnames[0] == "校验结果"
+
+
+def test_the_web_page_offers_its_template_and_shows_how_the_total_was_made(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from selfscore.web import create_app
+
+    with TestClient(create_app()) as client:
+        home = client.get("/")
+        assert "保障性租赁住房" in home.text
+        data = filled(tmp_path / "v.xlsx").read_bytes()
+        page = client.post("/check", files=[("files", ("测试市.xlsx", data, "application/octet-stream"))], data={"steps": "ceil"})
+    assert page.status_code == 200
+    assert "得分项 71.75 + 加分 4 − 扣分 5 = 70.75" in page.text

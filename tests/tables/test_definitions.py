@@ -109,7 +109,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "orchestration" / "fixtures"
      "shantytown.toml.inputs[18]: input(s) not used by any indicator: unused_fact", "use them in a rule or remove them"),
     ('zero_if = "severe_violation"', 'zero_if = "severe_violations"',
      "shantytown.toml.groups[0].indicators[2].parts[1].zero_if: no input named 'severe_violations'",
-     None),
+     "declare it under [[inputs]] or correct the id"),
     ('yes_requires = "violations"', 'yes_requires = "violation"', "input 'severe_violation'.yes_requires: no input named 'violation'",
      "declare it under [[inputs]] or correct the id"),
 ])

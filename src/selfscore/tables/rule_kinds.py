@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
 
@@ -207,7 +207,7 @@ class Gate:
             return Outcome(Fraction(0), Fraction(0), f"{text}，低于 {fmt(self.below)}%，本项 {fmt(self.max_points)} 分不得分")
         inner = combine([part.score(values, reading) for part in self.parts])
         passed = f"{text}，视为达到" if rate is None else f"{self.rate.label}不低于 {fmt(self.below)}%"
-        return Outcome(inner.high, inner.low, f"{passed}；{inner.text}", inner.judged)
+        return replace(inner, text=f"{passed}；{inner.text}")  # keeps whatever else the parts said (judged, …)
 
 
 @dataclass(frozen=True)
