@@ -60,8 +60,9 @@ GRADED = {"kind": "graded", "items": [
 PER_ITEM = {"kind": "per_item", "input": "awards", "per": 1, "points": 3}
 
 
-def part(data: dict):
-    return parse_part(data, "test.parts[0]", INPUTS)
+def part(data: dict, extra: dict | None = None):
+    inputs = {**INPUTS, **{key: parse_input(raw, f"inputs.{key}") for key, raw in (extra or {}).items()}}
+    return parse_part(data, "test.parts[0]", inputs)
 
 
 def values(**given: object) -> dict:
@@ -121,6 +122,16 @@ def test_a_rate_just_below_a_threshold_is_never_shown_as_the_threshold():
     # 899.999 / 1000 = 89.9999 %: two decimals would print 90.00% next to 「在 80%（含）～90% 之间」
     text = part(BANDS).score(values(spent="899.999", received=1000), "ceil").text
     assert "= 89.9999%，在 80%（含）～90% 之间，得 3 分" in text
+
+
+def test_a_rate_over_a_plan_of_zero_reaches_every_band_and_gate():
+    # 「实际…大于或等于计划的」 holds for 0 ≥ 0: nothing was planned, so nothing falls short
+    bands = part({**BANDS, "ratio": ["actual", "planned"]})
+    outcome = bands.score(values(actual=0, planned=0), "ceil")
+    assert (outcome.high, outcome.text) == (5, "资金执行率：实际筹集 0 套 / 计划筹集 0 套，计划筹集为 0，视为达到最高档，得满分 5")
+    gate = part({**GATE, "parts": [{"kind": "checklist", "items": [{"input": "local", "points": 30}]}]},
+                extra={"local": {"id": "local", "label": "是否安排资金", "type": "yes_no"}})
+    assert gate.score(values(actual=0, planned=0, local=True), "floor").high == 30
 
 
 def test_gate_explanations():
