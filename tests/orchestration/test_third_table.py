@@ -182,3 +182,37 @@ def test_the_web_page_offers_its_template_and_shows_how_the_total_was_made(tmp_p
         page = client.post("/check", files=[("files", ("测试市.xlsx", data, "application/octet-stream"))], data={"steps": "ceil"})
     assert page.status_code == 200
     assert "得分项 71.75 + 加分 4 − 扣分 5 = 70.75" in page.text
+
+
+def test_a_blank_veto_leaves_the_total_unknown(tmp_path):
+    report = check_workbook(filled(tmp_path / "b.xlsx", {"major_accident": None}))
+    assert ("value_missing", "major_accident") in report.as_tuples("code", "input")
+    assert report.recomputed_total is None
+    assert all(result.status == "match" for result in report.indicators)
+
+
+def test_pasted_into_another_workbook_it_is_told_apart_from_the_shipped_tables(tmp_path, repo, monkeypatch):
+    """With the shipped tables beside it, a copy that lost its names and its hidden sheet is still recognised."""
+    import shutil
+
+    from openpyxl import Workbook
+
+    directory = tmp_path / "schemas"
+    directory.mkdir()
+    for path in [*(repo / "schemas").glob("*.toml"), FIXTURES / "affordable_rental.toml"]:
+        shutil.copy(path, directory)
+    monkeypatch.setenv("SELFSCORE_SCHEMAS", str(directory))
+    source = load_workbook(filled(tmp_path / "t.xlsx"))
+    pasted = Workbook()
+    pasted.remove(pasted.active)
+    for sheet in source.worksheets:
+        if sheet.sheet_state == "visible":
+            copy = pasted.create_sheet(f"复制-{sheet.title}")
+            for row in sheet.iter_rows():
+                for cell in row:
+                    if cell.value is not None and type(cell).__name__ != "MergedCell":
+                        copy[cell.coordinate] = cell.value
+    pasted.save(tmp_path / "pasted.xlsx")
+    report = check_workbook(tmp_path / "pasted.xlsx")
+    assert (report.table, report.errors) == (TABLE, 0)
+    assert report.recomputed_total == pytest.approx(TOTAL)
