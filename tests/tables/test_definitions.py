@@ -110,6 +110,9 @@ FIXTURES = Path(__file__).resolve().parent.parent / "orchestration" / "fixtures"
     ('zero_if = "severe_violation"', 'zero_if = "severe_violations"',
      "shantytown.toml.groups[0].indicators[2].parts[1].zero_if: no input named 'severe_violations'",
      "declare it under [[inputs]] or correct the id"),
+    # 「按比例扣分」 in the criterion, but the rule left to --steps
+    ("未达到计划的，每低一个百分点扣1分，最多扣35分。", "未达到计划的，按比例扣分，每低一个百分点扣1分，最多扣35分。",
+     "shantytown.toml.groups[2].indicators[0].criterion says 「按比例扣分」", 'add steps = "exact" to each term that counts steps'),
     ('yes_requires = "violations"', 'yes_requires = "violation"', "input 'severe_violation'.yes_requires: no input named 'violation'",
      "declare it under [[inputs]] or correct the id"),
 ])

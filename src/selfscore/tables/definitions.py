@@ -209,6 +209,10 @@ def load_definition(path: Path) -> TableDefinition:
     return table
 
 
+#: criterion words that fix a rule's step reading to ``exact``
+_PROPORTIONAL = re.compile(r"按比例(扣分|扣减|计分|计算|得分)")
+
+
 def _groups(fields: Fields, where: str, inputs: dict[str, InputDefinition]) -> tuple[Group, ...]:
     groups = []
     seen: dict[str, str] = {}
@@ -240,6 +244,11 @@ def _groups(fields: Fields, where: str, inputs: dict[str, InputDefinition]) -> t
                 kind=kind,
             )
             indicator_fields.done()
+            if _PROPORTIONAL.search(indicator.criterion) and indicator.depends_on_reading():
+                # 「按比例扣分」 fixes the reading: left to --steps, a ceil run would score it against its own criterion
+                raise DefinitionError(
+                    f"{indicator_where}.criterion says 「按比例扣分」, but its rule counts steps as --steps says; "
+                    f"add steps = \"exact\" to each term that counts steps (or the reading the criterion gives)")
             parts_total = sum((part.max_points for part in indicator.parts), Fraction(0))
             if parts_total != indicator.points:
                 raise DefinitionError(
