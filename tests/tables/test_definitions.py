@@ -193,3 +193,15 @@ def test_a_capped_total_and_a_veto_from_the_criterion():
     scores["safety_incidents"] = Fraction(10)
     assert table.total(scores)[0] == 95    # 100 + 5 − 10
     assert table.total(scores, vetoed=True) == (0, "一票否决，总分为 0")
+
+
+@pytest.mark.parametrize(("old", "new", "fix"), [
+    ('type = "yes_no"', 'typ = "yes_no"', "missing key 'type'; add it"),
+    ('per = 0.5', 'per = 0.5, pre = 1', "unknown key(s) pre; correct the spelling or remove them"),
+    ('template_version = 1', 'template_version = "1"', "expected a whole number, got '1'; write it as a whole number"),
+    ('kind = "checklist"', 'kind = "checklst"', "unknown value 'checklst', expected one of checklist, deduction, bands, gate"),
+])
+def test_a_typo_is_refused_with_what_to_write_instead(tmp_path, repo, old, new, fix):
+    with pytest.raises(DefinitionError) as error:
+        load_definition(_broken_copy(tmp_path, repo, old, new))
+    assert fix in str(error.value)
