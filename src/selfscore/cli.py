@@ -77,11 +77,14 @@ def main() -> None:
 @main.command()
 def tables() -> None:
     """List the tables selfscore knows, with their ids."""
-    from selfscore.tables.definitions import load_tables
+    from selfscore.tables.definitions import load_versions
 
-    for table in load_tables().values():
-        click.echo(f"{table.id}\t{table.annex} {table.title}（模板版本 {table.template_version}，"
-                   f"{len(table.indicators)} 个指标，{len(table.inputs)} 项基础数据）")
+    for versions in load_versions().values():
+        table = versions[-1]
+        years = "" if table.first_year is None and table.last_year is None else f"，适用于{table.years_text}"
+        earlier = "".join(f"；另有 {older.id}@{older.template_version}（适用于{older.years_text}）" for older in versions[:-1])
+        click.echo(f"{table.id}\t{table.annex} {table.title}（模板版本 {table.template_version}{years}，"
+                   f"{len(table.indicators)} 个指标，{len(table.inputs)} 项基础数据{earlier}）")
 
 
 @main.command()

@@ -74,3 +74,10 @@ def test_cli_writes_an_earlier_version_by_its_number(tmp_path):
     assert report.template_version == 1
     unknown = CliRunner().invoke(main, ["template", "shantytown@7"])
     assert unknown.exit_code == 2 and "未知的表格：shantytown@7" in unknown.output and "shantytown@1, shantytown@2" in unknown.output
+
+
+def test_cli_lists_every_version():
+    result = CliRunner().invoke(main, ["tables"])
+    assert result.exit_code == 0
+    assert "shantytown\t附件1 " in result.output
+    assert "（模板版本 2，适用于2021年及以后，9 个指标，18 项基础数据；另有 shantytown@1（适用于2020年及以前））" in result.output
