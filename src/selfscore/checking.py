@@ -93,11 +93,12 @@ def _open(source: Source, name: str | None, step_reading: StepReading, limits: L
                 except TooCostly as costly:
                     raise Unreadable(costly.finding) from None
             workbook, previous, findings = None, None, []
-            read: ReadResult = read_foreign(data, kind)
+            read: ReadResult = _version_by_year(read_foreign(data, kind))
         else:
             workbook = open_workbook(data, limits)
             previous = remove_marks(workbook)
             read, findings = _read(workbook, data)
+            read = _version_by_year(read)
             lost = unpreserved_content(data)
             if lost:
                 findings = [*findings, make_finding("content_not_preserved", kinds="、".join(lost))]
@@ -174,6 +175,26 @@ def _finish(opened: _Opened, validation: tuple[list[Finding], set[str]], step_re
     )
     foreign = read if opened.foreign_kind is not None and isinstance(read, LabelReadResult) else None
     return Checked(report, workbook, foreign)
+
+
+def _version_by_year(read: ReadResult) -> ReadResult:
+    """A workbook that does not say which template version it is (read by labels) is scored by the version
+    of its table for its 评价年度, when that version reads the same cells the same way."""
+    year = read.values.get(META_YEAR)
+    if not isinstance(read, LabelReadResult) or read.template_version or not isinstance(year, int) or read.table.covers(year):
+        return read
+    right = version_for_year(read.table.id, year)
+    if right is None or _cells_of(right) != _cells_of(read.table):
+        return read  # its cells differ: the current version stays, and template_year_* says which template fits
+    read.table = right
+    read.findings.append(make_finding("version_by_year", year=year, version=right.template_version, years=right.years_text))
+    return read
+
+
+def _cells_of(table) -> tuple:
+    """What the reader looks for, and how it parses each: the same for two versions means one reading serves both."""
+    return (tuple((d.id, d.label, d.type, d.unit, d.options) for d in table.inputs),
+            tuple((i.id, i.name, i.points) for i in table.indicators))
 
 
 def _version_findings(read: ReadResult) -> list[Finding]:

@@ -81,3 +81,32 @@ def test_cli_lists_every_version():
     assert result.exit_code == 0
     assert "shantytown\t附件1 " in result.output
     assert "（模板版本 2，适用于2021年及以后，9 个指标，18 项基础数据；另有 shantytown@1（适用于2020年及以前））" in result.output
+
+
+def pasted(path: Path) -> Path:
+    """The workbook's visible cells copied into a new workbook: no defined names, no hidden sheet, no version."""
+    from openpyxl import Workbook, load_workbook
+
+    source, target = load_workbook(path), Workbook()
+    target.remove(target.active)
+    for sheet in source.worksheets:
+        if sheet.sheet_state == "visible":
+            copy = target.create_sheet(sheet.title)
+            for row in sheet.iter_rows():
+                for cell in row:
+                    if cell.value is not None and type(cell).__name__ != "MergedCell":
+                        copy[cell.coordinate] = cell.value
+    target.save(path.with_name(f"pasted-{path.name}"))
+    return path.with_name(f"pasted-{path.name}")
+
+
+def test_a_workbook_without_its_version_is_scored_by_the_version_for_its_year(tmp_path):
+    report = check_workbook(pasted(workbook(tmp_path / "2020.xlsx", 1, 2020, starts_score=31)))
+    assert report.indicator("starts_completion").recomputed == 31       # 「每低一个百分点扣1分」, version 1
+    assert ("version_by_year", "info") in report.as_tuples("code", "severity")
+    note = next(f for f in report.findings if f.code == "version_by_year")
+    assert note.message == "工作簿没有记录模板版本，按评价年度 2020 采用适用于2020年及以前的评分标准（模板版本 1）。"
+    assert report.errors == 0
+    current = check_workbook(pasted(workbook(tmp_path / "2022.xlsx", 2, 2022, starts_score=27)))
+    assert current.indicator("starts_completion").recomputed == 27     # 扣2分, version 2: no note needed
+    assert "version_by_year" not in [code for (code,) in current.as_tuples("code")]

@@ -143,6 +143,8 @@ _KINDS = [
                 "本模板（模板版本 {version}）适用于{years}，而评价年度为 {year}；{year} 年度应使用模板版本 {right_version}"
                 "（适用于{right_years}，「{right_file}」，命令 selfscore template {right_id}@{right_version}）。"
                 "本次按本模板的评分标准计算。"),
+    FindingKind("version_by_year", "info", "按评价年度选用评分标准",
+                "工作簿没有记录模板版本，按评价年度 {year} 采用适用于{years}的评分标准（模板版本 {version}）。"),
     FindingKind("template_year_uncovered", "warning", "模板版本与评价年度不符",
                 "本模板（模板版本 {version}）适用于{years}，而评价年度为 {year}；现有的模板版本都不适用于 {year} 年度"
                 "（{known}），请向省级主管部门确认应使用的模板。本次按本模板的评分标准计算。"),
