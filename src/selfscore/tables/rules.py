@@ -29,8 +29,8 @@ STEP_READING_NAMES: dict[StepReading, str] = {
     "floor": "满一档才计",
 }
 
-#: Valid input values only: Decimal for numbers, bool for 是/否.
-Values = Mapping[str, Decimal | bool]
+#: Valid input values only: Decimal for numbers, bool for 是/否, the chosen word for a choice (健全…).
+Values = Mapping[str, Decimal | bool | str]
 Inputs = Mapping[str, InputDefinition]
 
 
