@@ -98,7 +98,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "orchestration" / "fixtures"
     ('id = "subsidy_completion"', 'id = "starts_completion"',
      "shantytown.toml.groups[2].indicators[1].id: 'starts_completion' is defined twice",
      "give each indicator its own id"),
-    ('short_title = "公租房保障和棚户区改造"', 'short_title = "公租房保障和棚户区改造"\nmax_points = 90',
+    ("max_points = 100", "max_points = 90",
      "shantytown.toml.max_points: the scored groups add up to 100 (资金管理 25 + 项目管理 10 + 产出效益 60 + 服务对象满意度 5), not 90",
      "correct a group's points or max_points"),
     ('name = "项目管理"\npoints = 10', 'name = "项目管理"\npoints = 15',
