@@ -305,7 +305,9 @@ def _guide_sheet(sheet: Worksheet, table: TableDefinition) -> None:
     steps = [
         f"填报说明 —— {table.title}",
         "1. 在「自评表」第 2 行填写填报单位和评价年度。",
-        "2. 在「基础数据」表的黄色单元格中逐项填写实际情况（是/否从下拉列表选择，数量填整数，没有的填 0）。",
+        "2. 在「基础数据」表的黄色单元格中逐项填写实际情况（"
+        + ("是/否" if not any(d.type == "choice" for d in table.inputs) else "是/否和「健全」等选项")
+        + "从下拉列表选择，数量填整数，没有的填 0）。",
         "3. 在「自评表」的「自评得分」列填写各指标自评得分，并在「合计」行填写总分（应"
         + ("等于各项之和" if not table.adjusted else _total_rule_text(table)) + "）。",
         "4. 保存为 .xlsx 文件，用 selfscore 校验（网页上传或命令 selfscore check 文件名.xlsx）。",
