@@ -206,7 +206,7 @@ class Gate:
         if rate is not None and rate < self.below:
             return Outcome(Fraction(0), Fraction(0), f"{text}，低于 {fmt(self.below)}%，本项 {fmt(self.max_points)} 分不得分")
         inner = combine([part.score(values, reading) for part in self.parts])
-        passed = f"{text}，视为达到" if rate is None else f"{self.rate.label}不低于 {fmt(self.below)}%"
+        passed = f"{text}，视为不低于 {fmt(self.below)}%" if rate is None else f"{self.rate.label}不低于 {fmt(self.below)}%"
         return replace(inner, text=f"{passed}；{inner.text}")  # keeps whatever else the parts said (judged, …)
 
 
