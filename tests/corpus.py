@@ -28,7 +28,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from helpers import make_workbook
 from selfscore.read.formats import OLE2_MAGIC
 from selfscore.tables.definitions import get_table
-from selfscore.tables.names import FACTS_SHEET, MARKS_SHEET, META_SHEET, RESULTS_SHEET, SCORE_SHEET
+from selfscore.tables.names import ADDED_SHEETS, FACTS_SHEET, MARKS_SHEET, META_SHEET, SCORE_SHEET
 
 TABLE = "shantytown"
 INJECTION = '=HYPERLINK("http://example.invalid/x","点我")'
@@ -403,7 +403,7 @@ TAMPERED = [
 
 VALUES = [
     Case("text_everywhere", set_all("两项"), 1, "value_not_number", "填写的「两项」不是数字", every_input="all"),
-    Case("negative_everywhere", set_all(-5), 1, "value_below_min", "填写的 -5 小于允许值", every_input="all"),
+    Case("negative_everywhere", set_all(-5), 1, "value_below_min", "填写的 -5 过小", every_input="all"),
     Case("dates_everywhere", set_all(dt.datetime(2020, 12, 31)), 1, "value_not_number", "2020-12-31", every_input="all"),
     Case("huge_numbers", set_all(1e300), 1, "value_too_large", "过大", every_input="all"),
     Case("error_values", set_all("#DIV/0!"), 1, "value_error", "错误值 #DIV/0!", every_input="all"),
@@ -469,7 +469,7 @@ def assert_preserved(original: bytes, copy: bytes) -> None:
         assert marked.defined_names[name].attr_text == defined.attr_text
     formulas = {}
     for sheet in source.worksheets:
-        if sheet.title in (RESULTS_SHEET, MARKS_SHEET):
+        if sheet.title in (*ADDED_SHEETS, MARKS_SHEET):
             continue  # selfscore's own sheets in a copy checked again: rebuilt by design
         other = marked[sheet.title]
         assert sorted(map(str, other.merged_cells.ranges)) == sorted(map(str, sheet.merged_cells.ranges))

@@ -20,7 +20,7 @@ from selfscore.read.labels import (
 )
 from selfscore.read.safety import DEFAULT_LIMITS, Limits, TooCostly, check_archive, unpreserved_content
 from selfscore.results.findings import Finding, make_finding
-from selfscore.results.report import PreviousCheck, RecognisedCell, Report
+from selfscore.results.report import PreviousCheck, RecognisedCell, Report, report_status
 from selfscore.score.scoring import score_indicators, total_details, totals
 from selfscore.score.validation import validate_many
 from selfscore.tables.definitions import load_versions, version_for_year
@@ -136,7 +136,7 @@ def _read(workbook: Workbook, data: bytes) -> tuple[ReadResult, list[Finding]]:
 
 
 #: findings that say how the workbook was read; the results sheet repeats them at its top
-_NOTE_CODES = ("layout_recognised", "rebuilt_from_foreign_format", "facts_absent")
+_NOTE_CODES = ("layout_recognised", "rebuilt_from_foreign_format", "facts_absent", "content_not_preserved")
 
 
 def _finish(opened: _Opened, validation: tuple[list[Finding], set[str]], step_reading: StepReading) -> Checked:
@@ -154,7 +154,7 @@ def _finish(opened: _Opened, validation: tuple[list[Finding], set[str]], step_re
     version = read.template_version
     report = Report(
         file=opened.file_name,
-        status="errors" if any(f.severity == "error" for f in all_findings) else "ok",
+        status=report_status(all_findings, results),
         table=table.id,
         title=table.title,
         template_version=(version or None) if isinstance(read, LabelReadResult) else version,  # by labels: none known
