@@ -255,6 +255,7 @@ def test_a_checker_crash_is_an_unreadable_file_not_a_500(client, tmp_path, monke
         raise KeyError("boom")
 
     monkeypatch.setattr("selfscore.web.checks.check_and_mark_up", explode)
+    monkeypatch.setattr("selfscore.web.checks.check", explode)  # the JSON API's report-only path
     data = workbook_bytes(tmp_path)
     response = client.post("/api/check", files=[xlsx_part("a.xlsx", data)])
     assert response.status_code == 422

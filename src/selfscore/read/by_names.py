@@ -17,6 +17,7 @@ from openpyxl.worksheet.formula import ArrayFormula
 from selfscore.read.formats import sniff
 from selfscore.read.parsing import Parsed, parse_input, parse_score, parse_text, parse_year, shown
 from selfscore.read.safety import DEFAULT_LIMITS, Limits, TooCostly, check_archive, refusal
+from selfscore.read.strict import transitional
 from selfscore.results.findings import Finding, make_finding
 from selfscore.tables.definitions import TableDefinition, get_table_version, load_tables
 from selfscore.tables.names import META_SHEET, META_UNIT, META_YEAR, SCORE_TOTAL, input_name, score_name, total_formula
@@ -64,7 +65,8 @@ def describe(table: TableDefinition, name: str) -> str:
 
 def open_workbook(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Workbook:
     """Load workbook bytes with openpyxl, after refusing what is not an .xlsx or would cost too much to parse."""
-    reason = refusal(sniff(data), data)
+    kind = sniff(data)
+    reason = refusal(kind, data)
     if reason is not None:
         raise Unreadable(reason)
     try:
@@ -72,7 +74,10 @@ def open_workbook(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Workbook:
     except TooCostly as costly:
         raise Unreadable(costly.finding) from None
     try:
-        return load_workbook(io.BytesIO(data))
+        if kind == "strict":
+            data = transitional(data)
+        # keep_vba=False (the default): an .xlsm's macros are neither run nor carried into the copy
+        return load_workbook(io.BytesIO(data), keep_vba=False)
     except Exception as error:  # openpyxl raises many kinds on damaged files; all mean the same to a clerk
         # openpyxl wraps what its worksheet parser raised, so look for defusedxml's refusal in the chain too
         for cause in (error, error.__cause__, error.__context__):
@@ -201,9 +206,11 @@ class _CachedValues:
         return self._workbook[ref.sheet][ref.cell].value
 
 
-def read_values(workbook: Workbook, table: TableDefinition, version: int, data: bytes) -> ReadResult:
+def read_values(workbook: Workbook, table: TableDefinition, version: int, data: bytes, cached=None) -> ReadResult:
+    """Every cell of the table by its defined name (``workbook`` may also be a ``lean.LeanWorkbook``, with its
+    ``cached`` formula results)."""
     result = ReadResult(table, version)
-    cached = _CachedValues(data)
+    cached = cached if cached is not None else _CachedValues(data)
     for name in expected_names(table):
         ref = _resolve(workbook, name)
         what = result.what(name)
@@ -326,7 +333,7 @@ def _read_cell(
     cell: Cell, ref: CellRef, cached: _CachedValues, table: TableDefinition, name: str, what: str,
     findings: list[Finding],
 ) -> tuple[Parsed, object]:
-    if isinstance(cell, MergedCell):  # the name points inside a merged range, whose value lives elsewhere
+    if isinstance(cell, MergedCell) or getattr(cell, "merged_follower", False):  # its value lives elsewhere
         return Parsed(None), None
     raw = cell.value
     if cell.data_type == "f" or isinstance(raw, ArrayFormula):
