@@ -158,11 +158,14 @@ def main() -> None:
 @main.command()
 def tables() -> None:
     """列出本工具支持的表格及其代号。"""
-    from selfscore.tables.definitions import load_tables
+    from selfscore.tables.definitions import load_versions
 
-    for table in load_tables().values():
-        click.echo(f"{table.id}\t{table.annex} {table.title}（模板版本 {table.template_version}，"
-                   f"{len(table.indicators)} 个指标，{len(table.inputs)} 项基础数据）")
+    for versions in load_versions().values():
+        table = versions[-1]
+        years = "" if table.first_year is None and table.last_year is None else f"，适用于{table.years_text}"
+        earlier = "".join(f"；另有 {older.id}@{older.template_version}（适用于{older.years_text}）" for older in versions[:-1])
+        click.echo(f"{table.id}\t{table.annex} {table.title}（模板版本 {table.template_version}{years}，"
+                   f"{len(table.indicators)} 个指标，{len(table.inputs)} 项基础数据{earlier}）")
 
 
 @main.command()
@@ -174,21 +177,28 @@ def template(table_ids: tuple[str, ...], directory: Path, force: bool) -> None:
     """生成空白模板，每个表格一个 .xlsx 文件（不指定表格时生成全部）。
 
     \b
-    表格：表格代号，见 selfscore tables（如 shantytown、old_communities）。
+    表格：表格代号，见 selfscore tables（如 shantytown、old_communities）；
+    较早评价年度适用的版本写作 代号@版本号（如 shantytown@1）。
     同名文件已存在时不覆盖（它可能是已填写的自评表），除非加 --force。
     \b
     示例：
       selfscore template -o 模板
       selfscore template shantytown -o 模板
+      selfscore template shantytown@1 -o 模板   # 较早评价年度适用的版本
     """
-    from selfscore.tables.definitions import load_tables
+    from selfscore.tables.definitions import get_table_version, load_tables, load_versions
     from selfscore.write.template import write_template
 
     tables = load_tables()
-    unknown = [table_id for table_id in table_ids if table_id not in tables]
-    if unknown:
-        raise click.UsageError(f"未知的表格：{', '.join(unknown)}；可用：{', '.join(tables)}")
-    chosen = [tables[table_id] for table_id in table_ids or tuple(tables)]
+    chosen = []
+    for wanted in table_ids or tuple(tables):
+        table_id, _, version = wanted.partition("@")
+        table = tables.get(table_id) if not version else (
+            get_table_version(table_id, int(version)) if version.isdigit() else None)
+        if table is None:
+            known = ", ".join(f"{other.id}@{other.template_version}" for found in load_versions().values() for other in found)
+            raise click.UsageError(f"未知的表格：{wanted}；可用：{', '.join(tables)}（各版本：{known}）")
+        chosen.append(table)
     existing = [directory / table.file_name for table in chosen if (directory / table.file_name).exists()]
     if existing and not force:
         # Refuse before writing any: a half-done run would be harder to understand than none.

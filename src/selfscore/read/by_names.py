@@ -19,7 +19,7 @@ from selfscore.read.parsing import Parsed, parse_input, parse_score, parse_text,
 from selfscore.read.safety import DEFAULT_LIMITS, Limits, TooCostly, check_archive, refusal
 from selfscore.read.strict import transitional
 from selfscore.results.findings import Finding, make_finding
-from selfscore.tables.definitions import TableDefinition, load_tables
+from selfscore.tables.definitions import TableDefinition, get_table_version, load_tables
 from selfscore.tables.names import META_SHEET, META_UNIT, META_YEAR, SCORE_TOTAL, input_name, score_name, total_formula
 from selfscore.tables.numbers import fmt
 
@@ -103,6 +103,10 @@ def identify(workbook: Workbook) -> tuple[TableDefinition, int, list[Finding]]:
         version = int(meta.get("template_version") or 0)
     except (TypeError, ValueError):
         version = 0
+    # A workbook is scored by the version of the table its template was made from, when that version is still known.
+    made_from = get_table_version(table_id, version)
+    if made_from is not None:
+        return made_from, version, findings
     if version != table.template_version:
         findings.append(make_finding("template_outdated", found=version, current=table.template_version))
     return table, version, findings
@@ -321,7 +325,7 @@ def expectation(table: TableDefinition, name: str) -> dict[str, str]:
         unit = definition.unit if definition.unit and definition.unit != "%" else ""
         return {"expected": definition.expected(), "unit": unit,
                 "unit_hint": f"（本格单位为{unit}，只填数字）" if unit else ""}
-    points = table.max_points if name == SCORE_TOTAL else table.indicators_by_id[name[6:]].points
+    points = table.cap if name == SCORE_TOTAL else table.indicators_by_id[name[6:]].points
     return {"expected": f"0～{fmt(points)} 之间的分数", "max": fmt(points), "unit_hint": ""}
 
 
