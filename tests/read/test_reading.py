@@ -165,7 +165,7 @@ def test_a_template_filled_by_a_program_leaving_the_total_formula_checks_clean(t
     assert report.self_total == 90 and ("total_mismatch", "F14") in report.as_tuples("code", "cell")
 
 
-def test_a_self_score_beyond_any_real_score_is_one_finding_and_the_own_total_is_not_read(tmp_path):
+def test_a_self_score_beyond_any_real_score_is_out_of_range_and_so_is_the_own_total_over_it(tmp_path):
     from samples import SHANTYTOWN_FACTS, SHANTYTOWN_SCORES
     from selfscore.checking import check_and_mark_up
     from selfscore.tables.definitions import get_table
@@ -175,7 +175,9 @@ def test_a_self_score_beyond_any_real_score_is_one_finding_and_the_own_total_is_
     path = save(fill_template(get_table("shantytown"), SHANTYTOWN_FACTS, scores, unit="温县", year=2020), tmp_path / "t.xlsx")
     report, marked_up = check_and_mark_up(path)
     errors = [finding for finding in report.findings if finding.severity == "error"]
-    assert [(finding.code, finding.cell) for finding in errors] == [("score_out_of_range", "F5")]
+    # the score itself, and the 合计 the template sums from it (Excel shows 5.877E+307 there)
+    assert [(finding.code, finding.cell) for finding in errors] == [("score_out_of_range", "F5"), ("score_out_of_range", "F14")]
+    assert "5.877E+307" in errors[1].message
     assert report.self_total is None and marked_up is not None
 
 

@@ -274,14 +274,13 @@ def excel_sum(raws: Iterable[object]) -> Decimal:
 
 
 def keep_own_total(result: ReadResult, raws: Iterable[object]) -> None:
-    """Keep the template's own 合计 as Excel would show it. A sum beyond any real score comes from a self-score
-    that is itself out of range and already has its finding: the 合计 is then unusable, not a second error."""
+    """Keep the template's own 合计 as Excel would show it. A sum beyond any real score (self-scores typed in the
+    trillions) is out of range on the 合计 cell, like a typed one: no decimal report can carry it exactly."""
     total = excel_sum(raws)
-    if abs(total) >= LARGEST:
-        result.values[SCORE_TOTAL] = None
-        result.flagged.add(SCORE_TOTAL)
-    else:
+    if abs(total) < LARGEST:
         result.values[SCORE_TOTAL] = total
+        return
+    record_parsed(result, SCORE_TOTAL, result.cells[SCORE_TOTAL], Parsed(None, "score_out_of_range"), format(float(total), ".15G"))
 
 
 def _own_total_raws(cell: Cell, result: ReadResult) -> Iterable[object]:
