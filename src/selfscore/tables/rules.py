@@ -19,7 +19,7 @@ from typing import Literal, Protocol
 
 from selfscore.tables.fields import DefinitionError, Fields
 from selfscore.tables.inputs import InputDefinition, InputType
-from selfscore.tables.numbers import fmt, fmt_apart, fmt_fact, fmt_pct
+from selfscore.tables.numbers import fmt, fmt_apart, fmt_fact, fmt_pct, places_shown
 
 StepReading = Literal["ceil", "exact", "floor"]
 STEP_READINGS: tuple[StepReading, ...] = ("ceil", "exact", "floor")
@@ -198,8 +198,9 @@ class BelowTarget:
         steps = shortfall / self.step
         counted = {"ceil": math.ceil, "floor": math.floor, "exact": lambda s: s}[reading](steps)
         off = Fraction(counted) * self.per
-        # every figure with the digits it takes to show the shortfall the verdict rests on
-        below = f"{text}，比 {fmt(self.target)}% 低 {fmt_apart(shortfall, 0)} 个百分点"
+        # every figure with the digits it takes to show the shortfall the verdict rests on, the shortfall
+        # with as many as the rate (99.9995% is 0.0005 points under, not 0.001)
+        below = f"{text}，比 {fmt(self.target)}% 低 {fmt_apart(shortfall, 0, places=places_shown(text))} 个百分点"
         if self.step == 1:
             how = {"ceil": "不足 1 个百分点按 1 个计", "exact": "按比例计", "floor": "不足 1 个百分点不计"}[reading]
             return off, f"{below}，每低 1 个百分点扣 {fmt(self.per)} 分（{how}），扣 {fmt_apart(off, 0)} 分"
