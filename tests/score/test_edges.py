@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal
 from fractions import Fraction
@@ -282,3 +283,43 @@ def test_the_tolerance_is_exactly_half_a_cent():
     assert MATCH_TOLERANCE == Fraction(1, 200)
     assert matches(Decimal("34.995"), 35) and not matches(Decimal("34.9949"), 35)
     assert matches(Decimal("35.005"), 35) and not matches(Decimal("35.0051"), 35)
+
+
+def test_an_incomplete_report_without_a_self_score_shows_its_range_and_is_not_judged(tmp_path):
+    report, result = incomplete(tmp_path, 1, None)
+    assert (result.status, result.range, result.recomputed) == ("unknown", (0, 4), None)
+    assert ("score_missing", "error") in score_findings(report, "report_submission")
+
+
+def test_json_numbers_are_integers_when_whole_and_two_decimals_otherwise(tmp_path):
+    # 「Scores are reported with at most two decimals」: 35, not 35.0; 34.5 as it is
+    report = check_workbook(make_workbook(tmp_path / "t.xlsx", scores={"starts_completion": 34.5}))
+    text = json.dumps(report.to_dict()["indicators"][5], ensure_ascii=False)
+    assert '"max": 35, "self": 34.5, "recomputed": 35,' in text
+
+
+def test_a_judged_indicator_names_its_range_under_each_percent_reading(repo, tmp_path):
+    # a table whose 报送 indicator also counts a satisfaction rate: at 85 % the lateness leaves 5 (judged, full marks out),
+    # at 0.85 % the rate takes all 5 (determined 0)
+    from selfscore.read.by_names import CellRef, ReadResult
+    from selfscore.results.findings import make_finding
+    from selfscore.score.scoring import score_indicators
+    from selfscore.tables.definitions import load_definition
+    from selfscore.tables.names import input_name
+
+    source = (repo / "schemas" / "shantytown.toml").read_text(encoding="utf-8")
+    late = '{ kind = "per_count", input = "report_days_late", per = 1 },'
+    assert late in source
+    path = tmp_path / "shantytown.toml"
+    path.write_text(source.replace(late, late + '\n    { kind = "below_target", label = "满意度", input = "satisfaction_pct", '
+                                               'target = 80, step = 1, per = 1 },'), encoding="utf-8")
+    table = load_definition(path)
+    facts = {"report_days_late": Decimal(0), "report_complete": False, "satisfaction_pct": Decimal(85)}
+    read = ReadResult(table, 1, values={input_name(k): v for k, v in facts.items()},
+                      cells={input_name(k): CellRef(FACTS, f"D{row}") for row, k in enumerate(facts, start=2)},
+                      findings=[make_finding("percent_assumed", sheet=FACTS, cell="D4", input="satisfaction_pct",
+                                             value="0.85", normalised="85")])
+    score_indicators(read, set(), "ceil")
+    (finding,) = [f for f in read.findings if f.input == "satisfaction_pct"]
+    assert finding.code == "percent_ambiguous"
+    assert "「评价报告报送及时、完整性」按 85% 得 0～5 分、按 0.85% 得 0 分" in finding.message
