@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from helpers import make_workbook, set_cached_value
+from helpers import PROPERTY_EXAMPLES, make_workbook, set_cached_value
 from selfscore.checking import check_workbook
 from selfscore.read.parsing import excel_decimal
 from selfscore.results.findings import CATALOGUE
@@ -93,7 +93,7 @@ def test_a_value_typed_as_text_keeps_every_digit(tmp_path):
 
 
 @given(st.lists(st.integers(0, 10**9), min_size=1, max_size=12))
-@settings(max_examples=300)
+@settings(max_examples=PROPERTY_EXAMPLES)
 def test_a_float_sum_of_cents_reads_as_the_exact_sum(cents):
     # what =SUM over typed two-decimal amounts stores: binary noise below the 15th digit
     noisy = sum(c / 100 for c in cents)
@@ -139,7 +139,7 @@ _SHOWN_RATE = re.compile(r"= ([\d.]+)%，比 100% 低 ([\d.]+) 个百分点")
 
 
 @given(st.integers(1, 10**7), st.integers(1, 1000), st.sampled_from(STEP_READINGS))
-@settings(max_examples=300)
+@settings(max_examples=PROPERTY_EXAMPLES)
 def test_an_explanation_never_shows_a_shortfall_its_figures_deny(planned, short, reading):
     actual = max(0, planned - short) if short < 50 else planned * short // 1001
     outcome = completion(planned, actual, reading)

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from criteria import as_person_writes, expected_score, raw_indicators
-from helpers import TABLE_IDS
+from helpers import PROPERTY_EXAMPLES, TABLE_IDS
 from selfscore.checking import check_workbook
 from selfscore.tables.definitions import TableDefinition, get_table
 from selfscore.tables.inputs import InputDefinition
@@ -113,7 +113,7 @@ def test_the_strategies_reach_the_thresholds_and_their_neighbours():
 
 
 @given(table_and_facts(), st.sampled_from(READINGS))
-@settings(max_examples=300)
+@settings(max_examples=PROPERTY_EXAMPLES)
 def test_every_score_is_what_the_criterion_arithmetic_gives(case, reading):
     table, values = case
     raw = raw_indicators(table)
@@ -126,7 +126,7 @@ def test_every_score_is_what_the_criterion_arithmetic_gives(case, reading):
 
 
 @given(table_and_facts())
-@settings(max_examples=300)
+@settings(max_examples=PROPERTY_EXAMPLES)
 def test_scores_stay_within_points_and_floor_ge_exact_ge_ceil(case):
     table, values = case
     for indicator in table.indicators:
@@ -140,7 +140,7 @@ COUNT_INPUTS = ["violations", "undisclosed_items", "report_days_late", "quality_
 
 
 @given(table_and_facts(), st.sampled_from(COUNT_INPUTS), st.integers(1, 20))
-@settings(max_examples=200)
+@settings(max_examples=PROPERTY_EXAMPLES)
 def test_more_counted_problems_never_raise_a_score(case, input_id, extra):
     table, values = case
     worse = {**values, input_id: values[input_id] + extra}
@@ -150,7 +150,7 @@ def test_more_counted_problems_never_raise_a_score(case, input_id, extra):
 
 
 @given(table_and_facts(), st.integers(1, 100), st.sampled_from(READINGS))
-@settings(max_examples=200)
+@settings(max_examples=PROPERTY_EXAMPLES)
 def test_a_larger_shortfall_never_raises_a_score(case, percent_less, reading):
     table, values = case
     for definition in table.inputs:
