@@ -33,12 +33,17 @@ def installed(tmp_path_factory) -> Path:
     return target / "bin"
 
 
+def run_python(installed: Path, script: str) -> list[str]:
+    """The lines ``script`` prints, run by the venv's Python away from the checkout."""
+    return subprocess.run([str(installed / "python"), "-c", script], check=True, capture_output=True, text=True,
+                          cwd=installed).stdout.splitlines()
+
+
 def test_the_wheel_carries_the_definitions_and_the_web_files(installed):
     script = ("import selfscore, pathlib; root = pathlib.Path(selfscore.__file__).parent; print(root); "
               "print(sorted(p.name for p in (root / 'schemas').glob('*.toml'))); "
               "print((root / 'web' / 'static' / 'style.css').is_file(), (root / 'web' / 'templates' / 'home.html').is_file())")
-    lines = subprocess.run([str(installed / "python"), "-c", script], check=True, capture_output=True, text=True,
-                           cwd=installed).stdout.splitlines()
+    lines = run_python(installed, script)
     assert "site-packages" in lines[0] and str(REPO) not in lines[0]
     assert lines[1] == str(sorted(path.name for path in (REPO / "schemas").glob("*.toml")))
     assert lines[2] == "True True"
@@ -62,6 +67,4 @@ def test_the_installed_web_app_serves_its_page_and_styles(installed):
     script = ("from fastapi.testclient import TestClient; from selfscore.web import create_app; "
               "client = TestClient(create_app()); home = client.get('/'); css = client.get('/static/style.css'); "
               "print(home.status_code, 'selfscore' in home.text, css.status_code, css.headers['content-type'])")
-    out = subprocess.run([str(installed / "python"), "-c", script], check=True, capture_output=True, text=True,
-                         cwd=installed).stdout.split()
-    assert out == ["200", "True", "200", "text/css;", "charset=utf-8"]
+    assert run_python(installed, script)[0].split() == ["200", "True", "200", "text/css;", "charset=utf-8"]
