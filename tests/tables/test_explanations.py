@@ -14,6 +14,7 @@ def values(table_id: str, **changes) -> dict:
     """All facts at their clean values, with some changed (numbers as Decimal, answers as bool)."""
     table = get_table(table_id)
     clean = {d.id: (True if d.type == "yes_no" else Decimal(0)) for d in table.inputs}
+    clean["severe_violation"] = False
     clean.update({"starts_planned": Decimal(282), "starts_actual": Decimal(282), "subsidy_planned": Decimal(404),
                   "subsidy_actual": Decimal(404), "satisfaction_pct": Decimal(85)} if table_id == "shantytown" else {})
     clean.update({k: (v if isinstance(v, bool) else Decimal(str(v))) for k, v in changes.items()})
@@ -97,3 +98,26 @@ def test_a_rate_rule_with_two_points_a_step_takes_two(repo, tmp_path):
     outcome = indicator.score(values("shantytown", satisfaction_pct=78.5), "ceil")
     assert outcome.high == 1   # 1.5 points under: two started points, 2 each
     assert "每低 1 个百分点扣 2 分（不足 1 个百分点按 1 个计），扣 4 分" in outcome.text
+
+
+def edited(repo, tmp_path, old: str, new: str):
+    target = tmp_path / "shantytown.toml"
+    shutil.copy(repo / "schemas" / "shantytown.toml", target)
+    text = target.read_text(encoding="utf-8")
+    assert old in text
+    target.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return load_definition(target)
+
+
+def test_less_than_a_point_left_by_lateness_is_still_for_a_person_to_judge(repo, tmp_path):
+    # 「报送逾期每1天扣4.5分」 (a sibling table): one day late leaves 0.5, and 内容不完整 makes it a range [0, 0.5]
+    table = edited(repo, tmp_path, 'input = "report_days_late", per = 1', 'input = "report_days_late", per = 4.5')
+    outcome = table.indicators_by_id["report_submission"].score(values("shantytown", report_complete=False, report_days_late=1), "ceil")
+    assert (outcome.judged, outcome.low, outcome.high, outcome.high_excluded) == (True, 0, Decimal("0.5"), False)
+
+
+def test_a_judged_part_makes_the_indicator_a_range_of_its_sum(repo, tmp_path):
+    table = edited(repo, tmp_path, 'zero_if = "severe_violation"', 'zero_if = "severe_violation", judgement_unless = "report_complete"')
+    outcome = table.indicators_by_id["funds_use"].score(values("shantytown", report_complete=False), "ceil")
+    assert (outcome.judged, outcome.low, outcome.high, outcome.high_excluded) == (True, 5, 10, True)
+    assert outcome.text.endswith("；合计 5～10 分")
