@@ -93,7 +93,7 @@ def test_a_value_typed_as_text_keeps_every_digit(tmp_path):
 
 
 @given(st.lists(st.integers(0, 10**9), min_size=1, max_size=12))
-@settings(max_examples=PROPERTY_EXAMPLES)
+@settings(max_examples=PROPERTY_EXAMPLES, deadline=None)
 def test_a_float_sum_of_cents_reads_as_the_exact_sum(cents):
     # what =SUM over typed two-decimal amounts stores: binary noise below the 15th digit
     noisy = sum(c / 100 for c in cents)
@@ -140,7 +140,7 @@ _SHOWN_RATE = re.compile(r"= ([\d.]+)%，比 100% 低 ([\d.]+) 个百分点")
 
 @given(st.integers(1, 10**7), st.integers(1, 1000), st.sampled_from(STEP_READINGS))
 @example(planned=200000, short=1, reading="ceil")   # 99.9995 %: the shortfall needs the rate's four places
-@settings(max_examples=PROPERTY_EXAMPLES)
+@settings(max_examples=PROPERTY_EXAMPLES, deadline=None)
 def test_an_explanation_never_shows_a_shortfall_its_figures_deny(planned, short, reading):
     actual = max(0, planned - short) if short < 50 else planned * short // 1001
     outcome = completion(planned, actual, reading)

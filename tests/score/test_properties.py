@@ -92,7 +92,7 @@ def test_the_strategies_reach_the_thresholds_and_their_neighbours():
     seen = {"satisfaction 75-80": 0, "completion 90-100": 0, "on a threshold": 0, "plan of 0": 0}
 
     @given(table_and_facts())
-    @settings(max_examples=300, database=None)
+    @settings(max_examples=300, database=None, deadline=None)
     def draw_one(case):
         table, values = case
         for term in _below_target_terms(table):
@@ -113,7 +113,7 @@ def test_the_strategies_reach_the_thresholds_and_their_neighbours():
 
 
 @given(table_and_facts(), st.sampled_from(READINGS))
-@settings(max_examples=PROPERTY_EXAMPLES)
+@settings(max_examples=PROPERTY_EXAMPLES, deadline=None)
 def test_every_score_is_what_the_criterion_arithmetic_gives(case, reading):
     table, values = case
     raw = raw_indicators(table)
@@ -126,7 +126,7 @@ def test_every_score_is_what_the_criterion_arithmetic_gives(case, reading):
 
 
 @given(table_and_facts())
-@settings(max_examples=PROPERTY_EXAMPLES)
+@settings(max_examples=PROPERTY_EXAMPLES, deadline=None)
 def test_scores_stay_within_points_and_floor_ge_exact_ge_ceil(case):
     table, values = case
     for indicator in table.indicators:
@@ -140,7 +140,7 @@ COUNT_INPUTS = ["violations", "undisclosed_items", "report_days_late", "quality_
 
 
 @given(table_and_facts(), st.sampled_from(COUNT_INPUTS), st.integers(1, 20))
-@settings(max_examples=PROPERTY_EXAMPLES)
+@settings(max_examples=PROPERTY_EXAMPLES, deadline=None)
 def test_more_counted_problems_never_raise_a_score(case, input_id, extra):
     table, values = case
     worse = {**values, input_id: values[input_id] + extra}
@@ -150,7 +150,7 @@ def test_more_counted_problems_never_raise_a_score(case, input_id, extra):
 
 
 @given(table_and_facts(), st.integers(1, 100), st.sampled_from(READINGS))
-@settings(max_examples=PROPERTY_EXAMPLES)
+@settings(max_examples=PROPERTY_EXAMPLES, deadline=None)
 def test_a_larger_shortfall_never_raises_a_score(case, percent_less, reading):
     table, values = case
     for definition in table.inputs:
