@@ -24,7 +24,7 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 templates: setup
-	$(BIN)/selfscore template -o templates_xlsx
+	$(BIN)/selfscore template -o templates_xlsx --force
 
 samples: setup
 	$(BIN)/python sample_data/samples.py

@@ -28,7 +28,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from helpers import make_workbook
 from selfscore.read.formats import OLE2_MAGIC
 from selfscore.tables.definitions import get_table
-from selfscore.tables.names import FACTS_SHEET, MARKS_SHEET, META_SHEET, RESULTS_SHEET, SCORE_SHEET
+from selfscore.tables.names import ADDED_SHEETS, FACTS_SHEET, MARKS_SHEET, META_SHEET, SCORE_SHEET
 
 TABLE = "shantytown"
 INJECTION = '=HYPERLINK("http://example.invalid/x","点我")'
@@ -348,14 +348,15 @@ NOT_A_WORKBOOK = [
     Case("csv_renamed", writing(lambda: "序号,数据项,填报值\n1,实际新开工套数,282\n".encode("gb18030")), 2, "file_text", "文本文件"),
     Case("pdf_renamed", writing(minimal_pdf), 2, "file_pdf", "PDF"),
     Case("docx_renamed", writing(lambda: _zip({"word/document.xml": b"<w:document/>", "[Content_Types].xml": b"<Types/>"})),
-         2, "file_other_zip", "压缩包或其他 Office 文档"),
+         2, "file_other_zip", "Word 文档（.docx）"),
     Case("word_97_renamed", writing(lambda: OLE2_MAGIC + bytes(504) + "WordDocument".encode("utf-16-le") + bytes(1000)),
-         2, "file_other_ole", "旧版 Office 文档"),
+         2, "file_other_ole", "Word 97-2003 文档"),
     Case("encrypted", writing(encrypted), 2, "file_encrypted", "请取消密码保护后另存为 .xlsx"),
     # issue 6 reads .xls and .ods (by labels, through calamine) and rebuilds a template to mark up
     Case("legacy_xls", soffice_convert("xls"), 0, "", "", needs=("soffice",)),
     Case("ods", soffice_convert("ods"), 0, "", "", needs=("soffice",)),
-    Case("xlsm", writing(macro_enabled), 2, "file_macro", "启用宏的工作簿（.xlsm）"),
+    # issue 13 reads an .xlsm's values (never its macros) and marks up an .xlsx copy
+    Case("xlsm", writing(macro_enabled), 0, "macros_not_kept", "启用宏的 Excel 工作簿（.xlsm）"),
     # issue 6 reads a workbook without the meta sheet by its labels, and says so
     Case("meta_sheet_removed", editing(lambda wb: wb.remove(wb[META_SHEET])), 0, "layout_recognised", "已按表头和文字识别"),
     Case("unknown_table", editing(meta(1, "nonsense")), 2, "unknown_table", "不在本工具支持的范围内"),
@@ -403,7 +404,7 @@ TAMPERED = [
 
 VALUES = [
     Case("text_everywhere", set_all("两项"), 1, "value_not_number", "填写的「两项」不是数字", every_input="all"),
-    Case("negative_everywhere", set_all(-5), 1, "value_below_min", "填写的 -5 小于允许值", every_input="all"),
+    Case("negative_everywhere", set_all(-5), 1, "value_below_min", "填写的 -5 过小", every_input="all"),
     Case("dates_everywhere", set_all(dt.datetime(2020, 12, 31)), 1, "value_not_number", "2020-12-31", every_input="all"),
     Case("huge_numbers", set_all(1e300), 1, "value_too_large", "过大", every_input="all"),
     Case("error_values", set_all("#DIV/0!"), 1, "value_error", "错误值 #DIV/0!", every_input="all"),
@@ -469,7 +470,7 @@ def assert_preserved(original: bytes, copy: bytes) -> None:
         assert marked.defined_names[name].attr_text == defined.attr_text
     formulas = {}
     for sheet in source.worksheets:
-        if sheet.title in (RESULTS_SHEET, MARKS_SHEET):
+        if sheet.title in (*ADDED_SHEETS, MARKS_SHEET):
             continue  # selfscore's own sheets in a copy checked again: rebuilt by design
         other = marked[sheet.title]
         assert sorted(map(str, other.merged_cells.ranges)) == sorted(map(str, sheet.merged_cells.ranges))

@@ -19,37 +19,116 @@ def chinese_usage_message(error: click.UsageError) -> str:
     """Click's own usage errors in the words a reviewer reads (our own are Chinese already)."""
     ctx = error.ctx
     if isinstance(error, click.MissingParameter) and error.param is not None:
-        return f"缺少{'参数' if error.param.param_type_name == 'argument' else '选项'} {error.param.get_error_hint(ctx)}"  # type: ignore[arg-type]
+        if error.param.param_type_name == "argument":
+            return f"缺少参数 {error.param.make_metavar(ctx)}：请至少给出一个"  # type: ignore[arg-type]
+        return f"缺少选项 {error.param.get_error_hint(ctx)}"  # type: ignore[arg-type]
     if isinstance(error, click.NoSuchOption):
         hint = f"（是不是要用 {'、'.join(error.possibilities)}？）" if error.possibilities else ""
         return f"没有这个选项：{error.option_name}{hint}"
     if isinstance(error, click.BadOptionUsage):
+        if "does not take a value" in error.message:
+            return f"选项 {error.option_name} 用法不对：它后面不跟值"
         return f"选项 {error.option_name} 用法不对：它后面需要跟一个值"
     if isinstance(error, click.BadParameter) and error.param is not None:
         hint = error.param.get_error_hint(ctx)  # type: ignore[arg-type]
         if isinstance(error.param.type, click.Choice):
-            return f"{hint} 只能是 {'、'.join(map(str, error.param.type.choices))} 之一"
+            from selfscore.tables.rules import STEP_READING_NAMES  # only on this error: --help imports click alone
+
+            meanings: dict[str, str] = dict(STEP_READING_NAMES) if error.param.name == "step_reading" else {}
+            choices = [f"{choice}（{meanings[choice]}）" if choice in meanings else str(choice) for choice in error.param.type.choices]
+            return f"{hint} 只能是 {'、'.join(choices)} 之一"
         if isinstance(error.param.type, click.types._NumberRangeBase | click.types.IntParamType | click.types.FloatParamType):
             return f"{hint} 的值无效：应为{'整数' if isinstance(error.param.type, click.types.IntParamType) else '数字'}" + (
                 f"（{error.param.type._describe_range()}）" if isinstance(error.param.type, click.types._NumberRangeBase) else "")
-        return f"{hint} 的值无效：{error.message}"
+        if isinstance(error.param.type, click.Path):
+            quoted = re.search(r"'(.+)'", error.message)
+            path = f"「{quoted.group(1)}」" if quoted else "给出的路径"
+            if "is a file" in error.message:
+                return f"{hint} 应是一个目录，但{path}是文件"
+            if "is a directory" in error.message:
+                return f"{hint} 应是一个文件，但{path}是目录"
+            return f"{hint} 的路径无效：{path}无法使用"
+        return f"{hint} 的值无效"
+    extra = re.fullmatch(r"Got unexpected extra arguments? \((.+)\)", error.message)
+    if extra:
+        return f"多余的参数：{extra.group(1)}（文件名中有空格时请加引号）"
     unknown = re.fullmatch(r"No such command '(.+)'\.", error.message)
     if unknown and isinstance(ctx.command if ctx else None, click.Group):
         return f"没有这个命令：{unknown.group(1)}；可用的命令：{'、'.join(ctx.command.list_commands(ctx))}"  # type: ignore[union-attr]
     return error.message
 
 
-class ChineseGroup(click.Group):
-    """A command group whose usage errors read in Chinese: 「错误：…」 with the usage line and where help is."""
+HELP_TEXT = "显示此帮助并退出。"
+
+
+class ChineseCommand(click.Command):
+    """A command whose help reads in Chinese: 「用法：」, 「选项」 and the help option's own words."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("options_metavar", "[选项]")
+        super().__init__(*args, **kwargs)
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = HELP_TEXT
+        return option
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix="用法：")
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        records = [param.get_help_record(ctx) for param in self.get_params(ctx) if isinstance(param, click.Option)]
+        records = [record for record in records if record is not None]
+        if records:
+            _section(formatter, "选项", records)
+
+
+def _section(formatter: click.HelpFormatter, heading: str, rows: list[tuple[str, str]]) -> None:
+    # click's own section() ends the heading with an ASCII colon; a Chinese heading takes a full-width one.
+    formatter.write_paragraph()
+    formatter.write(f"{'':>{formatter.current_indent}}{heading}：\n")
+    formatter.indent()
+    try:
+        formatter.write_dl(rows)
+    finally:
+        formatter.dedent()
+
+
+class ChineseGroup(ChineseCommand, click.Group):
+    """A command group whose help and usage errors read in Chinese: 「错误：…」 with the usage line and where help is."""
+
+    command_class = ChineseCommand
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("subcommand_metavar", "命令 [参数]...")
+        super().__init__(*args, **kwargs)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(formatter.width - 6 - len(name))))
+        if rows:
+            _section(formatter, "命令", rows)
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_options(ctx, formatter)
+        self.format_commands(ctx, formatter)
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.NoArgsIsHelpError as bare:
+            # A bare ``selfscore`` asks what the tool does: the help, not an error.
+            click.echo(bare.ctx.get_help() if bare.ctx is not None else "")
+            sys.exit(0)
         except click.UsageError as error:
             if error.ctx is not None:
-                click.echo(error.ctx.get_usage().replace("Usage:", "用法：", 1), err=True)
+                click.echo(error.ctx.get_usage(), err=True)
                 click.echo(f"查看帮助：{error.ctx.command_path} --help", err=True)
             click.echo(f"错误：{chinese_usage_message(error)}", err=True)
             sys.exit(error.exit_code)
@@ -63,20 +142,22 @@ class ChineseGroup(click.Group):
 
 
 @click.group(cls=ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="selfscore")
+@click.version_option(package_name="selfscore", message="%(prog)s 版本 %(version)s", help="显示版本号并退出。")
 def main() -> None:
-    """Check performance self-assessment tables (绩效自评表) of urban affordable-housing funds.
+    """校验城镇保障性安居工程财政资金绩效自评表：重新计算每项得分，标出错误。
 
     \b
-    Typical use:
-      selfscore template -o 模板          # blank templates to fill in
-      selfscore check 焦作市.xlsx         # marked-up copy + summary
+    常见用法：
+      selfscore template -o 模板          # 生成空白模板，供填写
+      selfscore check 焦作市.xlsx         # 校验：生成标注副本并输出摘要
+      selfscore check 各地报送/ --summary 汇总.xlsx   # 校验整个文件夹并生成汇总表
+    查看某个命令的用法：selfscore 命令 --help，如 selfscore check --help
     """
 
 
 @main.command()
 def tables() -> None:
-    """List the tables selfscore knows, with their ids."""
+    """列出本工具支持的表格及其代号。"""
     from selfscore.tables.definitions import load_tables
 
     for table in load_tables().values():
@@ -85,13 +166,20 @@ def tables() -> None:
 
 
 @main.command()
-@click.argument("table_ids", metavar="[TABLE ...]", nargs=-1)
+@click.argument("table_ids", metavar="[表格 ...]", nargs=-1)
 @click.option("-o", "--output", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True, help="Directory to write the templates into.")
-def template(table_ids: tuple[str, ...], directory: Path) -> None:
-    """Write blank templates, one .xlsx per table (all tables when none is named).
+              metavar="目录", help="模板保存到哪个目录（默认：当前目录）。")
+@click.option("--force", is_flag=True, help="覆盖已存在的同名文件（默认不覆盖，以免丢失已填写的内容）。")
+def template(table_ids: tuple[str, ...], directory: Path, force: bool) -> None:
+    """生成空白模板，每个表格一个 .xlsx 文件（不指定表格时生成全部）。
 
-    Example: selfscore template shantytown -o 模板
+    \b
+    表格：表格代号，见 selfscore tables（如 shantytown、old_communities）。
+    同名文件已存在时不覆盖（它可能是已填写的自评表），除非加 --force。
+    \b
+    示例：
+      selfscore template -o 模板
+      selfscore template shantytown -o 模板
     """
     from selfscore.tables.definitions import load_tables
     from selfscore.write.template import write_template
@@ -100,41 +188,52 @@ def template(table_ids: tuple[str, ...], directory: Path) -> None:
     unknown = [table_id for table_id in table_ids if table_id not in tables]
     if unknown:
         raise click.UsageError(f"未知的表格：{', '.join(unknown)}；可用：{', '.join(tables)}")
-    for table_id in table_ids or tuple(tables):
-        click.echo(f"已生成模板：{write_template(tables[table_id], directory)}")
+    chosen = [tables[table_id] for table_id in table_ids or tuple(tables)]
+    existing = [directory / table.file_name for table in chosen if (directory / table.file_name).exists()]
+    if existing and not force:
+        # Refuse before writing any: a half-done run would be harder to understand than none.
+        raise click.ClickException(
+            f"文件已存在：{'、'.join(str(path) for path in existing)}。它可能是已经填写的自评表，为免覆盖，未生成任何模板。"
+            "请用 -o 指定另一个目录；确需覆盖时加 --force。")
+    for table in chosen:
+        click.echo(f"已生成模板：{write_template(table, directory, force=force)}")
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, metavar="FILE|DIR|GLOB ...")
+@click.argument("files", nargs=-1, required=True, metavar="文件|目录|通配符 ...")
 @click.option("-o", "--output", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Directory for the marked-up copies (default: next to each input).")
-@click.option("--json", "json_path", type=str, default=None, metavar="PATH|-",
-              help="Also write the JSON report to PATH, or to standard output with '-'.")
+              metavar="目录", help="标注副本保存到哪个目录（默认：与各输入文件放在一起）。")
+@click.option("--json", "json_path", type=str, default=None, metavar="路径|-",
+              help="另存 JSON 格式的校验报告；写 - 则输出到标准输出。")
 @click.option("--summary", "summary_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              metavar="PATH.xlsx", help="Also write a reviewer's summary workbook (汇总, 指标明细, 图表).")
-@click.option("--steps", "step_reading", type=click.Choice(STEP_CHOICES), default="ceil", show_default=True,
-              help="How a started step of a 'per N points below target' rule counts: ceil = a started step is "
-                   "a whole step, exact = proportionally, floor = only whole steps.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Worker processes (default: the number of CPUs; 1 checks in this process).")
-@click.option("-q", "--quiet", is_flag=True, help="Print only the one-line total, no progress bar.")
+              metavar="路径.xlsx", help="另存审核用的汇总工作簿（汇总、指标明细、图表）。")
+@click.option("--steps", "step_reading", type=click.Choice(STEP_CHOICES), default="ceil", metavar="ceil|exact|floor",
+              help="「每低 N 个百分点扣 1 分」类规则中不足一档的部分怎么算：ceil = 不足一档按一档计（默认，与焦作市公布结果一致），"
+                   "exact = 按比例计，floor = 满一档才计。")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="同时校验的进程数（默认：CPU 核数；1 表示在本进程内逐个校验）。")
+@click.option("-q", "--quiet", is_flag=True, help="只输出最后一行合计，不显示每个文件的问题和进度条。")
+@click.option("--no-markup", "no_markup", is_flag=True,
+              help="不生成标注副本，只输出校验结果（终端、--json、--summary），读取更快。")
 def check(files: tuple[str, ...], directory: Path | None, json_path: str | None, summary_path: Path | None,
-          step_reading: str, jobs: int | None, quiet: bool) -> None:
-    """Check filled workbooks and write a marked-up copy of each (<name>.checked.xlsx).
+          step_reading: str, jobs: int | None, quiet: bool, no_markup: bool) -> None:
+    """校验填好的自评表，为每个文件生成标注副本（<文件名>.checked.xlsx）。
 
     \b
-    FILE|DIR|GLOB: workbooks, directories (searched recursively for *.xlsx, skipping
-    *.checked.xlsx copies and ~$ lock files) or quoted globs such as 'in/**/*.xlsx'.
-    Exit status: 0 no errors (warnings allowed), 1 some workbook has errors,
-    2 some file cannot be read as a selfscore template.
+    文件|目录|通配符：要校验的工作簿（.xlsx，也可读取 .xls 和 .ods）、目录
+    （递归查找其中的 .xlsx/.xls/.ods，跳过 *.checked.xlsx 标注副本和 ~$ 临时文件）
+    或加引号的通配符，如 '各地报送/**/*.xlsx'。
+    退出码：0 没有错误（可以有提醒或需人工确认的项），1 有文件存在错误，
+    2 有文件无法读取，或命令行有误。
     \b
-    Examples:
-      selfscore check sample_data/*.xlsx -o out --json out/report.json
+    示例：
+      selfscore check 焦作市.xlsx
+      selfscore check sample_data -o out --json out/report.json
       selfscore check 各地报送/ -o out --summary out/汇总.xlsx --jobs 2
     """
     from selfscore.batch import InputError, check_batch, collect_inputs
     from selfscore.results.report import duplicate_groups
-    from selfscore.write.render_text import batch_line, duplicate_lines, report_lines
+    from selfscore.write.render_text import batch_line, duplicate_lines, legend_line, report_lines
 
     echo = (lambda line: click.echo(line, err=True)) if json_path == "-" else click.echo
     exclude = [path for path in (summary_path, Path(json_path) if json_path not in (None, "-") else None) if path]
@@ -142,21 +241,23 @@ def check(files: tuple[str, ...], directory: Path | None, json_path: str | None,
         inputs = collect_inputs(files, directory, exclude)
     except InputError as error:
         raise click.UsageError(str(error)) from None
-    if directory is not None:
+    if directory is not None and not no_markup:
         directory.mkdir(parents=True, exist_ok=True)
 
     if not quiet and len(inputs) > PROGRESS_AFTER and sys.stderr.isatty():
         with click.progressbar(length=len(inputs), label="校验中", file=sys.stderr) as bar:
             items = check_batch(inputs, step_reading=step_reading, jobs=jobs,  # type: ignore[arg-type]
-                                on_done=lambda _item: bar.update(1))
+                                on_done=lambda _item: bar.update(1), markup=not no_markup)
     else:
-        items = check_batch(inputs, step_reading=step_reading, jobs=jobs)  # type: ignore[arg-type]
+        items = check_batch(inputs, step_reading=step_reading, jobs=jobs, markup=not no_markup)  # type: ignore[arg-type]
     reports = [item.report for item in items]
 
     if not quiet:
         for item in items:
             for line in report_lines(item.report, str(item.marked_up) if item.marked_up else None):
                 echo(line)
+        if any(f.severity != "info" for report in reports for f in report.findings):
+            echo(legend_line())
     echo(batch_line(reports))
     for line in duplicate_lines(reports, duplicate_groups(reports)):
         echo(line)
@@ -183,18 +284,19 @@ def check(files: tuple[str, ...], directory: Path | None, json_path: str | None,
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for every interface).")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
-@click.option("--max-upload-mb", default=10.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
-              help="Largest accepted upload, per file, in MB.")
-@click.option("--ttl", "ttl_seconds", default=3600.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
-              help="Seconds a marked-up workbook stays downloadable before it is deleted.")
+@click.option("--host", default="127.0.0.1", metavar="地址",
+              help="监听的地址（默认 127.0.0.1，只允许本机访问；0.0.0.0 表示所有网卡）。")
+@click.option("--port", default=8000, type=click.IntRange(0, 65535), metavar="端口", help="监听的端口（默认 8000）。")
+@click.option("--max-upload-mb", default=10.0, type=click.FloatRange(min=0, min_open=True), metavar="MB",
+              help="每个上传文件的大小上限，单位 MB（默认 10）。")
+@click.option("--ttl", "ttl_seconds", default=3600.0, type=click.FloatRange(min=0, min_open=True), metavar="秒",
+              help="标注副本可供下载的时间，单位秒，过后删除（默认 3600）。")
 def serve(host: str, port: int, max_upload_mb: float, ttl_seconds: float) -> None:
-    """Serve the web page: blank templates, upload filled workbooks, download the marked-up copies.
+    """启动网页：下载空白模板，上传填好的自评表，下载标注副本。
 
     \b
-    Also a JSON API for programs (POST /api/check, POST /api/check.xlsx); docs at /docs.
-    Example: selfscore serve --port 8000   # then open http://127.0.0.1:8000/
+    另有供程序调用的 JSON 接口（POST /api/check、POST /api/check.xlsx），说明见 /docs。
+    示例：selfscore serve --port 8000   # 然后在浏览器中打开 http://127.0.0.1:8000/
     """
     import uvicorn
 

@@ -308,6 +308,26 @@ def test_summary_never_turns_a_unit_name_into_a_formula(tmp_path):
     assert workbook[CHART_SHEET]["A4"].data_type == "s"
 
 
+def test_summary_says_each_verdict_in_word_and_colour_and_prints_on_a4_landscape(tmp_path):
+    reports = [check_workbook(make_workbook(tmp_path / "ok.xlsx", unit="甲县")),
+               check_workbook(make_workbook(tmp_path / "review.xlsx", "old_communities", unit="乙县",
+                                            scores={"funds_raising": 5.12})),
+               check_workbook(make_workbook(tmp_path / "errors.xlsx", unit="丙县", scores={"funds_raising": 7}))]
+    workbook = load_workbook(io.BytesIO(summary_bytes(reports, ["ok.checked.xlsx", "review.checked.xlsx", None])))
+    sheet = workbook[SUMMARY_SHEET]
+    verdicts = {sheet[f"B{row}"].value: sheet[f"K{row}"].value for row in range(5, 8)}
+    assert verdicts == {"ok.xlsx": "通过", "review.xlsx": "需人工确认", "errors.xlsx": "有错误"}
+    assert "1 个通过，1 个需人工确认，1 个有错误" in sheet["A2"].value
+    colours = {rule.formula[0].split("=")[-1].strip('"'): rule.dxf.fill.fgColor.rgb[-6:]
+               for rules in sheet.conditional_formatting for rule in rules.rules if "$K" in rule.formula[0]}
+    assert colours == {"通过": "C6EFCE", "需人工确认": "F4B084", "有错误": "FFC7CE", "无法读取": "D9D9D9"}
+    links = [sheet[f"M{row}"] for row in range(5, 8) if sheet[f"M{row}"].hyperlink is not None]
+    assert [link.value for link in links] == ["打开标注副本"] * 2  # whole in print: LibreOffice never wraps a link
+    for each in workbook.worksheets:
+        assert each.page_setup.orientation == "landscape" and int(each.page_setup.paperSize) == 9
+        assert each.page_setup.fitToWidth == 1
+
+
 # --- the command ----------------------------------------------------------------------------------
 
 def test_check_exit_codes_for_a_batch(folder, tmp_path):
@@ -324,7 +344,7 @@ def test_check_exit_codes_for_a_batch(folder, tmp_path):
 def test_a_quoted_glob_and_the_quiet_flag(folder, tmp_path):
     result = CliRunner().invoke(main, ["check", str(folder / "**" / "郑州市*.xlsx"), "-o", str(tmp_path / "o"), "-q"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "共校验 1 个文件：1 个通过，0 个有错误，0 个无法读取。"
+    assert result.output.strip() == "共校验 1 个文件：1 个通过，0 个需人工确认，0 个有错误，0 个无法读取。"
     assert (tmp_path / "o" / "郑州市.checked.xlsx").exists()
 
 

@@ -35,7 +35,7 @@ def test_exact_reading_reproduces_95_12_and_names_the_reading_that_matches(repo)
     finding = report.findings[0]
     assert (finding.code, finding.severity, finding.cell) == ("rounding_reading", "warning", "F5")
     assert "「不足一档按一档计」口径的结果一致" in finding.message
-    assert report.status == "ok"
+    assert report.status == "review"  # no error, but a person must confirm which reading the unit used
 
 
 def test_a_self_score_matching_only_another_reading_is_a_warning(tmp_path):
@@ -54,6 +54,7 @@ def test_a_self_score_in_a_judgement_range_is_review_and_outside_is_mismatch(tmp
     assert inside.indicator("report_submission").range == (0, 4)
     assert inside.as_tuples("code", "severity") == [("score_review", "warning")]
     assert inside.recomputed_range == (95, 99) and inside.recomputed_total is None
+    assert (inside.status, outside.status) == ("review", "errors")
     assert outside.indicator("report_submission").status == "mismatch"
     assert outside.as_tuples("code") == [("score_mismatch",)]
 

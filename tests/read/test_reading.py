@@ -87,7 +87,9 @@ def test_unreadable_values_are_an_error_on_their_cell_and_the_indicator_is_unkno
     users = [r for r in report.indicators if r.status == "unknown"]
     assert users and all(r.recomputed is None for r in users)
     assert report.recomputed_total is None
-    assert any(f.code == "score_unknown" and f.cell == cell for f in report.findings)
+    # one finding for one cause: the indicators point at the cell in their own explanation
+    assert not any(f.code == "score_unknown" for f in report.findings)
+    assert all(r.explanation.endswith(f"，见「{FACTS}」{cell}") for r in users)
 
 
 def test_error_message_names_the_cell_and_what_was_expected(tmp_path):
@@ -95,15 +97,15 @@ def test_error_message_names_the_cell_and_what_was_expected(tmp_path):
     error = next(f for f in report.findings if f.severity == "error")
     assert error.message == make_finding(
         "value_not_number", sheet=FACTS, cell="D12", what="应公开未公开的政策、计划信息", value="两项",
-        expected="不小于 0 的整数").message
-    assert error.message == "「基础数据」D12（应公开未公开的政策、计划信息）：填写的「两项」不是数字；应填写不小于 0 的整数。"
+        expected="不小于 0 的整数", unit_hint="（本格单位为项，只填数字）").message
+    assert error.message == ("「基础数据」D12（应公开未公开的政策、计划信息）：填写的「两项」不是数字；"
+                             "应填写不小于 0 的整数（本格单位为项，只填数字）。")
 
 
 def test_cross_field_rules(tmp_path):
     report = check_workbook(make_workbook(tmp_path / "t.xlsx", "old_communities",
                                           facts={"social_funds": 100000, "severe_violation": "是"}))
     assert sorted(report.as_tuples("code", "input")) == [
-        ("score_unknown", "severe_violation"), ("score_unknown", "social_funds"),
         ("value_exceeds_input", "social_funds"), ("yes_requires_count", "severe_violation")]
 
 
@@ -144,3 +146,49 @@ def test_scores_typed_as_text_with_a_unit(tmp_path):
     report = check_workbook(make_workbook(tmp_path / "t.xlsx", scores={"funds_raising": "10分"}, total="100分"))
     assert report.status == "ok"
     assert report.indicator("funds_raising").status == "match"
+
+
+
+def test_a_template_filled_by_a_program_leaving_the_total_formula_checks_clean(tmp_path):
+    from samples import SHANTYTOWN_FACTS, SHANTYTOWN_SCORES
+    from selfscore.tables.definitions import get_table
+    from selfscore.write.filling import fill_template, save
+
+    path = save(fill_template(get_table("shantytown"), SHANTYTOWN_FACTS, SHANTYTOWN_SCORES, unit="温县", year=2020),
+                tmp_path / "t.xlsx")
+    assert load_workbook(path)["自评表"]["F14"].value == "=SUM(F5:F13)"  # no cached value: openpyxl writes none
+    report = check_workbook(path)
+    assert (report.status, report.self_total, report.findings) == ("ok", 100, [])
+    # Excel's SUM skips a score typed as text, so the 合计 a clerk sees is checked as it shows
+    text_score = save(fill_template(get_table("shantytown"), SHANTYTOWN_FACTS, {**SHANTYTOWN_SCORES, "funds_raising": "10分"},
+                                    unit="温县", year=2020), tmp_path / "u.xlsx")
+    report = check_workbook(text_score)
+    assert report.self_total == 90 and ("total_mismatch", "F14") in report.as_tuples("code", "cell")
+
+
+def test_a_changed_total_formula_is_a_warning_and_a_typed_total_still_works(tmp_path):
+    changed = make_workbook(tmp_path / "t.xlsx", total="=SUM(F5:F12)+10")
+    set_cached_value(changed, "自评表", "F14", "100")
+    report = check_workbook(changed)
+    assert report.as_tuples("code", "cell", "severity") == [("formula_in_input", "F14", "warning")]
+    assert report.self_total == 100
+    typed = check_workbook(make_workbook(tmp_path / "u.xlsx", total=100))
+    assert (typed.status, typed.self_total, typed.findings) == ("ok", 100, [])
+
+
+@pytest.mark.parametrize(("typed", "read", "rate"), [
+    ("9.51亿元", 95100, "1 亿元 = 10000 万元"), ("951000000元", 95100, "1 万元 = 10000 元"), ("9.51亿", 95100, "1 亿元 = 10000 万元")])
+def test_money_in_another_unit_is_converted_with_a_note(tmp_path, typed, read, rate):
+    report = check_workbook(make_workbook(tmp_path / "t.xlsx", "old_communities", facts={"project_funds_total": typed}))
+    assert report.status == "ok" and report.recomputed_total == 95
+    note = next(f for f in report.findings if f.code == "unit_converted")
+    assert (note.severity, note.cell, note.input) == ("info", "D19", "project_funds_total")
+    assert f"填写的「{typed}」已换算为 {read} 万元（{rate}）" in note.message
+
+
+def test_area_in_square_metres_is_converted_and_an_unreadable_value_names_the_unit(tmp_path):
+    report = check_workbook(make_workbook(tmp_path / "t.xlsx", "old_communities",
+                                          facts={"area_actual": "4950000平方米", "social_funds": "很多万元"}))
+    assert any(f.code == "unit_converted" and "495 万平方米" in f.message for f in report.findings)
+    error = next(f for f in report.findings if f.code == "value_not_number")
+    assert error.message.endswith("不是数字；应填写不小于 0 的数字（本格单位为万元，只填数字）。")

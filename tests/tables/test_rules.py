@@ -80,7 +80,7 @@ def test_explanation_spells_out_the_jiaozuo_social_funding_steps():
 def test_households_explanation_reads_like_the_spec():
     indicator = get_table("old_communities").indicators_by_id["households_completion"]
     text = indicator.score(facts_as_values("old_communities", {}), "ceil").text
-    assert text == "改造户数完成率：实际改造户数 28561 户 / 计划改造户数 23341 户 = 122.36%，≥100%，得满分 20"
+    assert text == "改造户数计划完成率：实际改造户数 28561 户 / 计划改造户数 23341 户 = 122.36%，≥100%，得满分 20"
 
 
 def test_incomplete_report_is_a_range_for_a_person_to_judge():
@@ -88,3 +88,11 @@ def test_incomplete_report_is_a_range_for_a_person_to_judge():
     outcome = indicator.score(facts_as_values("shantytown", {"report_complete": "否", "report_days_late": 1}), "ceil")
     assert (outcome.judged, outcome.low, outcome.high) == (True, 0, 4)
     assert "需人工判定，得分应在 0～4 分之间" in outcome.text
+
+
+def test_a_checklist_explains_each_item_in_points():
+    indicator = get_table("shantytown").indicators_by_id["funds_allocation"]
+    text = indicator.score(facts_as_values("shantytown", {"alloc_on_time": "否"}), "ceil").text
+    assert text.startswith("资金管理办法是否健全规范：是，得 2 分；"
+                           "资金是否按规定时间分配下达到县（市、区）财政部门或项目单位：否，不得分（本项 2 分）")
+    assert "/" not in text and text.endswith("小计 3 分")

@@ -66,7 +66,7 @@ def test_template_download_is_the_blank_template_with_its_defined_names_and_chin
     assert {"score_total", "meta_unit", "meta_year", "score_funds_raising"} <= names
     assert ("in_starts_planned" in names) == (table_id == "shantytown")
     assert ("in_households_planned" in names) == (table_id == "old_communities")
-    assert cell_of(workbook, "score_total").value is None
+    assert cell_of(workbook, "score_total").value.startswith("=SUM(F5:F")  # 合计 sums the self-scores itself
 
 
 def test_unknown_template_is_404_in_chinese(client):
@@ -255,6 +255,7 @@ def test_a_checker_crash_is_an_unreadable_file_not_a_500(client, tmp_path, monke
         raise KeyError("boom")
 
     monkeypatch.setattr("selfscore.web.checks.check_and_mark_up", explode)
+    monkeypatch.setattr("selfscore.web.checks.check", explode)  # the JSON API's report-only path
     data = workbook_bytes(tmp_path)
     response = client.post("/api/check", files=[xlsx_part("a.xlsx", data)])
     assert response.status_code == 422
@@ -464,3 +465,22 @@ def test_serve_help_lists_its_options():
     result = CliRunner().invoke(main, ["serve", "--help"])
     assert result.exit_code == 0
     assert all(option in result.output for option in ("--host", "--port", "--max-upload-mb", "--ttl"))
+
+
+def test_a_score_a_person_must_confirm_is_review_in_the_api_the_header_and_the_page(client, tmp_path):
+    data = workbook_bytes(tmp_path, "old_communities", scores={"funds_raising": 5.12})  # matches only 按比例计
+    report = client.post("/api/check", files=[xlsx_part("县.xlsx", data)]).json()["reports"][0]
+    assert (report["status"], report["counts"]["error"]) == ("review", 0)
+    single = client.post("/api/check.xlsx", files=[xlsx_part("县.xlsx", data, "file")])
+    assert single.headers["x-selfscore-status"] == "review"
+    page = client.post("/check", files=[xlsx_part("县.xlsx", data)]).text
+    assert '<span class="badge status-review">需人工确认</span>' in page
+    assert re.search(r'class="verdict verdict-review">\s*<strong>需人工确认：</strong>', page)
+    assert "「资金筹集」（扣分口径不同）" in page
+    assert ">通过<" not in page
+
+
+def test_a_page_with_nothing_readable_promises_no_download(client):
+    page = client.post("/check", files=[xlsx_part("文字.xlsx", "这是一段文字".encode())]).text
+    assert "可以下载" not in page and "/download/" not in page
+    assert "没有可下载的标注副本" in page

@@ -9,7 +9,7 @@ from openpyxl.comments import Comment
 
 from helpers import cell_values, make_workbook
 from selfscore.checking import check_and_mark_up, check_workbook
-from selfscore.tables.names import MARKS_SHEET, RESULTS_SHEET
+from selfscore.tables.names import FINDINGS_SHEET, MARKS_SHEET, RESULTS_SHEET
 
 
 def faulty(tmp_path, **kwargs):
@@ -40,7 +40,7 @@ def test_every_finding_is_on_its_cell_with_a_fill_and_a_comment(tmp_path):
     for finding in report.findings:
         cell = workbook[finding.sheet][finding.cell]
         assert cell.comment is not None and "selfscore" in cell.comment.text
-        assert cell.fill.fgColor.rgb.endswith({"error": "FFC7CE", "warning": "FFEB9C", "info": "DDEBF7"}[finding.severity]) or \
+        assert cell.fill.fgColor.rgb.endswith({"error": "FFC7CE", "warning": "F4B084", "info": "DDEBF7"}[finding.severity]) or \
             finding.severity != "error"
     not_number = workbook["基础数据"]["D12"]
     assert not_number.fill.fgColor.rgb.endswith("FFC7CE")
@@ -48,7 +48,7 @@ def test_every_finding_is_on_its_cell_with_a_fill_and_a_comment(tmp_path):
     # self-score cells show whether they matched
     assert workbook["自评表"]["F5"].fill.fgColor.rgb.endswith("FFC7CE")   # 8 ≠ 10
     assert workbook["自评表"]["F6"].fill.fgColor.rgb.endswith("C6EFCE")   # matches
-    assert "【一致】重新计算：5 分" in workbook["自评表"]["F6"].comment.text
+    assert "【一致】重新计算 5 分" in workbook["自评表"]["F6"].comment.text
 
 
 def test_results_sheet_lists_scores_and_findings_with_links(tmp_path):
@@ -59,7 +59,9 @@ def test_results_sheet_lists_scores_and_findings_with_links(tmp_path):
     sheet = workbook[RESULTS_SHEET]
     texts = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
     assert any("市县财政是否安排补助资金：是，得 10 分" in t for t in texts)
-    locations = {c.hyperlink.location for row in sheet.iter_rows() for c in row if c.hyperlink is not None}
+    assert workbook.sheetnames[1] == FINDINGS_SHEET  # the findings print under their own header
+    locations = {c.hyperlink.location for name in (RESULTS_SHEET, FINDINGS_SHEET)
+                 for row in workbook[name].iter_rows() for c in row if c.hyperlink is not None}
     for finding in report.findings:
         assert f"'{finding.sheet}'!{finding.cell}" in locations
     assert "'自评表'!F5" in locations
@@ -138,12 +140,12 @@ def test_a_fixed_marked_copy_says_what_was_fixed_remains_and_is_new(tmp_path):
     workbook.save(fixed_path)
     report, remarked = check_and_mark_up(fixed_path)
     comparison = report.comparison()
-    assert {(code, cell) for code, _, cell, _ in comparison["fixed"]} == {("value_not_number", "D12"), ("score_unknown", "D12")}
+    assert {(code, cell) for code, _, cell, _ in comparison["fixed"]} == {("value_not_number", "D12")}  # one cause, once
     assert {(code, cell) for code, _, cell, _ in comparison["remaining"]} >= {("score_mismatch", "F5")}
     assert {(code, cell) for code, _, cell, _ in comparison["new"]} >= {("score_mismatch", "F13")}
     sheet = load_workbook(io.BytesIO(remarked))[RESULTS_SHEET]
-    assert any(isinstance(c.value, str) and c.value.startswith("与上次校验相比：已改正 2 项") for row in sheet.iter_rows() for c in row)
-    assert report.to_dict()["previous_check"]["fixed"][0]["code"] in {"value_not_number", "score_unknown"}
+    assert any(isinstance(c.value, str) and c.value.startswith("与上次校验相比：已改正 1 项") for row in sheet.iter_rows() for c in row)
+    assert report.to_dict()["previous_check"]["fixed"][0]["code"] == "value_not_number"
 
 
 def test_the_fillers_own_comment_survives_marking_and_unmarking(tmp_path):
@@ -158,3 +160,66 @@ def test_the_fillers_own_comment_survives_marking_and_unmarking(tmp_path):
     from selfscore.write.marks import remove_marks
     remove_marks(marked_book)
     assert marked_book["基础数据"]["D12"].comment.text == "这是填报人的备注"
+
+
+def test_one_finding_per_bad_input_and_its_indicators_point_at_it(tmp_path):
+    bad = {"undisclosed_items": "两项", "quality_issues": -1, "report_complete": "可能", "violations": 0,
+           "severe_violation": "是", "subsidy_actual": "很多"}
+    report, marked = check_and_mark_up(make_workbook(tmp_path / "t.xlsx", facts=bad))
+    assert [f.code for f in report.findings if f.severity != "info"] == [
+            "yes_requires_count", "value_not_number", "value_not_yes_no", "value_below_min", "value_not_number"]
+    assert report.errors == 5 and report.warnings == 0  # counts count causes
+    assert len({(f.sheet, f.cell) for f in report.findings}) == len(report.findings)
+    workbook = load_workbook(io.BytesIO(marked))
+    policy = report.indicator("policy_disclosure")
+    assert policy.status == "unknown"
+    assert policy.explanation == "无法计算：「应公开未公开的政策、计划信息」有误或未填写，见「基础数据」D12"
+    comment = workbook["自评表"][policy.cell].comment.text
+    assert "【无法计算】「应公开未公开的政策、计划信息」有误或未填写，见「基础数据」D12" in comment
+    assert "无法计算 分" not in comment and "（D12）" not in comment
+    results = workbook[RESULTS_SHEET]
+    row = next(r for r in range(6, 20) if results[f"B{r}"].value == policy.name)
+    assert results[f"F{row}"].value == "无法计算" and "「基础数据」D12" in results[f"G{row}"].value
+    facts_cell = workbook["基础数据"]["D12"].comment.text
+    assert facts_cell.count("【") == 1 and "【错误】应公开未公开的政策、计划信息：填写的「两项」不是数字" in facts_cell
+    assert f"共 {report.errors} 个错误" in results["A3"].value
+
+
+def test_a_score_comment_states_the_computation_once(tmp_path):
+    report, marked = check_and_mark_up(make_workbook(tmp_path / "t.xlsx", "old_communities", scores={"funds_raising": 10}))
+    comment = load_workbook(io.BytesIO(marked))["自评表"]["F5"].comment.text
+    explanation = report.indicator("funds_raising").explanation
+    assert comment.count(explanation) == 1
+    assert "【不符】重新计算 5 分。" in comment and "【错误】资金筹集·自评得分：自评得分 10 与按填报数据重新计算的 5 分不符" in comment
+
+
+def test_results_sheet_writes_scores_as_numbers_and_echoed_values_as_text(tmp_path):
+    report, marked = check_and_mark_up(make_workbook(tmp_path / "t.xlsx", facts={"report_complete": "否"},
+                                                     scores={"report_submission": 3, "funds_raising": 8.5}))
+    sheet = load_workbook(io.BytesIO(marked))[RESULTS_SHEET]
+    rows = {sheet[f"B{r}"].value: r for r in range(6, 6 + len(report.indicators))}
+    raising = rows["资金筹集"]
+    assert (sheet[f"C{raising}"].value, sheet[f"D{raising}"].value, sheet[f"E{raising}"].value) == (10, 8.5, 10)
+    assert all(sheet[f"{c}{raising}"].data_type == "n" for c in "CDE")
+    review = rows["评价报告报送及时、完整性"]
+    assert sheet[f"E{review}"].value == "0～5" and sheet[f"E{review}"].data_type == "s"  # a range stays words
+    total = 6 + len(report.indicators)
+    assert sheet[f"A{total}"].value == "合计" and sheet[f"C{total}"].value == 100 and sheet[f"D{total}"].value == 96.5
+    assert "测试市" in sheet["A2"].value and sheet["A2"].data_type == "s"  # echoed from the workbook: text
+
+
+def test_marks_never_share_the_templates_input_fill_and_the_legend_names_their_colours(tmp_path):
+    path = make_workbook(tmp_path / "t.xlsx", "old_communities", scores={"funds_raising": 5.12},
+                         facts={"undisclosed_items": "两项"})
+    template_fill = load_workbook(path)["基础数据"]["D12"].fill.fgColor.rgb
+    assert template_fill.endswith("FFF2CC")
+    report, marked = check_and_mark_up(path)
+    workbook = load_workbook(io.BytesIO(marked))
+    warning = workbook["自评表"]["F5"]  # rounding_reading: a warning
+    error = workbook["基础数据"]["D12"]
+    fills = {warning.fill.fgColor.rgb[-6:], error.fill.fgColor.rgb[-6:]}
+    assert "FFF2CC" not in fills and len(fills) == 2
+    legend = workbook[RESULTS_SHEET]["A3"].value
+    assert "个提醒（橙色）" in legend and "个错误（红色）" in legend and "黄色" not in legend
+    guide = " ".join(str(c.value) for row in workbook["填报说明"].iter_rows() for c in row if c.value)
+    assert "橙色为提醒" in guide and "黄色为提醒" not in guide

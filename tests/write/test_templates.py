@@ -39,7 +39,7 @@ def test_template_layout_names_validation_and_protection(tmp_path, table):
     assert workbook.sheetnames == ["自评表", "基础数据", "填报说明", "_selfscore"]
     assert workbook["_selfscore"].sheet_state == "veryHidden"
     sheet = workbook["自评表"]
-    assert sheet["A1"].value == table.title
+    assert (sheet["A1"].value, sheet["B1"].value) == (table.annex, table.title)  # 「附件1」 in the title row, as in the annex
     assert [sheet[f"{c}4"].value for c in "ABCD"] == ["一级指标", "分值", "二级指标", "分值"]
     assert (sheet["A3"].value, sheet["E3"].value, sheet["F3"].value) == ("评价指标", "评分标准", "自评得分")
     merged = {str(r) for r in sheet.merged_cells.ranges}
@@ -50,6 +50,7 @@ def test_template_layout_names_validation_and_protection(tmp_path, table):
             indicator.name, int(indicator.points), indicator.criterion)
         row += 1
     assert (sheet[f"A{row}"].value, sheet[f"D{row}"].value) == ("合计", 100)
+    assert sheet[f"F{row}"].value == f"=SUM(F5:F{row - 1})" and sheet[f"F{row}"].protection.locked  # summed, not typed
     assert sheet.page_setup.orientation == "landscape" and int(sheet.page_setup.paperSize) == 9  # A4
 
     expected = {"meta_unit", "meta_year", "score_total"} | {f"in_{d.id}" for d in table.inputs} | {
@@ -103,3 +104,14 @@ def test_templates_and_a_marked_up_copy_open_in_libreoffice(tmp_path, repo):
 def test_sample_data_holds_exactly_the_generated_workbooks(repo):
     # a stray marked-up copy here would be checked by `make demo` as a second submission
     assert sorted(p.name for p in (repo / "sample_data").glob("*.xlsx")) == sorted(samples())
+
+
+def test_facts_hints_say_what_to_count_in_the_criterions_own_words(tmp_path):
+    facts = load_workbook(write_template(load_tables()["old_communities"], tmp_path))["基础数据"]
+    hints = {facts[f"B{row}"].value: facts[f"E{row}"].value for row in range(4, facts.max_row + 1)}
+    assert hints["计划改造户数"].startswith("年度计划（省定目标任务）") and "不是全部待改造的总户数" in hints["计划改造户数"]
+    assert hints["实际改造户数"].startswith("项目实际开工量")
+    shantytown = load_workbook(write_template(load_tables()["shantytown"], tmp_path))["基础数据"]
+    hints = {shantytown[f"B{row}"].value: shantytown[f"E{row}"].value for row in range(4, shantytown.max_row + 1)}
+    assert hints["年度计划新开工套数"].startswith("年度计划（省定目标任务）")
+    assert hints["实际新开工套数"].startswith("项目实际开工量")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -15,9 +17,10 @@ from openpyxl.worksheet.formula import ArrayFormula
 from selfscore.read.formats import sniff
 from selfscore.read.parsing import Parsed, parse_input, parse_score, parse_text, parse_year, shown
 from selfscore.read.safety import DEFAULT_LIMITS, Limits, TooCostly, check_archive, refusal
+from selfscore.read.strict import transitional
 from selfscore.results.findings import Finding, make_finding
 from selfscore.tables.definitions import TableDefinition, load_tables
-from selfscore.tables.names import META_SHEET, META_UNIT, META_YEAR, SCORE_TOTAL, input_name, score_name
+from selfscore.tables.names import META_SHEET, META_UNIT, META_YEAR, SCORE_TOTAL, input_name, score_name, total_formula
 from selfscore.tables.numbers import fmt
 
 ERROR_VALUES = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA"}
@@ -62,7 +65,8 @@ def describe(table: TableDefinition, name: str) -> str:
 
 def open_workbook(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Workbook:
     """Load workbook bytes with openpyxl, after refusing what is not an .xlsx or would cost too much to parse."""
-    reason = refusal(sniff(data), data)
+    kind = sniff(data)
+    reason = refusal(kind, data)
     if reason is not None:
         raise Unreadable(reason)
     try:
@@ -70,7 +74,10 @@ def open_workbook(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Workbook:
     except TooCostly as costly:
         raise Unreadable(costly.finding) from None
     try:
-        return load_workbook(io.BytesIO(data))
+        if kind == "strict":
+            data = transitional(data)
+        # keep_vba=False (the default): an .xlsm's macros are neither run nor carried into the copy
+        return load_workbook(io.BytesIO(data), keep_vba=False)
     except Exception as error:  # openpyxl raises many kinds on damaged files; all mean the same to a clerk
         # openpyxl wraps what its worksheet parser raised, so look for defusedxml's refusal in the chain too
         for cause in (error, error.__cause__, error.__context__):
@@ -195,9 +202,11 @@ class _CachedValues:
         return self._workbook[ref.sheet][ref.cell].value
 
 
-def read_values(workbook: Workbook, table: TableDefinition, version: int, data: bytes) -> ReadResult:
+def read_values(workbook: Workbook, table: TableDefinition, version: int, data: bytes, cached=None) -> ReadResult:
+    """Every cell of the table by its defined name (``workbook`` may also be a ``lean.LeanWorkbook``, with its
+    ``cached`` formula results)."""
     result = ReadResult(table, version)
-    cached = _CachedValues(data)
+    cached = cached if cached is not None else _CachedValues(data)
     for name in expected_names(table):
         ref = _resolve(workbook, name)
         what = result.what(name)
@@ -218,9 +227,57 @@ def read_values(workbook: Workbook, table: TableDefinition, version: int, data: 
             continue
         result.cells[name] = ref
         cell = workbook[ref.sheet][ref.cell]
+        if name == SCORE_TOTAL and _is_own_total(cell, result):
+            result.values[name] = _own_total(cell, result)
+            continue
         parsed, raw = _read_cell(cell, ref, cached, table, name, what, result.findings)
         record_parsed(result, name, ref, parsed, raw)
     return result
+
+
+def _normal_formula(text: str) -> str:
+    return re.sub(r"[\s$]", "", text).upper()
+
+
+def _is_own_total(cell: Cell, result: ReadResult) -> bool:
+    """Whether the 合计 cell still holds the template's own =SUM over the self-score cells (in place, unchanged)."""
+    if cell.data_type != "f" or not isinstance(cell.value, str):
+        return False
+    return sums_the_scores(cell.value, cell.parent.title, result)
+
+
+def sums_the_scores(formula: str, sheet: str, result: ReadResult) -> bool:
+    """Whether ``formula`` on ``sheet`` is the template's own 合计: =SUM over exactly the column of self-score cells."""
+    refs = [result.cells.get(score_name(indicator.id)) for indicator in result.table.indicators]
+    if any(ref is None or ref.sheet != sheet for ref in refs):
+        return False
+    parsed = [re.fullmatch(r"([A-Z]+)(\d+)", ref.cell) for ref in refs]  # type: ignore[union-attr]
+    columns = {match.group(1) for match in parsed if match}
+    rows = [int(match.group(2)) for match in parsed if match]
+    if len(columns) != 1 or len(rows) != len(refs) or len(set(rows)) != max(rows) - min(rows) + 1:
+        return False
+    column = columns.pop()
+    return _normal_formula(formula) == _normal_formula(total_formula(f"{column}{min(rows)}", f"{column}{max(rows)}"))
+
+
+def excel_sum(raws: Iterable[object]) -> Decimal:
+    """What Excel's =SUM shows over these cell values: the numbers only (a score typed as text, 「10分」, is left out)."""
+    total = Decimal(0)
+    for raw in raws:
+        if isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw):
+            total += Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
+    return total
+
+
+def _own_total(cell: Cell, result: ReadResult) -> Decimal:
+    """The template's own 合计, computed as Excel computes it.
+
+    Not its saved result: a workbook filled by a program has none, and loading the saved results
+    would cost a second parse of the workbook. A score typed as text (「10分」) is not in Excel's sum
+    either, so the 合计 the clerk sees is the one checked against the self-scores.
+    """
+    sheet = cell.parent
+    return excel_sum(sheet[result.cells[score_name(indicator.id)].cell].value for indicator in result.table.indicators)
 
 
 def record_parsed(result: ReadResult, name: str, ref: CellRef, parsed: Parsed, raw: object) -> None:
@@ -256,20 +313,23 @@ def _owner(name: str) -> dict[str, str]:
 def expectation(table: TableDefinition, name: str) -> dict[str, str]:
     """The message parameters that say what a cell of this name should hold."""
     if name == META_UNIT:
-        return {"expected": "填报单位名称"}
+        return {"expected": "填报单位名称", "unit_hint": ""}
     if name == META_YEAR:
-        return {"expected": "四位数年份，如 2020"}
+        return {"expected": "四位数年份，如 2020", "unit_hint": ""}
     if name.startswith("in_"):
-        return {"expected": table.inputs_by_id[name[3:]].expected()}
+        definition = table.inputs_by_id[name[3:]]
+        unit = definition.unit if definition.unit and definition.unit != "%" else ""
+        return {"expected": definition.expected(), "unit": unit,
+                "unit_hint": f"（本格单位为{unit}，只填数字）" if unit else ""}
     points = table.max_points if name == SCORE_TOTAL else table.indicators_by_id[name[6:]].points
-    return {"expected": f"0～{fmt(points)} 之间的分数", "max": fmt(points)}
+    return {"expected": f"0～{fmt(points)} 之间的分数", "max": fmt(points), "unit_hint": ""}
 
 
 def _read_cell(
     cell: Cell, ref: CellRef, cached: _CachedValues, table: TableDefinition, name: str, what: str,
     findings: list[Finding],
 ) -> tuple[Parsed, object]:
-    if isinstance(cell, MergedCell):  # the name points inside a merged range, whose value lives elsewhere
+    if isinstance(cell, MergedCell) or getattr(cell, "merged_follower", False):  # its value lives elsewhere
         return Parsed(None), None
     raw = cell.value
     if cell.data_type == "f" or isinstance(raw, ArrayFormula):

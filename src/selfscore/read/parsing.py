@@ -49,7 +49,10 @@ def _decimal_from_text(text: str, units: tuple[str, ...]) -> tuple[Decimal | Non
     how: list[str] = []
     cleaned = _clean(text)
     if cleaned != text:
-        how.append("去除空格或全角字符")
+        if unicodedata.normalize("NFKC", text) != text:
+            how.append("全角字符按半角读取")
+        if text.strip().replace(" ", "") != text:
+            how.append("去掉空格")
     for unit in sorted((u for u in units if u), key=len, reverse=True):
         if cleaned.endswith(unit) and len(cleaned) > len(unit):
             cleaned = cleaned[: -len(unit)]
@@ -116,6 +119,9 @@ def parse_input(raw: object, definition: InputDefinition, number_format: str = "
     if definition.type == "yes_no":
         return _yes_no(raw)
     units = (definition.unit, "%") if definition.type == "percent" else (definition.unit,)
+    converted = _in_another_unit(raw, definition.unit)
+    if converted is not None:
+        return converted
     parsed = _number(raw, units)
     if parsed.value is None or definition.type != "percent":
         return parsed
@@ -147,7 +153,9 @@ def _yes_no(raw: object) -> Parsed:
             if text in words:
                 parsed = Parsed(answer)
                 if raw.strip() not in ("是", "否"):
-                    parsed.notes.append(("value_normalised", {"normalised": "「是」" if answer else "「否」", "how": "视同是/否"}))
+                    parsed.notes.append(("value_normalised", {"normalised": "「是」" if answer else "「否」",
+                                                              "how": "本工具把「有」「√」「Y」等读作「是」" if answer
+                                                              else "本工具把「无」「×」「N」等读作「否」"}))
                 return parsed
     return Parsed(None, "value_not_yes_no")
 
@@ -177,3 +185,41 @@ def parse_text(raw: object) -> Parsed:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return Parsed(None)
     return Parsed(shown(raw).strip())
+
+
+#: units of one kind, each as a multiple of the kind's smallest (after NFKC: ㎡ and m² are both "m2")
+UNIT_KINDS: tuple[dict[str, Decimal], ...] = (
+    {"元": Decimal(1), "万元": Decimal(10) ** 4, "亿元": Decimal(10) ** 8, "亿": Decimal(10) ** 8},
+    {"平方米": Decimal(1), "m2": Decimal(1), "万平方米": Decimal(10) ** 4, "万m2": Decimal(10) ** 4},
+)
+
+
+def _in_another_unit(raw: object, unit: str) -> Parsed | None:
+    """「9.51亿元」 in a 万元 cell is 95100 万元: a value typed in another unit of the cell's kind, converted and said so.
+
+    None when the text is not a number followed by such a unit (the ordinary reading then applies).
+    """
+    kind = next((kind for kind in UNIT_KINDS if unit in kind), None)
+    if kind is None or not isinstance(raw, str):
+        return None
+    cleaned = _clean(raw)
+    typed = next((other for other in sorted(kind, key=len, reverse=True) if cleaned.endswith(other)), None)
+    if typed is None or kind[typed] == kind[unit]:
+        return None
+    number, _how = _decimal_from_text(cleaned[: -len(typed)], ())
+    if number is None:
+        return None
+    value = number * kind[typed] / kind[unit]
+    parsed = _number(format(value.normalize(), "f"), ())
+    if parsed.value is None:
+        return parsed
+    parsed.notes = [("unit_converted", {"normalised": f"{format(value.normalize(), 'f')} {unit}",
+                                         "rate": _rate(typed, unit, kind), "unit": unit})]
+    return parsed
+
+
+def _rate(typed: str, unit: str, kind: dict[str, Decimal]) -> str:
+    """1 亿元 = 10000 万元, or 1 万元 = 10000 元: stated from the larger unit, as a person says it."""
+    large, small = (typed, unit) if kind[typed] > kind[unit] else (unit, typed)
+    show = {"m2": "平方米", "万m2": "万平方米", "亿": "亿元"}
+    return f"1 {show.get(large, large)} = {format((kind[large] / kind[small]).normalize(), 'f')} {show.get(small, small)}"

@@ -37,18 +37,17 @@ _KINDS = [
                 "（Excel：文件→信息→保护工作簿→用密码进行加密，清空密码；WPS：文件→文档加密→密码加密，清空密码）。"),
     FindingKind("file_legacy", "error", "旧格式工作簿",
                 _CANNOT_OPEN + "文件是{format}，本工具只读取 .xlsx 格式；请在 Excel/WPS 中另存为 .xlsx（Excel 工作簿）后再上传。"),
-    FindingKind("file_macro", "error", "含宏的工作簿",
-                _CANNOT_OPEN + "文件是启用宏的工作簿（.xlsm），出于安全考虑本工具不读取含宏的文件；"
-                "请在 Excel/WPS 中另存为 .xlsx（Excel 工作簿，不含宏）后再上传。"),
     FindingKind("file_pdf", "error", "PDF 文件",
                 _CANNOT_OPEN + "文件不是 .xlsx 格式，而是 PDF 文档；请上传用模板填写的 .xlsx 文件本身，而不是打印或导出的 PDF。"),
     FindingKind("file_text", "error", "文本文件",
                 _CANNOT_OPEN + "文件不是 .xlsx 格式，而是文本文件（如 CSV 或 TXT，可能只是改了扩展名）；"
                 "请在本工具的模板中填写，保存为 .xlsx 后再上传。"),
     FindingKind("file_other_zip", "error", "不是工作簿",
-                _CANNOT_OPEN + "文件不是 .xlsx 格式，而是压缩包或其他 Office 文档（如 Word 的 .docx）；请上传用模板填写的 .xlsx 文件。"),
+                _CANNOT_OPEN + "文件不是 .xlsx 格式，而是{format}；{advice}"),
     FindingKind("file_other_ole", "error", "不是工作簿",
-                _CANNOT_OPEN + "文件不是 .xlsx 格式，而是旧版 Office 文档（如 Word 的 .doc）；请上传用模板填写的 .xlsx 文件。"),
+                _CANNOT_OPEN + "文件不是 .xlsx 格式，而是{format}；请上传用模板填写的 .xlsx 文件。"),
+    FindingKind("file_other_format", "error", "其他格式的文件",
+                _CANNOT_OPEN + "文件不是 .xlsx 格式，而是{format}，本工具不能直接读取；{advice}"),
     FindingKind("file_too_large", "error", "文件过大",
                 "文件大小 {size}，超过上限 {limit}（自评表通常不足 1 MB）；请删除多余的工作表和图片，另存为 .xlsx 后再上传。"),
     FindingKind("zip_too_many_members", "error", "文件结构异常",
@@ -74,6 +73,9 @@ _KINDS = [
                 "请删除多余的工作表和内容后另存为 .xlsx 再上传。"),
     FindingKind("internal_error", "error", "校验未完成",
                 "校验此文件时出现意外错误（{error}），未能完成校验；原文件未改动。请把文件发给维护人员。"),
+    FindingKind("macros_not_kept", "warning", "宏未读取也未保留",
+                "原文件是{format}：本工具只读取了单元格中的值，没有运行也没有保留其中的宏；标注副本另存为 .xlsx，不含宏。"
+                "原文件未改动，请在原文件上修改后提交。"),
     FindingKind("content_not_preserved", "warning", "部分内容未保留",
                 "图片等内容未能保留在标注副本中，原文件未改动（本文件含：{kinds}）。标注副本只用于查看校验结果，请在原文件上修改后提交。"),
     FindingKind("markup_failed", "warning", "未生成标注副本",
@@ -95,22 +97,24 @@ _KINDS = [
                 "为避免把数值算到别的项目上，该项未读取。请勿增删行，或下载新模板重新填写。"),
     # One value as typed
     FindingKind("value_missing", "error", "未填写", "未填写；应填写{expected}。"),
-    FindingKind("value_not_number", "error", "不是数字", "填写的「{value}」不是数字；应填写{expected}。"),
+    FindingKind("value_not_number", "error", "不是数字", "填写的「{value}」不是数字；应填写{expected}{unit_hint}。"),
     FindingKind("value_not_integer", "error", "不是整数", "填写的「{value}」不是整数；应填写{expected}。"),
     FindingKind("value_not_yes_no", "error", "不是是/否",
                 "填写的「{value}」无法识别为「是」或「否」；应从下拉列表选择「是」或「否」。"),
-    FindingKind("value_below_min", "error", "数值过小", "填写的 {value} 小于允许值；应填写{expected}。"),
-    FindingKind("value_above_max", "error", "数值过大", "填写的 {value} 大于允许值；应填写{expected}。"),
+    FindingKind("value_below_min", "error", "数值过小", "填写的 {value} 过小，超出允许范围；应填写{expected}。"),
+    FindingKind("value_above_max", "error", "数值过大", "填写的 {value} 过大，超出允许范围；应填写{expected}。"),
     FindingKind("value_exceeds_input", "error", "数值超过关联项",
                 "填写的 {value} 大于「{other}」（{other_cell}）的 {other_value}；本项不能超过「{other}」。"),
     FindingKind("yes_requires_count", "error", "与关联项矛盾",
                 "填写了「是」，但「{other}」（{other_cell}）为 {other_value}；填「是」时「{other}」至少应为 1。"),
-    FindingKind("value_error", "error", "错误值", "单元格是错误值 {value}；应填写{expected}。"),
+    FindingKind("value_error", "error", "错误值", "单元格显示错误值 {value}（多为公式出错）；应填写{expected}。"),
     FindingKind("formula_in_input", "warning", "填报单元格含公式",
                 "该单元格是公式「{formula}」，已按其计算结果 {value} 读取；建议直接填写数值。"),
     FindingKind("formula_no_value", "error", "公式无计算结果",
                 "该单元格是公式「{formula}」，文件中没有保存它的计算结果；请在 Excel 中重新计算并保存，或直接填写{expected}。"),
     FindingKind("value_normalised", "info", "已按规范读取", "填写的「{value}」按{normalised}读取（{how}）。"),
+    FindingKind("unit_converted", "info", "已换算单位",
+                "填写的「{value}」已换算为 {normalised}（{rate}）；本格的单位是{unit}，请核对换算结果。"),
     FindingKind("percent_assumed", "info", "按百分比理解",
                 "填写的 {value} 按 {normalised}% 理解（不大于 1 的数视为小数形式的百分比）；如非此意，请直接填写百分数，如 85。"),
     FindingKind("percent_ambiguous", "warning", "百分比含义不明",
@@ -123,7 +127,7 @@ _KINDS = [
     # Self-scores
     FindingKind("score_missing", "error", "未填自评得分", "未填写自评得分；应填写 0～{max} 之间的分数。"),
     FindingKind("score_not_number", "error", "自评得分不是数字",
-                "填写的「{value}」不是分数；应填写 0～{max} 之间的数字。"),
+                "填写的「{value}」不是数字；应填写 0～{max} 之间的分数。"),
     FindingKind("score_out_of_range", "error", "自评得分超出分值",
                 "自评得分 {value} 超出本项分值范围；应在 0～{max} 之间。"),
     FindingKind("score_mismatch", "error", "自评得分与计算不符",
@@ -134,14 +138,14 @@ _KINDS = [
     FindingKind("score_review", "warning", "需人工判定",
                 "评分标准对此情形未规定具体分值，按填报数据得分应在 {low}～{high} 分之间；自评得分 {value} 在此范围内，需人工确认。"),
     FindingKind("score_unknown", "warning", "无法重新计算",
-                "「{indicator_name}」所需的数据有误或未填写（{inputs}），无法重新计算该指标得分。"),
+                "「{indicator_name}」无法重新计算：所需的{inputs}有误或未填写{places}。"),
     FindingKind("total_mismatch", "error", "合计不等于各项之和",
                 "合计 {value} 不等于各指标自评得分之和 {sum}。"),
     FindingKind("total_over_max", "error", "合计超过满分", "合计 {value} 超过满分 {max}。"),
     # Layout recognition: a workbook without our defined names, read by its labels (issue 6)
     FindingKind("layout_recognised", "info", "按表头文字识别",
                 "工作簿中没有本工具模板的名称标记，已按表头和文字识别为「{title}」：自评表在本表第 {first}～{last} 行，"
-                "识别到 {found} 个指标{facts}。识别到的每个单元格列在「校验结果」表中，请核对。"),
+                "识别到 {found} 个指标{facts}。识别到的每个单元格列在「识别到的单元格」表中，请核对。"),
     FindingKind("layout_ambiguous", "error", "表格无法确定",
                 "无法确定要校验的表格：{reason}。请只保留一张自评表，或下载本工具的模板（selfscore template）填写后再校验。"),
     FindingKind("layout_row_unmatched", "warning", "无法对应指标",
@@ -208,6 +212,18 @@ def _bounded(text: str, limit: int) -> str:
     return f"{text[:limit]}…（共 {len(text)} 个字符）"
 
 
+class _Params(dict):
+    """Message parameters; an optional part (e.g. which unit a cell wants) is left out when not given."""
+
+    def __missing__(self, key: str) -> str:
+        if key in _OPTIONAL_PARAMS:
+            return ""
+        raise KeyError(key)
+
+
+_OPTIONAL_PARAMS = ("unit_hint",)
+
+
 def make_finding(
     code: str,
     *,
@@ -223,7 +239,7 @@ def make_finding(
     kind = CATALOGUE[code]
     text = None if value is None else str(value)
     shown = None if text is None else _bounded(text, VALUE_KEPT)
-    body = kind.template.format(value=None if text is None else _bounded(text, VALUE_ECHOED), **params)
+    body = kind.template.format_map(_Params(value=None if text is None else _bounded(text, VALUE_ECHOED), **params))
     where = place(sheet, cell)
     if what:
         where = f"{where}（{what}）" if where else what

@@ -19,8 +19,21 @@ STATUS_NAMES: dict[str, str] = {
     "review": "需人工判定",
     "unknown": "无法计算",
 }
-ReportStatus = Literal["ok", "errors", "unreadable"]
-REPORT_STATUS_NAMES: dict[str, str] = {"ok": "通过", "errors": "有错误", "unreadable": "无法读取"}
+ReportStatus = Literal["ok", "review", "errors", "unreadable"]
+REPORT_STATUS_NAMES: dict[str, str] = {"ok": "通过", "review": "需人工确认", "errors": "有错误", "unreadable": "无法读取"}
+#: indicator statuses whose self-score a person must confirm: the criterion gives no figure, or another step reading
+TO_CONFIRM: dict[str, str] = {"review": "评分标准未规定具体分值", "rounding_reading": "扣分口径不同"}
+#: findings that leave the scores to a person although nothing is wrong: the facts are not in the workbook
+CONFIRM_CODES = ("facts_absent",)
+
+
+def report_status(findings: Sequence[Finding], indicators: Sequence[IndicatorResult]) -> ReportStatus:
+    """errors when any finding is an error; review when a person must confirm a score; ok otherwise."""
+    if any(finding.severity == "error" for finding in findings):
+        return "errors"
+    if any(result.status in TO_CONFIRM for result in indicators) or any(f.code in CONFIRM_CODES for f in findings):
+        return "review"
+    return "ok"
 
 
 @dataclass(frozen=True)
@@ -117,6 +130,13 @@ class Report:
 
     def count(self, severity: str) -> int:
         return sum(1 for finding in self.findings if finding.severity == severity)
+
+    def to_confirm(self) -> list[str]:
+        """What a person must confirm, in words: each indicator with why, or that the facts are missing."""
+        items = [f"「{r.name}」（{TO_CONFIRM[r.status]}）" for r in self.indicators if r.status in TO_CONFIRM]
+        if any(f.code in CONFIRM_CODES for f in self.findings):
+            items.append("各指标得分（工作簿中没有基础数据，无法重新计算）")
+        return items
 
     @property
     def errors(self) -> int:

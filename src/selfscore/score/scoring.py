@@ -33,7 +33,7 @@ def score_indicators(
     results: list[IndicatorResult] = []
     findings: list[Finding] = []
     for indicator in read.table.indicators:
-        result, finding = _score_one(read, indicator, values, reading)
+        result, finding = _score_one(read, indicator, values, reading, invalid)
         results.append(result)
         if finding is not None:
             findings.append(finding)
@@ -70,7 +70,7 @@ def _score_text(outcome: Outcome) -> str:
 
 
 def _score_one(
-    read: ReadResult, indicator: Indicator, values: Values, reading: StepReading
+    read: ReadResult, indicator: Indicator, values: Values, reading: StepReading, invalid: set[str] = frozenset()  # type: ignore[assignment]
 ) -> tuple[IndicatorResult, Finding | None]:
     name = score_name(indicator.id)
     ref = read.cells.get(name)
@@ -83,17 +83,7 @@ def _score_one(
 
     missing = [input_id for input_id in indicator.inputs if input_id not in values]
     if missing:
-        cells = [read.cells.get(input_name(input_id)) for input_id in missing]
-        listed = "、".join(
-            f"{read.table.inputs_by_id[input_id].label}（{cell.cell if cell else '单元格缺失'}）"
-            for input_id, cell in zip(missing, cells, strict=True)
-        )
-        first = next((cell for cell in cells if cell is not None), ref)
-        finding = make_finding(
-            "score_unknown", sheet=first.sheet if first else None, cell=first.cell if first else None,
-            indicator=indicator.id, input=missing[0], indicator_name=indicator.name, inputs=listed)
-        explanation = f"无法计算：所需数据有误或未填写（{listed}）"
-        return IndicatorResult(**base, recomputed=None, range=None, status="unknown", explanation=explanation), finding
+        return _cannot_compute(read, indicator, missing, invalid, base, ref)
 
     outcome = indicator.score(values, reading)
     if outcome.judged:
@@ -115,6 +105,29 @@ def _score_one(
     finding = make_finding("score_mismatch", value=fmt(self_score), recomputed=fmt(recomputed),
                            explanation=outcome.text, **place)
     return IndicatorResult(**result, status="mismatch"), finding
+
+
+def _cannot_compute(read: ReadResult, indicator: Indicator, missing: list[str], invalid: set[str], base: dict,
+                    ref) -> tuple[IndicatorResult, Finding | None]:
+    """An indicator whose facts are unusable: its row points at their cells; the cause is reported once, on them.
+
+    Only an input whose problem no finding names yet (none is expected, but a reader may leave one) gets a
+    ``score_unknown`` here, so that a cause is never silent and never counted twice.
+    """
+    cells = [read.cells.get(input_name(input_id)) for input_id in missing]
+    labels = "、".join(f"「{read.table.inputs_by_id[input_id].label}」" for input_id in missing)
+    places = "、".join(dict.fromkeys(f"「{cell.sheet}」{cell.cell}" for cell in cells if cell is not None))
+    explanation = f"无法计算：{labels}有误或未填写" + (f"，见{places}" if places else "")
+    result = IndicatorResult(**base, recomputed=None, range=None, status="unknown", explanation=explanation)
+    unreported = [input_id for input_id in missing
+                  if input_name(input_id) not in read.flagged and input_name(input_id) not in invalid]
+    if not unreported:
+        return result, None
+    first = next((cell for cell in cells if cell is not None), ref)
+    finding = make_finding("score_unknown", sheet=first.sheet if first else None, cell=first.cell if first else None,
+                           indicator=indicator.id, input=unreported[0], indicator_name=indicator.name,
+                           inputs=labels, places=f"，见{places}" if places else "")
+    return result, finding
 
 
 def _judged(base: dict, place: dict, outcome: Outcome, self_score: Decimal | None) -> tuple[IndicatorResult, Finding | None]:

@@ -251,7 +251,7 @@ class Checklist:
             text = f"{item.label}：{_yes_no(values[item.id])}，得 {fmt(earned)} 分"
         else:
             text = "；".join(
-                f"{item.label}：{_yes_no(values[item.id])}（{fmt(points) if values[item.id] else 0}/{fmt(points)}）"
+                f"{item.label}：是，得 {fmt(points)} 分" if values[item.id] else f"{item.label}：否，不得分（本项 {fmt(points)} 分）"
                 for item, points in self.items
             ) + f"，小计 {fmt(earned)} 分"
         return Outcome(earned, earned, text)

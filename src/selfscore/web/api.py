@@ -73,7 +73,7 @@ async def api_check_xlsx(
     file: Annotated[UploadFile, File(description="One filled .xlsx workbook")],
     steps: Annotated[Literal["ceil", "exact", "floor"], Form(description="Step reading")] = "ceil",
 ) -> Response:
-    """The marked-up workbook. Headers `X-Selfscore-Status` (`ok`/`errors`) and `X-Selfscore-Errors` /
+    """The marked-up workbook. Headers `X-Selfscore-Status` (`ok`/`review`/`errors`) and `X-Selfscore-Errors` /
     `X-Selfscore-Warnings` give the verdict without opening it."""
     uploads = context.file_parts([file])
     if not uploads:

@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from selfscore.checking import check_and_mark_up
+from selfscore.checking import check, check_and_mark_up
 from selfscore.results.findings import make_finding
 from selfscore.results.names import checked_name
 from selfscore.results.report import Report
@@ -54,10 +54,12 @@ class Outcome:
     refused: str | None = None
 
 
-def safe_check(data: bytes, name: str, step_reading: StepReading) -> tuple[Report, bytes | None]:
+def safe_check(data: bytes, name: str, step_reading: StepReading, markup: bool = True) -> tuple[Report, bytes | None]:
     """check_and_mark_up that never raises: whatever the bytes are, a file that breaks the checker becomes an
-    unreadable report the filer can read, not a 500."""
+    unreadable report the filer can read, not a 500. ``markup=False``: the report only (the same report, sooner)."""
     try:
+        if not markup:
+            return check(data, step_reading=step_reading, name=name, markup=False).report, None
         return check_and_mark_up(data, step_reading=step_reading, name=name)
     except Exception as error:
         log.exception("checking %r failed", name)
@@ -67,7 +69,8 @@ def safe_check(data: bytes, name: str, step_reading: StepReading) -> tuple[Repor
 
 def check_upload(data: bytes, name: str, step_reading: StepReading, store: MarkedUpStore | None) -> Outcome:
     """Check one upload and, when ``store`` is given, keep its marked-up copy for download."""
-    report, marked_up = safe_check(data, name, step_reading)
+    # Without a store nobody downloads a copy (the JSON API): the report-only path gives the same report.
+    report, marked_up = safe_check(data, name, step_reading, markup=store is not None)
     token = store.put(marked_up, checked_name(name)) if store is not None and marked_up is not None else None
     return Outcome(name, report, token)
 

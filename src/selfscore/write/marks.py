@@ -12,7 +12,7 @@ from openpyxl.styles.fills import Fill
 from openpyxl.xml.functions import fromstring, tostring
 
 from selfscore.results.report import PreviousCheck
-from selfscore.tables.names import MARKS_SHEET, RESULTS_SHEET
+from selfscore.tables.names import ADDED_SHEETS, MARKS_SHEET
 
 _HEADER = ("kind", "sheet", "cell", "fill", "comment", "comment_author", "code", "message")
 
@@ -80,7 +80,7 @@ def remove_marks(workbook: Workbook) -> PreviousCheck | None:
             target.comment = Comment(str(comment), str(author or "")) if comment else None
         elif kind == "finding":
             findings.append((str(code or ""), str(sheet or ""), str(cell or ""), str(message or "")))
-    for name in (MARKS_SHEET, RESULTS_SHEET):
+    for name in (MARKS_SHEET, *ADDED_SHEETS):
         if name in workbook.sheetnames:
             del workbook[name]
     workbook.active = 0

@@ -1,4 +1,4 @@
-"""The marked-up workbook: the filler's own workbook with every finding on its cell, plus 「校验结果」."""
+"""The marked-up workbook: the filler's own workbook with every finding on its cell, plus 「校验结果」 and 「问题清单」."""
 
 from __future__ import annotations
 
@@ -15,17 +15,23 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from selfscore.results.findings import SEVERITY_NAMES, Finding, place
-from selfscore.results.report import REPORT_STATUS_NAMES, STATUS_NAMES, Report
-from selfscore.tables.names import RESULTS_SHEET
-from selfscore.tables.numbers import fmt
+from selfscore.results.report import REPORT_STATUS_NAMES, STATUS_NAMES, IndicatorResult, Report
+from selfscore.tables.names import FINDINGS_SHEET, RECOGNISED_SHEET, RESULTS_SHEET
+from selfscore.tables.numbers import json_number
 from selfscore.tables.rules import STEP_READING_NAMES
 from selfscore.write.marks import OriginalCell, original_of, write_record
 from selfscore.write.template import print_setup, text_height
 from selfscore.write.xlsx_bytes import workbook_bytes
 
-SEVERITY_COLOURS = {"error": "FFC7CE", "warning": "FFEB9C", "info": "DDEBF7"}
-STATUS_COLOURS = {"match": "C6EFCE", "mismatch": "FFC7CE", "rounding_reading": "FFEB9C",
-                  "review": "FFEB9C", "unknown": "D9D9D9"}
+#: mark colours; a warning is orange, never the template's own light-yellow input fill (FFF2CC)
+SEVERITY_COLOURS = {"error": "FFC7CE", "warning": "F4B084", "info": "DDEBF7"}
+SEVERITY_COLOUR_NAMES = {"error": "红色", "warning": "橙色", "info": "蓝色"}
+STATUS_COLOURS = {"match": "C6EFCE", "mismatch": "FFC7CE", "rounding_reading": "F4B084",
+                  "review": "F4B084", "unknown": "D9D9D9"}
+#: a whole workbook's verdict, in the same colours as its cells
+REPORT_COLOURS = {"ok": "C6EFCE", "review": "F4B084", "errors": "FFC7CE", "unreadable": "D9D9D9"}
+#: the findings that already spell out a score's computation; the score cell's own line then does not repeat it
+_COMPUTED_CODES = ("score_mismatch", "rounding_reading")
 _RANK = {"error": 3, "warning": 2, "info": 1}
 _THIN = Side(style="thin", color="999999")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -88,10 +94,11 @@ def mark_up(workbook: Workbook, report: Report) -> bytes:
             if _RANK[finding.severity] > _RANK.get(worst.get(key, ""), 0):
                 worst[key] = finding.severity
     score_colours: dict[tuple[str, str], str] = {}
+    computed = {(f.sheet, f.cell) for f in report.findings if f.code in _COMPUTED_CODES}
     for result in report.indicators:
         if result.sheet in workbook.sheetnames and result.cell and _markable(workbook, result.sheet, result.cell):
             key = (result.sheet, result.cell)
-            notes[key].insert(0, f"【{STATUS_NAMES[result.status]}】重新计算：{result.recomputed_text} 分。{result.explanation}")
+            notes[key].insert(0, score_line(result, with_explanation=key not in computed))
             score_colours[key] = STATUS_COLOURS[result.status]
 
     originals: list[OriginalCell] = []
@@ -126,16 +133,30 @@ def _keep_unwritable_numbers(workbook: Workbook) -> None:
 
 
 def _markable(workbook: Workbook, sheet: str, coordinate: str) -> bool:
-    # A cell inside a merged range cannot carry a comment; its finding is still listed in 「校验结果」.
+    # A cell inside a merged range cannot carry a comment; its finding is still listed in 「问题清单」.
     return not isinstance(workbook[sheet][coordinate], MergedCell)
 
 
+def score_line(result: IndicatorResult, *, with_explanation: bool = True) -> str:
+    """The first line of a self-score cell's comment: its status, the recomputed score, and how (unless a finding says it)."""
+    status = f"【{STATUS_NAMES[result.status]}】"
+    if result.recomputed is None and result.range is None:  # the explanation says why, and where the cause is
+        return status + result.explanation.removeprefix(f"{STATUS_NAMES[result.status]}：")
+    line = f"{status}重新计算 {result.recomputed_text} 分"
+    return f"{line}。{result.explanation}" if with_explanation else f"{line}。"
+
+
 def _without_place(finding: Finding) -> str:
-    # The comment sits on the cell itself, so the 「sheet」cell prefix would only repeat it.
-    prefix = f"{finding.place}（"
-    if finding.place and finding.message.startswith(prefix):
-        return finding.message[len(finding.place):]
-    return finding.message
+    # The comment sits on the cell itself, so the 「sheet」cell prefix would only repeat it; what the cell holds
+    # stays as the line's subject (「是否存在…：填写了…」), never a bare bracket.
+    message = finding.message
+    if not finding.place or not message.startswith(finding.place):
+        return message
+    rest = message[len(finding.place):]
+    if rest.startswith("（") and "）：" in rest:
+        what, body = rest[1:].split("）：", 1)
+        return f"{what}：{body}"
+    return rest.removeprefix("：")
 
 
 def _link(sheet: Worksheet, coordinate: str, target_sheet: str, target_cell: str) -> None:
@@ -144,9 +165,35 @@ def _link(sheet: Worksheet, coordinate: str, target_sheet: str, target_cell: str
     cell.font = Font(name=_FONT, size=10.5, color="0563C1", underline="single")
 
 
+def put_number(sheet: Worksheet, coordinate: str, value, **style) -> None:
+    """A score or count the tool computed or parsed, as a number a reviewer can sum and sort (two decimals at most)."""
+    put_text(sheet, coordinate, "", **style)
+    cell = sheet[coordinate]
+    cell.value = json_number(value)
+    cell.data_type = "n"
+    cell.number_format = "General"
+
+
+def _score_value(sheet: Worksheet, coordinate: str, value, text: str) -> None:
+    if value is None:
+        put_text(sheet, coordinate, text, align="center")
+    else:
+        put_number(sheet, coordinate, value, align="center")
+
+
+def legend(report: Report) -> str:
+    """The colour legend of a marked-up copy, counting causes: each problem is reported once, on its own cell."""
+    return (f"共 {report.errors} 个错误（{SEVERITY_COLOUR_NAMES['error']}）、{report.warnings} 个提醒"
+            f"（{SEVERITY_COLOUR_NAMES['warning']}）、{report.count('info')} 条说明（{SEVERITY_COLOUR_NAMES['info']}）。"
+            "自评得分一致的为绿色，无法计算的为灰色。单元格批注写明原因。")
+
+
 def _results_sheet(workbook: Workbook, report: Report) -> None:
     sheet = workbook.create_sheet(RESULTS_SHEET, 0)
-    widths = {"A": 14, "B": 24, "C": 8, "D": 10, "E": 10, "F": 11, "G": 80}
+    # A 二级指标 is a link, and LibreOffice never wraps a link: its column holds the longest name on one line.
+    names = max((len(result.name) for result in report.indicators), default=0)
+    name_width = max(24, round(names * 1.9 + 2))
+    widths = {"A": 14, "B": name_width, "C": 8, "D": 10, "E": 10, "F": 11, "G": max(60, 104 - name_width)}
     for column, width in widths.items():
         sheet.column_dimensions[column].width = width
 
@@ -156,11 +203,12 @@ def _results_sheet(workbook: Workbook, report: Report) -> None:
     sheet.merge_cells("A2:G2")
     put_text(sheet, "A2", f"文件：{report.file}　　填报单位：{report.unit or '（未填写）'}　　评价年度：{report.year or '（未填写）'}"
              f"　　扣分口径：{STEP_READING_NAMES.get(report.step_reading, report.step_reading)}", border=False)
-    verdict = (f"结论：{REPORT_STATUS_NAMES[report.status]}。共 {report.errors} 个错误（红色）、{report.warnings} 个提醒（黄色）、"
-               f"{report.count('info')} 条说明（蓝色）。点击「位置」可跳到对应单元格，单元格批注写明原因。")
+    verdict = f"结论：{REPORT_STATUS_NAMES[report.status]}。{legend(report)}问题清单见「{FINDINGS_SHEET}」表，点击位置可跳到对应单元格。"
+    if report.status == "review":
+        verdict += f"\n请人工确认：{'、'.join(report.to_confirm())}。"
     sheet.merge_cells("A3:G3")
-    put_text(sheet, "A3", verdict, bold=True, border=False, fill="FFC7CE" if report.errors else "C6EFCE")
-    sheet.row_dimensions[3].height = 32
+    put_text(sheet, "A3", verdict, bold=True, border=False, fill=REPORT_COLOURS[report.status])
+    sheet.row_dimensions[3].height = max(32, text_height(verdict, sum(widths.values())))
     if report.notes:  # how a workbook that is not our template was read: the reader must check it
         notes = "\n".join(report.notes)
         sheet.merge_cells("A4:G4")
@@ -173,87 +221,115 @@ def _results_sheet(workbook: Workbook, report: Report) -> None:
         put_text(sheet, f"{column}{row}", label, bold=True, fill="D9E1F2", align="center")
     for result in report.indicators:
         row += 1
-        cells = (result.group, result.name, fmt(result.max), "—" if result.self_score is None else fmt(result.self_score),
-                 result.recomputed_text, STATUS_NAMES[result.status], result.explanation)
-        for column, value in zip("ABCDEFG", cells, strict=True):
-            put_text(sheet, f"{column}{row}", value, align="left" if column in "BG" else "center")
-        sheet[f"F{row}"].fill = PatternFill("solid", fgColor=STATUS_COLOURS[result.status])
+        for column, value in zip("ABG", (result.group, result.name, result.explanation), strict=True):
+            put_text(sheet, f"{column}{row}", value, align="center" if column == "A" else "left")
+        put_number(sheet, f"C{row}", result.max, align="center")
+        _score_value(sheet, f"D{row}", result.self_score, "—")
+        _score_value(sheet, f"E{row}", result.recomputed, result.recomputed_text)
+        put_text(sheet, f"F{row}", STATUS_NAMES[result.status], align="center", fill=STATUS_COLOURS[result.status])
         if result.sheet and result.cell:
             _link(sheet, f"B{row}", result.sheet, result.cell)
-        sheet.row_dimensions[row].height = text_height(result.explanation, widths["G"])
+        # Tall enough for the longer of the wrapped 二级指标 and computation, so neither is cut in print.
+        sheet.row_dimensions[row].height = max(text_height(result.explanation, widths["G"]),
+                                               text_height(result.name, widths["B"]))
     row += 1
-    total_cells = ("合计", "", fmt(report.max_total) if report.max_total is not None else "",
-                   "—" if report.self_total is None else fmt(report.self_total), report.recomputed_total_text, "", "")
-    for column, value in zip("ABCDEFG", total_cells, strict=True):
-        put_text(sheet, f"{column}{row}", value, bold=True, align="center")
-
-    row += 2
-    sheet.merge_cells(f"A{row}:G{row}")
-    put_text(sheet, f"A{row}", f"问题清单（{len(report.findings)} 条）", bold=True, size=12, border=False)
-    row += 1
-    for column, label in zip("ABC", ("级别", "位置", "说明"), strict=True):
-        put_text(sheet, f"{column}{row}", label, bold=True, fill="D9E1F2", align="center")
-    sheet.merge_cells(f"C{row}:G{row}")
-    if not report.findings:
-        row += 1
-        sheet.merge_cells(f"A{row}:G{row}")
-        put_text(sheet, f"A{row}", "未发现问题。")
-    for finding in report.findings:
-        row += 1
-        put_text(sheet, f"A{row}", SEVERITY_NAMES[finding.severity], align="center",
-                 fill=SEVERITY_COLOURS[finding.severity])
-        put_text(sheet, f"B{row}", finding.place or "整个文件")
-        if finding.sheet in workbook.sheetnames and finding.cell:
-            _link(sheet, f"B{row}", finding.sheet, finding.cell)
-        sheet.merge_cells(f"C{row}:G{row}")
-        put_text(sheet, f"C{row}", finding.message)
-        sheet.row_dimensions[row].height = text_height(finding.message, sum(widths[c] for c in "CDEFG"))
+    put_text(sheet, f"A{row}", "合计", bold=True, align="center")
+    put_text(sheet, f"B{row}", "", bold=True)
+    if report.max_total is not None:
+        put_number(sheet, f"C{row}", report.max_total, bold=True, align="center")
+    else:
+        put_text(sheet, f"C{row}", "", bold=True)
+    for column, value, text in (("D", report.self_total, "—"), ("E", report.recomputed_total, report.recomputed_total_text)):
+        if value is None:
+            put_text(sheet, f"{column}{row}", text, bold=True, align="center")
+        else:
+            put_number(sheet, f"{column}{row}", value, bold=True, align="center")
+    put_text(sheet, f"F{row}", "", bold=True)
+    put_text(sheet, f"G{row}", "", bold=True)
 
     comparison = report.comparison()
     if comparison is not None:
         row += 2
         sheet.merge_cells(f"A{row}:G{row}")
         put_text(sheet, f"A{row}", f"与上次校验相比：已改正 {len(comparison['fixed'])} 项，仍存在 {len(comparison['remaining'])} 项，"
-                 f"新发现 {len(comparison['new'])} 项", bold=True, size=12, border=False)
-        for label, key, colour in (("已改正", "fixed", "C6EFCE"), ("仍存在", "remaining", "FFC7CE"), ("新发现", "new", "FFEB9C")):
-            for _code, sheet_name, cell, message in comparison[key]:
-                row += 1
-                put_text(sheet, f"A{row}", label, align="center", fill=colour)
-                put_text(sheet, f"B{row}", place(sheet_name, cell) or "整个文件")
-                sheet.merge_cells(f"C{row}:G{row}")
-                put_text(sheet, f"C{row}", message)
-                sheet.row_dimensions[row].height = text_height(message, sum(widths[c] for c in "CDEFG"))
+                 f"新发现 {len(comparison['new'])} 项（明细见「{FINDINGS_SHEET}」表）", bold=True, size=12, border=False)
 
-    row = _recognised_section(sheet, workbook, report, row, widths)
-
-    sheet.freeze_panes = "A5"
+    sheet.freeze_panes = "A6"
     print_setup(sheet, "5:5")
+    _findings_sheet(workbook, report)
+    _recognised_sheet(workbook, report)
     for other in workbook.worksheets:
         other.sheet_view.tabSelected = False
     sheet.sheet_view.tabSelected = True
     workbook.active = 0
 
 
+_FINDINGS_WIDTHS = {"A": 10, "B": 22, "C": 110}
 
-def _recognised_section(sheet: Worksheet, workbook: Workbook, report: Report, row: int, widths: dict[str, float]) -> int:
+
+def _findings_sheet(workbook: Workbook, report: Report) -> None:
+    """Every finding with a link to its cell, then what changed since the last check, under their own header."""
+    sheet = workbook.create_sheet(FINDINGS_SHEET, 1)
+    for column, width in _FINDINGS_WIDTHS.items():
+        sheet.column_dimensions[column].width = width
+    sheet.merge_cells("A1:C1")
+    put_text(sheet, "A1", f"问题清单（{len(report.findings)} 条）—— {report.file}", bold=True, size=13, border=False)
+    sheet.row_dimensions[1].height = 24
+    for column, label in zip("ABC", ("类别", "位置", "说明"), strict=True):
+        put_text(sheet, f"{column}2", label, bold=True, fill="D9E1F2", align="center")
+    row = 2
+    if not report.findings:
+        row += 1
+        sheet.merge_cells(f"A{row}:C{row}")
+        put_text(sheet, f"A{row}", "未发现问题。")
+    for finding in report.findings:
+        row += 1
+        put_text(sheet, f"A{row}", SEVERITY_NAMES[finding.severity], align="center", fill=SEVERITY_COLOURS[finding.severity])
+        put_text(sheet, f"B{row}", finding.place or "整个文件")
+        if finding.sheet in workbook.sheetnames and finding.cell:
+            _link(sheet, f"B{row}", finding.sheet, finding.cell)
+        put_text(sheet, f"C{row}", finding.message)
+        sheet.row_dimensions[row].height = max(text_height(finding.message, _FINDINGS_WIDTHS["C"]),
+                                               text_height(finding.place, _FINDINGS_WIDTHS["B"]))
+    comparison = report.comparison()
+    if comparison is not None:
+        row += 2
+        sheet.merge_cells(f"A{row}:C{row}")
+        put_text(sheet, f"A{row}", f"与上次校验相比：已改正 {len(comparison['fixed'])} 项，仍存在 {len(comparison['remaining'])} 项，"
+                 f"新发现 {len(comparison['new'])} 项", bold=True, size=12, border=False)
+        for label, key, colour in (("已改正", "fixed", "C6EFCE"), ("仍存在", "remaining", "FFC7CE"),
+                                   ("新发现", "new", SEVERITY_COLOURS["warning"])):
+            for _code, sheet_name, cell, message in comparison[key]:
+                row += 1
+                put_text(sheet, f"A{row}", label, align="center", fill=colour)
+                put_text(sheet, f"B{row}", place(sheet_name, cell) or "整个文件")
+                put_text(sheet, f"C{row}", message)
+                sheet.row_dimensions[row].height = text_height(message, _FINDINGS_WIDTHS["C"])
+    sheet.freeze_panes = "A3"
+    print_setup(sheet, "2:2")
+
+
+def _recognised_sheet(workbook: Workbook, report: Report) -> None:
     """Where each value was found, when some were found by their labels rather than by defined names."""
     if not any(cell.recognised_from == "label" for cell in report.recognised):
-        return row
-    row += 2
-    sheet.merge_cells(f"A{row}:G{row}")
-    put_text(sheet, f"A{row}", f"识别到的单元格（{len(report.recognised)} 个，按表头和文字识别，请核对）",
+        return
+    sheet = workbook.create_sheet(RECOGNISED_SHEET, 2)
+    widths = {"A": 22, "B": 40, "C": 70}
+    for column, width in widths.items():
+        sheet.column_dimensions[column].width = width
+    sheet.merge_cells("A1:C1")
+    put_text(sheet, "A1", f"识别到的单元格（{len(report.recognised)} 个，按表头和文字识别，请核对）",
              bold=True, size=12, border=False)
-    row += 1
     for column, label in zip("ABC", ("位置", "内容", "依据的文字"), strict=True):
-        put_text(sheet, f"{column}{row}", label, bold=True, fill="D9E1F2", align="center")
-    sheet.merge_cells(f"C{row}:G{row}")
+        put_text(sheet, f"{column}2", label, bold=True, fill="D9E1F2", align="center")
+    row = 2
     for cell in report.recognised:
         row += 1
         put_text(sheet, f"A{row}", place(cell.sheet, cell.cell))
         if cell.sheet in workbook.sheetnames:
             _link(sheet, f"A{row}", cell.sheet, cell.cell)
         put_text(sheet, f"B{row}", cell.what)
-        sheet.merge_cells(f"C{row}:G{row}")
         put_text(sheet, f"C{row}", cell.label or "（名称）")
-        sheet.row_dimensions[row].height = max(text_height(cell.what, widths["B"]), 20)
-    return row
+        sheet.row_dimensions[row].height = max(text_height(cell.what, widths["B"]), text_height(cell.label or "", widths["C"]))
+    sheet.freeze_panes = "A3"
+    print_setup(sheet, "2:2")

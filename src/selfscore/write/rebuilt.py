@@ -35,6 +35,8 @@ def rebuild_and_mark_up(read: LabelReadResult, report: Report) -> bytes:
             if isinstance(raw, str):
                 target.data_type = "s"  # never a formula, whatever the text starts with
         moved.setdefault((ref.sheet, ref.cell), CellRef(target.parent.title, target.coordinate))
+    if read.raw.get(SCORE_TOTAL) is None:  # the values as they stood: no 合计 in the source, none summed here
+        cell_of(workbook, SCORE_TOTAL).value = None
 
     def template_cell(name: str) -> CellRef:
         target = cell_of(workbook, name)

@@ -21,21 +21,27 @@ def report_lines(report: Report, marked_up: str | None = None) -> list[str]:
         f"满分 {fmt(report.max_total or 0)} —— {REPORT_STATUS_NAMES[report.status]}："
         f"{report.errors} 个错误，{report.warnings} 个提醒",
     ]
+    if report.status == "review":
+        lines.append(f"  请人工确认：{'、'.join(report.to_confirm())}")
     shown = [f for f in report.findings if f.severity != "info"][:_LIMIT]
     lines += [f"  {_MARK[f.severity]} {f.message}" for f in shown]
     hidden = sum(1 for f in report.findings if f.severity != "info") - len(shown)
     if hidden > 0:
-        lines.append(f"  …… 另有 {hidden} 条，见标注副本的「校验结果」表")
+        lines.append(f"  …… 另有 {hidden} 条，见标注副本的「问题清单」表")
     if marked_up:
         lines.append(f"  → 标注副本：{marked_up}")
     return lines
 
 
 def batch_line(reports: list[Report]) -> str:
-    ok = sum(1 for r in reports if r.status == "ok")
-    errors = sum(1 for r in reports if r.status == "errors")
-    unreadable = sum(1 for r in reports if r.status == "unreadable")
-    return f"共校验 {len(reports)} 个文件：{ok} 个通过，{errors} 个有错误，{unreadable} 个无法读取。"
+    counts = {status: sum(1 for r in reports if r.status == status) for status in REPORT_STATUS_NAMES}
+    return (f"共校验 {len(reports)} 个文件：{counts['ok']} 个通过，{counts['review']} 个需人工确认，"
+            f"{counts['errors']} 个有错误，{counts['unreadable']} 个无法读取。")
+
+
+def legend_line() -> str:
+    """What the marks before each finding mean, printed once after the findings."""
+    return f"图例：{_MARK['error']} 错误（必须改正）　{_MARK['warning']} 提醒（请确认）"
 
 
 def duplicate_lines(reports: list[Report], groups: list[list[int]]) -> list[str]:

@@ -8,15 +8,17 @@ from fractions import Fraction
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.layout import Layout, ManualLayout
 from openpyxl.formatting.rule import CellIsRule, FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from selfscore.results.report import REPORT_STATUS_NAMES, STATUS_NAMES, Report, duplicate_groups
 from selfscore.tables.definitions import TableDefinition, load_tables
 from selfscore.tables.numbers import fmt, round2, to_fraction
-from selfscore.write.markup import STATUS_COLOURS, put_text
+from selfscore.write.markup import REPORT_COLOURS, SEVERITY_COLOURS, STATUS_COLOURS, put_text
 from selfscore.write.template import print_setup, text_height
 from selfscore.write.xlsx_bytes import workbook_bytes
 
@@ -24,14 +26,19 @@ SUMMARY_SHEET = "汇总"
 DETAIL_SHEET = "指标明细"
 CHART_SHEET = "图表"
 HEADER_FILL = "D9E1F2"
-DUPLICATE_FILL = "F8CBAD"
-REPORT_COLOURS = {"ok": "C6EFCE", "errors": "FFC7CE", "unreadable": "D9D9D9"}
+#: duplicates in lavender: no mark colour (red, orange, blue, green, grey) means "the same submission twice"
+DUPLICATE_FILL = "E4DFEC"
+#: widths chosen so that the 14 columns print on one A4 landscape page at a legible size (about 85 %)
 SUMMARY_COLUMNS = (
-    ("序号", 6), ("文件", 30), ("填报单位", 22), ("年度", 7), ("表格", 22), ("自评合计", 9), ("重新计算", 10),
-    ("差额", 9), ("错误", 6), ("提醒", 6), ("结论", 9), ("重复报送", 16), ("标注副本", 24), ("主要问题", 60),
+    ("序号", 5), ("文件", 24), ("填报单位", 16), ("年度", 6), ("表格", 14), ("自评合计", 8), ("重新计算", 9),
+    ("差额", 8), ("错误", 6), ("提醒", 6), ("结论", 11), ("重复报送", 13), ("标注副本", 13), ("主要问题", 44),
 )
+#: a link's own text: LibreOffice never wraps a hyperlink cell, so a file name would be cut; the file is named beside it
+LINK_TEXT = "打开标注副本"
 _COLUMN = {label: get_column_letter(number) for number, (label, _width) in enumerate(SUMMARY_COLUMNS, start=1)}
 HEADER_ROW = 4
+#: cm: what an A4 landscape page holds below the sheet's title row
+CHART_MAX_HEIGHT = 15.0
 
 
 @dataclass(frozen=True)
@@ -91,7 +98,7 @@ def _number(value) -> float | int:
     return int(rounded) if rounded == rounded.to_integral_value() else float(rounded)
 
 
-def _put_number(sheet: Worksheet, coordinate: str, value, fill: str | None = None, number_format: str = "0.##") -> None:
+def _put_number(sheet: Worksheet, coordinate: str, value, fill: str | None = None, number_format: str = "General") -> None:
     # Numbers (parsed or computed, never raw text from a workbook) stay numbers, so a reviewer can sort and filter.
     put_text(sheet, coordinate, "", align="center", fill=fill)
     cell = sheet[coordinate]
@@ -125,7 +132,7 @@ def _summary_sheet(sheet: Worksheet, reports: Sequence[Report], marked_paths: Se
     put_text(sheet, "A1", "绩效自评表校验汇总", bold=True, size=15, border=False, align="center")
     sheet.row_dimensions[1].height = 28
     sheet.merge_cells(f"A2:{last_column}2")
-    put_text(sheet, "A2", f"共 {len(reports)} 个文件：{counts['ok']} 个通过，{counts['errors']} 个有错误，"
+    put_text(sheet, "A2", f"共 {len(reports)} 个文件：{counts['ok']} 个通过，{counts['review']} 个需人工确认，{counts['errors']} 个有错误，"
              f"{counts['unreadable']} 个无法读取。差额 = 自评合计 − 重新计算（正数为自评偏高）；按差额绝对值从大到小排列，"
              "差额无法确定的（无法计算、需人工判定、未填合计）排在其后，无法读取的文件排在最后。", border=False)
     sheet.row_dimensions[2].height = 30
@@ -180,7 +187,7 @@ def _summary_sheet(sheet: Worksheet, reports: Sequence[Report], marked_paths: Se
             put_text(sheet, c["重复报送"], "")
         link = marked_paths[index] if index < len(marked_paths) else None
         if link:
-            put_text(sheet, c["标注副本"], link.replace("\\", "/").rsplit("/", 1)[-1])
+            put_text(sheet, c["标注副本"], LINK_TEXT)
             cell = sheet[c["标注副本"]]
             cell.hyperlink = link
             cell.font = Font(name=cell.font.name, size=cell.font.sz, color="0563C1", underline="single")
@@ -188,8 +195,11 @@ def _summary_sheet(sheet: Worksheet, reports: Sequence[Report], marked_paths: Se
             put_text(sheet, c["标注副本"], "")
         first_error = next((f.message for f in report.findings if f.severity == "error"), "")
         put_text(sheet, c["主要问题"], first_error)
-        # Tall enough for the wrapped first error, as the results sheet of a marked-up copy does.
-        sheet.row_dimensions[row].height = text_height(first_error, SUMMARY_COLUMNS[-1][1])
+        # Tall enough for every wrapped cell (the first error, a long file or unit name), so none is cut in print.
+        widths = dict(SUMMARY_COLUMNS)
+        sheet.row_dimensions[row].height = max(
+            text_height(first_error, widths["主要问题"]), text_height(report.file, widths["文件"]),
+            text_height(report.unit or "", widths["填报单位"]), text_height(_table_name(report, tables), widths["表格"]))
 
     if row > HEADER_ROW:
         first, last = HEADER_ROW + 1, row
@@ -204,7 +214,7 @@ def _summary_sheet(sheet: Worksheet, reports: Sequence[Report], marked_paths: Se
         sheet.conditional_formatting.add(f"{letter['错误']}{first}:{letter['错误']}{last}", CellIsRule(
             operator="greaterThan", formula=["0"], fill=PatternFill("solid", fgColor="FFC7CE")))
         sheet.conditional_formatting.add(f"{letter['提醒']}{first}:{letter['提醒']}{last}", CellIsRule(
-            operator="greaterThan", formula=["0"], fill=PatternFill("solid", fgColor="FFEB9C")))
+            operator="greaterThan", formula=["0"], fill=PatternFill("solid", fgColor=SEVERITY_COLOURS["warning"])))
         status_cell = f"${letter['结论']}{first}"
         for status, colour in REPORT_COLOURS.items():
             sheet.conditional_formatting.add(f"{letter['结论']}{first}:{letter['结论']}{last}", FormulaRule(
@@ -260,6 +270,8 @@ def _detail_sheet(sheet: Worksheet, reports: Sequence[Report], tables: dict[str,
             put_text(sheet, f"A{row}", report.unit or "（未填）", fill=DUPLICATE_FILL if index in duplicates else None)
             put_text(sheet, f"B{row}", report.year or "", align="center")
             put_text(sheet, f"C{row}", report.file)
+            # wrapped names need a row tall enough for them, or the lines overlap the next row
+            sheet.row_dimensions[row].height = max(text_height(report.file, 24), text_height(report.unit or "", 24))
             for number, indicator in enumerate(table.indicators, start=4):
                 result = next((r for r in report.indicators if r.id == indicator.id), None)
                 coordinate = f"{get_column_letter(number)}{row}"
@@ -287,7 +299,7 @@ def _detail_sheet(sheet: Worksheet, reports: Sequence[Report], tables: dict[str,
 def _chart_sheet(sheet: Worksheet, reports: Sequence[Report], tables: dict[str, TableDefinition],
                  duplicates: dict[int, list[int]]) -> None:
     put_text(sheet, "A1", "自评合计与重新计算合计（重新计算无法确定的单位只有自评一栏）", bold=True, border=False, wrap=False)
-    sheet.column_dimensions["A"].width = 26
+    sheet.column_dimensions["A"].width = 22
     row = 3
     for table, indices in _by_table(reports, tables):
         put_text(sheet, f"A{row}", table.short_title, bold=True, fill=HEADER_FILL)
@@ -315,10 +327,18 @@ def _chart_sheet(sheet: Worksheet, reports: Sequence[Report], tables: dict[str, 
         chart.y_axis.delete = False
         chart.add_data(Reference(sheet, min_col=2, max_col=3, min_row=header, max_row=row), titles_from_data=True)
         chart.set_categories(Reference(sheet, min_col=1, min_row=header + 1, max_row=row))
-        chart.height = max(7.5, 0.9 * len(indices) + 3)
-        chart.width = 18
+        # One page per table: the chart no taller than an A4 landscape page, its category labels given room.
+        chart.height = min(CHART_MAX_HEIGHT, max(7.5, 0.9 * len(indices) + 3))
+        chart.width = 17
+        longest = max(len(_label(reports[i], i, duplicates)) for i in indices)
+        label_share = min(0.45, 0.06 + 0.028 * longest)
+        chart.plot_area.layout = Layout(ManualLayout(x=label_share, y=0.12, w=0.97 - label_share, h=0.68,
+                                                     xMode="edge", yMode="edge"))
+        chart.legend.position = "b"
         sheet.add_chart(chart, f"E{header}")
-        # The next block starts below both this block's rows and its chart (~0.5 cm a row).
+        # The next block starts below both this block's rows and its chart (~0.5 cm a row), on a page of its own.
         row = max(row, header + int(chart.height / 0.5)) + 3
-    sheet.column_dimensions["B"].width = 10
-    sheet.column_dimensions["C"].width = 10
+        sheet.row_breaks.append(Break(id=row - 2))
+    sheet.column_dimensions["B"].width = 9
+    sheet.column_dimensions["C"].width = 9
+    print_setup(sheet, "1:1")

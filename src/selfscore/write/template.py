@@ -25,6 +25,7 @@ from selfscore.tables.names import (
     SCORE_TOTAL,
     input_name,
     score_name,
+    total_formula,
 )
 from selfscore.tables.numbers import fmt
 
@@ -63,9 +64,16 @@ def template_bytes(table: TableDefinition) -> bytes:
     return buffer.getvalue()
 
 
-def write_template(table: TableDefinition, directory: Path) -> Path:
+class TemplateExists(FileExistsError):
+    """The template's file is already there: it may be a clerk's filled-in workbook, so it is never overwritten."""
+
+
+def write_template(table: TableDefinition, directory: Path, *, force: bool = False) -> Path:
+    """Write the blank template of ``table`` into ``directory``; an existing file is kept unless ``force``."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / table.file_name
+    if path.exists() and not force:
+        raise TemplateExists(str(path))
     path.write_bytes(template_bytes(table))
     return path
 
@@ -119,10 +127,14 @@ def _score_sheet(workbook: Workbook, sheet: Worksheet, table: TableDefinition) -
     for column, width in SCORE_COLUMNS.items():
         sheet.column_dimensions[column].width = width
 
-    sheet.merge_cells("A1:F1")
-    sheet["A1"] = table.title
-    sheet["A1"].font = Font(name=TITLE_FONT, size=16, bold=True)
-    sheet["A1"].alignment = CENTER
+    # As in the annex: 「附件1」 at the top left, the title across the rest of the row.
+    sheet["A1"] = table.annex
+    sheet["A1"].font = Font(name=TITLE_FONT, size=12)
+    sheet["A1"].alignment = Alignment(horizontal="left", vertical="top")
+    sheet.merge_cells("B1:F1")
+    sheet["B1"] = table.title
+    sheet["B1"].font = Font(name=TITLE_FONT, size=16, bold=True)
+    sheet["B1"].alignment = CENTER
     sheet.row_dimensions[1].height = 40
 
     sheet["A2"] = "填报单位："
@@ -156,7 +168,7 @@ def _score_sheet(workbook: Workbook, sheet: Worksheet, table: TableDefinition) -
         for column in "ABCDEF":
             _style(sheet[f"{column}{row}"], bold=True, fill=HEADER_FILL)
 
-    row = 5
+    row = first_score = 5
     for group in table.groups:
         first = row
         for indicator in group.indicators:
@@ -184,16 +196,14 @@ def _score_sheet(workbook: Workbook, sheet: Worksheet, table: TableDefinition) -
     sheet.merge_cells(f"A{row}:C{row}")
     sheet[f"A{row}"] = "合计"
     sheet[f"D{row}"] = int(table.max_points)
-    for column in "ABCDE":
+    sheet[f"E{row}"] = "（自动求和，无需填写）"
+    for column in "ABCDF":
         _style(sheet[f"{column}{row}"], bold=True)
-    _input_cell(sheet[f"F{row}"])
-    sheet[f"F{row}"].font = Font(name=BODY_FONT, size=11, bold=True)
+    _style(sheet[f"E{row}"], size=10.5)
+    # 合计 sums the self-scores itself (a hand-typed total was a frequent total_mismatch); it stays locked
+    # so that it is not overwritten by accident. The reader accepts this formula without a saved result.
+    sheet[f"F{row}"] = total_formula(f"F{first_score}", f"F{row - 1}")
     _name(workbook, SCORE_TOTAL, sheet, f"F{row}")
-    total_rule = DataValidation(type="decimal", operator="between", formula1="0", formula2=fmt(table.max_points),
-                                allow_blank=True, showErrorMessage=True, errorTitle="合计",
-                                error=f"合计应在 0～{fmt(table.max_points)} 之间，并等于各项自评得分之和。")
-    sheet.add_data_validation(total_rule)
-    total_rule.add(f"F{row}")
     sheet.row_dimensions[row].height = 26
 
     sheet.freeze_panes = "A5"
@@ -267,10 +277,10 @@ def _guide_sheet(sheet: Worksheet, table: TableDefinition) -> None:
         f"填报说明 —— {table.title}",
         "1. 在「自评表」第 2 行填写填报单位和评价年度。",
         "2. 在「基础数据」表的黄色单元格中逐项填写实际情况（是/否从下拉列表选择，数量填整数，没有的填 0）。",
-        "3. 在「自评表」的「自评得分」列填写各指标自评得分，并在「合计」行填写总分（应等于各项之和）。",
+        "3. 在「自评表」的「自评得分」列填写各指标自评得分；「合计」自动求和，无需填写。",
         "4. 保存为 .xlsx 文件，用 selfscore 校验（网页上传或命令 selfscore check 文件名.xlsx）。",
-        "5. 校验后得到「…checked.xlsx」标注副本：红色为错误，黄色为提醒，蓝色为说明；鼠标停在单元格上可查看批注。"
-        "「校验结果」表列出每个指标重新计算的得分和计算过程。",
+        "5. 校验后得到「…checked.xlsx」标注副本：红色为错误，橙色为提醒，蓝色为说明，自评得分一致的为绿色；鼠标停在单元格上可查看批注。"
+        "「校验结果」表列出每个指标重新计算的得分和计算过程，「问题清单」表列出全部问题。",
         "6. 在标注副本上直接修改后可再次校验，结果表会列出已改正、仍存在和新发现的问题。",
         "说明：只有黄色单元格可以填写，表格已加保护（无密码），以免误改表格结构。",
     ]

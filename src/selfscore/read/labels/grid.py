@@ -11,7 +11,7 @@ from openpyxl.worksheet.formula import ArrayFormula
 
 from selfscore.read.by_names import CellRef
 from selfscore.read.parsing import shown
-from selfscore.tables.names import MARKS_SHEET, RESULTS_SHEET
+from selfscore.tables.names import ADDED_SHEETS, MARKS_SHEET
 
 HEADER_SCAN_ROWS = 60
 
@@ -81,7 +81,7 @@ def grids_from_openpyxl(workbook: Workbook, data: bytes) -> list[Grid]:
     cached: Workbook | None = None
     grids = []
     for sheet in workbook.worksheets:
-        if sheet.title in (MARKS_SHEET, RESULTS_SHEET):
+        if sheet.title in (MARKS_SHEET, *ADDED_SHEETS):
             continue
         cells: dict[tuple[int, int], GridCell] = {}
         for row in sheet.iter_rows():

@@ -20,7 +20,17 @@ from dataclasses import dataclass, field, replace
 
 from openpyxl import Workbook
 
-from selfscore.read.by_names import ERROR_VALUES, ReadResult, Unreadable, expected_names, parse_named, place_of, record_parsed
+from selfscore.read.by_names import (
+    ERROR_VALUES,
+    ReadResult,
+    Unreadable,
+    excel_sum,
+    expected_names,
+    parse_named,
+    place_of,
+    record_parsed,
+    sums_the_scores,
+)
 from selfscore.read.labels.facts import find_facts
 from selfscore.read.labels.grid import Grid, GridCell, Located
 from selfscore.read.labels.header import Candidate, Header, candidate_under, count_votes, find_headers, meta_hint, table_of
@@ -30,7 +40,7 @@ from selfscore.read.parsing import Parsed, shown
 from selfscore.results.findings import Finding, make_finding
 from selfscore.results.report import IndicatorResult
 from selfscore.tables.definitions import TableDefinition, load_tables
-from selfscore.tables.names import META_SHEET, score_name
+from selfscore.tables.names import META_SHEET, SCORE_TOTAL, score_name
 from selfscore.tables.numbers import fmt
 
 
@@ -81,7 +91,7 @@ def read_by_labels(grids: list[Grid], *, table_hint: TableDefinition | None = No
     facts = find_facts(sheets, candidate, table, result.findings)
     located += facts
     result.facts_found = bool(facts)
-    for item in located:
+    for item in sorted(located, key=lambda item: item.name == SCORE_TOTAL):  # 合计 after the scores it may sum
         _record(result, item)
     for name in expected_names(table):
         if name in result.cells or (name.startswith("in_") and not result.facts_found):
@@ -106,6 +116,12 @@ def _record(result: LabelReadResult, item: Located) -> None:
     raw: object = item.inline if item.inline is not None else cell.value
     result.raw[name] = raw
     place = place_of(table, name, ref)
+    if name == SCORE_TOTAL and cell.formula is not None and raw is None and item.inline is None and \
+            sums_the_scores(cell.formula, ref.sheet, result):
+        # A 合计 that sums the self-scores, saved without its result (our template filled by a program, then
+        # pasted): the sum Excel would show. With a saved result it is read like any formula, with its warning.
+        result.values[name] = excel_sum(result.raw.get(score_name(indicator.id)) for indicator in table.indicators)
+        return
     parsed, shown_raw = _parse(cell, raw, item.inline is not None, table, name, place, result.findings)
     record_parsed(result, name, ref, parsed, shown_raw)
 
