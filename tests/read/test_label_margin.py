@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 import layouts
 from selfscore.checking import check_and_mark_up
 from selfscore.read.labels import MARGIN, best_match, likeness
-from selfscore.tables.names import RESULTS_SHEET
+from selfscore.tables.names import ADDED_SHEETS
 from selfscore.write.filling import to_bytes
 
 #: twenty letters; a candidate with its last k replaced shares 20 − k of them: likeness 2(20 − k) / 40
@@ -58,10 +58,13 @@ def test_a_fact_label_that_looks_like_a_formula_is_echoed_as_text():
     report, marked = check_and_mark_up(to_bytes(workbook), name="手工表.xlsx")
     recognised = next(c for c in report.recognised if c.name == "in_violations")
     assert recognised.label == label
-    results = load_workbook(io.BytesIO(marked))[RESULTS_SHEET]
-    echoed = [c for row in results.iter_rows() for c in row if isinstance(c.value, str) and c.value.endswith("经查实的违规违纪问题（项）")]
+    book = load_workbook(io.BytesIO(marked))
+    added = [book[name] for name in ADDED_SHEETS if name in book.sheetnames]
+    echoed = [c for sheet in added for row in sheet.iter_rows() for c in row
+              if isinstance(c.value, str) and c.value.endswith("经查实的违规违纪问题（项）")]
     assert echoed, "the recognised label is listed"
     assert all(c.data_type == "s" for c in echoed)
     archive = zipfile.ZipFile(io.BytesIO(marked))
-    index = load_workbook(io.BytesIO(marked)).sheetnames.index(RESULTS_SHEET) + 1
-    assert "<f>" not in archive.read(f"xl/worksheets/sheet{index}.xml").decode()
+    for sheet in added:
+        index = book.sheetnames.index(sheet.title) + 1
+        assert "<f>" not in archive.read(f"xl/worksheets/sheet{index}.xml").decode()

@@ -27,8 +27,8 @@ def explain(table_id: str, indicator_id: str, reading: str = "ceil", **changes) 
 
 def test_a_checklist_names_each_answer_and_its_points():
     assert explain("shantytown", "funds_allocation", alloc_on_time=False) == (
-        "资金管理办法是否健全规范：是（2/2）；资金是否按规定时间分配下达到县（市、区）财政部门或项目单位：否（0/2）；"
-        "资金分配是否结合本地区特点、有针对性地改善居住条件：是（1/1），小计 3 分")
+        "资金管理办法是否健全规范：是，得 2 分；资金是否按规定时间分配下达到县（市、区）财政部门或项目单位：否，不得分（本项 2 分）；"
+        "资金分配是否结合本地区特点、有针对性地改善居住条件：是，得 1 分，小计 3 分")
     assert explain("shantytown", "funds_raising", local_funds_arranged=False) == "市县财政是否安排补助资金：否，得 0 分"
     assert explain("shantytown", "funds_raising") == "市县财政是否安排补助资金：是，得 10 分"
 
@@ -82,7 +82,7 @@ def test_an_incomplete_late_report_says_what_the_lateness_leaves_to_judge():
 
 def test_a_severe_violation_takes_the_part_at_once():
     assert explain("shantytown", "funds_use", violations=1, severe_violation=True) == (
-        "是否建立预算执行、绩效监控机制：是（2/2）；是否编制绩效目标、及时开展绩效评价工作：是（3/3），小计 5 分；"
+        "是否建立预算执行、绩效监控机制：是，得 2 分；是否编制绩效目标、及时开展绩效评价工作：是，得 3 分，小计 5 分；"
         "是否存在性质恶劣、有重大不良影响的违规违纪项目：是，一次性扣除 5 分，得 0 分；合计 5 分")
 
 

@@ -10,7 +10,7 @@ from helpers import make_workbook
 from selfscore.checking import check_and_mark_up
 from selfscore.results.findings import make_finding
 from selfscore.results.report import PreviousCheck, Report
-from selfscore.tables.names import RESULTS_SHEET
+from selfscore.tables.names import FINDINGS_SHEET
 
 FACTS = "基础数据"
 
@@ -38,8 +38,9 @@ def test_a_finding_fixed_on_one_cell_is_fixed_though_its_code_remains_on_another
     assert {("value_not_number", "D12"), ("value_not_number", "D15")} <= set(first.as_tuples("code", "cell"))
     report, _ = recheck(tmp_path, marked, {"D12": 0})
     comparison = report.comparison()
-    assert keyed(comparison["fixed"]) == {("value_not_number", "D12"), ("score_unknown", "D12")}
-    assert {("value_not_number", "D15"), ("score_unknown", "D15")} <= keyed(comparison["remaining"])
+    assert {cell for _, cell in keyed(comparison["fixed"])} == {"D12"}
+    assert ("value_not_number", "D12") in keyed(comparison["fixed"])
+    assert ("value_not_number", "D15") in keyed(comparison["remaining"])
     assert not keyed(comparison["remaining"]) & keyed(comparison["fixed"])
     assert comparison["new"] == []
 
@@ -68,7 +69,7 @@ def test_the_results_sheet_labels_each_row_fixed_remaining_or_new(tmp_path):
     _, marked = check_and_mark_up(two_of_a_kind(tmp_path))
     report, remarked = recheck(tmp_path, marked, {"D12": 0, "D8": "五项"})   # D8 (是否建立…绩效监控机制): newly broken
     comparison = report.comparison()
-    sheet = load_workbook(io.BytesIO(remarked))[RESULTS_SHEET]
+    sheet = load_workbook(io.BytesIO(remarked))[FINDINGS_SHEET]
     heading = next(row for row in range(1, sheet.max_row + 1)
                    if str(sheet.cell(row, 1).value or "").startswith("与上次校验相比"))
     rows = {}
