@@ -195,7 +195,7 @@ def test_full_marks_for_an_incomplete_report_is_an_error_that_says_why(tmp_path)
     report, result = incomplete(tmp_path, 0, 5)
     assert result.status == "mismatch" and result.range == (0, 5)
     (finding,) = [f for f in report.findings if f.indicator == "report_submission"]
-    assert (finding.code, finding.severity) == ("score_mismatch", "error")
+    assert (finding.code, finding.severity, finding.value, finding.cell) == ("score_mismatch", "error", "5", result.cell)
     assert "0～5（不含 5）" in finding.message
     assert "不能得满分 5 分（满分要求此项为「是」）" in finding.message
 
@@ -216,8 +216,15 @@ def test_a_lower_score_for_an_incomplete_report_is_for_a_person_to_confirm(tmp_p
     (1, -0.01, "mismatch"),
 ])
 def test_the_review_range_includes_zero_and_its_top(tmp_path, days, self_score, status):
-    _, result = incomplete(tmp_path, days, self_score)
+    report, result = incomplete(tmp_path, days, self_score)
     assert (result.status, result.range) == (status, (0, 4))
+    (finding,) = [f for f in report.findings if f.indicator == "report_submission" and f.code in ("score_review", "score_mismatch")]
+    assert (finding.code, finding.value, finding.cell) == ({"review": "score_review", "mismatch": "score_mismatch"}[status],
+                                                           f"{self_score:g}", result.cell)
+    if status == "review":
+        assert f"得分应在 0～4 分之间；自评得分 {self_score:g} 在此范围内，需人工确认" in finding.message
+    else:
+        assert f"自评得分 {self_score:g} 与按填报数据重新计算的 0～4 分不符" in finding.message
 
 
 def test_lateness_that_takes_every_point_leaves_nothing_to_judge(tmp_path):
@@ -238,7 +245,9 @@ def test_a_fraction_that_scores_differently_as_a_small_percentage_is_a_warning(t
     path = make_workbook(tmp_path / "t.xlsx", facts={"satisfaction_pct": 0.85})
     report = check_workbook(path)
     (finding,) = report.findings
-    assert (finding.code, finding.severity, finding.cell) == ("percent_ambiguous", "warning", input_cell(path, "satisfaction_pct"))
+    assert (finding.code, finding.severity, finding.sheet, finding.cell, finding.value) == (
+        "percent_ambiguous", "warning", FACTS, input_cell(path, "satisfaction_pct"), "0.85")
+    assert finding.message.startswith(f"「基础数据」{finding.cell}（服务对象满意度）：填写的 0.85 不带 %")
     assert "可理解为 85%（小数形式，本工具按此计算）或 0.85%" in finding.message
     assert "按 85% 得 5 分、按 0.85% 得 0 分" in finding.message
     assert report.indicator("satisfaction").recomputed == 5 and report.status == "ok"

@@ -135,15 +135,16 @@ def _judged(base: dict, place: dict, outcome: Outcome, self_score: Decimal | Non
     result = {**base, "recomputed": None, "range": (low, high), "explanation": outcome.text}
     if self_score is None:
         return IndicatorResult(**result, status="unknown"), None
+    # the self-score as typed: 4.005 rounded to 4.01 would read as outside a range it is inside
     if outcome.high_excluded and matches(self_score, high):
         # 「…且内容完整的（5分）」: full marks are exactly what the unmet condition rules out
-        finding = make_finding("score_mismatch", value=fmt(self_score), recomputed=f"{fmt(low)}～{fmt(high)}（不含 {fmt(high)}）",
+        finding = make_finding("score_mismatch", value=fmt_fact(self_score), recomputed=f"{fmt(low)}～{fmt(high)}（不含 {fmt(high)}）",
                                explanation=outcome.text, **place)
         return IndicatorResult(**result, status="mismatch"), finding
     if low - MATCH_TOLERANCE <= Fraction(self_score) <= high + MATCH_TOLERANCE:
-        finding = make_finding("score_review", value=fmt(self_score), low=fmt(low), high=fmt(high), **place)
+        finding = make_finding("score_review", value=fmt_fact(self_score), low=fmt(low), high=fmt(high), **place)
         return IndicatorResult(**result, status="review"), finding
-    finding = make_finding("score_mismatch", value=fmt(self_score), recomputed=f"{fmt(low)}～{fmt(high)}",
+    finding = make_finding("score_mismatch", value=fmt_fact(self_score), recomputed=f"{fmt(low)}～{fmt(high)}",
                            explanation=outcome.text, **place)
     return IndicatorResult(**result, status="mismatch"), finding
 
