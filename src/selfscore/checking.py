@@ -24,8 +24,9 @@ from selfscore.read.safety import DEFAULT_LIMITS, Limits, TooCostly, check_archi
 from selfscore.read.strict import transitional
 from selfscore.results.findings import Finding, make_finding
 from selfscore.results.report import PreviousCheck, RecognisedCell, Report, report_status
-from selfscore.score.scoring import score_indicators, totals
+from selfscore.score.scoring import score_indicators, total_details, totals
 from selfscore.score.validation import validate_many
+from selfscore.tables.definitions import load_versions, version_for_year
 from selfscore.tables.names import MARKS_SHEET, META_UNIT, META_YEAR
 from selfscore.tables.rules import StepReading
 from selfscore.write.marks import remove_marks
@@ -103,7 +104,7 @@ def _open(source: Source, name: str | None, step_reading: StepReading, limits: L
             if kind == "xlsb":
                 check_xlsb_extent(data, limits)
             workbook, previous, findings = None, None, []
-            read: ReadResult = read_foreign(data, kind)
+            read: ReadResult = _version_by_year(read_foreign(data, kind))
         else:
             sniffed = sniff(data)
             lean = None if markup else _open_lean(data, sniffed, limits)
@@ -117,7 +118,7 @@ def _open(source: Source, name: str | None, step_reading: StepReading, limits: L
                 if unreadable.finding.code != "not_a_workbook" or sniffed not in ("xlsx", "xlsm"):
                     raise
                 try:
-                    return _Opened(file_name, None, read_foreign(data, "xlsx"), [], None, "xlsx")
+                    return _Opened(file_name, None, _version_by_year(read_foreign(data, "xlsx")), [], None, "xlsx")
                 except Unreadable as second:  # calamine could not read it either: openpyxl's reason stands
                     raise (unreadable if second.finding.code == "not_a_workbook" else second) from None
             if sniffed == "strict":  # read and marked up as the transitional .xlsx openpyxl understands
@@ -202,7 +203,7 @@ def _read(workbook: Workbook | LeanWorkbook, data: bytes) -> tuple[ReadResult, l
         if unreadable.finding.code != "not_a_template":
             raise
         _refuse_charts_only(workbook)
-        return read_by_labels(grids()), []
+        return _version_by_year(read_by_labels(grids())), []
     if not names_present(workbook, table):
         return read_by_labels(grids(), table_hint=table, template_version=version), findings
     cached = CachedFromSheets(workbook) if lean else None
@@ -230,8 +231,10 @@ def _finish(opened: _Opened, validation: tuple[list[Finding], set[str]], step_re
     validation_findings, invalid = validation
     results, score_findings = score_indicators(read, invalid, step_reading)
     results, score_findings = settle_without_facts(read, results, score_findings)
-    self_total, recomputed_total, recomputed_range = totals(read, results)
-    all_findings = opened.findings + read.findings + validation_findings + score_findings
+    self_total, recomputed_total, recomputed_range = totals(read, results, invalid)
+    total_explanation, total_findings = total_details(read, results, invalid, recomputed_total)
+    all_findings = (opened.findings + read.findings + validation_findings + score_findings + total_findings
+                    + _version_findings(read))
     sheetnames = workbook.sheetnames if workbook is not None else getattr(read, "sheetnames", [])
     all_findings.sort(key=_reading_order(sheetnames))
     year = read.values.get(META_YEAR)
@@ -249,6 +252,7 @@ def _finish(opened: _Opened, validation: tuple[list[Finding], set[str]], step_re
         recomputed_total=recomputed_total,
         recomputed_range=recomputed_range,
         max_total=table.max_points,
+        total_explanation=total_explanation,
         indicators=results,
         findings=all_findings,
         previous=opened.previous,
@@ -258,6 +262,42 @@ def _finish(opened: _Opened, validation: tuple[list[Finding], set[str]], step_re
     )
     foreign = read if opened.foreign_kind is not None and isinstance(read, LabelReadResult) else None
     return Checked(report, None if isinstance(workbook, LeanWorkbook) else workbook, foreign)
+
+
+def _version_by_year(read: ReadResult) -> ReadResult:
+    """A workbook that does not say which template version it is (read by labels) is scored by the version
+    of its table for its 评价年度, when that version reads the same cells the same way."""
+    year = read.values.get(META_YEAR)
+    if not isinstance(read, LabelReadResult) or read.template_version or not isinstance(year, int) or read.table.covers(year):
+        return read
+    right = version_for_year(read.table.id, year)
+    if right is None or _cells_of(right) != _cells_of(read.table):
+        return read  # its cells differ: the current version stays, and template_year_* says which template fits
+    read.table = right
+    read.findings.append(make_finding("version_by_year", year=year, version=right.template_version, years=right.years_text))
+    return read
+
+
+def _cells_of(table) -> tuple:
+    """What the reader looks for, and how it parses each: the same for two versions means one reading serves both."""
+    return (tuple((d.id, d.label, d.type, d.unit, d.options) for d in table.inputs),
+            tuple((i.id, i.name, i.points) for i in table.indicators))
+
+
+def _version_findings(read: ReadResult) -> list[Finding]:
+    """A template whose version does not cover the workbook's 评价年度: say which template does."""
+    table, year = read.table, read.values.get(META_YEAR)
+    if not isinstance(year, int) or table.covers(year):
+        return []
+    ref = read.cells.get(META_YEAR)
+    place = {"sheet": ref.sheet, "cell": ref.cell, "what": "评价年度"} if ref else {}
+    common = {"version": table.template_version, "years": table.years_text, "year": year, **place}
+    right = version_for_year(table.id, year)
+    if right is None:
+        known = "、".join(f"版本 {other.template_version}：{other.years_text}" for other in load_versions()[table.id])
+        return [make_finding("template_year_uncovered", known=known, **common)]
+    return [make_finding("template_year_mismatch", right_version=right.template_version, right_years=right.years_text,
+                         right_file=right.file_name, right_id=right.id, **common)]
 
 
 def _recognised(read: ReadResult) -> list[RecognisedCell]:

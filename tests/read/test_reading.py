@@ -166,6 +166,20 @@ def test_a_template_filled_by_a_program_leaving_the_total_formula_checks_clean(t
     assert report.self_total == 90 and ("total_mismatch", "F14") in report.as_tuples("code", "cell")
 
 
+def test_a_self_score_beyond_any_real_score_is_one_finding_and_the_own_total_is_not_read(tmp_path):
+    from samples import SHANTYTOWN_FACTS, SHANTYTOWN_SCORES
+    from selfscore.checking import check_and_mark_up
+    from selfscore.tables.definitions import get_table
+    from selfscore.write.filling import fill_template, save
+
+    scores = {**SHANTYTOWN_SCORES, "funds_raising": 5.877e307}
+    path = save(fill_template(get_table("shantytown"), SHANTYTOWN_FACTS, scores, unit="温县", year=2020), tmp_path / "t.xlsx")
+    report, marked_up = check_and_mark_up(path)
+    errors = [finding for finding in report.findings if finding.severity == "error"]
+    assert [(finding.code, finding.cell) for finding in errors] == [("score_out_of_range", "F5")]
+    assert report.self_total is None and marked_up is not None
+
+
 def test_a_changed_total_formula_is_a_warning_and_a_typed_total_still_works(tmp_path):
     changed = make_workbook(tmp_path / "t.xlsx", total="=SUM(F5:F12)+10")
     set_cached_value(changed, "自评表", "F14", "100")

@@ -15,11 +15,11 @@ from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.worksheet.formula import ArrayFormula
 
 from selfscore.read.formats import sniff
-from selfscore.read.parsing import Parsed, parse_input, parse_score, parse_text, parse_year, shown
+from selfscore.read.parsing import LARGEST, Parsed, parse_input, parse_score, parse_text, parse_year, shown
 from selfscore.read.safety import DEFAULT_LIMITS, Limits, TooCostly, check_archive, refusal
 from selfscore.read.strict import transitional
 from selfscore.results.findings import Finding, make_finding
-from selfscore.tables.definitions import TableDefinition, load_tables
+from selfscore.tables.definitions import TableDefinition, get_table_version, load_tables
 from selfscore.tables.names import META_SHEET, META_UNIT, META_YEAR, SCORE_TOTAL, input_name, score_name, total_formula
 from selfscore.tables.numbers import fmt
 
@@ -103,6 +103,10 @@ def identify(workbook: Workbook) -> tuple[TableDefinition, int, list[Finding]]:
         version = int(meta.get("template_version") or 0)
     except (TypeError, ValueError):
         version = 0
+    # A workbook is scored by the version of the table its template was made from, when that version is still known.
+    made_from = get_table_version(table_id, version)
+    if made_from is not None:
+        return made_from, version, findings
     if version != table.template_version:
         findings.append(make_finding("template_outdated", found=version, current=table.template_version))
     return table, version, findings
@@ -228,7 +232,7 @@ def read_values(workbook: Workbook, table: TableDefinition, version: int, data: 
         result.cells[name] = ref
         cell = workbook[ref.sheet][ref.cell]
         if name == SCORE_TOTAL and _is_own_total(cell, result):
-            result.values[name] = _own_total(cell, result)
+            keep_own_total(result, _own_total_raws(cell, result))
             continue
         parsed, raw = _read_cell(cell, ref, cached, table, name, what, result.findings)
         record_parsed(result, name, ref, parsed, raw)
@@ -269,15 +273,26 @@ def excel_sum(raws: Iterable[object]) -> Decimal:
     return total
 
 
-def _own_total(cell: Cell, result: ReadResult) -> Decimal:
-    """The template's own 合计, computed as Excel computes it.
+def keep_own_total(result: ReadResult, raws: Iterable[object]) -> None:
+    """Keep the template's own 合计 as Excel would show it. A sum beyond any real score comes from a self-score
+    that is itself out of range and already has its finding: the 合计 is then unusable, not a second error."""
+    total = excel_sum(raws)
+    if abs(total) >= LARGEST:
+        result.values[SCORE_TOTAL] = None
+        result.flagged.add(SCORE_TOTAL)
+    else:
+        result.values[SCORE_TOTAL] = total
+
+
+def _own_total_raws(cell: Cell, result: ReadResult) -> Iterable[object]:
+    """What the template's own 合计 sums, to be computed as Excel computes it.
 
     Not its saved result: a workbook filled by a program has none, and loading the saved results
     would cost a second parse of the workbook. A score typed as text (「10分」) is not in Excel's sum
     either, so the 合计 the clerk sees is the one checked against the self-scores.
     """
     sheet = cell.parent
-    return excel_sum(sheet[result.cells[score_name(indicator.id)].cell].value for indicator in result.table.indicators)
+    return [sheet[result.cells[score_name(indicator.id)].cell].value for indicator in result.table.indicators]
 
 
 def record_parsed(result: ReadResult, name: str, ref: CellRef, parsed: Parsed, raw: object) -> None:
@@ -321,7 +336,7 @@ def expectation(table: TableDefinition, name: str) -> dict[str, str]:
         unit = definition.unit if definition.unit and definition.unit != "%" else ""
         return {"expected": definition.expected(), "unit": unit,
                 "unit_hint": f"（本格单位为{unit}，只填数字）" if unit else ""}
-    points = table.max_points if name == SCORE_TOTAL else table.indicators_by_id[name[6:]].points
+    points = table.cap if name == SCORE_TOTAL else table.indicators_by_id[name[6:]].points
     return {"expected": f"0～{fmt(points)} 之间的分数", "max": fmt(points), "unit_hint": ""}
 
 

@@ -118,6 +118,8 @@ def parse_input(raw: object, definition: InputDefinition, number_format: str = "
         return Parsed(None)
     if definition.type == "yes_no":
         return _yes_no(raw)
+    if definition.type == "choice":
+        return _choice(raw, definition.options)
     units = (definition.unit, "%") if definition.type == "percent" else (definition.unit,)
     converted = _in_another_unit(raw, definition.unit)
     if converted is not None:
@@ -158,6 +160,18 @@ def _yes_no(raw: object) -> Parsed:
                                                               else "本工具把「无」「×」「N」等读作「否」"}))
                 return parsed
     return Parsed(None, "value_not_yes_no")
+
+
+def _choice(raw: object, options: tuple[str, ...]) -> Parsed:
+    """One of a graded item's words (健全 / 基本健全 / 不健全), typed or picked from the dropdown."""
+    text = _clean(shown(raw))
+    for option in options:
+        if text == _clean(option):
+            parsed = Parsed(option)
+            if str(raw).strip() != option:
+                parsed.notes.append(("value_normalised", {"normalised": f"「{option}」", "how": "去除空格或全角字符"}))
+            return parsed
+    return Parsed(None, "value_not_choice")
 
 
 def parse_score(raw: object) -> Parsed:

@@ -86,6 +86,9 @@ _KINDS = [
                 "工作簿标注的表格「{table}」不在本工具支持的范围内；支持的表格：{known}。"),
     FindingKind("check_failed", "error", "校验出错",
                 "校验这个文件时程序出错（{reason}），未能给出结果；其他文件不受影响。请把该文件发给技术支持。"),
+    FindingKind("check_timeout", "error", "校验超时",
+                "校验这个文件超过 {seconds} 秒仍未完成，已停止，未能给出结果；其他文件不受影响。"
+                "文件可能过大或过于复杂：请删除多余的工作表和内容后重新上传，或把该文件发给技术支持。"),
     FindingKind("template_outdated", "warning", "模板版本不同",
                 "工作簿使用的模板版本为 {found}，当前版本为 {current}；建议下载新模板重新填写。"),
     FindingKind("name_missing", "error", "填报单元格缺失",
@@ -101,6 +104,8 @@ _KINDS = [
     FindingKind("value_not_integer", "error", "不是整数", "填写的「{value}」不是整数；应填写{expected}。"),
     FindingKind("value_not_yes_no", "error", "不是是/否",
                 "填写的「{value}」无法识别为「是」或「否」；应从下拉列表选择「是」或「否」。"),
+    FindingKind("value_not_choice", "error", "不是可选项",
+                "填写的「{value}」不是可选的一项；应从下拉列表选择{expected}。"),
     FindingKind("value_below_min", "error", "数值过小", "填写的 {value} 过小，超出允许范围；应填写{expected}。"),
     FindingKind("value_above_max", "error", "数值过大", "填写的 {value} 过大，超出允许范围；应填写{expected}。"),
     FindingKind("value_exceeds_input", "error", "数值超过关联项",
@@ -142,6 +147,17 @@ _KINDS = [
     FindingKind("total_mismatch", "error", "合计不等于各项之和",
                 "合计 {value} 不等于各指标自评得分之和 {sum}。"),
     FindingKind("total_over_max", "error", "合计超过满分", "合计 {value} 超过满分 {max}。"),
+    FindingKind("total_vetoed", "error", "一票否决",
+                "「{label}」为「是」：{criterion}；合计应为 0，自评合计为 {value}。"),
+    FindingKind("template_year_mismatch", "warning", "模板版本与评价年度不符",
+                "本模板（模板版本 {version}）适用于{years}，而评价年度为 {year}；{year} 年度应使用模板版本 {right_version}"
+                "（适用于{right_years}，「{right_file}」，命令 selfscore template {right_id}@{right_version}）。"
+                "本次按本模板的评分标准计算。"),
+    FindingKind("version_by_year", "info", "按评价年度选用评分标准",
+                "工作簿没有记录模板版本，按评价年度 {year} 采用适用于{years}的评分标准（模板版本 {version}）。"),
+    FindingKind("template_year_uncovered", "warning", "模板版本与评价年度不符",
+                "本模板（模板版本 {version}）适用于{years}，而评价年度为 {year}；现有的模板版本都不适用于 {year} 年度"
+                "（{known}），请向省级主管部门确认应使用的模板。本次按本模板的评分标准计算。"),
     # Layout recognition: a workbook without our defined names, read by its labels (issue 6)
     FindingKind("layout_recognised", "info", "按表头文字识别",
                 "工作簿中没有本工具模板的名称标记，已按表头和文字识别为「{title}」：自评表在本表第 {first}～{last} 行，"

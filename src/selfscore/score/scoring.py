@@ -149,14 +149,64 @@ def _judged(base: dict, place: dict, outcome: Outcome, self_score: Decimal | Non
     return IndicatorResult(**result, status="mismatch"), finding
 
 
-def totals(read: ReadResult, results: list[IndicatorResult]) -> tuple[Decimal | None, Fraction | None, tuple[Fraction, Fraction] | None]:
-    """The self total, and the recomputed total (exact) or its range when a person must judge."""
+def totals(
+    read: ReadResult, results: list[IndicatorResult], invalid: set[str] | None = None
+) -> tuple[Decimal | None, Fraction | None, tuple[Fraction, Fraction] | None]:
+    """The self total, and the recomputed total (exact) or its range when a person must judge.
+
+    A table with bonus (加分项) or penalty (扣分项) groups adds and takes them off and caps the result
+    (「加分后总分不超过100分」); a veto (一票否决) answered 是 makes it 0 whatever else is unknown.
+    """
     self_total = read.values.get(SCORE_TOTAL)
     self_total = self_total if isinstance(self_total, Decimal) else None
+    table = read.table
+    if table.vetoes:
+        vetoes = _veto_answers(read, invalid or set())
+        if any(vetoes.values()):
+            return self_total, Fraction(0), None
+        if None in vetoes.values():
+            return self_total, None, None
     if any(result.status == "unknown" and result.recomputed is None and result.range is None for result in results):
         return self_total, None, None
     if any(result.range is not None for result in results):
-        low = sum((r.range[0] if r.range else r.recomputed for r in results), Fraction(0))  # type: ignore[misc]
-        high = sum((r.range[1] if r.range else r.recomputed for r in results), Fraction(0))  # type: ignore[misc]
-        return self_total, None, (low, high)
-    return self_total, sum((r.recomputed for r in results), Fraction(0)), None  # type: ignore[misc]
+        # a penalty's highest deduction gives the lowest total
+        lows = {r.id: _bound(r, low=(table.indicators_by_id[r.id].kind != "penalty")) for r in results}
+        highs = {r.id: _bound(r, low=(table.indicators_by_id[r.id].kind == "penalty")) for r in results}
+        return self_total, None, (table.total(lows)[0], table.total(highs)[0])
+    return self_total, table.total({r.id: r.recomputed for r in results})[0], None  # type: ignore[misc]
+
+
+def _bound(result: IndicatorResult, low: bool) -> Fraction:
+    if result.range is None:
+        return result.recomputed  # type: ignore[return-value]
+    return result.range[0] if low else result.range[1]
+
+
+def _veto_answers(read: ReadResult, invalid: set[str]) -> dict[str, bool | None]:
+    """Each veto's answer (None when its cell is blank or unusable)."""
+    values = usable_values(read, invalid)
+    return {veto.input.id: values.get(veto.input.id) for veto in read.table.vetoes}  # type: ignore[misc]
+
+
+def total_details(
+    read: ReadResult, results: list[IndicatorResult], invalid: set[str], recomputed: Fraction | None
+) -> tuple[str, list[Finding]]:
+    """How the recomputed total was reached, when it is more than a sum; and a vetoed total that is not 0."""
+    table = read.table
+    if not table.adjusted:
+        return "", []
+    answers = _veto_answers(read, invalid)
+    vetoed = [veto for veto in table.vetoes if answers.get(veto.input.id)]
+    if vetoed:
+        veto = vetoed[0]
+        text = f"一票否决：{veto.input.label}：是（{veto.criterion}），总分为 0"
+        self_total = read.values.get(SCORE_TOTAL)
+        ref = read.cells.get(SCORE_TOTAL)
+        if isinstance(self_total, Decimal) and self_total != 0 and SCORE_TOTAL not in read.flagged and ref is not None:
+            finding = make_finding("total_vetoed", sheet=ref.sheet, cell=ref.cell, what="合计", value=fmt(self_total),
+                                   label=veto.input.label, criterion=veto.criterion, input=veto.input.id)
+            return text, [finding]
+        return text, []
+    if recomputed is None:
+        return "", []
+    return table.total({r.id: r.recomputed for r in results})[1], []  # type: ignore[misc]

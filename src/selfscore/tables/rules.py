@@ -29,8 +29,8 @@ STEP_READING_NAMES: dict[StepReading, str] = {
     "floor": "满一档才计",
 }
 
-#: Valid input values only: Decimal for numbers, bool for 是/否.
-Values = Mapping[str, Decimal | bool]
+#: Valid input values only: Decimal for numbers, bool for 是/否, the chosen word for a choice (健全…).
+Values = Mapping[str, Decimal | bool | str]
 Inputs = Mapping[str, InputDefinition]
 
 
@@ -70,12 +70,12 @@ def _input_ref(
 ) -> InputDefinition:
     input_id = fields.text(key)
     if input_id not in inputs:
-        raise DefinitionError(f"{fields.where}.{key}: no input named '{input_id}'")
+        raise DefinitionError(f"{fields.where}.{key}: no input named '{input_id}'; declare it under [[inputs]] or correct the id")
     definition = inputs[input_id]
     if definition.type not in types:
         raise DefinitionError(
             f"{fields.where}.{key}: input '{input_id}' is {definition.type}, "
-            f"expected {' or '.join(types)}"
+            f"expected {' or '.join(types)}; point the rule at such an input or change the input's type"
         )
     return definition
 
