@@ -24,8 +24,9 @@ def findings_on(report, cell):
     ("starts_actual", "282.0", "value_normalised"),
     ("subsidy_planned", "404户", "value_normalised"),
     ("satisfaction_pct", "85%", "value_normalised"),
-    ("satisfaction_pct", 0.85, "percent_assumed"),
-    ("satisfaction_pct", "０.８５", "percent_assumed"),
+    # read as 85 %, but 0.85 % would score 0 instead of 5: a warning names both (issue 14)
+    ("satisfaction_pct", 0.85, "percent_ambiguous"),
+    ("satisfaction_pct", "０.８５", "percent_ambiguous"),
     ("local_funds_arranged", "有", "value_normalised"),
     ("local_funds_arranged", "√", "value_normalised"),
     ("local_funds_arranged", "Y", "value_normalised"),
@@ -69,7 +70,7 @@ def test_a_percentage_formatted_cell_is_read_without_guessing(tmp_path):
     ("starts_actual", "1,2,3", "value_not_number"),
     ("starts_actual", 2.5, "value_not_integer"),
     ("starts_actual", -3, "value_below_min"),
-    ("starts_planned", 0, "value_below_min"),
+    ("starts_planned", -1, "value_below_min"),     # a plan of 0 is legal (0 ≥ 0); a negative one is not
     ("satisfaction_pct", 120, "value_above_max"),
     ("local_funds_arranged", "可能", "value_not_yes_no"),
     ("local_funds_arranged", 1, "value_not_yes_no"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -79,14 +80,26 @@ def _number(raw: object, units: tuple[str, ...]) -> Parsed:
     return parsed
 
 
+#: Excel shows and compares numbers to 15 significant digits
+EXCEL_DIGITS = 15
+
+
+def excel_decimal(number: float) -> Decimal:
+    """A binary float as the decimal Excel shows and compares: 15 significant digits.
+
+    A cell computed by Excel (=SUM(...)) can hold 247.49999999999997 where Excel shows 247.5, and
+    0.7999999999999999 for 80 %: read as the decimal the filler sees, float noise costs no point.
+    """
+    return Decimal(format(number, f".{EXCEL_DIGITS}g"))
+
+
 def _any_number(raw: object, units: tuple[str, ...]) -> Parsed:
     if isinstance(raw, bool) or isinstance(raw, (dt.date, dt.time, dt.timedelta)):
         return Parsed(None, "value_not_number")
     if isinstance(raw, int):
         return Parsed(Decimal(raw))
     if isinstance(raw, float):
-        # repr gives the shortest text that round-trips: 463.58 stays 463.58, not its binary neighbour.
-        return Parsed(Decimal(repr(raw))) if raw == raw and abs(raw) != float("inf") else Parsed(None, "value_not_number")
+        return Parsed(excel_decimal(raw)) if math.isfinite(raw) else Parsed(None, "value_not_number")
     if isinstance(raw, Decimal):
         return Parsed(raw)
     if isinstance(raw, str):

@@ -122,6 +122,9 @@ _KINDS = [
                 "填写的「{value}」已换算为 {normalised}（{rate}）；本格的单位是{unit}，请核对换算结果。"),
     FindingKind("percent_assumed", "info", "按百分比理解",
                 "填写的 {value} 按 {normalised}% 理解（不大于 1 的数视为小数形式的百分比）；如非此意，请直接填写百分数，如 85。"),
+    FindingKind("percent_ambiguous", "warning", "百分比含义不明",
+                "填写的 {value} 不带 % 且单元格不是百分比格式，可理解为 {as_fraction}%（小数形式，本工具按此计算）"
+                "或 {as_percent}%，两种理解得分不同：{scores}。请确认后直接填写百分数，如 85 表示 85%。"),
     FindingKind("value_too_large", "error", "数值过大", "填写的 {value} 过大（绝对值应小于 10 的 15 次方）；应填写{expected}。"),
     FindingKind("value_too_long", "error", "内容过长",
                 "填写的内容长达 {length} 个字符（超过 {limit} 个字符）；应填写{expected}。"),

@@ -10,7 +10,7 @@ from selfscore.results.findings import Finding, make_finding
 from selfscore.results.report import IndicatorResult
 from selfscore.tables.definitions import Indicator
 from selfscore.tables.names import SCORE_TOTAL, input_name, score_name
-from selfscore.tables.numbers import MATCH_TOLERANCE, fmt, matches
+from selfscore.tables.numbers import MATCH_TOLERANCE, fmt, fmt_fact, matches
 from selfscore.tables.rules import STEP_READING_NAMES, STEP_READINGS, Outcome, StepReading, Values
 
 
@@ -29,6 +29,7 @@ def score_indicators(
     read: ReadResult, invalid: set[str], reading: StepReading
 ) -> tuple[list[IndicatorResult], list[Finding]]:
     values = usable_values(read, invalid)
+    read.findings[:] = [_percent_reading(read, finding, values, reading) for finding in read.findings]
     results: list[IndicatorResult] = []
     findings: list[Finding] = []
     for indicator in read.table.indicators:
@@ -37,6 +38,35 @@ def score_indicators(
         if finding is not None:
             findings.append(finding)
     return results, findings
+
+
+def _percent_reading(read: ReadResult, note: Finding, values: Values, reading: StepReading) -> Finding:
+    """A value in (0, 1] in a plain percent cell is read as a fraction (0.85 → 85 %), with a note; when
+    reading it as a small percentage (0.85 %, 1 → 1 %) would score differently, the note becomes a warning
+    that names both readings and both scores."""
+    if note.code != "percent_assumed" or note.input not in values:
+        return note
+    as_fraction = values[note.input]
+    assert isinstance(as_fraction, Decimal)
+    as_percent = as_fraction / 100
+    other = {**values, note.input: as_percent}
+    differences = []
+    for indicator in read.table.users_of(note.input):
+        if all(input_id in values for input_id in indicator.inputs):
+            first, second = indicator.score(values, reading), indicator.score(other, reading)
+            if (first.low, first.high) != (second.low, second.high):
+                differences.append(f"「{indicator.name}」按 {fmt_fact(as_fraction)}% 得 {_score_text(first)} 分、"
+                                   f"按 {fmt_fact(as_percent)}% 得 {_score_text(second)} 分")
+    if not differences:
+        return note
+    ref = read.cells[input_name(note.input)]
+    return make_finding("percent_ambiguous", sheet=ref.sheet, cell=ref.cell, what=describe(read.table, input_name(note.input)),
+                        input=note.input, value=note.value, as_fraction=fmt_fact(as_fraction), as_percent=fmt_fact(as_percent),
+                        scores="；".join(differences))
+
+
+def _score_text(outcome: Outcome) -> str:
+    return f"{fmt(outcome.low)}～{fmt(outcome.high)}" if outcome.judged else fmt(outcome.high)
 
 
 def _score_one(
@@ -105,10 +135,16 @@ def _judged(base: dict, place: dict, outcome: Outcome, self_score: Decimal | Non
     result = {**base, "recomputed": None, "range": (low, high), "explanation": outcome.text}
     if self_score is None:
         return IndicatorResult(**result, status="unknown"), None
+    # the self-score as typed: 4.005 rounded to 4.01 would read as outside a range it is inside
+    if outcome.high_excluded and matches(self_score, high):
+        # 「…且内容完整的（5分）」: full marks are exactly what the unmet condition rules out
+        finding = make_finding("score_mismatch", value=fmt_fact(self_score), recomputed=f"{fmt(low)}～{fmt(high)}（不含 {fmt(high)}）",
+                               explanation=outcome.text, **place)
+        return IndicatorResult(**result, status="mismatch"), finding
     if low - MATCH_TOLERANCE <= Fraction(self_score) <= high + MATCH_TOLERANCE:
-        finding = make_finding("score_review", value=fmt(self_score), low=fmt(low), high=fmt(high), **place)
+        finding = make_finding("score_review", value=fmt_fact(self_score), low=fmt(low), high=fmt(high), **place)
         return IndicatorResult(**result, status="review"), finding
-    finding = make_finding("score_mismatch", value=fmt(self_score), recomputed=f"{fmt(low)}～{fmt(high)}",
+    finding = make_finding("score_mismatch", value=fmt_fact(self_score), recomputed=f"{fmt(low)}～{fmt(high)}",
                            explanation=outcome.text, **place)
     return IndicatorResult(**result, status="mismatch"), finding
 
