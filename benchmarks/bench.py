@@ -1,7 +1,8 @@
-"""Reviewer-mode benchmark: per-workbook cost, batch throughput, start-up and worker memory, in one run.
+"""Reviewer-mode benchmark: per-workbook cost, process-level ratios, batch throughput, start-up and worker memory.
 
     .venv/bin/python benchmarks/bench.py            # 1 000 workbooks, a few minutes on 2 cores
     .venv/bin/python benchmarks/bench.py --n 200    # quicker, same figures at a smaller scale
+    .venv/bin/python benchmarks/bench.py --only process   # just the process-level ratios (200 workbooks)
 
 Prints each measured figure, its target, and a markdown table for the README.
 """
@@ -140,6 +141,77 @@ def batch(directory: Path, out: Path, jobs: int) -> dict:
     return figures
 
 
+#: the floor: a script importing the same libraries that opens and saves every workbook with openpyxl
+FLOOR = """
+import sys
+from pathlib import Path
+import pandas, pandera, openpyxl  # noqa: F401  (what selfscore imports)
+from openpyxl import load_workbook
+out = Path(sys.argv[2]); out.mkdir(parents=True, exist_ok=True)
+for number, path in enumerate(sorted(Path(sys.argv[1]).rglob("*.xlsx"))):
+    load_workbook(path).save(out / f"{number}.xlsx")
+"""
+
+
+def process_ratios(directory: Path, out: Path, rounds: int) -> dict[str, list[float]]:
+    """Whole-process wall times, paired and interleaved: floor, full check, report-only check, in each round.
+
+    Each round runs the three commands back to back, so a change in a shared machine's load falls on all
+    three alike; a round's ratios are taken within the round and the median round is reported.
+    """
+    selfscore = str(BIN / "selfscore")
+    commands = {
+        "floor": [sys.executable, "-c", FLOOR, str(directory), str(out / "floor")],
+        "full": [selfscore, "check", str(directory), "--jobs", "1", "-o", str(out / "full"), "-q"],
+        "report_only": [selfscore, "check", str(directory), "--jobs", "1", "--no-markup", "-q"],
+    }
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for round_number in range(rounds):
+        order = list(commands) if round_number % 2 == 0 else list(reversed(commands))
+        for name in order:
+            start = time.perf_counter()
+            subprocess.run(commands[name], capture_output=True, check=False)
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def print_process_ratios(count: int, times: dict[str, list[float]]) -> tuple[float, float]:
+    full = sorted(f / b for f, b in zip(times["full"], times["floor"], strict=True))
+    lean = sorted(r / b for r, b in zip(times["report_only"], times["floor"], strict=True))
+    full_ratio, lean_ratio = statistics.median(full), statistics.median(lean)
+    print(f"(5) whole process, {count} workbooks, {len(full)} paired interleaved rounds, median (range): "
+          f"`selfscore check DIR --jobs 1 -o OUT` ÷ openpyxl load+save script {full_ratio:.2f}× "
+          f"({full[0]:.2f}–{full[-1]:.2f}; {statistics.median(times['full']):.1f} s ÷ {statistics.median(times['floor']):.1f} s), "
+          f"target ≤ 1.2×; `--no-markup` {lean_ratio:.2f}× ({lean[0]:.2f}–{lean[-1]:.2f}; "
+          f"{statistics.median(times['report_only']):.1f} s), target ≤ 0.25×; load average {os.getloadavg()[0]:.1f}")
+    return full_ratio, lean_ratio
+
+
+def warm_report_only(paths: list[Path], out: Path, rounds: int) -> tuple[float, float]:
+    """Seconds per workbook, warm: bare load+save, and the report-only check, interleaved chunk by chunk."""
+    from openpyxl import load_workbook
+
+    from selfscore.checking import check_many
+
+    out.mkdir(parents=True, exist_ok=True)
+    check_many(paths[:4], markup=False)
+    bare, lean = [], []
+    for _ in range(rounds):
+        bare_total = lean_total = 0.0
+        for start_index in range(0, len(paths), 32):
+            chunk = paths[start_index:start_index + 32]
+            start = time.process_time()
+            for path in chunk:
+                load_workbook(path).save(out / "bare.xlsx")
+            bare_total += time.process_time() - start
+            start = time.process_time()
+            check_many(chunk, markup=False)
+            lean_total += time.process_time() - start
+        bare.append(bare_total / len(paths))
+        lean.append(lean_total / len(paths))
+    return min(bare), min(lean)
+
+
 SPIN = "x = 0\nfor i in range(15_000_000):\n    x += i\n"
 
 
@@ -179,7 +251,22 @@ def main() -> None:
     parser.add_argument("--batch-rounds", type=int, default=2, choices=(1, 2),
                         help="2: run the batch --jobs 1, 2, 2, 1 and average (default); 1: once each")
     parser.add_argument("--repeat", type=int, default=5, help="runs of each start-up command; the median counts")
+    parser.add_argument("--process-n", type=int, default=200, help="workbooks for the process-level ratios (default 200)")
+    parser.add_argument("--process-rounds", type=int, default=5, help="paired rounds of the process-level ratios (default 5)")
+    parser.add_argument("--only", choices=("process",), default=None, help="run only the process-level ratios")
     args = parser.parse_args()
+    command = " ".join(["python", "benchmarks/bench.py", *sys.argv[1:]])
+
+    if args.only == "process":
+        with tempfile.TemporaryDirectory(prefix="selfscore-bench-") as temp:
+            root = Path(temp)
+            paths = generate(root / "in", args.process_n)
+            bare, lean = warm_report_only(paths[: args.sample], root / "warm", args.rounds)
+            print(f"(1b) warm, per workbook: load+save {bare * 1000:.1f} ms, report only {lean * 1000:.1f} ms "
+                  f"→ {lean / bare:.2f}×")
+            print_process_ratios(len(paths), process_ratios(root / "in", root / "process", args.process_rounds))
+        print(f"reproduce with: {command}")
+        return
 
     with tempfile.TemporaryDirectory(prefix="selfscore-bench-") as temp:
         root = Path(temp)
@@ -191,6 +278,17 @@ def main() -> None:
         ratio = checked / bare
         print(f"(1) warm, per workbook: load+save {bare * 1000:.1f} ms, check+mark-up {checked * 1000:.1f} ms "
               f"→ {ratio:.2f}× (target ≤ 1.5×)")
+        lean_bare, lean = warm_report_only(paths[: args.sample], root / "warm", args.rounds)
+        lean_warm = lean / lean_bare
+        print(f"(1b) warm, per workbook: load+save {lean_bare * 1000:.1f} ms, report only {lean * 1000:.1f} ms "
+              f"→ {lean_warm:.2f}×")
+        process_paths = paths[: args.process_n]
+        process_dir = root / "process_in"
+        for path in process_paths:
+            (process_dir / path.parent.name).mkdir(parents=True, exist_ok=True)
+            (process_dir / path.parent.name / path.name).write_bytes(path.read_bytes())
+        full_process, lean_process = print_process_ratios(
+            len(process_paths), process_ratios(process_dir, root / "process", args.process_rounds))
 
         # 1, 2, 2, 1: a machine whose load drifts during the run (it was shared) affects both alike.
         limit_before = ceiling()
@@ -242,6 +340,13 @@ def main() -> None:
     print(f"| the same, installed without the `test` extra (no hypothesis), wall (CPU) | ≤ 1.5× | "
           f"**{plain_time / import_time:.2f}×** ({plain_cpu / import_cpu:.2f}×; {plain_time:.2f} s ÷ {import_time:.2f} s) |")
     print(f"| peak memory per worker, {two['n']} workbooks, `--jobs 2` | — | **{peak:.0f} MiB** |")
+    print(f"| report only (`check(markup=False)`) ÷ bare `load_workbook` + `save`, per workbook, warm | — | "
+          f"**{lean_warm:.2f}×** |")
+    print(f"| whole process, {args.process_n} workbooks: `selfscore check DIR --jobs 1 -o OUT` ÷ openpyxl load+save script "
+          f"(median of {args.process_rounds} paired rounds) | ≤ 1.2× | **{full_process:.2f}×** |")
+    print(f"| the same, `--no-markup` | ≤ 0.25× | **{lean_process:.2f}×** |")
+    print()
+    print(f"reproduce with: {command}")
 
 
 if __name__ == "__main__":

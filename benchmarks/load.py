@@ -2,6 +2,14 @@
 
     .venv/bin/python benchmarks/load.py                          # 20 clients × 25 uploads, under a minute on 2 cores
     .venv/bin/python benchmarks/load.py --clients 2 --uploads 3  # a quick smoke run
+    .venv/bin/python benchmarks/load.py --scenario rush          # a deadline rush, 1 worker process, then one per CPU
+
+The rush: for each process count (--processes-list, default "1,<CPUs>"), a fresh server; --clients threads keep
+uploading slow workbooks (about 1.6 s each to check) for --duration seconds (the checks in flight then are
+answered and counted; throughput is checks ÷ the time to the last answer), honouring 503 + Retry-After, while a
+prober GETs /healthz and / every 100 ms. Printed per process count: checks done and throughput, upload p50/p99,
+prober p50/p99/max, 503s, errors; then the throughput ratio and the targets (prober p99 ≤ 100 ms, no 5xx but
+deliberate 503s, N processes ≥ 1.7× one on 2 cores), beside the machine's own two-process ceiling.
 
 Starts `selfscore serve` on 127.0.0.1 (a free port, nothing else is ever contacted), waits for /healthz, then
 CLIENTS threads each POST UPLOADS workbooks to /api/check: a mix of good, faulty and hostile files from the
@@ -32,7 +40,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-sys.path[:0] = [str(REPO / "tests"), str(REPO / "sample_data")]
+sys.path[:0] = [str(HERE), str(REPO / "tests"), str(REPO / "sample_data")]
 
 #: the only address this script ever talks to
 HOST = "127.0.0.1"
@@ -89,9 +97,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(port: int, log: Path, max_upload_mb: float) -> subprocess.Popen:
+def start_server(port: int, log: Path, max_upload_mb: float, *extra: str) -> subprocess.Popen:
     command = [sys.executable, "-m", "selfscore", "serve", "--host", HOST, "--port", str(port),
-               "--max-upload-mb", f"{max_upload_mb:g}"]
+               "--max-upload-mb", f"{max_upload_mb:g}", "--store", str(log.parent / "store"), *extra]
     with open(log, "wb") as output:  # a file, not a pipe: an unread pipe would stall the server's access log
         return subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, cwd=REPO)
 
@@ -199,23 +207,203 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))]
 
 
+# --- the deadline rush --------------------------------------------------------------------------------------------------
+
+PROBE_EVERY = 0.1
+
+
+@dataclass
+class Rush:
+    processes: int
+    checks: int = 0  # uploads answered 200 (every one started within the window)
+    started: float = 0.0
+    last_answer: float = 0.0
+    uploads: list[float] = field(default_factory=list)
+    probes: list[float] = field(default_factory=list)
+    busy: int = 0  # deliberate 503s
+    errors: list[str] = field(default_factory=list)
+    window: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def span(self) -> float:
+        """From the start of the rush to its last check's answer: the uploads in flight at the window's end count too."""
+        return max(self.window, self.last_answer - self.started)
+
+    @property
+    def throughput(self) -> float:
+        return self.checks / self.span if self.span else 0.0
+
+
+def rush_client(base: str, data: bytes, end: float, timeout: float, rush: Rush) -> None:
+    import httpx
+
+    with httpx.Client(trust_env=False) as client:
+        while time.monotonic() < end:
+            start = time.perf_counter()
+            try:
+                response = client.post(f"{base}/api/check", files=[("files", ("slow.xlsx", data, XLSX))], timeout=timeout)
+            except httpx.HTTPError as error:
+                with rush.lock:
+                    rush.errors.append(f"upload: {type(error).__name__}: {error}")
+                continue
+            seconds = time.perf_counter() - start
+            with rush.lock:
+                if response.status_code == 503:
+                    rush.busy += 1
+                elif response.status_code != 200:
+                    rush.errors.append(f"upload: HTTP {response.status_code}")
+                else:
+                    rush.uploads.append(seconds)
+                    rush.checks += 1
+                    rush.last_answer = max(rush.last_answer, time.monotonic())
+            if response.status_code == 503:  # as a well-behaved client does: wait as told, within the window
+                time.sleep(max(0.0, min(float(response.headers.get("retry-after", 1)), end - time.monotonic())))
+
+
+def prober(base: str, end: float, rush: Rush) -> None:
+    import httpx
+
+    with httpx.Client(trust_env=False) as client:
+        paths = ("/healthz", "/")
+        number = 0
+        while time.monotonic() < end:
+            tick = time.monotonic()
+            start = time.perf_counter()
+            try:
+                response = client.get(f"{base}{paths[number % 2]}", timeout=30)
+                ok = response.status_code == 200
+            except httpx.HTTPError as error:
+                ok, response = False, error
+            with rush.lock:
+                rush.probes.append(time.perf_counter() - start)
+                if not ok:
+                    rush.errors.append(f"probe {paths[number % 2]}: {response}")
+            number += 1
+            time.sleep(max(0.0, tick + PROBE_EVERY - time.monotonic()))
+
+
+def run_rush(processes: int, clients: int, duration: float, timeout: float, data: bytes, directory: Path) -> Rush | None:
+    import httpx
+
+    port = free_port()
+    base = f"http://{HOST}:{port}"
+    log = directory / f"server-{processes}.log"
+    server = start_server(port, log, 10, "--processes", str(processes), "--check-timeout", str(timeout))
+    rush = Rush(processes)
+    try:
+        with httpx.Client(trust_env=False) as client:
+            if not wait_healthy(client, server, base, 60):
+                print(f"the server did not answer /healthz within 60 s:\n{log.read_text(errors='replace')[-3000:]}",
+                      file=sys.stderr)
+                return None
+            # Warm every worker process (they import the checker at start) before the clock starts.
+            warm = [threading.Thread(target=client.post, args=(f"{base}/api/check",),
+                                     kwargs={"files": [("files", ("warm.xlsx", data, XLSX))], "timeout": timeout})
+                    for _ in range(processes)]
+            for thread in warm:
+                thread.start()
+            for thread in warm:
+                thread.join(timeout)
+        start = time.monotonic()
+        end = start + duration
+        rush.started = start
+        threads = [threading.Thread(target=rush_client, args=(base, data, end, timeout, rush), daemon=True)
+                   for _ in range(clients)]
+        threads.append(threading.Thread(target=prober, args=(base, end, rush), daemon=True))
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(max(0.0, end + timeout + 5 - time.monotonic()))
+        rush.window = duration
+    finally:
+        stop_server(server)
+    return rush
+
+
+def print_rush(rush: Rush) -> None:
+    def ms(values: list[float], fraction: float | None = None) -> str:
+        if not values:
+            return "—"
+        return f"{1000 * (max(values) if fraction is None else percentile(values, fraction)):.0f} ms"
+
+    def s(values: list[float], fraction: float) -> str:
+        return f"{percentile(values, fraction):.2f} s" if values else "—"
+
+    print(f"processes {rush.processes}: {rush.checks} checks in {rush.span:.1f} s = {rush.throughput:.2f} checks/s; "
+          f"upload p50 {s(rush.uploads, 0.5)}, p99 {s(rush.uploads, 0.99)}; prober p50 {ms(rush.probes, 0.5)}, "
+          f"p99 {ms(rush.probes, 0.99)}, max {ms(rush.probes)} ({len(rush.probes)} probes); 503s {rush.busy}; "
+          f"errors {len(rush.errors)}")
+    for line in rush.errors[:10]:
+        print(f"  ! {line}")
+
+
+def rush_main(args: argparse.Namespace) -> int:
+    from bench import ceiling
+
+    from slow import slow_workbook
+
+    counts = [int(part) for part in args.processes_list.split(",")] if args.processes_list else sorted({1, default_cpus()})
+    with tempfile.TemporaryDirectory(prefix="selfscore-rush-") as directory:
+        data = slow_workbook(Path(directory) / "slow.xlsx").read_bytes()
+        print(f"rush: {args.clients} clients uploading a {len(data) // 1024} KB workbook for {args.duration:g} s, "
+              f"a prober on /healthz and / every {PROBE_EVERY * 1000:.0f} ms; processes {counts}; all on {HOST}", flush=True)
+        limit_before = ceiling() if len(counts) > 1 else None
+        rushes = []
+        for processes in counts:
+            rush = run_rush(processes, args.clients, args.duration, args.timeout, data, Path(directory))
+            if rush is None:
+                return 2
+            print_rush(rush)
+            rushes.append(rush)
+        limit = (limit_before + ceiling()) / 2 if limit_before is not None else None
+    probe_p99 = max(percentile(rush.probes, 0.99) for rush in rushes if rush.probes)
+    errors = sum(len(rush.errors) for rush in rushes)
+    print(f"targets: prober p99 ≤ 100 ms: {1000 * probe_p99:.0f} ms — {'met' if probe_p99 <= 0.1 else 'MISSED'}; "
+          f"no 5xx but deliberate 503s: {errors} errors — {'met' if errors == 0 else 'MISSED'}")
+    if len(rushes) > 1 and rushes[0].throughput:
+        ratio = rushes[-1].throughput / rushes[0].throughput
+        print(f"throughput {rushes[-1].processes} processes ÷ {rushes[0].processes}: {ratio:.2f}× (target ≥ 1.7× on 2 cores: "
+              f"{'met' if ratio >= 1.7 else 'MISSED'}); this machine's ceiling for two processes at once: {limit:.2f}×")
+    print(f"machine:       {os.cpu_count()} CPU(s) visible, {default_cpus()} usable, load average "
+          f"{' '.join(f'{load:.1f}' for load in os.getloadavg())}, Python {sys.version.split()[0]}")
+    return 1 if errors else 0
+
+
+def default_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
 # --- main ---------------------------------------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clients", type=int, default=20, help="concurrent clients (threads), default 20")
+    parser.add_argument("--scenario", choices=("mixed", "rush"), default="mixed",
+                        help="mixed: good, faulty and hostile files (default); rush: slow workbooks plus a prober")
+    parser.add_argument("--clients", type=int, default=None, help="concurrent clients (threads), default 20 (rush: 12)")
     parser.add_argument("--uploads", type=int, default=25, help="uploads per client, default 25")
     parser.add_argument("--time-limit", type=float, default=600.0,
                         help="seconds after which no new upload starts and running ones are cut off, default 600")
     parser.add_argument("--timeout", type=float, default=120.0, help="per-request timeout in seconds, default 120")
     parser.add_argument("--max-upload-mb", type=float, default=10.0, help="the server's per-file cap, default 10")
+    parser.add_argument("--duration", type=float, default=30.0, help="rush: seconds each process count is rushed, default 30")
+    parser.add_argument("--processes-list", default=None, help='rush: worker process counts to compare, default "1,<CPUs>"')
     args = parser.parse_args(argv)
+    if args.clients is None:
+        args.clients = 12 if args.scenario == "rush" else 20
+    # SIGTERM (a CI runner's timeout) unwinds like Ctrl+C, so the server is stopped on every way out
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if args.scenario == "rush":
+        if args.clients < 1 or not 0 < args.duration <= 600:
+            parser.error("--clients must be at least 1 and --duration within (0, 600] seconds")
+        return rush_main(args)
     if args.clients < 1 or args.uploads < 1 or args.time_limit <= 0 or args.timeout <= 0:
         parser.error("--clients and --uploads must be at least 1, --time-limit and --timeout positive")
 
-    # SIGTERM (a CI runner's timeout) unwinds like Ctrl+C, so the server is stopped on every way out
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     print("building the workload ...", flush=True)
     mix = workload(int(args.max_upload_mb * 1024 * 1024))

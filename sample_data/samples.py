@@ -80,9 +80,8 @@ def samples() -> dict[str, object]:
          "quality_issues": -1,            # below the minimum
          "severe_violation": "是",         # 是 needs at least one violation (there are 0)
          "undisclosed_items": "两项",       # not a number
-         "satisfaction_pct": "０.８５",     # full-width, read as 85 % with a note
+         "satisfaction_pct": "０.８５",     # full-width, read as 85 %; as 0.85 % it would score 0: a warning
          "starts_actual": "２８２套",        # full-width digits and unit: read as 282
-         "subsidy_planned": 0,            # a plan must be more than 0
          "report_complete": "可能"},        # not 是/否
         SHANTYTOWN_SCORES, total=100, unit="示例县（数据有误）", year=2020)
     books["faulty_scores_and_total.xlsx"] = fill_template(

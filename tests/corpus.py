@@ -348,14 +348,15 @@ NOT_A_WORKBOOK = [
     Case("csv_renamed", writing(lambda: "序号,数据项,填报值\n1,实际新开工套数,282\n".encode("gb18030")), 2, "file_text", "文本文件"),
     Case("pdf_renamed", writing(minimal_pdf), 2, "file_pdf", "PDF"),
     Case("docx_renamed", writing(lambda: _zip({"word/document.xml": b"<w:document/>", "[Content_Types].xml": b"<Types/>"})),
-         2, "file_other_zip", "压缩包或其他 Office 文档"),
+         2, "file_other_zip", "Word 文档（.docx）"),
     Case("word_97_renamed", writing(lambda: OLE2_MAGIC + bytes(504) + "WordDocument".encode("utf-16-le") + bytes(1000)),
-         2, "file_other_ole", "旧版 Office 文档"),
+         2, "file_other_ole", "Word 97-2003 文档"),
     Case("encrypted", writing(encrypted), 2, "file_encrypted", "请取消密码保护后另存为 .xlsx"),
     # issue 6 reads .xls and .ods (by labels, through calamine) and rebuilds a template to mark up
     Case("legacy_xls", soffice_convert("xls"), 0, "", "", needs=("soffice",)),
     Case("ods", soffice_convert("ods"), 0, "", "", needs=("soffice",)),
-    Case("xlsm", writing(macro_enabled), 2, "file_macro", "启用宏的工作簿（.xlsm）"),
+    # issue 13 reads an .xlsm's values (never its macros) and marks up an .xlsx copy
+    Case("xlsm", writing(macro_enabled), 0, "macros_not_kept", "启用宏的 Excel 工作簿（.xlsm）"),
     # issue 6 reads a workbook without the meta sheet by its labels, and says so
     Case("meta_sheet_removed", editing(lambda wb: wb.remove(wb[META_SHEET])), 0, "layout_recognised", "已按表头和文字识别"),
     Case("unknown_table", editing(meta(1, "nonsense")), 2, "unknown_table", "不在本工具支持的范围内"),

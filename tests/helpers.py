@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import zipfile
 from pathlib import Path
@@ -23,6 +24,10 @@ JIAOZUO = {
     "old_communities": (OLD_COMMUNITIES_FACTS, OLD_COMMUNITIES_SCORES, 95),
 }
 _UNSET = object()
+#: examples per pure property test (which have no deadline: timing belongs in benchmarks); under mutmut (which
+#: sets MUTANT_UNDER_TEST) a surviving mutant runs every test that covers it, so there each property takes
+#: fewer — a full `make test` always takes them all
+PROPERTY_EXAMPLES = 40 if os.environ.get("MUTANT_UNDER_TEST") else 300
 #: every table in schemas/: a test that walks tables takes them from here, so a new definition adds coverage
 TABLE_IDS = list(load_tables())
 

@@ -65,7 +65,7 @@ def marked_up_path(source: Path, directory: Path | None) -> Path:
 
 
 #: what a directory scan or a glob picks up: workbooks selfscore can read (.xls/.ods via calamine)
-WORKBOOK_SUFFIXES = (".xlsx", ".xls", ".ods")
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".et", ".ods", ".xltx", ".xltm", ".xlt", ".ett", ".ots")
 
 
 def is_candidate(path: Path) -> bool:
@@ -150,8 +150,10 @@ def default_jobs() -> int:
 
 
 def check_batch(inputs: Sequence[BatchInput], *, step_reading: StepReading = "ceil", jobs: int | None = None,
-                on_done: Callable[[BatchItem], None] | None = None) -> list[BatchItem]:
+                on_done: Callable[[BatchItem], None] | None = None, markup: bool = True) -> list[BatchItem]:
     """Check every input and write its marked-up copy; the items come back in input order.
+
+    ``markup=False`` writes no copies and takes the report-only path (the same reports, sooner).
 
     ``jobs`` worker processes (default: the number of CPUs); ``jobs=1`` checks in this process.
     A file that cannot be read, or whose check fails, or whose worker process dies, becomes an
@@ -170,10 +172,10 @@ def check_batch(inputs: Sequence[BatchInput], *, step_reading: StepReading = "ce
 
     if jobs == 1 or len(chunks) <= 1:
         for indices in chunks:
-            for index, item in zip(indices, _check_chunk([inputs[i] for i in indices], step_reading), strict=True):
+            for index, item in zip(indices, _check_chunk([inputs[i] for i in indices], step_reading, markup), strict=True):
                 done(index, item)
     else:
-        _run_in_processes(inputs, chunks, step_reading, min(jobs, len(chunks)), done)
+        _run_in_processes(inputs, chunks, step_reading, min(jobs, len(chunks)), done, markup)
     return [results[index] for index in range(len(inputs))]
 
 
@@ -190,41 +192,41 @@ def _init_worker(started) -> None:
     import selfscore.write.markup  # noqa: F401
 
 
-def _run_chunk(chunk_index: int, inputs: list[BatchInput], step_reading: StepReading) -> list[BatchItem]:
+def _run_chunk(chunk_index: int, inputs: list[BatchInput], step_reading: StepReading, markup: bool = True) -> list[BatchItem]:
     if _started is not None:
         _started[chunk_index] = 1
-    items = _check_chunk(inputs, step_reading)
+    items = _check_chunk(inputs, step_reading, markup)
     if _started is not None:
         _started[chunk_index] = 2
     return items
 
 
-def _check_chunk(inputs: list[BatchInput], step_reading: StepReading) -> list[BatchItem]:
+def _check_chunk(inputs: list[BatchInput], step_reading: StepReading, markup: bool = True) -> list[BatchItem]:
     from selfscore.checking import check_many
 
     try:
         checked: list = check_many([item.path for item in inputs], step_reading=step_reading,
-                                   names=[item.name for item in inputs])
+                                   names=[item.name for item in inputs], markup=markup)
     except Exception:  # some file broke the shared pass: check each alone, so that only that file fails
         checked = [None] * len(inputs)
     items = []
     for position, batch_input in enumerate(inputs):
         try:
-            items.append(_check_file(batch_input, step_reading, checked[position]))
+            items.append(_check_file(batch_input, step_reading, checked[position], markup))
         except Exception as error:  # one file's failure is that file's row, never the batch's end
             items.append(_failed(batch_input, step_reading, f"{type(error).__name__}：{error}"[:200]))
         checked[position] = None  # let its workbook go before the next one is marked up
     return items
 
 
-def _check_file(batch_input: BatchInput, step_reading: StepReading, checked=None) -> BatchItem:
+def _check_file(batch_input: BatchInput, step_reading: StepReading, checked=None, markup: bool = True) -> BatchItem:
     """Check one file (unless ``checked`` already holds its result) and write its marked-up copy."""
     from selfscore.checking import check, marked_up_bytes
 
     if checked is None:
-        checked = check(batch_input.path, step_reading=step_reading, name=batch_input.name)
+        checked = check(batch_input.path, step_reading=step_reading, name=batch_input.name, markup=markup)
     target = None
-    marked = marked_up_bytes(checked)
+    marked = marked_up_bytes(checked) if markup else None
     if marked is not None:
         batch_input.target.parent.mkdir(parents=True, exist_ok=True)
         batch_input.target.write_bytes(marked)
@@ -245,7 +247,7 @@ def _peak_rss() -> int:
 # --- in the parent ------------------------------------------------------------------------------
 
 def _run_in_processes(inputs: Sequence[BatchInput], chunks: list[list[int]], step_reading: StepReading, jobs: int,
-                      done: Callable[[int, BatchItem], None]) -> None:
+                      done: Callable[[int, BatchItem], None], markup: bool = True) -> None:
     """Run chunks in a process pool; when a worker dies, blame the chunks it had started and go on.
 
     A dead worker breaks the whole pool and fails every pending task with it, so the pool is
@@ -264,7 +266,7 @@ def _run_in_processes(inputs: Sequence[BatchInput], chunks: list[list[int]], ste
         with ProcessPoolExecutor(max_workers=min(jobs, len(pending)), initializer=_init_worker,
                                  initargs=(started,)) as pool:
             futures: dict[Future, int] = {
-                pool.submit(_run_chunk, number, [inputs[i] for i in chunks[number]], step_reading): number
+                pool.submit(_run_chunk, number, [inputs[i] for i in chunks[number]], step_reading, markup): number
                 for number in pending
             }
             remaining = set(futures)
@@ -283,17 +285,17 @@ def _run_in_processes(inputs: Sequence[BatchInput], chunks: list[list[int]], ste
         pending = sorted(set(broken) - set(suspects))
         for number in suspects:
             for index in chunks[number]:
-                done(index, _isolated(inputs[index], step_reading))
+                done(index, _isolated(inputs[index], step_reading, markup))
 
 
-def _isolated(batch_input: BatchInput, step_reading: StepReading) -> BatchItem:
+def _isolated(batch_input: BatchInput, step_reading: StepReading, markup: bool = True) -> BatchItem:
     """Check one file in a process of its own, so that if it kills the process it kills only its own row."""
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     with ProcessPoolExecutor(max_workers=1, initializer=_init_worker, initargs=(None,)) as pool:
         try:
-            return pool.submit(_run_chunk, 0, [batch_input], step_reading).result()[0]
+            return pool.submit(_run_chunk, 0, [batch_input], step_reading, markup).result()[0]
         except BrokenProcessPool:
             return _failed(batch_input, step_reading, "校验进程意外退出")
 

@@ -10,7 +10,8 @@ from openpyxl import Workbook
 from openpyxl.utils.cell import coordinate_from_string
 
 from selfscore.read.by_names import ReadResult, Unreadable, describe, identify, open_workbook, read_values
-from selfscore.read.foreign import foreign_kind, read_foreign
+from selfscore.read.foreign import check_xlsb_extent, foreign_kind, read_foreign
+from selfscore.read.formats import FORMAT_NAMES, sniff
 from selfscore.read.labels import (
     LabelReadResult,
     grids_from_openpyxl,
@@ -18,12 +19,15 @@ from selfscore.read.labels import (
     read_by_labels,
     settle_without_facts,
 )
-from selfscore.read.safety import DEFAULT_LIMITS, Limits, TooCostly, check_archive, unpreserved_content
+from selfscore.read.lean import CachedFromSheets, LeanSheet, LeanWorkbook
+from selfscore.read.safety import DEFAULT_LIMITS, Limits, TooCostly, check_archive, refusal, unpreserved_content
+from selfscore.read.strict import transitional
 from selfscore.results.findings import Finding, make_finding
 from selfscore.results.report import PreviousCheck, RecognisedCell, Report, report_status
-from selfscore.score.scoring import score_indicators, totals
+from selfscore.score.scoring import score_indicators, total_details, totals
 from selfscore.score.validation import validate_many
-from selfscore.tables.names import META_UNIT, META_YEAR
+from selfscore.tables.definitions import load_versions, version_for_year
+from selfscore.tables.names import MARKS_SHEET, META_UNIT, META_YEAR
 from selfscore.tables.rules import StepReading
 from selfscore.write.marks import remove_marks
 
@@ -55,7 +59,7 @@ class _Opened:
     """A workbook read but not yet validated."""
 
     file_name: str
-    workbook: Workbook | None
+    workbook: Workbook | LeanWorkbook | None
     read: ReadResult
     findings: list[Finding]
     previous: PreviousCheck | None
@@ -64,48 +68,114 @@ class _Opened:
 
 
 def check(source: Source, *, step_reading: StepReading = "ceil", name: str | None = None,
-          limits: Limits = DEFAULT_LIMITS) -> Checked:
-    """Check a workbook without writing anything; the returned workbook can be marked up."""
-    return check_many([source], step_reading=step_reading, names=[name], limits=limits)[0]
+          limits: Limits = DEFAULT_LIMITS, markup: bool = True) -> Checked:
+    """Check a workbook without writing anything; the returned workbook can be marked up.
+
+    ``markup=False`` is the report-only path: the same report, read without building an openpyxl
+    workbook (``read.lean``), and nothing to mark up (``Checked.workbook`` is None).
+    """
+    return check_many([source], step_reading=step_reading, names=[name], limits=limits, markup=markup)[0]
 
 
 def check_many(sources: Sequence[Source], *, step_reading: StepReading = "ceil",
-               names: Sequence[str | None] | None = None, limits: Limits = DEFAULT_LIMITS) -> list[Checked]:
+               names: Sequence[str | None] | None = None, limits: Limits = DEFAULT_LIMITS,
+               markup: bool = True) -> list[Checked]:
     """``check`` for several workbooks at once: the same results, with validation done in one pass
     per table (which is most of what checking costs beyond opening and saving a workbook)."""
     names = list(names) if names is not None else [None] * len(sources)
-    opened = [_open(source, name, step_reading, limits) for source, name in zip(sources, names, strict=True)]
+    opened = [_open(source, name, step_reading, limits, markup) for source, name in zip(sources, names, strict=True)]
     readable = [item for item in opened if isinstance(item, _Opened)]
     validations = iter(validate_many([item.read for item in readable]))
     return [item if isinstance(item, Checked) else _finish_safely(item, next(validations), step_reading) for item in opened]
 
 
-def _open(source: Source, name: str | None, step_reading: StepReading, limits: Limits = DEFAULT_LIMITS) -> _Opened | Checked:
+def _open(source: Source, name: str | None, step_reading: StepReading, limits: Limits = DEFAULT_LIMITS,
+          markup: bool = True) -> _Opened | Checked:
     file_name = name or ("上传的文件" if isinstance(source, bytes) else Path(source).name)
     try:
         data, file_name = _load(source, name, limits)
         kind = foreign_kind(data)
         if kind is not None:
-            if kind == "ods":  # a zip too: the same size, ratio and DTD caps before calamine inflates it
+            if kind in ("ods", "xlsb"):  # a zip too: the same size, ratio and DTD caps before calamine inflates it
                 try:
                     check_archive(data, limits)
                 except TooCostly as costly:
                     raise Unreadable(costly.finding) from None
+            if kind == "xlsb":
+                check_xlsb_extent(data, limits)
             workbook, previous, findings = None, None, []
-            read: ReadResult = read_foreign(data, kind)
+            read: ReadResult = _version_by_year(read_foreign(data, kind))
         else:
-            workbook = open_workbook(data, limits)
+            sniffed = sniff(data)
+            lean = None if markup else _open_lean(data, sniffed, limits)
+            if lean is not None:
+                return _Opened(file_name, *lean, None, None)
+            try:
+                workbook = open_workbook(data, limits)
+            except Unreadable as unreadable:
+                # openpyxl is strict about the parts it parses (styles, validations…); calamine reads the cells
+                # of many such files, which Excel opens without complaint. Otherwise the first reason stands.
+                if unreadable.finding.code != "not_a_workbook" or sniffed not in ("xlsx", "xlsm"):
+                    raise
+                try:
+                    return _Opened(file_name, None, _version_by_year(read_foreign(data, "xlsx")), [], None, "xlsx")
+                except Unreadable as second:  # calamine could not read it either: openpyxl's reason stands
+                    raise (unreadable if second.finding.code == "not_a_workbook" else second) from None
+            if sniffed == "strict":  # read and marked up as the transitional .xlsx openpyxl understands
+                data = transitional(data)
+            workbook.template = False  # an .xltx/.xltm template's copy is an ordinary workbook
             previous = remove_marks(workbook)
             read, findings = _read(workbook, data)
-            lost = unpreserved_content(data)
-            if lost:
-                findings = [*findings, make_finding("content_not_preserved", kinds="、".join(lost))]
+            findings = findings + _file_notes(data, sniffed)
     except Unreadable as unreadable:
         return Checked(Report(file=file_name, status="unreadable", step_reading=step_reading,
                               findings=[unreadable.finding]), None)
     except Exception as error:  # a last net: a clerk gets a reason, never a traceback
         return Checked(_internal_error(file_name, step_reading, error), None)
     return _Opened(file_name, workbook, read, findings, previous, kind)
+
+
+def _file_notes(data: bytes, sniffed: str) -> list[Finding]:
+    """What the marked-up copy cannot carry: an .xlsm's macros, images, charts…"""
+    notes = []
+    lost = unpreserved_content(data)
+    if sniffed == "xlsm":
+        notes.append(make_finding("macros_not_kept", format=FORMAT_NAMES["xlsm"]))
+        lost = [label for label in lost if label != "宏（VBA）"]
+    if lost:
+        notes.append(make_finding("content_not_preserved", kinds="、".join(lost)))
+    return notes
+
+
+def _open_lean(data: bytes, sniffed: str, limits: Limits) -> tuple[LeanWorkbook, ReadResult, list[Finding]] | None:
+    """The report-only reading of an .xlsx/.xlsm, or None where only the full path knows the answer.
+
+    A refusal, a cap or a table that cannot be found is said exactly as the full path says it. Anything
+    else the lean reader does not handle the same way — a marked-up copy (its marks are removed first),
+    Strict Open XML, a part openpyxl would reject — goes the full way, so the report is always the same.
+    """
+    if sniffed not in ("xlsx", "xlsm"):
+        return None
+    reason = refusal(sniffed, data)
+    if reason is not None:
+        raise Unreadable(reason)
+    try:
+        check_archive(data, limits)
+    except TooCostly as costly:
+        raise Unreadable(costly.finding) from None
+    try:
+        workbook = LeanWorkbook(data)
+    except Exception:  # openpyxl's load says what is wrong, in the full path
+        return None
+    if MARKS_SHEET in workbook.sheetnames:
+        return None
+    try:
+        read, findings = _read(workbook, data)
+    except Unreadable:
+        raise
+    except Exception:
+        return None
+    return workbook, read, findings + _file_notes(data, sniffed)
 
 
 def _internal_error(file_name: str, step_reading: StepReading, error: Exception) -> Report:
@@ -120,17 +190,36 @@ def _finish_safely(opened: _Opened, validation: tuple[list[Finding], set[str]], 
         return Checked(_internal_error(opened.file_name, step_reading, error), None)
 
 
-def _read(workbook: Workbook, data: bytes) -> tuple[ReadResult, list[Finding]]:
+def _read(workbook: Workbook | LeanWorkbook, data: bytes) -> tuple[ReadResult, list[Finding]]:
     """By defined names when the workbook is our template; by labels when the names or the meta sheet are gone."""
+    lean = isinstance(workbook, LeanWorkbook)
+
+    def grids():
+        return workbook.grids() if lean else grids_from_openpyxl(workbook, data)
+
     try:
         table, version, findings = identify(workbook)
     except Unreadable as unreadable:
         if unreadable.finding.code != "not_a_template":
             raise
-        return read_by_labels(grids_from_openpyxl(workbook, data)), []
+        _refuse_charts_only(workbook)
+        return _version_by_year(read_by_labels(grids())), []
     if not names_present(workbook, table):
-        return read_by_labels(grids_from_openpyxl(workbook, data), table_hint=table, template_version=version), findings
-    return read_values(workbook, table, version, data), findings
+        return read_by_labels(grids(), table_hint=table, template_version=version), findings
+    cached = CachedFromSheets(workbook) if lean else None
+    return read_values(workbook, table, version, data, cached), findings
+
+
+def _refuse_charts_only(workbook: Workbook | LeanWorkbook) -> None:
+    """A workbook of chart sheets only is told so, rather than that no table was found."""
+    if not workbook.chartsheets:
+        return
+    for sheet in workbook.worksheets:
+        cells = sheet.cells.values() if isinstance(sheet, LeanSheet) else (cell for row in sheet.iter_rows() for cell in row)
+        if sheet.sheet_state == "visible" and any(cell.value is not None for cell in cells):
+            return
+    charts = "、".join(f"「{chart if isinstance(chart, str) else chart.title}」" for chart in workbook.chartsheets)
+    raise Unreadable(make_finding("not_a_template", reason=f"工作簿中只有图表工作表（{charts}），没有可读取的表格"))
 
 
 #: findings that say how the workbook was read; the results sheet repeats them at its top
@@ -142,8 +231,10 @@ def _finish(opened: _Opened, validation: tuple[list[Finding], set[str]], step_re
     validation_findings, invalid = validation
     results, score_findings = score_indicators(read, invalid, step_reading)
     results, score_findings = settle_without_facts(read, results, score_findings)
-    self_total, recomputed_total, recomputed_range = totals(read, results)
-    all_findings = opened.findings + read.findings + validation_findings + score_findings
+    self_total, recomputed_total, recomputed_range = totals(read, results, invalid)
+    total_explanation, total_findings = total_details(read, results, invalid, recomputed_total)
+    all_findings = (opened.findings + read.findings + validation_findings + score_findings + total_findings
+                    + _version_findings(read))
     sheetnames = workbook.sheetnames if workbook is not None else getattr(read, "sheetnames", [])
     all_findings.sort(key=_reading_order(sheetnames))
     year = read.values.get(META_YEAR)
@@ -161,6 +252,7 @@ def _finish(opened: _Opened, validation: tuple[list[Finding], set[str]], step_re
         recomputed_total=recomputed_total,
         recomputed_range=recomputed_range,
         max_total=table.max_points,
+        total_explanation=total_explanation,
         indicators=results,
         findings=all_findings,
         previous=opened.previous,
@@ -169,7 +261,43 @@ def _finish(opened: _Opened, validation: tuple[list[Finding], set[str]], step_re
         source_format=opened.foreign_kind,
     )
     foreign = read if opened.foreign_kind is not None and isinstance(read, LabelReadResult) else None
-    return Checked(report, workbook, foreign)
+    return Checked(report, None if isinstance(workbook, LeanWorkbook) else workbook, foreign)
+
+
+def _version_by_year(read: ReadResult) -> ReadResult:
+    """A workbook that does not say which template version it is (read by labels) is scored by the version
+    of its table for its 评价年度, when that version reads the same cells the same way."""
+    year = read.values.get(META_YEAR)
+    if not isinstance(read, LabelReadResult) or read.template_version or not isinstance(year, int) or read.table.covers(year):
+        return read
+    right = version_for_year(read.table.id, year)
+    if right is None or _cells_of(right) != _cells_of(read.table):
+        return read  # its cells differ: the current version stays, and template_year_* says which template fits
+    read.table = right
+    read.findings.append(make_finding("version_by_year", year=year, version=right.template_version, years=right.years_text))
+    return read
+
+
+def _cells_of(table) -> tuple:
+    """What the reader looks for, and how it parses each: the same for two versions means one reading serves both."""
+    return (tuple((d.id, d.label, d.type, d.unit, d.options) for d in table.inputs),
+            tuple((i.id, i.name, i.points) for i in table.indicators))
+
+
+def _version_findings(read: ReadResult) -> list[Finding]:
+    """A template whose version does not cover the workbook's 评价年度: say which template does."""
+    table, year = read.table, read.values.get(META_YEAR)
+    if not isinstance(year, int) or table.covers(year):
+        return []
+    ref = read.cells.get(META_YEAR)
+    place = {"sheet": ref.sheet, "cell": ref.cell, "what": "评价年度"} if ref else {}
+    common = {"version": table.template_version, "years": table.years_text, "year": year, **place}
+    right = version_for_year(table.id, year)
+    if right is None:
+        known = "、".join(f"版本 {other.template_version}：{other.years_text}" for other in load_versions()[table.id])
+        return [make_finding("template_year_uncovered", known=known, **common)]
+    return [make_finding("template_year_mismatch", right_version=right.template_version, right_years=right.years_text,
+                         right_file=right.file_name, right_id=right.id, **common)]
 
 
 def _recognised(read: ReadResult) -> list[RecognisedCell]:
@@ -223,7 +351,15 @@ def annotate(source: Source, report: Report) -> bytes:
         from selfscore.write.rebuilt import rebuild_and_mark_up
 
         return rebuild_and_mark_up(read_foreign(data, kind), report)
-    workbook = open_workbook(data)
+    try:
+        workbook = open_workbook(data)
+    except Unreadable as unreadable:  # read by calamine in check(): rebuilt the same way here
+        if unreadable.finding.code != "not_a_workbook" or report.source_format != "xlsx":
+            raise
+        from selfscore.write.rebuilt import rebuild_and_mark_up
+
+        return rebuild_and_mark_up(read_foreign(data, "xlsx"), report)
+    workbook.template = False
     remove_marks(workbook)
     return mark_up(workbook, report)
 

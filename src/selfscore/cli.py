@@ -158,11 +158,14 @@ def main() -> None:
 @main.command()
 def tables() -> None:
     """列出本工具支持的表格及其代号。"""
-    from selfscore.tables.definitions import load_tables
+    from selfscore.tables.definitions import load_versions
 
-    for table in load_tables().values():
-        click.echo(f"{table.id}\t{table.annex} {table.title}（模板版本 {table.template_version}，"
-                   f"{len(table.indicators)} 个指标，{len(table.inputs)} 项基础数据）")
+    for versions in load_versions().values():
+        table = versions[-1]
+        years = "" if table.first_year is None and table.last_year is None else f"，适用于{table.years_text}"
+        earlier = "".join(f"；另有 {older.id}@{older.template_version}（适用于{older.years_text}）" for older in versions[:-1])
+        click.echo(f"{table.id}\t{table.annex} {table.title}（模板版本 {table.template_version}{years}，"
+                   f"{len(table.indicators)} 个指标，{len(table.inputs)} 项基础数据{earlier}）")
 
 
 @main.command()
@@ -174,21 +177,28 @@ def template(table_ids: tuple[str, ...], directory: Path, force: bool) -> None:
     """生成空白模板，每个表格一个 .xlsx 文件（不指定表格时生成全部）。
 
     \b
-    表格：表格代号，见 selfscore tables（如 shantytown、old_communities）。
+    表格：表格代号，见 selfscore tables（如 shantytown、old_communities）；
+    较早评价年度适用的版本写作 代号@版本号（如 shantytown@1）。
     同名文件已存在时不覆盖（它可能是已填写的自评表），除非加 --force。
     \b
     示例：
       selfscore template -o 模板
       selfscore template shantytown -o 模板
+      selfscore template shantytown@1 -o 模板   # 较早评价年度适用的版本
     """
-    from selfscore.tables.definitions import load_tables
+    from selfscore.tables.definitions import get_table_version, load_tables, load_versions
     from selfscore.write.template import write_template
 
     tables = load_tables()
-    unknown = [table_id for table_id in table_ids if table_id not in tables]
-    if unknown:
-        raise click.UsageError(f"未知的表格：{', '.join(unknown)}；可用：{', '.join(tables)}")
-    chosen = [tables[table_id] for table_id in table_ids or tuple(tables)]
+    chosen = []
+    for wanted in table_ids or tuple(tables):
+        table_id, _, version = wanted.partition("@")
+        table = tables.get(table_id) if not version else (
+            get_table_version(table_id, int(version)) if version.isdigit() else None)
+        if table is None:
+            known = ", ".join(f"{other.id}@{other.template_version}" for found in load_versions().values() for other in found)
+            raise click.UsageError(f"未知的表格：{wanted}；可用：{', '.join(tables)}（各版本：{known}）")
+        chosen.append(table)
     existing = [directory / table.file_name for table in chosen if (directory / table.file_name).exists()]
     if existing and not force:
         # Refuse before writing any: a half-done run would be harder to understand than none.
@@ -213,8 +223,10 @@ def template(table_ids: tuple[str, ...], directory: Path, force: bool) -> None:
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
               help="同时校验的进程数（默认：CPU 核数；1 表示在本进程内逐个校验）。")
 @click.option("-q", "--quiet", is_flag=True, help="只输出最后一行合计，不显示每个文件的问题和进度条。")
+@click.option("--no-markup", "no_markup", is_flag=True,
+              help="不生成标注副本，只输出校验结果（终端、--json、--summary），读取更快。")
 def check(files: tuple[str, ...], directory: Path | None, json_path: str | None, summary_path: Path | None,
-          step_reading: str, jobs: int | None, quiet: bool) -> None:
+          step_reading: str, jobs: int | None, quiet: bool, no_markup: bool) -> None:
     """校验填好的自评表，为每个文件生成标注副本（<文件名>.checked.xlsx）。
 
     \b
@@ -239,15 +251,15 @@ def check(files: tuple[str, ...], directory: Path | None, json_path: str | None,
         inputs = collect_inputs(files, directory, exclude)
     except InputError as error:
         raise click.UsageError(str(error)) from None
-    if directory is not None:
+    if directory is not None and not no_markup:
         directory.mkdir(parents=True, exist_ok=True)
 
     if not quiet and len(inputs) > PROGRESS_AFTER and sys.stderr.isatty():
         with click.progressbar(length=len(inputs), label="校验中", file=sys.stderr) as bar:
             items = check_batch(inputs, step_reading=step_reading, jobs=jobs,  # type: ignore[arg-type]
-                                on_done=lambda _item: bar.update(1))
+                                on_done=lambda _item: bar.update(1), markup=not no_markup)
     else:
-        items = check_batch(inputs, step_reading=step_reading, jobs=jobs)  # type: ignore[arg-type]
+        items = check_batch(inputs, step_reading=step_reading, jobs=jobs, markup=not no_markup)  # type: ignore[arg-type]
     reports = [item.report for item in items]
 
     if not quiet:
@@ -315,24 +327,59 @@ def open_database(data_dir: Path | None, database_url: str | None):  # noqa: ANN
               help="每个上传文件的大小上限，单位 MB（默认 10）。")
 @click.option("--ttl", "ttl_seconds", default=3600.0, type=click.FloatRange(min=0, min_open=True), metavar="秒",
               help="标注副本可供下载的时间，单位秒，过后删除（默认 3600）。")
+@click.option("--processes", type=click.IntRange(min=1), default=None, metavar="个数",
+              help="每个服务进程用于校验的工作进程数（默认：可用的 CPU 数除以 --workers）。")
+@click.option("--queue", type=click.IntRange(min=0), default=None, metavar="个数",
+              help="可排队等待校验的请求数，再多的请求得到 503 和「请 N 秒后重试」（默认：每个工作进程 8 个）。")
+@click.option("--check-timeout", "check_seconds", default=60.0, type=click.FloatRange(min=0, min_open=True), metavar="秒",
+              help="单个文件校验超过这个时间即停止，并作为问题报告（默认 60）。")
+@click.option("--store", "store_dir", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="目录",
+              help="保存标注副本的目录；多个 worker、多个实例应使用同一个目录（默认：用户缓存目录，如 ~/.cache/selfscore/web）。")
+@click.option("--workers", type=click.IntRange(min=1), default=1, metavar="个数",
+              help="uvicorn 服务进程数，共用端口和标注副本目录（默认 1）。")
+@click.option("--root-path", default="", metavar="路径", help="反向代理下的子路径，例如 /selfscore。")
+@click.option("--public-url", default=None, metavar="网址",
+              help="用户访问的地址，例如 https://intranet/selfscore/，用于下载的汇总表中的链接。")
+@click.option("--forwarded-allow-ips", default="127.0.0.1", metavar="地址",
+              help="信任其 X-Forwarded-For/-Proto 请求头的代理地址，逗号分隔，或 *（默认 127.0.0.1）。")
 @database_options
-def serve(host: str, port: int, max_upload_mb: float, ttl_seconds: float, data_dir: Path | None, database_url: str | None) -> None:
+def serve(host: str, port: int, max_upload_mb: float, ttl_seconds: float, processes: int | None, queue: int | None,
+          check_seconds: float, store_dir: Path | None, workers: int, root_path: str, public_url: str | None,
+          forwarded_allow_ips: str, data_dir: Path | None, database_url: str | None) -> None:
     """启动网页：下载空白模板，上传填好的自评表，下载标注副本。
 
     \b
     另有供程序调用的 JSON 接口（POST /api/check、POST /api/check.xlsx），说明见 /docs。
     收集各单位自评表的页面在 /collections，数据存放在 --data 目录或 --database-url 指定的数据库中。
-    示例：selfscore serve --port 8000 --data /srv/selfscore   # 然后在浏览器中打开 http://127.0.0.1:8000/
+    示例：
+      selfscore serve --port 8000   # 然后在浏览器中打开 http://127.0.0.1:8000/
+      selfscore serve --port 8000 --data /srv/selfscore   # 收集：http://127.0.0.1:8000/collections
+      selfscore serve --workers 2 --store /srv/selfscore --root-path /selfscore \\
+                      --public-url https://intranet.example/selfscore/   # 在 nginx 之后
     """
     import uvicorn
 
-    from selfscore.web import create_app
+    from selfscore.web import WebSettings, create_app
+    from selfscore.web.app import SETTINGS_VARIABLE
+    from selfscore.web.pool import default_processes
 
+    if root_path and not root_path.startswith("/"):
+        raise click.BadParameter("必须以 / 开头，例如 /selfscore", param_hint="--root-path")
     database = open_database(data_dir, database_url)
-    app = create_app(max_upload_bytes=int(max_upload_mb * 1024 * 1024), ttl_seconds=ttl_seconds, collections=database)
-    click.echo(f"selfscore 网页：http://{host}:{port}/  （Ctrl+C 停止）")
-    click.echo(f"收集各单位自评表：http://{host}:{port}/collections  （数据库：{_shown_url(database.url)}）")
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    settings = WebSettings(
+        max_upload_bytes=int(max_upload_mb * 1024 * 1024), ttl_seconds=ttl_seconds,
+        processes=processes or max(1, default_processes() // workers), queue=queue, check_seconds=check_seconds,
+        store_dir=str(store_dir.resolve()) if store_dir else None, public_url=public_url, database_url=database.url)
+    options = {"host": host, "port": port, "log_level": "info", "root_path": root_path.rstrip("/"),
+               "proxy_headers": True, "forwarded_allow_ips": forwarded_allow_ips}
+    click.echo(f"selfscore 网页：http://{host}:{port}{root_path.rstrip('/')}/  （Ctrl+C 停止）")
+    click.echo(f"收集各单位自评表：http://{host}:{port}{root_path.rstrip('/')}/collections  （数据库：{_shown_url(database.url)}）")
+    if workers == 1:
+        uvicorn.run(create_app(settings, collections=database), **options)
+    else:
+        # Each uvicorn worker builds its own app (and pool) from the settings handed down in the environment.
+        os.environ[SETTINGS_VARIABLE] = settings.to_environment()
+        uvicorn.run("selfscore.web.app:app_from_environment", factory=True, workers=workers, **options)
 
 
 def _shown_url(url: str) -> str:

@@ -73,7 +73,7 @@ def test_json_report_has_the_spec_shape(tmp_path):
     data = json.loads(json.dumps(check_workbook(path).to_dict(), ensure_ascii=False))
     assert {"file", "table", "unit", "year", "status", "totals", "indicators", "findings"} <= set(data)
     assert data["status"] == "errors"
-    assert data["totals"] == {"self": 98, "recomputed": None, "recomputed_range": None, "max": 100}
+    assert data["totals"] == {"self": 98, "recomputed": None, "recomputed_range": None, "max": 100, "explanation": ""}
     indicator = data["indicators"][0]
     assert set(indicator) == {"id", "name", "max", "self", "recomputed", "range", "status", "explanation"}
     assert (indicator["id"], indicator["self"], indicator["recomputed"], indicator["status"]) == ("funds_raising", 8, 10, "mismatch")

@@ -23,7 +23,8 @@ def test_kinds(tmp_path):
     assert sniff(zipped({"[Content_Types].xml": b"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
                          "xl/workbook.xml": b"<workbook/>"})) == "xlsm"
     assert sniff(zipped({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": b""})) == "ods"
-    assert sniff(zipped({"word/document.xml": b""})) == "zip_other"
+    assert sniff(zipped({"word/document.xml": b""})) == "docx"
+    assert sniff(zipped({"notes.txt": b""})) == "zip_other"
     assert sniff(OLE2_MAGIC + b"\x00" * 100 + "Workbook".encode("utf-16-le")) == "xls"
     assert sniff(OLE2_MAGIC + b"\x00" * 100 + "EncryptionInfo".encode("utf-16-le")) == "encrypted"
     assert sniff(b"%PDF-1.7\n...") == "pdf"

@@ -24,8 +24,9 @@ def findings_on(report, cell):
     ("starts_actual", "282.0", "value_normalised"),
     ("subsidy_planned", "404户", "value_normalised"),
     ("satisfaction_pct", "85%", "value_normalised"),
-    ("satisfaction_pct", 0.85, "percent_assumed"),
-    ("satisfaction_pct", "０.８５", "percent_assumed"),
+    # read as 85 %, but 0.85 % would score 0 instead of 5: a warning names both (issue 14)
+    ("satisfaction_pct", 0.85, "percent_ambiguous"),
+    ("satisfaction_pct", "０.８５", "percent_ambiguous"),
     ("local_funds_arranged", "有", "value_normalised"),
     ("local_funds_arranged", "√", "value_normalised"),
     ("local_funds_arranged", "Y", "value_normalised"),
@@ -69,7 +70,7 @@ def test_a_percentage_formatted_cell_is_read_without_guessing(tmp_path):
     ("starts_actual", "1,2,3", "value_not_number"),
     ("starts_actual", 2.5, "value_not_integer"),
     ("starts_actual", -3, "value_below_min"),
-    ("starts_planned", 0, "value_below_min"),
+    ("starts_planned", -1, "value_below_min"),     # a plan of 0 is legal (0 ≥ 0); a negative one is not
     ("satisfaction_pct", 120, "value_above_max"),
     ("local_funds_arranged", "可能", "value_not_yes_no"),
     ("local_funds_arranged", 1, "value_not_yes_no"),
@@ -163,6 +164,22 @@ def test_a_template_filled_by_a_program_leaving_the_total_formula_checks_clean(t
                                     unit="温县", year=2020), tmp_path / "u.xlsx")
     report = check_workbook(text_score)
     assert report.self_total == 90 and ("total_mismatch", "F14") in report.as_tuples("code", "cell")
+
+
+def test_a_self_score_beyond_any_real_score_is_out_of_range_and_so_is_the_own_total_over_it(tmp_path):
+    from samples import SHANTYTOWN_FACTS, SHANTYTOWN_SCORES
+    from selfscore.checking import check_and_mark_up
+    from selfscore.tables.definitions import get_table
+    from selfscore.write.filling import fill_template, save
+
+    scores = {**SHANTYTOWN_SCORES, "funds_raising": 5.877e307}
+    path = save(fill_template(get_table("shantytown"), SHANTYTOWN_FACTS, scores, unit="温县", year=2020), tmp_path / "t.xlsx")
+    report, marked_up = check_and_mark_up(path)
+    errors = [finding for finding in report.findings if finding.severity == "error"]
+    # the score itself, and the 合计 the template sums from it (Excel shows 5.877E+307 there)
+    assert [(finding.code, finding.cell) for finding in errors] == [("score_out_of_range", "F5"), ("score_out_of_range", "F14")]
+    assert "5.877E+307" in errors[1].message
+    assert report.self_total is None and marked_up is not None
 
 
 def test_a_changed_total_formula_is_a_warning_and_a_typed_total_still_works(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,130 @@ def test_cli_lists_tables():
     result = CliRunner().invoke(main, ["tables"])
     assert result.exit_code == 0
     assert "shantytown\t附件1" in result.output and "old_communities\t附件2" in result.output
+
+
+# ------------------------------------------------------------------------------ loading checks (issue 14)
+
+FIXTURES = Path(__file__).resolve().parent.parent / "orchestration" / "fixtures"
+
+
+@pytest.mark.parametrize(("old", "new", "key", "fix"), [
+    # a fact worded like an indicator: read by labels, the two could not be told apart
+    ('label = "经查实的工程质量问题"', 'label = "工程 质量"',
+     "shantytown.toml.inputs[11].label: '工程 质量' is also the name of indicator 'project_quality'",
+     "word the fact differently"),
+    ('label = "资金管理办法是否健全规范"', 'label = "市县财政是否安排补助资金"',
+     "shantytown.toml.inputs[1].label: '市县财政是否安排补助资金' is also the name of input 'local_funds_arranged'",
+     "word the fact differently"),
+    ('id = "alloc_on_time"', 'id = "alloc_rules_sound"', "shantytown.toml.inputs[2].id: 'alloc_rules_sound' is defined twice",
+     "give each input its own id"),
+    ('id = "subsidy_completion"', 'id = "starts_completion"',
+     "shantytown.toml.groups[2].indicators[1].id: 'starts_completion' is defined twice",
+     "give each indicator its own id"),
+    ("max_points = 100", "max_points = 90",
+     "shantytown.toml.max_points: the scored groups add up to 100 (资金管理 25 + 项目管理 10 + 产出效益 60 + 服务对象满意度 5), not 90",
+     "correct a group's points or max_points"),
+    ('name = "项目管理"\npoints = 10', 'name = "项目管理"\npoints = 15',
+     "shantytown.toml.groups[1]: indicators add up to 10 points, but the group has 15",
+     "make the group's 'points' equal its indicators' total"),
+    ("# ---------------------------------------------------------------- indicators",
+     '[[inputs]]\nid = "unused_fact"\nlabel = "未用的数据"\ntype = "yes_no"',
+     "shantytown.toml.inputs[18]: input(s) not used by any indicator: unused_fact", "use them in a rule or remove them"),
+    ('zero_if = "severe_violation"', 'zero_if = "severe_violations"',
+     "shantytown.toml.groups[0].indicators[2].parts[1].zero_if: no input named 'severe_violations'",
+     "declare it under [[inputs]] or correct the id"),
+    # 「按比例扣分」 in the criterion, but the rule left to --steps
+    ("未达到计划的，每低一个百分点扣1分，最多扣35分。", "未达到计划的，按比例扣分，每低一个百分点扣1分，最多扣35分。",
+     "shantytown.toml.groups[2].indicators[0].criterion says 「按比例扣分」", 'add steps = "exact" to each term that counts steps'),
+    ('yes_requires = "violations"', 'yes_requires = "violation"', "input 'severe_violation'.yes_requires: no input named 'violation'",
+     "declare it under [[inputs]] or correct the id"),
+])
+def test_a_definition_that_would_go_wrong_silently_is_refused_with_the_fix(tmp_path, repo, old, new, key, fix):
+    with pytest.raises(DefinitionError) as error:
+        load_definition(_broken_copy(tmp_path, repo, old, new))
+    assert key in str(error.value)
+    if fix:
+        assert fix in str(error.value)
+
+
+def test_annexes_sort_by_their_number(tmp_path, repo):
+    for number in (10, 2, 1):
+        text = (repo / "schemas" / "shantytown.toml").read_text(encoding="utf-8")
+        text = text.replace('id = "shantytown"', f'id = "annex{number}"').replace('annex = "附件1"', f'annex = "附件{number}"')
+        (tmp_path / f"annex{number}.toml").write_text(text, encoding="utf-8")
+    assert list(load_tables(tmp_path)) == ["annex1", "annex2", "annex10"]
+
+
+def _two_versions(tmp_path: Path, repo: Path, old_years: str = "last_year = 2020", new_years: str = "first_year = 2021") -> Path:
+    text = (repo / "schemas" / "shantytown.toml").read_text(encoding="utf-8")
+    older = text.replace("template_version = 1", f"template_version = 1\n{old_years}")
+    (tmp_path / "shantytown.2020.toml").write_text(older, encoding="utf-8")
+    newer = text.replace("template_version = 1", f"template_version = 2\n{new_years}").replace(
+        "每低一个百分点扣1分，最多扣35分", "每低一个百分点扣2分，最多扣35分").replace(
+        'target = 100, step = 1, per = 1 },\n  ] },\n]\n\n[[groups.indicators]]\nid = "subsidy_completion"',
+        'target = 100, step = 1, per = 2 },\n  ] },\n]\n\n[[groups.indicators]]\nid = "subsidy_completion"')
+    (tmp_path / "shantytown.toml").write_text(newer, encoding="utf-8")
+    return tmp_path
+
+
+def test_versions_of_a_table_live_side_by_side(tmp_path, repo):
+    from selfscore.tables.definitions import load_versions
+
+    directory = _two_versions(tmp_path, repo)
+    versions = load_versions(directory)["shantytown"]
+    assert [(table.template_version, table.first_year, table.last_year) for table in versions] == [(1, None, 2020), (2, 2021, None)]
+    assert load_tables(directory)["shantytown"].template_version == 2   # the current one
+    assert [table.covers(2020) for table in versions] == [True, False]
+    assert versions[0].file_name == "公租房保障和棚户区改造绩效自评表（2020年及以前适用）.xlsx"
+    assert versions[1].years_text == "2021年及以后"
+
+
+@pytest.mark.parametrize(("old_years", "new_years", "expected"), [
+    ("last_year = 2021", "first_year = 2021", "versions 1 and 2 of 'shantytown' both apply to some year"),
+    ("", "first_year = 2021", "both apply to some year"),
+    ("last_year = 2020", "first_year = 2022\nlast_year = 2021", "first_year: 2022 is after last_year 2021; swap them"),
+])
+def test_versions_must_not_overlap(tmp_path, repo, old_years, new_years, expected):
+    from selfscore.tables.definitions import load_versions
+
+    with pytest.raises(DefinitionError) as error:
+        load_versions(_two_versions(tmp_path, repo, old_years, new_years))
+    assert expected in str(error.value)
+
+
+def test_a_version_file_names_its_table(tmp_path, repo):
+    shutil.copy(repo / "schemas" / "shantytown.toml", tmp_path / "rental.2020.toml")
+    with pytest.raises(DefinitionError) as error:
+        load_definition(tmp_path / "rental.2020.toml")
+    assert "rental.2020.toml.id: 'shantytown' must equal the file name 'rental.2020'" in str(error.value)
+
+
+def test_the_third_table_declares_every_new_kind():
+    table = load_tables(FIXTURES)["affordable_rental"]
+    kinds = {type(part).__name__ for indicator in table.indicators for part in indicator.parts}
+    assert {"Bands", "Gate", "Graded", "PerItem", "Checklist", "Deduction"} <= kinds
+    assert [group.kind for group in table.groups] == ["score", "score", "score", "bonus", "penalty"]
+    assert (table.max_points, table.cap, [veto.input.id for veto in table.vetoes]) == (100, 100, ["major_accident"])
+
+
+def test_a_capped_total_and_a_veto_from_the_criterion():
+    table = load_tables(FIXTURES)["affordable_rental"]
+    scores = {indicator.id: indicator.points for indicator in table.indicators}
+    scores["safety_incidents"] = Fraction(0)
+    # 100 from the scored groups + 5 bonus: 「加分后总分不超过100分」
+    assert table.total(scores) == (100, "得分项 100 + 加分 5 − 扣分 0 = 105，加分后总分不超过 100 分，计 100 分")
+    scores["safety_incidents"] = Fraction(10)
+    assert table.total(scores)[0] == 95    # 100 + 5 − 10
+    assert table.total(scores, vetoed=True) == (0, "一票否决，总分为 0")
+
+
+@pytest.mark.parametrize(("old", "new", "fix"), [
+    ('type = "yes_no"', 'typ = "yes_no"', "missing key 'type'; add it"),
+    ('per = 0.5', 'per = 0.5, pre = 1', "unknown key(s) pre; correct the spelling or remove them"),
+    ('template_version = 1', 'template_version = "1"', "expected a whole number, got '1'; write it as a whole number"),
+    ('kind = "checklist"', 'kind = "checklst"', "unknown value 'checklst', expected one of checklist, deduction, bands, gate"),
+])
+def test_a_typo_is_refused_with_what_to_write_instead(tmp_path, repo, old, new, fix):
+    with pytest.raises(DefinitionError) as error:
+        load_definition(_broken_copy(tmp_path, repo, old, new))
+    assert fix in str(error.value)

@@ -27,7 +27,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 @pytest.fixture
 def app():
-    return create_app()
+    return create_app(processes=1)
 
 
 @pytest.fixture
@@ -82,6 +82,91 @@ def test_health_and_openapi_docs(client):
     assert {"/api/check", "/api/check.xlsx", "/api/templates/{table_id}.xlsx", "/healthz"} <= set(paths)
     assert "/check" not in paths  # the people's form is not an API
     assert client.get("/docs").status_code == 200
+
+
+def test_openapi_documents_every_answer_and_no_phantom_422(client):
+    spec = client.get("/openapi.json").json()
+    paths = spec["paths"]
+    template = paths["/api/templates/{table_id}.xlsx"]["get"]["responses"]
+    assert set(template) == {"200", "404"}  # its path parameter cannot fail validation: no 422 listed
+    assert "ValidationError" not in str(spec) and "HTTPValidationError" not in spec["components"]["schemas"]
+    schema_of = {path: operations[method]["responses"]["200"]["content"] for path, operations in paths.items()
+                 for method in operations}
+    assert schema_of["/healthz"]["application/json"]["schema"]["$ref"].endswith("/Health")
+    assert schema_of["/api/check"]["application/json"]["schema"]["$ref"].endswith("/ReportsBody")
+    assert XLSX in schema_of["/api/check.xlsx"] and XLSX in schema_of["/api/templates/{table_id}.xlsx"]
+    check = paths["/api/check"]["post"]["responses"]
+    assert set(check) == {"200", "400", "413", "422", "503"}
+    assert check["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ReportsBody")
+    assert check["400"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
+    assert "Retry-After" in check["503"]["headers"]
+    assert set(paths["/api/check.xlsx"]["post"]["responses"]) == {"200", "400", "413", "422", "503"}
+    # the documented report model is the one the API returns
+    report_fields = set(spec["components"]["schemas"]["ReportModel"]["properties"])
+    assert {"file", "status", "totals", "indicators", "findings", "recognised"} <= report_fields
+
+
+def test_docs_load_swagger_ui_from_the_app_itself(client):
+    html = client.get("/docs").text
+    assert "http" not in html.replace('lang="zh-CN"', "")  # no CDN address at all
+    scripts = re.findall(r'<script src="([^"]+)"', html) + re.findall(r'<link rel="stylesheet" href="([^"]+)"', html)
+    assert scripts and "<script>" not in html  # nothing inline, so the CSP can forbid inline scripts
+    for asset in scripts:
+        response = client.get(asset)
+        assert response.status_code == 200 and response.content, asset
+    assert "SwaggerUIBundle" in client.get(next(asset for asset in scripts if "docs.js" in asset)).text
+    assert 'data-openapi-url="/openapi.json"' in html
+
+
+@pytest.mark.parametrize("path", ["/", "/healthz", "/static/style.css", "/nowhere", "/docs", "/favicon.ico",
+                                  "/download/" + "A" * 43])
+def test_every_answer_carries_the_security_headers(client, path):
+    headers = client.get(path).headers
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "no-referrer"
+    policy = headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy
+
+
+def test_pages_have_no_inline_script_or_style_the_policy_would_block(client, tmp_path):
+    pages = [client.get("/").text, client.post("/check", files=[xlsx_part("a.xlsx", workbook_bytes(tmp_path))]).text,
+             client.get("/nowhere").text]
+    for html in pages:
+        assert "<script>" not in html and " style=" not in html and "<style" not in html and "onclick" not in html
+
+
+def test_the_favicon_is_an_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200 and response.headers["content-type"] == "image/x-icon"
+    assert response.content[:4] == b"\x00\x00\x01\x00" and b"PNG" in response.content[:40]
+    assert '<link rel="icon" href="/favicon.ico">' in client.get("/").text
+
+
+def test_under_a_root_path_every_link_starts_with_it(tmp_path):
+    app = create_app(processes=1)
+    with TestClient(app, root_path="/selfscore") as client:
+        home = client.get("/selfscore/").text
+        links = re.findall(r'(?:href|src|action)="([^"]+)"', home)
+        assert links and all(link.startswith("/selfscore/") or link.startswith("#") for link in links), links
+        html = client.post("/selfscore/check", files=[xlsx_part("a.xlsx", workbook_bytes(tmp_path)),
+                                                       xlsx_part("b.xlsx", workbook_bytes(tmp_path))]).text
+        tokens = re.findall(r'href="/selfscore/download/([\w-]+)"', html)
+        assert len(tokens) == 3 and client.get(f"/selfscore/download/{tokens[0]}").status_code == 200
+        assert client.get("/selfscore/check", follow_redirects=False).headers["location"] == "/selfscore/"
+        missing = client.get("/selfscore/download/" + "A" * 43)
+        assert missing.status_code == 404 and 'href="/selfscore/"' in missing.text
+        assert client.get("/selfscore/api/templates/nonsense.xlsx").json()["error"]["code"] == "unknown_table"
+
+
+def test_summary_links_use_the_public_url_when_given(tmp_path):
+    app = create_app(processes=1, public_url="https://intranet.example/selfscore/")
+    with TestClient(app) as client:
+        html = client.post("/check", files=[xlsx_part("a.xlsx", workbook_bytes(tmp_path)),
+                                            xlsx_part("b.xlsx", workbook_bytes(tmp_path))]).text
+        token = re.search(r'href="/download/([\w-]+)" download="校验汇总.xlsx"', html).group(1)
+        summary = load_workbook(io.BytesIO(client.get(f"/download/{token}").content))
+        links = [cell.hyperlink.target for row in summary["汇总"].iter_rows() for cell in row if cell.hyperlink]
+        assert len(links) == 2 and all(link.startswith("https://intranet.example/selfscore/download/") for link in links)
 
 
 def test_unknown_page_is_a_chinese_404_page(client):
@@ -210,7 +295,7 @@ def test_oversize_upload_is_413_in_chinese(tmp_path):
 def test_an_oversize_file_refuses_the_api_request_before_anything_is_checked(tmp_path, monkeypatch):
     checked = []
     monkeypatch.setattr("selfscore.web.checks.check_and_mark_up", lambda *args, **kwargs: checked.append(args))
-    app = create_app(max_upload_bytes=1000)
+    app = create_app(max_upload_bytes=1000, processes=0)  # in this process, where the patch applies
     with TestClient(app) as client:
         response = client.post("/api/check", files=[xlsx_part("小.xlsx", b"x" * 10), xlsx_part("大.xlsx", b"x" * 1001)])
     assert response.status_code == 413 and response.json()["error"]["file"] == "大.xlsx"
@@ -239,15 +324,26 @@ def test_too_many_files_is_413(tmp_path):
         assert response.status_code == 413 and "一次最多上传 2 个文件" in response.json()["error"]["message"]
 
 
-@pytest.mark.parametrize(("request_kwargs", "field"), [
-    ({}, "files"),
-    ({"data": {"steps": "round"}, "files": [("files", ("a.xlsx", b"x", XLSX))]}, "steps"),
+@pytest.mark.parametrize(("path", "request_kwargs", "code", "field"), [
+    ("/api/check", {}, "no_file", "files"),
+    ("/api/check", {"data": {"steps": "ceil"}}, "no_file", "files"),
+    ("/api/check.xlsx", {}, "no_file", "file"),
+    ("/api/check", {"data": {"steps": "round"}, "files": [("files", ("a.xlsx", b"x", XLSX))]}, "bad_request", "steps"),
 ])
-def test_a_malformed_request_is_400_in_chinese(client, request_kwargs, field):
-    response = client.post("/api/check", **request_kwargs)
+def test_a_malformed_request_is_400_in_chinese(client, path, request_kwargs, code, field):
+    response = client.post(path, **request_kwargs)
     assert response.status_code == 400
     error = response.json()["error"]
-    assert error["code"] == "bad_request" and f"字段 {field}" in error["message"] and CJK.search(error["message"])
+    assert error["code"] == code and f"字段 {field}" in error["message"] and CJK.search(error["message"])
+    if code == "no_file":
+        assert error["message"].startswith("没有收到文件")
+
+
+def test_check_xlsx_with_two_files_is_400_not_the_last_one_silently(client, tmp_path):
+    files = [xlsx_part("甲.xlsx", workbook_bytes(tmp_path), "file"), xlsx_part("乙.xlsx", workbook_bytes(tmp_path), "file")]
+    response = client.post("/api/check.xlsx", files=files)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "one_file_only" and "收到 2 个" in response.json()["error"]["message"]
 
 
 def test_a_checker_crash_is_an_unreadable_file_not_a_500(client, tmp_path, monkeypatch):
@@ -255,6 +351,8 @@ def test_a_checker_crash_is_an_unreadable_file_not_a_500(client, tmp_path, monke
         raise KeyError("boom")
 
     monkeypatch.setattr("selfscore.web.checks.check_and_mark_up", explode)
+    monkeypatch.setattr("selfscore.web.checks.check", explode)  # the JSON API's report-only path
+    client = TestClient(create_app(processes=0))  # in this process, where the patch applies
     data = workbook_bytes(tmp_path)
     response = client.post("/api/check", files=[xlsx_part("a.xlsx", data)])
     assert response.status_code == 422
@@ -380,8 +478,9 @@ def test_client_file_names_are_display_text_only(client, app, tmp_path):
     assert response.status_code == 200
     assert "<img src=x" not in response.text and "&lt;img src=x onerror=alert(1)&gt;.xlsx" in response.text
     assert "../" not in response.text
-    stored = list(app.state.store.directory.iterdir())
-    assert len(stored) == 1 and re.fullmatch(r"[A-Za-z0-9_-]{43}\.xlsx", stored[0].name)
+    stored = sorted(path.name for path in app.state.store.directory.iterdir())
+    assert len(stored) == 2 and all(re.fullmatch(r"[A-Za-z0-9_-]{43}\.(json|xlsx)", name) for name in stored), stored
+    assert "img" not in "".join(stored)
     assert display_name("C:\\Users\\张三\\桌面\\县.xlsx") == "县.xlsx"
     assert display_name("a\r\nb.xlsx") == "ab.xlsx"
     assert display_name("") == "上传的文件"
@@ -395,28 +494,27 @@ def test_client_file_names_are_display_text_only(client, app, tmp_path):
 
 
 def test_marked_up_workbooks_expire_after_the_ttl(tmp_path):
-    app = create_app(ttl_seconds=0.3)
+    app = create_app(ttl_seconds=1.0, processes=1)
     store = app.state.store
-    client = TestClient(app)  # no lifespan: only the sweep on each request removes files
+    client = TestClient(app)  # no lifespan: only the download itself notices that its file expired
     token = token_of(client.post("/check", files=[xlsx_part("a.xlsx", workbook_bytes(tmp_path))]).text)
     assert client.get(f"/download/{token}").status_code == 200
-    assert len(list(store.directory.iterdir())) == 1
-    time.sleep(0.4)
+    assert len(list(store.directory.iterdir())) == 2  # the copy and its metadata
+    time.sleep(1.1)
     assert client.get(f"/download/{token}").status_code == 404
     assert list(store.directory.iterdir()) == []
 
 
-def test_the_sweeper_removes_expired_files_without_any_request_and_the_dir_on_shutdown(tmp_path):
-    app = create_app(ttl_seconds=0.2)
+def test_the_sweeper_removes_expired_files_without_any_request(tmp_path):
+    app = create_app(ttl_seconds=2, processes=1)
     store = app.state.store
     with TestClient(app) as client:
         client.post("/check", files=[xlsx_part("a.xlsx", workbook_bytes(tmp_path))])
-        assert len(list(store.directory.iterdir())) == 1
-        deadline = time.monotonic() + 5
+        assert len(list(store.directory.iterdir())) == 2
+        deadline = time.monotonic() + 10
         while list(store.directory.iterdir()) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert list(store.directory.iterdir()) == []
-    assert not store.directory.exists()
 
 
 def test_concurrent_uploads_each_get_their_own_result(client, tmp_path):
@@ -445,19 +543,21 @@ def test_concurrent_uploads_each_get_their_own_result(client, tmp_path):
 # --- the command ---
 
 
-def test_serve_starts_uvicorn_with_the_app_and_the_given_limits(monkeypatch):
+def test_serve_starts_uvicorn_with_the_app_and_the_given_limits(monkeypatch, tmp_path):
     started = {}
 
     def fake_run(app, **kwargs):
-        started.update(kwargs, store=app.state.store)
+        started.update(kwargs, store=app.state.store, pool=app.state.pool)
 
     monkeypatch.setattr("uvicorn.run", fake_run)
-    result = CliRunner().invoke(main, ["serve", "--port", "8123", "--ttl", "60", "--max-upload-mb", "2"])
+    result = CliRunner().invoke(main, ["serve", "--port", "8123", "--ttl", "60", "--max-upload-mb", "2", "--processes", "3",
+                                       "--queue", "5", "--store", str(tmp_path / "store"), "--root-path", "/selfscore/"])
     assert result.exit_code == 0, result.output
     assert started["host"] == "127.0.0.1" and started["port"] == 8123
-    assert started["store"].ttl_seconds == 60
-    assert "http://127.0.0.1:8123/" in result.output
-    started["store"].close()
+    assert started["root_path"] == "/selfscore" and started["proxy_headers"] is True
+    assert started["store"].ttl_seconds == 60 and started["store"].directory == tmp_path / "store"
+    assert started["pool"].processes == 3 and started["pool"].capacity == 8
+    assert "http://127.0.0.1:8123/selfscore/" in result.output
 
 
 def test_serve_help_lists_its_options():

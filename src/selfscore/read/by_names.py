@@ -15,10 +15,11 @@ from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.worksheet.formula import ArrayFormula
 
 from selfscore.read.formats import sniff
-from selfscore.read.parsing import Parsed, parse_input, parse_score, parse_text, parse_year, shown
+from selfscore.read.parsing import LARGEST, Parsed, parse_input, parse_score, parse_text, parse_year, shown
 from selfscore.read.safety import DEFAULT_LIMITS, Limits, TooCostly, check_archive, refusal
+from selfscore.read.strict import transitional
 from selfscore.results.findings import Finding, make_finding
-from selfscore.tables.definitions import TableDefinition, load_tables
+from selfscore.tables.definitions import TableDefinition, get_table_version, load_tables
 from selfscore.tables.names import META_SHEET, META_UNIT, META_YEAR, SCORE_TOTAL, input_name, score_name, total_formula
 from selfscore.tables.numbers import fmt
 
@@ -64,7 +65,8 @@ def describe(table: TableDefinition, name: str) -> str:
 
 def open_workbook(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Workbook:
     """Load workbook bytes with openpyxl, after refusing what is not an .xlsx or would cost too much to parse."""
-    reason = refusal(sniff(data), data)
+    kind = sniff(data)
+    reason = refusal(kind, data)
     if reason is not None:
         raise Unreadable(reason)
     try:
@@ -72,7 +74,10 @@ def open_workbook(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Workbook:
     except TooCostly as costly:
         raise Unreadable(costly.finding) from None
     try:
-        return load_workbook(io.BytesIO(data))
+        if kind == "strict":
+            data = transitional(data)
+        # keep_vba=False (the default): an .xlsm's macros are neither run nor carried into the copy
+        return load_workbook(io.BytesIO(data), keep_vba=False)
     except Exception as error:  # openpyxl raises many kinds on damaged files; all mean the same to a clerk
         # openpyxl wraps what its worksheet parser raised, so look for defusedxml's refusal in the chain too
         for cause in (error, error.__cause__, error.__context__):
@@ -98,6 +103,10 @@ def identify(workbook: Workbook) -> tuple[TableDefinition, int, list[Finding]]:
         version = int(meta.get("template_version") or 0)
     except (TypeError, ValueError):
         version = 0
+    # A workbook is scored by the version of the table its template was made from, when that version is still known.
+    made_from = get_table_version(table_id, version)
+    if made_from is not None:
+        return made_from, version, findings
     if version != table.template_version:
         findings.append(make_finding("template_outdated", found=version, current=table.template_version))
     return table, version, findings
@@ -197,9 +206,11 @@ class _CachedValues:
         return self._workbook[ref.sheet][ref.cell].value
 
 
-def read_values(workbook: Workbook, table: TableDefinition, version: int, data: bytes) -> ReadResult:
+def read_values(workbook: Workbook, table: TableDefinition, version: int, data: bytes, cached=None) -> ReadResult:
+    """Every cell of the table by its defined name (``workbook`` may also be a ``lean.LeanWorkbook``, with its
+    ``cached`` formula results)."""
     result = ReadResult(table, version)
-    cached = _CachedValues(data)
+    cached = cached if cached is not None else _CachedValues(data)
     for name in expected_names(table):
         ref = _resolve(workbook, name)
         what = result.what(name)
@@ -221,7 +232,7 @@ def read_values(workbook: Workbook, table: TableDefinition, version: int, data: 
         result.cells[name] = ref
         cell = workbook[ref.sheet][ref.cell]
         if name == SCORE_TOTAL and _is_own_total(cell, result):
-            result.values[name] = _own_total(cell, result)
+            keep_own_total(result, _own_total_raws(cell, result))
             continue
         parsed, raw = _read_cell(cell, ref, cached, table, name, what, result.findings)
         record_parsed(result, name, ref, parsed, raw)
@@ -262,15 +273,25 @@ def excel_sum(raws: Iterable[object]) -> Decimal:
     return total
 
 
-def _own_total(cell: Cell, result: ReadResult) -> Decimal:
-    """The template's own 合计, computed as Excel computes it.
+def keep_own_total(result: ReadResult, raws: Iterable[object]) -> None:
+    """Keep the template's own 合计 as Excel would show it. A sum beyond any real score (self-scores typed in the
+    trillions) is out of range on the 合计 cell, like a typed one: no decimal report can carry it exactly."""
+    total = excel_sum(raws)
+    if abs(total) < LARGEST:
+        result.values[SCORE_TOTAL] = total
+        return
+    record_parsed(result, SCORE_TOTAL, result.cells[SCORE_TOTAL], Parsed(None, "score_out_of_range"), format(float(total), ".15G"))
+
+
+def _own_total_raws(cell: Cell, result: ReadResult) -> Iterable[object]:
+    """What the template's own 合计 sums, to be computed as Excel computes it.
 
     Not its saved result: a workbook filled by a program has none, and loading the saved results
     would cost a second parse of the workbook. A score typed as text (「10分」) is not in Excel's sum
     either, so the 合计 the clerk sees is the one checked against the self-scores.
     """
     sheet = cell.parent
-    return excel_sum(sheet[result.cells[score_name(indicator.id)].cell].value for indicator in result.table.indicators)
+    return [sheet[result.cells[score_name(indicator.id)].cell].value for indicator in result.table.indicators]
 
 
 def record_parsed(result: ReadResult, name: str, ref: CellRef, parsed: Parsed, raw: object) -> None:
@@ -314,7 +335,7 @@ def expectation(table: TableDefinition, name: str) -> dict[str, str]:
         unit = definition.unit if definition.unit and definition.unit != "%" else ""
         return {"expected": definition.expected(), "unit": unit,
                 "unit_hint": f"（本格单位为{unit}，只填数字）" if unit else ""}
-    points = table.max_points if name == SCORE_TOTAL else table.indicators_by_id[name[6:]].points
+    points = table.cap if name == SCORE_TOTAL else table.indicators_by_id[name[6:]].points
     return {"expected": f"0～{fmt(points)} 之间的分数", "max": fmt(points), "unit_hint": ""}
 
 
@@ -322,7 +343,7 @@ def _read_cell(
     cell: Cell, ref: CellRef, cached: _CachedValues, table: TableDefinition, name: str, what: str,
     findings: list[Finding],
 ) -> tuple[Parsed, object]:
-    if isinstance(cell, MergedCell):  # the name points inside a merged range, whose value lives elsewhere
+    if isinstance(cell, MergedCell) or getattr(cell, "merged_follower", False):  # its value lives elsewhere
         return Parsed(None), None
     raw = cell.value
     if cell.data_type == "f" or isinstance(raw, ArrayFormula):

@@ -3,17 +3,69 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
-from typing import Literal
 
-FileKind = Literal["empty", "xlsx", "xlsm", "ods", "xls", "encrypted", "ole_other", "zip_other", "pdf", "text", "unknown"]
+#: A sniffed kind. Readable: ``xlsx`` (also .xltx templates), ``xlsm`` (also .xltm), ``strict`` (Strict Open
+#: XML), read by openpyxl; ``xlsb``, ``xls`` (also .xlt, WPS .et, Excel 5.0/95), ``ods`` (also .ots), read
+#: by calamine. Every other kind is refused with a reason that names it (``FORMAT_NAMES``).
+FileKind = str
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+STRICT_NAMESPACE = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
+
+#: what each kind is called where a clerk reads it; a refusal names the file's real format
+FORMAT_NAMES: dict[str, str] = {
+    "xlsx": "Excel 工作簿（.xlsx）",
+    "xlsm": "启用宏的 Excel 工作簿（.xlsm）",
+    "strict": "Strict Open XML 电子表格（.xlsx）",
+    "xlsb": "Excel 二进制工作簿（.xlsb）",
+    "xls": "Excel 97-2003 工作簿（.xls，或 WPS 的 .et）",
+    "ods": "OpenDocument 表格（.ods）",
+    "encrypted": "加密的工作簿",
+    "text": "CSV 或 TXT 文本文件",
+    "html": "网页（HTML）文件（常见于从网页或业务系统导出的“.xls”）",
+    "spreadsheetml2003": "Excel 2003 XML 表格（.xml）",
+    "fods": "OpenDocument 平面 XML 表格（.fods）",
+    "sylk": "SYLK 文本表格（.slk）",
+    "dif": "DIF 数据交换格式文件（.dif）",
+    "xml": "XML 文件",
+    "biff_old": "Excel 4.0 或更早版本的工作表（.xls）",
+    "lotus": "Lotus 1-2-3 工作表（.wk1/.wks）",
+    "dbf": "dBase 数据库文件（.dbf）",
+    "numbers": "Apple Numbers 表格（.numbers）",
+    "docx": "Word 文档（.docx）",
+    "pptx": "PowerPoint 演示文稿（.pptx）",
+    "odt": "OpenDocument 文本（.odt）",
+    "odp": "OpenDocument 演示文稿（.odp）",
+    "doc": "Word 97-2003 文档（.doc，或 WPS 的 .wps）",
+    "ppt": "PowerPoint 97-2003 演示文稿（.ppt，或 WPS 的 .dps）",
+    "zip_other": "压缩包或其他 Office 文档（如 Word 的 .docx）",
+    "ole_other": "旧版 Office 文档（如 Word 的 .doc）",
+    "rar": "RAR 压缩包",
+    "7z": "7z 压缩包",
+    "gzip": "gzip 压缩文件",
+    "ofd": "OFD 版式文档",
+    "image": "图片",
+    "pdf": "PDF 文档",
+}
+
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*")
+#: a member read to tell formats apart is read this far at most: sniffing runs before the zip-bomb caps
+_PEEK = 4096
 
 
 def _utf16(name: str) -> bytes:
     return name.encode("utf-16-le")
+
+
+def _peek(archive: zipfile.ZipFile, name: str) -> bytes:
+    try:
+        with archive.open(name) as stream:
+            return stream.read(_PEEK)
+    except (KeyError, zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError):
+        return b""
 
 
 def sniff(data: bytes) -> FileKind:
@@ -21,32 +73,131 @@ def sniff(data: bytes) -> FileKind:
     if not data:
         return "empty"
     if data.startswith(OLE2_MAGIC):
-        # An OLE2 container is either a legacy .xls or an encrypted (password-protected) OOXML file.
-        if _utf16("EncryptionInfo") in data or _utf16("EncryptedPackage") in data:
-            return "encrypted"
-        if _utf16("Workbook") in data or _utf16("Book") in data:
-            return "xls"
-        return "ole_other"
+        return _sniff_ole(data)
     if data.startswith(b"PK"):
-        try:
-            archive = zipfile.ZipFile(io.BytesIO(data))
-            names = set(archive.namelist())
-        except (zipfile.BadZipFile, OSError, ValueError):
-            return "unknown"
-        if "mimetype" in names and archive.read("mimetype").strip() == ODS_MIMETYPE:
-            return "ods"
-        if "xl/workbook.xml" in names or "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
-            content_types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
-            return "xlsm" if b"macroEnabled" in content_types else "xlsx"
-        return "zip_other"
+        return _sniff_zip(data)
     if data.startswith(b"%PDF"):
         return "pdf"
+    if data.startswith(b"Rar!\x1a\x07"):
+        return "rar"
+    if data.startswith(b"7z\xbc\xaf\x27\x1c"):
+        return "7z"
+    if data.startswith(b"\x1f\x8b"):
+        return "gzip"
+    if data.startswith(_IMAGE_MAGIC):
+        return "image"
+    if data[:2] in (b"\x09\x00", b"\x09\x02", b"\x09\x04") and data[2:3] in (b"\x04", b"\x06"):
+        return "biff_old"  # a BIFF2–4 BOF record without an OLE2 container: Excel 2.x–4.0
+    if data.startswith((b"\x00\x00\x02\x00\x04\x04", b"\x00\x00\x02\x00\x05\x04", b"\x00\x00\x02\x00\x06\x04")):
+        return "lotus"
+    if _looks_like_dbf(data):
+        return "dbf"
+    return _sniff_text(data)
+
+
+def _sniff_ole(data: bytes) -> FileKind:
+    # An OLE2 container is a legacy .xls (Excel, or WPS's .et), an encrypted OOXML file, or another Office file.
+    if _utf16("EncryptionInfo") in data or _utf16("EncryptedPackage") in data:
+        return "encrypted"
+    if _utf16("Workbook") in data or _utf16("Book") in data:
+        return "xls"
+    if _utf16("WordDocument") in data:
+        return "doc"
+    if _utf16("PowerPoint Document") in data:
+        return "ppt"
+    return "ole_other"
+
+
+def _sniff_zip(data: bytes) -> FileKind:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return "unknown"
+    if "mimetype" in names:
+        mimetype = _peek(archive, "mimetype").strip()
+        if mimetype.startswith(ODS_MIMETYPE):  # .ods and the .ots template
+            manifest = _peek_all(archive, "META-INF/manifest.xml")
+            return "encrypted" if b"encryption-data" in manifest else "ods"
+        if mimetype.startswith(b"application/vnd.oasis.opendocument.text"):
+            return "odt"
+        if mimetype.startswith(b"application/vnd.oasis.opendocument.presentation"):
+            return "odp"
+    if "xl/workbook.bin" in names:
+        return "xlsb"
+    if "xl/workbook.xml" in names:
+        if STRICT_NAMESPACE in _peek(archive, "xl/workbook.xml"):
+            return "strict"
+        content_types = _peek_all(archive, "[Content_Types].xml")
+        return "xlsm" if b"macroEnabled" in content_types else "xlsx"
+    if "[Content_Types].xml" in names and any(name.startswith("xl/") for name in names):
+        return "xlsx"  # a workbook whose main part is elsewhere: openpyxl finds it from the content types
+    if "word/document.xml" in names or any(name.startswith("word/") for name in names):
+        return "docx"
+    if any(name.startswith("ppt/") for name in names):
+        return "pptx"
+    if "Index/Document.iwa" in names or any(name.startswith("Index/") and name.endswith(".iwa") for name in names):
+        return "numbers"
+    if "OFD.xml" in names:
+        return "ofd"
+    return "zip_other"
+
+
+def _peek_all(archive: zipfile.ZipFile, name: str, limit: int = 256 * 1024) -> bytes:
+    """A small XML part in full (a manifest or content-types list is a few kilobytes), bounded all the same."""
+    try:
+        with archive.open(name) as stream:
+            return stream.read(limit)
+    except (KeyError, zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError):
+        return b""
+
+
+def _looks_like_dbf(data: bytes) -> bool:
+    """A dBase header: version byte, a plausible last-update date and header/record lengths that fit."""
+    if len(data) < 32 or data[0] not in (0x03, 0x04, 0x05, 0x30, 0x31, 0x43, 0x83, 0x8B, 0xCB, 0xF5):
+        return False
+    month, day = data[2], data[3]
+    header_length = int.from_bytes(data[8:10], "little")
+    record_length = int.from_bytes(data[10:12], "little")
+    return 1 <= month <= 12 and 1 <= day <= 31 and header_length >= 33 and header_length % 32 in (1, 0) and record_length > 0
+
+
+_HTML = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|table|meta)\b", re.IGNORECASE | re.DOTALL)
+
+
+def _sniff_text(data: bytes) -> FileKind:
     head = data[:4096]
-    if b"\x00" not in head:
-        for encoding in ("utf-8", "gb18030"):
+    for bom, encoding in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if head.startswith(bom):
             try:
-                head.decode(encoding)
-                return "text"
-            except UnicodeDecodeError:
-                continue
-    return "unknown"
+                head = head[len(bom):].decode(encoding, errors="ignore").encode("utf-8")
+            except LookupError:
+                pass
+            break
+    else:
+        if b"\x00" in head:
+            return "unknown"
+        if not any(_decodes(head, encoding) for encoding in ("utf-8", "gb18030")):
+            return "unknown"
+    lowered = head.lower()
+    if _HTML.match(head) or b"<html" in lowered[:1024]:
+        return "html"
+    if head.lstrip().startswith(b"<"):
+        if b"progid=\"excel.sheet\"" in lowered or b"urn:schemas-microsoft-com:office:spreadsheet" in lowered:
+            return "spreadsheetml2003"
+        if b"urn:oasis:names:tc:opendocument:xmlns:office" in lowered and b"spreadsheet" in lowered:
+            return "fods"
+        return "xml"
+    if head.startswith(b"ID;"):
+        return "sylk"
+    if head.startswith(b"TABLE\r\n0,1") or head.startswith(b"TABLE\n0,1"):
+        return "dif"
+    return "text"
+
+
+def _decodes(head: bytes, encoding: str) -> bool:
+    try:
+        head.decode(encoding)
+        return True
+    except UnicodeDecodeError as error:
+        return error.start >= len(head) - 4  # a character cut at the end of the 4 KB window is fine

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -79,14 +80,26 @@ def _number(raw: object, units: tuple[str, ...]) -> Parsed:
     return parsed
 
 
+#: Excel shows and compares numbers to 15 significant digits
+EXCEL_DIGITS = 15
+
+
+def excel_decimal(number: float) -> Decimal:
+    """A binary float as the decimal Excel shows and compares: 15 significant digits.
+
+    A cell computed by Excel (=SUM(...)) can hold 247.49999999999997 where Excel shows 247.5, and
+    0.7999999999999999 for 80 %: read as the decimal the filler sees, float noise costs no point.
+    """
+    return Decimal(format(number, f".{EXCEL_DIGITS}g"))
+
+
 def _any_number(raw: object, units: tuple[str, ...]) -> Parsed:
     if isinstance(raw, bool) or isinstance(raw, (dt.date, dt.time, dt.timedelta)):
         return Parsed(None, "value_not_number")
     if isinstance(raw, int):
         return Parsed(Decimal(raw))
     if isinstance(raw, float):
-        # repr gives the shortest text that round-trips: 463.58 stays 463.58, not its binary neighbour.
-        return Parsed(Decimal(repr(raw))) if raw == raw and abs(raw) != float("inf") else Parsed(None, "value_not_number")
+        return Parsed(excel_decimal(raw)) if math.isfinite(raw) else Parsed(None, "value_not_number")
     if isinstance(raw, Decimal):
         return Parsed(raw)
     if isinstance(raw, str):
@@ -105,6 +118,8 @@ def parse_input(raw: object, definition: InputDefinition, number_format: str = "
         return Parsed(None)
     if definition.type == "yes_no":
         return _yes_no(raw)
+    if definition.type == "choice":
+        return _choice(raw, definition.options)
     units = (definition.unit, "%") if definition.type == "percent" else (definition.unit,)
     converted = _in_another_unit(raw, definition.unit)
     if converted is not None:
@@ -145,6 +160,18 @@ def _yes_no(raw: object) -> Parsed:
                                                               else "本工具把「无」「×」「N」等读作「否」"}))
                 return parsed
     return Parsed(None, "value_not_yes_no")
+
+
+def _choice(raw: object, options: tuple[str, ...]) -> Parsed:
+    """One of a graded item's words (健全 / 基本健全 / 不健全), typed or picked from the dropdown."""
+    text = _clean(shown(raw))
+    for option in options:
+        if text == _clean(option):
+            parsed = Parsed(option)
+            if str(raw).strip() != option:
+                parsed.notes.append(("value_normalised", {"normalised": f"「{option}」", "how": "去除空格或全角字符"}))
+            return parsed
+    return Parsed(None, "value_not_choice")
 
 
 def parse_score(raw: object) -> Parsed:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import openpyxl
 from defusedxml.ElementTree import fromstring as safe_fromstring
 
-from selfscore.read.formats import FileKind
+from selfscore.read.formats import FORMAT_NAMES, FileKind
 from selfscore.results.findings import Finding, make_finding
 
 # openpyxl switches to defusedxml by itself when it is importable and OPENPYXL_DEFUSEDXML is not "False".
@@ -38,32 +38,45 @@ class Limits:
 
 DEFAULT_LIMITS = Limits()
 
-#: What each sniffed kind that is not a readable .xlsx means to a clerk, and what to do about it.
-#: ``xls`` and ``ods`` are refused here; a reader for them (issue 6) replaces just those two entries.
+#: the kinds openpyxl opens (a Strict Open XML workbook after its namespaces are mapped, see ``transitional``)
+OPENPYXL_KINDS = ("xlsx", "xlsm", "strict")
+
+#: What each sniffed kind that is not read means to a clerk, and what to do about it. ``xls``, ``ods`` and
+#: ``xlsb`` are read through calamine (``read.foreign``); ``file_legacy`` is what the openpyxl path says if
+#: handed one directly.
 _REFUSALS: dict[str, str] = {
     "empty": "file_empty",
     "encrypted": "file_encrypted",
     "xls": "file_legacy",
     "ods": "file_legacy",
-    "xlsm": "file_macro",
+    "xlsb": "file_legacy",
     "pdf": "file_pdf",
     "text": "file_text",
-    "zip_other": "file_other_zip",
-    "ole_other": "file_other_ole",
+    **dict.fromkeys(("zip_other", "docx", "pptx", "odt", "odp", "numbers", "ofd", "rar", "7z", "gzip"), "file_other_zip"),
+    **dict.fromkeys(("ole_other", "doc", "ppt"), "file_other_ole"),
+    **dict.fromkeys(("html", "spreadsheetml2003", "fods", "sylk", "dif", "xml", "biff_old", "lotus", "dbf", "image"),
+                    "file_other_format"),
 }
-_LEGACY_NAMES = {"xls": "Excel 97-2003 工作簿（.xls）", "ods": "OpenDocument 表格（.ods）"}
+_SAVE_AS = "请用 Excel/WPS 打开它，另存为 .xlsx（Excel 工作簿）后再上传。"
+_ADVICE: dict[str, str] = {
+    **dict.fromkeys(("rar", "7z", "gzip", "zip_other"), "如是压缩包，请解压后逐个上传其中用模板填写的 .xlsx 文件。"),
+    **dict.fromkeys(("image", "ofd"), "请上传用模板填写的 .xlsx 文件本身，而不是截图、扫描件或版式文件。"),
+    "numbers": "请在 Numbers 中选择“文件→导出为→Excel”，导出 .xlsx 后再上传。",
+    "xml": "请上传用模板填写的 .xlsx 文件。",
+}
 
 
 def refusal(kind: FileKind, data: bytes) -> Finding | None:
-    """Why a file of this kind cannot be checked, or None when it is an .xlsx worth opening."""
-    if kind == "xlsx":
+    """Why a file of this kind cannot be checked by openpyxl, or None when openpyxl can open it."""
+    if kind in OPENPYXL_KINDS:
         return None
     if kind == "unknown":
         # A zip that zipfile cannot open is almost always a download or copy cut short.
         code = "file_damaged" if data.startswith(b"PK") else "file_unknown"
         return make_finding(code)
     code = _REFUSALS.get(kind, "file_unknown")
-    return make_finding(code, format=_LEGACY_NAMES.get(kind, ""))
+    default_advice = "请上传用模板填写的 .xlsx 文件。" if code == "file_other_zip" else _SAVE_AS
+    return make_finding(code, format=FORMAT_NAMES.get(kind, kind), advice=_ADVICE.get(kind, default_advice))
 
 
 class TooCostly(Exception):

@@ -37,18 +37,17 @@ _KINDS = [
                 "（Excel：文件→信息→保护工作簿→用密码进行加密，清空密码；WPS：文件→文档加密→密码加密，清空密码）。"),
     FindingKind("file_legacy", "error", "旧格式工作簿",
                 _CANNOT_OPEN + "文件是{format}，本工具只读取 .xlsx 格式；请在 Excel/WPS 中另存为 .xlsx（Excel 工作簿）后再上传。"),
-    FindingKind("file_macro", "error", "含宏的工作簿",
-                _CANNOT_OPEN + "文件是启用宏的工作簿（.xlsm），出于安全考虑本工具不读取含宏的文件；"
-                "请在 Excel/WPS 中另存为 .xlsx（Excel 工作簿，不含宏）后再上传。"),
     FindingKind("file_pdf", "error", "PDF 文件",
                 _CANNOT_OPEN + "文件不是 .xlsx 格式，而是 PDF 文档；请上传用模板填写的 .xlsx 文件本身，而不是打印或导出的 PDF。"),
     FindingKind("file_text", "error", "文本文件",
                 _CANNOT_OPEN + "文件不是 .xlsx 格式，而是文本文件（如 CSV 或 TXT，可能只是改了扩展名）；"
                 "请在本工具的模板中填写，保存为 .xlsx 后再上传。"),
     FindingKind("file_other_zip", "error", "不是工作簿",
-                _CANNOT_OPEN + "文件不是 .xlsx 格式，而是压缩包或其他 Office 文档（如 Word 的 .docx）；请上传用模板填写的 .xlsx 文件。"),
+                _CANNOT_OPEN + "文件不是 .xlsx 格式，而是{format}；{advice}"),
     FindingKind("file_other_ole", "error", "不是工作簿",
-                _CANNOT_OPEN + "文件不是 .xlsx 格式，而是旧版 Office 文档（如 Word 的 .doc）；请上传用模板填写的 .xlsx 文件。"),
+                _CANNOT_OPEN + "文件不是 .xlsx 格式，而是{format}；请上传用模板填写的 .xlsx 文件。"),
+    FindingKind("file_other_format", "error", "其他格式的文件",
+                _CANNOT_OPEN + "文件不是 .xlsx 格式，而是{format}，本工具不能直接读取；{advice}"),
     FindingKind("file_too_large", "error", "文件过大",
                 "文件大小 {size}，超过上限 {limit}（自评表通常不足 1 MB）；请删除多余的工作表和图片，另存为 .xlsx 后再上传。"),
     FindingKind("zip_too_many_members", "error", "文件结构异常",
@@ -74,6 +73,9 @@ _KINDS = [
                 "请删除多余的工作表和内容后另存为 .xlsx 再上传。"),
     FindingKind("internal_error", "error", "校验未完成",
                 "校验此文件时出现意外错误（{error}），未能完成校验；原文件未改动。请把文件发给维护人员。"),
+    FindingKind("macros_not_kept", "warning", "宏未读取也未保留",
+                "原文件是{format}：本工具只读取了单元格中的值，没有运行也没有保留其中的宏；标注副本另存为 .xlsx，不含宏。"
+                "原文件未改动，请在原文件上修改后提交。"),
     FindingKind("content_not_preserved", "warning", "部分内容未保留",
                 "图片等内容未能保留在标注副本中，原文件未改动（本文件含：{kinds}）。标注副本只用于查看校验结果，请在原文件上修改后提交。"),
     FindingKind("markup_failed", "warning", "未生成标注副本",
@@ -84,6 +86,9 @@ _KINDS = [
                 "工作簿标注的表格「{table}」不在本工具支持的范围内；支持的表格：{known}。"),
     FindingKind("check_failed", "error", "校验出错",
                 "校验这个文件时程序出错（{reason}），未能给出结果；其他文件不受影响。请把该文件发给技术支持。"),
+    FindingKind("check_timeout", "error", "校验超时",
+                "校验这个文件超过 {seconds} 秒仍未完成，已停止，未能给出结果；其他文件不受影响。"
+                "文件可能过大或过于复杂：请删除多余的工作表和内容后重新上传，或把该文件发给技术支持。"),
     FindingKind("template_outdated", "warning", "模板版本不同",
                 "工作簿使用的模板版本为 {found}，当前版本为 {current}；建议下载新模板重新填写。"),
     FindingKind("name_missing", "error", "填报单元格缺失",
@@ -99,6 +104,8 @@ _KINDS = [
     FindingKind("value_not_integer", "error", "不是整数", "填写的「{value}」不是整数；应填写{expected}。"),
     FindingKind("value_not_yes_no", "error", "不是是/否",
                 "填写的「{value}」无法识别为「是」或「否」；应从下拉列表选择「是」或「否」。"),
+    FindingKind("value_not_choice", "error", "不是可选项",
+                "填写的「{value}」不是可选的一项；应从下拉列表选择{expected}。"),
     FindingKind("value_below_min", "error", "数值过小", "填写的 {value} 过小，超出允许范围；应填写{expected}。"),
     FindingKind("value_above_max", "error", "数值过大", "填写的 {value} 过大，超出允许范围；应填写{expected}。"),
     FindingKind("value_exceeds_input", "error", "数值超过关联项",
@@ -115,6 +122,9 @@ _KINDS = [
                 "填写的「{value}」已换算为 {normalised}（{rate}）；本格的单位是{unit}，请核对换算结果。"),
     FindingKind("percent_assumed", "info", "按百分比理解",
                 "填写的 {value} 按 {normalised}% 理解（不大于 1 的数视为小数形式的百分比）；如非此意，请直接填写百分数，如 85。"),
+    FindingKind("percent_ambiguous", "warning", "百分比含义不明",
+                "填写的 {value} 不带 % 且单元格不是百分比格式，可理解为 {as_fraction}%（小数形式，本工具按此计算）"
+                "或 {as_percent}%，两种理解得分不同：{scores}。请确认后直接填写百分数，如 85 表示 85%。"),
     FindingKind("value_too_large", "error", "数值过大", "填写的 {value} 过大（绝对值应小于 10 的 15 次方）；应填写{expected}。"),
     FindingKind("value_too_long", "error", "内容过长",
                 "填写的内容长达 {length} 个字符（超过 {limit} 个字符）；应填写{expected}。"),
@@ -137,6 +147,17 @@ _KINDS = [
     FindingKind("total_mismatch", "error", "合计不等于各项之和",
                 "合计 {value} 不等于各指标自评得分之和 {sum}。"),
     FindingKind("total_over_max", "error", "合计超过满分", "合计 {value} 超过满分 {max}。"),
+    FindingKind("total_vetoed", "error", "一票否决",
+                "「{label}」为「是」：{criterion}；合计应为 0，自评合计为 {value}。"),
+    FindingKind("template_year_mismatch", "warning", "模板版本与评价年度不符",
+                "本模板（模板版本 {version}）适用于{years}，而评价年度为 {year}；{year} 年度应使用模板版本 {right_version}"
+                "（适用于{right_years}，「{right_file}」，命令 selfscore template {right_id}@{right_version}）。"
+                "本次按本模板的评分标准计算。"),
+    FindingKind("version_by_year", "info", "按评价年度选用评分标准",
+                "工作簿没有记录模板版本，按评价年度 {year} 采用适用于{years}的评分标准（模板版本 {version}）。"),
+    FindingKind("template_year_uncovered", "warning", "模板版本与评价年度不符",
+                "本模板（模板版本 {version}）适用于{years}，而评价年度为 {year}；现有的模板版本都不适用于 {year} 年度"
+                "（{known}），请向省级主管部门确认应使用的模板。本次按本模板的评分标准计算。"),
     # Layout recognition: a workbook without our defined names, read by its labels (issue 6)
     FindingKind("layout_recognised", "info", "按表头文字识别",
                 "工作簿中没有本工具模板的名称标记，已按表头和文字识别为「{title}」：自评表在本表第 {first}～{last} 行，"

@@ -114,6 +114,8 @@ class Report:
     recomputed_total: Fraction | None = None
     recomputed_range: tuple[Fraction, Fraction] | None = None
     max_total: Fraction | None = None
+    #: how the recomputed total was reached when it is more than a sum (bonus, penalty, cap, veto); "" otherwise
+    total_explanation: str = ""
     indicators: list[IndicatorResult] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     previous: PreviousCheck | None = None
@@ -182,6 +184,7 @@ class Report:
                 if self.recomputed_range is None
                 else [json_number(bound) for bound in self.recomputed_range],
                 "max": json_number(self.max_total),
+                "explanation": self.total_explanation,
             },
             "counts": {"error": self.errors, "warning": self.warnings, "info": self.count("info")},
             "indicators": [result.to_dict() for result in self.indicators],

@@ -10,7 +10,7 @@ from selfscore.results.findings import Finding, make_finding
 from selfscore.results.report import IndicatorResult
 from selfscore.tables.definitions import Indicator
 from selfscore.tables.names import SCORE_TOTAL, input_name, score_name
-from selfscore.tables.numbers import MATCH_TOLERANCE, fmt, matches
+from selfscore.tables.numbers import MATCH_TOLERANCE, fmt, fmt_fact, matches
 from selfscore.tables.rules import STEP_READING_NAMES, STEP_READINGS, Outcome, StepReading, Values
 
 
@@ -29,6 +29,7 @@ def score_indicators(
     read: ReadResult, invalid: set[str], reading: StepReading
 ) -> tuple[list[IndicatorResult], list[Finding]]:
     values = usable_values(read, invalid)
+    read.findings[:] = [_percent_reading(read, finding, values, reading) for finding in read.findings]
     results: list[IndicatorResult] = []
     findings: list[Finding] = []
     for indicator in read.table.indicators:
@@ -37,6 +38,35 @@ def score_indicators(
         if finding is not None:
             findings.append(finding)
     return results, findings
+
+
+def _percent_reading(read: ReadResult, note: Finding, values: Values, reading: StepReading) -> Finding:
+    """A value in (0, 1] in a plain percent cell is read as a fraction (0.85 → 85 %), with a note; when
+    reading it as a small percentage (0.85 %, 1 → 1 %) would score differently, the note becomes a warning
+    that names both readings and both scores."""
+    if note.code != "percent_assumed" or note.input not in values:
+        return note
+    as_fraction = values[note.input]
+    assert isinstance(as_fraction, Decimal)
+    as_percent = as_fraction / 100
+    other = {**values, note.input: as_percent}
+    differences = []
+    for indicator in read.table.users_of(note.input):
+        if all(input_id in values for input_id in indicator.inputs):
+            first, second = indicator.score(values, reading), indicator.score(other, reading)
+            if (first.low, first.high) != (second.low, second.high):
+                differences.append(f"「{indicator.name}」按 {fmt_fact(as_fraction)}% 得 {_score_text(first)} 分、"
+                                   f"按 {fmt_fact(as_percent)}% 得 {_score_text(second)} 分")
+    if not differences:
+        return note
+    ref = read.cells[input_name(note.input)]
+    return make_finding("percent_ambiguous", sheet=ref.sheet, cell=ref.cell, what=describe(read.table, input_name(note.input)),
+                        input=note.input, value=note.value, as_fraction=fmt_fact(as_fraction), as_percent=fmt_fact(as_percent),
+                        scores="；".join(differences))
+
+
+def _score_text(outcome: Outcome) -> str:
+    return f"{fmt(outcome.low)}～{fmt(outcome.high)}" if outcome.judged else fmt(outcome.high)
 
 
 def _score_one(
@@ -105,22 +135,78 @@ def _judged(base: dict, place: dict, outcome: Outcome, self_score: Decimal | Non
     result = {**base, "recomputed": None, "range": (low, high), "explanation": outcome.text}
     if self_score is None:
         return IndicatorResult(**result, status="unknown"), None
+    # the self-score as typed: 4.005 rounded to 4.01 would read as outside a range it is inside
+    if outcome.high_excluded and matches(self_score, high):
+        # 「…且内容完整的（5分）」: full marks are exactly what the unmet condition rules out
+        finding = make_finding("score_mismatch", value=fmt_fact(self_score), recomputed=f"{fmt(low)}～{fmt(high)}（不含 {fmt(high)}）",
+                               explanation=outcome.text, **place)
+        return IndicatorResult(**result, status="mismatch"), finding
     if low - MATCH_TOLERANCE <= Fraction(self_score) <= high + MATCH_TOLERANCE:
-        finding = make_finding("score_review", value=fmt(self_score), low=fmt(low), high=fmt(high), **place)
+        finding = make_finding("score_review", value=fmt_fact(self_score), low=fmt(low), high=fmt(high), **place)
         return IndicatorResult(**result, status="review"), finding
-    finding = make_finding("score_mismatch", value=fmt(self_score), recomputed=f"{fmt(low)}～{fmt(high)}",
+    finding = make_finding("score_mismatch", value=fmt_fact(self_score), recomputed=f"{fmt(low)}～{fmt(high)}",
                            explanation=outcome.text, **place)
     return IndicatorResult(**result, status="mismatch"), finding
 
 
-def totals(read: ReadResult, results: list[IndicatorResult]) -> tuple[Decimal | None, Fraction | None, tuple[Fraction, Fraction] | None]:
-    """The self total, and the recomputed total (exact) or its range when a person must judge."""
+def totals(
+    read: ReadResult, results: list[IndicatorResult], invalid: set[str] | None = None
+) -> tuple[Decimal | None, Fraction | None, tuple[Fraction, Fraction] | None]:
+    """The self total, and the recomputed total (exact) or its range when a person must judge.
+
+    A table with bonus (加分项) or penalty (扣分项) groups adds and takes them off and caps the result
+    (「加分后总分不超过100分」); a veto (一票否决) answered 是 makes it 0 whatever else is unknown.
+    """
     self_total = read.values.get(SCORE_TOTAL)
     self_total = self_total if isinstance(self_total, Decimal) else None
+    table = read.table
+    if table.vetoes:
+        vetoes = _veto_answers(read, invalid or set())
+        if any(vetoes.values()):
+            return self_total, Fraction(0), None
+        if None in vetoes.values():
+            return self_total, None, None
     if any(result.status == "unknown" and result.recomputed is None and result.range is None for result in results):
         return self_total, None, None
     if any(result.range is not None for result in results):
-        low = sum((r.range[0] if r.range else r.recomputed for r in results), Fraction(0))  # type: ignore[misc]
-        high = sum((r.range[1] if r.range else r.recomputed for r in results), Fraction(0))  # type: ignore[misc]
-        return self_total, None, (low, high)
-    return self_total, sum((r.recomputed for r in results), Fraction(0)), None  # type: ignore[misc]
+        # a penalty's highest deduction gives the lowest total
+        lows = {r.id: _bound(r, low=(table.indicators_by_id[r.id].kind != "penalty")) for r in results}
+        highs = {r.id: _bound(r, low=(table.indicators_by_id[r.id].kind == "penalty")) for r in results}
+        return self_total, None, (table.total(lows)[0], table.total(highs)[0])
+    return self_total, table.total({r.id: r.recomputed for r in results})[0], None  # type: ignore[misc]
+
+
+def _bound(result: IndicatorResult, low: bool) -> Fraction:
+    if result.range is None:
+        return result.recomputed  # type: ignore[return-value]
+    return result.range[0] if low else result.range[1]
+
+
+def _veto_answers(read: ReadResult, invalid: set[str]) -> dict[str, bool | None]:
+    """Each veto's answer (None when its cell is blank or unusable)."""
+    values = usable_values(read, invalid)
+    return {veto.input.id: values.get(veto.input.id) for veto in read.table.vetoes}  # type: ignore[misc]
+
+
+def total_details(
+    read: ReadResult, results: list[IndicatorResult], invalid: set[str], recomputed: Fraction | None
+) -> tuple[str, list[Finding]]:
+    """How the recomputed total was reached, when it is more than a sum; and a vetoed total that is not 0."""
+    table = read.table
+    if not table.adjusted:
+        return "", []
+    answers = _veto_answers(read, invalid)
+    vetoed = [veto for veto in table.vetoes if answers.get(veto.input.id)]
+    if vetoed:
+        veto = vetoed[0]
+        text = f"一票否决：{veto.input.label}：是（{veto.criterion}），总分为 0"
+        self_total = read.values.get(SCORE_TOTAL)
+        ref = read.cells.get(SCORE_TOTAL)
+        if isinstance(self_total, Decimal) and self_total != 0 and SCORE_TOTAL not in read.flagged and ref is not None:
+            finding = make_finding("total_vetoed", sheet=ref.sheet, cell=ref.cell, what="合计", value=fmt(self_total),
+                                   label=veto.input.label, criterion=veto.criterion, input=veto.input.id)
+            return text, [finding]
+        return text, []
+    if recomputed is None:
+        return "", []
+    return table.total({r.id: r.recomputed for r in results})[1], []  # type: ignore[misc]

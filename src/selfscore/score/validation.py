@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from fractions import Fraction
 
 import pandas as pd
 import pandera.pandas as pa
@@ -35,6 +36,8 @@ def _input_checks(definition: InputDefinition) -> list[pa.Check]:
         checks.append(_check(lambda s, low=definition.min_exclusive: s > low, "value_below_min", name))
     if definition.max is not None:
         checks.append(_check(lambda s, high=definition.max: s <= high, "value_above_max", name))
+    if definition.type == "choice":
+        checks.append(_check(lambda s, options=definition.options: s.isin(options), "value_not_choice", name))
     return checks
 
 
@@ -74,19 +77,41 @@ def build_schema(table: TableDefinition) -> pa.DataFrameSchema:
         columns[name] = pa.Column(object, nullable=False, checks=[_check(
             lambda s, high=Decimal(indicator.points.numerator) / indicator.points.denominator: (s >= 0) & (s <= high),
             "score_out_of_range", name)])
+    cap = _decimal(table.cap)
     columns[SCORE_TOTAL] = pa.Column(object, nullable=False, checks=[
-        _check(lambda s, high=Decimal(int(table.max_points)): s <= high, "total_over_max", SCORE_TOTAL),
+        _check(lambda s: s <= cap, "total_over_max", SCORE_TOTAL),
         _check(lambda s: s >= 0, "score_out_of_range", SCORE_TOTAL),
     ])
 
     def total_equals_sum(frame: pd.DataFrame) -> pd.Series:
         parts = frame[score_names]
         complete = parts.notna().all(axis=1) & frame[SCORE_TOTAL].notna()
+        if table.adjusted:  # bonuses added, penalties taken off, the cap applied; a veto's 0 is its own finding
+            sums = parts.apply(lambda row: _decimal(self_total(table, row.to_dict())[0]) if row.notna().all() else None, axis=1)
+            vetoed = _vetoed_rows(table, frame)
+            return ~complete | (sums == frame[SCORE_TOTAL]) | vetoed  # under a veto, total_vetoed says what the total should be
         sums = parts.apply(lambda row: sum(row.dropna(), Decimal(0)), axis=1)
         return ~complete | (sums == frame[SCORE_TOTAL])
 
     frame_checks.append(_check(total_equals_sum, "total_mismatch", SCORE_TOTAL))
     return pa.DataFrameSchema(columns, checks=frame_checks, coerce=False, name=table.id)
+
+
+def _decimal(value: Fraction) -> Decimal:
+    return Decimal(value.numerator) / Decimal(value.denominator)
+
+
+def self_total(table: TableDefinition, scores: dict[str, object]) -> tuple[Fraction, str]:
+    """What the 合计 should be from the self-scores (by defined name): the table's total rule, without a veto."""
+    by_id = {indicator.id: Fraction(scores[score_name(indicator.id)]) for indicator in table.indicators}  # type: ignore[arg-type]
+    return table.total(by_id)
+
+
+def _vetoed_rows(table: TableDefinition, frame: pd.DataFrame) -> pd.Series:
+    vetoed = pd.Series(False, index=frame.index)
+    for veto in table.vetoes:
+        vetoed |= frame[input_name(veto.input.id)].map(lambda value: value is True)
+    return vetoed
 
 
 def validate(read: ReadResult) -> tuple[list[Finding], set[str]]:
@@ -174,9 +199,14 @@ def _finding(read: ReadResult, code: str | None, names: list[str]) -> Finding | 
                             other_cell=other_ref.cell if other_ref else "?", other_value=_show(read.values.get(other)),
                             **place)
     if code == "total_mismatch":
+        if table.adjusted:
+            total, how = self_total(table, read.values)
+            return make_finding(code, value=shown_value, sum=f"{fmt(total)}（{how}）", **place)
         total = sum((v for n, v in read.values.items() if n.startswith("score_") and n != SCORE_TOTAL
                      and isinstance(v, Decimal)), Decimal(0))
         return make_finding(code, value=shown_value, sum=fmt(total), **place)
+    if code == "total_over_max":
+        return make_finding(code, value=shown_value, max=fmt(table.cap), **place)
     return make_finding(code, value=shown_value, **expected, **place)
 
 

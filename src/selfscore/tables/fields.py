@@ -27,19 +27,19 @@ class Fields:
         value = self._data.pop(key, _MISSING)
         if value is _MISSING:
             if default is _MISSING:
-                raise DefinitionError(f"{self.where}: missing key '{key}'")
+                raise DefinitionError(f"{self.where}: missing key '{key}'; add it (key = value)")
             return default
         # bool is an int in Python; a definition never means True when it says 1.
         if isinstance(value, bool) and bool not in kinds:
-            raise DefinitionError(f"{self.where}.{key}: expected {_names(kinds)}, got a boolean")
+            raise DefinitionError(f"{self.where}.{key}: expected {_names(kinds)}, got a boolean; write it as {_names(kinds)}")
         if not isinstance(value, kinds):
-            raise DefinitionError(f"{self.where}.{key}: expected {_names(kinds)}, got {value!r}")
+            raise DefinitionError(f"{self.where}.{key}: expected {_names(kinds)}, got {value!r}; write it as {_names(kinds)}")
         return value
 
     def text(self, key: str, default: Any = _MISSING) -> Any:
         value = self._take(key, (str,), default)
         if isinstance(value, str) and not value.strip() and default is _MISSING:
-            raise DefinitionError(f"{self.where}.{key}: must not be empty")
+            raise DefinitionError(f"{self.where}.{key}: must not be empty; fill it in")
         return value
 
     def number(self, key: str, default: Any = _MISSING) -> Any:
@@ -54,6 +54,10 @@ class Fields:
         value = self._take(key, (list,), default)
         return list(value)
 
+    def mapping(self, key: str, default: Any = _MISSING) -> dict[str, Any]:
+        value = self._take(key, (dict,), default)
+        return dict(value)
+
     def choice(self, key: str, allowed: Mapping[str, Any] | tuple[str, ...]) -> str:
         value = self.text(key)
         if value not in allowed:
@@ -67,9 +71,9 @@ class Fields:
 
     def done(self) -> None:
         if self._data:
-            raise DefinitionError(f"{self.where}: unknown key(s) {', '.join(sorted(self._data))}")
+            raise DefinitionError(f"{self.where}: unknown key(s) {', '.join(sorted(self._data))}; correct the spelling or remove them")
 
 
 def _names(kinds: tuple[type, ...]) -> str:
-    names = {str: "text", int: "a whole number", float: "a number", list: "a list", bool: "true/false"}
+    names = {str: "text", int: "a whole number", float: "a number", list: "a list", bool: "true/false", dict: "a table"}
     return " or ".join(names.get(kind, kind.__name__) for kind in kinds)

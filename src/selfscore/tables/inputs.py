@@ -8,8 +8,8 @@ from typing import Literal
 
 from selfscore.tables.fields import DefinitionError, Fields
 
-InputType = Literal["yes_no", "integer", "number", "percent"]
-INPUT_TYPES: tuple[InputType, ...] = ("yes_no", "integer", "number", "percent")
+InputType = Literal["yes_no", "integer", "number", "percent", "choice"]
+INPUT_TYPES: tuple[InputType, ...] = ("yes_no", "integer", "number", "percent", "choice")
 NUMERIC_TYPES: tuple[InputType, ...] = ("integer", "number", "percent")
 
 
@@ -28,6 +28,8 @@ class InputDefinition:
     at_most: str | None = None
     #: id of a count input that must be at least 1 when this yes/no input is 是
     yes_requires: str | None = None
+    #: the words a ``choice`` input accepts (健全 / 基本健全 / 不健全), in the order the dropdown shows them
+    options: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -42,6 +44,8 @@ class InputDefinition:
         """What a valid value looks like, in the words a clerk reads."""
         if self.type == "yes_no":
             return "「是」或「否」"
+        if self.type == "choice":
+            return "、".join(f"「{option}」" for option in self.options[:-1]) + f"或「{self.options[-1]}」"
         kind = {"integer": "整数", "number": "数字", "percent": "百分数（0～100）"}[self.type]
         bounds = []
         if self.min_exclusive is not None:
@@ -72,6 +76,7 @@ def parse_input(data: object, where: str) -> InputDefinition:
         max=fields.number("max", None),
         at_most=fields.text("at_most", None),
         yes_requires=fields.text("yes_requires", None),
+        options=_options(fields, where),
     )
     fields.done()
     if definition.type == "yes_no" and any(
@@ -82,4 +87,27 @@ def parse_input(data: object, where: str) -> InputDefinition:
         raise DefinitionError(f"{where}.yes_requires: only a yes_no input can require another")
     if definition.at_most and not definition.is_numeric:
         raise DefinitionError(f"{where}.at_most: only a numeric input can be bounded by another")
+    if (definition.type == "choice") != bool(definition.options):
+        raise DefinitionError(f"{where}.options: a choice input needs its options (options = [\"健全\", \"基本健全\", \"不健全\"]), "
+                              "and only a choice input has them")
+    if definition.type == "choice" and any(bound is not None for bound in (definition.min, definition.min_exclusive, definition.max)):
+        raise DefinitionError(f"{where}: a choice input cannot have numeric bounds")
     return definition
+
+
+#: Excel keeps a dropdown's list formula under 256 characters, and separates its entries with commas
+_DROPDOWN_LIMIT = 250
+
+
+def _options(fields: Fields, where: str) -> tuple[str, ...]:
+    options = fields.items("options", [])
+    for index, option in enumerate(options):
+        if not isinstance(option, str) or not option.strip() or "," in option or '"' in option:
+            raise DefinitionError(f"{where}.options[{index}]: expected a non-empty word without commas or quotes, got {option!r}")
+    if len(options) == 1:
+        raise DefinitionError(f"{where}.options: a choice needs at least two options (one option is no choice)")
+    if len(set(options)) != len(options):
+        raise DefinitionError(f"{where}.options: each option must be listed once")
+    if len(",".join(options)) > _DROPDOWN_LIMIT:
+        raise DefinitionError(f"{where}.options: too long for an Excel dropdown (at most {_DROPDOWN_LIMIT} characters in all)")
+    return tuple(option.strip() for option in options)

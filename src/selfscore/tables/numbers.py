@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+import re
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 
 Exact = Fraction | Decimal | int
@@ -29,9 +30,49 @@ def fmt(value: Exact) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def fmt_pct(value: Exact) -> str:
-    """A percentage with exactly two decimals: 122.36%."""
-    return f"{round2(value)}%"
+def fmt_fact(value: Decimal | int) -> str:
+    """A fact as it was typed, every digit kept and no trailing zeros: 463.58, 95100, 282.001."""
+    text = format(Decimal(value), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def fmt_pct(value: Exact, *apart_from: Exact) -> str:
+    """A percentage with two decimals (122.36%), or more when two would make it look equal to one of
+    ``apart_from`` that it is not (99.999%, not 100.00%, beside a 100% target)."""
+    return f"{_visible(value, apart_from, places=2)}%"
+
+
+def places_shown(text: str) -> int:
+    """How many decimals the figure ending a text was shown with: 「… = 99.999%」 → 3."""
+    decimals = re.search(r"(?:\.(\d+))?%?$", text)
+    return len(decimals.group(1)) if decimals and decimals.group(1) else 0
+
+
+def fmt_apart(value: Exact, *apart_from: Exact, places: int = 2) -> str:
+    """``fmt``, with as many decimals as it takes not to look equal to one of ``apart_from`` that it is not.
+
+    An explanation must never contradict its result: a shortfall of 0.001 points is 「低 0.001 个百分点」,
+    never 「低 0 个百分点，扣 1 分」. A non-integer value is also kept from looking whole (4.999 steps
+    is not 「合 5 档」 when whole steps are what counts)."""
+    text = format(_visible(value, apart_from, places=places, whole_apart=True), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+#: enough for any fact below 10**15 typed with many decimals; beyond it the figure is shown as it rounds
+_MOST_PLACES = 40
+
+
+def _visible(value: Exact, apart_from: tuple[Exact, ...], *, places: int, whole_apart: bool = False) -> Decimal:
+    fraction = to_fraction(value)
+    avoid = {to_fraction(other) for other in apart_from if to_fraction(other) != fraction}
+    with localcontext(prec=_MOST_PLACES + 20):  # room for 15 integer digits and every decimal tried
+        exact = Decimal(fraction.numerator) / Decimal(fraction.denominator)
+        for digits in range(max(places, 2), max(places, _MOST_PLACES) + 1):
+            shown = exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+            looks_whole = whole_apart and fraction.denominator != 1 and shown == shown.to_integral_value()
+            if not looks_whole and Fraction(shown) not in avoid:
+                return shown
+    return shown
 
 
 def json_number(value: Exact | None) -> int | float | None:

@@ -19,7 +19,7 @@ from typing import Literal, Protocol
 
 from selfscore.tables.fields import DefinitionError, Fields
 from selfscore.tables.inputs import InputDefinition, InputType
-from selfscore.tables.numbers import fmt, fmt_pct
+from selfscore.tables.numbers import fmt, fmt_apart, fmt_fact, fmt_pct, places_shown
 
 StepReading = Literal["ceil", "exact", "floor"]
 STEP_READINGS: tuple[StepReading, ...] = ("ceil", "exact", "floor")
@@ -29,8 +29,8 @@ STEP_READING_NAMES: dict[StepReading, str] = {
     "floor": "满一档才计",
 }
 
-#: Valid input values only: Decimal for numbers, bool for 是/否.
-Values = Mapping[str, Decimal | bool]
+#: Valid input values only: Decimal for numbers, bool for 是/否, the chosen word for a choice (健全…).
+Values = Mapping[str, Decimal | bool | str]
 Inputs = Mapping[str, InputDefinition]
 
 
@@ -42,6 +42,9 @@ class Outcome:
     low: Fraction
     text: str
     judged: bool = False
+    #: the criterion makes ``high`` unreachable (full marks need a condition that is not met): a judged
+    #: score must stay below it
+    high_excluded: bool = False
 
 
 class Term(Protocol):
@@ -67,12 +70,12 @@ def _input_ref(
 ) -> InputDefinition:
     input_id = fields.text(key)
     if input_id not in inputs:
-        raise DefinitionError(f"{fields.where}.{key}: no input named '{input_id}'")
+        raise DefinitionError(f"{fields.where}.{key}: no input named '{input_id}'; declare it under [[inputs]] or correct the id")
     definition = inputs[input_id]
     if definition.type not in types:
         raise DefinitionError(
             f"{fields.where}.{key}: input '{input_id}' is {definition.type}, "
-            f"expected {' or '.join(types)}"
+            f"expected {' or '.join(types)}; point the rule at such an input or change the input's type"
         )
     return definition
 
@@ -113,11 +116,11 @@ class PerCount:
         return False
 
     def deduction(self, values: Values, reading: StepReading) -> tuple[Fraction, str]:
-        count = Fraction(values[self.count.id])
+        count = values[self.count.id]
         if count == 0:
             return Fraction(0), f"{self.count.name} {self.count.with_unit(0)}，不扣分"
-        off = count * self.per
-        return off, f"{self.count.name} {self.count.with_unit(fmt(count))} × {fmt(self.per)} = 扣 {fmt(off)} 分"
+        off = Fraction(count) * self.per
+        return off, f"{self.count.name} {self.count.with_unit(fmt_fact(count))} × {fmt(self.per)} = 扣 {fmt_apart(off, 0)} 分"
 
 
 @dataclass(frozen=True)
@@ -167,20 +170,27 @@ class BelowTarget:
         return True
 
     def rate(self, values: Values) -> tuple[Fraction, str]:
-        """The rate in percent, and how it was obtained."""
+        """The rate in percent, and how it was obtained (never shown rounded onto the target it misses)."""
         if self.value is not None:
-            rate = Fraction(values[self.value.id])
-            return rate, f"{self.label} {fmt(rate)}%"
+            typed = values[self.value.id]
+            return Fraction(typed), f"{self.label} {fmt_fact(typed)}%"
         assert self.numerator is not None and self.denominator is not None
-        numerator = Fraction(values[self.numerator.id])
-        denominator = Fraction(values[self.denominator.id])
-        rate = numerator / denominator * 100
+        numerator, denominator = values[self.numerator.id], values[self.denominator.id]
+        rate = Fraction(numerator) / Fraction(denominator) * 100
         return rate, (
-            f"{self.label}：{self.numerator.name} {self.numerator.with_unit(fmt(numerator))} / "
-            f"{self.denominator.name} {self.denominator.with_unit(fmt(denominator))} = {fmt_pct(rate)}"
+            f"{self.label}：{self.numerator.name} {self.numerator.with_unit(fmt_fact(numerator))} / "
+            f"{self.denominator.name} {self.denominator.with_unit(fmt_fact(denominator))} = {fmt_pct(rate, self.target)}"
         )
 
+    def _plan_of_zero(self, values: Values) -> bool:
+        """「实际…大于或等于年度计划的」 holds for 0 ≥ 0: a plan of zero is met by any actual figure."""
+        return self.denominator is not None and values[self.denominator.id] == 0
+
     def deduction(self, values: Values, reading: StepReading) -> tuple[Fraction, str]:
+        if self._plan_of_zero(values):
+            assert self.numerator is not None
+            actual = self.numerator.with_unit(fmt_fact(values[self.numerator.id]))
+            return Fraction(0), f"{self.label}：计划为 0，实际 {actual}，不低于计划"
         rate, text = self.rate(values)
         if rate >= self.target:
             return Fraction(0), f"{text}，≥{fmt(self.target)}%"
@@ -188,13 +198,15 @@ class BelowTarget:
         steps = shortfall / self.step
         counted = {"ceil": math.ceil, "floor": math.floor, "exact": lambda s: s}[reading](steps)
         off = Fraction(counted) * self.per
-        below = f"{text}，比 {fmt(self.target)}% 低 {fmt(shortfall)} 个百分点"
+        # every figure with the digits it takes to show the shortfall the verdict rests on, the shortfall
+        # with as many as the rate (99.9995% is 0.0005 points under, not 0.001)
+        below = f"{text}，比 {fmt(self.target)}% 低 {fmt_apart(shortfall, 0, places=places_shown(text))} 个百分点"
         if self.step == 1:
             how = {"ceil": "不足 1 个百分点按 1 个计", "exact": "按比例计", "floor": "不足 1 个百分点不计"}[reading]
-            return off, f"{below}，每低 1 个百分点扣 {fmt(self.per)} 分（{how}），扣 {fmt(off)} 分"
+            return off, f"{below}，每低 1 个百分点扣 {fmt(self.per)} 分（{how}），扣 {fmt_apart(off, 0)} 分"
         return off, (
-            f"{below}，合 {fmt(steps)} 档（每 {fmt(self.step)} 个百分点为一档、每档扣 {fmt(self.per)} 分，"
-            f"{STEP_READING_NAMES[reading]}），扣 {fmt(off)} 分"
+            f"{below}，合 {fmt_apart(steps, 0)} 档（每 {fmt(self.step)} 个百分点为一档、每档扣 {fmt(self.per)} 分，"
+            f"{STEP_READING_NAMES[reading]}），扣 {fmt_apart(off, 0)} 分"
         )
 
 
@@ -253,7 +265,8 @@ class Deduction:
     terms: tuple[Term, ...]
     #: a yes/no input that, when 是, takes all of this part's points at once
     zero_if: InputDefinition | None = None
-    #: a yes/no input that, when 否, leaves the score to a person's judgement in [0, computed]
+    #: a yes/no input that full marks require: when 否, the score is left to a person's judgement in
+    #: [0, computed], full points excluded (and 0 when the deductions already took every point)
     judgement_unless: InputDefinition | None = None
 
     @property
@@ -295,6 +308,8 @@ class Deduction:
         taken = min(total, self.points)
         earned = self.points - taken
         text = "；".join(part for _, part in deductions)
+        if self.judgement_unless is not None and not values[self.judgement_unless.id] and earned > 0:
+            return self._judged(text, total, earned)
         if total == 0:
             text += f"，得满分 {fmt(self.points)}"
         elif total > self.points:
@@ -304,12 +319,21 @@ class Deduction:
         else:
             text += f"，得 {fmt(earned)} 分"
         if self.judgement_unless is not None and not values[self.judgement_unless.id]:
-            text += (
-                f"；{self.judgement_unless.label}：否——评分标准未规定内容不完整如何扣分，"
-                f"需人工判定，得分应在 0～{fmt(earned)} 分之间"
-            )
-            return Outcome(earned, Fraction(0), text, judged=True)
+            # the deductions already took every point: nothing is left for a person to judge
+            text += f"；{self.judgement_unless.label}：否，但扣分后已为 0 分，无需人工判定"
         return Outcome(earned, earned, text)
+
+    def _judged(self, text: str, total: Fraction, earned: Fraction) -> Outcome:
+        """「按时报送…且内容完整的（5分）」: without the condition full marks are out, and how much less
+        is not said, so a person judges a score in [0, what the deductions leave), full points excluded."""
+        assert self.judgement_unless is not None
+        if total:
+            text += f"，扣分后至多 {fmt(earned)} 分"
+        condition = f"；{self.judgement_unless.label}：否——评分标准未规定此情形如何扣分，需人工判定，得分应在 0～{fmt(earned)} 分之间"
+        if earned < self.points:
+            return Outcome(earned, Fraction(0), text + condition, judged=True)
+        return Outcome(earned, Fraction(0), text + condition + f"，且不能得满分 {fmt(self.points)} 分（满分要求此项为「是」）",
+                       judged=True, high_excluded=True)
 
 
 PART_KINDS: dict[str, Callable[[Fields, Inputs], Part]] = {
@@ -335,4 +359,5 @@ def combine(outcomes: list[Outcome]) -> Outcome:
         return outcomes[0]
     text = "；".join(outcome.text for outcome in outcomes)
     text += f"；合计 {fmt(low)}～{fmt(high)} 分" if judged else f"；合计 {fmt(high)} 分"
-    return Outcome(high, low, text, judged)
+    # the sum reaches its top only if every part does
+    return Outcome(high, low, text, judged, high_excluded=any(outcome.high_excluded for outcome in outcomes))

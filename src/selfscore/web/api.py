@@ -2,30 +2,33 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from selfscore import __version__
 from selfscore.results.names import checked_name
 from selfscore.tables.definitions import TableDefinition
-from selfscore.web.checks import XLSX_MEDIA_TYPE, content_disposition, display_name, safe_check, unreadable_reason
+from selfscore.web.checks import XLSX_MEDIA_TYPE, content_disposition, display_name, unreadable_reason
 from selfscore.web.context import Context
 from selfscore.web.errors import WebError
+from selfscore.web.models import BUSY, Health, ReportsBody, error
 from selfscore.write.template import template_bytes
 
 router = APIRouter(tags=["api"])
 
 
-@router.get("/healthz", summary="Liveness check")
-def healthz() -> dict[str, str]:
-    return {"status": "ok", "version": __version__}
+@router.get("/healthz", summary="Liveness check", response_model=Health)
+async def healthz(context: Context) -> dict[str, Any]:
+    """Answers at once, however many checks are running or waiting (they run in worker processes)."""
+    return {"status": "ok", "version": __version__, "pid": os.getpid(), "checks": context.pool.status()}
 
 
 @router.get("/api/templates/{table_id}.xlsx", summary="A blank template", response_class=Response,
-            responses={200: {"content": {XLSX_MEDIA_TYPE: {}}}, 404: {"description": "Unknown table"}})
+            responses={200: {"content": {XLSX_MEDIA_TYPE: {}}, "description": "The blank template (.xlsx)"},
+                       404: error("Unknown table")})
 def template(table_id: str, context: Context) -> Response:
     """The blank template of a table (`shantytown`, `old_communities`), with its Chinese file name."""
     table = context.tables.get(table_id)
@@ -35,9 +38,11 @@ def template(table_id: str, context: Context) -> Response:
                     headers={"Content-Disposition": content_disposition(table.file_name, f"{table.id}.xlsx")})
 
 
-@router.post("/api/check", summary="Check workbooks, get the JSON report",
-             responses={413: {"description": "A file is over the size cap"},
-                        422: {"description": "Some file is not a readable template; the reports are still returned"}})
+@router.post("/api/check", summary="Check workbooks, get the JSON report", response_model=ReportsBody,
+             responses={400: error("No file, or a malformed request"), 413: error("A file is over the size cap"),
+                        422: {"model": ReportsBody,
+                              "description": "Some file is not a readable template; the reports are still returned"},
+                        **BUSY})
 async def api_check(
     context: Context,
     files: Annotated[list[UploadFile], File(description="One or more filled .xlsx workbooks (repeat the field)")],
@@ -51,7 +56,8 @@ async def api_check(
     if not uploads:
         raise WebError(400, "no_file", "没有收到文件：请在字段 files 中上传至少一个 .xlsx 文件。")
     context.refuse_oversize(uploads)
-    outcomes = await context.check_all(uploads, steps, keep=False)
+    with context.pool.admitted():
+        outcomes = await context.check_all(uploads, steps, keep=False)
     if any(outcome.refused for outcome in outcomes):  # a part whose size was not known in advance
         first = next(outcome for outcome in outcomes if outcome.refused)
         raise WebError(413, "file_too_large", first.refused or context.too_large, file=first.name)
@@ -66,25 +72,33 @@ async def api_check(
 
 
 @router.post("/api/check.xlsx", summary="Check one workbook, get the marked-up copy", response_class=Response,
-             responses={200: {"content": {XLSX_MEDIA_TYPE: {}}}, 413: {"description": "Over the size cap"},
-                        422: {"description": "Not a readable template; the JSON report says why"}})
+             responses={200: {"content": {XLSX_MEDIA_TYPE: {}}, "description": "The marked-up workbook (.xlsx)"},
+                        400: error("No file, two files, or a malformed request"), 413: error("Over the size cap"),
+                        422: {"model": ReportsBody, "description": "Not a readable template; the JSON report says why"},
+                        **BUSY})
 async def api_check_xlsx(
+    request: Request,
     context: Context,
     file: Annotated[UploadFile, File(description="One filled .xlsx workbook")],
     steps: Annotated[Literal["ceil", "exact", "floor"], Form(description="Step reading")] = "ceil",
 ) -> Response:
     """The marked-up workbook. Headers `X-Selfscore-Status` (`ok`/`review`/`errors`) and `X-Selfscore-Errors` /
     `X-Selfscore-Warnings` give the verdict without opening it."""
-    uploads = context.file_parts([file])
+    uploads = context.file_parts((await request.form()).getlist("file"))
     if not uploads:
         raise WebError(400, "no_file", "没有收到文件：请在字段 file 中上传一个 .xlsx 文件。")
+    if len(uploads) > 1:
+        # Checking only the last part would silently drop the others.
+        raise WebError(400, "one_file_only", f"/api/check.xlsx 一次只校验一个文件，本次收到 {len(uploads)} 个（字段 file）；"
+                                             "多个文件请用 /api/check（字段 files）。")
     context.refuse_oversize(uploads)
     name = display_name(file.filename)
     data = await file.read(context.max_upload_bytes + 1)
     await file.close()
     if len(data) > context.max_upload_bytes:
         raise WebError(413, "file_too_large", context.refused(name), file=name)
-    report, marked_up = await run_in_threadpool(safe_check, data, name, steps)
+    with context.pool.admitted():
+        report, marked_up = await context.check_one(data, name, steps)
     if marked_up is None:
         return JSONResponse({"reports": [report.to_dict()],
                              "error": {"code": "unreadable", "message": f"「{name}」{unreadable_reason(report)}"}},

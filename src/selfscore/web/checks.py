@@ -8,12 +8,10 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from selfscore.checking import check_and_mark_up
+from selfscore.checking import check, check_and_mark_up
 from selfscore.results.findings import make_finding
-from selfscore.results.names import checked_name
 from selfscore.results.report import Report
 from selfscore.tables.rules import StepReading
-from selfscore.web.store import MarkedUpStore
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +52,12 @@ class Outcome:
     refused: str | None = None
 
 
-def safe_check(data: bytes, name: str, step_reading: StepReading) -> tuple[Report, bytes | None]:
+def safe_check(data: bytes, name: str, step_reading: StepReading, markup: bool = True) -> tuple[Report, bytes | None]:
     """check_and_mark_up that never raises: whatever the bytes are, a file that breaks the checker becomes an
-    unreadable report the filer can read, not a 500."""
+    unreadable report the filer can read, not a 500. ``markup=False``: the report only (the same report, sooner)."""
     try:
+        if not markup:
+            return check(data, step_reading=step_reading, name=name, markup=False).report, None
         return check_and_mark_up(data, step_reading=step_reading, name=name)
     except Exception as error:
         log.exception("checking %r failed", name)
@@ -65,25 +65,35 @@ def safe_check(data: bytes, name: str, step_reading: StepReading) -> tuple[Repor
         return Report(file=name, status="unreadable", step_reading=step_reading, findings=[finding]), None
 
 
-def check_upload(data: bytes, name: str, step_reading: StepReading, store: MarkedUpStore | None) -> Outcome:
-    """Check one upload and, when ``store`` is given, keep its marked-up copy for download."""
-    report, marked_up = safe_check(data, name, step_reading)
-    token = store.put(marked_up, checked_name(name)) if store is not None and marked_up is not None else None
-    return Outcome(name, report, token)
+def timed_out(name: str, step_reading: StepReading, seconds: float) -> Report:
+    """The report of a check the pool stopped at its time limit: one finding, the file not read."""
+    return Report(file=name, status="unreadable", step_reading=step_reading,
+                  findings=[make_finding("check_timeout", seconds=f"{seconds:g}")])
 
 
-def keep_summary(outcomes: list[Outcome], base_url: str, store: MarkedUpStore) -> str | None:
-    """For several checked files, the reviewer's summary workbook (the CLI's --summary), kept for download.
+def failed(name: str, step_reading: StepReading, reason: str) -> Report:
+    """The report of a check whose worker process died."""
+    return Report(file=name, status="unreadable", step_reading=step_reading,
+                  findings=[make_finding("check_failed", reason=reason)])
 
-    Its links point at each marked-up copy's download address, so they work from the saved summary
-    for as long as the copies are kept."""
-    from selfscore.write.summary import summary_bytes
 
+def summary_links(outcomes: list[Outcome], base_url: str) -> tuple[list[Report], list[str | None]] | None:
+    """For several checked files, what the reviewer's summary workbook (the CLI's --summary) is made of.
+
+    Its links point at each marked-up copy's download address under ``base_url`` (the public URL when
+    one is configured), so they work from the saved summary for as long as the copies are kept."""
     checked = [outcome for outcome in outcomes if outcome.report is not None]
     if len(checked) < 2:
         return None
     links = [f"{base_url.rstrip('/')}/download/{outcome.token}" if outcome.token else None for outcome in checked]
-    return store.put(summary_bytes([outcome.report for outcome in checked], links), SUMMARY_DOWNLOAD_NAME)  # type: ignore[misc]
+    return [outcome.report for outcome in checked], links  # type: ignore[misc]
+
+
+def summary_workbook(reports: list[Report], links: list[str | None]) -> bytes:
+    """The summary workbook's bytes (run in a worker process: it is CPU work)."""
+    from selfscore.write.summary import summary_bytes
+
+    return summary_bytes(reports, links)
 
 
 def unreadable_reason(report: Report) -> str:

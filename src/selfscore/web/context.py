@@ -1,7 +1,8 @@
-"""What every route of one app shares: its limits, tables and store, and the upload handling they imply."""
+"""What every route of one app shares: its limits, tables, worker pool and store, and the upload handling they imply."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -9,10 +10,22 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
+from selfscore.results.names import checked_name
+from selfscore.results.report import Report
 from selfscore.tables.definitions import TableDefinition
 from selfscore.tables.rules import StepReading
-from selfscore.web.checks import Outcome, check_upload, display_name
+from selfscore.web.checks import (
+    SUMMARY_DOWNLOAD_NAME,
+    Outcome,
+    display_name,
+    failed,
+    safe_check,
+    summary_links,
+    summary_workbook,
+    timed_out,
+)
 from selfscore.web.errors import WebError
+from selfscore.web.pool import CheckPool, TimedOut, WorkerDied
 from selfscore.web.rendering import duration, megabytes
 from selfscore.web.store import MarkedUpStore
 
@@ -24,6 +37,9 @@ class WebContext:
     max_files: int
     tables: dict[str, TableDefinition]
     store: MarkedUpStore
+    pool: CheckPool
+    #: the address people reach the app at (``https://intranet/selfscore/``), for links in downloaded files
+    public_url: str | None = None
 
     @property
     def too_large(self) -> str:
@@ -33,6 +49,10 @@ class WebContext:
         """The limits as the pages state them."""
         return {"max_upload": megabytes(self.max_upload_bytes), "ttl_text": duration(self.ttl_seconds),
                 "max_files": self.max_files}
+
+    def base_url(self, request: Request) -> str:
+        """Where download links in a summary workbook point: the public URL, else what the request came in on."""
+        return self.public_url or str(request.base_url)
 
     def file_parts(self, parts: list[Any]) -> list[StarletteUploadFile]:
         """The real files among the form parts (a form sent with nothing chosen has one empty, nameless part)."""
@@ -51,19 +71,47 @@ class WebContext:
                 name = display_name(upload.filename)
                 raise WebError(413, "file_too_large", self.refused(name), file=name)
 
+    async def check_one(self, data: bytes, name: str, step_reading: StepReading,
+                        markup: bool = True) -> tuple[Report, bytes | None]:
+        """One file through the worker pool; a check stopped at the time limit, or whose worker died, is a finding.
+        ``markup=False``: the report only (the JSON API, where nobody downloads a copy)."""
+        try:
+            return await self.pool.run(safe_check, data, name, step_reading, markup)
+        except TimedOut as error:
+            return timed_out(name, step_reading, error.seconds), None
+        except WorkerDied as error:
+            return failed(name, step_reading, str(error)), None
+
     async def check_all(self, files: list[StarletteUploadFile], step_reading: StepReading, keep: bool) -> list[Outcome]:
-        """Check the files one after the other, so that only one upload is held in memory at a time."""
-        outcomes = []
-        for upload in files:
-            name = display_name(upload.filename)
-            data = await upload.read(self.max_upload_bytes + 1)
-            await upload.close()
-            if len(data) > self.max_upload_bytes:
-                outcomes.append(Outcome(name, refused=self.refused(name)))
-                continue
-            # The check is CPU work; running it off the event loop keeps other uploads moving.
-            outcomes.append(await run_in_threadpool(check_upload, data, name, step_reading, self.store if keep else None))
-        return outcomes
+        """Check the files of one request, as many at a time as there are worker processes, so that one reviewer's
+        batch uses every core while only that many uploads are held in memory; outcomes in upload order."""
+        at_once = asyncio.Semaphore(max(1, self.pool.processes))
+
+        async def one(upload: StarletteUploadFile) -> Outcome:
+            async with at_once:
+                name = display_name(upload.filename)
+                data = await upload.read(self.max_upload_bytes + 1)
+                await upload.close()
+                if len(data) > self.max_upload_bytes:
+                    return Outcome(name, refused=self.refused(name))
+                report, marked_up = await self.check_one(data, name, step_reading, markup=keep)
+                token = None
+                if keep and marked_up is not None:
+                    token = await run_in_threadpool(self.store.put, marked_up, checked_name(name))
+                return Outcome(name, report, token)
+
+        return list(await asyncio.gather(*(one(upload) for upload in files)))
+
+    async def keep_summary(self, outcomes: list[Outcome], base_url: str) -> str | None:
+        """For several checked files, the reviewer's summary workbook, made in a worker and kept for download."""
+        parts = summary_links(outcomes, base_url)
+        if parts is None:
+            return None
+        try:
+            data = await self.pool.run(summary_workbook, *parts)
+        except (TimedOut, WorkerDied):
+            return None  # the page still shows every result; only the summary download is missing
+        return await run_in_threadpool(self.store.put, data, SUMMARY_DOWNLOAD_NAME)
 
 
 def _context(request: Request) -> WebContext:

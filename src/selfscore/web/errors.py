@@ -10,30 +10,49 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from selfscore.web.pool import PoolBusy
 from selfscore.web.rendering import render
 
 
 class WebError(Exception):
     """A request the web layer refuses, with the Chinese message a person or program gets back."""
 
-    def __init__(self, status_code: int, code: str, message: str, **extra: Any) -> None:
+    def __init__(self, status_code: int, code: str, message: str, *, headers: dict[str, str] | None = None,
+                 **extra: Any) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.code = code
         self.message = message
+        self.headers = headers
         self.extra = extra
 
 
-def _wants_json(path: str) -> bool:
-    return path.startswith("/api/") or path == "/healthz"
+def route_path(scope: Scope) -> str:
+    """The request's path inside the app, without the root path a proxy serves it under."""
+    path, root = scope["path"], scope.get("root_path", "")
+    return (path[len(root):] or "/") if root and path.startswith(root) else path
 
 
-def error_response(path: str, error: WebError) -> Response:
+def _wants_json(scope: Scope) -> bool:
+    path = route_path(scope)
+    return path.startswith("/api/") or path in ("/healthz", "/openapi.json")
+
+
+def error_response(scope: Scope, error: WebError) -> Response:
     """One error shape for programs ({"error": {code, message}}), a plain Chinese page for people."""
-    if _wants_json(path):
+    if _wants_json(scope):
         return JSONResponse({"error": {"code": error.code, "message": error.message, **error.extra}},
-                            status_code=error.status_code)
-    return render("message.html", error.status_code, title="无法完成请求", message=error.message)
+                            status_code=error.status_code, headers=error.headers)
+    title = "请稍后重试" if error.code == "busy" else "无法完成请求"
+    response = render("message.html", error.status_code, root=scope.get("root_path", ""), title=title, message=error.message)
+    response.headers.update(error.headers or {})
+    return response
+
+
+def busy_error(retry_after: int) -> WebError:
+    """The answer to a rush: come back in so many seconds (a 503 with Retry-After), never a hang."""
+    return WebError(503, "busy", f"当前校验任务较多，请 {retry_after} 秒后重试。", headers={"Retry-After": str(retry_after)},
+                    retry_after=retry_after)
 
 
 _HTTP_ERRORS = {
@@ -50,23 +69,36 @@ def _http_error(request: Request, error: Exception) -> Response:
         code, message = "request_too_large", str(getattr(error, "detail", ""))
     else:
         code, message = _HTTP_ERRORS.get(status, ("bad_request", "请求有误。"))
-    return error_response(request.url.path, WebError(status, code, message))
+    return error_response(request.scope, WebError(status, code, message))
 
 
 def _validation_error(request: Request, error: Exception) -> Response:
     errors = error.errors() if isinstance(error, RequestValidationError) else []
+    missing_file = [item["loc"][-1] for item in errors
+                    if item.get("type") == "missing" and item.get("loc") and item["loc"][-1] in ("file", "files")]
+    if missing_file:
+        field = missing_file[0]
+        message = (f"没有收到文件：请在字段 {field} 中上传{'至少一个' if field == 'files' else '一个'} .xlsx 文件"
+                   "（multipart/form-data）。")
+        return error_response(request.scope, WebError(400, "no_file", message))
     fields = "、".join(str(item["loc"][-1]) for item in errors if item.get("loc")) or "请求内容"
     message = f"请求有误：字段 {fields} 缺失或取值无效。上传文件用 multipart/form-data；扣分口径 steps 只能是 ceil、exact 或 floor。"
-    return error_response(request.url.path, WebError(400, "bad_request", message))
+    return error_response(request.scope, WebError(400, "bad_request", message))
 
 
 def _web_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, WebError)
-    return error_response(request.url.path, error)
+    return error_response(request.scope, error)
+
+
+def _busy(request: Request, error: Exception) -> Response:
+    assert isinstance(error, PoolBusy)
+    return error_response(request.scope, busy_error(error.retry_after))
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(WebError, _web_error)
+    app.add_exception_handler(PoolBusy, _busy)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
 
@@ -86,7 +118,7 @@ class BodyLimit:
             return
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.limit:
-            response = error_response(scope["path"], WebError(413, "request_too_large", self.message))
+            response = error_response(scope, WebError(413, "request_too_large", self.message))
             await response(scope, receive, send)
             return
         received = 0

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from starlette.concurrency import run_in_threadpool
 
 from selfscore.tables.rules import StepReading
-from selfscore.web.checks import keep_summary
 from selfscore.web.context import Context
 from selfscore.web.rendering import render
 
@@ -22,10 +20,15 @@ STEP_READING_HINTS: dict[str, str] = {
 router = APIRouter(include_in_schema=False)
 
 
+def _root(request: Request) -> str:
+    return request.scope.get("root_path", "")
+
+
 @router.get("/", response_class=HTMLResponse)
-def home(context: Context) -> HTMLResponse:
-    return render("home.html", tables=list(context.tables.values()), steps=STEP_READINGS, step_hints=STEP_READING_HINTS,
-                  **context.limits())
+async def home(request: Request, context: Context) -> HTMLResponse:
+    # async: rendered on the event loop, never queued behind anything (checks run in worker processes).
+    return render("home.html", root=_root(request), tables=list(context.tables.values()), steps=STEP_READINGS,
+                  step_hints=STEP_READING_HINTS, **context.limits())
 
 
 @router.post("/check", response_class=HTMLResponse)
@@ -36,17 +39,18 @@ async def check_page(request: Request, context: Context) -> HTMLResponse:
         step_reading = "ceil"
     uploads = context.file_parts(form.getlist("files"))
     if not uploads:
-        return render("home.html", 400, tables=list(context.tables.values()), steps=STEP_READINGS,
+        return render("home.html", 400, root=_root(request), tables=list(context.tables.values()), steps=STEP_READINGS,
                       step_hints=STEP_READING_HINTS, problem="请先选择至少一个填好的 .xlsx 文件，再点击「开始校验」。",
                       **context.limits())
-    outcomes = await context.check_all(uploads, step_reading, keep=True)  # type: ignore[arg-type]
+    with context.pool.admitted():
+        outcomes = await context.check_all(uploads, step_reading, keep=True)  # type: ignore[arg-type]
+        summary_token = await context.keep_summary(outcomes, context.base_url(request))
     status = 413 if any(outcome.refused for outcome in outcomes) else 200
-    summary_token = await run_in_threadpool(keep_summary, outcomes, str(request.base_url), context.store)
-    return render("results.html", status, outcomes=outcomes, step_reading=step_reading, step_hints=STEP_READING_HINTS,
+    return render("results.html", status, root=_root(request), outcomes=outcomes, step_reading=step_reading, step_hints=STEP_READING_HINTS,
                   tables=context.tables, summary_token=summary_token, **context.limits())
 
 
 @router.get("/check")
-def check_page_again() -> RedirectResponse:
+async def check_page_again(request: Request) -> RedirectResponse:
     # A bookmarked or reopened result page has no upload to show; the form is where to start again.
-    return RedirectResponse("/", status_code=303)
+    return RedirectResponse(f"{_root(request)}/", status_code=303)

@@ -20,9 +20,11 @@ _environment.filters["score"] = lambda value: "未填" if value is None else fmt
 _environment.filters["checked_name"] = lambda name: checked_name(name)
 
 
-def render(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+def render(name: str, status_code: int = 200, *, root: str = "", **context: Any) -> HTMLResponse:
+    """A page; ``root`` is the root path the app is served under (``/selfscore`` behind a proxy), which every
+    link in the page starts with."""
     html = _environment.get_template(name).render(
-        version=__version__, status_names=STATUS_NAMES, report_status_names=REPORT_STATUS_NAMES,
+        root=root.rstrip("/"), version=__version__, status_names=STATUS_NAMES, report_status_names=REPORT_STATUS_NAMES,
         severity_names=SEVERITY_NAMES, step_names=STEP_READING_NAMES, **context)
     return HTMLResponse(html, status_code=status_code)
 

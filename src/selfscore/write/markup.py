@@ -245,7 +245,7 @@ def _results_sheet(workbook: Workbook, report: Report) -> None:
         else:
             put_number(sheet, f"{column}{row}", value, bold=True, align="center")
     put_text(sheet, f"F{row}", "", bold=True)
-    put_text(sheet, f"G{row}", "", bold=True)
+    put_text(sheet, f"G{row}", report.total_explanation, bold=True)
 
     comparison = report.comparison()
     if comparison is not None:

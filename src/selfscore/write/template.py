@@ -13,7 +13,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from selfscore import __version__
-from selfscore.tables.definitions import TableDefinition
+from selfscore.tables.definitions import Indicator, TableDefinition
 from selfscore.tables.inputs import InputDefinition
 from selfscore.tables.names import (
     FACTS_SHEET,
@@ -182,7 +182,8 @@ def _score_sheet(workbook: Workbook, sheet: Worksheet, table: TableDefinition) -
             _name(workbook, score_name(indicator.id), sheet, f"F{row}")
             rule = DataValidation(type="decimal", operator="between", formula1="0", formula2=fmt(indicator.points),
                                   allow_blank=True, showErrorMessage=True, errorTitle="自评得分",
-                                  error=f"「{indicator.name}」的自评得分应在 0～{fmt(indicator.points)} 之间。")
+                                  error=f"「{indicator.name}」的自评得分应在 0～{fmt(indicator.points)} 之间。",
+                                  **_score_prompt(indicator))
             sheet.add_data_validation(rule)
             rule.add(f"F{row}")
             sheet.row_dimensions[row].height = text_height(indicator.criterion, SCORE_COLUMNS["E"], minimum=30)
@@ -196,19 +197,65 @@ def _score_sheet(workbook: Workbook, sheet: Worksheet, table: TableDefinition) -
     sheet.merge_cells(f"A{row}:C{row}")
     sheet[f"A{row}"] = "合计"
     sheet[f"D{row}"] = int(table.max_points)
-    sheet[f"E{row}"] = "（自动求和，无需填写）"
-    for column in "ABCDF":
-        _style(sheet[f"{column}{row}"], bold=True)
-    _style(sheet[f"E{row}"], size=10.5)
-    # 合计 sums the self-scores itself (a hand-typed total was a frequent total_mismatch); it stays locked
-    # so that it is not overwritten by accident. The reader accepts this formula without a saved result.
-    sheet[f"F{row}"] = total_formula(f"F{first_score}", f"F{row - 1}")
-    _name(workbook, SCORE_TOTAL, sheet, f"F{row}")
+    if table.adjusted:
+        # 得分项 + 加分 − 扣分, capped, and 0 under a veto: more than a SUM, so the clerk types the 合计 and
+        # it is checked against that rule (the note rows below say how it is made).
+        for column in "ABCDE":
+            _style(sheet[f"{column}{row}"], bold=True)
+        _input_cell(sheet[f"F{row}"])
+        sheet[f"F{row}"].font = Font(name=BODY_FONT, size=11, bold=True)
+        _name(workbook, SCORE_TOTAL, sheet, f"F{row}")
+        total_rule = DataValidation(type="decimal", operator="between", formula1="0", formula2=fmt(table.cap),
+                                    allow_blank=True, showErrorMessage=True, errorTitle="合计",
+                                    error=f"合计应在 0～{fmt(table.cap)} 之间，并{_total_rule_text(table)}。")
+        sheet.add_data_validation(total_rule)
+        total_rule.add(f"F{row}")
+    else:
+        sheet[f"E{row}"] = "（自动求和，无需填写）"
+        for column in "ABCDF":
+            _style(sheet[f"{column}{row}"], bold=True)
+        _style(sheet[f"E{row}"], size=10.5)
+        # 合计 sums the self-scores itself (a hand-typed total was a frequent total_mismatch); it stays locked
+        # so that it is not overwritten by accident. The reader accepts this formula without a saved result.
+        sheet[f"F{row}"] = total_formula(f"F{first_score}", f"F{row - 1}")
+        _name(workbook, SCORE_TOTAL, sheet, f"F{row}")
     sheet.row_dimensions[row].height = 26
+    for note in _total_notes(table):  # below 合计, where a reader of the table looks for how the total is made
+        row += 1
+        sheet.merge_cells(f"A{row}:F{row}")
+        sheet[f"A{row}"] = note
+        _style(sheet[f"A{row}"], size=10.5, align=LEFT)
+        sheet.row_dimensions[row].height = text_height(note, sum(SCORE_COLUMNS.values()), minimum=24)
 
     sheet.freeze_panes = "A5"
     print_setup(sheet, "3:4")
     _protect(sheet)
+
+
+def _score_prompt(indicator: Indicator) -> dict[str, object]:
+    """What a bonus or penalty indicator's self-score cell holds, said where the filler types it."""
+    if indicator.kind == "score":
+        return {}
+    what = "加分项：填写加分（0～{0} 分）" if indicator.kind == "bonus" else "扣分项：填写扣减的分数（正数，0～{0} 分）"
+    return {"showInputMessage": True, "promptTitle": "自评得分", "prompt": what.format(fmt(indicator.points))}
+
+
+def _total_rule_text(table: TableDefinition) -> str:
+    if not any(group.kind != "score" for group in table.groups):
+        return "等于各项自评得分之和"
+    text = "等于得分项之和"
+    text += "加上加分项" if any(group.kind == "bonus" for group in table.groups) else ""
+    text += "减去扣分项" if any(group.kind == "penalty" for group in table.groups) else ""
+    return text + f"（加分后总分不超过 {fmt(table.cap)} 分）"
+
+
+def _total_notes(table: TableDefinition) -> list[str]:
+    """How the total is made when it is more than a sum, and the vetoes that make it 0."""
+    notes = []
+    if any(group.kind != "score" for group in table.groups):
+        notes.append(f"说明：合计{_total_rule_text(table)}；扣分项的自评得分填写扣减的分数（正数）。")
+    notes += [f"一票否决：{veto.criterion}（在「{FACTS_SHEET}」中填报；为「是」时合计应为 0）" for veto in table.vetoes]
+    return notes
 
 
 def _hint(definition: InputDefinition) -> str:
@@ -216,6 +263,8 @@ def _hint(definition: InputDefinition) -> str:
         return definition.hint
     if definition.type == "yes_no":
         return "从下拉列表选择「是」或「否」"
+    if definition.type == "choice":
+        return f"从下拉列表选择{definition.expected()}"
     return f"填写{definition.expected()}"
 
 
@@ -225,6 +274,8 @@ def _validation(definition: InputDefinition) -> DataValidation:
               "promptTitle": definition.label[:32], "prompt": _hint(definition)[:255]}
     if definition.type == "yes_no":
         return DataValidation(type="list", formula1='"是,否"', **common)
+    if definition.type == "choice":
+        return DataValidation(type="list", formula1='"' + ",".join(definition.options) + '"', **common)
     kind = "whole" if definition.type == "integer" else "decimal"
     low = definition.min_exclusive if definition.min_exclusive is not None else definition.min
     if definition.min_exclusive is not None:
@@ -253,8 +304,10 @@ def _facts_sheet(workbook: Workbook, sheet: Worksheet, table: TableDefinition) -
         _style(sheet[f"{column}3"], bold=True, fill=HEADER_FILL)
     for index, definition in enumerate(table.inputs, start=1):
         row = index + 3
-        users = "、".join(indicator.name for indicator in table.users_of(definition.id)) or "（校验用）"
-        cells = (index, definition.label, definition.unit or ("是/否" if definition.type == "yes_no" else ""),
+        users = "、".join([indicator.name for indicator in table.users_of(definition.id)]
+                         + ["一票否决" for veto in table.vetoes if veto.input.id == definition.id]) or "（校验用）"
+        unit = definition.unit or {"yes_no": "是/否", "choice": "选择"}.get(definition.type, "")
+        cells = (index, definition.label, unit,
                  None, _hint(definition), users)
         for column, value in zip("ABCDEF", cells, strict=True):
             sheet[f"{column}{row}"] = value
@@ -276,8 +329,11 @@ def _guide_sheet(sheet: Worksheet, table: TableDefinition) -> None:
     steps = [
         f"填报说明 —— {table.title}",
         "1. 在「自评表」第 2 行填写填报单位和评价年度。",
-        "2. 在「基础数据」表的黄色单元格中逐项填写实际情况（是/否从下拉列表选择，数量填整数，没有的填 0）。",
-        "3. 在「自评表」的「自评得分」列填写各指标自评得分；「合计」自动求和，无需填写。",
+        "2. 在「基础数据」表的黄色单元格中逐项填写实际情况（"
+        + ("是/否" if not any(d.type == "choice" for d in table.inputs) else "是/否和「健全」等选项")
+        + "从下拉列表选择，数量填整数，没有的填 0）。",
+        "3. 在「自评表」的「自评得分」列填写各指标自评得分；「合计」自动求和，无需填写。" if not table.adjusted else
+        f"3. 在「自评表」的「自评得分」列填写各指标自评得分，并在「合计」行填写总分（应{_total_rule_text(table)}）。",
         "4. 保存为 .xlsx 文件，用 selfscore 校验（网页上传或命令 selfscore check 文件名.xlsx）。",
         "5. 校验后得到「…checked.xlsx」标注副本：红色为错误，橙色为提醒，蓝色为说明，自评得分一致的为绿色；鼠标停在单元格上可查看批注。"
         "「校验结果」表列出每个指标重新计算的得分和计算过程，「问题清单」表列出全部问题。",

@@ -24,8 +24,8 @@ from selfscore.read.by_names import (
     ERROR_VALUES,
     ReadResult,
     Unreadable,
-    excel_sum,
     expected_names,
+    keep_own_total,
     parse_named,
     place_of,
     record_parsed,
@@ -120,7 +120,7 @@ def _record(result: LabelReadResult, item: Located) -> None:
             sums_the_scores(cell.formula, ref.sheet, result):
         # A 合计 that sums the self-scores, saved without its result (our template filled by a program, then
         # pasted): the sum Excel would show. With a saved result it is read like any formula, with its warning.
-        result.values[name] = excel_sum(result.raw.get(score_name(indicator.id)) for indicator in table.indicators)
+        keep_own_total(result, [result.raw.get(score_name(indicator.id)) for indicator in table.indicators])
         return
     parsed, shown_raw = _parse(cell, raw, item.inline is not None, table, name, place, result.findings)
     record_parsed(result, name, ref, parsed, shown_raw)

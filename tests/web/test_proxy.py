@@ -1,0 +1,155 @@
+"""Deployed as on an intranet: nginx in front under /selfscore/, Chromium with no way out of the machine.
+
+The docs render from the app's own files, every page works under the root path, and the summary
+workbook's links (built from --public-url) open through the proxy."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from openpyxl import load_workbook
+
+from helpers import make_workbook
+from live_server import NGINX, Nginx, Server, free_port
+from selfscore.write.filling import cell_of
+
+CHROMIUM = "/usr/bin/chromium"
+# No DNS for any name: whatever a page tried to load from a CDN could not arrive (and is recorded below).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--lang=zh-CN", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+ARTIFACTS = Path(__file__).parent / "artifacts"
+ROOT = "/selfscore"
+
+
+def _require(path: str, package: str) -> None:
+    if shutil.which(path) or Path(path).exists():
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{path} is missing; .ci/run installs the {package} package")
+    pytest.skip(f"{path} is not installed")
+
+
+@pytest.fixture(scope="module")
+def proxied(tmp_path_factory):
+    """The app behind nginx: (the public base URL ending in /selfscore, the nginx base)."""
+    _require(NGINX, "nginx")
+    directory = tmp_path_factory.mktemp("proxy")
+    nginx_port = free_port()
+    public = f"http://127.0.0.1:{nginx_port}{ROOT}"
+    server = Server(directory, "--processes", "1", "--root-path", ROOT, "--public-url", f"{public}/",
+                    "--store", str(directory / "store"))
+    nginx = Nginx(directory / "nginx", server.port, port=nginx_port)
+    yield public
+    nginx.stop()
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    _require(CHROMIUM, "chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+class Offline:
+    """A browser context that may only reach 127.0.0.1; it records what else a page tried, and CSP refusals."""
+
+    def __init__(self, browser) -> None:
+        self.outside: list[str] = []
+        self.refused: list[str] = []
+        self.context = browser.new_context(accept_downloads=True, locale="zh-CN", viewport={"width": 1280, "height": 900})
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.on("console", lambda message: self.refused.append(message.text)
+                     if "Content Security Policy" in message.text else None)
+
+    def _route(self, route) -> None:
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            self.outside.append(route.request.url)
+            route.abort("internetdisconnected")
+
+
+@pytest.fixture
+def offline(browser):
+    session = Offline(browser)
+    yield session
+    session.context.close()
+
+
+def test_docs_render_their_operations_offline_behind_the_proxy(offline, proxied):
+    page = offline.page
+    response = page.goto(f"{proxied}/docs")
+    assert response.status == 200
+    page.wait_for_selector(".opblock-summary-path", timeout=30_000)
+    paths = {text.replace("\u200b", "") for text in page.locator(".opblock-summary-path").all_inner_texts()}
+    assert {"/api/check", "/api/check.xlsx", "/api/templates/{table_id}.xlsx", "/healthz"} <= paths, paths
+    # Try it out goes through the proxy too: the spec's server is the root path
+    assert page.locator(".servers select option").first.inner_text().strip() == ROOT
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "docs-offline.png"), full_page=False)
+    assert offline.outside == [] and offline.refused == []
+
+
+def test_home_and_result_pages_work_under_the_root_path_and_the_summary_links_open(offline, proxied, tmp_path):
+    page = offline.page
+    response = page.goto(f"{proxied}/")
+    assert response.status == 200
+    headers = response.all_headers()
+    assert headers["x-content-type-options"] == "nosniff" and headers["referrer-policy"] == "no-referrer"
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    links = page.evaluate("""() => [...document.querySelectorAll('[href], [src], form[action]')]
+        .map(e => e.getAttribute('href') || e.getAttribute('src') || e.getAttribute('action'))""")
+    assert all(link.startswith(f"{ROOT}/") or link.startswith("#") for link in links), links
+    # the stylesheet and the script arrived through the proxy and are allowed by the CSP
+    assert page.evaluate("getComputedStyle(document.querySelector('header.site')).borderBottomStyle") == "solid"
+    assert page.locator(".js-only").is_visible()
+    assert page.request.get(f"{proxied}/favicon.ico").headers["content-type"] == "image/x-icon"
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="下载模板：公租房保障和棚户区改造绩效自评表.xlsx").click()
+    assert download_info.value.suggested_filename == "公租房保障和棚户区改造绩效自评表.xlsx"
+
+    files = [make_workbook(tmp_path / "焦作市.xlsx", "shantytown", unit="焦作市"),
+             make_workbook(tmp_path / "修武县.xlsx", "old_communities", unit="修武县", scores={"funds_raising": 4})]
+    page.get_by_label("选择要校验的文件").set_input_files(files)
+    assert "已选择 2 个文件" in page.locator("#chosen").inner_text()
+    page.get_by_role("button", name="开始校验").click()
+    page.wait_for_url(f"{proxied}/check")
+    assert page.get_by_role("heading", name="校验结果", exact=True).is_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "results-behind-proxy.png"), full_page=True)
+
+    with page.expect_download() as download_info:
+        page.locator("#file-2").get_by_role("link", name="下载标注后的工作簿").click()
+    marked = load_workbook(io.BytesIO(Path(download_info.value.path()).read_bytes()))
+    assert marked.sheetnames[0] == "校验结果"
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="下载汇总表（校验汇总.xlsx）").click()
+    summary = load_workbook(io.BytesIO(Path(download_info.value.path()).read_bytes()))
+    targets = [cell.hyperlink.target for row in summary["汇总"].iter_rows() for cell in row if cell.hyperlink is not None]
+    assert len(targets) == 2 and all(target.startswith(f"{proxied}/download/") for target in targets), targets
+    units = set()
+    for target in targets:
+        opened = page.request.get(target)  # through nginx, as a reviewer's click in Excel would
+        assert opened.status == 200
+        copy = load_workbook(io.BytesIO(opened.body()))
+        assert copy.sheetnames[0] == "校验结果"
+        units.add(cell_of(copy, "meta_unit").value)
+    assert units == {"焦作市", "修武县"}
+
+    # the reopened result address leads back to the form under the root path
+    page.goto(f"{proxied}/check")
+    assert page.url == f"{proxied}/"
+    assert offline.outside == [] and offline.refused == []
