@@ -9,7 +9,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.utils.cell import coordinate_from_string
 
-from selfscore.read.by_names import ReadResult, Unreadable, describe, identify, open_workbook, read_values
+from selfscore.read.by_names import ReadResult, Unreadable, describe, identify, open_workbook, read_values, refuse_unsafe
 from selfscore.read.foreign import check_xlsb_extent, foreign_kind, read_foreign
 from selfscore.read.formats import FORMAT_NAMES, sniff
 from selfscore.read.labels import (
@@ -20,7 +20,7 @@ from selfscore.read.labels import (
     settle_without_facts,
 )
 from selfscore.read.lean import CachedFromSheets, LeanSheet, LeanWorkbook
-from selfscore.read.safety import DEFAULT_LIMITS, Limits, TooCostly, check_archive, refusal, unpreserved_content
+from selfscore.read.safety import DEFAULT_LIMITS, Limits, TooCostly, check_archive, unpreserved_content
 from selfscore.read.strict import transitional
 from selfscore.results.findings import Finding, make_finding
 from selfscore.results.report import PreviousCheck, RecognisedCell, Report, report_status
@@ -156,13 +156,7 @@ def _open_lean(data: bytes, sniffed: str, limits: Limits) -> tuple[LeanWorkbook,
     """
     if sniffed not in ("xlsx", "xlsm"):
         return None
-    reason = refusal(sniffed, data)
-    if reason is not None:
-        raise Unreadable(reason)
-    try:
-        check_archive(data, limits)
-    except TooCostly as costly:
-        raise Unreadable(costly.finding) from None
+    refuse_unsafe(sniffed, data, limits)
     try:
         workbook = LeanWorkbook(data)
     except Exception:  # openpyxl's load says what is wrong, in the full path

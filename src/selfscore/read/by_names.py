@@ -63,9 +63,8 @@ def describe(table: TableDefinition, name: str) -> str:
     return f"{label}·自评得分" if name.startswith("score_") and name != SCORE_TOTAL else label
 
 
-def open_workbook(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Workbook:
-    """Load workbook bytes with openpyxl, after refusing what is not an .xlsx or would cost too much to parse."""
-    kind = sniff(data)
+def refuse_unsafe(kind: str, data: bytes, limits: Limits) -> None:
+    """Raise Unreadable for what is not an .xlsx we read, or would cost too much to parse."""
     reason = refusal(kind, data)
     if reason is not None:
         raise Unreadable(reason)
@@ -73,6 +72,12 @@ def open_workbook(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Workbook:
         check_archive(data, limits)
     except TooCostly as costly:
         raise Unreadable(costly.finding) from None
+
+
+def open_workbook(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Workbook:
+    """Load workbook bytes with openpyxl, after refusing what is not an .xlsx or would cost too much to parse."""
+    kind = sniff(data)
+    refuse_unsafe(kind, data, limits)
     try:
         if kind == "strict":
             data = transitional(data)
