@@ -325,7 +325,8 @@ def test_a_judged_indicator_names_its_range_under_each_percent_reading(repo, tmp
     path.write_text(source.replace(late, late + '\n    { kind = "below_target", label = "满意度", input = "satisfaction_pct", '
                                                'target = 80, step = 1, per = 1 },'), encoding="utf-8")
     table = load_definition(path)
-    facts = {"report_days_late": Decimal(0), "report_complete": False, "satisfaction_pct": Decimal(85)}
+    facts = {"report_days_late": Decimal(0), "report_complete": False, "satisfaction_pct": Decimal(85),
+             "untimely_petitions": Decimal(0)}
     read = ReadResult(table, 1, values={input_name(k): v for k, v in facts.items()},
                       cells={input_name(k): CellRef(FACTS, f"D{row}") for row, k in enumerate(facts, start=2)},
                       findings=[make_finding("percent_assumed", sheet=FACTS, cell="D4", input="satisfaction_pct",
@@ -333,4 +334,6 @@ def test_a_judged_indicator_names_its_range_under_each_percent_reading(repo, tmp
     score_indicators(read, set(), "ceil")
     (finding,) = [f for f in read.findings if f.input == "satisfaction_pct"]
     assert finding.code == "percent_ambiguous"
-    assert "「评价报告报送及时、完整性」按 85% 得 0～5 分、按 0.85% 得 0 分" in finding.message
+    # and 满意度 itself: 85 % ≥ 80 % keeps its 5 points; 0.85 % is 79.15 points short, more than its 5
+    assert ("「评价报告报送及时、完整性」按 85% 得 0～5 分、按 0.85% 得 0 分；"
+            "「棚户区改造拆迁居民、公租房已保障对象满意度」按 85% 得 5 分、按 0.85% 得 0 分") in finding.message

@@ -1,0 +1,85 @@
+"""An indicator that cannot be recomputed says which facts and where; a judged indicator makes the total a range.
+
+Expectations come from the template's own defined names (read with openpyxl) and hand arithmetic, never from
+the scorer.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from openpyxl import load_workbook
+
+from helpers import JIAOZUO, make_workbook
+from layouts import annex1_with_facts
+from selfscore.checking import check_workbook
+from selfscore.read.by_names import identify, open_workbook, read_values
+from selfscore.score.scoring import score_indicators
+from selfscore.tables.definitions import get_table
+
+TABLE = get_table("shantytown")
+
+
+def where(path, name: str) -> str:
+    """「sheet」cell of a defined name, as the template wrote it."""
+    ((sheet, coordinate),) = load_workbook(path).defined_names[name].destinations
+    return f"「{sheet}」{coordinate.replace('$', '')}"
+
+
+def label(input_id: str) -> str:
+    return f"「{TABLE.inputs_by_id[input_id].label}」"
+
+
+def test_blank_facts_are_named_with_their_cells_and_reported_once(tmp_path):
+    path = make_workbook(tmp_path / "t.xlsx", drop=("starts_actual", "starts_planned"))
+    report = check_workbook(path)
+    result = report.indicator("starts_completion")
+    assert result.status == "unknown" and result.recomputed is None
+    assert result.explanation == (f"无法计算：{label('starts_actual')}、{label('starts_planned')}有误或未填写，"
+                                  f"见{where(path, 'in_starts_actual')}、{where(path, 'in_starts_planned')}")
+    # each blank fact has its own finding on its cell; the indicator adds none of its own
+    assert not [f for f in report.findings if f.code == "score_unknown"]
+    assert {f.input for f in report.findings if f.input in ("starts_actual", "starts_planned")} == {"starts_actual", "starts_planned"}
+
+
+def test_a_fact_missing_from_a_retyped_table_has_no_cell_to_point_at(tmp_path):
+    workbook = annex1_with_facts()
+    for row in workbook["基础情况"].iter_rows():
+        if row[1].value == TABLE.inputs_by_id["local_funds_arranged"].label:
+            row[1].value = row[2].value = None
+    workbook.save(tmp_path / "t.xlsx")
+    report = check_workbook(tmp_path / "t.xlsx")
+    assert report.indicator("funds_raising").explanation == f"无法计算：{label('local_funds_arranged')}有误或未填写"
+    assert [f.code for f in report.findings if f.code.startswith("layout_input")] == ["layout_input_missing"]
+
+
+def test_a_fact_a_reader_left_without_a_finding_gets_one_on_its_cell(tmp_path):
+    # the scorer's own guard: a cause is never silent, even if a reader drops a value without saying why
+    path = make_workbook(tmp_path / "t.xlsx")
+    data = path.read_bytes()
+    workbook = open_workbook(data)
+    table, version, _ = identify(workbook)
+    read = read_values(workbook, table, version, data)
+    del read.values["in_starts_planned"]
+    results, findings = score_indicators(read, set(), "ceil")
+    (finding,) = findings
+    sheet_cell = where(path, "in_starts_planned")
+    assert (finding.code, finding.indicator, finding.input) == ("score_unknown", "starts_completion", "starts_planned")
+    assert f"「{finding.sheet}」{finding.cell}" == sheet_cell
+    assert finding.message == (f"{sheet_cell}：「{TABLE.indicators_by_id['starts_completion'].name}」无法重新计算："
+                               f"所需的{label('starts_planned')}有误或未填写，见{sheet_cell}。")
+    assert [r.id for r in results if r.status == "unknown"] == ["starts_completion"]
+
+
+def test_a_judged_indicator_makes_the_total_a_range(tmp_path):
+    # Jiaozuo scores every indicator in full (100); 「按时报送…且内容完整的（5分）；报送逾期每1天扣1分」 with
+    # 内容不完整 and 1 day late leaves 报送 in [0, 4], so the total is 100 − 5 + [0, 4] = [95, 99]
+    assert JIAOZUO["shantytown"][2] == 100
+    path = make_workbook(tmp_path / "t.xlsx", facts={"report_complete": "否", "report_days_late": 1},
+                         scores={"report_submission": 3}, total=98)
+    report = check_workbook(path)
+    assert report.recomputed_total is None
+    assert report.recomputed_range == (Fraction(95), Fraction(99))
+    assert report.recomputed_total_text == "95～99"
+    assert not [f for f in report.findings if f.code.startswith("total")]
+
