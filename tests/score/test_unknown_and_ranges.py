@@ -6,6 +6,7 @@ the scorer.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from fractions import Fraction
 
 from openpyxl import load_workbook
@@ -16,6 +17,7 @@ from selfscore.checking import check_workbook
 from selfscore.read.by_names import identify, open_workbook, read_values
 from selfscore.score.scoring import score_indicators
 from selfscore.tables.definitions import get_table
+from selfscore.write.filling import fill_template, save
 
 TABLE = get_table("shantytown")
 
@@ -83,3 +85,54 @@ def test_a_judged_indicator_makes_the_total_a_range(tmp_path):
     assert report.recomputed_total_text == "95～99"
     assert not [f for f in report.findings if f.code.startswith("total")]
 
+
+
+def test_a_cell_less_fact_a_reader_left_without_a_finding_is_reported_on_the_score(tmp_path):
+    # with no cell to point at, the finding sits on the indicator's own self-score and names no place
+    path = make_workbook(tmp_path / "t.xlsx")
+    data = path.read_bytes()
+    workbook = open_workbook(data)
+    table, version, _ = identify(workbook)
+    read = read_values(workbook, table, version, data)
+    del read.values["in_starts_planned"], read.cells["in_starts_planned"]
+    _, (finding,) = score_indicators(read, set(), "ceil")
+    assert (finding.code, f"「{finding.sheet}」{finding.cell}") == ("score_unknown", where(path, "score_starts_completion"))
+    assert finding.message.endswith(f"所需的{label('starts_planned')}有误或未填写。")
+
+
+def test_a_blank_self_score_still_leaves_a_recomputed_total(tmp_path):
+    # the facts decide every indicator, so the total is recomputed (100) though one self-score is missing
+    report = check_workbook(make_workbook(tmp_path / "t.xlsx", scores={"project_quality": None}, total=90))
+    assert report.indicator("project_quality").status == "unknown"
+    assert report.indicator("project_quality").recomputed == 10
+    assert report.recomputed_total == 100
+
+
+def test_a_total_typed_as_words_is_no_self_total(tmp_path):
+    report = check_workbook(make_workbook(tmp_path / "t.xlsx", total="一百"))
+    assert report.self_total is None
+    assert report.recomputed_total == 100
+    assert report.to_dict()["totals"]["self"] is None
+    assert "total_mismatch" not in [f.code for f in report.findings]
+
+
+def test_a_judged_penalty_takes_its_largest_amount_off_the_lowest_total(tmp_path, monkeypatch, repo):
+    # the third table with its 扣分项 made a judgement (its amount in [0, 5] when 创新做法 is 否); by hand:
+    # 得分项 71.75 + 加分 (2 + 0) − 扣分 [0, 5] = [68.75, 73.75] — the penalty's top gives the bottom of the total
+    fixture = repo / "tests" / "orchestration" / "fixtures" / "affordable_rental.toml"
+    source = fixture.read_text(encoding="utf-8")
+    penalty = '{ kind = "per_item", input = "incidents", per = 5, points = 10 },'
+    assert penalty in source
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / fixture.name).write_text(source.replace(penalty, (
+        '{ kind = "deduction", points = 10, judgement_unless = "innovation_adopted", terms = ['
+        '{ kind = "per_count", input = "incidents", per = 5 }] },')), encoding="utf-8")
+    monkeypatch.setenv("SELFSCORE_SCHEMAS", str(tmp_path / "schemas"))
+    from orchestration.test_third_table import FACTS, SCORES  # the third table's worked example
+
+    table = get_table("affordable_rental")
+    workbook = fill_template(table, {**FACTS, "innovation_adopted": "否"}, {**SCORES, "innovation": 0, "safety_incidents": 3},
+                             total=Decimal("70.75"), unit="测试市", year=2022)
+    report = check_workbook(save(workbook, tmp_path / "t.xlsx"))
+    assert report.indicator("safety_incidents").range == (0, 5)
+    assert report.recomputed_range == (Fraction("68.75"), Fraction("73.75"))
