@@ -158,3 +158,11 @@ def test_a_veto_names_its_answer_its_criterion_and_the_total_cell(tmp_path, monk
     # the criterion as the definition file words it
     assert finding.message == (f"{total_cell}（合计）：「是否发生重大安全责任事故或重大舆情事件」为「是」："
                                "发生重大安全责任事故或重大舆情事件的，总分为0（一票否决）；合计应为 0，自评合计为 70.75。")
+
+
+def test_an_adjusted_total_that_cannot_be_recomputed_explains_nothing(tmp_path, monkeypatch, repo):
+    # no veto, one indicator unknown: there is no total to explain, so no 「得分项 … + 加分 … − 扣分 …」 line
+    table = third_table(tmp_path, monkeypatch, repo)
+    report = checked_third(tmp_path, table, {"units_planned": None}, {}, Decimal("70.75"))
+    assert report.recomputed_total is None and report.recomputed_range is None
+    assert report.total_explanation == ""
