@@ -152,7 +152,8 @@ def test_ceiling_explanation_spells_out_the_excess():
 def test_a_rule_with_its_own_reading_says_so_and_offers_no_other_reading():
     rule = part(OWN_READING)
     text = rule.score(values(complaints=2.3), "ceil").text
-    assert "扣 0.6 分（评分标准规定按比例计，不随所选口径变化）" in text
+    assert text == ("投诉率 2.30%，比 2% 高 0.3 个百分点，每高 1 个百分点扣 2 分（按比例计），"
+                    "扣 0.6 分（评分标准规定按比例计，不随所选口径变化），得 9.4 分")
     assert rule.depends_on_reading() is False
     assert part(CEILING).depends_on_reading() is True
 
@@ -160,6 +161,62 @@ def test_a_rule_with_its_own_reading_says_so_and_offers_no_other_reading():
 def test_graded_explanation_lists_each_word_and_its_points():
     text = part(GRADED).score(values(funds_rules="基本健全", project_rules="健全"), "ceil").text
     assert text == "资金管理制度：基本健全（1/3）；项目管理制度：健全（2/2），小计 3 分"
+
+
+def test_only_a_kind_that_counts_steps_offers_other_readings():
+    # a band, a grade or a count scores the same under every reading, so no rounding_reading is ever offered for it;
+    # a gate offers them exactly when the parts it lets through count steps
+    assert [part(rule).depends_on_reading() for rule in (BANDS, GRADED, PER_ITEM, GATE, CEILING)] == [False, False, False, True, True]
+    checklist_gate = {**GATE, "parts": [{"kind": "checklist", "items": [{"input": "local", "points": 30}]}]}
+    assert part(checklist_gate, extra={"local": {"id": "local", "label": "是否安排资金", "type": "yes_no"}}).depends_on_reading() is False
+
+
+def test_per_item_explanations_show_the_count_the_product_and_the_cap():
+    # 「获得省级以上示范表彰的，每项加1分，最多加3分」
+    said = {count: part(PER_ITEM).score(values(awards=count), "ceil") for count in (0, 2, 3, 5)}
+    assert [(outcome.low, outcome.high) for outcome in said.values()] == [(0, 0), (2, 2), (3, 3), (3, 3)]
+    assert said[0].text == "示范表彰 0 项，计 0 分"
+    assert said[2].text == "示范表彰 2 项 × 1 = 2 分，计 2 分"
+    assert said[3].text == "示范表彰 3 项 × 1 = 3 分，计 3 分"            # reaching the cap is not going over it
+    assert said[5].text == "示范表彰 5 项 × 1 = 5 分，最多 3 分，计 3 分"
+
+
+BAND = {"at_least": 90, "points": 5}
+GRADES = {"健全": 3, "基本健全": 1, "不健全": 0}
+
+
+@pytest.mark.parametrize(("rule", "expected"), [
+    ({**BANDS, "bands": [{"at_least": 80, "points": 3}, BAND]},
+     "test.parts[0].bands[1]: bands go from the highest threshold down, each with fewer points than the one before "
+     "(here 90% → 5 after 80% → 3)"),
+    ({**BANDS, "bands": [BAND, {"at_least": 80, "points": 3}, {"at_least": 85, "points": 1}]},
+     "test.parts[0].bands[2]: bands go from the highest threshold down, each with fewer points than the one before "
+     "(here 85% → 1 after 80% → 3)"),
+    ({**BANDS, "bands": [BAND, {"at_least": 90, "points": 3}]}, "test.parts[0].bands[1]: bands go from the highest threshold down, "
+     "each with fewer points than the one before (here 90% → 3 after 90% → 5)"),
+    ({**BANDS, "bands": [BAND, {"at_least": 80, "points": 5}]}, "test.parts[0].bands[1]: bands go from the highest threshold down, "
+     "each with fewer points than the one before (here 80% → 5 after 90% → 5)"),
+    ({**BANDS, "bands": [BAND, {"at_least": 80, "points": 6}]}, "test.parts[0].bands[1]: bands go from the highest threshold down, "
+     "each with fewer points than the one before (here 80% → 6 after 90% → 5)"),
+    ({**BANDS, "bands": [{"at_least": -1, "points": 5}]}, "test.parts[0].bands[0].at_least: must not be negative"),
+    ({**BANDS, "ratio": ["spent", "received", "actual"]}, "test.parts[0].ratio: expected [numerator, denominator]"),
+    ({**BANDS, "ratio": ["spent", "nothing"]}, "test.parts[0].ratio.denominator: "),
+    ({**GATE, "parts": [{"kind": "checklist", "items": []}]}, "test.parts[0].parts[0]"),
+    ({**GRADED, "items": [{"input": "funds_rules", "points": {"健全": 3}}]},
+     "test.parts[0].items[0].points: give the points for every option of 'funds_rules'; missing 基本健全, 不健全"),
+    ({**GRADED, "items": [{"input": "funds_rules", "points": dict.fromkeys(GRADES, 0)}]},
+     "test.parts[0].items[0].points: at least one option must score more than 0"),
+    ({**GRADED, "items": []}, "test.parts[0].items: a graded part needs at least one item"),
+])
+def test_a_mistake_in_a_new_kind_is_named_in_full(rule, expected):
+    with pytest.raises(DefinitionError) as error:
+        part(rule)
+    assert str(error.value).startswith(expected)
+
+
+def test_a_grade_worth_a_single_point_is_enough():
+    rule = {**GRADED, "items": [{"input": "funds_rules", "points": {"健全": 1, "基本健全": 0, "不健全": 0}}]}
+    assert part(rule).max_points == 1
 
 
 @pytest.mark.parametrize(("rule", "expected"), [
