@@ -102,8 +102,10 @@ CASES = [
 @pytest.mark.parametrize(("rule", "facts", "expected"), CASES)
 def test_each_kind_under_each_step_reading(rule, facts, expected):
     scored = part(rule)
-    got = tuple(scored.score(values(**facts), reading).high for reading in STEP_READINGS)
-    assert got == tuple(F(value) for value in expected)
+    outcomes = [scored.score(values(**facts), reading) for reading in STEP_READINGS]
+    assert tuple(outcome.high for outcome in outcomes) == tuple(F(value) for value in expected)
+    # none of these is a judgement: the score is one figure, not a range
+    assert all(outcome.low == outcome.high and not outcome.judged for outcome in outcomes)
 
 
 def test_max_points_of_each_kind_is_what_its_criterion_gives():
@@ -147,6 +149,43 @@ def test_ceiling_explanation_spells_out_the_excess():
     assert text == ("空置率：空置 75 套 / 已交付 1000 套 = 7.50%，比 5% 高 2.5 个百分点，"
                     "每高 1 个百分点扣 1 分（不足 1 个百分点按 1 个计），扣 3 分，得 12 分")
     assert part(CEILING).score(values(vacant=5, delivered=100), "ceil").text.endswith("未超过 5%，不扣分，得满分 15")
+
+
+def test_a_ceiling_names_its_reading_in_its_explanation():
+    said = {reading: part(CEILING).score(values(vacant=75, delivered=1000), reading).text for reading in STEP_READINGS}
+    assert said["exact"].endswith("每高 1 个百分点扣 1 分（按比例计），扣 2.5 分，得 12.5 分")
+    assert said["floor"].endswith("每高 1 个百分点扣 1 分（不足 1 个百分点不计），扣 2 分，得 13 分")
+
+
+@pytest.mark.parametrize(("complaints", "shown"), [
+    ("2.001", "投诉率 2.001%，比 2% 高 0.001 个百分点"),
+    ("2.0004", "投诉率 2.0004%，比 2% 高 0.0004 个百分点"),   # never 「高 0 个百分点」 beside a deduction
+    ("2.5", "投诉率 2.50%，比 2% 高 0.5 个百分点"),
+    ("5", "投诉率 5.00%，比 2% 高 3 个百分点"),               # 3 steps of 0.5 … 6 steps, 6 off
+])
+def test_an_excess_is_shown_with_the_digits_that_make_it_visible(complaints, shown):
+    text = part(CEILING_STEPS).score(values(complaints=complaints), "ceil").text
+    assert text.startswith(shown + "，")
+    assert text.endswith("扣 6 分，得 4 分" if complaints == "5" else "扣 1 分，得 9 分")
+
+
+def test_a_rate_a_hair_from_a_limit_or_gate_is_not_shown_as_the_limit():
+    # 5001 / 100000 = 5.001 %: two places would print 5.00% beside 「比 5% 高」; 59999 / 100000 would print 60.00% beside 「低于 60%」
+    assert "= 5.001%，比 5% 高 0.001 个百分点" in part(CEILING).score(values(vacant=5001, delivered=100000), "ceil").text
+    assert part(GATE).score(values(actual=59999, planned=100000), "ceil").text == (
+        "完成率：实际筹集 59999 套 / 计划筹集 100000 套 = 59.999%，低于 60%，本项 30 分不得分")
+
+
+def test_a_gate_over_a_plan_of_zero_says_it_let_the_parts_through():
+    assert part(GATE).score(values(actual=0, planned=0), "ceil").text == (
+        "完成率：实际筹集 0 套 / 计划筹集 0 套，计划筹集为 0，视为不低于 60%；完成率：计划为 0，实际 0 套，不低于计划，得满分 30")
+
+
+def test_below_the_lowest_of_three_bands_names_the_lowest():
+    # 「满意度≥90%的得10分，80%（含）–90%的得6分，70%（含）–80%的得3分，低于70%的不得分。」
+    rule = {"kind": "bands", "label": "满意度", "input": "satisfaction",
+            "bands": [{"at_least": 90, "points": 10}, {"at_least": 80, "points": 6}, {"at_least": 70, "points": 3}]}
+    assert part(rule).score(values(satisfaction=65), "ceil").text == "满意度 65.00%，低于 70%，不得分"
 
 
 def test_a_rule_with_its_own_reading_says_so_and_offers_no_other_reading():
