@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -75,8 +76,14 @@ class WebContext:
                         markup: bool = True) -> tuple[Report, bytes | None]:
         """One file through the worker pool; a check stopped at the time limit, or whose worker died, is a finding.
         ``markup=False``: the report only (the JSON API, where nobody downloads a copy)."""
+        return await self.checked(safe_check, data, name, step_reading, markup)
+
+    async def checked(self, function: Callable[..., tuple[Report, bytes | None]], data: bytes, name: str,
+                      step_reading: StepReading, *args: Any) -> tuple[Report, bytes | None]:
+        """``function(data, name, step_reading, *args)``, a check giving a report and maybe a marked-up copy, in the
+        worker pool; a check stopped at the time limit, or whose worker died, is a finding in an unreadable report."""
         try:
-            return await self.pool.run(safe_check, data, name, step_reading, markup)
+            return await self.pool.run(function, data, name, step_reading, *args)
         except TimedOut as error:
             return timed_out(name, step_reading, error.seconds), None
         except WorkerDied as error:
