@@ -70,12 +70,12 @@ def create(reviewer, units: str = "修武县\n温县\n孟州市", **extra) -> in
     return int(re.search(r"/collections/(\d+)/links", str(response.url)).group(1))
 
 
-def links(reviewer, collection_id: int) -> dict[str, str]:
-    """unit → its upload path, read from the links page."""
+def links(reviewer, collection_id: int, base: str = "http://testserver") -> dict[str, str]:
+    """unit → its upload path, read from the links page, where every link is absolute under ``base``."""
     html = reviewer.get(f"/collections/{collection_id}/links").text
     found = {}
     for row in re.findall(r'<tr data-unit="[^"]+">.*?</tr>', html, re.S):
-        unit, link = re.search(r'data-unit="([^"]+)"', row).group(1), re.search(r'<a href="http://testserver(/u/[^"]+)"', row)
+        unit, link = re.search(r'data-unit="([^"]+)"', row).group(1), re.search(rf'<a href="{re.escape(base)}(/u/[^"]+)"', row)
         if link:  # a revoked link has none
             found[unit] = link.group(1)
     return found
