@@ -203,6 +203,49 @@ def test_downloads_links_summary_and_export(reviewer, app, tmp_path):
     assert [unit["name"] for unit in exported["units"]] == UNITS
 
 
+
+def hyperlinks(data: bytes, sheet: str | None = None) -> list[str]:
+    book = load_workbook(io.BytesIO(data))
+    return [cell.hyperlink.target for row in (book[sheet] if sheet else book.active).iter_rows() for cell in row if cell.hyperlink]
+
+
+@pytest.mark.parametrize(("public_url", "root_path", "expected"), [
+    ("https://intranet.example/selfscore/", "/selfscore", "https://intranet.example/selfscore/"),  # behind nginx
+    ("https://intranet.example/selfscore", "", "https://intranet.example/selfscore/"),  # no trailing /, no root path
+    (None, "/selfscore", "http://testserver/selfscore/"),  # no public URL: the request's address and root path
+    (None, "", "http://testserver/"),
+])
+def test_every_link_a_collection_hands_out_starts_with_the_public_url_or_else_the_request(
+        database, tmp_path, public_url, root_path, expected):
+    # Behind nginx's default `Host $proxy_host`, links built from the request would name the backend: dead for a unit.
+    Access(database).set_password(PASSWORD)
+    app = create_app(collections=database, processes=1, public_url=public_url)
+    token = Access(database).create_api_token("links")
+    with TestClient(app, root_path=root_path, base_url=f"http://testserver{root_path}") as reviewer:
+        reviewer.csrf = sign_in(reviewer)  # type: ignore[attr-defined]
+        collection_id = create(reviewer)
+        unit_links = links(reviewer, collection_id, expected.rstrip("/"))  # the links page, to copy from
+        assert list(unit_links) == UNITS
+        upload(reviewer, unit_links["温县"], workbook(tmp_path, "w", unit="温县"))
+        upload(reviewer, unit_links["孟州市"], workbook(tmp_path, "m", scores={"funds_raising": 8}, unit="孟州市"))
+
+        sent_out = hyperlinks(reviewer.get(f"/collections/{collection_id}/links.xlsx").content)  # the workbook to send
+        assert sent_out == [f"{expected}{path.lstrip('/')}" for path in unit_links.values()]
+        exported = reviewer.get(f"/collections/{collection_id}/export.json").json()
+        assert [unit["link"] for unit in exported["units"]] == sent_out
+        summary = hyperlinks(reviewer.get(f"/collections/{collection_id}/summary.xlsx").content, "汇总")
+        assert len(summary) == 2 and all(link.startswith(f"{expected}collections/{collection_id}/submissions/") for link in summary)
+        for link in summary:  # the same path under the app's own address opens the marked-up copy
+            opened = reviewer.get("/" + link.removeprefix(expected))
+            assert opened.status_code == 200 and load_workbook(io.BytesIO(opened.content)).sheetnames[0] == "校验结果"
+
+        api = {"Authorization": f"Bearer {token}"}
+        assert [unit["link"] for unit in reviewer.get(f"/api/collections/{collection_id}", headers=api).json()["units"]] == sent_out
+        created = reviewer.post("/api/collections", headers=api, json={"name": "API", "year": 2020, "tables": [TABLE_IDS[0]],
+                                                                       "units": ["修武县"]}).json()
+        assert created["units"][0]["link"].startswith(f"{expected}u/")
+        assert hyperlinks(reviewer.get(f"/api/collections/{collection_id}/summary.xlsx", headers=api).content, "汇总") == summary
+
 def test_close_and_reopen(reviewer, app, tmp_path):
     collection_id = create(reviewer)
     unit_links = links(reviewer, collection_id)

@@ -52,8 +52,9 @@ class WebContext:
                 "max_files": self.max_files}
 
     def base_url(self, request: Request) -> str:
-        """Where download links in a summary workbook point: the public URL, else what the request came in on."""
-        return self.public_url or str(request.base_url)
+        """Where every absolute link the app hands out starts (summary workbooks, units' upload links), ending in /:
+        the public URL when one is given, else the address the request came in on (with its root path)."""
+        return self.public_url.rstrip("/") + "/" if self.public_url else str(request.base_url)
 
     def file_parts(self, parts: list[Any]) -> list[StarletteUploadFile]:
         """The real files among the form parts (a form sent with nothing chosen has one empty, nameless part)."""
