@@ -26,7 +26,7 @@ def client(server: Server) -> httpx.Client:
     return httpx.Client(base_url=server.base, trust_env=False, timeout=120, follow_redirects=True)
 
 
-def collecting(server: Server, units: str = "温县\n孟州市") -> tuple[httpx.Client, int, dict[str, str]]:
+def collecting(server: Server, units: str = "温县\n孟州市\n修武县") -> tuple[httpx.Client, int, dict[str, str]]:
     """A signed-in reviewer on ``server``, a new collection of ``units`` and each unit's upload path."""
     reviewer = client(server)
     reviewer.csrf = sign_in(reviewer)  # type: ignore[attr-defined]
@@ -53,6 +53,11 @@ def submit_in_background(server: Server, link: str, data: bytes, results: list) 
 def test_a_unit_submission_is_checked_in_a_worker_and_a_rush_beyond_the_queue_gets_503(tmp_path, database_args, slow_bytes):
     with serve(tmp_path, database_args, "--processes", "1", "--queue", "0") as server:
         reviewer, collection_id, unit_links = collecting(server)
+        with client(server) as clerk:  # one unit in already, so that there is a summary to make
+            assert "通过" in upload(clerk, unit_links["修武县"], workbook(tmp_path, "修武县", unit="修武县"), "修武县.xlsx").text
+        created = CliRunner().invoke(main, ["admin", "create-token", *database_args, "程序"])
+        assert created.exit_code == 0, created.output
+        api_token = created.output.strip().splitlines()[-1]
         results: list = []
         thread = submit_in_background(server, unit_links["温县"], slow_bytes, results)
         # The pool's own counters say a worker process is running it (a check in a thread of the web process never
@@ -73,6 +78,11 @@ def test_a_unit_submission_is_checked_in_a_worker_and_a_rush_beyond_the_queue_ge
         seconds = int(api.headers["retry-after"])
         assert api.json()["error"] == {"code": "busy", "message": f"当前校验任务较多，请 {seconds} 秒后重试。",
                                        "retry_after": seconds}
+        # The reviewer's summary workbook is made in the same pool, so it waits its turn too (page and API).
+        summary_page = reviewer.get(f"/collections/{collection_id}/summary.xlsx")
+        assert summary_page.status_code == 503 and "当前校验任务较多" in summary_page.text and summary_page.headers["retry-after"]
+        summary_api = reviewer.get(f"/api/collections/{collection_id}/summary.xlsx", headers={"Authorization": f"Bearer {api_token}"})
+        assert summary_api.status_code == 503 and summary_api.json()["error"]["code"] == "busy"
         assert server.health()["checks"]["running"] == 1  # still the slow one: nothing was refused after waiting
 
         thread.join(120)
@@ -83,6 +93,7 @@ def test_a_unit_submission_is_checked_in_a_worker_and_a_rush_beyond_the_queue_ge
         with client(server) as clerk:
             again = upload(clerk, unit_links["孟州市"], workbook(tmp_path, "孟州市", unit="孟州市"), "孟州市.xlsx")
         assert again.status_code == 200 and "通过" in again.text
+        assert reviewer.get(f"/collections/{collection_id}/summary.xlsx").headers["content-type"] == XLSX
         row = unit_rows(reviewer, collection_id)["孟州市"]
         assert row["status"] == "ok" and row["resubmissions"] == "0"  # one submission: the refused one left no row
         checks = server.health()["checks"]

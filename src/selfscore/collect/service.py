@@ -283,10 +283,15 @@ class Collections:
         """The reviewer's summary workbook of every unit's latest submission; ``link`` gives each copy's address."""
         from selfscore.write.summary import summary_bytes
 
+        return summary_bytes(*self.summary_parts(collection_id, link))
+
+    def summary_parts(self, collection_id: int,
+                      link: Callable[[SubmissionInfo], str | None]) -> tuple[list[Report], list[str | None]]:
+        """What the summary workbook is made of (the web makes it in a worker process): the latest reports, their links."""
         latest = self.latest_reports(collection_id)
         if not latest:
             raise Refused("not_found", "还没有单位提交，暂无汇总表。")
-        return summary_bytes([report for _row, report in latest], [link(row.latest) for row, _report in latest if row.latest])
+        return [report for _row, report in latest], [link(row.latest) for row, _report in latest if row.latest]
 
     def export(self, collection_id: int, link: Callable[[str], str] | None = None) -> dict[str, Any]:
         """The collection page as JSON: the collection, counts by verdict, and every unit with its latest submission."""

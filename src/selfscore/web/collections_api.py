@@ -13,8 +13,9 @@ from selfscore.collect.service import Refused
 from selfscore.collect.units import UnitListError, check_units
 from selfscore.web.checks import XLSX_MEDIA_TYPE
 from selfscore.web.collections_access import ApiCaller, Collect, refused
-from selfscore.web.collections_pages import submissions_url, summary_response, unit_url
+from selfscore.web.collections_pages import summary_response, unit_url
 from selfscore.web.context import Context
+from selfscore.web.models import BUSY
 
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -136,7 +137,7 @@ def submission_report(collection_id: Id, submission_id: Id, collect: Collect, _:
 
 
 @router.get("/{collection_id}/summary.xlsx", summary="The summary workbook of the latest submissions", response_class=Response,
-            responses={200: {"content": {XLSX_MEDIA_TYPE: {}}}})
-def summary(request: Request, collection_id: Id, collect: Collect, context: Context, _: ApiCaller) -> Response:
+            responses={200: {"content": {XLSX_MEDIA_TYPE: {}}}, **BUSY})
+async def summary(request: Request, collection_id: Id, collect: Collect, context: Context, _: ApiCaller) -> Response:
     """汇总.xlsx of every unit's latest submission; its links open the marked-up copies for a signed-in reviewer."""
-    return summary_response(request, collect, collection_id, submissions_url(request, context, collection_id))
+    return await summary_response(request, collect, context, collection_id)

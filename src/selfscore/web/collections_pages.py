@@ -21,7 +21,7 @@ from selfscore.collect.service import CollectionInfo, Refused, SubmissionInfo, U
 from selfscore.collect.times import local_text
 from selfscore.collect.units import UnitListError, units_from_text, units_from_workbook
 from selfscore.results.names import checked_name
-from selfscore.web.checks import XLSX_MEDIA_TYPE, content_disposition
+from selfscore.web.checks import XLSX_MEDIA_TYPE, content_disposition, summary_workbook
 from selfscore.web.collections_access import (
     CSRF_FIELD,
     LOGIN_COOKIE,
@@ -35,6 +35,7 @@ from selfscore.web.collections_access import (
 )
 from selfscore.web.context import Context, WebContext
 from selfscore.web.errors import WebError
+from selfscore.web.pool import TimedOut, WorkerDied
 from selfscore.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -301,20 +302,30 @@ def file_response(info: SubmissionInfo, data: bytes, which: str, unit_name: str 
     return Response(data, media_type=media_type, headers=headers)
 
 
-def summary_response(request: Request, collect: Collect, collection_id: int, link_prefix: str) -> Response:
+async def summary_response(request: Request, collect: Collect, context: WebContext, collection_id: int) -> Response:
+    """汇总.xlsx of every unit's latest submission, its links opening each marked-up copy for a signed-in reviewer.
+
+    Made in the worker pool, behind the same queue as the checks: for a collection of many units it is seconds of
+    CPU that would otherwise hold the web process's interpreter lock while light routes wait."""
+    prefix = submissions_url(request, context, collection_id)
     try:
-        collection = collect.collections.get(collection_id)
-        data = collect.collections.summary(collection_id, lambda info: f"{link_prefix}{info.id}/marked" if info.has_marked_up else None)
+        collection = await run_in_threadpool(collect.collections.get, collection_id)
+        parts = await run_in_threadpool(collect.collections.summary_parts, collection_id,
+                                        lambda info: f"{prefix}{info.id}/marked" if info.has_marked_up else None)
     except Refused as error:
         raise refused(error) from None
+    with context.pool.admitted():
+        try:
+            data = await context.pool.run(summary_workbook, *parts)
+        except (TimedOut, WorkerDied) as error:
+            raise WebError(500, "summary_failed", f"生成汇总表未能完成（{error}），请稍后重试；如仍不行，请联系技术支持。") from None
     return Response(data, media_type=XLSX_MEDIA_TYPE, headers={
         "Content-Disposition": content_disposition(f"{collection.name}-汇总.xlsx", "summary.xlsx"), "Cache-Control": "no-store"})
 
 
 @router.get("/collections/{collection_id}/summary.xlsx")
-def summary(request: Request, collection_id: CollectionId, collect: Collect, context: Context, _: Reviewer) -> Response:
-    # The summary's links open each marked-up copy for a signed-in reviewer.
-    return summary_response(request, collect, collection_id, submissions_url(request, context, collection_id))
+async def summary(request: Request, collection_id: CollectionId, collect: Collect, context: Context, _: Reviewer) -> Response:
+    return await summary_response(request, collect, context, collection_id)
 
 
 @router.get("/collections/{collection_id}/export.json")
