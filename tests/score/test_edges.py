@@ -325,7 +325,8 @@ def test_a_judged_indicator_names_its_range_under_each_percent_reading(repo, tmp
     path.write_text(source.replace(late, late + '\n    { kind = "below_target", label = "满意度", input = "satisfaction_pct", '
                                                'target = 80, step = 1, per = 1 },'), encoding="utf-8")
     table = load_definition(path)
-    facts = {"report_days_late": Decimal(0), "report_complete": False, "satisfaction_pct": Decimal(85)}
+    facts = {"report_days_late": Decimal(0), "report_complete": False, "satisfaction_pct": Decimal(85),
+             "untimely_petitions": Decimal(0)}
     read = ReadResult(table, 1, values={input_name(k): v for k, v in facts.items()},
                       cells={input_name(k): CellRef(FACTS, f"D{row}") for row, k in enumerate(facts, start=2)},
                       findings=[make_finding("percent_assumed", sheet=FACTS, cell="D4", input="satisfaction_pct",
@@ -333,4 +334,32 @@ def test_a_judged_indicator_names_its_range_under_each_percent_reading(repo, tmp
     score_indicators(read, set(), "ceil")
     (finding,) = [f for f in read.findings if f.input == "satisfaction_pct"]
     assert finding.code == "percent_ambiguous"
-    assert "「评价报告报送及时、完整性」按 85% 得 0～5 分、按 0.85% 得 0 分" in finding.message
+    # and 满意度 itself: 85 % ≥ 80 % keeps its 5 points; 0.85 % is 79.15 points short, more than its 5
+    assert ("「评价报告报送及时、完整性」按 85% 得 0～5 分、按 0.85% 得 0 分；"
+            "「棚户区改造拆迁居民、公租房已保障对象满意度」按 85% 得 5 分、按 0.85% 得 0 分") in finding.message
+
+
+@pytest.mark.parametrize(("self_score", "status"), [("1.995", "review"), ("1.99", "mismatch"), ("4.99", "review"), ("5", "mismatch")])
+def test_a_judged_range_that_starts_above_zero_keeps_its_tolerance_at_the_bottom(repo, tmp_path, self_score, status):
+    # a table whose 报送 indicator is 「市县财政安排补助资金的（2分）」 plus 「按时报送…且内容完整的（3分）；报送逾期每1天扣1分」:
+    # with 资金 arranged and the report incomplete, the indicator is 2 + [0, 3) = [2, 5), so 1.995 is within half a
+    # cent of its bottom and 1.99 is not
+    from selfscore.read.by_names import CellRef, ReadResult
+    from selfscore.score.scoring import score_indicators
+    from selfscore.tables.definitions import load_definition
+    from selfscore.tables.names import input_name, score_name
+
+    source = (repo / "schemas" / "shantytown.toml").read_text(encoding="utf-8")
+    part = '{ kind = "deduction", points = 5, judgement_unless = "report_complete", terms = ['
+    assert part in source
+    path = tmp_path / "shantytown.toml"
+    path.write_text(source.replace(part, '{ kind = "checklist", items = [{ input = "local_funds_arranged", points = 2 }] },\n  '
+                                         + part.replace("points = 5", "points = 3")), encoding="utf-8")
+    table = load_definition(path)
+    facts = {"report_days_late": Decimal(0), "report_complete": False, "local_funds_arranged": True}
+    values = {**{input_name(k): v for k, v in facts.items()}, score_name("report_submission"): Decimal(self_score)}
+    read = ReadResult(table, 1, values=values,
+                      cells={score_name("report_submission"): CellRef("自评表", "F9")})
+    results, _ = score_indicators(read, set(), "ceil")
+    result = next(r for r in results if r.id == "report_submission")
+    assert (result.range, result.status) == ((2, 5), status)

@@ -1,0 +1,138 @@
+"""An indicator that cannot be recomputed says which facts and where; a judged indicator makes the total a range.
+
+Expectations come from the template's own defined names (read with openpyxl) and hand arithmetic, never from
+the scorer.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+from openpyxl import load_workbook
+
+from helpers import JIAOZUO, make_workbook
+from layouts import annex1_with_facts
+from selfscore.checking import check_workbook
+from selfscore.read.by_names import identify, open_workbook, read_values
+from selfscore.score.scoring import score_indicators
+from selfscore.tables.definitions import get_table
+from selfscore.write.filling import fill_template, save
+
+TABLE = get_table("shantytown")
+
+
+def where(path, name: str) -> str:
+    """「sheet」cell of a defined name, as the template wrote it."""
+    ((sheet, coordinate),) = load_workbook(path).defined_names[name].destinations
+    return f"「{sheet}」{coordinate.replace('$', '')}"
+
+
+def label(input_id: str) -> str:
+    return f"「{TABLE.inputs_by_id[input_id].label}」"
+
+
+def test_blank_facts_are_named_with_their_cells_and_reported_once(tmp_path):
+    path = make_workbook(tmp_path / "t.xlsx", drop=("starts_actual", "starts_planned"))
+    report = check_workbook(path)
+    result = report.indicator("starts_completion")
+    assert result.status == "unknown" and result.recomputed is None
+    assert result.explanation == (f"无法计算：{label('starts_actual')}、{label('starts_planned')}有误或未填写，"
+                                  f"见{where(path, 'in_starts_actual')}、{where(path, 'in_starts_planned')}")
+    # each blank fact has its own finding on its cell; the indicator adds none of its own
+    assert not [f for f in report.findings if f.code == "score_unknown"]
+    assert {f.input for f in report.findings if f.input in ("starts_actual", "starts_planned")} == {"starts_actual", "starts_planned"}
+
+
+def test_a_fact_missing_from_a_retyped_table_has_no_cell_to_point_at(tmp_path):
+    workbook = annex1_with_facts()
+    for row in workbook["基础情况"].iter_rows():
+        if row[1].value == TABLE.inputs_by_id["local_funds_arranged"].label:
+            row[1].value = row[2].value = None
+    workbook.save(tmp_path / "t.xlsx")
+    report = check_workbook(tmp_path / "t.xlsx")
+    assert report.indicator("funds_raising").explanation == f"无法计算：{label('local_funds_arranged')}有误或未填写"
+    assert [f.code for f in report.findings if f.code.startswith("layout_input")] == ["layout_input_missing"]
+
+
+def test_a_fact_a_reader_left_without_a_finding_gets_one_on_its_cell(tmp_path):
+    # the scorer's own guard: a cause is never silent, even if a reader drops a value without saying why
+    path = make_workbook(tmp_path / "t.xlsx")
+    data = path.read_bytes()
+    workbook = open_workbook(data)
+    table, version, _ = identify(workbook)
+    read = read_values(workbook, table, version, data)
+    del read.values["in_starts_planned"]
+    results, findings = score_indicators(read, set(), "ceil")
+    (finding,) = findings
+    sheet_cell = where(path, "in_starts_planned")
+    assert (finding.code, finding.indicator, finding.input) == ("score_unknown", "starts_completion", "starts_planned")
+    assert f"「{finding.sheet}」{finding.cell}" == sheet_cell
+    assert finding.message == (f"{sheet_cell}：「{TABLE.indicators_by_id['starts_completion'].name}」无法重新计算："
+                               f"所需的{label('starts_planned')}有误或未填写，见{sheet_cell}。")
+    assert [r.id for r in results if r.status == "unknown"] == ["starts_completion"]
+
+
+def test_a_judged_indicator_makes_the_total_a_range(tmp_path):
+    # Jiaozuo scores every indicator in full (100); 「按时报送…且内容完整的（5分）；报送逾期每1天扣1分」 with
+    # 内容不完整 and 1 day late leaves 报送 in [0, 4], so the total is 100 − 5 + [0, 4] = [95, 99]
+    assert JIAOZUO["shantytown"][2] == 100
+    path = make_workbook(tmp_path / "t.xlsx", facts={"report_complete": "否", "report_days_late": 1},
+                         scores={"report_submission": 3}, total=98)
+    report = check_workbook(path)
+    assert report.recomputed_total is None
+    assert report.recomputed_range == (Fraction(95), Fraction(99))
+    assert report.recomputed_total_text == "95～99"
+    assert not [f for f in report.findings if f.code.startswith("total")]
+
+
+
+def test_a_cell_less_fact_a_reader_left_without_a_finding_is_reported_on_the_score(tmp_path):
+    # with no cell to point at, the finding sits on the indicator's own self-score and names no place
+    path = make_workbook(tmp_path / "t.xlsx")
+    data = path.read_bytes()
+    workbook = open_workbook(data)
+    table, version, _ = identify(workbook)
+    read = read_values(workbook, table, version, data)
+    del read.values["in_starts_planned"], read.cells["in_starts_planned"]
+    _, (finding,) = score_indicators(read, set(), "ceil")
+    assert (finding.code, f"「{finding.sheet}」{finding.cell}") == ("score_unknown", where(path, "score_starts_completion"))
+    assert finding.message.endswith(f"所需的{label('starts_planned')}有误或未填写。")
+
+
+def test_a_blank_self_score_still_leaves_a_recomputed_total(tmp_path):
+    # the facts decide every indicator, so the total is recomputed (100) though one self-score is missing
+    report = check_workbook(make_workbook(tmp_path / "t.xlsx", scores={"project_quality": None}, total=90))
+    assert report.indicator("project_quality").status == "unknown"
+    assert report.indicator("project_quality").recomputed == 10
+    assert report.recomputed_total == 100
+
+
+def test_a_total_typed_as_words_is_no_self_total(tmp_path):
+    report = check_workbook(make_workbook(tmp_path / "t.xlsx", total="一百"))
+    assert report.self_total is None
+    assert report.recomputed_total == 100
+    assert report.to_dict()["totals"]["self"] is None
+    assert "total_mismatch" not in [f.code for f in report.findings]
+
+
+def test_a_judged_penalty_takes_its_largest_amount_off_the_lowest_total(tmp_path, monkeypatch, repo):
+    # the third table with its 扣分项 made a judgement (its amount in [0, 5] when 创新做法 is 否); by hand:
+    # 得分项 71.75 + 加分 (2 + 0) − 扣分 [0, 5] = [68.75, 73.75] — the penalty's top gives the bottom of the total
+    fixture = repo / "tests" / "orchestration" / "fixtures" / "affordable_rental.toml"
+    source = fixture.read_text(encoding="utf-8")
+    penalty = '{ kind = "per_item", input = "incidents", per = 5, points = 10 },'
+    assert penalty in source
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / fixture.name).write_text(source.replace(penalty, (
+        '{ kind = "deduction", points = 10, judgement_unless = "innovation_adopted", terms = ['
+        '{ kind = "per_count", input = "incidents", per = 5 }] },')), encoding="utf-8")
+    monkeypatch.setenv("SELFSCORE_SCHEMAS", str(tmp_path / "schemas"))
+    from orchestration.test_third_table import FACTS, SCORES  # the third table's worked example
+
+    table = get_table("affordable_rental")
+    workbook = fill_template(table, {**FACTS, "innovation_adopted": "否"}, {**SCORES, "innovation": 0, "safety_incidents": 3},
+                             total=Decimal("70.75"), unit="测试市", year=2022)
+    report = check_workbook(save(workbook, tmp_path / "t.xlsx"))
+    assert report.indicator("safety_incidents").range == (0, 5)
+    assert report.recomputed_range == (Fraction("68.75"), Fraction("73.75"))
