@@ -34,7 +34,12 @@ def test_exact_reading_reproduces_95_12_and_names_the_reading_that_matches(repo)
     assert report.to_dict()["totals"]["recomputed"] == 95.12
     finding = report.findings[0]
     assert (finding.code, finding.severity, finding.cell) == ("rounding_reading", "warning", "F5")
-    assert "「不足一档按一档计」口径的结果一致" in finding.message
+    # by hand: 463.58 / 95100 = 0.4875 %, 19.5125 points short of 20 %, 4.878 steps of 4 → 5 − 4.878 ≈ 5.12 (exact);
+    # a whole 5 steps under 「不足一档按一档计」 leaves 5 + 0 = 5, the unit's own score
+    explanation = report.indicator("funds_raising").explanation
+    assert explanation.endswith("合计 5.12 分")
+    assert finding.message == ("「自评表」F5（资金筹集·自评得分）：自评得分 5 与默认口径（按比例计）计算的 5.12 分不符，"
+                               "但与「不足一档按一档计」口径的结果一致；请确认采用的扣分口径。计算过程：" + explanation)
     assert report.status == "review"  # no error, but a person must confirm which reading the unit used
 
 

@@ -102,8 +102,10 @@ CASES = [
 @pytest.mark.parametrize(("rule", "facts", "expected"), CASES)
 def test_each_kind_under_each_step_reading(rule, facts, expected):
     scored = part(rule)
-    got = tuple(scored.score(values(**facts), reading).high for reading in STEP_READINGS)
-    assert got == tuple(F(value) for value in expected)
+    outcomes = [scored.score(values(**facts), reading) for reading in STEP_READINGS]
+    assert tuple(outcome.high for outcome in outcomes) == tuple(F(value) for value in expected)
+    # none of these is a judgement: the score is one figure, not a range
+    assert all(outcome.low == outcome.high and not outcome.judged for outcome in outcomes)
 
 
 def test_max_points_of_each_kind_is_what_its_criterion_gives():
@@ -149,10 +151,48 @@ def test_ceiling_explanation_spells_out_the_excess():
     assert part(CEILING).score(values(vacant=5, delivered=100), "ceil").text.endswith("未超过 5%，不扣分，得满分 15")
 
 
+def test_a_ceiling_names_its_reading_in_its_explanation():
+    said = {reading: part(CEILING).score(values(vacant=75, delivered=1000), reading).text for reading in STEP_READINGS}
+    assert said["exact"].endswith("每高 1 个百分点扣 1 分（按比例计），扣 2.5 分，得 12.5 分")
+    assert said["floor"].endswith("每高 1 个百分点扣 1 分（不足 1 个百分点不计），扣 2 分，得 13 分")
+
+
+@pytest.mark.parametrize(("complaints", "shown"), [
+    ("2.001", "投诉率 2.001%，比 2% 高 0.001 个百分点"),
+    ("2.0004", "投诉率 2.0004%，比 2% 高 0.0004 个百分点"),   # never 「高 0 个百分点」 beside a deduction
+    ("2.5", "投诉率 2.50%，比 2% 高 0.5 个百分点"),
+    ("5", "投诉率 5.00%，比 2% 高 3 个百分点"),               # 3 steps of 0.5 … 6 steps, 6 off
+])
+def test_an_excess_is_shown_with_the_digits_that_make_it_visible(complaints, shown):
+    text = part(CEILING_STEPS).score(values(complaints=complaints), "ceil").text
+    assert text.startswith(shown + "，")
+    assert text.endswith("扣 6 分，得 4 分" if complaints == "5" else "扣 1 分，得 9 分")
+
+
+def test_a_rate_a_hair_from_a_limit_or_gate_is_not_shown_as_the_limit():
+    # 5001 / 100000 = 5.001 %: two places would print 5.00% beside 「比 5% 高」; 59999 / 100000 would print 60.00% beside 「低于 60%」
+    assert "= 5.001%，比 5% 高 0.001 个百分点" in part(CEILING).score(values(vacant=5001, delivered=100000), "ceil").text
+    assert part(GATE).score(values(actual=59999, planned=100000), "ceil").text == (
+        "完成率：实际筹集 59999 套 / 计划筹集 100000 套 = 59.999%，低于 60%，本项 30 分不得分")
+
+
+def test_a_gate_over_a_plan_of_zero_says_it_let_the_parts_through():
+    assert part(GATE).score(values(actual=0, planned=0), "ceil").text == (
+        "完成率：实际筹集 0 套 / 计划筹集 0 套，计划筹集为 0，视为不低于 60%；完成率：计划为 0，实际 0 套，不低于计划，得满分 30")
+
+
+def test_below_the_lowest_of_three_bands_names_the_lowest():
+    # 「满意度≥90%的得10分，80%（含）–90%的得6分，70%（含）–80%的得3分，低于70%的不得分。」
+    rule = {"kind": "bands", "label": "满意度", "input": "satisfaction",
+            "bands": [{"at_least": 90, "points": 10}, {"at_least": 80, "points": 6}, {"at_least": 70, "points": 3}]}
+    assert part(rule).score(values(satisfaction=65), "ceil").text == "满意度 65.00%，低于 70%，不得分"
+
+
 def test_a_rule_with_its_own_reading_says_so_and_offers_no_other_reading():
     rule = part(OWN_READING)
     text = rule.score(values(complaints=2.3), "ceil").text
-    assert "扣 0.6 分（评分标准规定按比例计，不随所选口径变化）" in text
+    assert text == ("投诉率 2.30%，比 2% 高 0.3 个百分点，每高 1 个百分点扣 2 分（按比例计），"
+                    "扣 0.6 分（评分标准规定按比例计，不随所选口径变化），得 9.4 分")
     assert rule.depends_on_reading() is False
     assert part(CEILING).depends_on_reading() is True
 
@@ -160,6 +200,62 @@ def test_a_rule_with_its_own_reading_says_so_and_offers_no_other_reading():
 def test_graded_explanation_lists_each_word_and_its_points():
     text = part(GRADED).score(values(funds_rules="基本健全", project_rules="健全"), "ceil").text
     assert text == "资金管理制度：基本健全（1/3）；项目管理制度：健全（2/2），小计 3 分"
+
+
+def test_only_a_kind_that_counts_steps_offers_other_readings():
+    # a band, a grade or a count scores the same under every reading, so no rounding_reading is ever offered for it;
+    # a gate offers them exactly when the parts it lets through count steps
+    assert [part(rule).depends_on_reading() for rule in (BANDS, GRADED, PER_ITEM, GATE, CEILING)] == [False, False, False, True, True]
+    checklist_gate = {**GATE, "parts": [{"kind": "checklist", "items": [{"input": "local", "points": 30}]}]}
+    assert part(checklist_gate, extra={"local": {"id": "local", "label": "是否安排资金", "type": "yes_no"}}).depends_on_reading() is False
+
+
+def test_per_item_explanations_show_the_count_the_product_and_the_cap():
+    # 「获得省级以上示范表彰的，每项加1分，最多加3分」
+    said = {count: part(PER_ITEM).score(values(awards=count), "ceil") for count in (0, 2, 3, 5)}
+    assert [(outcome.low, outcome.high) for outcome in said.values()] == [(0, 0), (2, 2), (3, 3), (3, 3)]
+    assert said[0].text == "示范表彰 0 项，计 0 分"
+    assert said[2].text == "示范表彰 2 项 × 1 = 2 分，计 2 分"
+    assert said[3].text == "示范表彰 3 项 × 1 = 3 分，计 3 分"            # reaching the cap is not going over it
+    assert said[5].text == "示范表彰 5 项 × 1 = 5 分，最多 3 分，计 3 分"
+
+
+BAND = {"at_least": 90, "points": 5}
+GRADES = {"健全": 3, "基本健全": 1, "不健全": 0}
+
+
+@pytest.mark.parametrize(("rule", "expected"), [
+    ({**BANDS, "bands": [{"at_least": 80, "points": 3}, BAND]},
+     "test.parts[0].bands[1]: bands go from the highest threshold down, each with fewer points than the one before "
+     "(here 90% → 5 after 80% → 3)"),
+    ({**BANDS, "bands": [BAND, {"at_least": 80, "points": 3}, {"at_least": 85, "points": 1}]},
+     "test.parts[0].bands[2]: bands go from the highest threshold down, each with fewer points than the one before "
+     "(here 85% → 1 after 80% → 3)"),
+    ({**BANDS, "bands": [BAND, {"at_least": 90, "points": 3}]}, "test.parts[0].bands[1]: bands go from the highest threshold down, "
+     "each with fewer points than the one before (here 90% → 3 after 90% → 5)"),
+    ({**BANDS, "bands": [BAND, {"at_least": 80, "points": 5}]}, "test.parts[0].bands[1]: bands go from the highest threshold down, "
+     "each with fewer points than the one before (here 80% → 5 after 90% → 5)"),
+    ({**BANDS, "bands": [BAND, {"at_least": 80, "points": 6}]}, "test.parts[0].bands[1]: bands go from the highest threshold down, "
+     "each with fewer points than the one before (here 80% → 6 after 90% → 5)"),
+    ({**BANDS, "bands": [{"at_least": -1, "points": 5}]}, "test.parts[0].bands[0].at_least: must not be negative"),
+    ({**BANDS, "ratio": ["spent", "received", "actual"]}, "test.parts[0].ratio: expected [numerator, denominator]"),
+    ({**BANDS, "ratio": ["spent", "nothing"]}, "test.parts[0].ratio.denominator: "),
+    ({**GATE, "parts": [{"kind": "checklist", "items": []}]}, "test.parts[0].parts[0]"),
+    ({**GRADED, "items": [{"input": "funds_rules", "points": {"健全": 3}}]},
+     "test.parts[0].items[0].points: give the points for every option of 'funds_rules'; missing 基本健全, 不健全"),
+    ({**GRADED, "items": [{"input": "funds_rules", "points": dict.fromkeys(GRADES, 0)}]},
+     "test.parts[0].items[0].points: at least one option must score more than 0"),
+    ({**GRADED, "items": []}, "test.parts[0].items: a graded part needs at least one item"),
+])
+def test_a_mistake_in_a_new_kind_is_named_in_full(rule, expected):
+    with pytest.raises(DefinitionError) as error:
+        part(rule)
+    assert str(error.value).startswith(expected)
+
+
+def test_a_grade_worth_a_single_point_is_enough():
+    rule = {**GRADED, "items": [{"input": "funds_rules", "points": {"健全": 1, "基本健全": 0, "不健全": 0}}]}
+    assert part(rule).max_points == 1
 
 
 @pytest.mark.parametrize(("rule", "expected"), [

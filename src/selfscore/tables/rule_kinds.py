@@ -13,6 +13,7 @@ by name in the same registries as the first kinds (``rules.PART_KINDS`` / ``rule
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -352,15 +353,11 @@ class OwnReading:
         return off, f"{text}（评分标准规定{STEP_READING_NAMES[self.reading]}，不随所选口径变化）"
 
 
-def with_own_reading(parse: Callable[[Fields, Inputs], Term]) -> Callable[[Fields, Inputs], Term]:
-    """A term parser that also accepts ``steps = "exact"`` (or ceil/floor) for a criterion that fixes its reading."""
-
-    def parse_with_reading(fields: Fields, inputs: Inputs) -> Term:
-        reading = fields.choice("steps", STEP_READINGS) if fields.has("steps") else None
-        term = parse(fields, inputs)
-        return term if reading is None else OwnReading(term, reading)  # type: ignore[arg-type]
-
-    return parse_with_reading
+def parse_with_own_reading(parse: Callable[[Fields, Inputs], Term], fields: Fields, inputs: Inputs) -> Term:
+    """A term as ``parse`` reads it, fixed to ``steps = "exact"`` (or ceil/floor) when its criterion says so."""
+    reading = fields.choice("steps", STEP_READINGS) if fields.has("steps") else None
+    term = parse(fields, inputs)
+    return term if reading is None else OwnReading(term, reading)  # type: ignore[arg-type]
 
 
 PART_KINDS.update({
@@ -372,4 +369,5 @@ PART_KINDS.update({
 TERM_KINDS["above_limit"] = AboveLimit.parse
 # Every term that counts steps can carry its criterion's own reading.
 for _kind in ("below_target", "above_limit"):
-    TERM_KINDS[_kind] = with_own_reading(TERM_KINDS[_kind])
+    # a partial, not a closure: the reading is looked up when a definition is parsed, where tests can see it
+    TERM_KINDS[_kind] = functools.partial(parse_with_own_reading, TERM_KINDS[_kind])

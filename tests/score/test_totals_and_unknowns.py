@@ -1,4 +1,5 @@
-"""An indicator that cannot be recomputed says which facts and where; a judged indicator makes the total a range.
+"""An indicator that cannot be recomputed says which facts and where; a judged indicator makes the total a range;
+a veto says which answer zeroed the total.
 
 Expectations come from the template's own defined names (read with openpyxl) and hand arithmetic, never from
 the scorer.
@@ -116,23 +117,52 @@ def test_a_total_typed_as_words_is_no_self_total(tmp_path):
     assert "total_mismatch" not in [f.code for f in report.findings]
 
 
+def third_table(tmp_path, monkeypatch, repo, replace: tuple[str, str] | None = None):
+    """The third table (tests/orchestration/fixtures), optionally edited, as the only definition loaded."""
+    fixture = repo / "tests" / "orchestration" / "fixtures" / "affordable_rental.toml"
+    source = fixture.read_text(encoding="utf-8")
+    if replace is not None:
+        assert replace[0] in source
+        source = source.replace(*replace)
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / fixture.name).write_text(source, encoding="utf-8")
+    monkeypatch.setenv("SELFSCORE_SCHEMAS", str(tmp_path / "schemas"))
+    return get_table("affordable_rental")
+
+
+def checked_third(tmp_path, table, facts: dict, scores: dict, total):
+    from orchestration.test_third_table import FACTS, SCORES  # the third table's worked example
+
+    workbook = fill_template(table, {**FACTS, **facts}, {**SCORES, **scores}, total=total, unit="测试市", year=2022)
+    return check_workbook(save(workbook, tmp_path / "t.xlsx"))
+
+
 def test_a_judged_penalty_takes_its_largest_amount_off_the_lowest_total(tmp_path, monkeypatch, repo):
     # the third table with its 扣分项 made a judgement (its amount in [0, 5] when 创新做法 is 否); by hand:
     # 得分项 71.75 + 加分 (2 + 0) − 扣分 [0, 5] = [68.75, 73.75] — the penalty's top gives the bottom of the total
-    fixture = repo / "tests" / "orchestration" / "fixtures" / "affordable_rental.toml"
-    source = fixture.read_text(encoding="utf-8")
-    penalty = '{ kind = "per_item", input = "incidents", per = 5, points = 10 },'
-    assert penalty in source
-    (tmp_path / "schemas").mkdir()
-    (tmp_path / "schemas" / fixture.name).write_text(source.replace(penalty, (
+    table = third_table(tmp_path, monkeypatch, repo, (
+        '{ kind = "per_item", input = "incidents", per = 5, points = 10 },',
         '{ kind = "deduction", points = 10, judgement_unless = "innovation_adopted", terms = ['
-        '{ kind = "per_count", input = "incidents", per = 5 }] },')), encoding="utf-8")
-    monkeypatch.setenv("SELFSCORE_SCHEMAS", str(tmp_path / "schemas"))
-    from orchestration.test_third_table import FACTS, SCORES  # the third table's worked example
-
-    table = get_table("affordable_rental")
-    workbook = fill_template(table, {**FACTS, "innovation_adopted": "否"}, {**SCORES, "innovation": 0, "safety_incidents": 3},
-                             total=Decimal("70.75"), unit="测试市", year=2022)
-    report = check_workbook(save(workbook, tmp_path / "t.xlsx"))
+        '{ kind = "per_count", input = "incidents", per = 5 }] },'))
+    report = checked_third(tmp_path, table, {"innovation_adopted": "否"}, {"innovation": 0, "safety_incidents": 3}, Decimal("70.75"))
     assert report.indicator("safety_incidents").range == (0, 5)
     assert report.recomputed_range == (Fraction("68.75"), Fraction("73.75"))
+
+
+def test_a_veto_names_its_answer_its_criterion_and_the_total_cell(tmp_path, monkeypatch, repo):
+    table = third_table(tmp_path, monkeypatch, repo)
+    report = checked_third(tmp_path, table, {"major_accident": "是"}, {}, Decimal("70.75"))
+    (finding,) = [f for f in report.findings if f.code == "total_vetoed"]
+    total_cell = where(tmp_path / "t.xlsx", "score_total")
+    assert (f"「{finding.sheet}」{finding.cell}", finding.input, finding.severity) == (total_cell, "major_accident", "error")
+    # the criterion as the definition file words it
+    assert finding.message == (f"{total_cell}（合计）：「是否发生重大安全责任事故或重大舆情事件」为「是」："
+                               "发生重大安全责任事故或重大舆情事件的，总分为0（一票否决）；合计应为 0，自评合计为 70.75。")
+
+
+def test_an_adjusted_total_that_cannot_be_recomputed_explains_nothing(tmp_path, monkeypatch, repo):
+    # no veto, one indicator unknown: there is no total to explain, so no 「得分项 … + 加分 … − 扣分 …」 line
+    table = third_table(tmp_path, monkeypatch, repo)
+    report = checked_third(tmp_path, table, {"units_planned": None}, {}, Decimal("70.75"))
+    assert report.recomputed_total is None and report.recomputed_range is None
+    assert report.total_explanation == ""
