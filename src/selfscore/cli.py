@@ -7,6 +7,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
@@ -339,7 +340,7 @@ def open_database(data_dir: Path | None, database_url: str | None):  # noqa: ANN
               help="uvicorn 服务进程数，共用端口和标注副本目录（默认 1）。")
 @click.option("--root-path", default="", metavar="路径", help="反向代理下的子路径，例如 /selfscore。")
 @click.option("--public-url", default=None, metavar="网址",
-              help="用户访问的地址，例如 https://intranet/selfscore/，用于下载的汇总表中的链接。")
+              help="用户访问的地址，例如 https://intranet/selfscore/；汇总表中的链接和发给各单位的上传链接都以它开头。")
 @click.option("--forwarded-allow-ips", default="127.0.0.1", metavar="地址",
               help="信任其 X-Forwarded-For/-Proto 请求头的代理地址，逗号分隔，或 *（默认 127.0.0.1）。")
 @database_options
@@ -365,6 +366,12 @@ def serve(host: str, port: int, max_upload_mb: float, ttl_seconds: float, proces
 
     if root_path and not root_path.startswith("/"):
         raise click.BadParameter("必须以 / 开头，例如 /selfscore", param_hint="--root-path")
+    if public_url is not None:
+        parts = urlsplit(public_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            # Every link sent to units and put in summary workbooks starts with it: a partial address makes them all dead.
+            raise click.BadParameter("--public-url 必须是完整的网址（以 http:// 或 https:// 开头），例如 https://intranet.example/selfscore/",
+                                     param_hint="--public-url")
     database = open_database(data_dir, database_url)
     settings = WebSettings(
         max_upload_bytes=int(max_upload_mb * 1024 * 1024), ttl_seconds=ttl_seconds,

@@ -1,8 +1,10 @@
-"""Web tests keep the store of marked-up copies in their own temporary cache directory, never the user's."""
+"""Web tests: the store of marked-up copies in their own temporary cache directory (never the user's), a slow workbook."""
 
 from __future__ import annotations
 
 import pytest
+
+from slow import slow_workbook
 
 
 @pytest.fixture(autouse=True)
@@ -11,3 +13,9 @@ def private_cache(tmp_path_factory, monkeypatch):
     # platformdirs' user cache directory on Linux; also what `selfscore serve` children inherit
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
     return cache
+
+
+@pytest.fixture(scope="session")
+def slow_bytes(tmp_path_factory) -> bytes:
+    # about 3 s to check: long enough to be surely in flight while a test probes the server
+    return slow_workbook(tmp_path_factory.mktemp("slow") / "慢.xlsx", sheets=2).read_bytes()

@@ -1,7 +1,7 @@
 """Deployed as on an intranet: nginx in front under /selfscore/, Chromium with no way out of the machine.
 
 The docs render from the app's own files, every page works under the root path, and the summary
-workbook's links (built from --public-url) open through the proxy."""
+workbooks' and units' links (built from --public-url) open through the proxy."""
 
 from __future__ import annotations
 
@@ -11,12 +11,16 @@ import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
+from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from helpers import make_workbook
 from live_server import NGINX, Nginx, Server, free_port
+from selfscore.cli import main
 from selfscore.write.filling import cell_of
+from test_collections import PASSWORD, create, hyperlinks, links, sign_in, upload, workbook
 
 CHROMIUM = "/usr/bin/chromium"
 # No DNS for any name: whatever a page tried to load from a CDN could not arrive (and is recorded below).
@@ -41,8 +45,12 @@ def proxied(tmp_path_factory):
     directory = tmp_path_factory.mktemp("proxy")
     nginx_port = free_port()
     public = f"http://127.0.0.1:{nginx_port}{ROOT}"
+    # collections in a database of their own (not the user's data directory), with a reviewer's password
+    data = ["--data", str(directory / "data")]
+    result = CliRunner().invoke(main, ["admin", "set-password", *data, "--password-stdin"], input=PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
     server = Server(directory, "--processes", "1", "--root-path", ROOT, "--public-url", f"{public}/",
-                    "--store", str(directory / "store"))
+                    "--store", str(directory / "store"), *data)
     nginx = Nginx(directory / "nginx", server.port, port=nginx_port)
     yield public
     nginx.stop()
@@ -153,3 +161,20 @@ def test_home_and_result_pages_work_under_the_root_path_and_the_summary_links_op
     page.goto(f"{proxied}/check")
     assert page.url == f"{proxied}/"
     assert offline.outside == [] and offline.refused == []
+
+
+def test_a_collections_unit_links_and_summary_links_are_public_and_open_through_the_proxy(proxied, tmp_path):
+    # nginx passes Host $proxy_host (the backend's address): only --public-url can give links that work from outside.
+    with httpx.Client(base_url=proxied, trust_env=False, timeout=60, follow_redirects=True) as reviewer:
+        reviewer.csrf = sign_in(reviewer)  # type: ignore[attr-defined]
+        collection_id = create(reviewer, "温县\n孟州市")
+        unit_links = links(reviewer, collection_id, proxied)  # absolute, under the public address
+        assert list(unit_links) == ["温县", "孟州市"]
+        with httpx.Client(trust_env=False, timeout=60, follow_redirects=True) as clerk:  # a unit, from the link as sent
+            result = upload(clerk, f"{proxied}{unit_links['温县']}", workbook(tmp_path, "温县", unit="温县"), "温县.xlsx")
+            assert result.status_code == 200 and "通过" in result.text
+            assert str(result.url).startswith(f"{proxied}/u/") and "/submissions/" in str(result.url)
+        summary = hyperlinks(reviewer.get(f"/collections/{collection_id}/summary.xlsx").content, "汇总")
+        assert len(summary) == 1 and summary[0].startswith(f"{proxied}/collections/{collection_id}/submissions/")
+        opened = reviewer.get(summary[0])  # through nginx, as the signed-in reviewer's click in Excel would
+        assert opened.status_code == 200 and load_workbook(io.BytesIO(opened.content)).sheetnames[0] == "校验结果"

@@ -10,19 +10,11 @@ import threading
 import time
 
 import httpx
-import pytest
 from openpyxl import load_workbook
 
 from helpers import make_workbook
 from live_server import XLSX, Server
 from selfscore.write.filling import cell_of
-from slow import slow_workbook
-
-
-@pytest.fixture(scope="module")
-def slow_bytes(tmp_path_factory) -> bytes:
-    # about 3 s to check: long enough to be surely in flight while the probes below run
-    return slow_workbook(tmp_path_factory.mktemp("slow") / "慢.xlsx", sheets=2).read_bytes()
 
 
 def small_bytes(tmp_path, unit: str = "温县") -> bytes:

@@ -560,6 +560,14 @@ def test_serve_starts_uvicorn_with_the_app_and_the_given_limits(monkeypatch, tmp
     assert "http://127.0.0.1:8123/selfscore/" in result.output
 
 
+
+@pytest.mark.parametrize("public_url", ["intranet.example/selfscore/", "/selfscore/", "ftp://intranet.example/"])
+def test_serve_refuses_a_public_url_that_is_not_a_full_address(monkeypatch, public_url):
+    monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: pytest.fail("started with an unusable --public-url"))
+    result = CliRunner().invoke(main, ["serve", "--public-url", public_url])
+    assert result.exit_code == 2
+    assert "--public-url" in result.output and "必须是完整的网址（以 http:// 或 https:// 开头）" in result.output
+
 def test_serve_help_lists_its_options():
     result = CliRunner().invoke(main, ["serve", "--help"])
     assert result.exit_code == 0

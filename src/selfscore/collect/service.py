@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,19 +12,16 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 
-from selfscore.checking import check, marked_up_bytes
 from selfscore.collect.access import new_token
+from selfscore.collect.checks import check_submission
 from selfscore.collect.database import Database
 from selfscore.collect.models import Collection, Submission, Unit
-from selfscore.collect.reports import VERDICT_NAMES, previous_check, report_from_dict
+from selfscore.collect.reports import VERDICT_NAMES, report_from_dict
 from selfscore.collect.times import iso, local_text, utcnow
-from selfscore.results.findings import make_finding
 from selfscore.results.report import Report
 from selfscore.tables.definitions import load_tables
 from selfscore.tables.numbers import json_number
 from selfscore.tables.rules import StepReading
-
-log = logging.getLogger(__name__)
 
 MAX_COLLECTION_NAME = 200
 #: attempts at numbering a submission when another one of the same unit is stored at the same moment
@@ -287,10 +283,15 @@ class Collections:
         """The reviewer's summary workbook of every unit's latest submission; ``link`` gives each copy's address."""
         from selfscore.write.summary import summary_bytes
 
+        return summary_bytes(*self.summary_parts(collection_id, link))
+
+    def summary_parts(self, collection_id: int,
+                      link: Callable[[SubmissionInfo], str | None]) -> tuple[list[Report], list[str | None]]:
+        """What the summary workbook is made of (the web makes it in a worker process): the latest reports, their links."""
         latest = self.latest_reports(collection_id)
         if not latest:
             raise Refused("not_found", "还没有单位提交，暂无汇总表。")
-        return summary_bytes([report for _row, report in latest], [link(row.latest) for row, _report in latest if row.latest])
+        return [report for _row, report in latest], [link(row.latest) for row, _report in latest if row.latest]
 
     def export(self, collection_id: int, link: Callable[[str], str] | None = None) -> dict[str, Any]:
         """The collection page as JSON: the collection, counts by verdict, and every unit with its latest submission."""
@@ -315,15 +316,27 @@ class Collections:
             return UnitLink(unit.id, unit.name, token, CollectionInfo.of(unit.collection))
 
     def submit(self, token: str, data: bytes, file_name: str, step_reading: StepReading = "ceil") -> Stored:
-        """Check an upload through a unit's link and store it as that unit's next submission.
+        """Check an upload through a unit's link and store it as that unit's next submission, all in this process.
 
-        The check runs outside any transaction (it is the slow part); the row is added in one short
-        transaction that checks again that the link is valid and the collection open."""
+        The web runs the same three steps with the check in its worker pool: :meth:`previous_report`, then
+        :func:`~selfscore.collect.checks.check_submission`, then :meth:`store`."""
+        previous = self.previous_report(token)
+        report, marked_up = check_submission(data, file_name, step_reading, previous)
+        return self.store(token, data, file_name, report, marked_up)
+
+    def previous_report(self, token: str) -> dict[str, Any] | None:
+        """Before a unit's upload is checked: the link must be valid and its collection open (else :class:`Refused`);
+        the answer is the unit's latest stored report, which the check compares with (None for a first submission)."""
         link = self.unit_link(token)
         if not link.collection.is_open:
             raise _closed(link.collection)
-        previous = self._latest_report(link.unit_id)
-        report, marked_up = _check(data, file_name, step_reading, previous)
+        return self._latest_report(link.unit_id)
+
+    def store(self, token: str, data: bytes, file_name: str, report: Report, marked_up: bytes | None) -> Stored:
+        """Store a checked upload as the unit's next submission.
+
+        The check ran outside any transaction (it is the slow part); the row is added in one short
+        transaction that checks again that the link is valid and the collection open."""
         report_json = report.to_dict()
         for _attempt in range(_NUMBERING_ATTEMPTS):
             try:
@@ -399,21 +412,6 @@ def _text(value: str | None, limit: int) -> str | None:
 def _number_text(value: Any) -> str | None:
     number = json_number(value)
     return None if number is None else str(number)
-
-
-def _check(data: bytes, file_name: str, step_reading: StepReading, previous: dict[str, Any] | None) -> tuple[Report, bytes | None]:
-    """check_and_mark_up, with the unit's previous submission as the previous check, and never raising."""
-    try:
-        checked = check(data, step_reading=step_reading, name=file_name)
-        if previous is not None and checked.report.status != "unreadable":
-            # The unit's last stored submission is what "fixed / remaining / new" compares with, whether the clerk
-            # uploads the marked-up copy or corrects the original.
-            checked.report.previous = previous_check(previous)
-        return checked.report, marked_up_bytes(checked)
-    except Exception as error:
-        log.exception("checking %r failed", file_name)
-        finding = make_finding("internal_error", error=type(error).__name__)
-        return Report(file=file_name, status="unreadable", step_reading=step_reading, findings=[finding]), None
 
 
 def notices(collection: CollectionInfo, unit_name: str, info: SubmissionInfo | None) -> list[str]:

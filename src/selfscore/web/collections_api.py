@@ -13,7 +13,9 @@ from selfscore.collect.service import Refused
 from selfscore.collect.units import UnitListError, check_units
 from selfscore.web.checks import XLSX_MEDIA_TYPE
 from selfscore.web.collections_access import ApiCaller, Collect, refused
-from selfscore.web.collections_pages import summary_response
+from selfscore.web.collections_pages import summary_response, unit_url
+from selfscore.web.context import Context
+from selfscore.web.models import BUSY
 
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -75,16 +77,16 @@ class CollectionStatus(BaseModel):
     units: list[UnitStatus]
 
 
-def _export(request: Request, collect: Collect, collection_id: int) -> dict[str, Any]:
+def _export(request: Request, collect: Collect, context: Context, collection_id: int) -> dict[str, Any]:
     try:
-        return collect.collections.export(collection_id, lambda token: f"{request.base_url}u/{token}")
+        return collect.collections.export(collection_id, unit_url(request, context))
     except Refused as error:
         raise refused(error) from None
 
 
 @router.post("", status_code=201, response_model=CollectionStatus, summary="Create a collection",
              responses={400: {"description": "Invalid name, year, tables or units"}})
-async def create(request: Request, body: NewCollection, collect: Collect, _: ApiCaller) -> JSONResponse:
+async def create(request: Request, body: NewCollection, collect: Collect, context: Context, _: ApiCaller) -> JSONResponse:
     """Create a collection and one upload link per unit; the answer lists every unit with its link."""
     try:
         units = check_units([" ".join(unit.split()) for unit in body.units if unit.strip()])
@@ -93,7 +95,7 @@ async def create(request: Request, body: NewCollection, collect: Collect, _: Api
         raise refused(Refused("invalid", str(error))) from None
     except Refused as error:
         raise refused(error) from None
-    return JSONResponse(_export(request, collect, created.id), status_code=201)
+    return JSONResponse(await run_in_threadpool(_export, request, collect, context, created.id), status_code=201)
 
 
 @router.get("", response_model=list[CollectionSummary], summary="List collections")
@@ -102,9 +104,9 @@ def list_collections(collect: Collect, _: ApiCaller) -> list[dict[str, Any]]:
 
 
 @router.get("/{collection_id}", response_model=CollectionStatus, summary="Units and their latest status")
-def status(request: Request, collection_id: Id, collect: Collect, _: ApiCaller) -> dict[str, Any]:
+def status(request: Request, collection_id: Id, collect: Collect, context: Context, _: ApiCaller) -> dict[str, Any]:
     """Every unit with its latest submission (or `missing`), as the reviewer's collection page shows them."""
-    return _export(request, collect, collection_id)
+    return _export(request, collect, context, collection_id)
 
 
 @router.post("/{collection_id}/close", response_model=CollectionSummary, summary="Close a collection (links stop taking uploads)")
@@ -135,7 +137,7 @@ def submission_report(collection_id: Id, submission_id: Id, collect: Collect, _:
 
 
 @router.get("/{collection_id}/summary.xlsx", summary="The summary workbook of the latest submissions", response_class=Response,
-            responses={200: {"content": {XLSX_MEDIA_TYPE: {}}}})
-def summary(request: Request, collection_id: Id, collect: Collect, _: ApiCaller) -> Response:
+            responses={200: {"content": {XLSX_MEDIA_TYPE: {}}}, **BUSY})
+async def summary(request: Request, collection_id: Id, collect: Collect, context: Context, _: ApiCaller) -> Response:
     """汇总.xlsx of every unit's latest submission; its links open the marked-up copies for a signed-in reviewer."""
-    return summary_response(request, collect, collection_id, f"{request.base_url}collections/{collection_id}/submissions/")
+    return await summary_response(request, collect, context, collection_id)

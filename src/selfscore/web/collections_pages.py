@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import unquote
 
@@ -20,7 +21,7 @@ from selfscore.collect.service import CollectionInfo, Refused, SubmissionInfo, U
 from selfscore.collect.times import local_text
 from selfscore.collect.units import UnitListError, units_from_text, units_from_workbook
 from selfscore.results.names import checked_name
-from selfscore.web.checks import XLSX_MEDIA_TYPE, content_disposition
+from selfscore.web.checks import XLSX_MEDIA_TYPE, content_disposition, summary_workbook
 from selfscore.web.collections_access import (
     CSRF_FIELD,
     LOGIN_COOKIE,
@@ -32,8 +33,9 @@ from selfscore.web.collections_access import (
     root,
     set_cookie,
 )
-from selfscore.web.context import Context
+from selfscore.web.context import Context, WebContext
 from selfscore.web.errors import WebError
+from selfscore.web.pool import TimedOut, WorkerDied
 from selfscore.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -186,24 +188,31 @@ def collection_page(request: Request, collection_id: CollectionId, collect: Coll
                 notices={row.id: notices(collection, row.name, row.latest) for row in rows})
 
 
-def _link_base(request: Request) -> str:
-    return str(request.base_url)
+def unit_url(request: Request, context: WebContext) -> Callable[[str], str]:
+    """A unit's upload link from its token, as the reviewer sends it out: under --public-url when the server has one
+    (behind a proxy the request's own address may be the backend's), else under the address the request came in on."""
+    base = context.base_url(request)
+    return lambda token: f"{base}u/{token}"
+
+
+def submissions_url(request: Request, context: WebContext, collection_id: int) -> str:
+    """Where the summary workbook's links to each marked-up copy start (for a signed-in reviewer)."""
+    return f"{context.base_url(request)}collections/{collection_id}/submissions/"
 
 
 @router.get("/collections/{collection_id}/links", response_class=HTMLResponse)
-def links_page(request: Request, collection_id: CollectionId, collect: Collect, signed_in: Reviewer,
+def links_page(request: Request, collection_id: CollectionId, collect: Collect, context: Context, signed_in: Reviewer,
                reissued: int | None = None) -> HTMLResponse:
     collection, rows = _rows(collect, collection_id)
     new_link = next((row.name for row in rows if row.id == reissued), None)
-    return page(request, "collection_links.html", signed_in, collection=collection, rows=rows, base_url=_link_base(request),
+    return page(request, "collection_links.html", signed_in, collection=collection, rows=rows, unit_url=unit_url(request, context),
                 new_link=new_link)
 
 
 @router.get("/collections/{collection_id}/links.xlsx")
-def links_workbook(request: Request, collection_id: CollectionId, collect: Collect, _: Reviewer) -> Response:
+def links_workbook(request: Request, collection_id: CollectionId, collect: Collect, context: Context, _: Reviewer) -> Response:
     collection, rows = _rows(collect, collection_id)
-    base = _link_base(request)
-    data = links_bytes(collection, rows, lambda token: f"{base}u/{token}")
+    data = links_bytes(collection, rows, unit_url(request, context))
     return Response(data, media_type=XLSX_MEDIA_TYPE, headers={
         "Content-Disposition": content_disposition(f"{collection.name}-上传链接.xlsx", "links.xlsx"), "Cache-Control": "no-store"})
 
@@ -293,26 +302,36 @@ def file_response(info: SubmissionInfo, data: bytes, which: str, unit_name: str 
     return Response(data, media_type=media_type, headers=headers)
 
 
-def summary_response(request: Request, collect: Collect, collection_id: int, link_prefix: str) -> Response:
+async def summary_response(request: Request, collect: Collect, context: WebContext, collection_id: int) -> Response:
+    """汇总.xlsx of every unit's latest submission, its links opening each marked-up copy for a signed-in reviewer.
+
+    Made in the worker pool, behind the same queue as the checks: for a collection of many units it is seconds of
+    CPU that would otherwise hold the web process's interpreter lock while light routes wait."""
+    prefix = submissions_url(request, context, collection_id)
     try:
-        collection = collect.collections.get(collection_id)
-        data = collect.collections.summary(collection_id, lambda info: f"{link_prefix}{info.id}/marked" if info.has_marked_up else None)
+        collection = await run_in_threadpool(collect.collections.get, collection_id)
+        parts = await run_in_threadpool(collect.collections.summary_parts, collection_id,
+                                        lambda info: f"{prefix}{info.id}/marked" if info.has_marked_up else None)
     except Refused as error:
         raise refused(error) from None
+    with context.pool.admitted():
+        try:
+            data = await context.pool.run(summary_workbook, *parts)
+        except (TimedOut, WorkerDied) as error:
+            raise WebError(500, "summary_failed", f"生成汇总表未能完成（{error}），请稍后重试；如仍不行，请联系技术支持。") from None
     return Response(data, media_type=XLSX_MEDIA_TYPE, headers={
         "Content-Disposition": content_disposition(f"{collection.name}-汇总.xlsx", "summary.xlsx"), "Cache-Control": "no-store"})
 
 
 @router.get("/collections/{collection_id}/summary.xlsx")
-def summary(request: Request, collection_id: CollectionId, collect: Collect, _: Reviewer) -> Response:
-    # The summary's links open each marked-up copy for a signed-in reviewer.
-    return summary_response(request, collect, collection_id, f"{request.base_url}collections/{collection_id}/submissions/")
+async def summary(request: Request, collection_id: CollectionId, collect: Collect, context: Context, _: Reviewer) -> Response:
+    return await summary_response(request, collect, context, collection_id)
 
 
 @router.get("/collections/{collection_id}/export.json")
-def export(request: Request, collection_id: CollectionId, collect: Collect, _: Reviewer) -> Response:
+def export(request: Request, collection_id: CollectionId, collect: Collect, context: Context, _: Reviewer) -> Response:
     try:
-        data = collect.collections.export(collection_id, lambda token: f"{request.base_url}u/{token}")
+        data = collect.collections.export(collection_id, unit_url(request, context))
     except Refused as error:
         raise refused(error) from None
     return Response(json.dumps(data, ensure_ascii=False, indent=2), media_type="application/json", headers={

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from selfscore.collect.checks import check_submission
 from selfscore.collect.service import Refused, UnitLink, notices
 from selfscore.collect.times import local_text
 from selfscore.web.checks import display_name
@@ -66,7 +67,16 @@ async def submit(request: Request, token: Token, collect: Collect, context: Cont
     if len(data) > context.max_upload_bytes:
         return await run_in_threadpool(_unit_page, request, collect, context, token, 413, context.refused(name))
     try:
-        stored = await run_in_threadpool(collect.collections.submit, token, data, name)
+        previous = await run_in_threadpool(collect.collections.previous_report, token)
+    except Refused as error:
+        raise refused(error) from None
+    # The check takes a place in the same worker pool as every other upload: a rush gets the 503 and its
+    # Retry-After, a check over the time limit is stored as an unreadable submission saying so, and the web
+    # process itself only routes (its light routes never wait behind a unit's check).
+    with context.pool.admitted():
+        report, marked_up = await context.checked(check_submission, data, name, "ceil", previous)
+    try:
+        stored = await run_in_threadpool(collect.collections.store, token, data, name, report, marked_up)
     except Refused as error:
         raise refused(error) from None
     # Post / redirect / get: reloading the result page does not submit again.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -51,8 +52,9 @@ class WebContext:
                 "max_files": self.max_files}
 
     def base_url(self, request: Request) -> str:
-        """Where download links in a summary workbook point: the public URL, else what the request came in on."""
-        return self.public_url or str(request.base_url)
+        """Where every absolute link the app hands out starts (summary workbooks, units' upload links), ending in /:
+        the public URL when one is given, else the address the request came in on (with its root path)."""
+        return self.public_url.rstrip("/") + "/" if self.public_url else str(request.base_url)
 
     def file_parts(self, parts: list[Any]) -> list[StarletteUploadFile]:
         """The real files among the form parts (a form sent with nothing chosen has one empty, nameless part)."""
@@ -75,8 +77,14 @@ class WebContext:
                         markup: bool = True) -> tuple[Report, bytes | None]:
         """One file through the worker pool; a check stopped at the time limit, or whose worker died, is a finding.
         ``markup=False``: the report only (the JSON API, where nobody downloads a copy)."""
+        return await self.checked(safe_check, data, name, step_reading, markup)
+
+    async def checked(self, function: Callable[..., tuple[Report, bytes | None]], data: bytes, name: str,
+                      step_reading: StepReading, *args: Any) -> tuple[Report, bytes | None]:
+        """``function(data, name, step_reading, *args)``, a check giving a report and maybe a marked-up copy, in the
+        worker pool; a check stopped at the time limit, or whose worker died, is a finding in an unreadable report."""
         try:
-            return await self.pool.run(safe_check, data, name, step_reading, markup)
+            return await self.pool.run(function, data, name, step_reading, *args)
         except TimedOut as error:
             return timed_out(name, step_reading, error.seconds), None
         except WorkerDied as error:

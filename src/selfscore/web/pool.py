@@ -80,7 +80,6 @@ class CheckPool:
         self._waiting = 0
         self._mean_seconds = FIRST_GUESS_SECONDS
         self._slots: list[threading.Thread] = []
-        self._closed = False
 
     # --- admission -------------------------------------------------------------------------------
 
@@ -141,9 +140,12 @@ class CheckPool:
             future.cancel()
 
     def start(self) -> None:
-        """Start the slot threads and their workers (idempotent; ``run`` starts them when needed)."""
+        """Start the slot threads and their workers (idempotent; ``run`` starts them when needed).
+
+        Also after ``close``: an app whose lifespan ends while it still takes requests (a test client opened inside
+        another one, then closed) gets workers again rather than queueing tasks that no slot would ever take."""
         with self._lock:
-            if self._slots or self.processes == 0 or self._closed:
+            if self._slots or self.processes == 0:
                 return
             for number in range(self.processes):
                 slot = threading.Thread(target=self._serve_slot, name=f"selfscore-check-slot-{number}", daemon=True)
@@ -153,7 +155,6 @@ class CheckPool:
     def close(self, timeout: float = 10.0) -> None:
         """Stop every worker: each finishes the task it has, then exits; slots left waiting end too."""
         with self._lock:
-            self._closed = True
             slots, self._slots = self._slots, []
         for _ in slots:
             self._tasks.put(None)
