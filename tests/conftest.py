@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_user_directories(tmp_path_factory):
+    """No test (nor any server it starts) writes the user's real data or cache directory: collections and
+    marked-up copies made without --data or --store go to a temporary home of their own."""
+    saved = {key: os.environ.get(key) for key in ("XDG_DATA_HOME", "XDG_CACHE_HOME")}
+    home = tmp_path_factory.mktemp("home")
+    os.environ["XDG_DATA_HOME"], os.environ["XDG_CACHE_HOME"] = str(home / "data"), str(home / "cache")
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 @pytest.fixture
