@@ -68,6 +68,8 @@ def test_annex1_retyped_reads_every_self_score_and_checks_only_what_it_can():
     assert codes(report) == ["layout_recognised", "facts_absent"]
     assert "selfscore template" in report.findings[1].message
     assert report.status == "review"  # nothing wrong, but no score could be recomputed: a person confirms them
+    assert report.to_confirm() == ["各指标得分（工作簿中没有基础数据，无法重新计算）"]
+    assert report.recomputed_total_text == "无法计算"
 
 
 def test_annex2_retyped_with_its_typo_reads_the_scores_that_make_95():

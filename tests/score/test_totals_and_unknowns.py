@@ -84,6 +84,11 @@ def test_a_judged_indicator_makes_the_total_a_range(tmp_path):
     assert report.recomputed_total is None
     assert report.recomputed_range == (Fraction(95), Fraction(99))
     assert report.recomputed_total_text == "95～99"
+    assert report.to_confirm() == ["「评价报告报送及时、完整性」（评分标准未规定具体分值）"]   # and nothing about missing facts
+    data = report.to_dict()
+    assert data["totals"]["recomputed_range"] == [95, 99]
+    assert next(item for item in data["indicators"] if item["id"] == "report_submission")["range"] == [0, 4]
+    assert next(item for item in data["indicators"] if item["id"] == "funds_raising")["range"] is None
     assert not [f for f in report.findings if f.code.startswith("total")]
 
 

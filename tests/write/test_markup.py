@@ -10,6 +10,7 @@ from openpyxl.comments import Comment
 from helpers import cell_values, make_workbook
 from selfscore.checking import check_and_mark_up, check_workbook
 from selfscore.tables.names import FINDINGS_SHEET, MARKS_SHEET, RESULTS_SHEET
+from selfscore.write.filling import to_bytes
 
 
 def faulty(tmp_path, **kwargs):
@@ -223,3 +224,29 @@ def test_marks_never_share_the_templates_input_fill_and_the_legend_names_their_c
     assert "个提醒（橙色）" in legend and "个错误（红色）" in legend and "黄色" not in legend
     guide = " ".join(str(c.value) for row in workbook["填报说明"].iter_rows() for c in row if c.value)
     assert "橙色为提醒" in guide and "黄色为提醒" not in guide
+
+
+def test_a_comment_says_what_its_cell_holds_but_not_again_where_it_is(tmp_path):
+    # 资金筹集 scored 7 though 市县财政安排了补助资金 (「…的（10分）」); 「两项」 where a count of items belongs
+    path = make_workbook(tmp_path / "t.xlsx", facts={"undisclosed_items": "两项"}, scores={"funds_raising": 7})
+    _, marked = check_and_mark_up(path)
+    workbook = load_workbook(io.BytesIO(marked))
+    # a finding that already shows the computation: the first line gives the score only, not the computation twice
+    assert workbook["自评表"]["F5"].comment.text == (
+        "selfscore 校验：\n【不符】重新计算 10 分。\n"
+        "【错误】资金筹集·自评得分：自评得分 7 与按填报数据重新计算的 10 分不符。计算过程：市县财政是否安排补助资金：是，得 10 分")
+    assert workbook["基础数据"]["D12"].comment.text == (
+        "selfscore 校验：\n【错误】应公开未公开的政策、计划信息：填写的「两项」不是数字；应填写不小于 0 的整数（本格单位为项，只填数字）。")
+    assert workbook["自评表"]["F8"].comment.text == (
+        "selfscore 校验：\n【无法计算】「应公开未公开的政策、计划信息」有误或未填写，见「基础数据」D12")
+
+
+def test_a_comment_on_a_cell_whose_finding_names_no_subject_starts_with_the_finding():
+    from layouts import annex1_retyped, set_cells
+
+    workbook = set_cells(annex1_retyped(), {"C9": "其他工作"})
+    report, marked = check_and_mark_up(to_bytes(workbook), name="手工表.xlsx")
+    (finding,) = [f for f in report.findings if f.code == "layout_row_unmatched"]
+    comment = load_workbook(io.BytesIO(marked))[finding.sheet]["C9"].comment.text
+    assert comment == ("selfscore 校验：\n【提醒】「其他工作」无法对应到「公租房保障和棚户区改造」的任何二级指标，该行未校验；"
+                       "如为指标，请按评分表填写指标名称。")

@@ -86,3 +86,14 @@ def test_the_results_sheet_labels_each_row_fixed_remaining_or_new(tmp_path):
     assert "「基础数据」D8" in {place for place, _ in rows["新发现"]}
     assert sheet.cell(heading, 1).value.startswith(
         f"与上次校验相比：已改正 {len(rows['已改正'])} 项，仍存在 {len(rows['仍存在'])} 项，新发现 {len(rows['新发现'])} 项")
+
+
+def test_a_finding_without_a_sheet_or_cell_that_stays_is_remaining():
+    # a workbook-wide finding (no cell) and one on a sheet but no cell are kept by the marked-up copy as ""
+    before = PreviousCheck((("facts_absent", "", "", "旧"), ("layout_recognised", "自评表", "", "旧")))
+    recognised = make_finding("layout_recognised", sheet="自评表", title="表", first=4, last=15, found="9/9", facts="")
+    now = [make_finding("facts_absent"), recognised]
+    comparison = Report(file="t.xlsx", status="review", findings=now, previous=before).comparison()
+    assert [(code, sheet, cell) for code, sheet, cell, _ in comparison["remaining"]] == [
+        ("facts_absent", "", ""), ("layout_recognised", "自评表", "")]
+    assert comparison["fixed"] == comparison["new"] == []
