@@ -1,0 +1,55 @@
+"""Reading one cell for its definition: the value, and exactly what was done to read it (said back to the clerk)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from selfscore.read.parsing import parse_input
+from selfscore.tables.inputs import parse_input as define
+
+
+def definition(type_: str = "integer", unit: str = "套", **extra):
+    return define({"id": "x", "label": "甲", "type": type_, "unit": unit, **extra}, "inputs.x")
+
+
+@pytest.mark.parametrize(("typed", "value", "how"), [
+    ("１２３", Decimal(123), "全角字符按半角读取"),
+    (" 123 ", Decimal(123), "去掉空格"),
+    ("1 234", Decimal(1234), "去掉空格"),
+    ("１２３ ", Decimal(123), "全角字符按半角读取、去掉空格"),
+    ("123套", Decimal(123), "去掉单位「套」"),
+    ("1,234", Decimal(1234), "去掉千位分隔符"),
+    ("1,234 套", Decimal(1234), "去掉空格、去掉单位「套」、去掉千位分隔符"),
+    ("123", Decimal(123), "文本格式的数字"),
+])
+def test_a_number_typed_as_text_says_how_it_was_read(typed, value, how):
+    parsed = parse_input(typed, definition())
+    assert (parsed.value, parsed.error) == (value, None)
+    assert parsed.notes == [("value_normalised", {"normalised": f" {value} ", "how": how})]
+
+
+def test_a_unit_alone_is_not_a_number():
+    assert parse_input("套", definition()).error == "value_not_number"
+
+
+def test_a_graded_word_with_spaces_or_full_width_is_read_and_said():
+    grades = definition("choice", unit="", options=["健全", "基本健全", "不健全"])
+    parsed = parse_input(" 基本 健全 ", grades)
+    assert parsed.value == "基本健全"
+    assert parsed.notes == [("value_normalised", {"normalised": "「基本健全」", "how": "去除空格或全角字符"})]
+    assert parse_input("健全", grades).notes == []
+
+
+@pytest.mark.parametrize(("typed", "unit", "value", "rate"), [
+    ("9.51亿元", "万元", Decimal(95100), "1 亿元 = 10000 万元"),
+    ("9.51亿", "万元", Decimal(95100), "1 亿元 = 10000 万元"),
+    ("50000元", "万元", Decimal(5), "1 万元 = 10000 元"),
+    ("1.2万m2", "平方米", Decimal(12000), "1 万平方米 = 10000 平方米"),
+    ("12000㎡", "万平方米", Decimal("1.2"), "1 万平方米 = 10000 平方米"),
+])
+def test_a_value_in_another_unit_of_its_kind_is_converted_and_the_rate_named(typed, unit, value, rate):
+    parsed = parse_input(typed, definition("number", unit=unit))
+    assert parsed.value == value
+    assert parsed.notes == [("unit_converted", {"normalised": f"{value} {unit}", "rate": rate, "unit": unit})]
