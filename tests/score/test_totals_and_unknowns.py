@@ -56,13 +56,18 @@ def test_a_fact_missing_from_a_retyped_table_has_no_cell_to_point_at(tmp_path):
     assert [f.code for f in report.findings if f.code.startswith("layout_input")] == ["layout_input_missing"]
 
 
-def test_a_fact_a_reader_left_without_a_finding_gets_one_on_its_cell(tmp_path):
-    # the scorer's own guard: a cause is never silent, even if a reader drops a value without saying why
+def read_jiaozuo(tmp_path):
+    """The Jiaozuo workbook as the reader hands it to the scorer, before any scoring."""
     path = make_workbook(tmp_path / "t.xlsx")
     data = path.read_bytes()
     workbook = open_workbook(data)
     table, version, _ = identify(workbook)
-    read = read_values(workbook, table, version, data)
+    return path, read_values(workbook, table, version, data)
+
+
+def test_a_fact_a_reader_left_without_a_finding_gets_one_on_its_cell(tmp_path):
+    # the scorer's own guard: a cause is never silent, even if a reader drops a value without saying why
+    path, read = read_jiaozuo(tmp_path)
     del read.values["in_starts_planned"]
     results, findings = score_indicators(read, set(), "ceil")
     (finding,) = findings
@@ -92,14 +97,9 @@ def test_a_judged_indicator_makes_the_total_a_range(tmp_path):
     assert not [f for f in report.findings if f.code.startswith("total")]
 
 
-
 def test_a_cell_less_fact_a_reader_left_without_a_finding_is_reported_on_the_score(tmp_path):
     # with no cell to point at, the finding sits on the indicator's own self-score and names no place
-    path = make_workbook(tmp_path / "t.xlsx")
-    data = path.read_bytes()
-    workbook = open_workbook(data)
-    table, version, _ = identify(workbook)
-    read = read_values(workbook, table, version, data)
+    path, read = read_jiaozuo(tmp_path)
     del read.values["in_starts_planned"], read.cells["in_starts_planned"]
     _, (finding,) = score_indicators(read, set(), "ceil")
     assert (finding.code, f"「{finding.sheet}」{finding.cell}") == ("score_unknown", where(path, "score_starts_completion"))
