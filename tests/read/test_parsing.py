@@ -53,3 +53,29 @@ def test_a_value_in_another_unit_of_its_kind_is_converted_and_the_rate_named(typ
     parsed = parse_input(typed, definition("number", unit=unit))
     assert parsed.value == value
     assert parsed.notes == [("unit_converted", {"normalised": f"{value} {unit}", "rate": rate, "unit": unit})]
+
+
+@pytest.mark.parametrize(("typed", "value", "notes"), [
+    ("是", True, []),
+    ("否", False, []),
+    ("有", True, [("value_normalised", {"normalised": "「是」", "how": "本工具把「有」「√」「Y」等读作「是」"})]),
+    ("×", False, [("value_normalised", {"normalised": "「否」", "how": "本工具把「无」「×」「N」等读作「否」"})]),
+])
+def test_a_yes_or_no_in_other_words_is_read_and_said(typed, value, notes):
+    parsed = parse_input(typed, definition("yes_no", unit=""))
+    assert (parsed.value, parsed.notes) == (value, notes)
+
+
+@pytest.mark.parametrize(("typed", "value", "assumed"), [
+    ("85%", Decimal(85), None),
+    ("1%", Decimal(1), None),            # typed with its sign: one percent, never 100 %
+    (0, Decimal(0), None),               # nothing to read as a fraction
+    (Decimal("0.85"), Decimal(85), "85"),
+    (1, Decimal(100), "100"),            # 1 in a plain cell: 100 %, said as 100 (not 1E+2)
+    (85, Decimal(85), None),
+])
+def test_a_percent_cell_reads_a_fraction_as_a_percentage_and_says_so(typed, value, assumed):
+    parsed = parse_input(typed, definition("percent", unit="%", min=0, max=100))
+    assert parsed.value == value
+    notes = [note for note in parsed.notes if note[0] == "percent_assumed"]
+    assert notes == ([] if assumed is None else [("percent_assumed", {"normalised": assumed})])
