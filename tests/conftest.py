@@ -25,6 +25,19 @@ def private_user_directories(tmp_path_factory):
             os.environ[key] = value
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fresh_caches_under_mutmut():
+    """mutmut forks each mutant's test run from a process that has already loaded every table and built its
+    pandera schema; without this, a mutant in the loading or schema code would never run. Outside mutmut,
+    nothing changes."""
+    if os.environ.get("MUTANT_UNDER_TEST"):
+        from selfscore.score.validation import build_schema
+        from selfscore.tables import definitions
+
+        definitions._load_all.cache_clear()  # noqa: SLF001
+        build_schema.cache_clear()
+
+
 @pytest.fixture
 def repo() -> Path:
     return REPO
