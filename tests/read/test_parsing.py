@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from selfscore.read.parsing import parse_input
+from selfscore.read.parsing import parse_input, parse_year
 from selfscore.tables.inputs import parse_input as define
 
 
@@ -79,3 +79,16 @@ def test_a_percent_cell_reads_a_fraction_as_a_percentage_and_says_so(typed, valu
     assert parsed.value == value
     notes = [note for note in parsed.notes if note[0] == "percent_assumed"]
     assert notes == ([] if assumed is None else [("percent_assumed", {"normalised": assumed})])
+
+
+def test_a_percent_input_without_a_unit_still_reads_a_typed_percent_sign():
+    parsed = parse_input("85%", definition("percent", unit="", min=0, max=100))
+    assert (parsed.value, parsed.error) == (Decimal(85), None)
+
+
+@pytest.mark.parametrize(("typed", "year", "error"), [
+    ("2020年", 2020, None), ("2020年度", 2020, None), (2020, 2020, None), ("  ", None, None), (None, None, None),
+])
+def test_an_evaluation_year_is_read_with_or_without_its_word(typed, year, error):
+    parsed = parse_year(typed)
+    assert (parsed.value, parsed.error) == (year, error)
