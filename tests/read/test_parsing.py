@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 
-from selfscore.read.parsing import parse_input, parse_year
+from selfscore.read.parsing import parse_input, parse_year, shown
 from selfscore.tables.inputs import parse_input as define
 
 
@@ -92,3 +93,31 @@ def test_a_percent_input_without_a_unit_still_reads_a_typed_percent_sign():
 def test_an_evaluation_year_is_read_with_or_without_its_word(typed, year, error):
     parsed = parse_year(typed)
     assert (parsed.value, parsed.error) == (year, error)
+
+
+@pytest.mark.parametrize(("raw", "text"), [
+    (dt.datetime(2020, 5, 1, 13, 45), "2020-05-01 13:45"),
+    (dt.datetime(2020, 5, 1), "2020-05-01"),         # a date Excel keeps as midnight is shown as the date
+    (dt.date(2020, 5, 1), "2020-05-01"),
+    (3.0, "3"),
+    (3.5, "3.5"),
+    ("两项", "两项"),
+])
+def test_a_cell_is_echoed_as_the_filler_would_recognise_it(raw, text):
+    assert shown(raw) == text
+
+
+@pytest.mark.parametrize("raw", [True, dt.datetime(2020, 5, 1), dt.time(8, 30), dt.timedelta(days=1), float("inf"), float("nan")])
+def test_what_is_not_a_number_is_said_to_be_not_a_number(raw):
+    assert (parse_input(raw, definition()).value, parse_input(raw, definition()).error) == (None, "value_not_number")
+
+
+def test_numbers_are_kept_exactly_as_given():
+    assert parse_input(Decimal("282"), definition()).value == Decimal(282)
+    tiny = parse_input("0.0000001", definition("number", unit="万元"))
+    assert tiny.notes == [("value_normalised", {"normalised": " 0.0000001 ", "how": "文本格式的数字"})]   # never 1E-7
+
+
+def test_a_number_of_a_thousand_trillion_or_more_is_too_large():
+    assert parse_input(10**15 - 1, definition("number", unit="万元")).value == Decimal(10**15 - 1)
+    assert parse_input(10**15, definition("number", unit="万元")).error == "value_too_large"
