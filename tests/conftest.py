@@ -25,11 +25,12 @@ def private_user_directories(tmp_path_factory):
             os.environ[key] = value
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(autouse=True)
 def fresh_caches_under_mutmut():
-    """mutmut forks each mutant's test run from a process that has already loaded every table and built its
-    pandera schema; without this, a mutant in the loading or schema code would never run. Outside mutmut,
-    nothing changes."""
+    """Under mutmut, every test starts with the table and schema caches empty. mutmut runs only the tests it saw
+    call a function; with warm caches only the first test to load a table or build its schema is seen calling
+    the loading and schema code, and a mutant there is never run against the tests that would catch it.
+    Outside mutmut, nothing changes."""
     if os.environ.get("MUTANT_UNDER_TEST"):
         from selfscore.score.validation import build_schema
         from selfscore.tables import definitions
