@@ -171,3 +171,15 @@ def test_an_adjusted_total_that_cannot_be_recomputed_explains_nothing(tmp_path, 
     report = checked_third(tmp_path, table, {"units_planned": None}, {}, Decimal("70.75"))
     assert report.recomputed_total is None and report.recomputed_range is None
     assert report.total_explanation == ""
+
+
+def test_any_of_two_vetoes_zeroes_the_total_and_the_sum_is_not_checked(tmp_path, monkeypatch, repo):
+    # a table with two 一票否决 questions; the first is 是, the second 否: the total must be 0 whatever the
+    # self-scores add up to, so the only finding on the total is the veto's (not also 「不等于各项之和」)
+    veto = '[[vetoes]]\ninput = "major_accident"\n'
+    table = third_table(tmp_path, monkeypatch, repo, (
+        veto, '[[vetoes]]\ninput = "innovation_adopted"\ncriterion = "创新做法造假的，总分为0"\n\n' + veto))
+    assert [v.input.id for v in table.vetoes] == ["innovation_adopted", "major_accident"]
+    report = checked_third(tmp_path, table, {"major_accident": "否", "innovation_adopted": "是"}, {}, Decimal(50))
+    assert report.recomputed_total == 0
+    assert [f.code for f in report.findings if f.code.startswith("total")] == ["total_vetoed"]

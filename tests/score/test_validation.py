@@ -39,6 +39,8 @@ def test_a_yes_that_needs_a_count_names_the_count(tmp_path):
     place, (_, other) = where(path, "in_severe_violation"), destination(path, "in_violations")
     assert errors(path) == [(place, f"{place}（是否存在性质恶劣、有重大不良影响的违规违纪项目）：填写了「是」，但「经查实的违规违纪问题」"
                                     f"（{other}）为 0；填「是」时「经查实的违规违纪问题」至少应为 1。")]
+    (finding,) = [f for f in check_workbook(path).findings if f.code == "yes_requires_count"]
+    assert finding.value == "是"
 
 
 def test_a_count_typed_with_decimals_keeps_them_in_the_message(tmp_path):
@@ -70,3 +72,10 @@ def test_blank_cells_say_what_belongs_there(tmp_path):
     found = errors(path)
     assert (score, f"{score}（资金筹集·自评得分）：未填写自评得分；应填写 0～10 之间的分数。") in found
     assert (fact, f"{fact}（年度计划新开工套数）：未填写；应填写不小于 0 的整数。") in found
+
+
+def test_a_total_that_must_be_above_zero_rejects_zero(tmp_path):
+    # 「改造项目资金总额」 is a divisor (社会筹资占比): min_exclusive = 0, so 0 itself is out
+    path = make_workbook(tmp_path / "t.xlsx", "old_communities", facts={"project_funds_total": 0, "social_funds": 0})
+    place = where(path, "in_project_funds_total")
+    assert (place, f"{place}（改造项目资金总额）：填写的 0 过小，超出允许范围；应填写大于 0 的数字。") in errors(path)
