@@ -79,3 +79,28 @@ def test_a_total_that_must_be_above_zero_rejects_zero(tmp_path):
     path = make_workbook(tmp_path / "t.xlsx", "old_communities", facts={"project_funds_total": 0, "social_funds": 0})
     place = where(path, "in_project_funds_total")
     assert (place, f"{place}（改造项目资金总额）：填写的 0 过小，超出允许范围；应填写大于 0 的数字。") in errors(path)
+
+
+def test_a_tiny_fraction_is_shown_as_typed_not_in_exponent_form(tmp_path):
+    path = make_workbook(tmp_path / "t.xlsx", facts={"starts_actual": "0.0000001"})
+    place = where(path, "in_starts_actual")
+    assert errors(path) == [(place, f"{place}（实际新开工套数）：填写的「0.0000001」不是整数；应填写不小于 0 的整数。")]
+
+
+def test_a_batch_of_mixed_tables_validates_each_workbook_as_if_alone(tmp_path):
+    from selfscore.read.by_names import identify, open_workbook, read_values
+    from selfscore.score.validation import validate, validate_many
+
+    def read(path):
+        data = path.read_bytes()
+        workbook = open_workbook(data)
+        table, version, _ = identify(workbook)
+        return read_values(workbook, table, version, data)
+
+    reads = [read(make_workbook(tmp_path / "a.xlsx", facts={"starts_actual": "282.5"})),
+             read(make_workbook(tmp_path / "b.xlsx", "old_communities", facts={"social_funds": 100000})),
+             read(make_workbook(tmp_path / "c.xlsx", scores={"funds_raising": 12}))]
+    alone = [validate(one) for one in reads]
+    assert [[f.code for f in findings] for findings, _ in alone] == [["value_not_integer"], ["value_exceeds_input"],
+                                                                    ["score_out_of_range", "total_over_max"]]
+    assert validate_many(reads) == alone
