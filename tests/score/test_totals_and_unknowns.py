@@ -183,3 +183,14 @@ def test_any_of_two_vetoes_zeroes_the_total_and_the_sum_is_not_checked(tmp_path,
     report = checked_third(tmp_path, table, {"major_accident": "否", "innovation_adopted": "是"}, {}, Decimal(50))
     assert report.recomputed_total == 0
     assert [f.code for f in report.findings if f.code.startswith("total")] == ["total_vetoed"]
+
+
+def test_a_veto_answer_that_contradicts_its_count_decides_nothing(tmp_path, monkeypatch, repo):
+    # 「是否发生重大安全责任事故」 = 是 needs at least one 安全事故 counted; with 0 the answer itself is in doubt
+    # (yes_requires_count on its cell), so it neither zeroes the total nor lets the sum stand: the total is unknown
+    declared = 'id = "major_accident"\nlabel = "是否发生重大安全责任事故或重大舆情事件"\ntype = "yes_no"\n'
+    table = third_table(tmp_path, monkeypatch, repo, (declared, declared + 'yes_requires = "incidents"\n'))
+    report = checked_third(tmp_path, table, {"major_accident": "是", "incidents": 0}, {"safety_incidents": 0}, Decimal("75.75"))
+    assert ("yes_requires_count", "major_accident") in report.as_tuples("code", "input")
+    assert report.recomputed_total is None
+    assert "total_vetoed" not in [f.code for f in report.findings]
