@@ -176,6 +176,12 @@ def test_a_rate_a_hair_from_a_limit_or_gate_is_not_shown_as_the_limit():
         "完成率：实际筹集 59999 套 / 计划筹集 100000 套 = 59.999%，低于 60%，本项 30 分不得分")
 
 
+def test_a_rate_short_of_a_gate_in_its_twelfth_place_is_not_shown_as_the_gate():
+    # 59999999999999 / 100000000000000 = 59.999999999999 %: shown as 60% it would contradict 「低于 60%」
+    assert part(GATE).score(values(actual=59999999999999, planned=100000000000000), "ceil").text == (
+        "完成率：实际筹集 59999999999999 套 / 计划筹集 100000000000000 套 = 59.999999999999%，低于 60%，本项 30 分不得分")
+
+
 def test_a_gate_over_a_plan_of_zero_says_it_let_the_parts_through():
     assert part(GATE).score(values(actual=0, planned=0), "ceil").text == (
         "完成率：实际筹集 0 套 / 计划筹集 0 套，计划筹集为 0，视为不低于 60%；完成率：计划为 0，实际 0 套，不低于计划，得满分 30")

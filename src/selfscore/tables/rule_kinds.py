@@ -17,12 +17,11 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from decimal import Decimal
 from fractions import Fraction
 
 from selfscore.tables.fields import DefinitionError, Fields
 from selfscore.tables.inputs import InputDefinition, InputType
-from selfscore.tables.numbers import fmt, round2
+from selfscore.tables.numbers import fmt, fmt_pct, round2
 from selfscore.tables.rules import (
     PART_KINDS,
     STEP_READING_NAMES,
@@ -56,22 +55,11 @@ def _not_negative(fields: Fields, key: str) -> Fraction:
     return Fraction(value)
 
 
-def pct(rate: Fraction, *thresholds: Fraction) -> str:
-    """A percentage with two decimals, or as many more as it takes not to look equal to a threshold it is not."""
-    for places in range(2, 12):
-        quantum = Fraction(1, 10**places)
-        rounded = Fraction(round(rate / quantum)) * quantum
-        if all((rounded == threshold) == (rate == threshold) for threshold in thresholds):
-            text = format(Decimal(rounded.numerator) / Decimal(rounded.denominator), f".{places}f")
-            return f"{text}%"
-    return f"{fmt(rate)}%"
-
-
 def _diff(value: Fraction) -> str:
     """A difference in percentage points that is never shown as 0 when it is not."""
     if value == 0 or round2(value) != 0:
         return fmt(value)
-    return pct(value, Fraction(0)).rstrip("%").rstrip("0")
+    return fmt_pct(value, Fraction(0)).rstrip("%").rstrip("0")
 
 
 @dataclass(frozen=True)
@@ -108,7 +96,7 @@ class Rate:
         """The rate (None when its denominator is 0) and how it was obtained, in Chinese."""
         if self.value is not None:
             rate = Fraction(values[self.value.id])
-            return rate, f"{self.label} {pct(rate, *thresholds)}"
+            return rate, f"{self.label} {fmt_pct(rate, *thresholds)}"
         assert self.numerator is not None and self.denominator is not None
         numerator, denominator = Fraction(values[self.numerator.id]), Fraction(values[self.denominator.id])
         shown = (f"{self.label}：{self.numerator.name} {self.numerator.with_unit(fmt(numerator))} / "
@@ -116,7 +104,7 @@ class Rate:
         if denominator == 0:
             return None, f"{shown}，{self.denominator.name}为 0"
         rate = numerator / denominator * 100
-        return rate, f"{shown} = {pct(rate, *thresholds)}"
+        return rate, f"{shown} = {fmt_pct(rate, *thresholds)}"
 
 
 # ------------------------------------------------------------------------------ parts
