@@ -26,6 +26,22 @@ def test_a_clerk_is_told_the_words_a_value_may_be():
     assert parsed(type="choice", options=["有", "无"]).options == ("有", "无")   # two options are a choice
 
 
+@pytest.mark.parametrize(("raw", "expected"), [
+    ({"type": "integer"}, "整数"),
+    ({"type": "integer", "min": 0}, "不小于 0 的整数"),
+    ({"type": "number", "min": 0, "max": 10}, "不小于 0、不大于 10 的数字"),
+    ({"type": "number", "min_exclusive": 0}, "大于 0 的数字"),
+    ({"type": "percent", "min": 0, "max": 100}, "百分数（0～100）"),   # the range is in the words already
+])
+def test_a_clerk_is_told_what_a_number_may_be(raw, expected):
+    assert parsed(**raw).expected() == expected
+
+
+def test_a_value_is_shown_with_its_unit():
+    assert parsed(type="percent", unit="%").with_unit(85) == "85%"
+    assert parsed(type="integer", unit="套").with_unit(3) == "3 套"
+
+
 def test_a_dropdown_may_use_every_character_excel_allows():
     # Excel keeps a list's formula under 256 characters: 250 in all (entries and their commas) still fit
     options = ["甲" * 124, "乙" * 125]
