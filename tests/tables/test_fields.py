@@ -40,6 +40,8 @@ def test_an_empty_default_is_allowed_but_an_empty_required_text_is_not():
 @pytest.mark.parametrize(("data", "read", "message"), [
     ({}, lambda f: f.text("name"), f"{WHERE}: missing key 'name'; add it (key = value)"),
     ({}, lambda f: f.number("points"), f"{WHERE}: missing key 'points'; add it (key = value)"),
+    ({}, lambda f: f.integer("annex"), f"{WHERE}: missing key 'annex'; add it (key = value)"),
+    ({}, lambda f: f.mapping("points"), f"{WHERE}: missing key 'points'; add it (key = value)"),
     ({"points": True}, lambda f: f.integer("points"),
      f"{WHERE}.points: expected a whole number, got a boolean; write it as a whole number"),
     ({"points": "5"}, lambda f: f.integer("points"), f"{WHERE}.points: expected a whole number, got '5'; write it as a whole number"),
