@@ -89,6 +89,8 @@ def test_a_percent_input_without_a_unit_still_reads_a_typed_percent_sign():
 
 @pytest.mark.parametrize(("typed", "year", "error"), [
     ("2020年", 2020, None), ("2020年度", 2020, None), (2020, 2020, None), ("  ", None, None), (None, None, None),
+    (1990, 1990, None), (2100, 2100, None), (1989, None, "year_invalid"), (2101, None, "year_invalid"),
+    (2020.5, None, "year_invalid"), ("二〇二〇", None, "year_invalid"),
 ])
 def test_an_evaluation_year_is_read_with_or_without_its_word(typed, year, error):
     parsed = parse_year(typed)
@@ -121,3 +123,7 @@ def test_numbers_are_kept_exactly_as_given():
 def test_a_number_of_a_thousand_trillion_or_more_is_too_large():
     assert parse_input(10**15 - 1, definition("number", unit="万元")).value == Decimal(10**15 - 1)
     assert parse_input(10**15, definition("number", unit="万元")).error == "value_too_large"
+
+
+def test_a_value_of_no_cell_type_at_all_is_not_a_number():
+    assert parse_input(object(), definition()).error == "value_not_number"
