@@ -127,3 +127,7 @@ def test_a_number_of_a_thousand_trillion_or_more_is_too_large():
 
 def test_a_value_of_no_cell_type_at_all_is_not_a_number():
     assert parse_input(object(), definition()).error == "value_not_number"
+
+
+def test_a_percent_sign_is_only_read_in_a_percent_cell():
+    assert parse_input("85%", definition()).error == "value_not_number"   # a count of 套 is not a percentage

@@ -130,7 +130,8 @@ def test_a_rate_over_a_plan_of_zero_reaches_every_band_and_gate():
     # 「实际…大于或等于计划的」 holds for 0 ≥ 0: nothing was planned, so nothing falls short
     bands = part({**BANDS, "ratio": ["actual", "planned"]})
     outcome = bands.score(values(actual=0, planned=0), "ceil")
-    assert (outcome.high, outcome.text) == (5, "资金执行率：实际筹集 0 套 / 计划筹集 0 套，计划筹集为 0，视为达到最高档，得满分 5")
+    assert (outcome.low, outcome.high) == (5, 5)
+    assert outcome.text == "资金执行率：实际筹集 0 套 / 计划筹集 0 套，计划筹集为 0，视为达到最高档，得满分 5"
     gate = part({**GATE, "parts": [{"kind": "checklist", "items": [{"input": "local", "points": 30}]}]},
                 extra={"local": {"id": "local", "label": "是否安排资金", "type": "yes_no"}})
     assert gate.score(values(actual=0, planned=0, local=True), "floor").high == 30
