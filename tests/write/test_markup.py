@@ -250,3 +250,19 @@ def test_a_comment_on_a_cell_whose_finding_names_no_subject_starts_with_the_find
     comment = load_workbook(io.BytesIO(marked))[finding.sheet]["C9"].comment.text
     assert comment == ("selfscore 校验：\n【提醒】「其他工作」无法对应到「公租房保障和棚户区改造」的任何二级指标，该行未校验；"
                        "如为指标，请按评分表填写指标名称。")
+
+
+def test_text_echoed_into_the_copy_is_what_excel_can_hold():
+    from selfscore.write.markup import MAX_TEXT, safe_text
+
+    assert safe_text(None) == ""
+    assert safe_text("甲\x01乙") == "甲\ufffd乙"                      # a control character Excel refuses
+    assert safe_text("x" * MAX_TEXT) == "x" * MAX_TEXT                # at the limit: kept whole
+    longer = safe_text("x" * (MAX_TEXT + 1))
+    assert len(longer) == MAX_TEXT and longer == "x" * (MAX_TEXT - 1) + "…"
+
+
+def test_a_matching_score_keeps_its_computation_in_the_comment(tmp_path):
+    _, marked = check_and_mark_up(make_workbook(tmp_path / "t.xlsx"))
+    assert load_workbook(io.BytesIO(marked))["自评表"]["F12"].comment.text == (
+        "selfscore 校验：\n【一致】重新计算 10 分。经查实的工程质量问题 0 项，不扣分，得满分 10")
