@@ -26,6 +26,8 @@ def test_each_reader_returns_the_value_or_the_default():
     assert f.text("name") == "资金" and f.text("absent", "") == "" and f.text("gone", None) is None
     assert f.integer("points") == 5
     assert f.number("share") == Decimal("0.5") and f.number("absent", None) is None   # through str: exactly one half
+    tenth = fields(step=0.1).number("step")
+    assert isinstance(tenth, Decimal) and tenth == Decimal("0.1")                      # not the float nearest 0.1
     assert f.items("parts") == [1, 2] and f.items("absent", []) == []
     assert f.mapping("grades") == {"健全": 2}
     assert f.has("flag") and not f.has("name")          # a read key is taken out
