@@ -7,7 +7,7 @@ from fractions import Fraction
 from typing import Any
 
 from selfscore.results.findings import Finding
-from selfscore.results.report import IndicatorResult, PreviousCheck, Report
+from selfscore.results.report import IndicatorResult, PreviousCheck, RecognisedCell, Report
 
 #: a submission's verdict as the collection page names it; None is a unit that has not submitted yet
 VERDICT_NAMES: dict[str | None, str] = {
@@ -46,8 +46,9 @@ def report_from_dict(data: dict[str, Any]) -> Report:
         step_reading=data.get("step_reading", "ceil"), self_total=_decimal(totals.get("self")),
         recomputed_total=_fraction(totals.get("recomputed")),
         recomputed_range=None if recomputed_range is None else (_fraction(recomputed_range[0]), _fraction(recomputed_range[1])),
-        max_total=_fraction(totals.get("max")), indicators=indicators,
+        max_total=_fraction(totals.get("max")), total_explanation=totals.get("explanation", ""), indicators=indicators,
         findings=[_finding(item) for item in data.get("findings", [])],
+        recognised=[RecognisedCell(**item) for item in data.get("recognised", [])],
         notes=list(data.get("notes", [])), source_format=data.get("source_format"),
     )
     if previous is not None:
