@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import json
 import re
@@ -592,3 +593,25 @@ def test_a_workbook_a_person_must_confirm_is_needs_review_on_both_pages(reviewer
     assert "需人工确认：</strong>" in result.text and "「资金筹集」（扣分口径不同）" in result.text
     assert unit_rows(reviewer, collection_id)["温县"]["status"] == "review"
     assert list(unit_rows(reviewer, collection_id, "?status=review")) == ["温县"]
+
+
+def test_a_total_with_bonus_and_penalty_shows_how_it_was_reached_on_the_check_and_collection_pages(monkeypatch, database, tmp_path):
+    """A table with 加分项 and 扣分项 (the third-table fixture): both pages spell out the total's computation, as the results sheet does."""
+    from orchestration.test_third_table import FIXTURES, TABLE, filled
+    from selfscore.checking import check_workbook
+
+    monkeypatch.setenv("SELFSCORE_SCHEMAS", str(FIXTURES))
+    path = filled(tmp_path / "rental.xlsx")
+    explanation = check_workbook(path).total_explanation
+    assert "加分" in explanation and "扣分" in explanation, explanation
+    shown = f'<dt>合计的计算</dt><dd data-total="explanation">{html.escape(explanation)}</dd>'
+
+    Access(database).set_password(PASSWORD)
+    app = create_app(collections=database, processes=1)
+    with client_of(app) as page:
+        checked = page.post("/check", files=[("files", ("rental.xlsx", path.read_bytes(), XLSX))])
+        assert shown in checked.text
+        page.csrf = sign_in(page)  # type: ignore[attr-defined]
+        collection_id = create(page, tables=[TABLE])
+        submitted = upload(page, links(page, collection_id)["温县"], path.read_bytes())
+        assert shown in submitted.text, re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", submitted.text))[:1500]
