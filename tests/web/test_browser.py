@@ -5,14 +5,12 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
+from live_server import running_server
 from samples import OLD_COMMUNITIES_FACTS, OLD_COMMUNITIES_SCORES, SHANTYTOWN_FACTS, SHANTYTOWN_SCORES
 from selfscore.tables.names import META_UNIT, META_YEAR, SCORE_TOTAL, input_name, score_name
 from selfscore.write.filling import cell_of
@@ -34,25 +32,10 @@ def _require_chromium() -> None:
 
 @pytest.fixture(scope="module")
 def server_url():
-    import uvicorn
-
     from selfscore.web import create_app
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
-    assert not thread.is_alive()
+    with running_server(create_app()) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

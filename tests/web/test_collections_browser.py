@@ -2,44 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import re
-import socket
-import threading
-import time
 
 import pytest
 from openpyxl import load_workbook
 from test_browser import ARTIFACTS, browser  # noqa: F401  (the Chromium fixture)
 
 from helpers import TABLE_IDS, make_workbook
+from live_server import running_server
 from selfscore.collect.access import Access
 from selfscore.collect.database import Database
 
 PASSWORD = "焦作市住建局-reviewer"
-
-
-@contextlib.contextmanager
-def running_server(app):
-    """A live uvicorn server for ``app`` on a free loopback port, in a thread; yields its URL."""
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 @pytest.fixture
