@@ -78,10 +78,7 @@ class CollectionStatus(BaseModel):
 
 
 def _export(request: Request, collect: Collect, context: Context, collection_id: int) -> dict[str, Any]:
-    try:
-        return collect.collections.export(collection_id, unit_url(request, context))
-    except Refused as error:
-        raise refused(error) from None
+    return collect.collections.export(collection_id, unit_url(request, context))
 
 
 @router.post("", status_code=201, response_model=CollectionStatus, summary="Create a collection",
@@ -93,8 +90,6 @@ async def create(request: Request, body: NewCollection, collect: Collect, contex
         created = await run_in_threadpool(collect.collections.create, body.name, body.year, body.tables, units)
     except UnitListError as error:
         raise refused(Refused("invalid", str(error))) from None
-    except Refused as error:
-        raise refused(error) from None
     return JSONResponse(await run_in_threadpool(_export, request, collect, context, created.id), status_code=201)
 
 
@@ -111,28 +106,19 @@ def status(request: Request, collection_id: Id, collect: Collect, context: Conte
 
 @router.post("/{collection_id}/close", response_model=CollectionSummary, summary="Close a collection (links stop taking uploads)")
 def close(collection_id: Id, collect: Collect, _: ApiCaller) -> dict[str, Any]:
-    try:
-        return collect.collections.set_open(collection_id, False).to_dict()
-    except Refused as error:
-        raise refused(error) from None
+    return collect.collections.set_open(collection_id, False).to_dict()
 
 
 @router.post("/{collection_id}/reopen", response_model=CollectionSummary, summary="Reopen a closed collection")
 def reopen(collection_id: Id, collect: Collect, _: ApiCaller) -> dict[str, Any]:
-    try:
-        return collect.collections.set_open(collection_id, True).to_dict()
-    except Refused as error:
-        raise refused(error) from None
+    return collect.collections.set_open(collection_id, True).to_dict()
 
 
 @router.get("/{collection_id}/submissions/{submission_id}", summary="A submission's report",
             responses={200: {"description": "The SPEC's JSON report of that submission, with `previous_check` "
                                             "(fixed / remaining / new) for a resubmission"}})
 def submission_report(collection_id: Id, submission_id: Id, collect: Collect, _: ApiCaller) -> dict[str, Any]:
-    try:
-        stored = collect.collections.submission(submission_id, collection_id=collection_id)
-    except Refused as error:
-        raise refused(error) from None
+    stored = collect.collections.submission(submission_id, collection_id=collection_id)
     return {"submission": stored.info.to_dict(), "report": stored.report_json}
 
 

@@ -7,9 +7,10 @@ from fastapi.responses import Response
 
 from selfscore.collect.access import Access
 from selfscore.collect.database import Database
-from selfscore.collect.service import Collections
+from selfscore.collect.service import Collections, Refused
 from selfscore.web import collections_api, collections_pages, collections_units
-from selfscore.web.collections_access import ApiUnauthorized, CollectContext, SignInNeeded, sign_in_redirect
+from selfscore.web.collections_access import ApiUnauthorized, CollectContext, SignInNeeded, refused, sign_in_redirect
+from selfscore.web.errors import error_response
 
 
 def install_collections(app: FastAPI, database: Database) -> None:
@@ -24,7 +25,13 @@ def install_collections(app: FastAPI, database: Database) -> None:
         assert isinstance(error, ApiUnauthorized)
         return error.response()
 
+    def _refused(request: Request, error: Exception) -> Response:
+        # What the service refuses (not found, closed, invalid) reaches every page and API route the same way.
+        assert isinstance(error, Refused)
+        return error_response(request.scope, refused(error))
+
     app.add_exception_handler(SignInNeeded, _sign_in)
+    app.add_exception_handler(Refused, _refused)
     app.add_exception_handler(ApiUnauthorized, _unauthorized)
     for router in (collections_pages.router, collections_units.router, collections_api.router):
         app.include_router(router)

@@ -29,7 +29,6 @@ from selfscore.web.collections_access import (
     Collect,
     Reviewer,
     check_form_token,
-    refused,
     root,
     set_cookie,
 )
@@ -166,10 +165,7 @@ async def create_collection(request: Request, collect: Collect, context: Context
 
 
 def _rows(collect: Collect, collection_id: int) -> tuple[CollectionInfo, list[UnitRow]]:
-    try:
-        return collect.collections.get(collection_id), collect.collections.rows(collection_id)
-    except Refused as error:
-        raise refused(error) from None
+    return collect.collections.get(collection_id), collect.collections.rows(collection_id)
 
 
 @router.get("/collections/{collection_id}", response_class=HTMLResponse)
@@ -229,10 +225,7 @@ async def reopen(request: Request, collection_id: CollectionId, collect: Collect
 
 async def _set_open(request: Request, collection_id: int, collect: Collect, signed_in: SignedIn, is_open: bool) -> Response:
     await checked_form(request, signed_in)
-    try:
-        await run_in_threadpool(collect.collections.set_open, collection_id, is_open)
-    except Refused as error:
-        raise refused(error) from None
+    await run_in_threadpool(collect.collections.set_open, collection_id, is_open)
     return RedirectResponse(f"../{collection_id}", status_code=303)
 
 
@@ -242,36 +235,27 @@ async def unit_link_action(request: Request, collection_id: CollectionId, unit_i
     await checked_form(request, signed_in)
     if action not in ("reissue", "revoke"):
         raise WebError(404, "not_found", "找不到这个页面。")
-    try:
-        if action == "reissue":
-            await run_in_threadpool(collect.collections.reissue, collection_id, unit_id)
-        else:
-            await run_in_threadpool(collect.collections.revoke, collection_id, unit_id)
-    except Refused as error:
-        raise refused(error) from None
+    if action == "reissue":
+        await run_in_threadpool(collect.collections.reissue, collection_id, unit_id)
+    else:
+        await run_in_threadpool(collect.collections.revoke, collection_id, unit_id)
     return RedirectResponse(f"../../links{f'?reissued={unit_id}' if action == 'reissue' else ''}", status_code=303)
 
 
 @router.get("/collections/{collection_id}/units/{unit_id}", response_class=HTMLResponse)
 def unit_history(request: Request, collection_id: CollectionId, unit_id: CollectionId, collect: Collect,
                  signed_in: Reviewer) -> HTMLResponse:
-    try:
-        collection = collect.collections.get(collection_id)
-        unit_name, submissions = collect.collections.history(collection_id, unit_id)
-    except Refused as error:
-        raise refused(error) from None
+    collection = collect.collections.get(collection_id)
+    unit_name, submissions = collect.collections.history(collection_id, unit_id)
     return page(request, "collection_unit.html", signed_in, collection=collection, unit_name=unit_name, submissions=submissions)
 
 
 @router.get("/collections/{collection_id}/submissions/{submission_id}", response_class=HTMLResponse)
 def submission_page(request: Request, collection_id: CollectionId, submission_id: CollectionId, collect: Collect,
                     signed_in: Reviewer) -> HTMLResponse:
-    try:
-        collection = collect.collections.get(collection_id)
-        stored = collect.collections.submission(submission_id, collection_id=collection_id)
-        unit_name, _ = collect.collections.history(collection_id, stored.info.unit_id)
-    except Refused as error:
-        raise refused(error) from None
+    collection = collect.collections.get(collection_id)
+    stored = collect.collections.submission(submission_id, collection_id=collection_id)
+    unit_name, _ = collect.collections.history(collection_id, stored.info.unit_id)
     return page(request, "collection_submission.html", signed_in, collection=collection, unit_name=unit_name,
                 info=stored.info, report=stored.report, notices=notices(collection, unit_name, stored.info))
 
@@ -281,12 +265,9 @@ def submission_file(collection_id: CollectionId, submission_id: CollectionId, wh
                     _: Reviewer) -> Response:
     if which not in ("original", "marked"):
         raise WebError(404, "not_found", "找不到这个页面。")
-    try:
-        info, data = collect.collections.file(submission_id, "original" if which == "original" else "marked_up",
-                                              collection_id=collection_id)
-        unit_name, _ = collect.collections.history(collection_id, info.unit_id)
-    except Refused as error:
-        raise refused(error) from None
+    info, data = collect.collections.file(submission_id, "original" if which == "original" else "marked_up",
+                                          collection_id=collection_id)
+    unit_name, _ = collect.collections.history(collection_id, info.unit_id)
     return file_response(info, data, which, unit_name)
 
 
@@ -308,12 +289,9 @@ async def summary_response(request: Request, collect: Collect, context: WebConte
     Made in the worker pool, behind the same queue as the checks: for a collection of many units it is seconds of
     CPU that would otherwise hold the web process's interpreter lock while light routes wait."""
     prefix = submissions_url(request, context, collection_id)
-    try:
-        collection = await run_in_threadpool(collect.collections.get, collection_id)
-        parts = await run_in_threadpool(collect.collections.summary_parts, collection_id,
-                                        lambda info: f"{prefix}{info.id}/marked" if info.has_marked_up else None)
-    except Refused as error:
-        raise refused(error) from None
+    collection = await run_in_threadpool(collect.collections.get, collection_id)
+    parts = await run_in_threadpool(collect.collections.summary_parts, collection_id,
+                                    lambda info: f"{prefix}{info.id}/marked" if info.has_marked_up else None)
     with context.pool.admitted():
         try:
             data = await context.pool.run(summary_workbook, *parts)
@@ -330,10 +308,7 @@ async def summary(request: Request, collection_id: CollectionId, collect: Collec
 
 @router.get("/collections/{collection_id}/export.json")
 def export(request: Request, collection_id: CollectionId, collect: Collect, context: Context, _: Reviewer) -> Response:
-    try:
-        data = collect.collections.export(collection_id, unit_url(request, context))
-    except Refused as error:
-        raise refused(error) from None
+    data = collect.collections.export(collection_id, unit_url(request, context))
     return Response(json.dumps(data, ensure_ascii=False, indent=2), media_type="application/json", headers={
         "Content-Disposition": content_disposition(f"collection-{collection_id}.json"), "Cache-Control": "no-store"})
 

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from selfscore.collect.checks import check_submission
-from selfscore.collect.service import Refused, UnitLink, notices
+from selfscore.collect.service import Refused, notices
 from selfscore.collect.times import local_text
 from selfscore.web.checks import display_name
 from selfscore.web.collections_access import CSRF_FIELD, Collect, check_form_token, refused, root
@@ -25,19 +25,9 @@ Token = Annotated[str, Path(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_
 SubmissionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-def _link(collect: Collect, token: str) -> UnitLink:
-    try:
-        return collect.collections.unit_link(token)
-    except Refused as error:
-        raise refused(error) from None
-
-
 def _unit_page(request: Request, collect: Collect, context: Context, token: str, status_code: int = 200,
                problem: str | None = None) -> HTMLResponse:
-    try:
-        link, submissions = collect.collections.unit_history(token)
-    except Refused as error:
-        raise refused(error) from None
+    link, submissions = collect.collections.unit_history(token)
     tables = [context.tables[table_id] for table_id in link.collection.table_ids if table_id in context.tables]
     return render("unit_page.html", status_code, root=root(request), link=link, submissions=submissions, tables=tables,
                   form_token=collect.access.unit_form_token(token), closed_text=local_text(link.collection.closed_at),
@@ -51,7 +41,7 @@ def unit_page(request: Request, token: Token, collect: Collect, context: Context
 
 @router.post("/u/{token}")
 async def submit(request: Request, token: Token, collect: Collect, context: Context) -> Response:
-    link = await run_in_threadpool(_link, collect, token)
+    link = await run_in_threadpool(collect.collections.unit_link, token)
     form = await request.form()
     check_form_token(collect.access.unit_form_token(token), form.get(CSRF_FIELD))
     if not link.collection.is_open:
@@ -66,30 +56,21 @@ async def submit(request: Request, token: Token, collect: Collect, context: Cont
     await upload.close()
     if len(data) > context.max_upload_bytes:
         return await run_in_threadpool(_unit_page, request, collect, context, token, 413, context.refused(name))
-    try:
-        previous = await run_in_threadpool(collect.collections.previous_report, token)
-    except Refused as error:
-        raise refused(error) from None
+    previous = await run_in_threadpool(collect.collections.previous_report, token)
     # The check takes a place in the same worker pool as every other upload: a rush gets the 503 and its
     # Retry-After, a check over the time limit is stored as an unreadable submission saying so, and the web
     # process itself only routes (its light routes never wait behind a unit's check).
     with context.pool.admitted():
         report, marked_up = await context.checked(check_submission, data, name, "ceil", previous)
-    try:
-        stored = await run_in_threadpool(collect.collections.store, token, data, name, report, marked_up)
-    except Refused as error:
-        raise refused(error) from None
+    stored = await run_in_threadpool(collect.collections.store, token, data, name, report, marked_up)
     # Post / redirect / get: reloading the result page does not submit again.
     return RedirectResponse(f"{token}/submissions/{stored.info.id}", status_code=303)
 
 
 @router.get("/u/{token}/submissions/{submission_id}", response_class=HTMLResponse)
 def submission_page(request: Request, token: Token, submission_id: SubmissionId, collect: Collect) -> HTMLResponse:
-    link = _link(collect, token)
-    try:
-        stored = collect.collections.submission(submission_id, unit_id=link.unit_id)
-    except Refused as error:
-        raise refused(error) from None
+    link = collect.collections.unit_link(token)
+    stored = collect.collections.submission(submission_id, unit_id=link.unit_id)
     return render("unit_submission.html", root=root(request), link=link, info=stored.info, report=stored.report,
                   notices=notices(link.collection, link.unit_name, stored.info))
 
@@ -98,9 +79,6 @@ def submission_page(request: Request, token: Token, submission_id: SubmissionId,
 def submission_file(token: Token, submission_id: SubmissionId, which: str, collect: Collect) -> Response:
     if which not in ("original", "marked"):
         raise WebError(404, "not_found", "找不到这个页面。")
-    link = _link(collect, token)
-    try:
-        info, data = collect.collections.file(submission_id, "original" if which == "original" else "marked_up", unit_id=link.unit_id)
-    except Refused as error:
-        raise refused(error) from None
+    link = collect.collections.unit_link(token)
+    info, data = collect.collections.file(submission_id, "original" if which == "original" else "marked_up", unit_id=link.unit_id)
     return file_response(info, data, which)
