@@ -31,6 +31,7 @@ def test_a_percentage_has_two_decimals_or_the_digits_its_difference_needs(value,
     (Fraction(5, 2), (0,), 2, "2.5"),
     (Fraction(1, 3), (0,), 2, "0.33"),
     (Fraction(1, 10**40), (0,), 2, "0." + "0" * 39 + "1"),  # the most places tried: 40
+    (Fraction(1, 10**41), (0,), 2, "0"),                  # beyond them the figure is shown as it rounds
 ])
 def test_a_shortfall_or_step_count_is_shown_apart_from_what_it_is_not(value, apart_from, places, shown):
     assert fmt_apart(value, *apart_from, places=places) == shown
@@ -41,6 +42,14 @@ def test_many_digits_need_room_in_the_decimal_context():
     value = Fraction(Decimal("79.99999999999999999999"))
     assert fmt_pct(value, 80) == "79.99999999999999999999%"
     assert fmt_apart(80 - value, 0) == "0.00000000000000000001"
+    # a fact just under 10¹⁵ with 20 decimals: 35 significant digits, more than Python's default 28
+    large = Fraction(10**14) - Fraction(1, 10**20)
+    assert fmt_apart(large, 10**14) == "99999999999999." + "9" * 20
+
+
+def test_a_percentage_near_nothing_it_must_stay_apart_from_has_two_decimals():
+    assert fmt_pct(Fraction(4999, 1000)) == "5.00%"  # only a step count is kept from looking whole
+    assert fmt_pct(Fraction(4999, 1000), 5) == "4.999%"
 
 
 @pytest.mark.parametrize(("text", "places"), [

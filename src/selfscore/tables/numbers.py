@@ -24,16 +24,20 @@ def round2(value: Exact) -> Decimal:
     return exact.quantize(_CENT, rounding=ROUND_HALF_UP)
 
 
+def _plain(value: Decimal) -> str:
+    """A decimal in positional notation without trailing zeros: 4.50 → 4.5, 1E+2 → 100, 95100 stays 95100."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def fmt(value: Exact) -> str:
     """Show a score or quantity with at most two decimals and no trailing zeros: 35, 4.5, 95.12."""
-    text = format(round2(value), "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return _plain(round2(value))
 
 
 def fmt_fact(value: Decimal | int) -> str:
     """A fact as it was typed, every digit kept and no trailing zeros: 463.58, 95100, 282.001."""
-    text = format(Decimal(value), "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return _plain(Decimal(value))
 
 
 def fmt_pct(value: Exact, *apart_from: Exact) -> str:
@@ -54,8 +58,7 @@ def fmt_apart(value: Exact, *apart_from: Exact, places: int = 2) -> str:
     An explanation must never contradict its result: a shortfall of 0.001 points is 「低 0.001 个百分点」,
     never 「低 0 个百分点，扣 1 分」. A non-integer value is also kept from looking whole (4.999 steps
     is not 「合 5 档」 when whole steps are what counts)."""
-    text = format(_visible(value, apart_from, places=places, whole_apart=True), "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return _plain(_visible(value, apart_from, places=places, whole_apart=True))
 
 
 #: enough for any fact below 10**15 typed with many decimals; beyond it the figure is shown as it rounds
