@@ -21,30 +21,32 @@ def test_a_percentage_has_two_decimals_or_the_digits_its_difference_needs(value,
     assert fmt_pct(value, *apart_from) == shown
 
 
-@pytest.mark.parametrize(("value", "apart_from", "places", "shown"), [
-    (Fraction(1, 1000), (0,), 2, "0.001"),                # a shortfall is never shown as 0
-    (Fraction(1, 2000), (0,), 2, "0.001"),                # rounded half up at the first place that shows it
-    (Fraction(1, 2000), (0,), 4, "0.0005"),               # with as many places as the rate beside it
-    (Fraction(4999, 1000), (), 2, "4.999"),               # not whole-looking: 「合 5 档」 under floor would contradict
-    (Fraction(49999, 10000), (), 2, "4.9999"),
-    (Fraction(5), (), 2, "5"),
-    (Fraction(5, 2), (0,), 2, "2.5"),
-    (Fraction(1, 3), (0,), 2, "0.33"),
-    (Fraction(1, 10**40), (0,), 2, "0." + "0" * 39 + "1"),  # the most places tried: 40
-    (Fraction(1, 10**41), (0,), 2, "0"),                  # beyond them the figure is shown as it rounds
+@pytest.mark.parametrize(("value", "places", "shown"), [
+    (Fraction(1, 1000), 2, "0.001"),                # a shortfall is never shown as 0
+    (Fraction(1, 2000), 2, "0.001"),                # rounded half up at the first place that shows it
+    (Fraction(1, 2000), 4, "0.0005"),               # with as many places as the rate beside it
+    (Fraction(4999, 1000), 2, "4.999"),             # not whole-looking: 「合 5 档」 under floor would contradict
+    (Fraction(49999, 10000), 2, "4.9999"),
+    (Fraction(9996, 10000), 2, "0.9996"),           # nor 「低 1 个百分点」 for a shortfall of 0.9996
+    (Fraction(5), 2, "5"),
+    (Fraction(0), 2, "0"),
+    (Fraction(5, 2), 2, "2.5"),
+    (Fraction(1, 3), 2, "0.33"),
+    (Fraction(1, 10**40), 2, "0." + "0" * 39 + "1"),  # the most places tried: 40
+    (Fraction(1, 10**41), 2, "0"),                  # beyond them the figure is shown as it rounds
 ])
-def test_a_shortfall_or_step_count_is_shown_apart_from_what_it_is_not(value, apart_from, places, shown):
-    assert fmt_apart(value, *apart_from, places=places) == shown
+def test_a_shortfall_or_step_count_that_is_not_whole_never_looks_whole(value, places, shown):
+    assert fmt_apart(value, places=places) == shown
 
 
 def test_many_digits_need_room_in_the_decimal_context():
     # a satisfaction typed as text with 22 significant digits: its shortfall is 10⁻²⁰ points
     value = Fraction(Decimal("79.99999999999999999999"))
     assert fmt_pct(value, 80) == "79.99999999999999999999%"
-    assert fmt_apart(80 - value, 0) == "0.00000000000000000001"
+    assert fmt_apart(80 - value) == "0.00000000000000000001"
     # a fact just under 10¹⁵ with 20 decimals: 35 significant digits, more than Python's default 28
     large = Fraction(10**14) - Fraction(1, 10**20)
-    assert fmt_apart(large, 10**14) == "99999999999999." + "9" * 20
+    assert fmt_apart(large) == "99999999999999." + "9" * 20
 
 
 def test_a_percentage_near_nothing_it_must_stay_apart_from_has_two_decimals():

@@ -52,13 +52,12 @@ def places_shown(text: str) -> int:
     return len(decimals.group(1)) if decimals and decimals.group(1) else 0
 
 
-def fmt_apart(value: Exact, *apart_from: Exact, places: int = 2) -> str:
-    """``fmt``, with as many decimals as it takes not to look equal to one of ``apart_from`` that it is not.
+def fmt_apart(value: Exact, *, places: int = 2) -> str:
+    """``fmt`` with ``places`` decimals, or as many more as it takes for a value that is not whole never to look whole.
 
     An explanation must never contradict its result: a shortfall of 0.001 points is 「低 0.001 个百分点」,
-    never 「低 0 个百分点，扣 1 分」. A non-integer value is also kept from looking whole (4.999 steps
-    is not 「合 5 档」 when whole steps are what counts)."""
-    return _plain(_visible(value, apart_from, places=places, whole_apart=True))
+    never 「低 0 个百分点，扣 1 分」, and 4.999 steps is not 「合 5 档」 when whole steps are what counts."""
+    return _plain(_visible(value, (), places=places, whole_apart=True))
 
 
 #: enough for any fact below 10**15 typed with many decimals; beyond it the figure is shown as it rounds

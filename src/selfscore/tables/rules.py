@@ -120,7 +120,7 @@ class PerCount:
         if count == 0:
             return Fraction(0), f"{self.count.name} {self.count.with_unit(0)}，不扣分"
         off = Fraction(count) * self.per
-        return off, f"{self.count.name} {self.count.with_unit(fmt_fact(count))} × {fmt(self.per)} = 扣 {fmt_apart(off, 0)} 分"
+        return off, f"{self.count.name} {self.count.with_unit(fmt_fact(count))} × {fmt(self.per)} = 扣 {fmt_apart(off)} 分"
 
 
 @dataclass(frozen=True)
@@ -200,13 +200,13 @@ class BelowTarget:
         off = Fraction(counted) * self.per
         # every figure with the digits it takes to show the shortfall the verdict rests on, the shortfall
         # with as many as the rate (99.9995% is 0.0005 points under, not 0.001)
-        below = f"{text}，比 {fmt(self.target)}% 低 {fmt_apart(shortfall, 0, places=places_shown(text))} 个百分点"
+        below = f"{text}，比 {fmt(self.target)}% 低 {fmt_apart(shortfall, places=places_shown(text))} 个百分点"
         if self.step == 1:
             how = {"ceil": "不足 1 个百分点按 1 个计", "exact": "按比例计", "floor": "不足 1 个百分点不计"}[reading]
-            return off, f"{below}，每低 1 个百分点扣 {fmt(self.per)} 分（{how}），扣 {fmt_apart(off, 0)} 分"
+            return off, f"{below}，每低 1 个百分点扣 {fmt(self.per)} 分（{how}），扣 {fmt_apart(off)} 分"
         return off, (
-            f"{below}，合 {fmt_apart(steps, 0)} 档（每 {fmt(self.step)} 个百分点为一档、每档扣 {fmt(self.per)} 分，"
-            f"{STEP_READING_NAMES[reading]}），扣 {fmt_apart(off, 0)} 分"
+            f"{below}，合 {fmt_apart(steps)} 档（每 {fmt(self.step)} 个百分点为一档、每档扣 {fmt(self.per)} 分，"
+            f"{STEP_READING_NAMES[reading]}），扣 {fmt_apart(off)} 分"
         )
 
 
