@@ -90,6 +90,8 @@ FIXTURES = Path(__file__).resolve().parent.parent / "orchestration" / "fixtures"
     ('label = "经查实的工程质量问题"', 'label = "工程 质量"',
      "shantytown.toml.inputs[11].label: '工程 质量' is also the name of indicator 'project_quality'",
      "word the fact differently"),
+    ('label = "经查实的工程质量问题"', 'label = "工程质量："',   # punctuation is not a difference either
+     "shantytown.toml.inputs[11].label: '工程质量：' is also the name of indicator 'project_quality'", ""),
     ('label = "资金管理办法是否健全规范"', 'label = "市县财政是否安排补助资金"',
      "shantytown.toml.inputs[1].label: '市县财政是否安排补助资金' is also the name of input 'local_funds_arranged'",
      "word the fact differently"),
@@ -129,7 +131,10 @@ def test_annexes_sort_by_their_number(tmp_path, repo):
         text = (repo / "schemas" / "shantytown.toml").read_text(encoding="utf-8")
         text = text.replace('id = "shantytown"', f'id = "annex{number}"').replace('annex = "附件1"', f'annex = "附件{number}"')
         (tmp_path / f"annex{number}.toml").write_text(text, encoding="utf-8")
-    assert list(load_tables(tmp_path)) == ["annex1", "annex2", "annex10"]
+    text = text.replace('id = "annex1"', 'id = "unnumbered"').replace('annex = "附件1"', 'annex = "附表"')
+    (tmp_path / "unnumbered.toml").write_text(text, encoding="utf-8")
+    # an annex without a number comes after every numbered one
+    assert list(load_tables(tmp_path)) == ["annex1", "annex2", "annex10", "unnumbered"]
 
 
 def _two_versions(tmp_path: Path, repo: Path, old_years: str = "last_year = 2020", new_years: str = "first_year = 2021") -> Path:
@@ -205,3 +210,63 @@ def test_a_typo_is_refused_with_what_to_write_instead(tmp_path, repo, old, new, 
     with pytest.raises(DefinitionError) as error:
         load_definition(_broken_copy(tmp_path, repo, old, new))
     assert fix in str(error.value)
+
+
+def _third_table_copy(tmp_path: Path, old: str, new: str) -> Path:
+    text = (FIXTURES / "affordable_rental.toml").read_text(encoding="utf-8")
+    assert old in text
+    target = tmp_path / "affordable_rental.toml"
+    target.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return target
+
+
+@pytest.mark.parametrize(("veto_input", "expected"), [
+    ("incidents", "affordable_rental.toml.vetoes[0].input: 'incidents' is not a yes_no input; a veto (一票否决) is answered 是/否"),
+    ("no_such_fact", "affordable_rental.toml.vetoes[0].input: 'no_such_fact' is not a yes_no input"),
+])
+def test_a_veto_on_anything_but_a_yes_no_input_is_refused(tmp_path, veto_input, expected):
+    with pytest.raises(DefinitionError) as error:
+        load_definition(_third_table_copy(tmp_path, 'input = "major_accident"', f'input = "{veto_input}"'))
+    assert expected in str(error.value)
+
+
+def _third_table_scores(scored: Fraction, bonus: Fraction = Fraction(0), penalty: Fraction = Fraction(0)) -> dict[str, Fraction]:
+    """The third table's scores with the scored groups adding up to ``scored`` (all in its first indicator)."""
+    table = load_tables(FIXTURES)["affordable_rental"]
+    scores = {indicator.id: Fraction(0) for indicator in table.indicators}
+    scores["funds_raising"], scores["awards"], scores["safety_incidents"] = scored, bonus, penalty
+    return scores
+
+
+@pytest.mark.parametrize(("scored", "bonus", "penalty", "total", "text"), [
+    # 「加分后总分不超过100分」: exactly 100 is not capped, and says nothing of a cap
+    (Fraction(95), Fraction(5), 0, 100, "得分项 95 + 加分 5 − 扣分 0 = 100"),
+    (Fraction(96), Fraction(5), 0, 100, "得分项 96 + 加分 5 − 扣分 0 = 101，加分后总分不超过 100 分，计 100 分"),
+    # penalties never take the total below 0
+    (Fraction(3), 0, Fraction(5), 0, "得分项 3 + 加分 0 − 扣分 5 = -2，总分不低于 0 分，计 0 分"),
+    (Fraction(5), 0, Fraction(5), 0, "得分项 5 + 加分 0 − 扣分 5 = 0"),
+    (Fraction(11, 2), 0, Fraction(5), Fraction(1, 2), "得分项 5.5 + 加分 0 − 扣分 5 = 0.5"),
+])
+def test_an_adjusted_total_at_its_cap_and_at_zero(scored, bonus, penalty, total, text):
+    table = load_tables(FIXTURES)["affordable_rental"]
+    assert table.total(_third_table_scores(scored, Fraction(bonus), Fraction(penalty))) == (total, text)
+
+
+def test_a_total_names_only_the_groups_the_table_has(tmp_path):
+    table = load_definition(_third_table_copy(tmp_path, 'kind = "bonus"', 'kind = "penalty"'))
+    assert [group.kind for group in table.groups] == ["score", "score", "score", "penalty", "penalty"]
+    assert table.total(_third_table_scores(Fraction(90), Fraction(2), Fraction(3))) == (85, "得分项 90 − 扣分 5 = 85")
+    shantytown = load_tables()["shantytown"]   # no bonus or penalty: a plain sum, nothing to explain
+    assert shantytown.total({indicator.id: indicator.points for indicator in shantytown.indicators}) == (100, "")
+
+
+def test_looking_up_a_table_or_version_that_is_not_there(tmp_path, repo, monkeypatch):
+    from selfscore.tables.definitions import get_table, get_table_version, version_for_year
+
+    monkeypatch.setenv("SELFSCORE_SCHEMAS", str(_two_versions(tmp_path, repo, "last_year = 2020", "first_year = 2022")))
+    with pytest.raises(KeyError, match="rental"):
+        get_table("rental")
+    assert get_table_version("rental", 1) is None and version_for_year("rental", 2020) is None
+    assert get_table_version("shantytown", 3) is None and get_table_version("shantytown", 2).template_version == 2
+    assert version_for_year("shantytown", 2021) is None   # between the two versions' years
+    assert version_for_year("shantytown", 2020).template_version == 1
