@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from fractions import Fraction
 from pathlib import Path
@@ -58,6 +59,8 @@ def _broken_copy(tmp_path: Path, repo: Path, old: str, new: str) -> Path:
     ("points = 35\ncriterion", "points = 30\ncriterion", "parts add up to 35 points, but the indicator has 30"),
     ('per = 0.5', 'per = 0.5, pre = 1', "unknown key(s) pre"),
     ('template_version = 1', 'template_version = "1"', "shantytown.toml.template_version: expected a whole number"),
+    ('name = "项目管理"', 'nmae = "项目管理"', "shantytown.toml.groups[1]: missing key 'name'"),
+    ("points = 35\ncriterion", "pionts = 35\ncriterion", "shantytown.toml.groups[2].indicators[0]: missing key 'points'"),
 ])
 def test_a_typo_in_a_definition_names_the_file_and_key(tmp_path, repo, old, new, expected):
     with pytest.raises(DefinitionError) as error:
@@ -98,7 +101,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "orchestration" / "fixtures"
     ('id = "alloc_on_time"', 'id = "alloc_rules_sound"', "shantytown.toml.inputs[2].id: 'alloc_rules_sound' is defined twice",
      "give each input its own id"),
     ('id = "subsidy_completion"', 'id = "starts_completion"',
-     "shantytown.toml.groups[2].indicators[1].id: 'starts_completion' is defined twice",
+     "shantytown.toml.groups[2].indicators[1].id: 'starts_completion' is defined twice (also at shantytown.toml.groups[2].indicators[0])",
      "give each indicator its own id"),
     ("max_points = 100", "max_points = 90",
      "shantytown.toml.max_points: the scored groups add up to 100 (资金管理 25 + 项目管理 10 + 产出效益 60 + 服务对象满意度 5), not 90",
@@ -109,6 +112,10 @@ FIXTURES = Path(__file__).resolve().parent.parent / "orchestration" / "fixtures"
     ("# ---------------------------------------------------------------- indicators",
      '[[inputs]]\nid = "unused_fact"\nlabel = "未用的数据"\ntype = "yes_no"',
      "shantytown.toml.inputs[18]: input(s) not used by any indicator: unused_fact", "use them in a rule or remove them"),
+    ("# ---------------------------------------------------------------- indicators",
+     '[[inputs]]\nid = "unused_fact"\nlabel = "未用的数据"\ntype = "yes_no"\n\n'
+     '[[inputs]]\nid = "other_fact"\nlabel = "另一项"\ntype = "integer"',
+     "shantytown.toml.inputs[18]: input(s) not used by any indicator: unused_fact, other_fact;", ""),
     ('zero_if = "severe_violation"', 'zero_if = "severe_violations"',
      "shantytown.toml.groups[0].indicators[2].parts[1].zero_if: no input named 'severe_violations'",
      "declare it under [[inputs]] or correct the id"),
@@ -270,3 +277,28 @@ def test_looking_up_a_table_or_version_that_is_not_there(tmp_path, repo, monkeyp
     assert get_table_version("shantytown", 3) is None and get_table_version("shantytown", 2).template_version == 2
     assert version_for_year("shantytown", 2021) is None   # between the two versions' years
     assert version_for_year("shantytown", 2020).template_version == 1
+
+
+def test_a_cap_below_the_maximum_is_refused(tmp_path):
+    with pytest.raises(DefinitionError) as error:
+        load_definition(_third_table_copy(tmp_path, "total_cap = 100", "total_cap = 90"))
+    assert "affordable_rental.toml.total_cap: 90 is below the table's maximum 100; the cap limits what bonuses add" in str(error.value)
+
+
+def test_a_table_without_a_scored_group_is_refused_before_its_points_are_added_up(tmp_path):
+    text = (FIXTURES / "affordable_rental.toml").read_text(encoding="utf-8")
+    every_group_a_bonus = re.sub(r'\[\[groups\]\]\nname = "([^"]+)"\npoints', r'[[groups]]\nname = "\1"\nkind = "bonus"\npoints', text)
+    (tmp_path / "affordable_rental.toml").write_text(every_group_a_bonus, encoding="utf-8")
+    with pytest.raises(DefinitionError) as error:
+        load_definition(tmp_path / "affordable_rental.toml")
+    assert str(error.value).startswith(
+        'affordable_rental.toml.groups: a table needs at least one scored group (kind = "score", the default)')
+
+
+def test_indicators_know_their_group_and_a_version_may_cover_a_single_year(tmp_path, repo):
+    from selfscore.tables.definitions import load_versions
+
+    table = load_tables()["shantytown"]
+    assert [indicator.group for indicator in table.indicators][:3] == ["资金管理"] * 3
+    versions = load_versions(_two_versions(tmp_path, repo, "last_year = 2020", "first_year = 2021\nlast_year = 2021"))["shantytown"]
+    assert versions[1].years_text == "2021年" and versions[1].covers(2021) and not versions[1].covers(2022)

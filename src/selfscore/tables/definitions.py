@@ -288,6 +288,8 @@ def _fold(text: str) -> str:
 
 def _check_table(table: TableDefinition, where: str, declared_max: object) -> None:
     """What the reader and the scorer rely on, checked once when the table is loaded."""
+    if not any(group.kind == "score" for group in table.groups):
+        raise DefinitionError(f"{where}.groups: a table needs at least one scored group (kind = \"score\", the default)")
     if declared_max is not None and Fraction(declared_max) != table.max_points:  # type: ignore[arg-type]
         scored = " + ".join(f"{group.name} {fmt(group.points)}" for group in table.groups if group.kind == "score")
         raise DefinitionError(f"{where}.max_points: the scored groups add up to {fmt(table.max_points)} ({scored}), "
@@ -295,8 +297,6 @@ def _check_table(table: TableDefinition, where: str, declared_max: object) -> No
     if table.total_cap is not None and table.total_cap < table.max_points:
         raise DefinitionError(f"{where}.total_cap: {fmt(table.total_cap)} is below the table's maximum {fmt(table.max_points)}; "
                               f"the cap limits what bonuses add (「加分后总分不超过100分」: total_cap = 100)")
-    if not any(group.kind == "score" for group in table.groups):
-        raise DefinitionError(f"{where}.groups: a table needs at least one scored group (kind = \"score\", the default)")
     if table.first_year is not None and table.last_year is not None and table.first_year > table.last_year:
         raise DefinitionError(f"{where}.first_year: {table.first_year} is after last_year {table.last_year}; swap them")
     # A fact is found by its label when the defined names are lost; a label that equals an indicator's
