@@ -302,3 +302,18 @@ def test_indicators_know_their_group_and_a_version_may_cover_a_single_year(tmp_p
     assert [indicator.group for indicator in table.indicators][:3] == ["资金管理"] * 3
     versions = load_versions(_two_versions(tmp_path, repo, "last_year = 2020", "first_year = 2021\nlast_year = 2021"))["shantytown"]
     assert versions[1].years_text == "2021年" and versions[1].covers(2021) and not versions[1].covers(2022)
+
+
+def test_a_definition_saved_by_notepad_with_a_byte_order_mark_loads(tmp_path, repo):
+    text = (repo / "schemas" / "shantytown.toml").read_text(encoding="utf-8")
+    (tmp_path / "shantytown.toml").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert load_definition(tmp_path / "shantytown.toml").title == load_tables()["shantytown"].title
+
+
+def test_a_definition_saved_in_gbk_is_refused_with_how_to_save_it(tmp_path, repo):
+    text = (repo / "schemas" / "shantytown.toml").read_text(encoding="utf-8")
+    (tmp_path / "shantytown.toml").write_bytes(text.encode("gbk", errors="replace"))
+    with pytest.raises(DefinitionError) as error:
+        load_definition(tmp_path / "shantytown.toml")
+    assert str(error.value).startswith("shantytown.toml: not UTF-8 text (byte ")
+    assert "save the file with UTF-8 encoding" in str(error.value)

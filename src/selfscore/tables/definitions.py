@@ -164,7 +164,11 @@ def load_definition(path: Path) -> TableDefinition:
     """Read one definition file; every mistake in it is a DefinitionError naming file, key and fix."""
     where = path.name
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: Windows Notepad saves UTF-8 with a byte-order mark, which TOML itself does not allow
+        data = tomllib.loads(path.read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError as error:
+        raise DefinitionError(f"{where}: not UTF-8 text (byte {error.start} cannot be read); "
+                              f"save the file with UTF-8 encoding (e.g. 另存为 → 编码 UTF-8)") from None
     except tomllib.TOMLDecodeError as error:
         raise DefinitionError(f"{where}: not valid TOML: {error}") from None
     fields = Fields(data, where)
