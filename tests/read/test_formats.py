@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import zipfile
 
+import pytest
+
 from helpers import make_workbook
 from selfscore.read.formats import OLE2_MAGIC, sniff
 
@@ -31,3 +33,75 @@ def test_kinds(tmp_path):
     assert sniff("序号,项目\n1,2\n".encode()) == "text"
     assert sniff(b"PK\x03\x04 truncated") == "unknown"
     assert sniff(bytes(range(256)) * 4) == "unknown"
+
+
+def _dbf(version: int = 0x03, month: int = 11, day: int = 27, header: int = 65, record: int = 10, size: int = 32) -> bytes:
+    """A dBase file header: version, last update (year since 1900, month, day), record count, header and record lengths."""
+    head = bytes([version, 124, month, day]) + (3).to_bytes(4, "little") + header.to_bytes(2, "little") + record.to_bytes(2, "little")
+    return (head + b"\x00" * 32)[:size]
+
+
+UTF8_BOM, UTF16LE_BOM, UTF16BE_BOM = b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"
+SPREADSHEET_2003 = b'<?xml version="1.0"?>\n<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet/></Workbook>'
+FODS = (b'<?xml version="1.0"?>\n<office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        b'office:mimetype="application/vnd.oasis.opendocument.spreadsheet"/>')
+
+
+@pytest.mark.parametrize(("data", "kind"), [
+    # magic numbers
+    (b"Rar!\x1a\x07\x01\x00", "rar"), (b"7z\xbc\xaf\x27\x1c\x00\x04", "7z"), (b"\x1f\x8b\x08\x00", "gzip"),
+    (b"\x89PNG\r\n\x1a\n....", "image"), (b"\xff\xd8\xff\xe0", "image"), (b"GIF89a..", "image"), (b"GIF87a..", "image"),
+    (b"BM6\x00", "image"), (b"II*\x00\x08", "image"), (b"MM\x00*\x00", "image"),
+    (b"\x09\x00\x04\x00\x02\x00\x10\x00", "biff_old"), (b"\x09\x02\x06\x00", "biff_old"), (b"\x09\x04\x06\x00", "biff_old"),
+    (b"\x00\x00\x02\x00\x04\x04", "lotus"), (b"\x00\x00\x02\x00\x05\x04", "lotus"), (b"\x00\x00\x02\x00\x06\x04", "lotus"),
+    # dBase: every version byte, and each field at its limits
+    *[(_dbf(version=version), "dbf") for version in (0x03, 0x04, 0x05, 0x30, 0x31, 0x43, 0x83, 0x8B, 0xCB, 0xF5)],
+    (_dbf(version=0x02), "unknown"), (_dbf(size=31), "unknown"),
+    (_dbf(month=1), "dbf"), (_dbf(month=12), "dbf"), (_dbf(month=0), "unknown"), (_dbf(month=13), "unknown"),
+    (_dbf(day=1), "dbf"), (_dbf(day=31), "dbf"), (_dbf(day=0), "unknown"), (_dbf(day=32), "unknown"),
+    (_dbf(header=33), "dbf"), (_dbf(header=64), "dbf"), (_dbf(header=32), "unknown"), (_dbf(header=66), "unknown"),
+    (_dbf(record=1), "dbf"), (_dbf(record=0), "unknown"),
+    # OLE2 containers
+    (OLE2_MAGIC + b"\x00" * 64 + "Book".encode("utf-16-le"), "xls"),   # Excel 5.0/95
+    (OLE2_MAGIC + b"\x00" * 64 + "EncryptedPackage".encode("utf-16-le"), "encrypted"),
+    (OLE2_MAGIC + b"\x00" * 64 + "WordDocument".encode("utf-16-le"), "doc"),
+    (OLE2_MAGIC + b"\x00" * 64 + "PowerPoint Document".encode("utf-16-le"), "ppt"),
+    (OLE2_MAGIC + b"\x00" * 64 + "Workbook".encode("ascii"), "ole_other"),  # the stream names are UTF-16
+    # text: HTML, XML flavours, SYLK, DIF, CSV in either encoding, with or without a byte-order mark
+    (b"<!-- exported -->\n<TABLE border=1><tr><td>1</td></tr></TABLE>", "html"),
+    (b"  <meta charset='gbk'><table>", "html"), (b"<!DOCTYPE HTML>", "html"),
+    (b"Title line\n" + b"x" * 900 + b"<html><body>", "html"),              # <html within the first kilobyte
+    (b"Title line\n" + b"x" * 1100 + b"<html><body>", "text"),             # ... but not beyond it
+    (UTF8_BOM + b"<html><body>", "html"), (UTF16LE_BOM + "<html><body>".encode("utf-16-le"), "html"),
+    (UTF16BE_BOM + "序号,项目\n1,2\n".encode("utf-16-be"), "text"),
+    (SPREADSHEET_2003, "spreadsheetml2003"),
+    (b'<?xml version="1.0"?>\n<?mso-application progid="Excel.Sheet"?>\n<W/>', "spreadsheetml2003"),
+    (FODS, "fods"), (FODS.replace(b"spreadsheet", b"text"), "xml"), (b"  \n<root/>", "xml"),
+    (b"ID;PWXL;N;E\r\nC;Y1;X1;K1\r\nE\r\n", "sylk"), (b"TABLE\r\n0,1\r\n\"\"\r\n", "dif"), (b"TABLE\n0,1\n", "dif"),
+    (b"TABLE\n0,2\n", "text"),
+    ("序号,项目\n1,2\n".encode("gb18030"), "text"), ("序号,项目\n1,2\n".encode(), "text"),
+    (b"a,b\x00c", "unknown"), (b"\xff\xff\x80\x80abc", "unknown"),
+    # a character cut by the 4 KB window is still text; a bad byte four places before its end is not cut
+    (b"a" * 4092 + b"\xff" + b"a" * 100, "text"), (b"a" * 4091 + b"\xff" + b"a" * 100, "unknown"),
+])
+def test_every_kind_and_its_edges(data, kind):
+    assert sniff(data) == kind
+
+
+@pytest.mark.parametrize(("members", "kind"), [
+    ({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet-template", "content.xml": b""}, "ods"),  # .ots
+    ({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet\n", "content.xml": b"",
+      "META-INF/manifest.xml": b"<manifest:encryption-data/>"}, "encrypted"),
+    ({"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b""}, "odt"),
+    ({"mimetype": b"application/vnd.oasis.opendocument.presentation", "content.xml": b""}, "odp"),
+    ({"mimetype": b"application/epub+zip", "content.xml": b""}, "zip_other"),
+    ({"[Content_Types].xml": b"", "xl/workbook.bin": b""}, "xlsb"),
+    ({"[Content_Types].xml": b"", "xl/workbook.xml": b'<workbook xmlns="http://purl.oclc.org/ooxml/spreadsheetml/main"/>'}, "strict"),
+    ({"[Content_Types].xml": b"", "xl/book.xml": b"<workbook/>"}, "xlsx"),   # main part found from the content types
+    ({"xl/book.xml": b"<workbook/>"}, "zip_other"),                          # ... but only with them
+    ({"word/styles.xml": b""}, "docx"), ({"ppt/presentation.xml": b""}, "pptx"),
+    ({"Index/Document.iwa": b""}, "numbers"), ({"Index/Tables/DataList.iwa": b""}, "numbers"), ({"Index/notes.txt": b""}, "zip_other"),
+    ({"OFD.xml": b"", "Doc_0/Document.xml": b""}, "ofd"),
+])
+def test_zip_containers_by_what_they_hold(members, kind):
+    assert sniff(zipped(members)) == kind
