@@ -60,7 +60,8 @@ FODS = (b'<?xml version="1.0"?>\n<office:document xmlns:office="urn:oasis:names:
     (_dbf(month=1), "dbf"), (_dbf(month=12), "dbf"), (_dbf(month=0), "unknown"), (_dbf(month=13), "unknown"),
     (_dbf(day=1), "dbf"), (_dbf(day=31), "dbf"), (_dbf(day=0), "unknown"), (_dbf(day=32), "unknown"),
     (_dbf(header=33), "dbf"), (_dbf(header=64), "dbf"), (_dbf(header=32), "unknown"), (_dbf(header=66), "unknown"),
-    (_dbf(record=1), "dbf"), (_dbf(record=0), "unknown"),
+    (_dbf(record=1), "dbf"), (_dbf(record=256), "dbf"), (_dbf(record=0), "unknown"),
+    (_dbf(record=0)[:12] + b"\xff" + b"\x00" * 19, "unknown"),   # the byte after the record length is not part of it
     # OLE2 containers
     (OLE2_MAGIC + b"\x00" * 64 + "Book".encode("utf-16-le"), "xls"),   # Excel 5.0/95
     (OLE2_MAGIC + b"\x00" * 64 + "EncryptedPackage".encode("utf-16-le"), "encrypted"),
@@ -72,6 +73,10 @@ FODS = (b'<?xml version="1.0"?>\n<office:document xmlns:office="urn:oasis:names:
     (b"  <meta charset='gbk'><table>", "html"), (b"<!DOCTYPE HTML>", "html"),
     (b"Title line\n" + b"x" * 900 + b"<html><body>", "html"),              # <html within the first kilobyte
     (b"Title line\n" + b"x" * 1100 + b"<html><body>", "text"),             # ... but not beyond it
+    (b"x" * 1019 + b"<html>", "html"), (b"x" * 1020 + b"<html>", "text"),   # the tag ends at byte 1024, or after it
+    (UTF8_BOM + SPREADSHEET_2003, "spreadsheetml2003"),                       # the mark is not what the text starts with
+    (UTF16BE_BOM + SPREADSHEET_2003.decode().encode("utf-16-be"), "spreadsheetml2003"),
+    (UTF16LE_BOM + "<html><body>".encode("utf-16-le") + b"<", "html"),       # cut in the middle of a character
     (UTF8_BOM + b"<html><body>", "html"), (UTF16LE_BOM + "<html><body>".encode("utf-16-le"), "html"),
     (UTF16BE_BOM + "序号,项目\n1,2\n".encode("utf-16-be"), "text"),
     (SPREADSHEET_2003, "spreadsheetml2003"),

@@ -132,7 +132,7 @@ def _sniff_zip(data: bytes) -> FileKind:
         return "xlsm" if b"macroEnabled" in content_types else "xlsx"
     if "[Content_Types].xml" in names and any(name.startswith("xl/") for name in names):
         return "xlsx"  # a workbook whose main part is elsewhere: openpyxl finds it from the content types
-    if "word/document.xml" in names or any(name.startswith("word/") for name in names):
+    if any(name.startswith("word/") for name in names):
         return "docx"
     if any(name.startswith("ppt/") for name in names):
         return "pptx"
@@ -158,8 +158,8 @@ def _looks_like_dbf(data: bytes) -> bool:
         return False
     month, day = data[2], data[3]
     header_length = int.from_bytes(data[8:10], "little")
-    record_length = int.from_bytes(data[10:12], "little")
-    return 1 <= month <= 12 and 1 <= day <= 31 and header_length >= 33 and header_length % 32 in (1, 0) and record_length > 0
+    has_records = any(data[10:12])  # a record length that is not 0
+    return 1 <= month <= 12 and 1 <= day <= 31 and header_length >= 33 and header_length % 32 in (1, 0) and has_records
 
 
 _HTML = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|table|meta)\b", re.IGNORECASE | re.DOTALL)
