@@ -57,7 +57,8 @@ FODS = (b'<?xml version="1.0"?>\n<office:document xmlns:office="urn:oasis:names:
     # dBase: every version byte, and each field at its limits
     *[(_dbf(version=version), "dbf") for version in (0x03, 0x04, 0x05, 0x30, 0x31, 0x43, 0x83, 0x8B, 0xCB, 0xF5)],
     (_dbf(version=0x02), "unknown"), (_dbf(size=31), "unknown"),
-    (_dbf(month=1), "dbf"), (_dbf(month=12), "dbf"), (_dbf(month=0), "unknown"), (_dbf(month=13), "unknown"),
+    (_dbf(month=1), "dbf"), (_dbf(month=4), "dbf"), (_dbf(month=6), "dbf"), (_dbf(month=12), "dbf"),  # 4, 6: not a BIFF BOF
+    (_dbf(month=0), "unknown"), (_dbf(month=13), "unknown"),
     (_dbf(day=1), "dbf"), (_dbf(day=31), "dbf"), (_dbf(day=0), "unknown"), (_dbf(day=32), "unknown"),
     (_dbf(header=33), "dbf"), (_dbf(header=64), "dbf"), (_dbf(header=32), "unknown"), (_dbf(header=66), "unknown"),
     (_dbf(record=1), "dbf"), (_dbf(record=256), "dbf"), (_dbf(record=0), "unknown"),

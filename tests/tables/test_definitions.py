@@ -263,6 +263,9 @@ def test_a_total_names_only_the_groups_the_table_has(tmp_path):
     table = load_definition(_third_table_copy(tmp_path, 'kind = "bonus"', 'kind = "penalty"'))
     assert [group.kind for group in table.groups] == ["score", "score", "score", "penalty", "penalty"]
     assert table.total(_third_table_scores(Fraction(90), Fraction(2), Fraction(3))) == (85, "得分项 90 − 扣分 5 = 85")
+    table = load_definition(_third_table_copy(tmp_path, 'kind = "penalty"', 'kind = "bonus"'))
+    assert [group.kind for group in table.groups] == ["score", "score", "score", "bonus", "bonus"]
+    assert table.total(_third_table_scores(Fraction(90), Fraction(2), Fraction(3))) == (95, "得分项 90 + 加分 5 = 95")
     shantytown = load_tables()["shantytown"]   # no bonus or penalty: a plain sum, nothing to explain
     assert shantytown.total({indicator.id: indicator.points for indicator in shantytown.indicators}) == (100, "")
 

@@ -136,7 +136,7 @@ def _sniff_zip(data: bytes) -> FileKind:
         return "docx"
     if any(name.startswith("ppt/") for name in names):
         return "pptx"
-    if "Index/Document.iwa" in names or any(name.startswith("Index/") and name.endswith(".iwa") for name in names):
+    if any(name.startswith("Index/") and name.endswith(".iwa") for name in names):  # Index/Document.iwa and the rest
         return "numbers"
     if "OFD.xml" in names:
         return "ofd"
