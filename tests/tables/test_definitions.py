@@ -320,3 +320,10 @@ def test_a_definition_saved_in_gbk_is_refused_with_how_to_save_it(tmp_path, repo
         load_definition(tmp_path / "shantytown.toml")
     assert str(error.value).startswith("shantytown.toml: not UTF-8 text (byte ")
     assert "save the file with UTF-8 encoding" in str(error.value)
+
+
+def test_a_definition_that_is_not_toml_says_where_it_breaks(tmp_path):
+    (tmp_path / "shantytown.toml").write_text('id = "shantytown"\ntitle = 城镇\n', encoding="utf-8")
+    with pytest.raises(DefinitionError) as error:
+        load_definition(tmp_path / "shantytown.toml")
+    assert str(error.value).startswith("shantytown.toml: not valid TOML: ") and "line 2" in str(error.value)
