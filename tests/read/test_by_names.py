@@ -68,6 +68,8 @@ def test_the_own_total_is_what_excel_shows_a_decimal_typed_score_as(tmp_path):
     ({"scores": {"funds_raising": "十分"}, "total": 90},
      ["「自评表」F5（资金筹集·自评得分）：填写的「十分」不是数字；应填写 0～10 之间的分数。"]),
     ({"total": "九十"}, ["「自评表」F14（合计）：填写的「九十」不是数字；应填写 0～100 之间的分数。"]),
+    ({"total": "=SUM(F5:F13)", "total_as_text": True},   # the formula typed as text is not the template's total
+     ["「自评表」F14（合计）：填写的「=SUM(F5:F13)」不是数字；应填写 0～100 之间的分数。"]),
     ({"scores": {"funds_raising": 12}, "total": 100},
      ["「自评表」F5（资金筹集·自评得分）：自评得分 12 超出本项分值范围；应在 0～10 之间。"]),
     ({"facts": {"quality_issues": "两项"}},
@@ -76,7 +78,14 @@ def test_the_own_total_is_what_excel_shows_a_decimal_typed_score_as(tmp_path):
      ["「基础数据」D16（服务对象满意度）：填写的「很高」不是数字；应填写百分数（0～100）。"]),
 ])
 def test_a_bad_cell_is_told_what_it_should_hold_in_full(tmp_path, changes, expected):
-    report = check_workbook(make_workbook(tmp_path / "a.xlsx", **changes))
+    changes = dict(changes)
+    as_text = changes.pop("total_as_text", False)
+    path = make_workbook(tmp_path / "a.xlsx", **changes)
+    if as_text:
+        workbook = load_workbook(path)
+        cell_of(workbook, SCORE_TOTAL).data_type = "s"
+        workbook.save(path)
+    report = check_workbook(path)
     assert [f.message for f in report.findings if f.severity == "error" and f.code != "score_mismatch"][:1] == expected
 
 

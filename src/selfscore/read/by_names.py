@@ -332,16 +332,16 @@ def _owner(name: str) -> dict[str, str]:
 def expectation(table: TableDefinition, name: str) -> dict[str, str]:
     """The message parameters that say what a cell of this name should hold."""
     if name == META_UNIT:
-        return {"expected": "填报单位名称", "unit_hint": ""}
+        return {"expected": "填报单位名称"}
     if name == META_YEAR:
-        return {"expected": "四位数年份，如 2020", "unit_hint": ""}
+        return {"expected": "四位数年份，如 2020"}
     if name.startswith("in_"):
         definition = table.inputs_by_id[name[3:]]
         unit = definition.unit if definition.unit and definition.unit != "%" else ""
-        return {"expected": definition.expected(), "unit": unit,
-                "unit_hint": f"（本格单位为{unit}，只填数字）" if unit else ""}
+        # unit_hint is optional in the messages (findings._OPTIONAL_PARAMS): only a fact with a unit has one
+        return {"expected": definition.expected(), **({"unit_hint": f"（本格单位为{unit}，只填数字）"} if unit else {})}
     points = table.cap if name == SCORE_TOTAL else table.indicators_by_id[name[6:]].points
-    return {"expected": f"0～{fmt(points)} 之间的分数", "max": fmt(points), "unit_hint": ""}
+    return {"expected": f"0～{fmt(points)} 之间的分数", "max": fmt(points)}
 
 
 def _read_cell(
