@@ -92,3 +92,47 @@ def test_a_bad_cell_is_told_what_it_should_hold_in_full(tmp_path, changes, expec
 def test_an_unreadable_file_carries_the_clerks_message():
     finding = make_finding("not_a_workbook", reason="文件已损坏")
     assert str(Unreadable(finding)) == finding.message and Unreadable(finding).finding is finding
+
+
+WARNING_END = "；该项无法读取。请勿删除、剪切或移动模板中的填报单元格，也不要给工作表改名。"
+
+
+@pytest.mark.parametrize(("refers_to", "message"), [
+    (None, "找不到名称为「in_quality_issues」的单元格（经查实的工程质量问题）；该项无法读取。请勿删除、剪切或移动模板中的填报单元格。"),
+    ("#REF!", "名称「in_quality_issues」（经查实的工程质量问题）已失效（现为「#REF!」，所指的单元格可能已被删除）" + WARNING_END),
+    ("'基础数据'!$D$15,'基础数据'!$D$16",
+     "名称「in_quality_issues」（经查实的工程质量问题）指向多个区域（'基础数据'!$D$15,'基础数据'!$D$16），而不是一个单元格" + WARNING_END),
+    ("'没有'!$D$15", "名称「in_quality_issues」（经查实的工程质量问题）指向的工作表「没有」不存在（工作表可能被改名或删除）" + WARNING_END),
+    ("'基础数据'!$D$15:$D$16", "名称「in_quality_issues」（经查实的工程质量问题）指向「基础数据」D15:D16，而不是一个单元格" + WARNING_END),
+])
+def test_a_name_that_is_gone_or_points_at_no_single_cell_is_said_so(tmp_path, refers_to, message):
+    path = make_workbook(tmp_path / "a.xlsx")
+    workbook = load_workbook(path)
+    if refers_to is None:
+        del workbook.defined_names["in_quality_issues"]
+    else:
+        workbook.defined_names["in_quality_issues"].attr_text = refers_to
+    workbook.save(path)
+    assert [f.message for f in check_workbook(path).findings if f.input == "quality_issues"] == [message]
+
+
+@pytest.mark.parametrize(("cell", "read"), [("J15", True), ("K15", False)])
+def test_a_named_cells_label_is_looked_for_up_to_eight_columns_left(tmp_path, cell, read):
+    # the fact's label is in B15; its value moved (with its name) to J15, 8 columns right of it, or to K15, 9
+    path = make_workbook(tmp_path / "a.xlsx", facts={"quality_issues": 2})
+    workbook = load_workbook(path)
+    facts = workbook["基础数据"]
+    facts[cell].value, facts["D15"].value = 2, None
+    workbook.defined_names["in_quality_issues"].attr_text = f"'基础数据'!${cell[0]}${cell[1:]}"
+    workbook.save(path)
+    report = check_workbook(path)
+    assert report.indicator("project_quality").recomputed == (8 if read else None)  # 10 − 2 × 1
+    assert [f.code for f in report.findings if f.input == "quality_issues"] == ([] if read else ["name_moved"])
+
+
+def test_a_label_with_spaces_typed_into_it_is_still_the_label(tmp_path):
+    path = make_workbook(tmp_path / "a.xlsx")
+    workbook = load_workbook(path)
+    workbook["基础数据"]["B15"].value = "经查实的 工程质量 问题："
+    workbook.save(path)
+    assert [f.code for f in check_workbook(path).findings if f.input == "quality_issues"] == []
