@@ -62,9 +62,16 @@ def test_the_own_total_is_what_excel_shows_a_decimal_typed_score_as(tmp_path):
     assert report.self_total == Decimal("99.1")
 
 
+@pytest.mark.parametrize(("first_score", "total_codes"), [(10**15 - 91, ["total_over_max"]), (10**15 - 90, ["score_out_of_range"])])
+def test_an_own_total_of_10_to_the_15th_or_more_cannot_be_carried_exactly_and_is_out_of_range(tmp_path, first_score, total_codes):
+    # the other eight self-scores add up to 90: a total of 999 999 999 999 999 is a number, 10¹⁵ is not
+    assert codes_on_total(with_total(tmp_path, OWN_TOTAL, scores={"funds_raising": first_score})) == total_codes
+
+
 @pytest.mark.parametrize(("changes", "expected"), [
     ({"unit": None}, ["「自评表」B2（填报单位）：未填写；应填写填报单位名称。"]),
     ({"year": "二〇二〇"}, ["「自评表」F2（评价年度）：填写的「二〇二〇」不是有效的评价年度；应填写四位数年份，如 2020。"]),
+    ({"year": None}, ["「自评表」F2（评价年度）：未填写；应填写四位数年份，如 2020。"]),
     ({"scores": {"funds_raising": "十分"}, "total": 90},
      ["「自评表」F5（资金筹集·自评得分）：填写的「十分」不是数字；应填写 0～10 之间的分数。"]),
     ({"total": "九十"}, ["「自评表」F14（合计）：填写的「九十」不是数字；应填写 0～100 之间的分数。"]),
