@@ -10,6 +10,7 @@ import io
 import zipfile
 
 from helpers import make_workbook
+from saved_files import zipped
 from selfscore.checking import check_workbook
 from selfscore.read.strict import transitional
 
@@ -31,14 +32,6 @@ BY_HAND = {
 def members(data: bytes) -> dict[str, bytes]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return {info.filename: archive.read(info.filename) for info in archive.infolist()}
-
-
-def zipped(parts: dict[str, bytes]) -> bytes:
-    output = io.BytesIO()
-    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in parts.items():
-            archive.writestr(name, content)
-    return output.getvalue()
 
 
 def strict_by_hand(data: bytes) -> bytes:
