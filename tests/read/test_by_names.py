@@ -135,6 +135,9 @@ def test_a_named_cells_label_is_looked_for_up_to_eight_columns_left(tmp_path, ce
     report = check_workbook(path)
     assert report.indicator("project_quality").recomputed == (8 if read else None)  # 10 − 2 × 1
     assert [f.code for f in report.findings if f.input == "quality_issues"] == ([] if read else ["name_moved"])
+    if not read:  # the nearest known label in the row is named: here the indicator name in F15
+        moved = next(f for f in report.findings if f.input == "quality_issues")
+        assert "本应指向「经查实的工程质量问题」的填报格，但此格所在行是「工程质量」" in moved.message
 
 
 def test_a_label_with_spaces_typed_into_it_is_still_the_label(tmp_path):
