@@ -327,3 +327,8 @@ def test_a_definition_that_is_not_toml_says_where_it_breaks(tmp_path):
     with pytest.raises(DefinitionError) as error:
         load_definition(tmp_path / "shantytown.toml")
     assert str(error.value).startswith("shantytown.toml: not valid TOML: ") and "line 2" in str(error.value)
+
+
+def test_max_points_may_be_left_out_and_is_then_what_the_groups_add_up_to(tmp_path, repo):
+    table = load_definition(_broken_copy(tmp_path, repo, "max_points = 100\n", ""))
+    assert table.max_points == 100
