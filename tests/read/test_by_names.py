@@ -146,3 +146,19 @@ def test_a_label_with_spaces_typed_into_it_is_still_the_label(tmp_path):
     workbook["基础数据"]["B15"].value = "经查实的 工程质量 问题："
     workbook.save(path)
     assert [f.code for f in check_workbook(path).findings if f.input == "quality_issues"] == []
+
+
+@pytest.mark.parametrize(("row_text", "found"), [
+    ("甲" * 30, "此格所在行的内容是「" + "甲" * 30 + "」；"),
+    ("甲" * 31, "此格所在行的内容是「" + "甲" * 30 + "…」；"),      # a long text is cut at 30 characters
+    (None, "此格所在行没有标签；"),
+])
+def test_a_name_moved_to_a_row_with_no_known_label_says_what_the_row_holds(tmp_path, row_text, found):
+    path = make_workbook(tmp_path / "a.xlsx")
+    workbook = load_workbook(path)
+    workbook["基础数据"]["B40"].value = row_text
+    workbook["基础数据"]["D40"].value = 1
+    workbook.defined_names["in_quality_issues"].attr_text = "'基础数据'!$D$40"
+    workbook.save(path)
+    moved = [f.message for f in check_workbook(path).findings if f.input == "quality_issues"]
+    assert len(moved) == 1 and found in moved[0], moved
