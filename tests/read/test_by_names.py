@@ -120,7 +120,11 @@ def test_a_name_that_is_gone_or_points_at_no_single_cell_is_said_so(tmp_path, re
     else:
         workbook.defined_names["in_quality_issues"].attr_text = refers_to
     workbook.save(path)
-    assert [f.message for f in check_workbook(path).findings if f.input == "quality_issues"] == [message]
+    report = check_workbook(path)
+    assert [f.message for f in report.findings if f.input == "quality_issues"] == [message]
+    # only that fact is lost: every name after it is still read, and every other indicator recomputed
+    assert [f.input for f in report.findings if f.severity == "error"] == ["quality_issues"]
+    assert [i.id for i in report.indicators if i.recomputed is None] == ["project_quality"]
 
 
 @pytest.mark.parametrize(("cell", "read"), [("J15", True), ("K15", False)])
@@ -160,5 +164,7 @@ def test_a_name_moved_to_a_row_with_no_known_label_says_what_the_row_holds(tmp_p
     workbook["基础数据"]["D40"].value = 1
     workbook.defined_names["in_quality_issues"].attr_text = "'基础数据'!$D$40"
     workbook.save(path)
-    moved = [f.message for f in check_workbook(path).findings if f.input == "quality_issues"]
-    assert len(moved) == 1 and found in moved[0], moved
+    moved = [f for f in check_workbook(path).findings if f.input == "quality_issues"]
+    assert len(moved) == 1 and found in moved[0].message, moved
+    assert (moved[0].code, moved[0].sheet, moved[0].cell) == ("name_moved", "基础数据", "D40")
+    assert moved[0].message.startswith("「基础数据」D40：名称「in_quality_issues」本应指向「经查实的工程质量问题」的填报格，")

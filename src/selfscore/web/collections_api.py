@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from selfscore.collect.service import Refused
 from selfscore.collect.units import UnitListError, check_units
 from selfscore.web.checks import XLSX_MEDIA_TYPE
-from selfscore.web.collections_access import ApiCaller, Collect, refused
+from selfscore.web.collections_access import ApiCaller, Collect
 from selfscore.web.collections_pages import summary_response, unit_url
 from selfscore.web.context import Context
 from selfscore.web.models import BUSY
@@ -89,7 +89,7 @@ async def create(request: Request, body: NewCollection, collect: Collect, contex
         units = check_units([" ".join(unit.split()) for unit in body.units if unit.strip()])
         created = await run_in_threadpool(collect.collections.create, body.name, body.year, body.tables, units)
     except UnitListError as error:
-        raise refused(Refused("invalid", str(error))) from None
+        raise Refused("invalid", str(error)) from None
     return JSONResponse(await run_in_threadpool(_export, request, collect, context, created.id), status_code=201)
 
 

@@ -13,7 +13,7 @@ from selfscore.collect.checks import check_submission
 from selfscore.collect.service import Refused, notices
 from selfscore.collect.times import local_text
 from selfscore.web.checks import display_name
-from selfscore.web.collections_access import CSRF_FIELD, Collect, check_form_token, refused, root
+from selfscore.web.collections_access import CSRF_FIELD, Collect, check_form_token, root
 from selfscore.web.collections_pages import file_response
 from selfscore.web.context import Context
 from selfscore.web.errors import WebError
@@ -45,7 +45,7 @@ async def submit(request: Request, token: Token, collect: Collect, context: Cont
     form = await request.form()
     check_form_token(collect.access.unit_form_token(token), form.get(CSRF_FIELD))
     if not link.collection.is_open:
-        raise refused(Refused("closed", f"「{link.collection.name}」已截止，不再接收提交；已提交的材料仍可查看。"))
+        raise Refused("closed", f"「{link.collection.name}」已截止，不再接收提交；已提交的材料仍可查看。")
     uploads = context.file_parts(form.getlist("file"))
     if len(uploads) != 1:
         problem = "一次只能提交一个文件。" if uploads else "请选择一个填好的自评表文件（.xlsx），再点击「提交并校验」。"
