@@ -13,7 +13,6 @@ import random
 import re
 import shutil
 import struct
-import subprocess
 import sys
 import tempfile
 import zipfile
@@ -22,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from libreoffice import convert
 from openpyxl import load_workbook
 from openpyxl.workbook.defined_name import DefinedName
 
@@ -289,13 +289,9 @@ def meta(key_row: int, value: object) -> Callable:
 
 def soffice_convert(kind: str) -> Callable[[Path], Path]:
     def build(path: Path) -> Path:
-        soffice = shutil.which("soffice") or shutil.which("libreoffice")
-        assert soffice, "LibreOffice is needed for this case"
         with tempfile.TemporaryDirectory() as directory:
-            source = jiaozuo(Path(directory) / "t.xlsx")
-            subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{directory}/lo", "--convert-to", kind,
-                            "--outdir", directory, str(source)], check=True, capture_output=True, timeout=120)
-            shutil.copyfile(Path(directory) / f"t.{kind}", path)
+            converted, = convert([jiaozuo(Path(directory) / "t.xlsx")], kind, Path(directory) / "out")
+            shutil.copyfile(converted, path)
         return path
     return build
 

@@ -14,7 +14,6 @@ import io
 import re
 import shutil
 import struct
-import subprocess
 import sys
 import tempfile
 import zipfile
@@ -22,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from libreoffice import convert
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
@@ -132,16 +132,11 @@ SOFFICE_FILTERS = {
 
 def soffice(kind: str, **kwargs) -> Callable[[Path], Path]:
     def build(path: Path) -> Path:
-        program = shutil.which("soffice") or shutil.which("libreoffice")
-        assert program, "LibreOffice is needed for this case"
-        suffix, export_filter = SOFFICE_FILTERS[kind].split(":", 1)
         with tempfile.TemporaryDirectory() as directory:
             source = Path(directory) / "t.xlsx"
             source.write_bytes(jiaozuo_bytes(**kwargs))
-            subprocess.run([program, "--headless", f"-env:UserInstallation=file://{directory}/lo", "--convert-to",
-                            f"{suffix}:{export_filter}", "--outdir", f"{directory}/out", str(source)],
-                           check=True, capture_output=True, timeout=180)
-            shutil.copyfile(Path(directory) / "out" / f"t.{suffix}", path)
+            converted, = convert([source], SOFFICE_FILTERS[kind], Path(directory) / "out")
+            shutil.copyfile(converted, path)
         return path
     return build
 
