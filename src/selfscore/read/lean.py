@@ -59,12 +59,9 @@ class LeanSheet:
     cached: dict[tuple[int, int], object] = field(default_factory=dict)
 
     def cell(self, row: int, column: int) -> LeanCell:
+        """The cell at (row, column): an empty one where the file has none (a merged range's cells are all kept)."""
         found = self.cells.get((row, column))
-        if found is not None:
-            return found
-        follower = any(top <= row <= bottom and left <= column <= right and (row, column) != (top, left)
-                       for top, left, bottom, right in self.merged)
-        return LeanCell(row, column, merged_follower=follower, parent=self)
+        return found if found is not None else LeanCell(row, column, parent=self)
 
     def __getitem__(self, coordinate: str) -> LeanCell:
         letters, row = coordinate_from_string(coordinate)
