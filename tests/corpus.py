@@ -26,6 +26,7 @@ from openpyxl import load_workbook
 from openpyxl.workbook.defined_name import DefinedName
 
 from helpers import make_workbook
+from saved_files import zipped
 from selfscore.read.formats import OLE2_MAGIC
 from selfscore.tables.definitions import get_table
 from selfscore.tables.names import ADDED_SHEETS, FACTS_SHEET, MARKS_SHEET, META_SHEET, SCORE_SHEET
@@ -328,14 +329,6 @@ def oversized_file() -> bytes:
 
 # ---------------------------------------------------------------- the corpus
 
-def _zip(members: dict[str, bytes]) -> bytes:
-    output = io.BytesIO()
-    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in members.items():
-            archive.writestr(name, content)
-    return output.getvalue()
-
-
 
 NOT_A_WORKBOOK = [
     Case("empty", writing(lambda: b""), 2, "file_empty", "文件是空的"),
@@ -343,7 +336,7 @@ NOT_A_WORKBOOK = [
     Case("truncated_zip", writing(lambda: jiaozuo_bytes()[:6000]), 2, "file_damaged", "文件已损坏或不完整"),
     Case("csv_renamed", writing(lambda: "序号,数据项,填报值\n1,实际新开工套数,282\n".encode("gb18030")), 2, "file_text", "文本文件"),
     Case("pdf_renamed", writing(minimal_pdf), 2, "file_pdf", "PDF"),
-    Case("docx_renamed", writing(lambda: _zip({"word/document.xml": b"<w:document/>", "[Content_Types].xml": b"<Types/>"})),
+    Case("docx_renamed", writing(lambda: zipped({"word/document.xml": b"<w:document/>", "[Content_Types].xml": b"<Types/>"})),
          2, "file_other_zip", "Word 文档（.docx）"),
     Case("word_97_renamed", writing(lambda: OLE2_MAGIC + bytes(504) + "WordDocument".encode("utf-16-le") + bytes(1000)),
          2, "file_other_ole", "Word 97-2003 文档"),
