@@ -174,14 +174,13 @@ def _scan(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> _Counts:
     tail = b""
     for chunk in _chunks(archive, member):
         buffer = tail + chunk
-        # Only text up to the last '<' is certainly made of whole tags; the rest waits for the next chunk.
+        # Only text up to the last '<' is certainly made of whole tags; the tag it opens waits for the next
+        # chunk (text with no '<' in it opens none). Of a tag followed by a long run of text, its start is kept:
+        # that is where its name is, be it <c or <!DOCTYPE.
         cut = buffer.rfind(b"<")
-        if cut <= 0:
-            done, tail = b"", buffer[-64:]
-        else:
-            done, tail = buffer[:cut], buffer[cut:]
-            if len(tail) > 64 * 1024:  # a very long run of text with no tag in it: keep enough for a tag name
-                tail = tail[:1024]
+        done, tail = (buffer, b"") if cut < 0 else (buffer[:cut], buffer[cut:])
+        if len(tail) > 64 * 1024:
+            tail = tail[:1024]
         _count(done, counts)
     _count(tail, counts)
     return counts
