@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 from libreoffice import convert
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 import layouts
 from helpers import make_workbook
+from saved_files import _sheet_bin, rezip, sparse_xlsb, xlsb_from
 from selfscore.checking import annotate, check_and_mark_up, check_workbook
+from selfscore.read.by_names import Unreadable
 from selfscore.read.formats import sniff
 from selfscore.read.labels import Grid
 from selfscore.tables.names import RESULTS_SHEET, SCORE_SHEET
@@ -119,3 +121,108 @@ def test_a_grid_keeps_addresses_when_a_sheet_starts_below_a1(converted):
     _, cells, _ = layouts.shifted_single_header("shantytown")
     report = check_workbook(converted / "shifted.xls")
     assert report.indicator("funds_raising").cell == cells["funds_raising"] == "E9"
+
+
+# ---------------------------------------------------------------- calamine's grids, in-process (.xlsb written here)
+
+
+def _xlsb(cells: dict[tuple[int, int], object], replace: dict[str, bytes] | None = None) -> bytes:
+    """A one-sheet .xlsb, 「自评表」, holding these cells (0-based row, column), with some parts replaced."""
+    workbook = Workbook()
+    workbook.active.title = "自评表"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return rezip(xlsb_from(buffer.getvalue()), replace={"xl/worksheets/sheet1.bin": _sheet_bin(cells), **(replace or {})})
+
+
+def test_a_grid_holds_the_rows_and_columns_the_label_search_looks_at_and_no_more():
+    from selfscore.read.foreign import READ_COLUMNS, READ_ROWS, grids_from_calamine
+
+    last_row, last_column = READ_ROWS - 1, READ_COLUMNS - 1  # 0-based: row READ_ROWS and column READ_COLUMNS
+    cells = {(4, 2): "起", (last_row, 2): "末行", (last_row + 1, 2): "行外", (4, last_column): "末列",
+             (4, last_column + 1): "列外", (5, 3): ""}
+    grid = grids_from_calamine(_xlsb(cells), "xlsb")[0]
+    # the sheet's first used column is C: addresses are the file's, and an empty text is no cell
+    assert {key: cell.value for key, cell in grid.cells.items()} == {
+        (5, 3): "起", (READ_ROWS, 3): "末行", (5, READ_COLUMNS): "末列"}
+    assert grid.title == "自评表" and grid.merged == []
+    from_a1 = grids_from_calamine(_xlsb({(0, 0): "A1", (0, last_column): "末列", (0, last_column + 1): "列外"}), "xlsb")[0]
+    assert {key: cell.value for key, cell in from_a1.cells.items()} == {(1, 1): "A1", (1, READ_COLUMNS): "末列"}
+
+
+def test_merged_ranges_of_an_xls_come_with_one_based_bounds(converted):
+    from selfscore.read.foreign import grids_from_calamine
+
+    (grid,) = [grid for grid in grids_from_calamine((converted / "template_old.xls").read_bytes(), "xls")
+               if grid.title == SCORE_SHEET]
+    original = load_workbook(converted / "template_old.xlsx")[SCORE_SHEET]
+    assert sorted(grid.merged) == sorted((r.min_row, r.min_col, r.max_row, r.max_col) for r in original.merged_cells.ranges)
+
+
+def test_an_excel_95_workbook_is_told_to_be_saved_again():
+    from selfscore.read.formats import OLE2_MAGIC
+
+    data = OLE2_MAGIC + bytes(600) + "Book".encode("utf-16-le") + bytes(3000)
+    report = check_workbook(data, name="旧.xls")
+    assert [f.code for f in report.findings] == ["not_a_workbook"]
+    assert "Excel 5.0/95 等早期格式的工作簿，无法读取；请在 Excel/WPS 中打开后另存为 .xlsx" in report.findings[0].message
+
+
+def test_a_damaged_xlsb_names_its_format():
+    data = _xlsb({(0, 0): "x"}, {"xl/worksheets/sheet1.bin": b"\x83\xff\xff\xff\xff"})
+    report = check_workbook(data, name="坏.xlsb")
+    assert [f.code for f in report.findings] == ["not_a_workbook"]
+    assert ".xlsb（Excel 二进制工作簿） 文件已损坏（" in report.findings[0].message
+
+
+@pytest.mark.parametrize("error", ["PasswordError: Workbook is password protected", "CalamineError: encrypted"])
+def test_a_password_calamine_meets_is_an_encrypted_file(monkeypatch, error):
+    import python_calamine
+
+    kind, said = error.split(": ")
+
+    def refuse(_source):
+        raise getattr(python_calamine, kind)(said)
+
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_filelike", refuse)
+    report = check_workbook(_xlsb({(0, 0): "x"}), name="密.xlsb")
+    assert [f.code for f in report.findings] == ["file_encrypted"]
+
+
+# ---------------------------------------------------------------- an .xlsb sheet's used rectangle
+
+
+def test_an_xlsb_sheets_used_rectangle_is_capped_and_the_sheet_named():
+    from selfscore.read.foreign import check_xlsb_extent
+    from selfscore.read.safety import Limits
+
+    # 10 rows × 5 columns from B3 to F12, with a text long enough to need a two-byte record size
+    data = _xlsb({(2, 1): "甲" * 100, (11, 5): 1})
+    check_xlsb_extent(data, Limits(max_cells_per_sheet=50))
+    with pytest.raises(Unreadable) as refused:
+        check_xlsb_extent(data, Limits(max_cells_per_sheet=49))
+    assert refused.value.finding.code == "sheet_too_large"
+    assert "工作表「自评表」有 50 个单元格（从第一个到最后一个有内容的单元格），超过上限 49" in refused.value.finding.message
+
+
+def test_a_sparse_xlsb_is_refused_before_calamine_fills_its_rectangle():
+    report = check_workbook(sparse_xlsb(), name="稀疏.xlsb")
+    assert [f.code for f in report.findings] == ["sheet_too_large"]
+    assert f"有 {1048576 * 16384} 个单元格" in report.findings[0].message
+
+
+def test_an_xlsb_whose_sheet_titles_cannot_be_read_names_the_part():
+    from selfscore.read.foreign import check_xlsb_extent
+    from selfscore.read.safety import Limits
+
+    data = _xlsb({(0, 0): "x", (9, 9): 1}, {"xl/_rels/workbook.bin.rels": b"<Relationships"})
+    with pytest.raises(Unreadable) as refused:
+        check_xlsb_extent(data, Limits(max_cells_per_sheet=99))
+    assert "工作表「xl/worksheets/sheet1.bin」有 100 个单元格" in refused.value.finding.message
+
+
+def test_an_empty_xlsb_sheet_has_no_rectangle():
+    from selfscore.read.foreign import check_xlsb_extent
+    from selfscore.read.safety import Limits
+
+    check_xlsb_extent(_xlsb({}), Limits(max_cells_per_sheet=0))
