@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.worksheet.formula import ArrayFormula
 
-from helpers import make_workbook
-from selfscore.checking import check_workbook
+from helpers import make_workbook, set_cached_value
+from saved_files import zipped
+from selfscore.checking import check_and_mark_up, check_workbook
 from selfscore.read.by_names import Unreadable
 from selfscore.results.findings import make_finding
 from selfscore.tables.names import SCORE_TOTAL, score_name
@@ -168,3 +172,74 @@ def test_a_name_moved_to_a_row_with_no_known_label_says_what_the_row_holds(tmp_p
     assert len(moved) == 1 and found in moved[0].message, moved
     assert (moved[0].code, moved[0].sheet, moved[0].cell) == ("name_moved", "基础数据", "D40")
     assert moved[0].message.startswith("「基础数据」D40：名称「in_quality_issues」本应指向「经查实的工程质量问题」的填报格，")
+
+
+# ---------------------------------------------------------------- what one cell holds: formulas, errors, long text
+
+
+@pytest.mark.parametrize("full", [False, True], ids=["report_only", "marked_up"])
+def test_a_formula_in_a_fact_is_named_with_the_result_it_was_read_as(tmp_path, full):
+    path = make_workbook(tmp_path / "a.xlsx", facts={"starts_actual": "=141*2"})
+    set_cached_value(path, "基础数据", "D19", "282")
+    report = check_and_mark_up(path)[0] if full else check_workbook(path)
+    (finding,) = [f for f in report.findings if f.input == "starts_actual"]
+    assert (finding.code, finding.cell) == ("formula_in_input", "D19")
+    assert "该单元格是公式「=141*2」，已按其计算结果 282 读取；建议直接填写数值。" in finding.message
+
+
+@pytest.mark.parametrize("formula", ["=141*2", ArrayFormula("D19", "=141*2")], ids=["plain", "array"])
+def test_a_formula_saved_without_its_result_names_the_formula(tmp_path, formula):
+    path = make_workbook(tmp_path / "a.xlsx")
+    workbook = load_workbook(path)
+    workbook["基础数据"]["D19"] = formula
+    workbook.save(path)
+    (finding,) = [f for f in check_workbook(path).findings if f.input == "starts_actual"]
+    assert finding.code == "formula_no_value"
+    assert "该单元格是公式「=141*2」，文件中没有保存它的计算结果" in finding.message
+
+
+def test_a_cell_excel_saved_as_an_error_is_an_error_value_whatever_the_error(tmp_path):
+    # Excel 365's #SPILL! is saved as an error cell (t="e") like #DIV/0!; typed as text it is just text
+    path = make_workbook(tmp_path / "a.xlsx")
+    workbook = load_workbook(path)
+    for cell, data_type in (("D19", "e"), ("D18", "s")):
+        workbook["基础数据"][cell] = "#SPILL!"
+        workbook["基础数据"][cell].data_type = data_type
+    workbook.save(path)
+    report = check_workbook(path)
+    assert sorted(report.as_tuples("code", "cell")) == [("value_error", "D19"), ("value_not_number", "D18")]
+    (error,) = [f for f in report.findings if f.code == "value_error"]
+    assert "单元格显示错误值 #SPILL!" in error.message
+
+
+def with_text(path: Path, marker: str, text: str) -> Path:
+    """The workbook with ``marker`` replaced by ``text`` in its XML (openpyxl cuts what it writes at 32 767)."""
+    data = path.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    path.write_bytes(zipped({name: part.replace(marker.encode(), text.encode()) for name, part in parts.items()}))
+    return path
+
+
+@pytest.mark.parametrize(("length", "code"), [(32767, "value_not_number"), (32768, "value_too_long")])
+def test_text_longer_than_excel_holds_is_too_long(tmp_path, length, code):
+    path = with_text(make_workbook(tmp_path / "a.xlsx", facts={"starts_actual": "LONG"}), "LONG", "两" * length)
+    (finding,) = [f for f in check_workbook(path).findings if f.input == "starts_actual"]
+    assert finding.code == code
+    if code == "value_too_long":
+        assert "填写的内容长达 32768 个字符（超过 32767 个字符）；应填写不小于 0 的整数" in finding.message
+
+
+@pytest.mark.parametrize(("changes", "cell"), [
+    ({"total": "九十"}, "F14"), ({"year": "去年"}, "F2"), ({"unit": "LONG"}, "B2"),
+])
+def test_a_finding_on_the_total_or_the_unit_or_year_belongs_to_no_indicator_or_fact(tmp_path, changes, cell):
+    path = with_text(make_workbook(tmp_path / "a.xlsx", **changes), "LONG", "甲" * 32768)
+    (finding,) = [f for f in check_workbook(path).findings if f.cell == cell]
+    assert (finding.indicator, finding.input) == (None, None), finding
+
+
+def test_a_finding_on_a_self_score_belongs_to_its_indicator(tmp_path):
+    report = check_workbook(make_workbook(tmp_path / "a.xlsx", scores={"funds_use": "十分"}))
+    (finding,) = [f for f in report.findings if f.cell == "F7"]
+    assert (finding.code, finding.indicator, finding.input) == ("score_not_number", "funds_use", None)

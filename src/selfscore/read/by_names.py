@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from defusedxml import DefusedXmlException
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import Cell, MergedCell
+from openpyxl.cell.cell import Cell
 from openpyxl.worksheet.formula import ArrayFormula
 
 from selfscore.read.formats import sniff
@@ -239,7 +239,7 @@ def read_values(workbook: Workbook, table: TableDefinition, version: int, data: 
         if name == SCORE_TOTAL and _is_own_total(cell, result):
             keep_own_total(result, _own_total_raws(cell, result))
             continue
-        parsed, raw = _read_cell(cell, ref, cached, table, name, what, result.findings)
+        parsed, raw = _read_cell(cell, ref, cached, table, name, result.findings)
         record_parsed(result, name, ref, parsed, raw)
     return result
 
@@ -345,11 +345,9 @@ def expectation(table: TableDefinition, name: str) -> dict[str, str]:
 
 
 def _read_cell(
-    cell: Cell, ref: CellRef, cached: _CachedValues, table: TableDefinition, name: str, what: str,
-    findings: list[Finding],
+    cell: Cell, ref: CellRef, cached: _CachedValues, table: TableDefinition, name: str, findings: list[Finding],
 ) -> tuple[Parsed, object]:
-    if isinstance(cell, MergedCell) or getattr(cell, "merged_follower", False):  # its value lives elsewhere
-        return Parsed(None), None
+    """A named cell's value as its parser reads it (a cell inside a merged range is empty, as Excel shows it)."""
     raw = cell.value
     if cell.data_type == "f" or isinstance(raw, ArrayFormula):
         formula = raw.text if isinstance(raw, ArrayFormula) else str(raw)
@@ -360,10 +358,10 @@ def _read_cell(
         findings.append(make_finding("formula_in_input", formula=formula, value=shown(raw), **place))
     if cell.data_type == "e" or (isinstance(raw, str) and raw.strip() in ERROR_VALUES):
         return Parsed(None, "value_error"), raw
-    return parse_named(raw, table, name, cell.number_format or "General"), raw
+    return parse_named(raw, table, name, cell.number_format), raw
 
 
-def parse_named(raw: object, table: TableDefinition, name: str, number_format: str = "General") -> Parsed:
+def parse_named(raw: object, table: TableDefinition, name: str, number_format: str) -> Parsed:
     """Parse a cell's (non-formula, non-error) value with the parser its defined name calls for."""
     if isinstance(raw, str) and len(raw) > EXCEL_TEXT_LIMIT:
         return Parsed(None, "value_too_long")

@@ -1,8 +1,8 @@
 """.xls, .xlsb and .ods workbooks: read with calamine by their labels (the marked-up copy is ``write.rebuilt``).
 
 openpyxl can neither read nor write these formats; calamine reads them all (an .xls with its merged
-ranges; calamine gives none for .ods or .xlsb, whose labels are read cell by cell). The JSON report keeps the source's own cell addresses. Nothing executable is kept:
-calamine reads values only.
+ranges; calamine gives none for .ods or .xlsb, whose labels are read cell by cell). The JSON report
+keeps the source's own cell addresses. Nothing executable is kept: calamine reads values only.
 """
 
 from __future__ import annotations

@@ -134,7 +134,7 @@ def _parse(cell: GridCell, raw: object, inline: bool, table: TableDefinition, na
         findings.append(make_finding("formula_in_input", formula=cell.formula, value=shown(raw), **place))
     if cell.is_error or (isinstance(raw, str) and raw.strip() in ERROR_VALUES):
         return Parsed(None, "value_error"), raw
-    return parse_named(raw, table, name, cell.number_format or "General"), raw
+    return parse_named(raw, table, name, cell.number_format), raw
 
 def settle_without_facts(read: ReadResult, results: list[IndicatorResult],
                          findings: list[Finding]) -> tuple[list[IndicatorResult], list[Finding]]:
