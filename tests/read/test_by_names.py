@@ -11,12 +11,13 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.formula import ArrayFormula
 
-from helpers import make_workbook, set_cached_value
+from helpers import TABLE_IDS, make_workbook, set_cached_value
 from saved_files import zipped
 from selfscore.checking import check_and_mark_up, check_workbook
 from selfscore.read.by_names import Unreadable
 from selfscore.results.findings import make_finding
-from selfscore.tables.names import SCORE_TOTAL, score_name
+from selfscore.tables.definitions import get_table
+from selfscore.tables.names import META_SHEET, SCORE_TOTAL, score_name
 from selfscore.write.filling import cell_of
 
 # shantytown's nine self-scores are F5:F13 on 自评表 and its 合计 is F14
@@ -243,3 +244,33 @@ def test_a_finding_on_a_self_score_belongs_to_its_indicator(tmp_path):
     report = check_workbook(make_workbook(tmp_path / "a.xlsx", scores={"funds_use": "十分"}))
     (finding,) = [f for f in report.findings if f.cell == "F7"]
     assert (finding.code, finding.indicator, finding.input) == ("score_not_number", "funds_use", None)
+
+
+# ---------------------------------------------------------------- the hidden meta sheet: which table, which version
+
+
+def with_meta(tmp_path: Path, key: str, value: object) -> Path:
+    path = make_workbook(tmp_path / "a.xlsx")
+    workbook = load_workbook(path)
+    meta = workbook[META_SHEET]
+    (row,) = [row for row in range(1, meta.max_row + 1) if meta.cell(row, 1).value == key]
+    meta.cell(row, 2).value = value
+    workbook.save(path)
+    return path
+
+
+@pytest.mark.parametrize(("recorded", "shown"), [("第三张表", "第三张表"), (None, "（空）")])
+def test_a_table_the_tool_does_not_know_is_named_with_those_it_does(tmp_path, recorded, shown):
+    report = check_workbook(with_meta(tmp_path, "table", recorded))
+    known = "、".join(f"{table_id}（{get_table(table_id).short_title}）" for table_id in TABLE_IDS)
+    assert (report.status, [f.code for f in report.findings]) == ("unreadable", ["unknown_table"])
+    assert report.findings[0].message == f"工作簿标注的表格「{shown}」不在本工具支持的范围内；支持的表格：{known}。"
+
+
+@pytest.mark.parametrize(("recorded", "found"), [(None, 0), ("旧版", 0), (0, 0), (99, 99)])
+def test_a_template_version_the_tool_does_not_know_is_scored_by_the_current_table_with_a_warning(tmp_path, recorded,
+                                                                                                  found):
+    report = check_workbook(with_meta(tmp_path, "template_version", recorded))
+    current = get_table("shantytown").template_version
+    assert [f.message for f in report.findings] == [f"工作簿使用的模板版本为 {found}，当前版本为 {current}；建议下载新模板重新填写。"]
+    assert (report.table, report.status, report.recomputed_total) == ("shantytown", "ok", 100)  # a warning only
