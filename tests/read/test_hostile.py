@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,7 +22,7 @@ import saved_files
 from helpers import make_workbook
 from measured import run_measured
 from selfscore.checking import check_workbook
-from selfscore.read.by_names import identify, open_workbook, read_values
+from selfscore.read.by_names import Unreadable, identify, open_workbook, read_values
 from selfscore.read.formats import sniff
 from selfscore.read.safety import OPENPYXL_USES_DEFUSEDXML, Limits
 from selfscore.results.findings import CATALOGUE
@@ -191,3 +192,29 @@ def test_lost_content_is_named_in_a_clerks_words():
     assert unpreserved_content(saved_files.zipped(members)) == ["图表", "数据透视表"]
     # a comment's VML drawing is carried by openpyxl, so a marked-up copy checked again warns of nothing
     assert unpreserved_content(saved_files.zipped({"xl/drawings/commentsDrawing1.vml": b""})) == []
+
+
+def test_a_dtd_past_the_scan_is_still_refused_by_the_parser_and_said_so(tmp_path, monkeypatch):
+    # the second lock: were the pre-scan to miss a DTD (it once did, for one opening a part), defusedxml refuses it
+    import selfscore.read.by_names as by_names
+
+    monkeypatch.setattr(by_names, "check_archive", lambda data, limits: None)
+    bomb = corpus.billion_laughs(make_workbook(tmp_path / "t.xlsx").read_bytes())
+    with pytest.raises(Unreadable) as refused:
+        open_workbook(bomb)
+    assert refused.value.finding.code == "xml_forbidden"
+    assert re.fullmatch(r"文件含有不安全的 XML 结构（(EntitiesForbidden|DTDForbidden)），可能是恶意构造的文件，已拒绝读取。",
+                        refused.value.finding.message)
+
+
+def test_a_zip_that_says_xlsx_but_openpyxl_cannot_open_names_what_failed():
+    data = saved_files.zipped({"[Content_Types].xml": b'<Types><Override PartName="/xl/workbook.xml" ContentType='
+                                                      b'"application/vnd.openxmlformats-officedocument.spreadsheetml'
+                                                      b'.sheet.main+xml"/></Types>', "xl/workbook.xml": b"<workbook"})
+    assert sniff(data) == "xlsx"
+    with pytest.raises(Unreadable) as refused:
+        open_workbook(data)
+    with pytest.raises(Exception) as direct:  # what openpyxl itself raises on it, named in the message
+        load_workbook(io.BytesIO(data))
+    assert refused.value.finding.code == "not_a_workbook"
+    assert f"：文件已损坏或不是 Excel 工作簿（{type(direct.value).__name__}）。" in refused.value.finding.message
