@@ -82,6 +82,12 @@ def test_the_member_count_cap_is_a_limit():
     assert code == "zip_too_many_members" and "包含 3 个部件，超过上限 2" in message
 
 
+def test_sizes_are_said_in_binary_megabytes():
+    data = declaring(stored({"a.bin": b"x" * 10}), {"a.bin": 100 * MB})
+    code, message = refused(data, Limits(max_member_bytes=99 * MB, max_total_bytes=10**12, max_ratio=10**9))
+    assert code == "zip_member_too_large" and "解压后为 100.0 MB，超过上限 99.0 MB" in message
+
+
 def test_a_members_declared_size_is_capped_and_named():
     data = declaring(stored({"xl/media/a.bin": b"x" * 10, "b.bin": b""}), {"xl/media/a.bin": 5 * MB})
     assert refused(data, Limits(max_member_bytes=5 * MB, max_ratio=10**9)) == ("", "")
@@ -136,6 +142,12 @@ def test_all_sheets_cells_together_are_capped():
     assert refused(data, Limits(max_cells_total=25)) == ("", "")
     code, message = refused(data, Limits(max_cells_total=24))
     assert code == "workbook_too_large" and "共有 25 个单元格，超过上限 24" in message
+
+
+def test_every_merged_range_of_a_sheet_adds_its_area():
+    merges = '<mergeCells><mergeCell ref="B2"/><mergeCell ref="A1:C3"/><mergeCell ref="E1:F2"/></mergeCells>'
+    data = book({"表": sheet(1, 1, merges)})
+    assert "有 14 个单元格" in refused(data, Limits(max_cells_per_sheet=13))[1]  # 1 cell + 9 + 4
 
 
 @pytest.mark.parametrize(("ref", "area"), [
@@ -212,6 +224,10 @@ def test_a_tag_after_a_long_run_of_text_is_still_counted():
     assert "共有 2 段文本" in refused(data, Limits(max_shared_strings=1, max_ratio=10**9, max_member_bytes=10**9))[1]
 
 
+def test_the_tag_that_ends_a_part_is_counted():
+    assert "有 3 个单元格" in refused(book({"表": b"<c/><c/><c/>"}), Limits(max_cells_per_sheet=2))[1]
+
+
 def test_text_without_any_tag_counts_nothing():
     data = book({"表": b" " * (2 * CHUNK)})
     assert refused(data, Limits(max_cells_per_sheet=0, max_rows_per_sheet=0, max_ratio=10**9)) == ("", "")
@@ -253,18 +269,28 @@ def test_a_cut_short_zip_is_damaged_and_anything_else_unknown():
         assert refusal(kind, b"") is None
 
 
-@pytest.mark.parametrize(("kind", "code", "advice"), [
-    ("docx", "file_other_zip", "请上传用模板填写的 .xlsx 文件。"),
-    ("rar", "file_other_zip", "请解压后逐个上传"),
-    ("image", "file_other_format", "而不是截图"),
-    ("numbers", "file_other_zip", "导出为→Excel"),
-    ("html", "file_other_format", "另存为 .xlsx（Excel 工作簿）后再上传"),
-    ("pdf", "file_pdf", "而不是打印或导出的 PDF"),
-    ("nothing_we_know", "file_unknown", ""),
+OPENING = "文件无法作为 Excel 工作簿（.xlsx）打开：文件不是 .xlsx 格式，"
+
+
+@pytest.mark.parametrize(("kind", "code", "message"), [
+    ("docx", "file_other_zip", "而是Word 文档（.docx）；请上传用模板填写的 .xlsx 文件。"),
+    ("rar", "file_other_zip", "而是RAR 压缩包；如是压缩包，请解压后逐个上传其中用模板填写的 .xlsx 文件。"),
+    ("image", "file_other_format", "而是图片，本工具不能直接读取；请上传用模板填写的 .xlsx 文件本身，而不是截图、扫描件或版式文件。"),
+    ("numbers", "file_other_zip", "而是Apple Numbers 表格（.numbers）；请在 Numbers 中选择“文件→导出为→Excel”，导出 .xlsx 后再上传。"),
+    ("html", "file_other_format", "而是网页（HTML）文件（常见于从网页或业务系统导出的“.xls”），本工具不能直接读取；"
+                                  "请用 Excel/WPS 打开它，另存为 .xlsx（Excel 工作簿）后再上传。"),
+    ("pdf", "file_pdf", "而是 PDF 文档；请上传用模板填写的 .xlsx 文件本身，而不是打印或导出的 PDF。"),
+    ("nothing_we_know", "file_unknown", "也无法识别是什么文件；请上传用本工具模板填写并保存为 .xlsx 的文件。"),
 ])
-def test_each_refused_kind_gets_its_own_advice(kind, code, advice):
+def test_each_refused_kind_is_named_and_gets_its_own_advice(kind, code, message):
     finding = refusal(kind, b"")
-    assert finding.code == code and advice in finding.message
+    assert (finding.code, finding.message) == (code, OPENING + message)
+
+
+def test_a_refusal_reads_as_its_message():
+    with pytest.raises(TooCostly) as costly:
+        check_archive(b"PK\x03\x04" + bytes(100))
+    assert str(costly.value) == costly.value.finding.message and costly.value.finding.code == "file_damaged"
 
 
 def test_lost_content_is_listed_once_each_in_the_order_a_clerk_reads_it():
