@@ -100,7 +100,7 @@ def test_the_declared_sizes_of_all_members_together_are_capped():
     data = declaring(stored({"a.bin": b"x" * 10, "b.bin": b"y" * 10}), {"a.bin": 3 * MB, "b.bin": 2 * MB})
     assert refused(data, Limits(max_total_bytes=5 * MB, max_ratio=10**9)) == ("", "")
     code, message = refused(data, Limits(max_total_bytes=5 * MB - 1, max_ratio=10**9))
-    assert code == "zip_too_large" and "共 5.0 MB" in message
+    assert code == "zip_too_large" and "文件解压后共 5.0 MB，超过上限 5.0 MB" in message
 
 
 def test_the_compression_ratio_is_capped_only_above_the_floor_and_up_to_the_limit():
@@ -187,8 +187,9 @@ def test_a_dtd_or_entity_in_any_xml_part_is_refused_and_the_part_named(name, dec
     assert code == "xml_dtd" and f"「{name}」含有 DTD" in message
 
 
-def test_a_dtd_in_a_part_that_is_not_xml_is_not_read():
+def test_a_dtd_in_a_part_that_is_not_xml_is_not_read_but_the_parts_after_it_are():
     assert refused(zipped({"xl/media/image1.bin": b"<!DOCTYPE x>"})) == ("", "")
+    assert refused(zipped({"xl/media/image1.bin": b"", "xl/workbook.xml": b"<!DOCTYPE x><workbook/>"}))[0] == "xml_dtd"
 
 
 # ---------------------------------------------------------------- the scan streams a part chunk by chunk
