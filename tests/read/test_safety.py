@@ -4,6 +4,7 @@ counts what straddles its chunks."""
 
 from __future__ import annotations
 
+import io
 import os
 import struct
 import zipfile
@@ -300,3 +301,10 @@ def test_lost_content_is_listed_once_each_in_the_order_a_clerk_reads_it():
     assert unpreserved_content(zipped(members)) == ["图形", "数据透视表", "宏（VBA）", "日程表"]
     assert unpreserved_content(zipped({"xl/drawings/drawing1.xml": b"", "xl/media/image1.png": b""})) == ["图片"]
     assert unpreserved_content(b"not a zip") == []
+
+
+def test_a_sheet_that_names_no_part_leaves_its_part_named_by_itself():
+    data = book({"表": sheet(3, 1)})
+    parts = {name: zipfile.ZipFile(io.BytesIO(data)).read(name) for name in zipfile.ZipFile(io.BytesIO(data)).namelist()}
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(b' r:id="rId1"', b"")
+    assert "工作表「xl/worksheets/sheet1.xml」有 3 行" in refused(zipped(parts), Limits(max_rows_per_sheet=2))[1]
