@@ -384,8 +384,8 @@ def _bar_chart(data_sheet):
     return chart
 
 
-def chart_sheet_added(workbook: Workbook) -> None:
-    chart_sheet = workbook.create_chartsheet("图表")
+def chart_sheet_added(workbook: Workbook, index: int | None = None) -> None:
+    chart_sheet = workbook.create_chartsheet("图表", index)
     chart_sheet.add_chart(_bar_chart(workbook[FACTS_SHEET]))
 
 

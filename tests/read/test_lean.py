@@ -22,7 +22,7 @@ from helpers import TABLE_IDS, make_workbook
 from selfscore.checking import check_and_mark_up
 from selfscore.read.by_names import CellRef
 from selfscore.read.formats import sniff
-from selfscore.read.labels.grid import Grid, grids_from_openpyxl
+from selfscore.read.labels.grid import Grid, GridCell, grids_from_openpyxl
 from selfscore.read.lean import CachedFromSheets, LeanWorkbook
 from selfscore.write.filling import save
 
@@ -176,10 +176,17 @@ def test_number_formats_dates_and_a_workbook_without_styles_are_read_as_openpyxl
               '<xf numFmtId="14"/><xf numFmtId="46"/><xf numFmtId="30"/></cellXfs></styleSheet>')
     sheet = (f'<worksheet {MAIN}><sheetData><row r="1"><c r="A1" s="1"><v>0.85</v></c><c r="B1" s="2"><v>44196</v></c>'
              '<c r="C1" s="3"><v>1.5</v></c><c r="D1" s="4"><v>7</v></c><c r="E1"><v>3</v></c></row>'
-             '</sheetData></worksheet>')
+             # a formula and an array formula in a percent cell, an error, a percent inline string, a styled blank
+             '<row r="2"><c r="A2" s="1"><f>A1*2</f><v>1.7</v></c><c r="B2" s="1"><f t="array" ref="B2">A1/2</f>'
+             '<v>0.425</v></c><c r="C2" t="e"><v>#N/A</v></c><c r="D2" s="1" t="inlineStr"><is><t>八成</t></is></c>'
+             '<c r="E2" s="1"/></row></sheetData></worksheet>')
     data = _with_sheet(sheet, styles)
     assert_same(data)
     cells = LeanWorkbook(data)["表"]
+    grid = LeanWorkbook(data)["表"].grid()
+    assert (grid.get(2, 1), grid.get(2, 2).formula, grid.get(2, 3).is_error, grid.get(2, 4).number_format) == (
+        GridCell(1.7, "=A1*2", "0.0%"), "=A1/2", True, "0.0%")
+    assert grid.get(2, 5) is None  # a blank cell is no cell of the grid, styled or not
     # 30 is a built-in id with no format of its own: General, as openpyxl has it
     assert [cells[f"{c}1"].number_format for c in "ABCDE"] == ["0.0%", "mm-dd-yy", "[h]:mm:ss", "General", "General"]
     assert cells["B1"].value.year == 2020  # a date cell is a date, by its format
@@ -188,14 +195,16 @@ def test_number_formats_dates_and_a_workbook_without_styles_are_read_as_openpyxl
     assert {cell.number_format for cell in LeanWorkbook(plain)["表"].cells.values()} == {"General"}
 
 
-def test_a_number_format_the_styles_never_define_is_left_to_the_full_path():
+@pytest.mark.parametrize("number", [164, 170])
+def test_a_number_format_the_styles_never_define_is_left_to_the_full_path(number):
     styles = ('<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
               '<fonts count="1"><font/></fonts><fills count="1"><fill><patternFill/></fill></fills><borders count="1"><border/></borders>'
-              '<cellStyleXfs count="1"><xf/></cellStyleXfs><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="170"/>'
+              '<cellStyleXfs count="1"><xf/></cellStyleXfs><cellXfs count="2"><xf numFmtId="0"/>'
+              f'<xf numFmtId="{number}"/>'
               '</cellXfs></styleSheet>')
     data = _with_sheet(f'<worksheet {MAIN}><sheetData><row r="1"><c r="A1" s="1"><v>1</v></c></row></sheetData>'
                        '</worksheet>', styles)
-    with pytest.raises(Exception, match="number format 170 is not defined"):
+    with pytest.raises(Exception, match=f"number format {number} is not defined"):
         LeanWorkbook(data)
 
 
@@ -211,6 +220,8 @@ def test_merged_ranges_empty_every_cell_but_the_top_left_one():
         False, True, True, True, False]
     assert lean.cached == {}  # a follower's formula is gone with its value
     assert list(lean.iter_rows(1, 2, 2)) == [(1, None), (None, None)]
+    empty = lean.cell(5, 7)  # a cell the file does not have is an empty one, where openpyxl's would be
+    assert (empty.row, empty.column, empty.parent, empty.value, empty.merged_follower) == (5, 7, lean, None, False)
 
 
 def test_a_sheet_whose_part_is_missing_is_left_out_as_openpyxl_leaves_it_out(tmp_path):
@@ -220,14 +231,15 @@ def test_a_sheet_whose_part_is_missing_is_left_out_as_openpyxl_leaves_it_out(tmp
     workbook.save(path)
     data = path.read_bytes()
     names = zipfile.ZipFile(io.BytesIO(data)).namelist()
-    last = sorted(name for name in names if name.startswith("xl/worksheets/sheet"))[-1]
-    output = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(output, "w") as archive:
-        for item in source.infolist():
-            if item.filename != last:
-                archive.writestr(item, source.read(item.filename))
-    assert "空表" not in LeanWorkbook(output.getvalue()).sheetnames
-    assert_same(output.getvalue())
+    for gone, title in ((sorted(name for name in names if name.startswith("xl/worksheets/sheet"))[-1], "空表"),
+                        ("xl/worksheets/sheet1.xml", "自评表")):  # the last sheet, or the first: the rest are read
+        output = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(output, "w") as archive:
+            for item in source.infolist():
+                if item.filename != gone:
+                    archive.writestr(item, source.read(item.filename))
+        assert title not in LeanWorkbook(output.getvalue()).sheetnames
+        assert_same(output.getvalue())
 
 
 def test_saved_cases_cover_what_the_lean_reader_must_get_right(saved):
@@ -239,3 +251,14 @@ def test_saved_cases_cover_what_the_lean_reader_must_get_right(saved):
     assert any("hidden" in view["states"].values() for view in views.values())
     assert any(cell[1] == "f" and cell[3] is not None for view in views.values() for cell in view["cells"].values()
                if cell != ("merged",))
+
+
+def test_a_chart_sheet_before_the_worksheets_leaves_them_all_read(tmp_path):
+    path = make_workbook(tmp_path / "a.xlsx")
+    workbook = load_workbook(path)
+    saved_files.chart_sheet_added(workbook, 0)
+    workbook.save(path)
+    lean = LeanWorkbook(path.read_bytes())
+    assert lean.chartsheets == ["图表"] and lean.sheetnames[0] == "图表"
+    assert [sheet.title for sheet in lean.worksheets] == load_workbook(path).sheetnames[1:]
+    assert_same(path.read_bytes())
