@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
 from pathlib import Path
 
 import pytest
+import python_calamine
 from libreoffice import convert
 from openpyxl import Workbook, load_workbook
 
 import layouts
 from helpers import make_workbook
-from saved_files import _sheet_bin, rezip, sparse_xlsb, xlsb_from
+from saved_files import _record, _sheet_bin, _wide, rezip, sparse_xlsb, xlsb_from, zipped
 from selfscore.checking import annotate, check_and_mark_up, check_workbook
 from selfscore.read.by_names import Unreadable
 from selfscore.read.formats import sniff
@@ -52,6 +54,8 @@ def test_a_converted_template_is_checked_in_full(converted, kind):
     assert {cell.recognised_from for cell in report.recognised} == {"label"}
     assert report.indicator("funds_raising").cell == "F5"  # the address in the source file
     assert [f.code for f in report.findings if f.severity != "info"] == []
+    named = {"xls": ".xls（Excel 97-2003，或 WPS 的 .et）", "ods": ".ods（OpenDocument）"}[kind]
+    assert any(f.code == "rebuilt_from_foreign_format" and f"原文件为{named}格式" in f.message for f in report.findings)
 
 
 @pytest.mark.parametrize("kind", FORMATS)
@@ -148,6 +152,9 @@ def test_a_grid_holds_the_rows_and_columns_the_label_search_looks_at_and_no_more
     assert grid.title == "自评表" and grid.merged == []
     from_a1 = grids_from_calamine(_xlsb({(0, 0): "A1", (0, last_column): "末列", (0, last_column + 1): "列外"}), "xlsb")[0]
     assert {key: cell.value for key, cell in from_a1.cells.items()} == {(1, 1): "A1", (1, READ_COLUMNS): "末列"}
+    # a sheet whose first used column is past the last one read, and a sheet with nothing in it: empty grids
+    assert grids_from_calamine(_xlsb({(0, last_column + 50): "远"}), "xlsb")[0].cells == {}
+    assert grids_from_calamine(_xlsb({}), "xlsb") == [Grid("自评表", {}, [])]
 
 
 def test_merged_ranges_of_an_xls_come_with_one_based_bounds(converted):
@@ -165,20 +172,21 @@ def test_an_excel_95_workbook_is_told_to_be_saved_again():
     data = OLE2_MAGIC + bytes(600) + "Book".encode("utf-16-le") + bytes(3000)
     report = check_workbook(data, name="旧.xls")
     assert [f.code for f in report.findings] == ["not_a_workbook"]
-    assert "Excel 5.0/95 等早期格式的工作簿，无法读取；请在 Excel/WPS 中打开后另存为 .xlsx" in report.findings[0].message
+    assert "打开：文件是 Excel 5.0/95 等早期格式的工作簿，无法读取；请在 Excel/WPS 中打开后另存为 .xlsx。" in report.findings[0].message
 
 
 def test_a_damaged_xlsb_names_its_format():
     data = _xlsb({(0, 0): "x"}, {"xl/worksheets/sheet1.bin": b"\x83\xff\xff\xff\xff"})
     report = check_workbook(data, name="坏.xlsb")
+    with pytest.raises(Exception) as direct:  # what calamine itself raises on it, named in the message
+        python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()
     assert [f.code for f in report.findings] == ["not_a_workbook"]
-    assert ".xlsb（Excel 二进制工作簿） 文件已损坏（" in report.findings[0].message
+    assert f"：.xlsb（Excel 二进制工作簿） 文件已损坏（{type(direct.value).__name__}）。" in report.findings[0].message
 
 
-@pytest.mark.parametrize("error", ["PasswordError: Workbook is password protected", "CalamineError: encrypted"])
+@pytest.mark.parametrize("error", ["PasswordError: Workbook is password protected", "CalamineError: encrypted",
+                                   "PasswordError: "])
 def test_a_password_calamine_meets_is_an_encrypted_file(monkeypatch, error):
-    import python_calamine
-
     kind, said = error.split(": ")
 
     def refuse(_source):
@@ -226,3 +234,59 @@ def test_an_empty_xlsb_sheet_has_no_rectangle():
     from selfscore.read.safety import Limits
 
     check_xlsb_extent(_xlsb({}), Limits(max_cells_per_sheet=0))
+
+
+def _sheet_part(records: list[bytes]) -> bytes:
+    return _record(0x81) + _record(0x91) + b"".join(records) + _record(0x92) + _record(0x82)
+
+
+def _row(row: int) -> bytes:
+    return _record(0x00, struct.pack("<IIHHBBB", row, 0, 300, 0, 0, 0, 0) + struct.pack("<I", 0))
+
+
+def _number(column: int, value: float, style: int = 0) -> bytes:
+    return _record(0x05, struct.pack("<II", column, style) + struct.pack("<d", value))
+
+
+def test_an_xlsb_rectangle_is_measured_through_styled_cells_and_long_records():
+    from selfscore.read.foreign import check_xlsb_extent
+    from selfscore.read.safety import Limits
+
+    # Excel's cells carry a style index after their column; a 10 000-character text needs a 3-byte record size
+    text = "甲" * 10_000
+    part = _sheet_part([_row(0), _number(0, 1, style=0x2A), _row(1), _record(0x06, struct.pack("<II", 1, 0) + _wide(text)),
+                        _row(9), _number(4, 2, style=0x11)])
+    data = _xlsb({}, {"xl/worksheets/sheet1.bin": part})
+    check_xlsb_extent(data, Limits(max_cells_per_sheet=50))  # A1 to E10
+    with pytest.raises(Unreadable) as refused:
+        check_xlsb_extent(data, Limits(max_cells_per_sheet=49))
+    assert "工作表「自评表」有 50 个单元格" in refused.value.finding.message
+
+
+def test_an_xlsb_is_measured_whatever_order_its_parts_come_in():
+    from selfscore.read.foreign import check_xlsb_extent
+    from selfscore.read.safety import Limits
+
+    data = _xlsb({(0, 0): "x", (9, 9): 1})
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    first = "[Content_Types].xml"  # Excel writes it first, before any sheet
+    reordered = zipped({first: parts.pop(first), **parts})
+    with pytest.raises(Unreadable) as refused:
+        check_xlsb_extent(reordered, Limits(max_cells_per_sheet=99))
+    assert "工作表「自评表」有 100 个单元格" in refused.value.finding.message
+
+
+def test_xlsb_sheet_titles_come_through_absolute_targets_and_past_other_workbook_records():
+    from selfscore.read.foreign import check_xlsb_extent
+    from selfscore.read.safety import Limits
+
+    data = _xlsb({(0, 0): "x", (9, 9): 1})
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        relations = archive.read("xl/_rels/workbook.bin.rels").replace(b'Target="worksheets/', b'Target="/xl/worksheets/')
+        book = archive.read("xl/workbook.bin")
+    book = book.replace(_record(0x8F), _record(0x8F) + _record(0x99, b"\xff" * 25), 1)  # a workbook property record
+    data = rezip(data, replace={"xl/_rels/workbook.bin.rels": relations, "xl/workbook.bin": book})
+    with pytest.raises(Unreadable) as refused:
+        check_xlsb_extent(data, Limits(max_cells_per_sheet=99))
+    assert "工作表「自评表」有 100 个单元格" in refused.value.finding.message
