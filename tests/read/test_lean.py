@@ -158,13 +158,14 @@ def test_inline_strings_with_and_without_addresses_are_read_as_openpyxl_reads_th
              '<c t="inlineStr"><is><t/></is></c><c t="inlineStr"><is><t>末</t></is></c></row>'
              '<row r="3"><c r="D3" t="inlineStr" s="0"><is><r><t>两</t></r><r><t>段</t></r></is></c>'
              '<c r="E3" t="inlineStr"><is><t>注</t><rPh sb="0" eb="1"><t>ちゅう</t></rPh></is></c>'
-             '<c r="F3" s="0" t="inlineStr"><is><t>式</t></is></c><c r="G3"><f>1+1</f><v>2</v></c></row>'
+             '<c r="F3" s="0" t="inlineStr"><is><t>式</t></is></c><c r="G3"><f>1+1</f><v>2</v></c>'
+             '<c r="H3" t="inlineStr"><is><r><t>一段</t></r></is></c></row>'
              '</sheetData></worksheet>')
     data = _with_sheet(sheet)
     assert_same(data)
     cells = LeanWorkbook(data)["表"]
     assert (cells["C2"].value, cells["D2"].value, cells["E2"].value) == ("焦作市", "", "末")
-    assert cells["D3"].value == "两段" and cells["G3"].value == "=1+1"
+    assert cells["D3"].value == "两段" and cells["G3"].value == "=1+1" and cells["H3"].value == "一段"
 
 
 @pytest.mark.filterwarnings("ignore:Workbook contains no default style")
