@@ -21,11 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from libreoffice import convert
 from openpyxl import load_workbook
 from openpyxl.workbook.defined_name import DefinedName
 
 from helpers import make_workbook
+from libreoffice import convert
 from saved_files import zipped
 from selfscore.read.formats import OLE2_MAGIC
 from selfscore.tables.definitions import get_table

@@ -21,7 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from libreoffice import convert
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
@@ -29,6 +28,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from helpers import make_workbook
+from libreoffice import convert
 from selfscore.read.formats import OLE2_MAGIC
 from selfscore.tables.definitions import get_table
 from selfscore.tables.names import FACTS_SHEET, SCORE_SHEET

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 import python_calamine
-from libreoffice import convert
 from openpyxl import Workbook, load_workbook
 
 import layouts
 from helpers import make_workbook
+from libreoffice import convert
 from saved_files import _record, _sheet_bin, _wide, rezip, sparse_xlsb, xlsb_from, zipped
 from selfscore.checking import annotate, check_and_mark_up, check_workbook
 from selfscore.read.by_names import Unreadable
