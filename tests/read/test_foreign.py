@@ -17,8 +17,10 @@ from libreoffice import convert
 from saved_files import _record, _sheet_bin, _wide, rezip, sparse_xlsb, xlsb_from, zipped
 from selfscore.checking import annotate, check_and_mark_up, check_workbook
 from selfscore.read.by_names import Unreadable
+from selfscore.read.foreign import READ_COLUMNS, READ_ROWS, check_xlsb_extent, grids_from_calamine
 from selfscore.read.formats import sniff
 from selfscore.read.labels import Grid
+from selfscore.read.safety import Limits
 from selfscore.tables.names import RESULTS_SHEET, SCORE_SHEET
 from selfscore.write.filling import save
 
@@ -117,8 +119,6 @@ def test_a_damaged_xls_or_ods_is_unreadable_with_a_reason(kind):
 
 
 def test_a_grid_keeps_addresses_when_a_sheet_starts_below_a1(converted):
-    from selfscore.read.foreign import grids_from_calamine
-
     grids = grids_from_calamine((converted / "shifted.ods").read_bytes(), "ods")
     sheet: Grid = grids[1]
     assert sheet.text(8, 3) == "指标名称" and sheet.text(9, 5) == "１０"  # the table starts at C8
@@ -140,8 +140,6 @@ def _xlsb(cells: dict[tuple[int, int], object], replace: dict[str, bytes] | None
 
 
 def test_a_grid_holds_the_rows_and_columns_the_label_search_looks_at_and_no_more():
-    from selfscore.read.foreign import READ_COLUMNS, READ_ROWS, grids_from_calamine
-
     last_row, last_column = READ_ROWS - 1, READ_COLUMNS - 1  # 0-based: row READ_ROWS and column READ_COLUMNS
     cells = {(4, 2): "起", (last_row, 2): "末行", (last_row + 1, 2): "行外", (4, last_column): "末列",
              (4, last_column + 1): "列外", (5, 3): ""}
@@ -158,8 +156,6 @@ def test_a_grid_holds_the_rows_and_columns_the_label_search_looks_at_and_no_more
 
 
 def test_merged_ranges_of_an_xls_come_with_one_based_bounds(converted):
-    from selfscore.read.foreign import grids_from_calamine
-
     (grid,) = [grid for grid in grids_from_calamine((converted / "template_old.xls").read_bytes(), "xls")
                if grid.title == SCORE_SHEET]
     original = load_workbook(converted / "template_old.xlsx")[SCORE_SHEET]
@@ -200,17 +196,19 @@ def test_a_password_calamine_meets_is_an_encrypted_file(monkeypatch, error):
 # ---------------------------------------------------------------- an .xlsb sheet's used rectangle
 
 
-def test_an_xlsb_sheets_used_rectangle_is_capped_and_the_sheet_named():
-    from selfscore.read.foreign import check_xlsb_extent
-    from selfscore.read.safety import Limits
+def extent_refusal(data: bytes, cap: int) -> str:
+    """What check_xlsb_extent says of ``data`` under a cap of ``cap`` cells per sheet (it must refuse)."""
+    with pytest.raises(Unreadable) as refused:
+        check_xlsb_extent(data, Limits(max_cells_per_sheet=cap))
+    assert refused.value.finding.code == "sheet_too_large"
+    return refused.value.finding.message
 
+
+def test_an_xlsb_sheets_used_rectangle_is_capped_and_the_sheet_named():
     # 10 rows × 5 columns from B3 to F12, with a text long enough to need a two-byte record size
     data = _xlsb({(2, 1): "甲" * 100, (11, 5): 1})
     check_xlsb_extent(data, Limits(max_cells_per_sheet=50))
-    with pytest.raises(Unreadable) as refused:
-        check_xlsb_extent(data, Limits(max_cells_per_sheet=49))
-    assert refused.value.finding.code == "sheet_too_large"
-    assert "工作表「自评表」有 50 个单元格（从第一个到最后一个有内容的单元格），超过上限 49" in refused.value.finding.message
+    assert "工作表「自评表」有 50 个单元格（从第一个到最后一个有内容的单元格），超过上限 49" in extent_refusal(data, 49)
 
 
 def test_a_sparse_xlsb_is_refused_before_calamine_fills_its_rectangle():
@@ -220,19 +218,11 @@ def test_a_sparse_xlsb_is_refused_before_calamine_fills_its_rectangle():
 
 
 def test_an_xlsb_whose_sheet_titles_cannot_be_read_names_the_part():
-    from selfscore.read.foreign import check_xlsb_extent
-    from selfscore.read.safety import Limits
-
     data = _xlsb({(0, 0): "x", (9, 9): 1}, {"xl/_rels/workbook.bin.rels": b"<Relationships"})
-    with pytest.raises(Unreadable) as refused:
-        check_xlsb_extent(data, Limits(max_cells_per_sheet=99))
-    assert "工作表「xl/worksheets/sheet1.bin」有 100 个单元格" in refused.value.finding.message
+    assert "工作表「xl/worksheets/sheet1.bin」有 100 个单元格" in extent_refusal(data, 99)
 
 
 def test_an_empty_xlsb_sheet_has_no_rectangle():
-    from selfscore.read.foreign import check_xlsb_extent
-    from selfscore.read.safety import Limits
-
     check_xlsb_extent(_xlsb({}), Limits(max_cells_per_sheet=0))
 
 
@@ -249,44 +239,29 @@ def _number(column: int, value: float, style: int = 0) -> bytes:
 
 
 def test_an_xlsb_rectangle_is_measured_through_styled_cells_and_long_records():
-    from selfscore.read.foreign import check_xlsb_extent
-    from selfscore.read.safety import Limits
-
     # Excel's cells carry a style index after their column; a 10 000-character text needs a 3-byte record size
     text = "甲" * 10_000
     part = _sheet_part([_row(0), _number(0, 1, style=0x2A), _row(1), _record(0x06, struct.pack("<II", 1, 0) + _wide(text)),
                         _row(9), _number(4, 2, style=0x11)])
     data = _xlsb({}, {"xl/worksheets/sheet1.bin": part})
     check_xlsb_extent(data, Limits(max_cells_per_sheet=50))  # A1 to E10
-    with pytest.raises(Unreadable) as refused:
-        check_xlsb_extent(data, Limits(max_cells_per_sheet=49))
-    assert "工作表「自评表」有 50 个单元格" in refused.value.finding.message
+    assert "工作表「自评表」有 50 个单元格" in extent_refusal(data, 49)
 
 
 def test_an_xlsb_is_measured_whatever_order_its_parts_come_in():
-    from selfscore.read.foreign import check_xlsb_extent
-    from selfscore.read.safety import Limits
-
     data = _xlsb({(0, 0): "x", (9, 9): 1})
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         parts = {name: archive.read(name) for name in archive.namelist()}
     first = "[Content_Types].xml"  # Excel writes it first, before any sheet
     reordered = zipped({first: parts.pop(first), **parts})
-    with pytest.raises(Unreadable) as refused:
-        check_xlsb_extent(reordered, Limits(max_cells_per_sheet=99))
-    assert "工作表「自评表」有 100 个单元格" in refused.value.finding.message
+    assert "工作表「自评表」有 100 个单元格" in extent_refusal(reordered, 99)
 
 
 def test_xlsb_sheet_titles_come_through_absolute_targets_and_past_other_workbook_records():
-    from selfscore.read.foreign import check_xlsb_extent
-    from selfscore.read.safety import Limits
-
     data = _xlsb({(0, 0): "x", (9, 9): 1})
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         relations = archive.read("xl/_rels/workbook.bin.rels").replace(b'Target="worksheets/', b'Target="/xl/worksheets/')
         book = archive.read("xl/workbook.bin")
     book = book.replace(_record(0x8F), _record(0x8F) + _record(0x99, b"\xff" * 25), 1)  # a workbook property record
     data = rezip(data, replace={"xl/_rels/workbook.bin.rels": relations, "xl/workbook.bin": book})
-    with pytest.raises(Unreadable) as refused:
-        check_xlsb_extent(data, Limits(max_cells_per_sheet=99))
-    assert "工作表「自评表」有 100 个单元格" in refused.value.finding.message
+    assert "工作表「自评表」有 100 个单元格" in extent_refusal(data, 99)
