@@ -89,6 +89,12 @@ def member(data: bytes, name: str) -> bytes:
     return zipfile.ZipFile(io.BytesIO(data)).read(name)
 
 
+def members(data: bytes) -> dict[str, bytes]:
+    """Every part of a zip, by name, in the zip's order."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {info.filename: archive.read(info.filename) for info in archive.infolist()}
+
+
 def zipped(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
     output = io.BytesIO()
     with zipfile.ZipFile(output, "w", compression) as archive:

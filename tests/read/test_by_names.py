@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,7 +10,7 @@ from openpyxl import load_workbook
 from openpyxl.worksheet.formula import ArrayFormula
 
 from helpers import TABLE_IDS, make_workbook, set_cached_value
-from saved_files import zipped
+from saved_files import members, zipped
 from selfscore.checking import check_and_mark_up, check_workbook
 from selfscore.read.by_names import Unreadable
 from selfscore.results.findings import make_finding
@@ -215,9 +213,7 @@ def test_a_cell_excel_saved_as_an_error_is_an_error_value_whatever_the_error(tmp
 
 def with_text(path: Path, marker: str, text: str) -> Path:
     """The workbook with ``marker`` replaced by ``text`` in its XML (openpyxl cuts what it writes at 32 767)."""
-    data = path.read_bytes()
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        parts = {name: archive.read(name) for name in archive.namelist()}
+    parts = members(path.read_bytes())
     path.write_bytes(zipped({name: part.replace(marker.encode(), text.encode()) for name, part in parts.items()}))
     return path
 

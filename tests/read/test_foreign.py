@@ -14,7 +14,7 @@ from openpyxl import Workbook, load_workbook
 import layouts
 from helpers import make_workbook
 from libreoffice import convert
-from saved_files import _record, _sheet_bin, _wide, rezip, sparse_xlsb, xlsb_from, zipped
+from saved_files import _record, _sheet_bin, _wide, member, members, rezip, sparse_xlsb, xlsb_from, zipped
 from selfscore.checking import annotate, check_and_mark_up, check_workbook
 from selfscore.read.by_names import Unreadable
 from selfscore.read.foreign import READ_COLUMNS, READ_ROWS, check_xlsb_extent, grids_from_calamine
@@ -250,8 +250,7 @@ def test_an_xlsb_rectangle_is_measured_through_styled_cells_and_long_records():
 
 def test_an_xlsb_is_measured_whatever_order_its_parts_come_in():
     data = _xlsb({(0, 0): "x", (9, 9): 1})
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        parts = {name: archive.read(name) for name in archive.namelist()}
+    parts = members(data)
     first = "[Content_Types].xml"  # Excel writes it first, before any sheet
     reordered = zipped({first: parts.pop(first), **parts})
     assert "工作表「自评表」有 100 个单元格" in extent_refusal(reordered, 99)
@@ -259,9 +258,8 @@ def test_an_xlsb_is_measured_whatever_order_its_parts_come_in():
 
 def test_xlsb_sheet_titles_come_through_absolute_targets_and_past_other_workbook_records():
     data = _xlsb({(0, 0): "x", (9, 9): 1})
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        relations = archive.read("xl/_rels/workbook.bin.rels").replace(b'Target="worksheets/', b'Target="/xl/worksheets/')
-        book = archive.read("xl/workbook.bin")
-    book = book.replace(_record(0x8F), _record(0x8F) + _record(0x99, b"\xff" * 25), 1)  # a workbook property record
+    relations = member(data, "xl/_rels/workbook.bin.rels").replace(b'Target="worksheets/', b'Target="/xl/worksheets/')
+    property_record = _record(0x99, b"\xff" * 25)  # a workbook property record, before the sheets
+    book = member(data, "xl/workbook.bin").replace(_record(0x8F), _record(0x8F) + property_record, 1)
     data = rezip(data, replace={"xl/_rels/workbook.bin.rels": relations, "xl/workbook.bin": book})
     assert "工作表「自评表」有 100 个单元格" in extent_refusal(data, 99)

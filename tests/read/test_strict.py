@@ -6,11 +6,8 @@ taken from the code's own table, so a wrong entry or a skipped part shows here.
 
 from __future__ import annotations
 
-import io
-import zipfile
-
 from helpers import make_workbook
-from saved_files import zipped
+from saved_files import members, zipped
 from selfscore.checking import check_workbook
 from selfscore.read.strict import transitional
 
@@ -27,11 +24,6 @@ BY_HAND = {
     PURL + "officeDocument/docPropsVTypes": SCHEMAS + "officeDocument/2006/docPropsVTypes",
     PURL + "drawingml/main": SCHEMAS + "drawingml/2006/main",
 }
-
-
-def members(data: bytes) -> dict[str, bytes]:
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return {info.filename: archive.read(info.filename) for info in archive.infolist()}
 
 
 def strict_by_hand(data: bytes) -> bytes:
