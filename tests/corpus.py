@@ -25,8 +25,8 @@ from openpyxl import load_workbook
 from openpyxl.workbook.defined_name import DefinedName
 
 from helpers import make_workbook
-from libreoffice import convert
-from saved_files import zipped
+from libreoffice import converted_bytes
+from saved_files import member, rezip, writing, zipped
 from selfscore.read.formats import OLE2_MAGIC
 from selfscore.tables.definitions import get_table
 from selfscore.tables.names import ADDED_SHEETS, FACTS_SHEET, MARKS_SHEET, META_SHEET, SCORE_SHEET
@@ -60,36 +60,6 @@ def jiaozuo(path: Path, **kwargs) -> Path:
 def jiaozuo_bytes(**kwargs) -> bytes:
     with tempfile.TemporaryDirectory() as directory:
         return jiaozuo(Path(directory) / "t.xlsx", **kwargs).read_bytes()
-
-
-def rezip(data: bytes, replace: dict[str, bytes | None] | None = None, add: dict[str, bytes] | None = None,
-          compression: int = zipfile.ZIP_DEFLATED) -> bytes:
-    """The same zip with some members replaced (None removes one) and some added."""
-    replace = replace or {}
-    source = zipfile.ZipFile(io.BytesIO(data))
-    output = io.BytesIO()
-    with zipfile.ZipFile(output, "w", compression) as target:
-        for item in source.infolist():
-            if item.filename in replace:
-                if replace[item.filename] is not None:
-                    target.writestr(item.filename, replace[item.filename])
-            else:
-                target.writestr(item.filename, source.read(item.filename))
-        for name, content in (add or {}).items():
-            target.writestr(name, content)
-    return output.getvalue()
-
-
-def member(data: bytes, name: str) -> bytes:
-    return zipfile.ZipFile(io.BytesIO(data)).read(name)
-
-
-def writing(content: Callable[[], bytes]) -> Callable[[Path], Path]:
-    def build(path: Path) -> Path:
-        path.write_bytes(content())
-        return path
-
-    return build
 
 
 def editing(edit: Callable, **kwargs) -> Callable[[Path], Path]:
@@ -289,12 +259,7 @@ def meta(key_row: int, value: object) -> Callable:
 
 
 def soffice_convert(kind: str) -> Callable[[Path], Path]:
-    def build(path: Path) -> Path:
-        with tempfile.TemporaryDirectory() as directory:
-            converted, = convert([jiaozuo(Path(directory) / "t.xlsx")], kind, Path(directory) / "out")
-            shutil.copyfile(converted, path)
-        return path
-    return build
+    return writing(lambda: converted_bytes(jiaozuo_bytes(), kind))
 
 
 def encrypted() -> bytes:

@@ -74,3 +74,11 @@ def convert(sources: list[Path], target: str, outdir: Path) -> list[Path]:
         shutil.copyfile(CACHE / f"{keys[source]}.{suffix}", outdir / f"{source.stem}.{suffix}")
         converted.append(outdir / f"{source.stem}.{suffix}")
     return converted
+
+
+def converted_bytes(data: bytes, target: str) -> bytes:
+    """One workbook's bytes converted to ``target`` (see ``convert``)."""
+    with tempfile.TemporaryDirectory() as directory:
+        source = Path(directory) / "t.xlsx"
+        source.write_bytes(data)
+        return convert([source], target, Path(directory) / "out")[0].read_bytes()

@@ -28,7 +28,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from helpers import make_workbook
-from libreoffice import convert
+from libreoffice import converted_bytes
 from selfscore.read.formats import OLE2_MAGIC
 from selfscore.tables.definitions import get_table
 from selfscore.tables.names import FACTS_SHEET, SCORE_SHEET
@@ -74,12 +74,19 @@ def editing(edit: Callable[[Workbook], None], **kwargs) -> Callable[[Path], Path
     return build
 
 
-def rezip(data: bytes, replace: dict[str, bytes] | None = None, add: dict[str, bytes] | None = None) -> bytes:
+def rezip(data: bytes, replace: dict[str, bytes | None] | None = None, add: dict[str, bytes] | None = None,
+          compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """The same zip with some members replaced (None removes one) and some added."""
+    replace = replace or {}
     source = zipfile.ZipFile(io.BytesIO(data))
     output = io.BytesIO()
-    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
+    with zipfile.ZipFile(output, "w", compression) as target:
         for item in source.infolist():
-            target.writestr(item.filename, (replace or {}).get(item.filename, source.read(item.filename)))
+            if item.filename in replace:
+                if replace[item.filename] is not None:
+                    target.writestr(item.filename, replace[item.filename])
+            else:
+                target.writestr(item.filename, source.read(item.filename))
         for name, content in (add or {}).items():
             target.writestr(name, content)
     return output.getvalue()
@@ -137,14 +144,7 @@ SOFFICE_FILTERS = {
 
 
 def soffice(kind: str, **kwargs) -> Callable[[Path], Path]:
-    def build(path: Path) -> Path:
-        with tempfile.TemporaryDirectory() as directory:
-            source = Path(directory) / "t.xlsx"
-            source.write_bytes(jiaozuo_bytes(**kwargs))
-            converted, = convert([source], SOFFICE_FILTERS[kind], Path(directory) / "out")
-            shutil.copyfile(converted, path)
-        return path
-    return build
+    return writing(lambda: converted_bytes(jiaozuo_bytes(**kwargs), SOFFICE_FILTERS[kind]))
 
 
 # ---------------------------------------------------------------- .xlsb, written record by record (MS-XLSB)
