@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from openpyxl.worksheet.formula import ArrayFormula
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from helpers import TABLE_IDS, make_workbook, set_cached_value
 from saved_files import members, zipped
@@ -195,6 +195,25 @@ def test_a_formula_saved_without_its_result_names_the_formula(tmp_path, formula)
     (finding,) = [f for f in check_workbook(path).findings if f.input == "starts_actual"]
     assert finding.code == "formula_no_value"
     assert "该单元格是公式「=141*2」，文件中没有保存它的计算结果" in finding.message
+
+
+@pytest.mark.parametrize("full", [False, True], ids=["report_only", "marked_up"])
+@pytest.mark.parametrize(("table", "shown"), [
+    ({"r1": "B1"}, "=TABLE(,B1)"),                                   # one column input
+    ({"r1": "B1", "dtr": "1"}, "=TABLE(B1,)"),                       # one row input
+    ({"r1": "B1", "r2": "B2", "dt2D": "1"}, "=TABLE(B1,B2)"),        # two inputs
+], ids=["column_input", "row_input", "two_inputs"])
+def test_a_what_if_data_table_in_a_fact_is_named_as_excel_shows_it(tmp_path, table, shown, full):
+    # Excel's 模拟运算表 (what-if data table) saves <f t="dataTable" r1=…/>; its formula bar shows {=TABLE(…)}.
+    # openpyxl reads it as an object, whose Python repr must not reach the clerk.
+    path = make_workbook(tmp_path / "a.xlsx")
+    workbook = load_workbook(path)
+    workbook["基础数据"]["D19"] = DataTableFormula(ref="D19", **table)
+    workbook.save(path)
+    report = check_and_mark_up(path)[0] if full else check_workbook(path)
+    (finding,) = [f for f in report.findings if f.input == "starts_actual"]
+    assert finding.code == "formula_no_value"
+    assert f"该单元格是公式「{shown}」，文件中没有保存它的计算结果" in finding.message
 
 
 def test_a_cell_excel_saved_as_an_error_is_an_error_value_whatever_the_error(tmp_path):

@@ -11,7 +11,7 @@ import io
 
 import pytest
 from openpyxl import Workbook, load_workbook
-from openpyxl.worksheet.formula import ArrayFormula
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from selfscore.read.labels import MARGIN, Grid, GridCell, best_match, fold, grids_from_openpyxl, likeness
 from selfscore.read.labels.words import NAME_THRESHOLD
@@ -177,6 +177,14 @@ def test_an_array_formula_without_text_still_counts_as_a_formula():
     workbook.active["A1"] = ArrayFormula("A1")  # built in memory, no text
     [grid] = grids_from_openpyxl(workbook, _saved(workbook))
     assert grid.get(1, 1).formula == "="
+
+
+def test_a_what_if_data_table_is_a_formula_shown_as_excel_shows_it():
+    workbook = Workbook()
+    workbook.active["A2"] = DataTableFormula(ref="A2:A3", r1="B1")   # 模拟运算表 over one column input
+    data = _saved(workbook)
+    [grid] = grids_from_openpyxl(load_workbook(io.BytesIO(data)), data)
+    assert grid.get(2, 1).formula == "=TABLE(,B1)"
 
 
 def test_a_sheet_the_cached_copy_lacks_has_formulas_without_values():

@@ -12,7 +12,7 @@ from decimal import Decimal
 from defusedxml import DefusedXmlException
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import Cell
-from openpyxl.worksheet.formula import ArrayFormula
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from selfscore.read.formats import sniff
 from selfscore.read.parsing import LARGEST, Parsed, parse_input, parse_score, parse_text, parse_year, shown
@@ -350,7 +350,7 @@ def _read_cell(
     """A named cell's value as its parser reads it (a cell inside a merged range is empty, as Excel shows it)."""
     raw = cell.value
     if cell.data_type == "f" or isinstance(raw, ArrayFormula):
-        formula = raw.text if isinstance(raw, ArrayFormula) else str(raw)
+        formula = formula_text(raw)
         raw = cached.get(ref)
         place = place_of(table, name, ref)
         if raw is None:
@@ -359,6 +359,27 @@ def _read_cell(
     if cell.data_type == "e" or (isinstance(raw, str) and raw.strip() in ERROR_VALUES):
         return Parsed(None, "value_error"), raw
     return parse_named(raw, table, name, cell.number_format), raw
+
+
+def formula_text(raw: object) -> str:
+    """A formula cell's text as Excel's formula bar shows it. openpyxl gives a plain formula as text, an array
+    formula and a what-if data table as objects; ``str()`` of a data table would be its Python repr."""
+    if isinstance(raw, str):
+        return raw or "="
+    if isinstance(raw, ArrayFormula):
+        return raw.text or "="
+    if isinstance(raw, DataTableFormula):
+        # Excel writes TABLE(row input, column input): two inputs (dt2D), or r1 as the row (dtr) or column input
+        first, second = raw.r1 or "", raw.r2 or ""
+        if not _xml_true(raw.dt2D):
+            first, second = (first, "") if _xml_true(raw.dtr) else ("", first)
+        return f"=TABLE({first},{second})"
+    return "="
+
+
+def _xml_true(flag: object) -> bool:
+    """An XML boolean attribute as openpyxl passes it through: "1"/"true", or a bool it defaulted."""
+    return flag is True or str(flag).strip().lower() in ("1", "true")
 
 
 def parse_named(raw: object, table: TableDefinition, name: str, number_format: str) -> Parsed:

@@ -29,7 +29,7 @@ from openpyxl.worksheet.merge import MergeCells
 from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import fromstring, iterparse
 
-from selfscore.read.by_names import CellRef
+from selfscore.read.by_names import CellRef, formula_text
 from selfscore.read.labels.grid import Grid, GridCell
 from selfscore.tables.names import ADDED_SHEETS, MARKS_SHEET
 
@@ -79,8 +79,7 @@ class LeanSheet:
             if cell.value is None or cell.merged_follower:
                 continue
             if cell.data_type == "f":
-                formula = getattr(cell.value, "text", None) if not isinstance(cell.value, str) else cell.value
-                cells[key] = GridCell(self.cached.get(key), formula or "=", cell.number_format)
+                cells[key] = GridCell(self.cached.get(key), formula_text(cell.value), cell.number_format)
             else:
                 cells[key] = GridCell(cell.value, None, cell.number_format, cell.data_type == "e")
         return Grid(self.title, cells, list(self.merged))

@@ -9,7 +9,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula
 
-from selfscore.read.by_names import CellRef
+from selfscore.read.by_names import CellRef, formula_text
 from selfscore.read.parsing import shown
 from selfscore.tables.names import ADDED_SHEETS, MARKS_SHEET
 
@@ -93,9 +93,8 @@ def grids_from_openpyxl(workbook: Workbook, data: bytes) -> list[Grid]:
                 if cell.data_type == "f" or isinstance(raw, ArrayFormula):
                     if cached is None:
                         cached = load_workbook(io.BytesIO(data), data_only=True)
-                    formula = raw.text if isinstance(raw, ArrayFormula) else str(raw)
                     value = cached[sheet.title][cell.coordinate].value if sheet.title in cached.sheetnames else None
-                    cells[(cell.row, cell.column)] = GridCell(value, formula or "=", number_format)
+                    cells[(cell.row, cell.column)] = GridCell(value, formula_text(raw), number_format)
                 else:
                     cells[(cell.row, cell.column)] = GridCell(raw, None, number_format, cell.data_type == "e")
         merged = [(r.min_row, r.min_col, r.max_row, r.max_col) for r in sheet.merged_cells.ranges]
