@@ -118,6 +118,30 @@ def test_a_score_typed_as_full_marks_two_rows_under_the_header_is_data():
     assert find_headers(sheet) == ([Header(sheet, 1, 1, {"name": [1], "score": [2]})], [])
 
 
+def test_a_first_row_with_a_score_typed_as_a_header_word_is_the_tables_not_the_headers():
+    # the row right under the header joins its band only when its 二级指标 cell is empty or a header word: row 6
+    # names 资金筹集, so its 「满分」 (a 分值 word, typed as the self-score) is data, not a second 分值 column
+    sheet = grid({**ANNEX_HEADER, 6: ["资金投入", 20, "资金筹集", 10, "按规定筹集资金的，得满分", "满分"]})
+    (found,), _ = find_headers(sheet)
+    assert (found.first_row, found.last_row, found.columns["points"]) == (4, 5, [2, 4])
+    assert [row.row for row in candidate_under(found, []).rows] == [6]
+
+
+def test_a_header_repeated_after_a_single_row_does_not_swallow_that_row():
+    # rows 1 and 3 are the header (a page break after one indicator); row 2 is 资金筹集, a row of the table
+    sheet = grid({1: ["二级指标", "自评得分"], 2: ["资金筹集", 10], 3: ["二级指标", "自评得分"], 4: ["资金分配", 5]})
+    headers, _ = find_headers(sheet)
+    assert [(found.first_row, found.last_row) for found in headers] == [(1, 1), (3, 3)]
+    assert [row.label for row in candidate_under(headers[0], headers[1:]).rows] == ["资金筹集", "资金分配"]
+
+
+def test_header_words_typed_on_a_third_row_are_not_a_row_of_the_table():
+    sheet = grid({4: ["二级指标", "自评得分"], 5: ["二级指标", "自评得分"], 6: ["二级指标", "自评得分"], 7: ["资金筹集", 10]})
+    (found,), _ = find_headers(sheet)
+    assert (found.first_row, found.last_row) == (4, 5)
+    assert [row.label for row in candidate_under(found, []).rows] == ["资金筹集"]
+
+
 def test_a_names_row_without_a_score_column_does_not_end_the_search():
     sheet = grid({1: ["指标名称", "说明"], 10: ["二级指标", "自评得分"]})
     assert find_headers(sheet) == ([Header(sheet, 10, 10, {"name": [1], "score": [2]})], [])

@@ -109,6 +109,16 @@ def test_a_tampered_points_column_is_an_error_on_that_cell():
     assert report.status == "errors"
 
 
+@pytest.mark.parametrize("row", [6, 7])
+def test_a_self_score_typed_as_满分_is_not_a_number_on_any_row(row):
+    # 「满分」 is a header word (分值); on the first row under the two-row header it was taken for a third header row,
+    # and 资金筹集 was then missing. On every row it is the same mistake: a self-score that is no number.
+    report = check(layouts.set_cells(layouts.annex1_retyped(), {f"F{row}": "满分"}))
+    codes = report.as_tuples("code", "cell")
+    assert ("score_not_number", f"F{row}") in codes
+    assert not [code for code, _ in codes if code == "layout_indicator_missing"]
+
+
 # ---------------------------------------------------------------------------------- other hand-made layouts
 
 

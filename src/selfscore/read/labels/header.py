@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -96,9 +97,10 @@ def find_headers(grid: Grid) -> tuple[list[Header], list[str]]:
     headers: list[Header] = []
     problems: list[str] = []
     for row in sorted(kinds_by_row):
-        if "name" not in kinds_by_row[row].values() or any(h.first_row <= row <= h.last_row + 1 for h in headers):
+        names = [column for column, kind in kinds_by_row[row].items() if kind == "name"]
+        if not names or any(h.first_row <= row <= h.last_row + 1 for h in headers):
             continue
-        band = [r for r in range(row - 2, row + 2) if r in kinds_by_row]
+        band = [r for r in _band_rows(grid, row, names) if r in kinds_by_row]
         columns: dict[str, list[int]] = {}
         for band_row in band:
             for column, kind in kinds_by_row[band_row].items():
@@ -113,6 +115,17 @@ def find_headers(grid: Grid) -> tuple[list[Header], list[str]]:
             columns[kind].sort()
         headers.append(Header(grid, min(band), max(band), columns))
     return headers, problems
+
+def _band_rows(grid: Grid, row: int, name_columns: list[int]) -> list[int]:
+    """The rows one header band may span: its 二级指标 row, up to two rows above and one below — as far as they read
+    as header rows. A row whose 二级指标 column holds other words (an indicator's name) is the table, not its header,
+    even when one of its cells reads like a header word (a self-score typed as 「满分」)."""
+    def heading(other: int) -> bool:
+        return all(not grid.text(other, column).strip() or header_kind(grid.text(other, column)) == "name"
+                   for column in name_columns)
+    above = list(itertools.takewhile(heading, (row - 1, row - 2)))
+    return sorted([*above, row, *([row + 1] if heading(row + 1) else [])])
+
 
 def is_total(grid: Grid, row: int, header: Header) -> bool:
     skip = set(header.columns.get("criterion", [])) | {header.score_column}
@@ -129,7 +142,7 @@ def candidate_under(header: Header, repeated: list[Header]) -> Candidate:
             total_row = row
             break
         label = grid.text(row, header.name_column).strip()
-        if label:
+        if label and header_kind(label) != "name":  # not the header's own words, typed again on a row below it
             rows.append(TableRow(row, label, fold(label, drop_brackets=True)))
     return Candidate(header, rows, total_row)
 
