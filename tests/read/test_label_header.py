@@ -183,6 +183,12 @@ def test_of_two_points_columns_after_the_names_the_nearer_is_theirs():
     assert header({"name": [1], "points": [2, 3]}).points_column_of("name") == 2
 
 
+def test_of_two_points_columns_as_near_either_side_of_the_names_the_one_after_them_is_theirs():
+    # 分值 | 二级指标 | 分值: both belong to the 二级指标 (nothing left of column 1), both 1 away; the annexes print
+    # an indicator's 分值 after its name, so column 3 is the one its 分值 is checked in
+    assert header({"points": [1, 3], "name": [2]}).points_column_of("name") == 3
+
+
 def test_the_names_column_itself_is_never_their_points_column():
     # a column that holds the 二级指标 names holds no points, even when a 分值 heading sits in it too
     assert header({"name": [3], "points": [3]}).points_column_of("name") is None

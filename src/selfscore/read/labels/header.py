@@ -61,7 +61,8 @@ class Header:
             left = [(column - owner, owner_kind) for owner_kind, owner in owners.items() if owner < column]
             right = [(owner - column, owner_kind) for owner_kind, owner in owners.items() if owner > column]
             owner_kind = min(left)[1] if left else (min(right)[1] if right else None)
-            if owner_kind == kind and (found is None or abs(column - owners[kind]) < abs(found - owners[kind])):
+            # the nearest; of two as near, the later one: a 分值 printed after its names, as in the annexes
+            if owner_kind == kind and (found is None or abs(column - owners[kind]) <= abs(found - owners[kind])):
                 found = column
         return found
 
