@@ -17,7 +17,9 @@ def find_facts(grids: list[Grid], candidate: Candidate, table: TableDefinition, 
     places: dict[str, list[tuple[Grid, int, int, str]]] = {}
     for grid in grids:
         for (row, column), cell in grid.cells.items():
-            if row > LABEL_SCAN_ROWS or not isinstance(cell.value, str) or len(cell.value) > 60 or in_table(grid, row, candidate):
+            # no cap on the text's length: a label with a long note in brackets is still its label, and a sentence
+            # that mentions one is too unlike it to match (best_match rejects it by length before comparing)
+            if row > LABEL_SCAN_ROWS or not isinstance(cell.value, str) or in_table(grid, row, candidate):
                 continue
             input_id, _tied = best_match(fold(cell.value, drop_brackets=True), words, FACT_THRESHOLD)
             if input_id is not None:
