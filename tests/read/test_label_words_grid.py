@@ -30,6 +30,21 @@ def test_fold_of_an_empty_cell_is_empty_text():
     assert fold("") == ""
 
 
+def test_fold_says_a_doubled_word_of_up_to_ten_characters_once():
+    assert fold("资金资金按规定时间") == "资金按规定时间"                   # the annex's own typo
+    assert fold("开工计划完成率开工计划完成率开工计划完成率") == "开工计划完成率"   # three times is still one word
+    ten = "保障性安居工程财政资"                                          # ten characters: folded once
+    eleven = "保障性安居工程财政资金"                                     # eleven: past the bound, kept twice
+    assert (fold(ten * 2), fold(eleven * 2)) == (ten, eleven * 2)
+    assert fold("一二") == "一二" and fold("一一") == "一一"                # a word has two characters at least
+
+
+def test_fold_of_a_cell_as_long_as_excel_allows_keeps_its_doubled_words_short():
+    # 32 767 characters of text (Excel's limit): a doubled word, then 32 763 characters that repeat no word
+    rest = "".join(chr(0x4E00 + index % 20000) for index in range(32763))
+    assert fold("资金资金" + rest) == "资金" + rest
+
+
 # --- likeness -----------------------------------------------------------------------------------------------------
 
 
