@@ -12,7 +12,7 @@ from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from helpers import TABLE_IDS, make_workbook, set_cached_value
 from saved_files import members, zipped
 from selfscore.checking import check_and_mark_up, check_workbook
-from selfscore.read.by_names import Unreadable
+from selfscore.read.by_names import Unreadable, formula_text
 from selfscore.results.findings import make_finding
 from selfscore.tables.definitions import get_table
 from selfscore.tables.names import META_SHEET, SCORE_TOTAL, score_name
@@ -214,6 +214,17 @@ def test_a_what_if_data_table_in_a_fact_is_named_as_excel_shows_it(tmp_path, tab
     (finding,) = [f for f in report.findings if f.input == "starts_actual"]
     assert finding.code == "formula_no_value"
     assert f"该单元格是公式「{shown}」，文件中没有保存它的计算结果" in finding.message
+
+
+@pytest.mark.parametrize(("table", "shown"), [
+    (DataTableFormula(ref="A1", dt2D="1", r1="B1"), "=TABLE(B1,)"),             # a 2-D table missing its column input
+    (DataTableFormula(ref="A1", dt2D="true", r1="B1", r2="B2"), "=TABLE(B1,B2)"),  # XML booleans may say true
+    (DataTableFormula(ref="A1", dtr="True", r1="B1"), "=TABLE(B1,)"),
+    (DataTableFormula(ref="A1"), "=TABLE(,)"),                                    # no inputs at all
+    (object(), "="),                                                              # anything else: never its repr
+], ids=["two_d_one_input", "true", "True", "no_inputs", "other"])
+def test_a_formula_objects_text_is_what_excel_shows_never_a_python_repr(table, shown):
+    assert formula_text(table) == shown
 
 
 def test_a_cell_excel_saved_as_an_error_is_an_error_value_whatever_the_error(tmp_path):

@@ -44,7 +44,7 @@ def candidate(rows: dict[int, list[object]]) -> Candidate:
     """The table under a one-row header 「二级指标 | 自评得分」 on row 3, below ``rows`` (title lines) and above more."""
     sheet = grid({3: ["二级指标", "自评得分"], **rows})
     (found,), _ = find_headers(sheet)
-    return candidate_under(found, [])
+    return candidate_under(found)
 
 
 # --- header_kind: which words make a header cell ---
@@ -124,7 +124,7 @@ def test_a_first_row_with_a_score_typed_as_a_header_word_is_the_tables_not_the_h
     sheet = grid({**ANNEX_HEADER, 6: ["资金投入", 20, "资金筹集", 10, "按规定筹集资金的，得满分", "满分"]})
     (found,), _ = find_headers(sheet)
     assert (found.first_row, found.last_row, found.columns["points"]) == (4, 5, [2, 4])
-    assert [row.row for row in candidate_under(found, []).rows] == [6]
+    assert [row.row for row in candidate_under(found).rows] == [6]
 
 
 def test_a_header_repeated_after_a_single_row_does_not_swallow_that_row():
@@ -132,14 +132,27 @@ def test_a_header_repeated_after_a_single_row_does_not_swallow_that_row():
     sheet = grid({1: ["二级指标", "自评得分"], 2: ["资金筹集", 10], 3: ["二级指标", "自评得分"], 4: ["资金分配", 5]})
     headers, _ = find_headers(sheet)
     assert [(found.first_row, found.last_row) for found in headers] == [(1, 1), (3, 3)]
-    assert [row.label for row in candidate_under(headers[0], headers[1:]).rows] == ["资金筹集", "资金分配"]
+    assert [row.label for row in candidate_under(headers[0]).rows] == ["资金筹集", "资金分配"]
+
+
+def test_the_two_row_annex_header_printed_again_on_the_next_page_adds_no_row():
+    sheet = grid({**ANNEX_HEADER, 7: ANNEX_HEADER[4], 8: ANNEX_HEADER[5], 9: ["资金投入", None, "资金分配", 5, "", 5]})
+    first, repeated = find_headers(sheet)[0]
+    assert (first.first_row, first.last_row, repeated.first_row, repeated.last_row) == (4, 5, 7, 8)
+    assert [row.label for row in candidate_under(first).rows] == ["资金筹集", "资金分配"]
+
+
+def test_a_score_heading_two_rows_above_the_names_is_part_of_their_header():
+    # 自评得分 on row 2 (merged down over rows 2–4 in the workbook), 二级指标 on row 4, row 3 empty in between
+    sheet = grid({2: [None, "自评得分"], 4: ["二级指标"], 5: ["资金筹集", 10]})
+    assert find_headers(sheet) == ([Header(sheet, 2, 4, {"score": [2], "name": [1]})], [])
 
 
 def test_header_words_typed_on_a_third_row_are_not_a_row_of_the_table():
     sheet = grid({4: ["二级指标", "自评得分"], 5: ["二级指标", "自评得分"], 6: ["二级指标", "自评得分"], 7: ["资金筹集", 10]})
     (found,), _ = find_headers(sheet)
     assert (found.first_row, found.last_row) == (4, 5)
-    assert [row.label for row in candidate_under(found, []).rows] == ["资金筹集"]
+    assert [row.label for row in candidate_under(found).rows] == ["资金筹集"]
 
 
 def test_a_names_row_without_a_score_column_does_not_end_the_search():
@@ -213,8 +226,8 @@ def test_a_rows_label_is_compared_without_its_bracketed_note():
 def test_a_total_200_rows_under_the_header_is_the_tables_and_one_201_rows_under_is_not():
     assert TABLE_SCAN_ROWS == 200
     # header on row 1: rows 2 … 201 are scanned
-    assert candidate_under(header_on_row_1(201), []).total_row == 201
-    assert candidate_under(header_on_row_1(202), []).total_row is None
+    assert candidate_under(header_on_row_1(201)).total_row == 201
+    assert candidate_under(header_on_row_1(202)).total_row is None
 
 
 def header_on_row_1(total_row: int) -> Header:
@@ -292,7 +305,7 @@ def test_the_meta_sheet_names_the_table_in_whatever_row_it_keeps_it():
 def test_a_table_covers_its_header_rows_through_its_total_row():
     sheet = grid({**ANNEX_HEADER, 7: ["合计", None, 100, None, None, 95]})
     (found,), _ = find_headers(sheet)
-    table = candidate_under(found, [])
+    table = candidate_under(found)
     assert (table.header.first_row, table.last_row) == (4, 7)
     assert [in_table(sheet, row, table) for row in (3, 4, 7, 8)] == [False, True, True, False]
     assert not in_table(grid({4: ["二级指标"]}), 4, table)

@@ -53,7 +53,7 @@ def read(rows: list[list[object]], header: tuple[str, ...] = HEADER) -> tuple[li
     headers, problems = find_headers(grid)
     assert len(headers) == 1 and not problems
     findings: list[Finding] = []
-    located = find_scores(candidate_under(headers[0], []), TABLE, findings)
+    located = find_scores(candidate_under(headers[0]), TABLE, findings)
     return located, findings
 
 

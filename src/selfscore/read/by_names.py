@@ -365,7 +365,7 @@ def formula_text(raw: object) -> str:
     """A formula cell's text as Excel's formula bar shows it. openpyxl gives a plain formula as text, an array
     formula and a what-if data table as objects; ``str()`` of a data table would be its Python repr."""
     if isinstance(raw, str):
-        return raw or "="
+        return raw  # openpyxl makes a cell a formula only for text that starts with "="
     if isinstance(raw, ArrayFormula):
         return raw.text or "="
     if isinstance(raw, DataTableFormula):

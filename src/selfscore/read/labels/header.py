@@ -132,13 +132,12 @@ def is_total(grid: Grid, row: int, header: Header) -> bool:
     skip = set(header.columns.get("criterion", [])) | {header.score_column}
     return any(fold(grid.text(row, column)) in TOTAL_WORDS for column in grid.columns_in(row) if column not in skip)
 
-def candidate_under(header: Header, repeated: list[Header]) -> Candidate:
-    """The rows under a header down to its 合计; a header printed again on a later page is skipped, not a new table."""
+def candidate_under(header: Header) -> Candidate:
+    """The rows under a header down to its 合计. A header printed again on a later page adds no row: each of its rows
+    has in the 二级指标 column nothing or that header word (``_band_rows``), and a row naming 二级指标 is skipped."""
     grid = header.grid
     rows, total_row = [], None
     for row in range(header.last_row + 1, min(grid.max_row + 1, header.last_row + 1 + TABLE_SCAN_ROWS)):
-        if any(other.first_row <= row <= other.last_row for other in repeated):
-            continue
         if is_total(grid, row, header):
             total_row = row
             break

@@ -71,8 +71,7 @@ def read_by_labels(grids: list[Grid], *, table_hint: TableDefinition | None = No
     for header in headers:
         if any(c.header.grid is header.grid and c.header.first_row <= header.first_row <= c.last_row for c in candidates):
             continue  # the header repeated inside a table (printed on every page)
-        others = [other for other in headers if other.grid is header.grid and other is not header]
-        candidate = candidate_under(header, others)
+        candidate = candidate_under(header)
         if any(count_votes(candidate, table) for table in tables.values()):
             candidates.append(candidate)
     if not candidates:
