@@ -30,9 +30,9 @@ def find_facts(grids: list[Grid], candidate: Candidate, table: TableDefinition, 
     for definition in table.inputs:
         found = places.get(definition.id, [])
         if len(found) > 1:
-            where = "、".join(f"{grid.ref(row, column).sheet}!{grid.ref(row, column).cell}" for grid, row, column, _ in found)
-            for grid, row, column, label in found:
-                ref = grid.ref(row, column)
+            labelled = [(grid.ref(row, column), label) for grid, row, column, label in found]
+            where = "、".join(f"{ref.sheet}!{ref.cell}" for ref, _ in labelled)
+            for ref, label in labelled:
                 findings.append(make_finding("layout_input_ambiguous", sheet=ref.sheet, cell=ref.cell,
                                              input=definition.id, label=label, places=where))
             continue

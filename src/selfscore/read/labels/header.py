@@ -25,9 +25,7 @@ HEADER_WORDS: dict[str, tuple[str, ...]] = {
 TOTAL_WORDS = ("合计", "总计", "合计得分", "总分", "合计分", "合计分值")
 
 def header_kind(text: str) -> str | None:
-    folded = fold(text, drop_brackets=True)
-    if not folded or len(folded) > 12:
-        return None
+    folded = fold(text, drop_brackets=True)  # empty or long text matches no header word: best_match says so
     for kind, words in HEADER_WORDS.items():
         if folded in words:
             return kind

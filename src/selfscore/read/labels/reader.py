@@ -84,9 +84,7 @@ def read_by_labels(grids: list[Grid], *, table_hint: TableDefinition | None = No
     table = table_of(candidate, tables, hint)
     # A template version is what the meta sheet records; a layout read by its labels has none (0).
     result = LabelReadResult(table, template_version or 0, sheetnames=[grid.title for grid in sheets])
-    located: list[Located] = []
-    located += find_scores(candidate, table, result.findings)
-    located += find_meta(sheets, candidate)
+    located: list[Located] = find_scores(candidate, table, result.findings) + find_meta(sheets, candidate)
     facts = find_facts(sheets, candidate, table, result.findings)
     located += facts
     result.facts_found = bool(facts)
