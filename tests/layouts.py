@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from openpyxl import Workbook
 
 from helpers import JIAOZUO
+from selfscore.read.labels import Grid, GridCell
 from selfscore.tables.definitions import get_table
 from selfscore.write.filling import fill_template
 
@@ -33,6 +34,14 @@ def put_rows(sheet, rows: Sequence[Sequence[object]], *, top: int = 1, left: int
                 sheet.cell(row=top + row_offset, column=left + column_offset, value=value)
     for merge in merges:
         sheet.merge_cells(merge)
+
+
+def grid(title: str, rows: Sequence[Sequence[object]] | dict[int, Sequence[object]], *, top: int = 1) -> Grid:
+    """A sheet as the label reader sees it: ``rows`` of values from (top, A), or row number → values; None leaves a
+    cell empty, a GridCell is kept as it is."""
+    numbered = rows.items() if isinstance(rows, dict) else enumerate(rows, start=top)
+    return Grid(title, {(row, column): value if isinstance(value, GridCell) else GridCell(value)
+                        for row, values in numbered for column, value in enumerate(values, start=1) if value is not None})
 
 
 def _annex(table_id: str, scores: dict[str, object], *, criterion_typo: bool = False, total: object = None) -> Workbook:

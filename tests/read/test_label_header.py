@@ -8,8 +8,9 @@ from dataclasses import replace
 
 import pytest
 
+from layouts import grid
 from selfscore.read.by_names import Unreadable
-from selfscore.read.labels import HEADER_SCAN_ROWS, TABLE_SCAN_ROWS, Grid, GridCell, header_kind
+from selfscore.read.labels import HEADER_SCAN_ROWS, TABLE_SCAN_ROWS, header_kind
 from selfscore.read.labels.header import (
     Candidate,
     Header,
@@ -30,19 +31,13 @@ SHANTYTOWN_TITLE = "城镇保障性安居工程财政资金用于公租房保障
 OLD_COMMUNITIES_TITLE = "城镇保障性安居工程财政资金用于城镇老旧小区改造绩效自评表"
 
 
-def grid(rows: dict[int, list[object]], title: str = "Sheet1") -> Grid:
-    """A sheet from its rows: row number → the values of columns 1, 2, …; None leaves a cell empty."""
-    return Grid(title, {(row, column): GridCell(value) for row, values in rows.items()
-                        for column, value in enumerate(values, start=1) if value is not None})
-
-
 def header(columns: dict[str, list[int]]) -> Header:
-    return Header(grid({}), 1, 1, columns)
+    return Header(grid("Sheet1", {}), 1, 1, columns)
 
 
 def candidate(rows: dict[int, list[object]]) -> Candidate:
     """The table under a one-row header 「二级指标 | 自评得分」 on row 3, below ``rows`` (title lines) and above more."""
-    sheet = grid({3: ["二级指标", "自评得分"], **rows})
+    sheet = grid("Sheet1", {3: ["二级指标", "自评得分"], **rows})
     (found,), _ = find_headers(sheet)
     return candidate_under(found)
 
@@ -79,21 +74,21 @@ ANNEX_HEADER = {
 
 
 def test_the_annex_two_row_header_is_one_header_with_every_column():
-    sheet = grid({2: [SHANTYTOWN_TITLE], 3: ["填报单位：焦作市"], **ANNEX_HEADER})
+    sheet = grid("Sheet1", {2: [SHANTYTOWN_TITLE], 3: ["填报单位：焦作市"], **ANNEX_HEADER})
     assert find_headers(sheet) == ([Header(sheet, 4, 5, {
         "criterion": [5], "score": [6], "group": [1], "points": [2, 4], "name": [3]})], [])
 
 
 def test_a_header_on_the_last_scanned_row_is_found_and_one_below_it_is_not():
     assert HEADER_SCAN_ROWS == 60
-    on_60 = grid({60: ["二级指标", "自评得分"]})
+    on_60 = grid("Sheet1", {60: ["二级指标", "自评得分"]})
     assert find_headers(on_60) == ([Header(on_60, 60, 60, {"name": [1], "score": [2]})], [])
-    assert find_headers(grid({61: ["二级指标", "自评得分"]})) == ([], [])
+    assert find_headers(grid("Sheet1", {61: ["二级指标", "自评得分"]})) == ([], [])
 
 
 def test_header_cells_typed_again_on_the_rows_under_them_make_one_header():
     # a three-row header unmerged with its words copied into every row: one header, each column once
-    sheet = grid({4: ["二级指标", "自评得分"], 5: ["二级指标", "自评得分"], 6: ["二级指标", "自评得分"]})
+    sheet = grid("Sheet1", {4: ["二级指标", "自评得分"], 5: ["二级指标", "自评得分"], 6: ["二级指标", "自评得分"]})
     headers, problems = find_headers(sheet)
     assert problems == []
     assert [(found.first_row, found.columns) for found in headers] == [(4, {"name": [1], "score": [2]})]
@@ -101,27 +96,27 @@ def test_header_cells_typed_again_on_the_rows_under_them_make_one_header():
 
 def test_a_header_repeated_two_rows_down_is_found_again():
     # row 3 is past row 1 + 1, so it starts a header of its own (its band, rows 1 to 4, takes in row 1)
-    sheet = grid({1: ["二级指标", "自评得分"], 2: ["资金筹集", 10], 3: ["二级指标", "自评得分"]})
+    sheet = grid("Sheet1", {1: ["二级指标", "自评得分"], 2: ["资金筹集", 10], 3: ["二级指标", "自评得分"]})
     headers, _ = find_headers(sheet)
     assert [found.last_row for found in headers] == [1, 3]
 
 
 def test_a_score_label_three_rows_above_the_header_is_not_part_of_it():
     # the band of a header on row 4 is rows 2 to 5: the 「自评得分 95」 line on row 1 stays out
-    sheet = grid({1: ["自评得分", 95], 4: ["二级指标", "自评得分"], 5: ["资金筹集", 10]})
+    sheet = grid("Sheet1", {1: ["自评得分", 95], 4: ["二级指标", "自评得分"], 5: ["资金筹集", 10]})
     assert find_headers(sheet) == ([Header(sheet, 4, 4, {"name": [1], "score": [2]})], [])
 
 
 def test_a_score_typed_as_full_marks_two_rows_under_the_header_is_data():
     # 满分 is a 分值 word, but row 3 is beyond the band (rows -1 to 2) of a header on row 1
-    sheet = grid({1: ["二级指标", "自评得分"], 2: ["资金筹集", 10], 3: ["资金分配", "满分"]})
+    sheet = grid("Sheet1", {1: ["二级指标", "自评得分"], 2: ["资金筹集", 10], 3: ["资金分配", "满分"]})
     assert find_headers(sheet) == ([Header(sheet, 1, 1, {"name": [1], "score": [2]})], [])
 
 
 def test_a_first_row_with_a_score_typed_as_a_header_word_is_the_tables_not_the_headers():
     # the row right under the header joins its band only when its 二级指标 cell is empty or a header word: row 6
     # names 资金筹集, so its 「满分」 (a 分值 word, typed as the self-score) is data, not a second 分值 column
-    sheet = grid({**ANNEX_HEADER, 6: ["资金投入", 20, "资金筹集", 10, "按规定筹集资金的，得满分", "满分"]})
+    sheet = grid("Sheet1", {**ANNEX_HEADER, 6: ["资金投入", 20, "资金筹集", 10, "按规定筹集资金的，得满分", "满分"]})
     (found,), _ = find_headers(sheet)
     assert (found.first_row, found.last_row, found.columns["points"]) == (4, 5, [2, 4])
     assert [row.row for row in candidate_under(found).rows] == [6]
@@ -129,14 +124,14 @@ def test_a_first_row_with_a_score_typed_as_a_header_word_is_the_tables_not_the_h
 
 def test_a_header_repeated_after_a_single_row_does_not_swallow_that_row():
     # rows 1 and 3 are the header (a page break after one indicator); row 2 is 资金筹集, a row of the table
-    sheet = grid({1: ["二级指标", "自评得分"], 2: ["资金筹集", 10], 3: ["二级指标", "自评得分"], 4: ["资金分配", 5]})
+    sheet = grid("Sheet1", {1: ["二级指标", "自评得分"], 2: ["资金筹集", 10], 3: ["二级指标", "自评得分"], 4: ["资金分配", 5]})
     headers, _ = find_headers(sheet)
     assert [(found.first_row, found.last_row) for found in headers] == [(1, 1), (3, 3)]
     assert [row.label for row in candidate_under(headers[0]).rows] == ["资金筹集", "资金分配"]
 
 
 def test_the_two_row_annex_header_printed_again_on_the_next_page_adds_no_row():
-    sheet = grid({**ANNEX_HEADER, 7: ANNEX_HEADER[4], 8: ANNEX_HEADER[5], 9: ["资金投入", None, "资金分配", 5, "", 5]})
+    sheet = grid("Sheet1", {**ANNEX_HEADER, 7: ANNEX_HEADER[4], 8: ANNEX_HEADER[5], 9: ["资金投入", None, "资金分配", 5, "", 5]})
     first, repeated = find_headers(sheet)[0]
     assert (first.first_row, first.last_row, repeated.first_row, repeated.last_row) == (4, 5, 7, 8)
     assert [row.label for row in candidate_under(first).rows] == ["资金筹集", "资金分配"]
@@ -144,26 +139,26 @@ def test_the_two_row_annex_header_printed_again_on_the_next_page_adds_no_row():
 
 def test_a_score_heading_two_rows_above_the_names_is_part_of_their_header():
     # 自评得分 on row 2 (merged down over rows 2–4 in the workbook), 二级指标 on row 4, row 3 empty in between
-    sheet = grid({2: [None, "自评得分"], 4: ["二级指标"], 5: ["资金筹集", 10]})
+    sheet = grid("Sheet1", {2: [None, "自评得分"], 4: ["二级指标"], 5: ["资金筹集", 10]})
     assert find_headers(sheet) == ([Header(sheet, 2, 4, {"score": [2], "name": [1]})], [])
 
 
 def test_header_words_typed_on_a_third_row_are_not_a_row_of_the_table():
-    sheet = grid({4: ["二级指标", "自评得分"], 5: ["二级指标", "自评得分"], 6: ["二级指标", "自评得分"], 7: ["资金筹集", 10]})
+    sheet = grid("Sheet1", {4: ["二级指标", "自评得分"], 5: ["二级指标", "自评得分"], 6: ["二级指标", "自评得分"], 7: ["资金筹集", 10]})
     (found,), _ = find_headers(sheet)
     assert (found.first_row, found.last_row) == (4, 5)
     assert [row.label for row in candidate_under(found).rows] == ["资金筹集"]
 
 
 def test_a_names_row_without_a_score_column_does_not_end_the_search():
-    sheet = grid({1: ["指标名称", "说明"], 10: ["二级指标", "自评得分"]})
+    sheet = grid("Sheet1", {1: ["指标名称", "说明"], 10: ["二级指标", "自评得分"]})
     assert find_headers(sheet) == ([Header(sheet, 10, 10, {"name": [1], "score": [2]})], [])
 
 
 @pytest.mark.parametrize("doubled", [["二级指标", "指标名称", "自评得分"], ["二级指标", "自评得分", "得分"]],
                          ids=["two_name_columns", "two_score_columns"])
 def test_a_header_with_two_name_or_score_columns_is_reported_and_a_later_header_still_found(doubled):
-    sheet = grid({4: doubled, 30: ["二级指标", "自评得分"]}, title="表1")
+    sheet = grid("表1", {4: doubled, 30: ["二级指标", "自评得分"]})
     headers, problems = find_headers(sheet)
     assert headers == [Header(sheet, 30, 30, {"name": [1], "score": [2]})]
     assert len(problems) == 1 and problems[0].startswith("「表1」第 4 行")
@@ -211,7 +206,7 @@ def test_the_names_column_itself_is_never_their_points_column():
 
 def test_a_total_word_counts_outside_the_criterion_and_score_columns_only():
     # 二级指标 | 评分标准 | 自评得分
-    sheet = grid({1: ["二级指标", "评分标准", "自评得分"], 2: [None, "合计", 5], 3: [None, None, "合计"], 4: ["合计", None, 100]})
+    sheet = grid("Sheet1", {1: ["二级指标", "评分标准", "自评得分"], 2: [None, "合计", 5], 3: [None, None, "合计"], 4: ["合计", None, 100]})
     (found,), _ = find_headers(sheet)
     assert [is_total(sheet, row, found) for row in (2, 3, 4)] == [False, False, True]
 
@@ -231,7 +226,7 @@ def test_a_total_200_rows_under_the_header_is_the_tables_and_one_201_rows_under_
 
 
 def header_on_row_1(total_row: int) -> Header:
-    sheet = grid({1: ["二级指标", "自评得分"], total_row: ["合计", 100]})
+    sheet = grid("Sheet1", {1: ["二级指标", "自评得分"], total_row: ["合计", 100]})
     (found,), _ = find_headers(sheet)
     return found
 
@@ -293,8 +288,8 @@ def test_a_title_and_rows_that_disagree_are_reported_with_both_tables():
 
 def test_the_meta_sheet_names_the_table_in_whatever_row_it_keeps_it():
     # our template writes A1 table; a meta sheet with its rows in another order says the same
-    meta = grid({1: ["template_version", 3], 2: ["generator", "selfscore"], 3: ["table", "old_communities"]}, META_SHEET)
-    sheet = grid({1: ["二级指标", "自评得分"]})
+    meta = grid(META_SHEET, {1: ["template_version", 3], 2: ["generator", "selfscore"], 3: ["table", "old_communities"]})
+    sheet = grid("Sheet1", {1: ["二级指标", "自评得分"]})
     tables = load_tables()
     assert meta_hint([sheet, meta], tables) is tables["old_communities"]
     assert meta_hint([sheet], tables) is None
@@ -303,9 +298,9 @@ def test_the_meta_sheet_names_the_table_in_whatever_row_it_keeps_it():
 # --- in_table: the rows a table covers ---
 
 def test_a_table_covers_its_header_rows_through_its_total_row():
-    sheet = grid({**ANNEX_HEADER, 7: ["合计", None, 100, None, None, 95]})
+    sheet = grid("Sheet1", {**ANNEX_HEADER, 7: ["合计", None, 100, None, None, 95]})
     (found,), _ = find_headers(sheet)
     table = candidate_under(found)
     assert (table.header.first_row, table.last_row) == (4, 7)
     assert [in_table(sheet, row, table) for row in (3, 4, 7, 8)] == [False, True, True, False]
-    assert not in_table(grid({4: ["二级指标"]}), 4, table)
+    assert not in_table(grid("Sheet1", {4: ["二级指标"]}), 4, table)

@@ -9,14 +9,14 @@ import pytest
 
 import layouts
 from selfscore.read.by_names import CellRef
-from selfscore.read.labels import Grid, GridCell, fold, grids_from_openpyxl, read_by_labels
+from selfscore.read.labels import Grid, fold, grids_from_openpyxl, read_by_labels
 from selfscore.read.labels.meta import beside
 from selfscore.tables.names import META_UNIT, META_YEAR
 
 
 def one_row(*values: object) -> Grid:
     """One sheet row from A1 on; None leaves a cell empty."""
-    return Grid("Sheet1", {(1, column): GridCell(value) for column, value in enumerate(values, start=1) if value is not None})
+    return layouts.grid("Sheet1", [values])
 
 
 def test_a_value_four_columns_right_of_the_label_is_too_far():

@@ -10,8 +10,9 @@ from fractions import Fraction
 
 import pytest
 
+from layouts import grid
 from selfscore.read.by_names import Unreadable
-from selfscore.read.labels import Grid, GridCell, LabelReadResult, read_by_labels, settle_without_facts
+from selfscore.read.labels import GridCell, LabelReadResult, read_by_labels, settle_without_facts
 from selfscore.results.findings import make_finding
 from selfscore.results.report import IndicatorResult
 from selfscore.tables.definitions import get_table
@@ -23,16 +24,6 @@ SCORES = [10, 5, 10, 5, 5, 35, 15, 10, 5]
 HEADER = ["二级指标", "分值", "自评得分"]
 #: the five indicators both tables have, by the same names
 SHARED = ["资金筹集", "资金分配", "资金使用管理", "政策公开", "评价报告报送及时、完整性"]
-
-
-def grid(title: str, rows: list[list[object]], *, top: int = 1) -> Grid:
-    """A sheet from rows written from (top, A); None leaves a cell empty, a GridCell is kept as it is."""
-    cells = {}
-    for row, values in enumerate(rows, start=top):
-        for column, value in enumerate(values, start=1):
-            if value is not None:
-                cells[(row, column)] = value if isinstance(value, GridCell) else GridCell(value)
-    return Grid(title, cells)
 
 
 def table_rows(scores: dict[str, object] | None = None, *, drop: tuple[str, ...] = ()) -> list[list[object]]:

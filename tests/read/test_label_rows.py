@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from layouts import grid
 from selfscore.read.by_names import CellRef
 from selfscore.read.labels import Grid, GridCell
 from selfscore.read.labels.grid import Located
@@ -40,12 +41,7 @@ def indicator_rows(replace: dict[str, list[object] | None] | None = None) -> lis
 
 def grid_of(rows: list[list[object]], header: tuple[str, ...] = HEADER) -> Grid:
     """The header in row 1 and ``rows`` from row 2 down; None leaves a cell empty, a GridCell is kept as it is."""
-    cells = {(1, column): GridCell(word) for column, word in enumerate(header, 1)}
-    for row, values in enumerate(rows, 2):
-        for column, value in enumerate(values, 1):
-            if value is not None:
-                cells[(row, column)] = value if isinstance(value, GridCell) else GridCell(value)
-    return Grid("Sheet1", cells)
+    return grid("Sheet1", [list(header), *rows])
 
 
 def read(rows: list[list[object]], header: tuple[str, ...] = HEADER) -> tuple[list[Located], list[Finding]]:
