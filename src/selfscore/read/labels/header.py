@@ -99,7 +99,7 @@ def find_headers(grid: Grid) -> tuple[list[Header], list[str]]:
         names = [column for column, kind in kinds_by_row[row].items() if kind == "name"]
         if not names or any(h.first_row <= row <= h.last_row + 1 for h in headers):
             continue
-        band = [r for r in _band_rows(grid, row, names) if r in kinds_by_row]
+        band = [r for r in _band_rows(grid, row, names, kinds_by_row) if r in kinds_by_row]
         columns: dict[str, list[int]] = {}
         for band_row in band:
             for column, kind in kinds_by_row[band_row].items():
@@ -115,12 +115,13 @@ def find_headers(grid: Grid) -> tuple[list[Header], list[str]]:
         headers.append(Header(grid, min(band), max(band), columns))
     return headers, problems
 
-def _band_rows(grid: Grid, row: int, name_columns: list[int]) -> list[int]:
+def _band_rows(grid: Grid, row: int, name_columns: list[int], kinds_by_row: dict[int, dict[int, str]]) -> list[int]:
     """The rows one header band may span: its 二级指标 row, up to two rows above and one below — as far as they read
     as header rows. A row whose 二级指标 column holds other words (an indicator's name) is the table, not its header,
-    even when one of its cells reads like a header word (a self-score typed as 「满分」)."""
+    even when one of its cells reads like a header word (a self-score typed as 「满分」). ``kinds_by_row`` holds the
+    header words already found; a row past the scanned ones has none and joins no band either way."""
     def heading(other: int) -> bool:
-        return all(not grid.text(other, column).strip() or header_kind(grid.text(other, column)) == "name"
+        return all(not grid.text(other, column).strip() or kinds_by_row.get(other, {}).get(column) == "name"
                    for column in name_columns)
     above = list(itertools.takewhile(heading, (row - 1, row - 2)))
     return sorted([*above, row, *([row + 1] if heading(row + 1) else [])])
