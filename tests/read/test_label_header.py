@@ -24,11 +24,13 @@ from selfscore.read.labels.header import (
     meta_hint,
     table_of,
 )
-from selfscore.tables.definitions import get_table, load_tables
+from selfscore.tables.definitions import get_table
 from selfscore.tables.names import META_SHEET
 
 SHANTYTOWN_TITLE = "城镇保障性安居工程财政资金用于公租房保障和棚户区改造绩效自评表"
 OLD_COMMUNITIES_TITLE = "城镇保障性安居工程财政资金用于城镇老旧小区改造绩效自评表"
+#: the two annexes the choice is between, named, so a table added to schemas/ does not change these tests' votes
+ANNEXES = {table_id: get_table(table_id) for table_id in ("shantytown", "old_communities")}
 
 
 def header(columns: dict[str, list[int]]) -> Header:
@@ -244,18 +246,18 @@ def test_an_indicator_name_with_a_bracketed_note_is_compared_without_it():
 def test_each_row_naming_an_indicator_of_a_table_is_one_vote_for_it():
     found = candidate({4: ["资金筹集", 10], 5: ["开工计划完成率", 35], 6: ["工程质量", 10], 7: ["备注", None]})
     # 资金筹集 and 工程质量 are in both tables, 开工计划完成率 in 附件1 only; 备注 in neither
-    tables = load_tables()
+    tables = ANNEXES
     assert (count_votes(found, tables["shantytown"]), count_votes(found, tables["old_communities"])) == (3, 2)
 
 
 def test_the_table_most_rows_name_is_the_table():
     # 开工计划完成率: 1 vote for 附件1; against 附件2's 改造户数计划完成率 it shares 5 of 7 and 9 letters (10/16 < 0.75)
-    assert table_of(candidate({4: ["开工计划完成率", 35]}), load_tables(), None).id == "shantytown"
+    assert table_of(candidate({4: ["开工计划完成率", 35]}), ANNEXES, None).id == "shantytown"
 
 
 def ambiguity(found: Candidate, tables=None) -> str:
     with pytest.raises(Unreadable) as raised:
-        table_of(found, tables or load_tables(), None)
+        table_of(found, tables or ANNEXES, None)
     assert raised.value.finding.code == "layout_ambiguous"
     return raised.value.finding.message
 
@@ -268,7 +270,7 @@ def test_rows_that_fit_both_tables_equally_and_no_title_leave_the_table_unknown(
 
 def test_rows_that_fit_both_tables_equally_go_by_the_title_above_the_header():
     found = candidate({1: [OLD_COMMUNITIES_TITLE], 4: ["资金筹集", 10], 5: ["工程质量", 10]})
-    assert table_of(found, load_tables(), None).id == "old_communities"
+    assert table_of(found, ANNEXES, None).id == "old_communities"
 
 
 def test_words_on_the_header_row_itself_are_not_the_title():
@@ -290,7 +292,7 @@ def test_the_meta_sheet_names_the_table_in_whatever_row_it_keeps_it():
     # our template writes A1 table; a meta sheet with its rows in another order says the same
     meta = grid(META_SHEET, {1: ["template_version", 3], 2: ["generator", "selfscore"], 3: ["table", "old_communities"]})
     sheet = grid("Sheet1", {1: ["二级指标", "自评得分"]})
-    tables = load_tables()
+    tables = ANNEXES
     assert meta_hint([sheet, meta], tables) is tables["old_communities"]
     assert meta_hint([sheet], tables) is None
 
