@@ -281,7 +281,9 @@ def _type_of(schema: dict[str, Any]) -> str:
         return f"array of {_type_of(schema.get('items', {}))}"
     if "enum" in schema:
         return " / ".join(f"`{value}`" for value in schema["enum"])
-    return schema.get("format") if schema.get("format") == "binary" else schema.get("type", "any")
+    if schema.get("type") == "string" and (schema.get("format") == "binary" or "contentMediaType" in schema):
+        return "file"  # the two spellings FastAPI versions give an upload: OpenAPI 3.0's and 3.1's
+    return schema.get("type", "any")
 
 
 def api_page() -> str:
