@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint templates samples
+.PHONY: setup demo test lint templates samples docs
 
 $(BIN)/selfscore: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,14 +17,19 @@ setup: $(BIN)/selfscore
 demo: setup
 	$(BIN)/selfscore check sample_data -o out --json out/report.json --summary out/汇总.xlsx || test $$? -eq 1
 
-## Lint, layer contracts, then the whole test suite
+## Lint, layer contracts, the whole test suite, then the docs site (site/, git-ignored)
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
+	$(BIN)/mkdocs build --strict
 
 templates: setup
 	$(BIN)/selfscore template -o templates_xlsx --force
 
 samples: setup
 	$(BIN)/python sample_data/samples.py
+
+## Rewrite the docs pages rendered from the code (the finding catalogue, rule vocabulary, JSON report, web API, architecture)
+docs: setup
+	$(BIN)/python docs/generate.py

@@ -268,8 +268,8 @@ def test_a_fraction_whose_readings_agree_keeps_the_note(tmp_path):
     assert report.as_tuples("code", "severity") == [("percent_assumed", "info")]
 
 
-def test_the_new_codes_are_in_the_catalogue_and_the_readme():
-    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+def test_the_new_codes_are_in_the_catalogue_and_the_docs():
+    readme = (Path(__file__).parents[2] / "docs" / "filling.md").read_text(encoding="utf-8")
     assert CATALOGUE["percent_ambiguous"].severity == "warning"
     assert "`percent_ambiguous`" in readme
 
