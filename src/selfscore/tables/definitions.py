@@ -13,7 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
-from selfscore.tables import rule_kinds  # noqa: F401  (registers the further rule kinds by name)
+from selfscore.tables.rules import rate  # noqa: F401  (registers the further rule kinds by name)
 from selfscore.tables.fields import DefinitionError, Fields
 from selfscore.tables.inputs import InputDefinition, parse_input
 from selfscore.tables.numbers import fmt

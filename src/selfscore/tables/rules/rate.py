@@ -22,7 +22,7 @@ from fractions import Fraction
 from selfscore.tables.fields import DefinitionError, Fields
 from selfscore.tables.inputs import InputDefinition, InputType
 from selfscore.tables.numbers import fmt, fmt_pct, round2
-from selfscore.tables.rules import (
+from selfscore.tables.rules.base import (
     PART_KINDS,
     STEP_READING_NAMES,
     STEP_READINGS,
