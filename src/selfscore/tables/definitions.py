@@ -13,11 +13,18 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
-from selfscore.tables.rules import rate  # noqa: F401  (registers the further rule kinds by name)
 from selfscore.tables.fields import DefinitionError, Fields
 from selfscore.tables.inputs import InputDefinition, parse_input
 from selfscore.tables.numbers import fmt
-from selfscore.tables.rules import Outcome, Part, StepReading, Values, combine, parse_part
+from selfscore.tables.rules import (
+    Outcome,
+    Part,
+    StepReading,
+    Values,
+    combine,
+    parse_part,
+    rate,  # noqa: F401  (registers the further rule kinds by name)
+)
 
 __all__ = ["DefinitionError", "Group", "Indicator", "TableDefinition", "Veto", "load_definition", "load_tables",
            "load_versions", "get_table", "get_table_version"]

@@ -10,24 +10,22 @@ class here and registering it.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Literal, Protocol
+from typing import Protocol
 
 from selfscore.tables.fields import DefinitionError, Fields
 from selfscore.tables.inputs import InputDefinition, InputType
 from selfscore.tables.numbers import fmt, fmt_apart, fmt_fact, fmt_pct, places_shown
-
-StepReading = Literal["ceil", "exact", "floor"]
-STEP_READINGS: tuple[StepReading, ...] = ("ceil", "exact", "floor")
-STEP_READING_NAMES: dict[StepReading, str] = {
-    "ceil": "不足一档按一档计",
-    "exact": "按比例计",
-    "floor": "满一档才计",
-}
+from selfscore.tables.steps import (  # noqa: F401  (STEP_READINGS: still imported from here until its users move)
+    STEP_READING_NAMES,
+    STEP_READING_NAMES_PER_POINT,
+    STEP_READINGS,
+    StepReading,
+    counted_steps,
+)
 
 #: Valid input values only: Decimal for numbers, bool for 是/否, the chosen word for a choice (健全…).
 Values = Mapping[str, Decimal | bool | str]
@@ -196,13 +194,12 @@ class BelowTarget:
             return Fraction(0), f"{text}，≥{fmt(self.target)}%"
         shortfall = self.target - rate
         steps = shortfall / self.step
-        counted = {"ceil": math.ceil, "floor": math.floor, "exact": lambda s: s}[reading](steps)
-        off = Fraction(counted) * self.per
+        off = counted_steps(steps, reading) * self.per
         # every figure with the digits it takes to show the shortfall the verdict rests on, the shortfall
         # with as many as the rate (99.9995% is 0.0005 points under, not 0.001)
         below = f"{text}，比 {fmt(self.target)}% 低 {fmt_apart(shortfall, places=places_shown(text))} 个百分点"
         if self.step == 1:
-            how = {"ceil": "不足 1 个百分点按 1 个计", "exact": "按比例计", "floor": "不足 1 个百分点不计"}[reading]
+            how = STEP_READING_NAMES_PER_POINT[reading]
             return off, f"{below}，每低 1 个百分点扣 {fmt(self.per)} 分（{how}），扣 {fmt_apart(off)} 分"
         return off, (
             f"{below}，合 {fmt_apart(steps)} 档（每 {fmt(self.step)} 个百分点为一档、每档扣 {fmt(self.per)} 分，"

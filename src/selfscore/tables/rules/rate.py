@@ -14,7 +14,6 @@ by name in the same registries as the first kinds (``rules.PART_KINDS`` / ``rule
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -24,13 +23,10 @@ from selfscore.tables.inputs import InputDefinition, InputType
 from selfscore.tables.numbers import fmt, fmt_pct, round2
 from selfscore.tables.rules.base import (
     PART_KINDS,
-    STEP_READING_NAMES,
-    STEP_READINGS,
     TERM_KINDS,
     Inputs,
     Outcome,
     Part,
-    StepReading,
     Term,
     Values,
     _input_ref,
@@ -38,14 +34,9 @@ from selfscore.tables.rules.base import (
     combine,
     parse_part,
 )
+from selfscore.tables.steps import STEP_READING_NAMES, STEP_READING_NAMES_PER_POINT, STEP_READINGS, StepReading, counted_steps
 
 _NUMERIC: tuple[InputType, ...] = ("integer", "number")
-_COUNT = {"ceil": math.ceil, "floor": math.floor, "exact": lambda steps: steps}
-
-
-def counted_steps(steps: Fraction, reading: StepReading) -> Fraction:
-    """How many steps count under a step reading: any started one, a fraction, or only whole ones."""
-    return Fraction(_COUNT[reading](steps))
 
 
 def _not_negative(fields: Fields, key: str) -> Fraction:
@@ -316,7 +307,7 @@ class AboveLimit:
         off = counted_steps(steps, reading) * self.per
         above = f"{text}，比 {fmt(self.limit)}% 高 {_diff(excess)} 个百分点"
         if self.step == 1:
-            how = {"ceil": "不足 1 个百分点按 1 个计", "exact": "按比例计", "floor": "不足 1 个百分点不计"}[reading]
+            how = STEP_READING_NAMES_PER_POINT[reading]
             return off, f"{above}，每高 1 个百分点扣 {fmt(self.per)} 分（{how}），扣 {fmt(off)} 分"
         return off, (f"{above}，合 {_diff(steps)} 档（每 {fmt(self.step)} 个百分点为一档、每档扣 {fmt(self.per)} 分，"
                      f"{STEP_READING_NAMES[reading]}），扣 {fmt(off)} 分")
