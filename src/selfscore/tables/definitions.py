@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from selfscore.tables.fields import DefinitionError, Fields
-from selfscore.tables.inputs import InputDefinition, parse_input
+from selfscore.tables.inputs import InputDefinition, input_definition_from
 from selfscore.tables.numbers import fmt
 from selfscore.tables.rules import Outcome, Part, Values, combine, parse_part
 from selfscore.tables.steps import StepReading
@@ -180,7 +180,7 @@ def load_definition(path: Path) -> TableDefinition:
 
     inputs: dict[str, InputDefinition] = {}
     for index, raw in enumerate(fields.items("inputs")):
-        definition = parse_input(raw, f"{where}.inputs[{index}]")
+        definition = input_definition_from(raw, f"{where}.inputs[{index}]")
         if definition.id in inputs:
             raise DefinitionError(f"{where}.inputs[{index}].id: '{definition.id}' is defined twice; give each input its own id")
         inputs[definition.id] = definition
