@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 
 import click
 
-STEP_CHOICES = ("ceil", "exact", "floor")
+from selfscore.tables.steps import DEFAULT_STEPS, STEP_READING_NAMES, STEP_READINGS  # plain data: --help stays light
+
 #: a progress bar only when a batch takes long enough to wonder about
 PROGRESS_AFTER = 5
 
@@ -33,8 +34,6 @@ def chinese_usage_message(error: click.UsageError) -> str:
     if isinstance(error, click.BadParameter) and error.param is not None:
         hint = error.param.get_error_hint(ctx)  # type: ignore[arg-type]
         if isinstance(error.param.type, click.Choice):
-            from selfscore.tables.rules import STEP_READING_NAMES  # only on this error: --help imports click alone
-
             meanings: dict[str, str] = dict(STEP_READING_NAMES) if error.param.name == "step_reading" else {}
             choices = [f"{choice}（{meanings[choice]}）" if choice in meanings else str(choice) for choice in error.param.type.choices]
             return f"{hint} 只能是 {'、'.join(choices)} 之一"
@@ -218,7 +217,7 @@ def template(table_ids: tuple[str, ...], directory: Path, force: bool) -> None:
               help="另存 JSON 格式的校验报告；写 - 则输出到标准输出。")
 @click.option("--summary", "summary_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               metavar="路径.xlsx", help="另存审核用的汇总工作簿（汇总、指标明细、图表）。")
-@click.option("--steps", "step_reading", type=click.Choice(STEP_CHOICES), default="ceil", metavar="ceil|exact|floor",
+@click.option("--steps", "step_reading", type=click.Choice(STEP_READINGS), default=DEFAULT_STEPS, metavar="|".join(STEP_READINGS),
               help="「每低 N 个百分点扣 1 分」类规则中不足一档的部分怎么算：ceil = 不足一档按一档计（默认，与焦作市公布结果一致），"
                    "exact = 按比例计，floor = 满一档才计。")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",

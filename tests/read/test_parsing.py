@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from selfscore.read.parsing import parse_input, parse_year, shown
-from selfscore.tables.inputs import parse_input as define
+from selfscore.tables.inputs import input_definition_from as define
 
 
 def definition(type_: str = "integer", unit: str = "套", **extra):

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from selfscore.tables.definitions import DefinitionError
-from selfscore.tables.inputs import parse_input
+from selfscore.tables.inputs import input_definition_from
 
 GRADES = ["健全", "基本健全", "不健全"]
 
 
 def parsed(**raw):
-    return parse_input({"id": "x", "label": "甲", **raw}, "inputs.x")
+    return input_definition_from({"id": "x", "label": "甲", **raw}, "inputs.x")
 
 
 def test_what_an_input_leaves_out_is_empty_not_missing():

@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 
 from selfscore.tables.definitions import DefinitionError, load_definition
-from selfscore.tables.rules import BelowTarget, Checklist, Deduction, PerCount
+from selfscore.tables.rules.below_target import BelowTarget
+from selfscore.tables.rules.checklist import Checklist
+from selfscore.tables.rules.deduction import Deduction
+from selfscore.tables.rules.per_count import PerCount
 
 
 def fresh(repo: Path, table_id: str, tmp_path: Path, old: str | None = None, new: str = ""):
@@ -31,8 +34,8 @@ def test_a_rate_on_a_percent_input_is_read_with_its_label_target_step_and_per(re
     assert isinstance(part, Deduction) and part.points == 5 and part.zero_if is None and part.judgement_unless is None
     rate, petitions = part.terms
     assert isinstance(rate, BelowTarget)
-    assert (rate.label, rate.target, rate.step, rate.per) == ("满意度", 80, 1, 1)
-    assert (rate.value.id, rate.numerator, rate.denominator) == ("satisfaction_pct", None, None)
+    assert (rate.rate.label, rate.target, rate.step, rate.per) == ("满意度", 80, 1, 1)
+    assert (rate.rate.value.id, rate.rate.numerator, rate.rate.denominator) == ("satisfaction_pct", None, None)
     assert isinstance(petitions, PerCount) and (petitions.count.id, petitions.per) == ("untimely_petitions", 1)
     assert satisfaction.inputs == ("satisfaction_pct", "untimely_petitions")
     assert satisfaction.depends_on_reading() is True
@@ -44,8 +47,8 @@ def test_a_ratio_of_two_inputs_is_read_numerator_first(repo, tmp_path):
     checklist, deduction = raising.parts
     assert isinstance(checklist, Checklist) and [(i.id, p) for i, p in checklist.items] == [("local_funds_arranged", 5)]
     (rate,) = deduction.terms
-    assert (rate.label, rate.target, rate.step, rate.per) == ("社会筹资占比", 20, 4, 1)
-    assert (rate.value, rate.numerator.id, rate.denominator.id) == (None, "social_funds", "project_funds_total")
+    assert (rate.rate.label, rate.target, rate.step, rate.per) == ("社会筹资占比", 20, 4, 1)
+    assert (rate.rate.value, rate.rate.numerator.id, rate.rate.denominator.id) == (None, "social_funds", "project_funds_total")
     assert rate.inputs == ("social_funds", "project_funds_total")
     values = {"local_funds_arranged": True, "social_funds": Decimal(16), "project_funds_total": Decimal(100)}
     assert raising.score(values, "ceil").high == 9   # 16 %: one step of 4 points under 20 %

@@ -15,11 +15,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from selfscore.tables.definitions import DefinitionError
-from selfscore.tables.inputs import parse_input
+from selfscore.tables.inputs import input_definition_from
 from selfscore.tables.rules import STEP_READINGS, parse_part
 
 F = Fraction
-INPUTS = {raw["id"]: parse_input(raw, f"inputs.{raw['id']}") for raw in [
+INPUTS = {raw["id"]: input_definition_from(raw, f"inputs.{raw['id']}") for raw in [
     {"id": "spent", "label": "已支出资金", "short": "已支出", "unit": "万元", "type": "number", "min": 0},
     {"id": "received", "label": "到位资金", "unit": "万元", "type": "number", "min_exclusive": 0},
     {"id": "actual", "label": "实际筹集套数", "short": "实际筹集", "unit": "套", "type": "integer", "min": 0},
@@ -61,7 +61,7 @@ PER_ITEM = {"kind": "per_item", "input": "awards", "per": 1, "points": 3}
 
 
 def part(data: dict, extra: dict | None = None):
-    inputs = {**INPUTS, **{key: parse_input(raw, f"inputs.{key}") for key, raw in (extra or {}).items()}}
+    inputs = {**INPUTS, **{key: input_definition_from(raw, f"inputs.{key}") for key, raw in (extra or {}).items()}}
     return parse_part(data, "test.parts[0]", inputs)
 
 

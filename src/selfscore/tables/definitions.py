@@ -13,11 +13,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
-from selfscore.tables import rule_kinds  # noqa: F401  (registers the further rule kinds by name)
 from selfscore.tables.fields import DefinitionError, Fields
-from selfscore.tables.inputs import InputDefinition, parse_input
+from selfscore.tables.inputs import InputDefinition, input_definition_from
 from selfscore.tables.numbers import fmt
-from selfscore.tables.rules import Outcome, Part, StepReading, Values, combine, parse_part
+from selfscore.tables.rules import Outcome, Part, Values, combine, parse_part
+from selfscore.tables.steps import StepReading
 
 __all__ = ["DefinitionError", "Group", "Indicator", "TableDefinition", "Veto", "load_definition", "load_tables",
            "load_versions", "get_table", "get_table_version"]
@@ -46,8 +46,8 @@ class Indicator:
     def depends_on_reading(self) -> bool:
         return any(getattr(part, "depends_on_reading", lambda: False)() for part in self.parts)
 
-    def score(self, values: Values, reading: StepReading) -> Outcome:
-        return combine([part.score(values, reading) for part in self.parts])
+    def score(self, values: Values, steps: StepReading) -> Outcome:
+        return combine([part.score(values, steps) for part in self.parts])
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,7 @@ def load_definition(path: Path) -> TableDefinition:
 
     inputs: dict[str, InputDefinition] = {}
     for index, raw in enumerate(fields.items("inputs")):
-        definition = parse_input(raw, f"{where}.inputs[{index}]")
+        definition = input_definition_from(raw, f"{where}.inputs[{index}]")
         if definition.id in inputs:
             raise DefinitionError(f"{where}.inputs[{index}].id: '{definition.id}' is defined twice; give each input its own id")
         inputs[definition.id] = definition

@@ -62,7 +62,8 @@ class InputDefinition:
         return f"{value} {self.unit}".rstrip()
 
 
-def parse_input(data: object, where: str) -> InputDefinition:
+def input_definition_from(data: object, where: str) -> InputDefinition:
+    """One input (fact) definition from its [[inputs]] table; every mistake names the key and the fix."""
     fields = Fields(data, where)
     definition = InputDefinition(
         id=fields.text("id"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from selfscore import __version__
 from selfscore.results.names import checked_name
 from selfscore.tables.definitions import TableDefinition
+from selfscore.tables.steps import DEFAULT_STEPS, StepReading
 from selfscore.web.checks import XLSX_MEDIA_TYPE, content_disposition, display_name, unreadable_reason
 from selfscore.web.context import Context
 from selfscore.web.errors import WebError
@@ -46,7 +47,7 @@ def template(table_id: str, context: Context) -> Response:
 async def api_check(
     context: Context,
     files: Annotated[list[UploadFile], File(description="One or more filled .xlsx workbooks (repeat the field)")],
-    steps: Annotated[Literal["ceil", "exact", "floor"], Form(description="Step reading")] = "ceil",
+    steps: Annotated[StepReading, Form(description="Step reading")] = DEFAULT_STEPS,
 ) -> JSONResponse:
     """The SPEC's JSON report, `{"reports": [...]}`, one per file in upload order.
 
@@ -80,7 +81,7 @@ async def api_check_xlsx(
     request: Request,
     context: Context,
     file: Annotated[UploadFile, File(description="One filled .xlsx workbook")],
-    steps: Annotated[Literal["ceil", "exact", "floor"], Form(description="Step reading")] = "ceil",
+    steps: Annotated[StepReading, Form(description="Step reading")] = DEFAULT_STEPS,
 ) -> Response:
     """The marked-up workbook. Headers `X-Selfscore-Status` (`ok`/`review`/`errors`) and `X-Selfscore-Errors` /
     `X-Selfscore-Warnings` give the verdict without opening it."""

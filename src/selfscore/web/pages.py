@@ -5,13 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from selfscore.tables.rules import StepReading
+from selfscore.tables.steps import DEFAULT_STEPS, STEP_READINGS, StepReading
 from selfscore.web.context import Context
 from selfscore.web.rendering import render
 
-STEP_READINGS: tuple[StepReading, ...] = ("ceil", "exact", "floor")
 #: one line per step reading, for the upload form
-STEP_READING_HINTS: dict[str, str] = {
+STEP_READING_HINTS: dict[StepReading, str] = {
     "ceil": "差额不满一档也按一档扣分（如差 0.3 个百分点扣 1 分）。默认口径，与焦作市公布的自评结果一致。",
     "exact": "按差额的实际比例扣分（如差 0.3 个百分点扣 0.3 分）。",
     "floor": "差额满一档才扣分，不满一档不扣（如差 0.3 个百分点不扣分）。",
@@ -36,7 +35,7 @@ async def check_page(request: Request, context: Context) -> HTMLResponse:
     form = await request.form()
     step_reading = form.get("steps")
     if step_reading not in STEP_READINGS:
-        step_reading = "ceil"
+        step_reading = DEFAULT_STEPS
     uploads = context.file_parts(form.getlist("files"))
     if not uploads:
         return render("home.html", 400, root=_root(request), tables=list(context.tables.values()), steps=STEP_READINGS,

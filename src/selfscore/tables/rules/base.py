@@ -1,0 +1,100 @@
+"""What every rule kind shares: the values it reads, the outcome it gives, the part and term protocols, input references.
+
+An indicator scores the sum of its parts (``combine``). A part scores points; a term is what a
+``deduction`` part takes off. Each kind is one module of this package, registered by name with
+``registry.rule_kind``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Protocol
+
+from selfscore.tables.fields import DefinitionError, Fields
+from selfscore.tables.inputs import InputDefinition, InputType
+from selfscore.tables.numbers import fmt
+from selfscore.tables.steps import StepReading
+
+#: Valid input values only: Decimal for numbers, bool for 是/否, the chosen word for a choice (健全…).
+Values = Mapping[str, Decimal | bool | str]
+Inputs = Mapping[str, InputDefinition]
+
+#: the input types a count or either side of a ratio may have
+NUMERIC: tuple[InputType, ...] = ("integer", "number")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a part (or a whole indicator) scores: exact, or a range a person must judge."""
+
+    high: Fraction
+    low: Fraction
+    text: str
+    judged: bool = False
+    #: the criterion makes ``high`` unreachable (full marks need a condition that is not met): a judged
+    #: score must stay below it
+    high_excluded: bool = False
+
+
+class Term(Protocol):
+    inputs: tuple[str, ...]
+
+    def deduction(self, values: Values, steps: StepReading) -> tuple[Fraction, str]: ...
+
+    def depends_on_reading(self) -> bool: ...
+
+
+class Part(Protocol):
+    @property
+    def inputs(self) -> tuple[str, ...]: ...
+
+    @property
+    def max_points(self) -> Fraction: ...
+
+    def score(self, values: Values, steps: StepReading) -> Outcome: ...
+
+
+def input_ref(fields: Fields, key: str, inputs: Inputs, types: tuple[InputType, ...]) -> InputDefinition:
+    """The input that ``key`` names, which must be declared and of one of ``types``."""
+    input_id = fields.text(key)
+    if input_id not in inputs:
+        raise DefinitionError(f"{fields.where}.{key}: no input named '{input_id}'; declare it under [[inputs]] or correct the id")
+    definition = inputs[input_id]
+    if definition.type not in types:
+        raise DefinitionError(
+            f"{fields.where}.{key}: input '{input_id}' is {definition.type}, "
+            f"expected {' or '.join(types)}; point the rule at such an input or change the input's type"
+        )
+    return definition
+
+
+def positive(fields: Fields, key: str) -> Fraction:
+    """A number that must be greater than 0 (points, a step, so much per item)."""
+    value = fields.number(key)
+    if value <= 0:
+        raise DefinitionError(f"{fields.where}.{key}: must be greater than 0")
+    return Fraction(value)
+
+
+def not_negative(fields: Fields, key: str) -> Fraction:
+    """A number that may be 0 but not less (a threshold, a limit, an option's points)."""
+    value = fields.number(key)
+    if value < 0:
+        raise DefinitionError(f"{fields.where}.{key}: must not be negative")
+    return Fraction(value)
+
+
+def combine(outcomes: list[Outcome]) -> Outcome:
+    """An indicator's outcome: the sum of its parts."""
+    high = sum((outcome.high for outcome in outcomes), Fraction(0))
+    low = sum((outcome.low for outcome in outcomes), Fraction(0))
+    judged = any(outcome.judged for outcome in outcomes)
+    if len(outcomes) == 1:
+        return outcomes[0]
+    text = "；".join(outcome.text for outcome in outcomes)
+    text += f"；合计 {fmt(low)}～{fmt(high)} 分" if judged else f"；合计 {fmt(high)} 分"
+    # the sum reaches its top only if every part does
+    return Outcome(high, low, text, judged, high_excluded=any(outcome.high_excluded for outcome in outcomes))
