@@ -72,12 +72,9 @@ def findings_page() -> str:
 # ------------------------------------------------------------------------------ the rule vocabulary
 
 def rule_kinds() -> Sequence[Any]:
-    """The registry when the code has it, else the fallback adapter that reads today's two dictionaries."""
-    try:
-        from selfscore.tables.rules import registered_kinds  # type: ignore[attr-defined]
-    except ImportError:
-        sys.path.insert(0, str(DOCS))
-        from fallback_rule_kinds import registered_kinds
+    """The rule kinds as their classes register them."""
+    from selfscore.tables.rules import registered_kinds
+
     return registered_kinds()
 
 
@@ -126,7 +123,7 @@ JSON_FIELDS: dict[str, str] = {
     "totals.self": "自评合计",
     "totals.recomputed": "重新计算的合计；有指标无法计算或需人工判定时为 null",
     "totals.recomputed_range": "需人工判定时合计的范围 [下限, 上限]，否则为 null",
-    "totals.max": "满分（有加分项时为 `total_cap`）",
+    "totals.max": "满分：得分项分值之和（定义中的 `max_points`）；有加分项时合计最多可到定义的 `total_cap`",
     "totals.explanation": "合计不只是求和时（加分、扣分、封顶、一票否决）的计算过程，否则为空字符串",
     "counts": "各严重程度的问题数",
     "counts.error": "错误数",
