@@ -12,12 +12,12 @@ from starlette.datastructures import UploadFile
 from selfscore.collect.checks import check_submission
 from selfscore.collect.service import Refused, notices
 from selfscore.collect.times import local_text
-from selfscore.web.checks import display_name
 from selfscore.web.collections_access import CSRF_FIELD, Collect, check_form_token, root
 from selfscore.web.collections_pages import file_response
 from selfscore.web.context import Context
 from selfscore.web.errors import WebError
 from selfscore.web.rendering import render
+from selfscore.web.uploads import display_name
 
 router = APIRouter(include_in_schema=False)
 

@@ -15,7 +15,11 @@ from selfscore.results.names import checked_name
 from selfscore.results.report import Report
 from selfscore.tables.definitions import TableDefinition
 from selfscore.tables.rules import StepReading
-from selfscore.web.checks import (
+from selfscore.web.errors import WebError
+from selfscore.web.pool import CheckPool, TimedOut, WorkerDied
+from selfscore.web.rendering import duration, megabytes
+from selfscore.web.store import MarkedUpStore
+from selfscore.web.uploads import (
     SUMMARY_DOWNLOAD_NAME,
     Outcome,
     display_name,
@@ -25,10 +29,6 @@ from selfscore.web.checks import (
     summary_workbook,
     timed_out,
 )
-from selfscore.web.errors import WebError
-from selfscore.web.pool import CheckPool, TimedOut, WorkerDied
-from selfscore.web.rendering import duration, megabytes
-from selfscore.web.store import MarkedUpStore
 
 
 @dataclass
