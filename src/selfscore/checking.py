@@ -9,7 +9,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.utils.cell import coordinate_from_string
 
-from selfscore.read.by_names import ReadResult, Unreadable, describe, identify, open_workbook, read_values, refuse_unsafe
+from selfscore.read.by_names import describe, identify, open_workbook, read_values, refuse_unsafe
 from selfscore.read.foreign import check_xlsb_extent, foreign_kind, read_foreign
 from selfscore.read.formats import FORMAT_NAMES, sniff
 from selfscore.read.labels import (
@@ -20,6 +20,7 @@ from selfscore.read.labels import (
     settle_without_facts,
 )
 from selfscore.read.lean import CachedFromSheets, LeanSheet, LeanWorkbook
+from selfscore.read.result import ReadResult, Unreadable
 from selfscore.read.safety import DEFAULT_LIMITS, Limits, TooCostly, check_archive, unpreserved_content
 from selfscore.read.strict import transitional
 from selfscore.results.findings import Finding, make_finding
