@@ -9,7 +9,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from selfscore.collect.checks import check_submission
 from selfscore.collect.service import Refused, notices
 from selfscore.collect.times import local_text
 from selfscore.web.collections_access import CSRF_FIELD, Collect, check_form_token, root
@@ -61,7 +60,7 @@ async def submit(request: Request, token: Token, collect: Collect, context: Cont
     # Retry-After, a check over the time limit is stored as an unreadable submission saying so, and the web
     # process itself only routes (its light routes never wait behind a unit's check).
     with context.pool.admitted():
-        report, marked_up = await context.checked(check_submission, data, name, "ceil", previous)
+        report, marked_up = await context.check_one(data, name, "ceil", previous=previous)
     stored = await run_in_threadpool(collect.collections.store, token, data, name, report, marked_up)
     # Post / redirect / get: reloading the result page does not submit again.
     return RedirectResponse(f"{token}/submissions/{stored.info.id}", status_code=303)
