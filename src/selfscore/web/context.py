@@ -21,7 +21,7 @@ from selfscore.web.errors import WebError
 from selfscore.web.pool import CheckPool, TimedOut, WorkerDied
 from selfscore.web.rendering import duration, megabytes
 from selfscore.web.store import MarkedUpStore
-from selfscore.web.uploads import SUMMARY_DOWNLOAD_NAME, Outcome, display_name, summary_links, summary_workbook
+from selfscore.web.uploads import SUMMARY_DOWNLOAD_NAME, UploadResult, display_name, summary_links, summary_workbook
 
 log = logging.getLogger(__name__)
 
@@ -84,27 +84,27 @@ class WebContext:
                 log.error("checking %r failed: %s", name, finding.message)
         return report, marked_up
 
-    async def check_all(self, files: list[StarletteUploadFile], step_reading: StepReading, keep: bool) -> list[Outcome]:
+    async def check_all(self, files: list[StarletteUploadFile], step_reading: StepReading, keep: bool) -> list[UploadResult]:
         """Check the files of one request, as many at a time as there are worker processes, so that one reviewer's
-        batch uses every core while only that many uploads are held in memory; outcomes in upload order."""
+        batch uses every core while only that many uploads are held in memory; results in upload order."""
         at_once = asyncio.Semaphore(max(1, self.pool.processes))
 
-        async def one(upload: StarletteUploadFile) -> Outcome:
+        async def one(upload: StarletteUploadFile) -> UploadResult:
             async with at_once:
                 name = display_name(upload.filename)
                 data = await upload.read(self.max_upload_bytes + 1)
                 await upload.close()
                 if len(data) > self.max_upload_bytes:
-                    return Outcome(name, refused=self.refused(name))
+                    return UploadResult(name, refused=self.refused(name))
                 report, marked_up = await self.check_one(data, name, step_reading, markup=keep)
                 token = None
                 if keep and marked_up is not None:
                     token = await run_in_threadpool(self.store.put, marked_up, checked_name(name))
-                return Outcome(name, report, token)
+                return UploadResult(name, report, token)
 
         return list(await asyncio.gather(*(one(upload) for upload in files)))
 
-    async def keep_summary(self, uploads: list[Outcome], base_url: str) -> str | None:
+    async def keep_summary(self, uploads: list[UploadResult], base_url: str) -> str | None:
         """For several checked files, the reviewer's summary workbook, made in a worker and kept for download."""
         parts = summary_links(uploads, base_url)
         if parts is None:

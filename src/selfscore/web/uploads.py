@@ -36,7 +36,7 @@ def content_disposition(file_name: str, ascii_name: str | None = None) -> str:
 
 
 @dataclass
-class Outcome:
+class UploadResult:
     """What became of one uploaded file: a report (maybe unreadable), a download token, or a refusal."""
 
     name: str
@@ -46,7 +46,7 @@ class Outcome:
     refused: str | None = None
 
 
-def summary_links(uploads: list[Outcome], base_url: str) -> tuple[list[Report], list[str | None]] | None:
+def summary_links(uploads: list[UploadResult], base_url: str) -> tuple[list[Report], list[str | None]] | None:
     """For several checked files, what the reviewer's summary workbook (the CLI's --summary) is made of.
 
     Its links point at each marked-up copy's download address under ``base_url`` (the public URL when
