@@ -202,41 +202,33 @@ def _run_chunk(chunk_index: int, inputs: list[BatchInput], step_reading: StepRea
 
 
 def _check_chunk(inputs: list[BatchInput], step_reading: StepReading, markup: bool = True) -> list[BatchItem]:
-    from selfscore.checking import check_many
+    """Check the chunk's files (the check never raises: a file it fails on is that file's unreadable report) and
+    write each marked-up copy."""
+    from selfscore.checking import check_files
 
-    try:
-        checked: list = check_many([item.path for item in inputs], step_reading=step_reading,
-                                   names=[item.name for item in inputs], markup=markup)
-    except Exception:  # some file broke the shared pass: check each alone, so that only that file fails
-        checked = [None] * len(inputs)
+    checked = check_files([item.path for item in inputs], names=[item.name for item in inputs],
+                          step_reading=step_reading, markup=markup)
     items = []
-    for position, batch_input in enumerate(inputs):
+    for batch_input, (report, marked_up) in zip(inputs, checked, strict=True):
         try:
-            items.append(_check_file(batch_input, step_reading, checked[position], markup))
+            items.append(BatchItem(batch_input, report, _write(batch_input, marked_up), _peak_rss()))
         except Exception as error:  # one file's failure is that file's row, never the batch's end
             items.append(_failed(batch_input, step_reading, f"{type(error).__name__}：{error}"[:200]))
-        checked[position] = None  # let its workbook go before the next one is marked up
     return items
 
 
-def _check_file(batch_input: BatchInput, step_reading: StepReading, checked=None, markup: bool = True) -> BatchItem:
-    """Check one file (unless ``checked`` already holds its result) and write its marked-up copy."""
-    from selfscore.checking import check, marked_up_bytes
-
-    if checked is None:
-        checked = check(batch_input.path, step_reading=step_reading, name=batch_input.name, markup=markup)
-    target = None
-    marked = marked_up_bytes(checked) if markup else None
-    if marked is not None:
-        batch_input.target.parent.mkdir(parents=True, exist_ok=True)
-        batch_input.target.write_bytes(marked)
-        target = batch_input.target
-    return BatchItem(batch_input, checked.report, target, _peak_rss())
+def _write(batch_input: BatchInput, marked_up: bytes | None) -> Path | None:
+    """Write a marked-up copy where it goes; None when there is none."""
+    if marked_up is None:
+        return None
+    batch_input.target.parent.mkdir(parents=True, exist_ok=True)
+    batch_input.target.write_bytes(marked_up)
+    return batch_input.target
 
 
 def _failed(batch_input: BatchInput, step_reading: StepReading, reason: str) -> BatchItem:
-    report = Report(file=batch_input.name, status="unreadable", step_reading=step_reading,
-                    findings=[make_finding("check_failed", reason=reason)])
+    """A file whose copy could not be written, or whose worker process died: the checker failed on it."""
+    report = Report.unreadable(batch_input.name, make_finding("check_failed", reason=reason), step_reading)
     return BatchItem(batch_input, report, None, _peak_rss())
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.utils.cell import coordinate_from_string
 
-from selfscore.read.by_names import ReadResult, Unreadable, describe, identify, open_workbook, read_values, refuse_unsafe
+from selfscore.read.by_names import describe, identify, open_workbook, read_values, refuse_unsafe
 from selfscore.read.foreign import check_xlsb_extent, foreign_kind, read_foreign
 from selfscore.read.formats import FORMAT_NAMES, sniff
 from selfscore.read.labels import (
@@ -20,6 +20,7 @@ from selfscore.read.labels import (
     settle_without_facts,
 )
 from selfscore.read.lean import CachedFromSheets, LeanSheet, LeanWorkbook
+from selfscore.read.result import ReadResult, Unreadable
 from selfscore.read.safety import DEFAULT_LIMITS, Limits, TooCostly, check_archive, unpreserved_content
 from selfscore.read.strict import transitional
 from selfscore.results.findings import Finding, make_finding
@@ -67,9 +68,35 @@ class _Opened:
     foreign_kind: str | None
 
 
+def check_file(source: Source, name: str | None = None, step_reading: StepReading = "ceil", markup: bool = True,
+               previous: PreviousCheck | None = None, *, limits: Limits = DEFAULT_LIMITS) -> tuple[Report, bytes | None]:
+    """The one check the shells call (the batch, the web and its worker pool, collections): the report and, with
+    ``markup``, the marked-up copy (None when the file could not be read). Never raises: a file the checker fails on
+    is an unreadable report saying so (``check_failed``), not a traceback.
+
+    ``markup=False`` takes the report-only path (the same report, sooner). ``previous`` is what "fixed / remaining /
+    new" compares with instead of the marks a marked-up copy carries (a collection's last stored submission)."""
+    return next(check_files([source], names=[name], step_reading=step_reading, markup=markup, previous=previous,
+                            limits=limits))
+
+
+def check_files(sources: Sequence[Source], *, names: Sequence[str | None] | None = None,
+                step_reading: StepReading = "ceil", markup: bool = True, previous: PreviousCheck | None = None,
+                limits: Limits = DEFAULT_LIMITS) -> Iterator[tuple[Report, bytes | None]]:
+    """``check_file`` for several workbooks, validated in one pass (``check_many``); one at a time, so that each
+    workbook is let go before the next one is marked up."""
+    checked = check_many(sources, step_reading=step_reading, names=names, limits=limits, markup=markup)
+    checked.reverse()
+    while checked:
+        one = checked.pop()  # held here alone, and let go as the next one takes its place
+        if previous is not None and one.report.status != "unreadable":
+            one.report.previous = previous
+        yield one.report, marked_up_bytes(one) if markup else None
+
+
 def check(source: Source, *, step_reading: StepReading = "ceil", name: str | None = None,
           limits: Limits = DEFAULT_LIMITS, markup: bool = True) -> Checked:
-    """Check a workbook without writing anything; the returned workbook can be marked up.
+    """Check a workbook without writing anything; the returned workbook can be marked up. Never raises.
 
     ``markup=False`` is the report-only path: the same report, read without building an openpyxl
     workbook (``read.lean``), and nothing to mark up (``Checked.workbook`` is None).
@@ -81,17 +108,39 @@ def check_many(sources: Sequence[Source], *, step_reading: StepReading = "ceil",
                names: Sequence[str | None] | None = None, limits: Limits = DEFAULT_LIMITS,
                markup: bool = True) -> list[Checked]:
     """``check`` for several workbooks at once: the same results, with validation done in one pass
-    per table (which is most of what checking costs beyond opening and saving a workbook)."""
+    per table (which is most of what checking costs beyond opening and saving a workbook). Never raises:
+    whatever fails in one workbook's check fails that workbook alone."""
     names = list(names) if names is not None else [None] * len(sources)
     opened = [_open(source, name, step_reading, limits, markup) for source, name in zip(sources, names, strict=True)]
     readable = [item for item in opened if isinstance(item, _Opened)]
-    validations = iter(validate_many([item.read for item in readable]))
+    validations = iter(_validations([item.read for item in readable]))
     return [item if isinstance(item, Checked) else _finish_safely(item, next(validations), step_reading) for item in opened]
+
+
+def _file_name(source: Source, name: str | None) -> str:
+    return name or ("上传的文件" if isinstance(source, bytes) else Path(source).name)
+
+
+def _failed(file_name: str, step_reading: StepReading, error: Exception) -> Checked:
+    """A check that raised: the file's report says the checker failed and how, never a traceback."""
+    return Checked(Report.unreadable(file_name, make_finding("check_failed", reason=type(error).__name__), step_reading),
+                   None)
+
+
+def _validations(reads: list[ReadResult]) -> list[tuple[list[Finding], set[str]] | Exception]:
+    """Each workbook's validation, in one pass; when a workbook breaks the pass, each is validated alone, so that
+    only that one fails (its entry is the exception)."""
+    try:
+        return list(validate_many(reads))
+    except Exception as error:
+        if len(reads) == 1:
+            return [error]
+        return [validation for read in reads for validation in _validations([read])]
 
 
 def _open(source: Source, name: str | None, step_reading: StepReading, limits: Limits = DEFAULT_LIMITS,
           markup: bool = True) -> _Opened | Checked:
-    file_name = name or ("上传的文件" if isinstance(source, bytes) else Path(source).name)
+    file_name = _file_name(source, name)
     try:
         data, file_name = _load(source, name, limits)
         kind = foreign_kind(data)
@@ -128,10 +177,9 @@ def _open(source: Source, name: str | None, step_reading: StepReading, limits: L
             read, findings = _read(workbook, data)
             findings = findings + _file_notes(data, sniffed)
     except Unreadable as unreadable:
-        return Checked(Report(file=file_name, status="unreadable", step_reading=step_reading,
-                              findings=[unreadable.finding]), None)
+        return Checked(Report.unreadable(file_name, unreadable.finding, step_reading), None)
     except Exception as error:  # a last net: a clerk gets a reason, never a traceback
-        return Checked(_internal_error(file_name, step_reading, error), None)
+        return _failed(file_name, step_reading, error)
     return _Opened(file_name, workbook, read, findings, previous, kind)
 
 
@@ -172,16 +220,14 @@ def _open_lean(data: bytes, sniffed: str, limits: Limits) -> tuple[LeanWorkbook,
     return workbook, read, findings + _file_notes(data, sniffed)
 
 
-def _internal_error(file_name: str, step_reading: StepReading, error: Exception) -> Report:
-    finding = make_finding("internal_error", error=type(error).__name__)
-    return Report(file=file_name, status="unreadable", step_reading=step_reading, findings=[finding])
-
-
-def _finish_safely(opened: _Opened, validation: tuple[list[Finding], set[str]], step_reading: StepReading) -> Checked:
+def _finish_safely(opened: _Opened, validation: tuple[list[Finding], set[str]] | Exception,
+                   step_reading: StepReading) -> Checked:
+    if isinstance(validation, Exception):
+        return _failed(opened.file_name, step_reading, validation)
     try:
         return _finish(opened, validation, step_reading)
     except Exception as error:
-        return Checked(_internal_error(opened.file_name, step_reading, error), None)
+        return _failed(opened.file_name, step_reading, error)
 
 
 def _read(workbook: Workbook | LeanWorkbook, data: bytes) -> tuple[ReadResult, list[Finding]]:
@@ -309,9 +355,8 @@ def check_workbook(source: Source, *, step_reading: StepReading = "ceil", name: 
 
 def check_and_mark_up(source: Source, *, step_reading: StepReading = "ceil", name: str | None = None,
                       limits: Limits = DEFAULT_LIMITS) -> tuple[Report, bytes | None]:
-    """The report and the marked-up copy as bytes (None when the file could not be read)."""
-    checked = check(source, step_reading=step_reading, name=name, limits=limits)
-    return checked.report, marked_up_bytes(checked)
+    """The report and the marked-up copy as bytes (None when the file could not be read): ``check_file``."""
+    return check_file(source, name, step_reading, limits=limits)
 
 
 def marked_up_bytes(checked: Checked) -> bytes | None:

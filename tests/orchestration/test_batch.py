@@ -14,11 +14,12 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from helpers import make_workbook
-from selfscore import batch
+from selfscore import batch, checking
 from selfscore.batch import BatchInput, InputError, check_batch, collect_inputs
 from selfscore.checking import check_many, check_workbook
 from selfscore.cli import main
 from selfscore.results.report import duplicate_groups
+from selfscore.tables.names import META_UNIT
 from selfscore.write.summary import CHART_SHEET, DETAIL_SHEET, SUMMARY_SHEET, summary_bytes
 
 #: (relative path, table, unit, changes): one clean pair per table, faulty ones of different sizes
@@ -150,23 +151,23 @@ def test_reports_survive_the_trip_between_processes(folder):
     assert pickle.loads(pickle.dumps(report)) == report
 
 
-def _explode(batch_input, *args):
-    if batch_input.name.endswith("巩义市.xlsx"):
+def _explode(opened, *args):
+    if opened.file_name.endswith("巩义市.xlsx"):
         raise RuntimeError("boom")
-    return _original_check_file(batch_input, *args)
+    return _original_finish(opened, *args)
 
 
-def _die(batch_input, *args):
-    if batch_input.name.endswith("巩义市.xlsx"):
+def _die(opened, *args):
+    if opened.file_name.endswith("巩义市.xlsx"):
         os._exit(3)  # as a segfault or the OOM killer would end the worker
-    return _original_check_file(batch_input, *args)
+    return _original_finish(opened, *args)
 
 
-_original_check_file = batch._check_file
+_original_finish = checking._finish
 
 
 def test_a_failing_check_is_that_files_unreadable_row(folder, monkeypatch):
-    monkeypatch.setattr(batch, "_check_file", _explode)
+    monkeypatch.setattr(checking, "_finish", _explode)
     items = check_batch(collect_inputs([folder]), jobs=1)
     reports = reports_by_name(items)
     assert reports["县/巩义市.xlsx"].status == "unreadable"
@@ -175,10 +176,35 @@ def test_a_failing_check_is_that_files_unreadable_row(folder, monkeypatch):
     assert reports["郑州市.xlsx"].status == "ok"
 
 
+def test_a_copy_that_cannot_be_written_is_that_files_unreadable_row(folder):
+    (folder / "县" / "巩义市.checked.xlsx").mkdir()  # where its copy goes
+    reports = reports_by_name(check_batch(collect_inputs([folder]), jobs=1))
+    assert reports["县/巩义市.xlsx"].as_tuples("code") == [("check_failed",)]
+    assert "IsADirectoryError" in reports["县/巩义市.xlsx"].findings[0].message
+    assert reports["郑州市.xlsx"].status == "ok"
+
+
+def test_a_workbook_that_breaks_the_shared_validation_fails_alone(folder, monkeypatch):
+    original = checking.validate_many
+
+    def validate_many(reads):
+        if any(read.values.get(META_UNIT) == "巩义市" for read in reads):
+            raise RuntimeError("boom")
+        return original(reads)
+
+    monkeypatch.setattr(checking, "validate_many", validate_many)
+    reports = reports_by_name(check_batch(collect_inputs([folder]), jobs=1))
+    assert reports["县/巩义市.xlsx"].as_tuples("code") == [("check_failed",)]
+    assert "RuntimeError" in reports["县/巩义市.xlsx"].findings[0].message
+    assert {name: r.status for name, r in reports.items() if name != "县/巩义市.xlsx"} == {
+        "县/中牟县.xlsx": "errors", "县/损坏.xlsx": "unreadable", "县/新密市.xlsx": "errors",
+        "县/深/登封市.xlsx": "ok", "郑州市.xlsx": "ok"}
+
+
 @pytest.mark.skipif(multiprocessing.get_start_method() != "fork", reason="the patched worker is inherited only by fork")
 def test_a_dying_worker_is_that_files_unreadable_row_and_the_batch_goes_on(folder, monkeypatch):
     monkeypatch.setattr(batch, "MAX_CHUNK", 1)
-    monkeypatch.setattr(batch, "_check_file", _die)
+    monkeypatch.setattr(checking, "_finish", _die)
     items = check_batch(collect_inputs([folder]), jobs=2)
     reports = reports_by_name(items)
     assert reports["县/巩义市.xlsx"].as_tuples("code") == [("check_failed",)]

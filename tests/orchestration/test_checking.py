@@ -8,7 +8,10 @@ from fractions import Fraction
 import pytest
 
 from helpers import make_workbook
-from selfscore.checking import check_workbook
+from selfscore import checking
+from selfscore.checking import check_file, check_workbook
+from selfscore.results.findings import make_finding
+from selfscore.results.report import PreviousCheck, Report
 
 
 def test_jiaozuo_samples_recompute_to_the_published_totals(repo):
@@ -104,6 +107,37 @@ def test_not_a_workbook_is_unreadable_with_a_reason(data, code, reason):
     assert report.status == "unreadable"
     assert report.findings[0].code == code
     assert reason in report.findings[0].message
+
+
+def _crash(*args, **kwargs):
+    raise KeyError("boom")
+
+
+@pytest.mark.parametrize("step", ["_read", "_finish"])  # while opening the workbook, and after validating it
+@pytest.mark.parametrize("markup", [True, False])
+def test_a_checker_that_fails_gives_the_one_unreadable_report_never_a_traceback(tmp_path, monkeypatch, step, markup):
+    monkeypatch.setattr(checking, step, _crash)
+    report, marked_up = check_file(make_workbook(tmp_path / "t.xlsx"), "填报.xlsx", "floor", markup)
+    assert (report.file, report.status, report.step_reading, marked_up) == ("填报.xlsx", "unreadable", "floor", None)
+    assert report == Report.unreadable("填报.xlsx", make_finding("check_failed", reason="KeyError"), "floor")
+    message = report.findings[0].message
+    assert "KeyError" in message and "请把该文件发给技术支持" in message
+
+
+def test_a_workbook_that_breaks_validation_gives_the_one_unreadable_report(tmp_path, monkeypatch):
+    monkeypatch.setattr(checking, "validate_many", _crash)
+    report, _ = check_file(make_workbook(tmp_path / "t.xlsx"), "填报.xlsx")
+    assert report.as_tuples("code", "severity") == [("check_failed", "error")]
+
+
+def test_the_previous_check_given_is_what_fixed_remaining_new_compares_with(tmp_path):
+    path = make_workbook(tmp_path / "t.xlsx", scores={"funds_raising": 7})
+    before = PreviousCheck((("value_not_number", "自评表", "F5", "填写的「七」不是数字"),))
+    report, marked_up = check_file(path, previous=before)
+    assert report.previous == before and marked_up is not None
+    assert [row[0] for row in report.comparison()["fixed"]] == ["value_not_number"]
+    unreadable, _ = check_file(b"", "x.xlsx", previous=before)
+    assert unreadable.previous is None  # nothing was checked: nothing is fixed
 
 
 def test_a_workbook_that_is_not_a_template_is_unreadable(tmp_path):

@@ -12,7 +12,8 @@ from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from helpers import TABLE_IDS, make_workbook, set_cached_value
 from saved_files import members, zipped
 from selfscore.checking import check_and_mark_up, check_workbook
-from selfscore.read.by_names import Unreadable, formula_text
+from selfscore.read.by_names import formula_text
+from selfscore.read.result import Unreadable
 from selfscore.results.findings import make_finding
 from selfscore.tables.definitions import get_table
 from selfscore.tables.names import META_SHEET, SCORE_TOTAL, score_name

@@ -16,10 +16,10 @@ from helpers import make_workbook
 from libreoffice import convert
 from saved_files import _record, _sheet_bin, _wide, member, members, rezip, sparse_xlsb, xlsb_from, zipped
 from selfscore.checking import annotate, check_and_mark_up, check_workbook
-from selfscore.read.by_names import Unreadable
 from selfscore.read.foreign import READ_COLUMNS, READ_ROWS, check_xlsb_extent, grids_from_calamine
 from selfscore.read.formats import sniff
 from selfscore.read.labels import Grid
+from selfscore.read.result import Unreadable
 from selfscore.read.safety import Limits
 from selfscore.tables.names import RESULTS_SHEET, SCORE_SHEET
 from selfscore.write.filling import save

@@ -22,8 +22,9 @@ import saved_files
 from helpers import make_workbook
 from measured import run_measured
 from selfscore.checking import check_workbook
-from selfscore.read.by_names import Unreadable, identify, open_workbook, read_values
+from selfscore.read.by_names import identify, open_workbook, read_values
 from selfscore.read.formats import sniff
+from selfscore.read.result import Unreadable
 from selfscore.read.safety import OPENPYXL_USES_DEFUSEDXML, Limits
 from selfscore.results.findings import CATALOGUE
 from selfscore.tables.names import FACTS_SHEET, SCORE_SHEET

@@ -9,7 +9,6 @@ from dataclasses import replace
 import pytest
 
 from layouts import grid
-from selfscore.read.by_names import Unreadable
 from selfscore.read.labels import HEADER_SCAN_ROWS, TABLE_SCAN_ROWS, header_kind
 from selfscore.read.labels.header import (
     Candidate,
@@ -24,6 +23,7 @@ from selfscore.read.labels.header import (
     meta_hint,
     table_of,
 )
+from selfscore.read.result import Unreadable
 from selfscore.tables.definitions import get_table
 from selfscore.tables.names import META_SHEET
 

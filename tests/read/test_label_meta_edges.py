@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 
 import layouts
-from selfscore.read.by_names import CellRef
 from selfscore.read.labels import Grid, fold, grids_from_openpyxl, read_by_labels
 from selfscore.read.labels.meta import beside
+from selfscore.read.result import CellRef
 from selfscore.tables.names import META_UNIT, META_YEAR
 
 

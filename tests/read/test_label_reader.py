@@ -11,8 +11,8 @@ from fractions import Fraction
 import pytest
 
 from layouts import grid
-from selfscore.read.by_names import Unreadable
 from selfscore.read.labels import GridCell, LabelReadResult, read_by_labels, settle_without_facts
+from selfscore.read.result import Unreadable
 from selfscore.results.findings import make_finding
 from selfscore.results.report import IndicatorResult
 from selfscore.tables.definitions import get_table

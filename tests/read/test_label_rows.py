@@ -10,11 +10,11 @@ from __future__ import annotations
 from fractions import Fraction
 
 from layouts import grid
-from selfscore.read.by_names import CellRef
 from selfscore.read.labels import Grid, GridCell
 from selfscore.read.labels.grid import Located
 from selfscore.read.labels.header import candidate_under, find_headers
 from selfscore.read.labels.rows import _check_points, find_scores
+from selfscore.read.result import CellRef
 from selfscore.results.findings import Finding
 from selfscore.tables.definitions import get_table
 

@@ -20,10 +20,10 @@ import layouts
 import saved_files
 from helpers import TABLE_IDS, make_workbook
 from selfscore.checking import check_and_mark_up
-from selfscore.read.by_names import CellRef
 from selfscore.read.formats import sniff
 from selfscore.read.labels.grid import Grid, GridCell, grids_from_openpyxl
 from selfscore.read.lean import CachedFromSheets, LeanWorkbook
+from selfscore.read.result import CellRef
 from selfscore.write.filling import save
 
 #: the .xlsx/.xlsm files people save that the report-only path reads itself (the rest go the full way)

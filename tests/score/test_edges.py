@@ -312,7 +312,7 @@ def test_json_numbers_are_integers_when_whole_and_two_decimals_otherwise(tmp_pat
 def test_a_judged_indicator_names_its_range_under_each_percent_reading(repo, tmp_path):
     # a table whose 报送 indicator also counts a satisfaction rate: at 85 % the lateness leaves 5 (judged, full marks out),
     # at 0.85 % the rate takes all 5 (determined 0)
-    from selfscore.read.by_names import CellRef, ReadResult
+    from selfscore.read.result import CellRef, ReadResult
     from selfscore.results.findings import make_finding
     from selfscore.score.scoring import score_indicators
     from selfscore.tables.definitions import load_definition
@@ -344,7 +344,7 @@ def test_a_judged_range_that_starts_above_zero_keeps_its_tolerance_at_the_bottom
     # a table whose 报送 indicator is 「市县财政安排补助资金的（2分）」 plus 「按时报送…且内容完整的（3分）；报送逾期每1天扣1分」:
     # with 资金 arranged and the report incomplete, the indicator is 2 + [0, 3) = [2, 5), so 1.995 is within half a
     # cent of its bottom and 1.99 is not
-    from selfscore.read.by_names import CellRef, ReadResult
+    from selfscore.read.result import CellRef, ReadResult
     from selfscore.score.scoring import score_indicators
     from selfscore.tables.definitions import load_definition
     from selfscore.tables.names import input_name, score_name

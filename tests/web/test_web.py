@@ -294,7 +294,7 @@ def test_oversize_upload_is_413_in_chinese(tmp_path):
 
 def test_an_oversize_file_refuses_the_api_request_before_anything_is_checked(tmp_path, monkeypatch):
     checked = []
-    monkeypatch.setattr("selfscore.web.checks.check_and_mark_up", lambda *args, **kwargs: checked.append(args))
+    monkeypatch.setattr("selfscore.checking.check_many", lambda *args, **kwargs: checked.append(args))  # every check
     app = create_app(max_upload_bytes=1000, processes=0)  # in this process, where the patch applies
     with TestClient(app) as client:
         response = client.post("/api/check", files=[xlsx_part("小.xlsx", b"x" * 10), xlsx_part("大.xlsx", b"x" * 1001)])
@@ -350,16 +350,16 @@ def test_a_checker_crash_is_an_unreadable_file_not_a_500(client, tmp_path, monke
     def explode(*args, **kwargs):
         raise KeyError("boom")
 
-    monkeypatch.setattr("selfscore.web.checks.check_and_mark_up", explode)
-    monkeypatch.setattr("selfscore.web.checks.check", explode)  # the JSON API's report-only path
+    monkeypatch.setattr("selfscore.checking._finish", explode)  # the report-only path and the marked-up one alike
     client = TestClient(create_app(processes=0))  # in this process, where the patch applies
     data = workbook_bytes(tmp_path)
     response = client.post("/api/check", files=[xlsx_part("a.xlsx", data)])
     assert response.status_code == 422
-    assert "校验时无法处理该文件（KeyError）" in response.json()["error"]["message"]
+    assert [finding["code"] for finding in response.json()["reports"][0]["findings"]] == ["check_failed"]
+    assert "程序出错（KeyError）" in response.json()["error"]["message"]
     assert client.post("/api/check.xlsx", files=[xlsx_part("a.xlsx", data, "file")]).status_code == 422
     page = client.post("/check", files=[xlsx_part("a.xlsx", data)])
-    assert page.status_code == 200 and "校验时无法处理该文件（KeyError）" in page.text
+    assert page.status_code == 200 and "程序出错（KeyError）" in page.text
 
 
 def test_no_mangled_workbook_ever_gets_a_500(client, tmp_path):

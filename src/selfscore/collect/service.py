@@ -12,13 +12,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 
+from selfscore.checking import check_file
 from selfscore.collect.access import new_token
-from selfscore.collect.checks import check_submission
 from selfscore.collect.database import Database
 from selfscore.collect.models import Collection, Submission, Unit
-from selfscore.collect.reports import VERDICT_NAMES, report_from_dict
+from selfscore.collect.reports import VERDICT_NAMES, previous_check, report_from_dict
 from selfscore.collect.times import iso, local_text, utcnow
-from selfscore.results.report import Report
+from selfscore.results.report import PreviousCheck, Report
 from selfscore.tables.definitions import load_tables
 from selfscore.tables.numbers import json_number
 from selfscore.tables.rules import StepReading
@@ -319,18 +319,21 @@ class Collections:
         """Check an upload through a unit's link and store it as that unit's next submission, all in this process.
 
         The web runs the same three steps with the check in its worker pool: :meth:`previous_report`, then
-        :func:`~selfscore.collect.checks.check_submission`, then :meth:`store`."""
+        :func:`~selfscore.checking.check_file` compared with it, then :meth:`store`."""
         previous = self.previous_report(token)
-        report, marked_up = check_submission(data, file_name, step_reading, previous)
+        report, marked_up = check_file(data, file_name, step_reading, previous=previous)
         return self.store(token, data, file_name, report, marked_up)
 
-    def previous_report(self, token: str) -> dict[str, Any] | None:
+    def previous_report(self, token: str) -> PreviousCheck | None:
         """Before a unit's upload is checked: the link must be valid and its collection open (else :class:`Refused`);
-        the answer is the unit's latest stored report, which the check compares with (None for a first submission)."""
+        the answer is the findings of the unit's latest stored report, which the check compares with (None for a first
+        submission): the last submission is what "fixed / remaining / new" is about, whether the clerk uploads the
+        marked-up copy or corrects the original."""
         link = self.unit_link(token)
         if not link.collection.is_open:
             raise _closed(link.collection)
-        return self._latest_report(link.unit_id)
+        latest = self._latest_report(link.unit_id)
+        return None if latest is None else previous_check(latest)
 
     def store(self, token: str, data: bytes, file_name: str, report: Report, marked_up: bytes | None) -> Stored:
         """Store a checked upload as the unit's next submission.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
-from selfscore.read.by_names import Unreadable, open_workbook
+from selfscore.read.by_names import open_workbook
+from selfscore.read.result import Unreadable
 
 MAX_UNITS = 1000
 MAX_NAME = 200

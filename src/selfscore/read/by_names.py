@@ -6,7 +6,6 @@ import io
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from defusedxml import DefusedXmlException
@@ -16,6 +15,7 @@ from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from selfscore.read.formats import sniff
 from selfscore.read.parsing import LARGEST, Parsed, parse_input, parse_score, parse_text, parse_year, shown
+from selfscore.read.result import CellRef, ReadResult, Unreadable
 from selfscore.read.safety import DEFAULT_LIMITS, Limits, TooCostly, check_archive, refusal
 from selfscore.read.strict import transitional
 from selfscore.results.findings import Finding, make_finding
@@ -24,37 +24,8 @@ from selfscore.tables.names import META_SHEET, META_UNIT, META_YEAR, SCORE_TOTAL
 from selfscore.tables.numbers import fmt
 
 ERROR_VALUES = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA"}
-Value = Decimal | bool | str | int | None
 #: the most characters Excel holds in one cell; a longer value was not typed in Excel
 EXCEL_TEXT_LIMIT = 32767
-
-
-class Unreadable(Exception):
-    """The file cannot be read as a selfscore template; ``finding`` says why, in Chinese."""
-
-    def __init__(self, finding: Finding) -> None:
-        super().__init__(finding.message)
-        self.finding = finding
-
-
-@dataclass(frozen=True)
-class CellRef:
-    sheet: str
-    cell: str
-
-
-@dataclass
-class ReadResult:
-    table: TableDefinition
-    template_version: int
-    values: dict[str, Value] = field(default_factory=dict)
-    cells: dict[str, CellRef] = field(default_factory=dict)
-    #: names whose cell could not be read; their value is None and a finding says why
-    flagged: set[str] = field(default_factory=set)
-    findings: list[Finding] = field(default_factory=list)
-
-    def what(self, name: str) -> str:
-        return describe(self.table, name)
 
 
 def describe(table: TableDefinition, name: str) -> str:
@@ -218,7 +189,7 @@ def read_values(workbook: Workbook, table: TableDefinition, version: int, data: 
     cached = cached if cached is not None else _CachedValues(data)
     for name in expected_names(table):
         ref = _resolve(workbook, name)
-        what = result.what(name)
+        what = describe(table, name)
         if isinstance(ref, str):
             result.values[name] = None
             result.flagged.add(name)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import zipfile
 
-from selfscore.read.by_names import Unreadable
 from selfscore.read.formats import sniff
 from selfscore.read.labels import (
     HEADER_SCAN_ROWS,
@@ -21,6 +20,7 @@ from selfscore.read.labels import (
     LabelReadResult,
     read_by_labels,
 )
+from selfscore.read.result import Unreadable
 from selfscore.read.safety import DEFAULT_LIMITS, Limits
 from selfscore.results.findings import make_finding
 

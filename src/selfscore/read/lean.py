@@ -29,8 +29,9 @@ from openpyxl.worksheet.merge import MergeCells
 from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import fromstring, iterparse
 
-from selfscore.read.by_names import CellRef, formula_text
+from selfscore.read.by_names import formula_text
 from selfscore.read.labels.grid import Grid, GridCell
+from selfscore.read.result import CellRef
 from selfscore.tables.names import ADDED_SHEETS, MARKS_SHEET
 
 

@@ -71,8 +71,6 @@ _KINDS = [
     FindingKind("workbook_too_large", "error", "工作簿过大",
                 "工作簿共有 {count} 个单元格，超过上限 {limit}，已拒绝读取；"
                 "请删除多余的工作表和内容后另存为 .xlsx 再上传。"),
-    FindingKind("internal_error", "error", "校验未完成",
-                "校验此文件时出现意外错误（{error}），未能完成校验；原文件未改动。请把文件发给维护人员。"),
     FindingKind("macros_not_kept", "warning", "宏未读取也未保留",
                 "原文件是{format}：本工具只读取了单元格中的值，没有运行也没有保留其中的宏；标注副本另存为 .xlsx，不含宏。"
                 "原文件未改动，请在原文件上修改后提交。"),
@@ -84,8 +82,10 @@ _KINDS = [
                 "这不是 selfscore 自评表模板（{reason}）。请下载本工具的模板（selfscore template）填写后再校验。"),
     FindingKind("unknown_table", "error", "未知表格",
                 "工作簿标注的表格「{table}」不在本工具支持的范围内；支持的表格：{known}。"),
+    # The checker itself failed (an unexpected exception, a worker process that died): the one code for it, whatever
+    # failed, so a clerk reads one sentence and a reviewer counts one code.
     FindingKind("check_failed", "error", "校验出错",
-                "校验这个文件时程序出错（{reason}），未能给出结果；其他文件不受影响。请把该文件发给技术支持。"),
+                "校验这个文件时程序出错（{reason}），未能完成校验；原文件未改动，其他文件不受影响。请把该文件发给技术支持。"),
     FindingKind("check_timeout", "error", "校验超时",
                 "校验这个文件超过 {seconds} 秒仍未完成，已停止，未能给出结果；其他文件不受影响。"
                 "文件可能过大或过于复杂：请删除多余的工作表和内容后重新上传，或把该文件发给技术支持。"),

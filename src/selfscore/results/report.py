@@ -126,6 +126,12 @@ class Report:
     #: the sniffed file kind when it is not .xlsx (``xls``, ``ods``): the marked-up copy is then a new template
     source_format: str | None = None
 
+    @classmethod
+    def unreadable(cls, file: str, finding: Finding, step_reading: str = "ceil") -> Report:
+        """The report of a file that could not be checked: ``finding`` says why (a refusal of the file, the checker
+        that failed, a check stopped at its time limit), and there is nothing else to say about it."""
+        return cls(file=file, status="unreadable", step_reading=step_reading, findings=[finding])
+
     @property
     def recomputed_total_text(self) -> str:
         return recomputed_text(self.recomputed_total, self.recomputed_range)

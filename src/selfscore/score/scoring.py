@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
-from selfscore.read.by_names import ReadResult, describe
+from selfscore.read.by_names import describe
+from selfscore.read.result import ReadResult
 from selfscore.results.findings import Finding, make_finding
 from selfscore.results.report import IndicatorResult
 from selfscore.tables.definitions import Indicator

@@ -10,7 +10,8 @@ from fractions import Fraction
 import pandas as pd
 import pandera.pandas as pa
 
-from selfscore.read.by_names import ReadResult, describe, expectation, place_of
+from selfscore.read.by_names import describe, expectation, place_of
+from selfscore.read.result import ReadResult
 from selfscore.results.findings import Finding, make_finding
 from selfscore.tables.definitions import TableDefinition
 from selfscore.tables.inputs import InputDefinition

@@ -8,7 +8,7 @@ from selfscore.web.app import (
     WebSettings,
     create_app,
 )
-from selfscore.web.checks import content_disposition, display_name
+from selfscore.web.uploads import content_disposition, display_name
 
 __all__ = ["DEFAULT_CHECK_SECONDS", "DEFAULT_MAX_FILES", "DEFAULT_MAX_UPLOAD_BYTES", "DEFAULT_TTL_SECONDS", "WebSettings",
            "content_disposition", "create_app", "display_name"]

@@ -12,10 +12,10 @@ from selfscore import __version__
 from selfscore.results.names import checked_name
 from selfscore.tables.definitions import TableDefinition
 from selfscore.tables.steps import DEFAULT_STEPS, StepReading
-from selfscore.web.checks import XLSX_MEDIA_TYPE, content_disposition, display_name, unreadable_reason
 from selfscore.web.context import Context
 from selfscore.web.errors import WebError
 from selfscore.web.models import BUSY, Health, ReportsBody, error
+from selfscore.web.uploads import XLSX_MEDIA_TYPE, content_disposition, display_name, unreadable_reason
 from selfscore.write.template import template_bytes
 
 router = APIRouter(tags=["api"])
@@ -58,11 +58,11 @@ async def api_check(
         raise WebError(400, "no_file", "没有收到文件：请在字段 files 中上传至少一个 .xlsx 文件。")
     context.refuse_oversize(uploads)
     with context.pool.admitted():
-        outcomes = await context.check_all(uploads, steps, keep=False)
-    if any(outcome.refused for outcome in outcomes):  # a part whose size was not known in advance
-        first = next(outcome for outcome in outcomes if outcome.refused)
+        checked = await context.check_all(uploads, steps, keep=False)
+    if any(upload.refused for upload in checked):  # a part whose size was not known in advance
+        first = next(upload for upload in checked if upload.refused)
         raise WebError(413, "file_too_large", first.refused or context.too_large, file=first.name)
-    reports = [outcome.report for outcome in outcomes if outcome.report is not None]
+    reports = [upload.report for upload in checked if upload.report is not None]
     body: dict[str, Any] = {"reports": [report.to_dict() for report in reports]}
     unreadable = [report for report in reports if report.status == "unreadable"]
     if unreadable:

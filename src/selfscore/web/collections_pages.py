@@ -21,7 +21,6 @@ from selfscore.collect.service import CollectionInfo, Refused, SubmissionInfo, U
 from selfscore.collect.times import local_text
 from selfscore.collect.units import UnitListError, units_from_text, units_from_workbook
 from selfscore.results.names import checked_name
-from selfscore.web.checks import XLSX_MEDIA_TYPE, content_disposition, summary_workbook
 from selfscore.web.collections_access import (
     CSRF_FIELD,
     LOGIN_COOKIE,
@@ -36,6 +35,7 @@ from selfscore.web.context import Context, WebContext
 from selfscore.web.errors import WebError
 from selfscore.web.pool import TimedOut, WorkerDied
 from selfscore.web.rendering import render
+from selfscore.web.uploads import XLSX_MEDIA_TYPE, content_disposition, summary_workbook
 
 router = APIRouter(include_in_schema=False)
 

@@ -9,16 +9,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from selfscore.collect.checks import check_submission
 from selfscore.collect.service import Refused, notices
 from selfscore.collect.times import local_text
 from selfscore.tables.steps import DEFAULT_STEPS
-from selfscore.web.checks import display_name
 from selfscore.web.collections_access import CSRF_FIELD, Collect, check_form_token, root
 from selfscore.web.collections_pages import file_response
 from selfscore.web.context import Context
 from selfscore.web.errors import WebError
 from selfscore.web.rendering import render
+from selfscore.web.uploads import display_name
 
 router = APIRouter(include_in_schema=False)
 
@@ -62,7 +61,7 @@ async def submit(request: Request, token: Token, collect: Collect, context: Cont
     # Retry-After, a check over the time limit is stored as an unreadable submission saying so, and the web
     # process itself only routes (its light routes never wait behind a unit's check).
     with context.pool.admitted():
-        report, marked_up = await context.checked(check_submission, data, name, DEFAULT_STEPS, previous)
+        report, marked_up = await context.check_one(data, name, DEFAULT_STEPS, previous=previous)
     stored = await run_in_threadpool(collect.collections.store, token, data, name, report, marked_up)
     # Post / redirect / get: reloading the result page does not submit again.
     return RedirectResponse(f"{token}/submissions/{stored.info.id}", status_code=303)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import logging
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -11,24 +11,19 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
+from selfscore.checking import check_file
+from selfscore.results.findings import make_finding
 from selfscore.results.names import checked_name
-from selfscore.results.report import Report
+from selfscore.results.report import PreviousCheck, Report
 from selfscore.tables.definitions import TableDefinition
 from selfscore.tables.rules import StepReading
-from selfscore.web.checks import (
-    SUMMARY_DOWNLOAD_NAME,
-    Outcome,
-    display_name,
-    failed,
-    safe_check,
-    summary_links,
-    summary_workbook,
-    timed_out,
-)
 from selfscore.web.errors import WebError
 from selfscore.web.pool import CheckPool, TimedOut, WorkerDied
 from selfscore.web.rendering import duration, megabytes
 from selfscore.web.store import MarkedUpStore
+from selfscore.web.uploads import SUMMARY_DOWNLOAD_NAME, UploadResult, display_name, summary_links, summary_workbook
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -73,46 +68,45 @@ class WebContext:
                 name = display_name(upload.filename)
                 raise WebError(413, "file_too_large", self.refused(name), file=name)
 
-    async def check_one(self, data: bytes, name: str, step_reading: StepReading,
-                        markup: bool = True) -> tuple[Report, bytes | None]:
-        """One file through the worker pool; a check stopped at the time limit, or whose worker died, is a finding.
-        ``markup=False``: the report only (the JSON API, where nobody downloads a copy)."""
-        return await self.checked(safe_check, data, name, step_reading, markup)
-
-    async def checked(self, function: Callable[..., tuple[Report, bytes | None]], data: bytes, name: str,
-                      step_reading: StepReading, *args: Any) -> tuple[Report, bytes | None]:
-        """``function(data, name, step_reading, *args)``, a check giving a report and maybe a marked-up copy, in the
-        worker pool; a check stopped at the time limit, or whose worker died, is a finding in an unreadable report."""
+    async def check_one(self, data: bytes, name: str, step_reading: StepReading, markup: bool = True,
+                        previous: PreviousCheck | None = None) -> tuple[Report, bytes | None]:
+        """One file through ``check_file`` in the worker pool: the report and the marked-up copy (``markup=False``: the
+        report only, for the JSON API where nobody downloads a copy). A check stopped at the time limit, or whose worker
+        died, is an unreadable report saying so."""
         try:
-            return await self.pool.run(function, data, name, step_reading, *args)
+            report, marked_up = await self.pool.run(check_file, data, name, step_reading, markup, previous)
         except TimedOut as error:
-            return timed_out(name, step_reading, error.seconds), None
+            return Report.unreadable(name, make_finding("check_timeout", seconds=f"{error.seconds:g}"), step_reading), None
         except WorkerDied as error:
-            return failed(name, step_reading, str(error)), None
+            report, marked_up = Report.unreadable(name, make_finding("check_failed", reason=str(error)), step_reading), None
+        for finding in report.findings:
+            if finding.code == "check_failed":  # for whoever runs the service, too
+                log.error("checking %r failed: %s", name, finding.message)
+        return report, marked_up
 
-    async def check_all(self, files: list[StarletteUploadFile], step_reading: StepReading, keep: bool) -> list[Outcome]:
+    async def check_all(self, files: list[StarletteUploadFile], step_reading: StepReading, keep: bool) -> list[UploadResult]:
         """Check the files of one request, as many at a time as there are worker processes, so that one reviewer's
-        batch uses every core while only that many uploads are held in memory; outcomes in upload order."""
+        batch uses every core while only that many uploads are held in memory; results in upload order."""
         at_once = asyncio.Semaphore(max(1, self.pool.processes))
 
-        async def one(upload: StarletteUploadFile) -> Outcome:
+        async def one(upload: StarletteUploadFile) -> UploadResult:
             async with at_once:
                 name = display_name(upload.filename)
                 data = await upload.read(self.max_upload_bytes + 1)
                 await upload.close()
                 if len(data) > self.max_upload_bytes:
-                    return Outcome(name, refused=self.refused(name))
+                    return UploadResult(name, refused=self.refused(name))
                 report, marked_up = await self.check_one(data, name, step_reading, markup=keep)
                 token = None
                 if keep and marked_up is not None:
                     token = await run_in_threadpool(self.store.put, marked_up, checked_name(name))
-                return Outcome(name, report, token)
+                return UploadResult(name, report, token)
 
         return list(await asyncio.gather(*(one(upload) for upload in files)))
 
-    async def keep_summary(self, outcomes: list[Outcome], base_url: str) -> str | None:
+    async def keep_summary(self, uploads: list[UploadResult], base_url: str) -> str | None:
         """For several checked files, the reviewer's summary workbook, made in a worker and kept for download."""
-        parts = summary_links(outcomes, base_url)
+        parts = summary_links(uploads, base_url)
         if parts is None:
             return None
         try:

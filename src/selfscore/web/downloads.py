@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from selfscore.web.checks import XLSX_MEDIA_TYPE, content_disposition
 from selfscore.web.context import Context
 from selfscore.web.errors import WebError
 from selfscore.web.rendering import duration
+from selfscore.web.uploads import XLSX_MEDIA_TYPE, content_disposition
 
 router = APIRouter(include_in_schema=False)
 

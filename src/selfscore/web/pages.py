@@ -42,10 +42,10 @@ async def check_page(request: Request, context: Context) -> HTMLResponse:
                       step_hints=STEP_READING_HINTS, problem="请先选择至少一个填好的 .xlsx 文件，再点击「开始校验」。",
                       **context.limits())
     with context.pool.admitted():
-        outcomes = await context.check_all(uploads, step_reading, keep=True)  # type: ignore[arg-type]
-        summary_token = await context.keep_summary(outcomes, context.base_url(request))
-    status = 413 if any(outcome.refused for outcome in outcomes) else 200
-    return render("results.html", status, root=_root(request), outcomes=outcomes, step_reading=step_reading, step_hints=STEP_READING_HINTS,
+        checked = await context.check_all(uploads, step_reading, keep=True)  # type: ignore[arg-type]
+        summary_token = await context.keep_summary(checked, context.base_url(request))
+    status = 413 if any(upload.refused for upload in checked) else 200
+    return render("results.html", status, root=_root(request), uploads=checked, step_reading=step_reading, step_hints=STEP_READING_HINTS,
                   tables=context.tables, summary_token=summary_token, **context.limits())
 
 

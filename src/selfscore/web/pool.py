@@ -264,12 +264,12 @@ class _Worker:
 def _warm_up() -> None:
     """Check a blank template once: the imports, and pandera's registration on a first validation, are paid
     before the worker says it is ready, not by the first upload (nor counted against its time limit)."""
-    from selfscore.checking import check_and_mark_up
+    from selfscore.checking import check_file
     from selfscore.tables.definitions import load_tables
     from selfscore.write.template import template_bytes
 
     try:
-        check_and_mark_up(template_bytes(next(iter(load_tables().values()))), name="warm-up.xlsx")
+        check_file(template_bytes(next(iter(load_tables().values()))), "warm-up.xlsx")
     except Exception:  # a warm-up that fails costs the first upload some time, nothing else
         log.exception("warming up a check worker failed")
 

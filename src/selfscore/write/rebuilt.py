@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from selfscore.read.by_names import CellRef
 from selfscore.read.labels import LabelReadResult
+from selfscore.read.result import CellRef
 from selfscore.results.findings import Finding
 from selfscore.results.report import Report
 from selfscore.tables.names import SCORE_TOTAL, input_name, score_name

@@ -9,8 +9,9 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula
 
-from selfscore.read.by_names import CellRef, formula_text
+from selfscore.read.by_names import formula_text
 from selfscore.read.parsing import shown
+from selfscore.read.result import CellRef
 from selfscore.tables.names import ADDED_SHEETS, MARKS_SHEET
 
 HEADER_SCAN_ROWS = 60

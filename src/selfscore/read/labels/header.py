@@ -6,9 +6,9 @@ import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from selfscore.read.by_names import Unreadable
 from selfscore.read.labels.grid import HEADER_SCAN_ROWS, TABLE_SCAN_ROWS, Grid
 from selfscore.read.labels.words import NAME_THRESHOLD, best_match, fold
+from selfscore.read.result import Unreadable
 from selfscore.results.findings import make_finding
 from selfscore.tables.definitions import TableDefinition
 from selfscore.tables.names import META_SHEET

@@ -22,8 +22,6 @@ from openpyxl import Workbook
 
 from selfscore.read.by_names import (
     ERROR_VALUES,
-    ReadResult,
-    Unreadable,
     expected_names,
     keep_own_total,
     parse_named,
@@ -37,6 +35,7 @@ from selfscore.read.labels.header import Candidate, Header, candidate_under, cou
 from selfscore.read.labels.meta import find_meta
 from selfscore.read.labels.rows import find_scores
 from selfscore.read.parsing import Parsed, shown
+from selfscore.read.result import ReadResult, Unreadable
 from selfscore.results.findings import Finding, make_finding
 from selfscore.results.report import IndicatorResult
 from selfscore.tables.definitions import TableDefinition, load_tables
