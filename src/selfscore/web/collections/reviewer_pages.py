@@ -22,7 +22,7 @@ from selfscore.collect.times import local_text
 from selfscore.collect.units import UnitListError, units_from_text, units_from_workbook
 from selfscore.results.names import checked_name
 from selfscore.web.checks import XLSX_MEDIA_TYPE, content_disposition, summary_workbook
-from selfscore.web.collections_access import (
+from selfscore.web.collections.guards import (
     CSRF_FIELD,
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -92,7 +92,7 @@ def _client(request: Request) -> str:
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, collect: Collect, next: str | None = None) -> HTMLResponse:  # noqa: A002
     login_token = random_token()
-    response = page(request, "collect_login.html", None, has_password=collect.access.has_password(), next=_safe_next(next),
+    response = page(request, "collections/login.html", None, has_password=collect.access.has_password(), next=_safe_next(next),
                     csrf_token=login_token)
     set_cookie(response, request, LOGIN_COOKIE, login_token, 3600)
     return response
@@ -137,7 +137,7 @@ def collections_page(request: Request, collect: Collect, context: Context, signe
 
 def _list_page(request: Request, collect: Collect, context: Context, signed_in: SignedIn, status_code: int = 200,
                problem: str | None = None, form: dict[str, Any] | None = None) -> HTMLResponse:
-    return page(request, "collect_list.html", signed_in, status_code, collections=collect.collections.all(),
+    return page(request, "collections/list.html", signed_in, status_code, collections=collect.collections.all(),
                 tables=list(context.tables.values()), problem=problem, form=form or {"tables": list(context.tables)[:1]},
                 default_year=datetime.date.today().year - 1)
 
@@ -178,7 +178,7 @@ def collection_page(request: Request, collection_id: CollectionId, collect: Coll
     status_filter = status if status in {key or "missing" for key in VERDICT_NAMES} else None
     shown = [row for row in rows if status_filter is None or (row.status or "missing") == status_filter]
     shown.sort(key=SORT_KEYS[sort], reverse=desc)
-    return page(request, "collection.html", signed_in, collection=collection, rows=shown, counts=by_status,
+    return page(request, "collections/collection.html", signed_in, collection=collection, rows=shown, counts=by_status,
                 rows_total=len(rows), verdict_names=VERDICT_NAMES, sort=sort, descending=desc, status_filter=status_filter,
                 any_submitted=any(row.latest for row in rows), closed_text=local_text(collection.closed_at),
                 notices={row.id: notices(collection, row.name, row.latest) for row in rows})
@@ -201,7 +201,7 @@ def links_page(request: Request, collection_id: CollectionId, collect: Collect, 
                reissued: int | None = None) -> HTMLResponse:
     collection, rows = _rows(collect, collection_id)
     new_link = next((row.name for row in rows if row.id == reissued), None)
-    return page(request, "collection_links.html", signed_in, collection=collection, rows=rows, unit_url=unit_url(request, context),
+    return page(request, "collections/links.html", signed_in, collection=collection, rows=rows, unit_url=unit_url(request, context),
                 new_link=new_link)
 
 
@@ -247,7 +247,7 @@ def unit_history(request: Request, collection_id: CollectionId, unit_id: Collect
                  signed_in: Reviewer) -> HTMLResponse:
     collection = collect.collections.get(collection_id)
     unit_name, submissions = collect.collections.history(collection_id, unit_id)
-    return page(request, "collection_unit.html", signed_in, collection=collection, unit_name=unit_name, submissions=submissions)
+    return page(request, "collections/unit_history.html", signed_in, collection=collection, unit_name=unit_name, submissions=submissions)
 
 
 @router.get("/collections/{collection_id}/submissions/{submission_id}", response_class=HTMLResponse)
@@ -256,7 +256,7 @@ def submission_page(request: Request, collection_id: CollectionId, submission_id
     collection = collect.collections.get(collection_id)
     stored = collect.collections.submission(submission_id, collection_id=collection_id)
     unit_name, _ = collect.collections.history(collection_id, stored.info.unit_id)
-    return page(request, "collection_submission.html", signed_in, collection=collection, unit_name=unit_name,
+    return page(request, "collections/submission.html", signed_in, collection=collection, unit_name=unit_name,
                 info=stored.info, report=stored.report, notices=notices(collection, unit_name, stored.info))
 
 
@@ -324,7 +324,7 @@ def tokens_page(request: Request, collect: Collect, signed_in: Reviewer) -> HTML
 def _tokens_page(request: Request, collect: Collect, signed_in: SignedIn, **extra: Any) -> HTMLResponse:
     tokens = [{"id": token.id, "name": token.name, "created_text": local_text(token.created_at), "revoked_at": token.revoked_at}
               for token in collect.access.api_tokens()]
-    return page(request, "collect_tokens.html", signed_in, tokens=tokens, **extra)
+    return page(request, "collections/tokens.html", signed_in, tokens=tokens, **extra)
 
 
 @router.post("/tokens", response_class=HTMLResponse)

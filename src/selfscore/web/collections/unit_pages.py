@@ -13,8 +13,8 @@ from selfscore.collect.checks import check_submission
 from selfscore.collect.service import Refused, notices
 from selfscore.collect.times import local_text
 from selfscore.web.checks import display_name
-from selfscore.web.collections_access import CSRF_FIELD, Collect, check_form_token, root
-from selfscore.web.collections_pages import file_response
+from selfscore.web.collections.guards import CSRF_FIELD, Collect, check_form_token, root
+from selfscore.web.collections.reviewer_pages import file_response
 from selfscore.web.context import Context
 from selfscore.web.errors import WebError
 from selfscore.web.rendering import render
@@ -29,7 +29,7 @@ def _unit_page(request: Request, collect: Collect, context: Context, token: str,
                problem: str | None = None) -> HTMLResponse:
     link, submissions = collect.collections.unit_history(token)
     tables = [context.tables[table_id] for table_id in link.collection.table_ids if table_id in context.tables]
-    return render("unit_page.html", status_code, root=root(request), link=link, submissions=submissions, tables=tables,
+    return render("collections/unit_page.html", status_code, root=root(request), link=link, submissions=submissions, tables=tables,
                   form_token=collect.access.unit_form_token(token), closed_text=local_text(link.collection.closed_at),
                   problem=problem, **context.limits())
 
@@ -71,7 +71,7 @@ async def submit(request: Request, token: Token, collect: Collect, context: Cont
 def submission_page(request: Request, token: Token, submission_id: SubmissionId, collect: Collect) -> HTMLResponse:
     link = collect.collections.unit_link(token)
     stored = collect.collections.submission(submission_id, unit_id=link.unit_id)
-    return render("unit_submission.html", root=root(request), link=link, info=stored.info, report=stored.report,
+    return render("collections/unit_submission.html", root=root(request), link=link, info=stored.info, report=stored.report,
                   notices=notices(link.collection, link.unit_name, stored.info))
 
 

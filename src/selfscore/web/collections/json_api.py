@@ -12,8 +12,8 @@ from starlette.concurrency import run_in_threadpool
 from selfscore.collect.service import Refused
 from selfscore.collect.units import UnitListError, check_units
 from selfscore.web.checks import XLSX_MEDIA_TYPE
-from selfscore.web.collections_access import ApiCaller, Collect
-from selfscore.web.collections_pages import summary_response, unit_url
+from selfscore.web.collections.guards import ApiCaller, Collect
+from selfscore.web.collections.reviewer_pages import summary_response, unit_url
 from selfscore.web.context import Context
 from selfscore.web.models import BUSY
 
