@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
-from selfscore.results.names import checked_name
+from selfscore.results.file_names import checked_name
 from selfscore.results.report import Report
 from selfscore.tables.definitions import TableDefinition
 from selfscore.tables.rules import StepReading

@@ -11,11 +11,11 @@ from starlette.concurrency import run_in_threadpool
 
 from selfscore.collect.service import Refused
 from selfscore.collect.units import UnitListError, check_units
+from selfscore.web.api_models import BUSY
 from selfscore.web.checks import XLSX_MEDIA_TYPE
 from selfscore.web.collections.guards import ApiCaller, Collect
 from selfscore.web.collections.reviewer_pages import summary_response, unit_url
 from selfscore.web.context import Context
-from selfscore.web.models import BUSY
 
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 _ERRORS: dict[int | str, dict[str, Any]] = {

@@ -20,7 +20,7 @@ from selfscore.collect.reports import VERDICT_NAMES
 from selfscore.collect.service import CollectionInfo, Refused, SubmissionInfo, UnitRow, counts, notices
 from selfscore.collect.times import local_text
 from selfscore.collect.units import UnitListError, units_from_text, units_from_workbook
-from selfscore.results.names import checked_name
+from selfscore.results.file_names import checked_name
 from selfscore.web.checks import XLSX_MEDIA_TYPE, content_disposition, summary_workbook
 from selfscore.web.collections.guards import (
     CSRF_FIELD,
