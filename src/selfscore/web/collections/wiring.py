@@ -9,13 +9,13 @@ from selfscore.collect.access import Access
 from selfscore.collect.database import Database
 from selfscore.collect.service import Collections, Refused
 from selfscore.web.collections import json_api, reviewer_pages, unit_pages
-from selfscore.web.collections.guards import ApiUnauthorized, CollectContext, SignInNeeded, refused, sign_in_redirect
+from selfscore.web.collections.guards import ApiUnauthorized, CollectionsContext, SignInNeeded, refused, sign_in_redirect
 from selfscore.web.errors import error_response
 
 
 def install_collections(app: FastAPI, database: Database) -> None:
     """Serve the collection pages, unit links and API from ``database`` (migrated already)."""
-    app.state.collect = CollectContext(Collections(database), Access(database))
+    app.state.collections = CollectionsContext(Collections(database), Access(database))
 
     def _sign_in(request: Request, error: Exception) -> Response:
         assert isinstance(error, SignInNeeded)
