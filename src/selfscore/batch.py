@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from selfscore.results.file_names import checked_name
 from selfscore.results.findings import make_finding
-from selfscore.results.names import checked_name
 from selfscore.results.report import Report
 
 if TYPE_CHECKING:

@@ -42,11 +42,12 @@ def run_python(installed: Path, script: str) -> list[str]:
 def test_the_wheel_carries_the_definitions_and_the_web_files(installed):
     script = ("import selfscore, pathlib; root = pathlib.Path(selfscore.__file__).parent; print(root); "
               "print(sorted(p.name for p in (root / 'schemas').glob('*.toml'))); "
-              "print((root / 'web' / 'static' / 'style.css').is_file(), (root / 'web' / 'templates' / 'home.html').is_file())")
+              "print((root / 'web' / 'static' / 'style.css').is_file(), (root / 'web' / 'templates' / 'home.html').is_file(), "
+              "(root / 'web' / 'templates' / 'collections' / 'collection.html').is_file())")
     lines = run_python(installed, script)
     assert "site-packages" in lines[0] and str(REPO) not in lines[0]
     assert lines[1] == str(sorted(path.name for path in (REPO / "schemas").glob("*.toml")))
-    assert lines[2] == "True True"
+    assert lines[2] == "True True True"
 
 
 def test_the_installed_command_checks_sample_data_as_the_checkout_does(installed, tmp_path):

@@ -18,7 +18,7 @@ PASSWORD = "焦作市住建局-reviewer"
 
 
 @pytest.fixture
-def collect_url(tmp_path):
+def collections_url(tmp_path):
     database = Database.in_directory(tmp_path / "data")
     Access(database).set_password(PASSWORD)
     from selfscore.web import create_app
@@ -33,14 +33,14 @@ def new_page(browser):  # noqa: F811
     return context, context.new_page()
 
 
-def test_a_reviewer_collects_from_three_units_and_two_clerks_submit(browser, collect_url, tmp_path):  # noqa: F811
+def test_a_reviewer_collects_from_three_units_and_two_clerks_submit(browser, collections_url, tmp_path):  # noqa: F811
     ARTIFACTS.mkdir(exist_ok=True)
     reviewer_context, reviewer = new_page(browser)
-    reviewer.goto(f"{collect_url}/collections")
-    assert reviewer.url.startswith(f"{collect_url}/login")
+    reviewer.goto(f"{collections_url}/collections")
+    assert reviewer.url.startswith(f"{collections_url}/login")
     reviewer.get_by_label("管理员密码").fill(PASSWORD)
     reviewer.get_by_role("button", name="登录").click()
-    reviewer.wait_for_url(f"{collect_url}/collections")
+    reviewer.wait_for_url(f"{collections_url}/collections")
 
     reviewer.get_by_label("名称").fill("焦作市2020年度城镇保障性安居工程绩效自评")
     reviewer.get_by_label("评价年度").fill("2020")
@@ -53,7 +53,7 @@ def test_a_reviewer_collects_from_three_units_and_two_clerks_submit(browser, col
     reviewer.wait_for_url(re.compile(r".*/collections/\d+/links$"))
     reviewer.screenshot(path=str(ARTIFACTS / "collections-links.png"), full_page=True)
     links = {unit: reviewer.locator(f'tr[data-unit="{unit}"] td.link-cell a').inner_text() for unit in ("修武县", "温县", "孟州市")}
-    assert all(link.startswith(f"{collect_url}/u/") for link in links.values())
+    assert all(link.startswith(f"{collections_url}/u/") for link in links.values())
     with reviewer.expect_download() as download_info:
         reviewer.get_by_role("link", name="下载链接清单（.xlsx）").click()
     sheet = load_workbook(io.BytesIO(download_info.value.path().read_bytes())).active
@@ -117,10 +117,10 @@ def test_a_reviewer_collects_from_three_units_and_two_clerks_submit(browser, col
     reviewer_context.close()
 
 
-def test_collection_pages_fit_a_narrow_window(browser, collect_url):  # noqa: F811
+def test_collection_pages_fit_a_narrow_window(browser, collections_url):  # noqa: F811
     context = browser.new_context(viewport={"width": 640, "height": 900}, device_scale_factor=2, locale="zh-CN")
     page = context.new_page()
-    page.goto(f"{collect_url}/login")
+    page.goto(f"{collections_url}/login")
     page.get_by_label("管理员密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
     page.get_by_label("名称").fill("窄屏")

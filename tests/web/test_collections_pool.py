@@ -26,7 +26,7 @@ def client(server: Server) -> httpx.Client:
     return httpx.Client(base_url=server.base, trust_env=False, timeout=120, follow_redirects=True)
 
 
-def collecting(server: Server, units: str = "温县\n孟州市\n修武县") -> tuple[httpx.Client, int, dict[str, str]]:
+def new_collection(server: Server, units: str = "温县\n孟州市\n修武县") -> tuple[httpx.Client, int, dict[str, str]]:
     """A signed-in reviewer on ``server``, a new collection of ``units`` and each unit's upload path."""
     reviewer = client(server)
     reviewer.csrf = sign_in(reviewer)  # type: ignore[attr-defined]
@@ -52,7 +52,7 @@ def submit_in_background(server: Server, link: str, data: bytes, results: list) 
 
 def test_a_unit_submission_is_checked_in_a_worker_and_a_rush_beyond_the_queue_gets_503(tmp_path, database_args, slow_bytes):
     with serve(tmp_path, database_args, "--processes", "1", "--queue", "0") as server:
-        reviewer, collection_id, unit_links = collecting(server)
+        reviewer, collection_id, unit_links = new_collection(server)
         with client(server) as clerk:  # one unit in already, so that there is a summary to make
             assert "通过" in upload(clerk, unit_links["修武县"], workbook(tmp_path, "修武县", unit="修武县"), "修武县.xlsx").text
         created = CliRunner().invoke(main, ["admin", "create-token", *database_args, "程序"])
@@ -104,7 +104,7 @@ def test_a_unit_submission_is_checked_in_a_worker_and_a_rush_beyond_the_queue_ge
 def test_a_unit_submission_over_the_time_limit_is_stopped_and_stored_saying_so(tmp_path, database_args, slow_bytes):
     # the slow workbook takes about 3 s on an idle core, a small one 0.1 s (workers warm up before taking uploads)
     with serve(tmp_path, database_args, "--processes", "1", "--check-timeout", "1.5") as server:
-        reviewer, collection_id, unit_links = collecting(server)
+        reviewer, collection_id, unit_links = new_collection(server)
         workers_before = set(server.children())
         with client(server) as clerk:
             result = upload(clerk, unit_links["温县"], slow_bytes, "慢.xlsx")

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 
 from helpers import TABLE_IDS, make_workbook
 from selfscore.cli import main
-from selfscore.results.names import checked_name
+from selfscore.results.file_names import checked_name
 from selfscore.tables.definitions import load_tables
 from selfscore.web import content_disposition, create_app, display_name
 from selfscore.write.filling import cell_of

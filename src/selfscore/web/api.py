@@ -9,12 +9,12 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from selfscore import __version__
-from selfscore.results.names import checked_name
+from selfscore.results.file_names import checked_name
 from selfscore.tables.definitions import TableDefinition
 from selfscore.tables.steps import DEFAULT_STEPS, StepReading
+from selfscore.web.api_models import BUSY, Health, ReportsBody, error
 from selfscore.web.context import Context
 from selfscore.web.errors import WebError
-from selfscore.web.models import BUSY, Health, ReportsBody, error
 from selfscore.web.uploads import XLSX_MEDIA_TYPE, content_disposition, display_name, unreadable_reason
 from selfscore.write.template import template_bytes
 

@@ -24,7 +24,7 @@ from selfscore import __version__
 from selfscore.collect.database import Database
 from selfscore.tables.definitions import load_tables
 from selfscore.web import api, downloads, pages
-from selfscore.web.collections_app import install_collections
+from selfscore.web.collections.wiring import install_collections
 from selfscore.web.context import WebContext
 from selfscore.web.errors import BodyLimit, install_error_handlers
 from selfscore.web.pool import CheckPool, default_processes

@@ -12,8 +12,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from selfscore.checking import check_file
+from selfscore.results.file_names import checked_name
 from selfscore.results.findings import make_finding
-from selfscore.results.names import checked_name
 from selfscore.results.report import PreviousCheck, Report
 from selfscore.tables.definitions import TableDefinition
 from selfscore.tables.rules import StepReading

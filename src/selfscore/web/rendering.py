@@ -8,8 +8,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from selfscore import __version__
+from selfscore.results.file_names import checked_name
 from selfscore.results.findings import SEVERITY_NAMES
-from selfscore.results.names import checked_name
 from selfscore.results.report import REPORT_STATUS_NAMES, STATUS_NAMES
 from selfscore.tables.numbers import fmt
 from selfscore.tables.rules import STEP_READING_NAMES

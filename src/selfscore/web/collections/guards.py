@@ -21,19 +21,19 @@ CSRF_FIELD = "csrf_token"
 
 
 @dataclass
-class CollectContext:
-    """What the collection routes share: the stored collections and the sign-in records."""
+class CollectionsContext:
+    """What the collection routes share: the collections service (the stored collections) and the sign-in records."""
 
-    collections: Collections
+    service: Collections
     access: Access
 
 
-def _collect(request: Request) -> CollectContext:
-    return request.app.state.collect
+def _collections_context(request: Request) -> CollectionsContext:
+    return request.app.state.collections
 
 
 #: a route's parameter of this type receives the app's collections and access records
-Collect = Annotated[CollectContext, Depends(_collect)]
+CollectionsDep = Annotated[CollectionsContext, Depends(_collections_context)]
 
 
 def app_path(request: Request) -> str:
@@ -72,9 +72,9 @@ class SignInNeeded(Exception):
         self.next_path = next_path
 
 
-def reviewer(request: Request, collect: Collect) -> SignedIn:
+def reviewer(request: Request, collections: CollectionsDep) -> SignedIn:
     """The signed-in reviewer; a GET without a session is sent to sign in, anything else gets 401."""
-    signed_in = collect.access.session(request.cookies.get(SESSION_COOKIE))
+    signed_in = collections.access.session(request.cookies.get(SESSION_COOKIE))
     if signed_in is None:
         if request.method == "GET":
             raise SignInNeeded(app_path(request) + (f"?{request.url.query}" if request.url.query else ""))
@@ -102,9 +102,9 @@ _bearer = HTTPBearer(auto_error=False, scheme_name="reviewer_token",
                      description="A token from the reviewer's 「API 令牌」 page or `selfscore admin create-token NAME`")
 
 
-def api_caller(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)], collect: Collect) -> None:
+def api_caller(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)], collections: CollectionsDep) -> None:
     """A JSON API caller with a valid bearer token (created by a reviewer); otherwise 401 in Chinese."""
-    if credentials is None or not collect.access.api_token_valid(credentials.credentials.strip()):
+    if credentials is None or not collections.access.api_token_valid(credentials.credentials.strip()):
         raise ApiUnauthorized()
 
 

@@ -12,8 +12,8 @@ from starlette.datastructures import UploadFile
 from selfscore.collect.service import Refused, notices
 from selfscore.collect.times import local_text
 from selfscore.tables.steps import DEFAULT_STEPS
-from selfscore.web.collections_access import CSRF_FIELD, Collect, check_form_token, root
-from selfscore.web.collections_pages import file_response
+from selfscore.web.collections.guards import CSRF_FIELD, CollectionsDep, check_form_token, root
+from selfscore.web.collections.reviewer_pages import file_response
 from selfscore.web.context import Context
 from selfscore.web.errors import WebError
 from selfscore.web.rendering import render
@@ -25,60 +25,60 @@ Token = Annotated[str, Path(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_
 SubmissionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-def _unit_page(request: Request, collect: Collect, context: Context, token: str, status_code: int = 200,
+def _unit_page(request: Request, collections: CollectionsDep, context: Context, token: str, status_code: int = 200,
                problem: str | None = None) -> HTMLResponse:
-    link, submissions = collect.collections.unit_history(token)
+    link, submissions = collections.service.unit_history(token)
     tables = [context.tables[table_id] for table_id in link.collection.table_ids if table_id in context.tables]
-    return render("unit_page.html", status_code, root=root(request), link=link, submissions=submissions, tables=tables,
-                  form_token=collect.access.unit_form_token(token), closed_text=local_text(link.collection.closed_at),
+    return render("collections/unit_page.html", status_code, root=root(request), link=link, submissions=submissions, tables=tables,
+                  form_token=collections.access.unit_form_token(token), closed_text=local_text(link.collection.closed_at),
                   problem=problem, **context.limits())
 
 
 @router.get("/u/{token}", response_class=HTMLResponse)
-def unit_page(request: Request, token: Token, collect: Collect, context: Context) -> HTMLResponse:
-    return _unit_page(request, collect, context, token)
+def unit_page(request: Request, token: Token, collections: CollectionsDep, context: Context) -> HTMLResponse:
+    return _unit_page(request, collections, context, token)
 
 
 @router.post("/u/{token}")
-async def submit(request: Request, token: Token, collect: Collect, context: Context) -> Response:
-    link = await run_in_threadpool(collect.collections.unit_link, token)
+async def submit(request: Request, token: Token, collections: CollectionsDep, context: Context) -> Response:
+    link = await run_in_threadpool(collections.service.unit_link, token)
     form = await request.form()
-    check_form_token(collect.access.unit_form_token(token), form.get(CSRF_FIELD))
+    check_form_token(collections.access.unit_form_token(token), form.get(CSRF_FIELD))
     if not link.collection.is_open:
         raise Refused("closed", f"「{link.collection.name}」已截止，不再接收提交；已提交的材料仍可查看。")
     uploads = context.file_parts(form.getlist("file"))
     if len(uploads) != 1:
         problem = "一次只能提交一个文件。" if uploads else "请选择一个填好的自评表文件（.xlsx），再点击「提交并校验」。"
-        return await run_in_threadpool(_unit_page, request, collect, context, token, 400, problem)
+        return await run_in_threadpool(_unit_page, request, collections, context, token, 400, problem)
     upload: UploadFile = uploads[0]
     name = display_name(upload.filename)
     data = await upload.read(context.max_upload_bytes + 1)
     await upload.close()
     if len(data) > context.max_upload_bytes:
-        return await run_in_threadpool(_unit_page, request, collect, context, token, 413, context.refused(name))
-    previous = await run_in_threadpool(collect.collections.previous_report, token)
+        return await run_in_threadpool(_unit_page, request, collections, context, token, 413, context.refused(name))
+    previous = await run_in_threadpool(collections.service.previous_report, token)
     # The check takes a place in the same worker pool as every other upload: a rush gets the 503 and its
     # Retry-After, a check over the time limit is stored as an unreadable submission saying so, and the web
     # process itself only routes (its light routes never wait behind a unit's check).
     with context.pool.admitted():
         report, marked_up = await context.check_one(data, name, DEFAULT_STEPS, previous=previous)
-    stored = await run_in_threadpool(collect.collections.store, token, data, name, report, marked_up)
+    stored = await run_in_threadpool(collections.service.store, token, data, name, report, marked_up)
     # Post / redirect / get: reloading the result page does not submit again.
     return RedirectResponse(f"{token}/submissions/{stored.info.id}", status_code=303)
 
 
 @router.get("/u/{token}/submissions/{submission_id}", response_class=HTMLResponse)
-def submission_page(request: Request, token: Token, submission_id: SubmissionId, collect: Collect) -> HTMLResponse:
-    link = collect.collections.unit_link(token)
-    stored = collect.collections.submission(submission_id, unit_id=link.unit_id)
-    return render("unit_submission.html", root=root(request), link=link, info=stored.info, report=stored.report,
+def submission_page(request: Request, token: Token, submission_id: SubmissionId, collections: CollectionsDep) -> HTMLResponse:
+    link = collections.service.unit_link(token)
+    stored = collections.service.submission(submission_id, unit_id=link.unit_id)
+    return render("collections/unit_submission.html", root=root(request), link=link, info=stored.info, report=stored.report,
                   notices=notices(link.collection, link.unit_name, stored.info))
 
 
 @router.get("/u/{token}/submissions/{submission_id}/{which}")
-def submission_file(token: Token, submission_id: SubmissionId, which: str, collect: Collect) -> Response:
+def submission_file(token: Token, submission_id: SubmissionId, which: str, collections: CollectionsDep) -> Response:
     if which not in ("original", "marked"):
         raise WebError(404, "not_found", "找不到这个页面。")
-    link = collect.collections.unit_link(token)
-    info, data = collect.collections.file(submission_id, "original" if which == "original" else "marked_up", unit_id=link.unit_id)
+    link = collections.service.unit_link(token)
+    info, data = collections.service.file(submission_id, "original" if which == "original" else "marked_up", unit_id=link.unit_id)
     return file_response(info, data, which)

@@ -20,12 +20,12 @@ from selfscore.collect.reports import VERDICT_NAMES
 from selfscore.collect.service import CollectionInfo, Refused, SubmissionInfo, UnitRow, counts, notices
 from selfscore.collect.times import local_text
 from selfscore.collect.units import UnitListError, units_from_text, units_from_workbook
-from selfscore.results.names import checked_name
-from selfscore.web.collections_access import (
+from selfscore.results.file_names import checked_name
+from selfscore.web.collections.guards import (
     CSRF_FIELD,
     LOGIN_COOKIE,
     SESSION_COOKIE,
-    Collect,
+    CollectionsDep,
     Reviewer,
     check_form_token,
     root,
@@ -90,24 +90,24 @@ def _client(request: Request) -> str:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, collect: Collect, next: str | None = None) -> HTMLResponse:  # noqa: A002
+def login_page(request: Request, collections: CollectionsDep, next: str | None = None) -> HTMLResponse:  # noqa: A002
     login_token = random_token()
-    response = page(request, "collect_login.html", None, has_password=collect.access.has_password(), next=_safe_next(next),
+    response = page(request, "collections/login.html", None, has_password=collections.access.has_password(), next=_safe_next(next),
                     csrf_token=login_token)
     set_cookie(response, request, LOGIN_COOKIE, login_token, 3600)
     return response
 
 
 @router.post("/login", response_class=HTMLResponse)
-async def log_in(request: Request, collect: Collect) -> Response:
+async def log_in(request: Request, collections: CollectionsDep) -> Response:
     form = await request.form()
     # Before a session exists, the form token is the one the sign-in page put in a cookie (double submit).
     check_form_token(request.cookies.get(LOGIN_COOKIE, "") or "\0missing", form.get(CSRF_FIELD))
     client = _client(request)
-    if await run_in_threadpool(collect.access.login_blocked, client):
+    if await run_in_threadpool(collections.access.login_blocked, client):
         raise WebError(429, "too_many_attempts", "密码错误次数过多，请 15 分钟后再试。")
     password = form.get("password")
-    signed = await run_in_threadpool(collect.access.log_in, password if isinstance(password, str) else "", client)
+    signed = await run_in_threadpool(collections.access.log_in, password if isinstance(password, str) else "", client)
     if signed is None:
         raise WebError(401, "wrong_password", "密码不正确。请重新输入；连续输错 5 次后需等待 15 分钟。")
     token, _ = signed
@@ -119,9 +119,9 @@ async def log_in(request: Request, collect: Collect) -> Response:
 
 
 @router.post("/logout")
-async def log_out(request: Request, collect: Collect, signed_in: Reviewer) -> Response:
+async def log_out(request: Request, collections: CollectionsDep, signed_in: Reviewer) -> Response:
     await checked_form(request, signed_in)
-    collect.access.log_out(request.cookies.get(SESSION_COOKIE))
+    collections.access.log_out(request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse(root(request) + "login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path=(request.scope.get("root_path") or "").rstrip("/") + "/")
     return response
@@ -131,19 +131,19 @@ async def log_out(request: Request, collect: Collect, signed_in: Reviewer) -> Re
 
 
 @router.get("/collections", response_class=HTMLResponse)
-def collections_page(request: Request, collect: Collect, context: Context, signed_in: Reviewer) -> HTMLResponse:
-    return _list_page(request, collect, context, signed_in)
+def collections_page(request: Request, collections: CollectionsDep, context: Context, signed_in: Reviewer) -> HTMLResponse:
+    return _list_page(request, collections, context, signed_in)
 
 
-def _list_page(request: Request, collect: Collect, context: Context, signed_in: SignedIn, status_code: int = 200,
+def _list_page(request: Request, collections: CollectionsDep, context: Context, signed_in: SignedIn, status_code: int = 200,
                problem: str | None = None, form: dict[str, Any] | None = None) -> HTMLResponse:
-    return page(request, "collect_list.html", signed_in, status_code, collections=collect.collections.all(),
+    return page(request, "collections/list.html", signed_in, status_code, collections=collections.service.all(),
                 tables=list(context.tables.values()), problem=problem, form=form or {"tables": list(context.tables)[:1]},
                 default_year=datetime.date.today().year - 1)
 
 
 @router.post("/collections")
-async def create_collection(request: Request, collect: Collect, context: Context, signed_in: Reviewer) -> Response:
+async def create_collection(request: Request, collections: CollectionsDep, context: Context, signed_in: Reviewer) -> Response:
     form = await checked_form(request, signed_in)
     values = {"name": str(form.get("name") or ""), "year": str(form.get("year") or "").strip(),
               "tables": [str(value) for value in form.getlist("tables")], "units": str(form.get("units") or "")}
@@ -158,27 +158,27 @@ async def create_collection(request: Request, collect: Collect, context: Context
             units = units_from_text(values["units"])
         if not values["year"].isdigit():
             raise Refused("invalid", f"评价年度「{values['year']}」无效：请填写四位数的年份，如 2020。")
-        created = await run_in_threadpool(collect.collections.create, values["name"], int(values["year"]), values["tables"], units)
+        created = await run_in_threadpool(collections.service.create, values["name"], int(values["year"]), values["tables"], units)
     except (UnitListError, Refused) as error:
-        return _list_page(request, collect, context, signed_in, 400, str(error), values)
+        return _list_page(request, collections, context, signed_in, 400, str(error), values)
     return RedirectResponse(f"collections/{created.id}/links", status_code=303)
 
 
-def _rows(collect: Collect, collection_id: int) -> tuple[CollectionInfo, list[UnitRow]]:
-    return collect.collections.get(collection_id), collect.collections.rows(collection_id)
+def _rows(collections: CollectionsDep, collection_id: int) -> tuple[CollectionInfo, list[UnitRow]]:
+    return collections.service.get(collection_id), collections.service.rows(collection_id)
 
 
 @router.get("/collections/{collection_id}", response_class=HTMLResponse)
-def collection_page(request: Request, collection_id: CollectionId, collect: Collect, signed_in: Reviewer,
+def collection_page(request: Request, collection_id: CollectionId, collections: CollectionsDep, signed_in: Reviewer,
                     sort: str = "position", desc: bool = False, status: str | None = None) -> HTMLResponse:
-    collection, rows = _rows(collect, collection_id)
+    collection, rows = _rows(collections, collection_id)
     by_status = counts(rows)
     if sort not in SORT_KEYS:
         sort = "position"
     status_filter = status if status in {key or "missing" for key in VERDICT_NAMES} else None
     shown = [row for row in rows if status_filter is None or (row.status or "missing") == status_filter]
     shown.sort(key=SORT_KEYS[sort], reverse=desc)
-    return page(request, "collection.html", signed_in, collection=collection, rows=shown, counts=by_status,
+    return page(request, "collections/collection.html", signed_in, collection=collection, rows=shown, counts=by_status,
                 rows_total=len(rows), verdict_names=VERDICT_NAMES, sort=sort, descending=desc, status_filter=status_filter,
                 any_submitted=any(row.latest for row in rows), closed_text=local_text(collection.closed_at),
                 notices={row.id: notices(collection, row.name, row.latest) for row in rows})
@@ -197,77 +197,77 @@ def submissions_url(request: Request, context: WebContext, collection_id: int) -
 
 
 @router.get("/collections/{collection_id}/links", response_class=HTMLResponse)
-def links_page(request: Request, collection_id: CollectionId, collect: Collect, context: Context, signed_in: Reviewer,
+def links_page(request: Request, collection_id: CollectionId, collections: CollectionsDep, context: Context, signed_in: Reviewer,
                reissued: int | None = None) -> HTMLResponse:
-    collection, rows = _rows(collect, collection_id)
+    collection, rows = _rows(collections, collection_id)
     new_link = next((row.name for row in rows if row.id == reissued), None)
-    return page(request, "collection_links.html", signed_in, collection=collection, rows=rows, unit_url=unit_url(request, context),
+    return page(request, "collections/links.html", signed_in, collection=collection, rows=rows, unit_url=unit_url(request, context),
                 new_link=new_link)
 
 
 @router.get("/collections/{collection_id}/links.xlsx")
-def links_workbook(request: Request, collection_id: CollectionId, collect: Collect, context: Context, _: Reviewer) -> Response:
-    collection, rows = _rows(collect, collection_id)
+def links_workbook(request: Request, collection_id: CollectionId, collections: CollectionsDep, context: Context, _: Reviewer) -> Response:
+    collection, rows = _rows(collections, collection_id)
     data = links_bytes(collection, rows, unit_url(request, context))
     return Response(data, media_type=XLSX_MEDIA_TYPE, headers={
         "Content-Disposition": content_disposition(f"{collection.name}-上传链接.xlsx", "links.xlsx"), "Cache-Control": "no-store"})
 
 
 @router.post("/collections/{collection_id}/close")
-async def close(request: Request, collection_id: CollectionId, collect: Collect, signed_in: Reviewer) -> Response:
-    return await _set_open(request, collection_id, collect, signed_in, False)
+async def close(request: Request, collection_id: CollectionId, collections: CollectionsDep, signed_in: Reviewer) -> Response:
+    return await _set_open(request, collection_id, collections, signed_in, False)
 
 
 @router.post("/collections/{collection_id}/reopen")
-async def reopen(request: Request, collection_id: CollectionId, collect: Collect, signed_in: Reviewer) -> Response:
-    return await _set_open(request, collection_id, collect, signed_in, True)
+async def reopen(request: Request, collection_id: CollectionId, collections: CollectionsDep, signed_in: Reviewer) -> Response:
+    return await _set_open(request, collection_id, collections, signed_in, True)
 
 
-async def _set_open(request: Request, collection_id: int, collect: Collect, signed_in: SignedIn, is_open: bool) -> Response:
+async def _set_open(request: Request, collection_id: int, collections: CollectionsDep, signed_in: SignedIn, is_open: bool) -> Response:
     await checked_form(request, signed_in)
-    await run_in_threadpool(collect.collections.set_open, collection_id, is_open)
+    await run_in_threadpool(collections.service.set_open, collection_id, is_open)
     return RedirectResponse(f"../{collection_id}", status_code=303)
 
 
 @router.post("/collections/{collection_id}/units/{unit_id}/{action}")
 async def unit_link_action(request: Request, collection_id: CollectionId, unit_id: CollectionId, action: str,
-                           collect: Collect, signed_in: Reviewer) -> Response:
+                           collections: CollectionsDep, signed_in: Reviewer) -> Response:
     await checked_form(request, signed_in)
     if action not in ("reissue", "revoke"):
         raise WebError(404, "not_found", "找不到这个页面。")
     if action == "reissue":
-        await run_in_threadpool(collect.collections.reissue, collection_id, unit_id)
+        await run_in_threadpool(collections.service.reissue, collection_id, unit_id)
     else:
-        await run_in_threadpool(collect.collections.revoke, collection_id, unit_id)
+        await run_in_threadpool(collections.service.revoke, collection_id, unit_id)
     return RedirectResponse(f"../../links{f'?reissued={unit_id}' if action == 'reissue' else ''}", status_code=303)
 
 
 @router.get("/collections/{collection_id}/units/{unit_id}", response_class=HTMLResponse)
-def unit_history(request: Request, collection_id: CollectionId, unit_id: CollectionId, collect: Collect,
+def unit_history(request: Request, collection_id: CollectionId, unit_id: CollectionId, collections: CollectionsDep,
                  signed_in: Reviewer) -> HTMLResponse:
-    collection = collect.collections.get(collection_id)
-    unit_name, submissions = collect.collections.history(collection_id, unit_id)
-    return page(request, "collection_unit.html", signed_in, collection=collection, unit_name=unit_name, submissions=submissions)
+    collection = collections.service.get(collection_id)
+    unit_name, submissions = collections.service.history(collection_id, unit_id)
+    return page(request, "collections/unit_history.html", signed_in, collection=collection, unit_name=unit_name, submissions=submissions)
 
 
 @router.get("/collections/{collection_id}/submissions/{submission_id}", response_class=HTMLResponse)
-def submission_page(request: Request, collection_id: CollectionId, submission_id: CollectionId, collect: Collect,
+def submission_page(request: Request, collection_id: CollectionId, submission_id: CollectionId, collections: CollectionsDep,
                     signed_in: Reviewer) -> HTMLResponse:
-    collection = collect.collections.get(collection_id)
-    stored = collect.collections.submission(submission_id, collection_id=collection_id)
-    unit_name, _ = collect.collections.history(collection_id, stored.info.unit_id)
-    return page(request, "collection_submission.html", signed_in, collection=collection, unit_name=unit_name,
+    collection = collections.service.get(collection_id)
+    stored = collections.service.submission(submission_id, collection_id=collection_id)
+    unit_name, _ = collections.service.history(collection_id, stored.info.unit_id)
+    return page(request, "collections/submission.html", signed_in, collection=collection, unit_name=unit_name,
                 info=stored.info, report=stored.report, notices=notices(collection, unit_name, stored.info))
 
 
 @router.get("/collections/{collection_id}/submissions/{submission_id}/{which}")
-def submission_file(collection_id: CollectionId, submission_id: CollectionId, which: str, collect: Collect,
+def submission_file(collection_id: CollectionId, submission_id: CollectionId, which: str, collections: CollectionsDep,
                     _: Reviewer) -> Response:
     if which not in ("original", "marked"):
         raise WebError(404, "not_found", "找不到这个页面。")
-    info, data = collect.collections.file(submission_id, "original" if which == "original" else "marked_up",
+    info, data = collections.service.file(submission_id, "original" if which == "original" else "marked_up",
                                           collection_id=collection_id)
-    unit_name, _ = collect.collections.history(collection_id, info.unit_id)
+    unit_name, _ = collections.service.history(collection_id, info.unit_id)
     return file_response(info, data, which, unit_name)
 
 
@@ -283,14 +283,14 @@ def file_response(info: SubmissionInfo, data: bytes, which: str, unit_name: str 
     return Response(data, media_type=media_type, headers=headers)
 
 
-async def summary_response(request: Request, collect: Collect, context: WebContext, collection_id: int) -> Response:
+async def summary_response(request: Request, collections: CollectionsDep, context: WebContext, collection_id: int) -> Response:
     """汇总.xlsx of every unit's latest submission, its links opening each marked-up copy for a signed-in reviewer.
 
     Made in the worker pool, behind the same queue as the checks: for a collection of many units it is seconds of
     CPU that would otherwise hold the web process's interpreter lock while light routes wait."""
     prefix = submissions_url(request, context, collection_id)
-    collection = await run_in_threadpool(collect.collections.get, collection_id)
-    parts = await run_in_threadpool(collect.collections.summary_parts, collection_id,
+    collection = await run_in_threadpool(collections.service.get, collection_id)
+    parts = await run_in_threadpool(collections.service.summary_parts, collection_id,
                                     lambda info: f"{prefix}{info.id}/marked" if info.has_marked_up else None)
     with context.pool.admitted():
         try:
@@ -302,13 +302,13 @@ async def summary_response(request: Request, collect: Collect, context: WebConte
 
 
 @router.get("/collections/{collection_id}/summary.xlsx")
-async def summary(request: Request, collection_id: CollectionId, collect: Collect, context: Context, _: Reviewer) -> Response:
-    return await summary_response(request, collect, context, collection_id)
+async def summary(request: Request, collection_id: CollectionId, collections: CollectionsDep, context: Context, _: Reviewer) -> Response:
+    return await summary_response(request, collections, context, collection_id)
 
 
 @router.get("/collections/{collection_id}/export.json")
-def export(request: Request, collection_id: CollectionId, collect: Collect, context: Context, _: Reviewer) -> Response:
-    data = collect.collections.export(collection_id, unit_url(request, context))
+def export(request: Request, collection_id: CollectionId, collections: CollectionsDep, context: Context, _: Reviewer) -> Response:
+    data = collections.service.export(collection_id, unit_url(request, context))
     return Response(json.dumps(data, ensure_ascii=False, indent=2), media_type="application/json", headers={
         "Content-Disposition": content_disposition(f"collection-{collection_id}.json"), "Cache-Control": "no-store"})
 
@@ -317,29 +317,29 @@ def export(request: Request, collection_id: CollectionId, collect: Collect, cont
 
 
 @router.get("/tokens", response_class=HTMLResponse)
-def tokens_page(request: Request, collect: Collect, signed_in: Reviewer) -> HTMLResponse:
-    return _tokens_page(request, collect, signed_in)
+def tokens_page(request: Request, collections: CollectionsDep, signed_in: Reviewer) -> HTMLResponse:
+    return _tokens_page(request, collections, signed_in)
 
 
-def _tokens_page(request: Request, collect: Collect, signed_in: SignedIn, **extra: Any) -> HTMLResponse:
+def _tokens_page(request: Request, collections: CollectionsDep, signed_in: SignedIn, **extra: Any) -> HTMLResponse:
     tokens = [{"id": token.id, "name": token.name, "created_text": local_text(token.created_at), "revoked_at": token.revoked_at}
-              for token in collect.access.api_tokens()]
-    return page(request, "collect_tokens.html", signed_in, tokens=tokens, **extra)
+              for token in collections.access.api_tokens()]
+    return page(request, "collections/tokens.html", signed_in, tokens=tokens, **extra)
 
 
 @router.post("/tokens", response_class=HTMLResponse)
-async def create_token(request: Request, collect: Collect, signed_in: Reviewer) -> HTMLResponse:
+async def create_token(request: Request, collections: CollectionsDep, signed_in: Reviewer) -> HTMLResponse:
     form = await checked_form(request, signed_in)
     name = " ".join(str(form.get("name") or "").split()) or "API"
-    token = await run_in_threadpool(collect.access.create_api_token, name)
-    response = _tokens_page(request, collect, signed_in, new_token=token, new_token_name=name)
+    token = await run_in_threadpool(collections.access.create_api_token, name)
+    response = _tokens_page(request, collections, signed_in, new_token=token, new_token_name=name)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @router.post("/tokens/{token_id}/revoke")
-async def revoke_token(request: Request, token_id: CollectionId, collect: Collect, signed_in: Reviewer) -> Response:
+async def revoke_token(request: Request, token_id: CollectionId, collections: CollectionsDep, signed_in: Reviewer) -> Response:
     await checked_form(request, signed_in)
-    await run_in_threadpool(collect.access.revoke_api_token, token_id)
+    await run_in_threadpool(collections.access.revoke_api_token, token_id)
     return RedirectResponse("../../tokens", status_code=303)
 

@@ -11,10 +11,10 @@ from starlette.concurrency import run_in_threadpool
 
 from selfscore.collect.service import Refused
 from selfscore.collect.units import UnitListError, check_units
-from selfscore.web.collections_access import ApiCaller, Collect
-from selfscore.web.collections_pages import summary_response, unit_url
+from selfscore.web.api_models import BUSY
+from selfscore.web.collections.guards import ApiCaller, CollectionsDep
+from selfscore.web.collections.reviewer_pages import summary_response, unit_url
 from selfscore.web.context import Context
-from selfscore.web.models import BUSY
 from selfscore.web.uploads import XLSX_MEDIA_TYPE
 
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -77,53 +77,53 @@ class CollectionStatus(BaseModel):
     units: list[UnitStatus]
 
 
-def _export(request: Request, collect: Collect, context: Context, collection_id: int) -> dict[str, Any]:
-    return collect.collections.export(collection_id, unit_url(request, context))
+def _export(request: Request, collections: CollectionsDep, context: Context, collection_id: int) -> dict[str, Any]:
+    return collections.service.export(collection_id, unit_url(request, context))
 
 
 @router.post("", status_code=201, response_model=CollectionStatus, summary="Create a collection",
              responses={400: {"description": "Invalid name, year, tables or units"}})
-async def create(request: Request, body: NewCollection, collect: Collect, context: Context, _: ApiCaller) -> JSONResponse:
+async def create(request: Request, body: NewCollection, collections: CollectionsDep, context: Context, _: ApiCaller) -> JSONResponse:
     """Create a collection and one upload link per unit; the answer lists every unit with its link."""
     try:
         units = check_units([" ".join(unit.split()) for unit in body.units if unit.strip()])
-        created = await run_in_threadpool(collect.collections.create, body.name, body.year, body.tables, units)
+        created = await run_in_threadpool(collections.service.create, body.name, body.year, body.tables, units)
     except UnitListError as error:
         raise Refused("invalid", str(error)) from None
-    return JSONResponse(await run_in_threadpool(_export, request, collect, context, created.id), status_code=201)
+    return JSONResponse(await run_in_threadpool(_export, request, collections, context, created.id), status_code=201)
 
 
 @router.get("", response_model=list[CollectionSummary], summary="List collections")
-def list_collections(collect: Collect, _: ApiCaller) -> list[dict[str, Any]]:
-    return [collection.to_dict() for collection, _units, _submitted in collect.collections.all()]
+def list_collections(collections: CollectionsDep, _: ApiCaller) -> list[dict[str, Any]]:
+    return [collection.to_dict() for collection, _units, _submitted in collections.service.all()]
 
 
 @router.get("/{collection_id}", response_model=CollectionStatus, summary="Units and their latest status")
-def status(request: Request, collection_id: Id, collect: Collect, context: Context, _: ApiCaller) -> dict[str, Any]:
+def status(request: Request, collection_id: Id, collections: CollectionsDep, context: Context, _: ApiCaller) -> dict[str, Any]:
     """Every unit with its latest submission (or `missing`), as the reviewer's collection page shows them."""
-    return _export(request, collect, context, collection_id)
+    return _export(request, collections, context, collection_id)
 
 
 @router.post("/{collection_id}/close", response_model=CollectionSummary, summary="Close a collection (links stop taking uploads)")
-def close(collection_id: Id, collect: Collect, _: ApiCaller) -> dict[str, Any]:
-    return collect.collections.set_open(collection_id, False).to_dict()
+def close(collection_id: Id, collections: CollectionsDep, _: ApiCaller) -> dict[str, Any]:
+    return collections.service.set_open(collection_id, False).to_dict()
 
 
 @router.post("/{collection_id}/reopen", response_model=CollectionSummary, summary="Reopen a closed collection")
-def reopen(collection_id: Id, collect: Collect, _: ApiCaller) -> dict[str, Any]:
-    return collect.collections.set_open(collection_id, True).to_dict()
+def reopen(collection_id: Id, collections: CollectionsDep, _: ApiCaller) -> dict[str, Any]:
+    return collections.service.set_open(collection_id, True).to_dict()
 
 
 @router.get("/{collection_id}/submissions/{submission_id}", summary="A submission's report",
             responses={200: {"description": "The SPEC's JSON report of that submission, with `previous_check` "
                                             "(fixed / remaining / new) for a resubmission"}})
-def submission_report(collection_id: Id, submission_id: Id, collect: Collect, _: ApiCaller) -> dict[str, Any]:
-    stored = collect.collections.submission(submission_id, collection_id=collection_id)
+def submission_report(collection_id: Id, submission_id: Id, collections: CollectionsDep, _: ApiCaller) -> dict[str, Any]:
+    stored = collections.service.submission(submission_id, collection_id=collection_id)
     return {"submission": stored.info.to_dict(), "report": stored.report_json}
 
 
 @router.get("/{collection_id}/summary.xlsx", summary="The summary workbook of the latest submissions", response_class=Response,
             responses={200: {"content": {XLSX_MEDIA_TYPE: {}}}, **BUSY})
-async def summary(request: Request, collection_id: Id, collect: Collect, context: Context, _: ApiCaller) -> Response:
+async def summary(request: Request, collection_id: Id, collections: CollectionsDep, context: Context, _: ApiCaller) -> Response:
     """汇总.xlsx of every unit's latest submission; its links open the marked-up copies for a signed-in reviewer."""
-    return await summary_response(request, collect, context, collection_id)
+    return await summary_response(request, collections, context, collection_id)

@@ -32,7 +32,7 @@ class Totals(_Open):
     max: Number | None
 
 
-class Indicator(_Open):
+class IndicatorModel(_Open):
     id: str
     name: str
     max: Number | None
@@ -74,7 +74,7 @@ class ReportModel(_Open):
     step_reading: str
     totals: Totals
     counts: dict[str, int]
-    indicators: list[Indicator]
+    indicators: list[IndicatorModel]
     findings: list[FindingModel]
     recognised: list[RecognisedModel] = []
     notes: list[str] = []

@@ -8,14 +8,14 @@ from fastapi.responses import Response
 from selfscore.collect.access import Access
 from selfscore.collect.database import Database
 from selfscore.collect.service import Collections, Refused
-from selfscore.web import collections_api, collections_pages, collections_units
-from selfscore.web.collections_access import ApiUnauthorized, CollectContext, SignInNeeded, refused, sign_in_redirect
+from selfscore.web.collections import json_api, reviewer_pages, unit_pages
+from selfscore.web.collections.guards import ApiUnauthorized, CollectionsContext, SignInNeeded, refused, sign_in_redirect
 from selfscore.web.errors import error_response
 
 
 def install_collections(app: FastAPI, database: Database) -> None:
     """Serve the collection pages, unit links and API from ``database`` (migrated already)."""
-    app.state.collect = CollectContext(Collections(database), Access(database))
+    app.state.collections = CollectionsContext(Collections(database), Access(database))
 
     def _sign_in(request: Request, error: Exception) -> Response:
         assert isinstance(error, SignInNeeded)
@@ -33,5 +33,5 @@ def install_collections(app: FastAPI, database: Database) -> None:
     app.add_exception_handler(SignInNeeded, _sign_in)
     app.add_exception_handler(Refused, _refused)
     app.add_exception_handler(ApiUnauthorized, _unauthorized)
-    for router in (collections_pages.router, collections_units.router, collections_api.router):
+    for router in (reviewer_pages.router, unit_pages.router, json_api.router):
         app.include_router(router)
