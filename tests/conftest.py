@@ -46,7 +46,7 @@ def repo() -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_cluster():
-    from databases import PostgresCluster
+    from support.databases import PostgresCluster
 
     cluster = PostgresCluster()
     yield cluster

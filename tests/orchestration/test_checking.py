@@ -7,8 +7,8 @@ from fractions import Fraction
 
 import pytest
 
-from helpers import make_workbook
 from selfscore.checking import check_workbook
+from support.helpers import make_workbook
 
 
 def test_jiaozuo_samples_recompute_to_the_published_totals(repo):

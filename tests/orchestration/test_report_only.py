@@ -9,14 +9,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import corpus
-import layouts
-import saved_files
-from helpers import TABLE_IDS, make_workbook
 from selfscore import checking
 from selfscore.checking import check
 from selfscore.cli import main
 from selfscore.write.filling import save
+from support import corpus, layouts, saved_files
+from support.helpers import TABLE_IDS, make_workbook
 
 
 def _layout_workbooks(directory: Path) -> list[Path]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import make_workbook
-from saved_files import zipped
 from selfscore.read.formats import OLE2_MAGIC, sniff
+from support.helpers import make_workbook
+from support.saved_files import zipped
 
 
 def test_kinds(tmp_path):

@@ -17,16 +17,15 @@ import pytest
 from defusedxml import DefusedXmlException
 from openpyxl import load_workbook
 
-import corpus
-import saved_files
-from helpers import make_workbook
-from measured import run_measured
 from selfscore.checking import check_workbook
 from selfscore.read.by_names import Unreadable, identify, open_workbook, read_values
 from selfscore.read.formats import sniff
 from selfscore.read.safety import OPENPYXL_USES_DEFUSEDXML, Limits
 from selfscore.results.findings import CATALOGUE
 from selfscore.tables.names import FACTS_SHEET, SCORE_SHEET
+from support import corpus, saved_files
+from support.helpers import make_workbook
+from support.measured import run_measured
 
 SECONDS = 30  # generous for a loaded machine: a case takes 0.3–3 s alone, the one at the caps about 8 s
 MEGABYTES = 512

@@ -16,15 +16,14 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell import MergedCell
 from openpyxl.utils import get_column_letter
 
-import layouts
-import saved_files
-from helpers import TABLE_IDS, make_workbook
 from selfscore.checking import check_and_mark_up
 from selfscore.read.by_names import CellRef
 from selfscore.read.formats import sniff
 from selfscore.read.labels.grid import Grid, GridCell, grids_from_openpyxl
 from selfscore.read.lean import CachedFromSheets, LeanWorkbook
 from selfscore.write.filling import save
+from support import layouts, saved_files
+from support.helpers import TABLE_IDS, make_workbook
 
 #: the .xlsx/.xlsm files people save that the report-only path reads itself (the rest go the full way)
 LEAN_CASES = [case for case in saved_files.READ if case.suffix in (".xlsx", ".xlsm", ".xltx", ".xltm")

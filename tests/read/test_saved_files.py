@@ -14,13 +14,12 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-import corpus
-import saved_files
-from measured import run_measured
 from selfscore.read.formats import FORMAT_NAMES, sniff
 from selfscore.read.safety import OPENPYXL_KINDS, refusal
 from selfscore.read.strict import transitional
 from selfscore.tables.names import RESULTS_SHEET
+from support import corpus, saved_files
+from support.measured import run_measured
 
 SECONDS = 10
 MEGABYTES = 512

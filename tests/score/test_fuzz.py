@@ -10,13 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-import corpus
-from helpers import TABLE_IDS
 from selfscore.checking import check_and_mark_up
 from selfscore.read.by_names import ERROR_VALUES, identify, open_workbook, read_values
 from selfscore.tables.definitions import get_table
 from selfscore.tables.names import META_UNIT, META_YEAR, SCORE_TOTAL, input_name, score_name
 from selfscore.write.filling import fill_template, to_bytes
+from support import corpus
+from support.helpers import TABLE_IDS
 
 #: text a person (or a broken program) may leave in a cell; openpyxl refuses raw control characters,
 #: so those come as Excel writes them: _x0007_

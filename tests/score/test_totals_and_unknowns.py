@@ -12,13 +12,13 @@ from fractions import Fraction
 
 from openpyxl import load_workbook
 
-from helpers import JIAOZUO, make_workbook
-from layouts import annex1_with_facts
 from selfscore.checking import check_workbook
 from selfscore.read.by_names import identify, open_workbook, read_values
 from selfscore.score.scoring import score_indicators
 from selfscore.tables.definitions import get_table
 from selfscore.write.filling import fill_template, save
+from support.helpers import JIAOZUO, make_workbook
+from support.layouts import annex1_with_facts
 
 TABLE = get_table("shantytown")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from slow import slow_workbook
+from support.slow import slow_workbook
 
 
 @pytest.fixture(autouse=True)

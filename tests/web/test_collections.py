@@ -16,11 +16,11 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from helpers import TABLE_IDS, make_workbook
 from selfscore.cli import main
 from selfscore.collect.access import Access
 from selfscore.collect.models import Setting, Submission
 from selfscore.web import create_app
+from support.helpers import TABLE_IDS, make_workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PASSWORD = "省厅管理员的密码-2021"

@@ -9,10 +9,10 @@ import pytest
 from openpyxl import load_workbook
 from test_browser import ARTIFACTS, browser  # noqa: F401  (the Chromium fixture)
 
-from helpers import TABLE_IDS, make_workbook
-from live_server import running_server
 from selfscore.collect.access import Access
 from selfscore.collect.database import Database
+from support.helpers import TABLE_IDS, make_workbook
+from support.live_server import running_server
 
 PASSWORD = "焦作市住建局-reviewer"
 

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from live_server import XLSX, Server
 from selfscore.cli import main
+from support.live_server import XLSX, Server
 from test_collections import PASSWORD, create, links, sign_in, unit_rows, upload, workbook
 
 

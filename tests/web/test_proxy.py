@@ -16,10 +16,10 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from helpers import make_workbook
-from live_server import NGINX, Nginx, Server, free_port
 from selfscore.cli import main
 from selfscore.write.filling import cell_of
+from support.helpers import make_workbook
+from support.live_server import NGINX, Nginx, Server, free_port
 from test_collections import PASSWORD, create, hyperlinks, links, sign_in, upload, workbook
 
 CHROMIUM = "/usr/bin/chromium"

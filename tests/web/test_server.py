@@ -12,9 +12,9 @@ import time
 import httpx
 from openpyxl import load_workbook
 
-from helpers import make_workbook
-from live_server import XLSX, Server
 from selfscore.write.filling import cell_of
+from support.helpers import make_workbook
+from support.live_server import XLSX, Server
 
 
 def small_bytes(tmp_path, unit: str = "温县") -> bytes:

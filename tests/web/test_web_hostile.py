@@ -17,9 +17,9 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-import corpus
 from selfscore.read.formats import sniff
 from selfscore.web import DEFAULT_MAX_UPLOAD_BYTES, create_app
+from support import corpus
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: what a checked file's report says for each exit code of `selfscore check`

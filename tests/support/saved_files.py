@@ -27,11 +27,11 @@ from openpyxl.cell.text import InlineFont
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
-from helpers import make_workbook
-from libreoffice import converted_bytes
 from selfscore.read.formats import OLE2_MAGIC
 from selfscore.tables.definitions import get_table
 from selfscore.tables.names import FACTS_SHEET, SCORE_SHEET
+from support.helpers import make_workbook
+from support.libreoffice import converted_bytes
 
 TABLE = "shantytown"
 

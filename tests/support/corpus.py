@@ -24,12 +24,12 @@ from pathlib import Path
 from openpyxl import load_workbook
 from openpyxl.workbook.defined_name import DefinedName
 
-from helpers import make_workbook
-from libreoffice import converted_bytes
-from saved_files import member, rezip, writing, zipped
 from selfscore.read.formats import OLE2_MAGIC
 from selfscore.tables.definitions import get_table
 from selfscore.tables.names import ADDED_SHEETS, FACTS_SHEET, MARKS_SHEET, META_SHEET, SCORE_SHEET
+from support.helpers import make_workbook
+from support.libreoffice import converted_bytes
+from support.saved_files import member, rezip, writing, zipped
 
 TABLE = "shantytown"
 INJECTION = '=HYPERLINK("http://example.invalid/x","点我")'
