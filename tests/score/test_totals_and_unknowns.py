@@ -136,7 +136,7 @@ def third_table(tmp_path, monkeypatch, repo, replace: tuple[str, str] | None = N
 
 
 def checked_third(tmp_path, table, facts: dict, scores: dict, total):
-    from orchestration.test_third_table import FACTS, SCORES  # the third table's worked example
+    from support.third_table import FACTS, SCORES  # the third table's worked example
 
     workbook = fill_template(table, {**FACTS, **facts}, {**SCORES, **scores}, total=total, unit="测试市", year=2022)
     return check_workbook(save(workbook, tmp_path / "t.xlsx"))

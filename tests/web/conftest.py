@@ -1,9 +1,11 @@
-"""Web tests: the store of marked-up copies in their own temporary cache directory (never the user's), a slow workbook."""
+"""Web tests: the store of marked-up copies in their own temporary cache directory (never the user's), a slow workbook,
+one Chromium."""
 
 from __future__ import annotations
 
 import pytest
 
+from support.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from support.slow import slow_workbook
 
 
@@ -19,3 +21,16 @@ def private_cache(tmp_path_factory, monkeypatch):
 def slow_bytes(tmp_path_factory) -> bytes:
     # about 3 s to check: long enough to be surely in flight while a test probes the server
     return slow_workbook(tmp_path_factory.mktemp("slow") / "慢.xlsx", sheets=2).read_bytes()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for every browser test of a run (of a worker, under xdist); each test opens its own
+    context."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

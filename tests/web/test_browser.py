@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,21 +11,8 @@ from openpyxl import load_workbook
 from samples import OLD_COMMUNITIES_FACTS, OLD_COMMUNITIES_SCORES, SHANTYTOWN_FACTS, SHANTYTOWN_SCORES
 from selfscore.tables.names import META_UNIT, META_YEAR, SCORE_TOTAL, input_name, score_name
 from selfscore.write.filling import cell_of
+from support.browser import ARTIFACTS
 from support.live_server import running_server
-
-CHROMIUM = "/usr/bin/chromium"
-# Playwright cannot download its own browser build here; Debian's Chromium needs these to run headless as root.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--lang=zh-CN"]
-ARTIFACTS = Path(__file__).parent / "artifacts"
-
-
-def _require_chromium() -> None:
-    if shutil.which(CHROMIUM) or Path(CHROMIUM).exists():
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{CHROMIUM} is missing; .ci/run installs the chromium package")
-    pytest.skip(f"{CHROMIUM} is not installed")
 
 
 @pytest.fixture(scope="module")
@@ -36,17 +21,6 @@ def server_url():
 
     with running_server(create_app()) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    _require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from selfscore.cli import main
+from support.collection_web import PASSWORD, create, links, sign_in, unit_rows, upload, workbook
 from support.live_server import XLSX, Server
-from test_collections import PASSWORD, create, links, sign_in, unit_rows, upload, workbook
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ from openpyxl import load_workbook
 
 from selfscore.cli import main
 from selfscore.write.filling import cell_of
+from support.collection_web import PASSWORD, create, hyperlinks, links, sign_in, upload, workbook
 from support.helpers import make_workbook
 from support.live_server import NGINX, Nginx, Server, free_port
-from test_collections import PASSWORD, create, hyperlinks, links, sign_in, upload, workbook
 
 CHROMIUM = "/usr/bin/chromium"
 # No DNS for any name: whatever a page tried to load from a CDN could not arrive (and is recorded below).
