@@ -1,4 +1,6 @@
-"""Hostile and broken input: every corpus file through the real command, in its own process, within bounds."""
+"""Hostile and broken input: every corpus file through the real command, in its own process, within its memory bound.
+
+How long each case takes is measured by benchmarks/files.py, not asserted here: a busy machine would fail the test."""
 
 from __future__ import annotations
 
@@ -27,7 +29,6 @@ from support import corpus, saved_files
 from support.helpers import make_workbook
 from support.measured import run_measured
 
-SECONDS = 30  # generous for a loaded machine: a case takes 0.3–3 s alone, the one at the caps about 8 s
 MEGABYTES = 512
 
 
@@ -75,7 +76,6 @@ def test_corpus_case(case: corpus.Case, corpus_runs: dict[str, Run]):
 
     assert "Traceback" not in run.stdout + run.stderr
     assert run.code == case.exit_code, run.stderr
-    assert run.seconds < SECONDS, f"{case.name} took {run.seconds:.1f} s"
     assert run.megabytes < MEGABYTES, f"{case.name} peaked at {run.megabytes:.0f} MB"
     assert hashlib.sha256(run.path.read_bytes()).hexdigest() == run.digest_before, "the input file was modified"
 

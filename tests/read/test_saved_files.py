@@ -1,4 +1,6 @@
-"""Every spreadsheet format people save: through the real command, each in its own process, within bounds."""
+"""Every spreadsheet format people save: through the real command, each in its own process, within its memory bound.
+
+How long each file takes is measured by benchmarks/files.py, not asserted here: a busy machine would fail the test."""
 
 from __future__ import annotations
 
@@ -21,7 +23,6 @@ from selfscore.tables.names import RESULTS_SHEET
 from support import corpus, saved_files
 from support.measured import run_measured
 
-SECONDS = 10
 MEGABYTES = 512
 
 
@@ -67,7 +68,6 @@ def test_saved_file(case: saved_files.Case, runs: dict[str, Run]):
         pytest.skip(f"needs {', '.join(case.needs)}")
     run = runs[case.name]
     assert "Traceback" not in run.stdout + run.stderr
-    assert run.seconds < SECONDS, f"{case.name} took {run.seconds:.1f} s"
     assert run.megabytes < MEGABYTES, f"{case.name} peaked at {run.megabytes:.0f} MB"
     assert hashlib.sha256(run.path.read_bytes()).hexdigest() == run.digest_before, "the input file was modified"
     (report,) = json.loads(run.stdout)["reports"]
