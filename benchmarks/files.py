@@ -27,15 +27,11 @@ sys.path[:0] = [str(REPO / "tests"), str(REPO / "sample_data")]
 BOUNDS = {"corpus": 30.0, "saved": 10.0}
 
 
-def cases(which: str) -> list[tuple[str, object, str]]:
-    """(case, builder, file name) of one corpus, the cases whose tools are missing left out."""
+def cases(which: str) -> list:
+    """One corpus's cases, those whose tools are missing left out."""
     from support import corpus, saved_files
 
-    if which == "corpus":
-        chosen = [(case, f"{case.name}.xlsx") for case in corpus.CASES]
-    else:
-        chosen = [(case, saved_files.file_name(case)) for case in saved_files.CASES]
-    return [(case.name, case.build, name) for case, name in chosen if all(saved_files.has(tool) for tool in case.needs)]
+    return [case for case in (corpus.CASES if which == "corpus" else saved_files.CASES) if case.available]
 
 
 def _children_cpu() -> float:
@@ -47,11 +43,11 @@ def measure(which: str, directory: Path) -> list[tuple[str, float, float, float]
     from support.measured import run_measured
 
     rows = []
-    for name, build, file_name in cases(which):
-        path = build(directory / file_name)
+    for case in cases(which):
+        path = case.build(directory / case.file_name)
         cpu = _children_cpu()
-        _, _, _, seconds, megabytes = run_measured(["check", str(path), "-o", str(directory / f"{name}.out"), "-q"])
-        rows.append((name, seconds, _children_cpu() - cpu, megabytes))
+        _, _, _, seconds, megabytes = run_measured(["check", str(path), "-o", str(directory / f"{case.name}.out"), "-q"])
+        rows.append((case.name, seconds, _children_cpu() - cpu, megabytes))
     return rows
 
 

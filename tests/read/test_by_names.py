@@ -15,8 +15,8 @@ from selfscore.results.findings import make_finding
 from selfscore.tables.definitions import get_table
 from selfscore.tables.names import META_SHEET, SCORE_TOTAL, score_name
 from selfscore.write.filling import cell_of
+from support.harness import members, zipped
 from support.helpers import TABLE_IDS, make_workbook, set_cached_value
-from support.saved_files import members, zipped
 
 # shantytown's nine self-scores are F5:F13 on 自评表 and its 合计 is F14
 OWN_TOTAL = "=SUM(F5:F13)"

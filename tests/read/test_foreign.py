@@ -20,9 +20,10 @@ from selfscore.read.safety import Limits
 from selfscore.tables.names import RESULTS_SHEET, SCORE_SHEET
 from selfscore.write.filling import save
 from support import layouts
+from support.harness import member, members, rezip, zipped
 from support.helpers import make_workbook
 from support.libreoffice import convert
-from support.saved_files import _record, _sheet_bin, _wide, member, members, rezip, sparse_xlsb, xlsb_from, zipped
+from support.saved_files import _record, _sheet_bin, _wide, sparse_xlsb, xlsb_from
 
 pytestmark = pytest.mark.soffice
 FORMATS = ("xls", "ods")

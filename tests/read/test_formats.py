@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from selfscore.read.formats import OLE2_MAGIC, sniff
+from support.harness import zipped
 from support.helpers import make_workbook
-from support.saved_files import zipped
 
 
 def test_kinds(tmp_path):

@@ -25,15 +25,15 @@ from selfscore.read.formats import sniff
 from selfscore.read.safety import OPENPYXL_USES_DEFUSEDXML, Limits
 from selfscore.results.findings import CATALOGUE
 from selfscore.tables.names import FACTS_SHEET, SCORE_SHEET
-from support import corpus, saved_files
+from support import corpus, harness
 from support.helpers import make_workbook
 from support.measured import run_measured
 
 MEGABYTES = 512
 
 
-def _available(case: corpus.Case) -> bool:
-    return all(corpus.has(tool) for tool in case.needs)
+def _available(case: harness.Case) -> bool:
+    return all(harness.has(tool) for tool in case.needs)
 
 
 @dataclass
@@ -53,7 +53,7 @@ def corpus_runs(tmp_path_factory) -> dict[str, Run]:
     """Build every case and check it in its own process, as many at a time as there are cores."""
     directory = tmp_path_factory.mktemp("corpus")
 
-    def build_and_run(case: corpus.Case) -> Run:
+    def build_and_run(case: harness.Case) -> Run:
         path = case.build(directory / f"{case.name}.xlsx")
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         out = directory / f"{case.name}.out"
@@ -67,7 +67,7 @@ def corpus_runs(tmp_path_factory) -> dict[str, Run]:
 
 
 @pytest.mark.parametrize("case", corpus.CASES, ids=[case.name for case in corpus.CASES])
-def test_corpus_case(case: corpus.Case, corpus_runs: dict[str, Run]):
+def test_corpus_case(case: harness.Case, corpus_runs: dict[str, Run]):
     if not _available(case):
         if os.environ.get("CI"):
             pytest.fail(f"{', '.join(case.needs)} is required in CI for the corpus case {case.name}")
@@ -80,7 +80,7 @@ def test_corpus_case(case: corpus.Case, corpus_runs: dict[str, Run]):
     assert hashlib.sha256(run.path.read_bytes()).hexdigest() == run.digest_before, "the input file was modified"
 
     (report,) = json.loads(run.stdout)["reports"]
-    corpus.assert_report_matches(case, report)
+    harness.assert_report_matches(case, report)
 
     marked_up = run.out / f"{case.name}.checked.xlsx"
     if case.exit_code == 2:
@@ -88,7 +88,7 @@ def test_corpus_case(case: corpus.Case, corpus_runs: dict[str, Run]):
         return
     copy = marked_up.read_bytes()
     if sniff(run.path.read_bytes()) in ("xlsx", "xlsm"):  # a reader of .xls/.ods (issue 6) rebuilds a template instead
-        corpus.assert_preserved(run.path.read_bytes(), copy)
+        harness.assert_preserved(run.path.read_bytes(), copy)
     if case.code == "content_not_preserved":
         results = load_workbook(io.BytesIO(copy))["校验结果"]
         assert any(case.phrase in str(cell.value) for row in results.iter_rows() for cell in row)
@@ -188,9 +188,9 @@ def test_lost_content_is_named_in_a_clerks_words():
 
     members = {"xl/workbook.xml": b"", "xl/charts/chart1.xml": b"", "xl/drawings/drawing1.xml": b"",
                "xl/pivotCache/pivotCacheDefinition1.xml": b"", "xl/drawings/commentsDrawing1.vml": b""}
-    assert unpreserved_content(saved_files.zipped(members)) == ["图表", "数据透视表"]
+    assert unpreserved_content(harness.zipped(members)) == ["图表", "数据透视表"]
     # a comment's VML drawing is carried by openpyxl, so a marked-up copy checked again warns of nothing
-    assert unpreserved_content(saved_files.zipped({"xl/drawings/commentsDrawing1.vml": b""})) == []
+    assert unpreserved_content(harness.zipped({"xl/drawings/commentsDrawing1.vml": b""})) == []
 
 
 def test_a_dtd_past_the_scan_is_still_refused_by_the_parser_and_said_so(tmp_path, monkeypatch):
@@ -207,9 +207,9 @@ def test_a_dtd_past_the_scan_is_still_refused_by_the_parser_and_said_so(tmp_path
 
 
 def test_a_zip_that_says_xlsx_but_openpyxl_cannot_open_names_what_failed():
-    data = saved_files.zipped({"[Content_Types].xml": b'<Types><Override PartName="/xl/workbook.xml" ContentType='
-                                                      b'"application/vnd.openxmlformats-officedocument.spreadsheetml'
-                                                      b'.sheet.main+xml"/></Types>', "xl/workbook.xml": b"<workbook"})
+    data = harness.zipped({"[Content_Types].xml": b'<Types><Override PartName="/xl/workbook.xml" ContentType='
+                                                  b'"application/vnd.openxmlformats-officedocument.spreadsheetml'
+                                                  b'.sheet.main+xml"/></Types>', "xl/workbook.xml": b"<workbook"})
     assert sniff(data) == "xlsx"
     with pytest.raises(Unreadable) as refused:
         open_workbook(data)

@@ -11,7 +11,7 @@ import zipfile
 import pytest
 
 from selfscore.read.safety import Limits, TooCostly, check_archive, refusal, unpreserved_content
-from support.saved_files import member, rezip, zipped
+from support.harness import member, rezip, zipped
 
 MB = 1024 * 1024
 CHUNK = MB  # what the scan reads of a part at a time

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from selfscore.checking import check_workbook
 from selfscore.read.strict import transitional
+from support.harness import members, zipped
 from support.helpers import make_workbook
-from support.saved_files import members, zipped
 
 PURL, SCHEMAS = "http://purl.oclc.org/ooxml/", "http://schemas.openxmlformats.org/"
 #: Strict name → transitional name, as the standard lists them (the ones a spreadsheet uses)
