@@ -1,5 +1,5 @@
 """Web tests: the store of marked-up copies in their own temporary cache directory (never the user's), a slow workbook,
-one Chromium."""
+Chromium."""
 
 from __future__ import annotations
 
@@ -23,10 +23,11 @@ def slow_bytes(tmp_path_factory) -> bytes:
     return slow_workbook(tmp_path_factory.mktemp("slow") / "慢.xlsx", sheets=2).read_bytes()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One headless Chromium for every browser test of a run (of a worker, under xdist); each test opens its own
-    context."""
+    """A headless Chromium for a module's browser tests; each test opens its own context. Module-scoped, not
+    session-scoped: a sync Playwright left running marks the thread's event loop as running, and the next module to
+    start one of its own (test_proxy.py's, which resolves no name) would be refused."""
     require_chromium()
     from playwright.sync_api import sync_playwright
 
