@@ -17,11 +17,12 @@ setup: $(BIN)/selfscore
 demo: setup
 	$(BIN)/selfscore check sample_data -o out --json out/report.json --summary out/汇总.xlsx || test $$? -eq 1
 
-## Lint, layer contracts, the whole test suite, then the docs site (site/, git-ignored)
+## Lint, layer contracts, the whole test suite on every core (a module's tests stay on one worker, so a corpus or
+## server its module-scoped fixture builds is built once), then the docs site (site/, git-ignored)
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 	$(BIN)/mkdocs build --strict
 
 templates: setup

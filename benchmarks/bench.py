@@ -52,7 +52,7 @@ def variants() -> list[tuple[str, dict]]:
 def generate(directory: Path, count: int) -> list[Path]:
     """``count`` filled workbooks from the real template; each variant is built once and copied
     with its own unit name (rewriting the sheet XML is much faster than building 1 000 templates)."""
-    from helpers import make_workbook
+    from support.helpers import make_workbook
 
     directory.mkdir(parents=True, exist_ok=True)
     bases = []

@@ -72,8 +72,8 @@ class Upload:
 
 def workload(max_upload_bytes: int) -> list[Upload]:
     """Good, faulty and hostile workbooks, built from the real template and the corpus generator."""
-    import corpus
-    from helpers import make_workbook
+    from support import corpus
+    from support.helpers import make_workbook
 
     uploads = []
     with tempfile.TemporaryDirectory() as directory:
@@ -341,7 +341,7 @@ def print_rush(rush: Rush) -> None:
 def rush_main(args: argparse.Namespace) -> int:
     from bench import ceiling
 
-    from slow import slow_workbook
+    from support.slow import slow_workbook
 
     counts = [int(part) for part in args.processes_list.split(",")] if args.processes_list else sorted({1, default_cpus()})
     with tempfile.TemporaryDirectory(prefix="selfscore-rush-") as directory:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import TABLE_IDS, make_workbook
-from orchestration.test_third_table import FIXTURES, TABLE, filled
 from selfscore.checking import check_workbook
 from selfscore.collect.reports import report_from_dict
+from support.helpers import TABLE_IDS, make_workbook
+from support.third_table import FIXTURES, TABLE, filled
 
 
 def _same_after_storing(path) -> dict:

@@ -9,7 +9,6 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import inspect, select
 
-from helpers import TABLE_IDS, make_workbook
 from selfscore.collect.access import Access, PasswordTooWeak, hash_password, password_matches
 from selfscore.collect.database import Database
 from selfscore.collect.linksheet import links_bytes
@@ -17,6 +16,7 @@ from selfscore.collect.models import Submission
 from selfscore.collect.service import Collections, Refused, notices
 from selfscore.collect.units import UnitListError, units_from_text, units_from_workbook
 from selfscore.write.filling import cell_of
+from support.helpers import TABLE_IDS, make_workbook
 
 UNITS = ["修武县", "温县", "孟州市"]
 

@@ -13,7 +13,6 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from helpers import make_workbook
 from selfscore import batch, checking
 from selfscore.batch import BatchInput, InputError, check_batch, collect_inputs
 from selfscore.checking import check_many, check_workbook
@@ -21,6 +20,7 @@ from selfscore.cli import main
 from selfscore.results.report import duplicate_groups
 from selfscore.tables.names import META_UNIT
 from selfscore.write.summary import CHART_SHEET, DETAIL_SHEET, SUMMARY_SHEET, summary_bytes
+from support.helpers import make_workbook
 
 #: (relative path, table, unit, changes): one clean pair per table, faulty ones of different sizes
 WORKBOOKS = [

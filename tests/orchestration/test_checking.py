@@ -7,11 +7,11 @@ from fractions import Fraction
 
 import pytest
 
-from helpers import make_workbook
 from selfscore import checking
 from selfscore.checking import check_file, check_workbook
 from selfscore.results.findings import make_finding
 from selfscore.results.report import PreviousCheck, Report
+from support.helpers import make_workbook
 
 
 def test_jiaozuo_samples_recompute_to_the_published_totals(repo):

@@ -11,8 +11,8 @@ import sys
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from helpers import make_workbook
 from selfscore.cli import main
+from support.helpers import make_workbook
 
 
 def test_template_writes_one_workbook_per_table_with_defined_names(tmp_path):

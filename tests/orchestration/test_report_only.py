@@ -9,14 +9,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import corpus
-import layouts
-import saved_files
-from helpers import TABLE_IDS, make_workbook
 from selfscore import checking
 from selfscore.checking import check
 from selfscore.cli import main
 from selfscore.write.filling import save
+from support import corpus, harness, layouts, saved_files
+from support.helpers import TABLE_IDS, make_workbook
 
 
 def _layout_workbooks(directory: Path) -> list[Path]:
@@ -41,16 +39,16 @@ def _all_workbooks(directory: Path) -> list[Path]:
     paths.append(make_workbook(directory / "faulty.xlsx", "shantytown", scores={"funds_raising": 8},
                                facts={"quality_issues": "两项", "satisfaction_pct": 0.85}))
     paths += _layout_workbooks(directory)
-    hostile = [case for case in corpus.CASES if all(corpus.has(tool) for tool in case.needs)]
+    hostile = [case for case in corpus.CASES if all(harness.has(tool) for tool in case.needs)]
     paths += [case.build(directory / f"hostile_{case.name}.xlsx") for case in hostile]
-    saved = [case for case in saved_files.CASES if all(saved_files.has(tool) for tool in case.needs)]
-    paths += [case.build(directory / f"saved_{saved_files.file_name(case)}") for case in saved]
+    saved = [case for case in saved_files.CASES if all(harness.has(tool) for tool in case.needs)]
+    paths += [case.build(directory / f"saved_{case.file_name}") for case in saved]
     return paths
 
 
 @pytest.fixture(scope="module")
 def workbooks(tmp_path_factory) -> list[Path]:
-    if os.environ.get("CI") is None and not corpus.has("soffice"):
+    if os.environ.get("CI") is None and not harness.has("soffice"):
         pytest.skip("LibreOffice (soffice) is not installed")
     return _all_workbooks(tmp_path_factory.mktemp("report_only"))
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -17,40 +16,15 @@ from openpyxl import load_workbook
 
 from selfscore.checking import check_and_mark_up, check_workbook
 from selfscore.cli import main
-from selfscore.tables.definitions import get_table
-from selfscore.write.filling import cell_of, fill_template, save
+from selfscore.write.filling import cell_of
 from selfscore.write.summary import DETAIL_SHEET, SUMMARY_SHEET
-
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-TABLE = "affordable_rental"
-
-FACTS = {
-    "local_funds_arranged": "是", "funds_rules": "健全", "project_rules": "基本健全",
-    "funds_received": 1000, "funds_spent": 850,           # 85 %: 「80%（含）–90%的得3分」
-    "units_planned": 2000, "units_actual": 1500,          # 75 %: above the 60 % gate, 25 short × 0.5 = 12.5 off
-    "units_delivered": 1200, "vacant_units": 90,          # 7.5 %: 2.5 above 5 %, ceil → 3 off
-    "rent_ratio_pct": 92.5,                               # 2.5 above 90 %, 「按比例扣分」 × 1.5 = 3.75 off
-    "complaint_pct": 2.7,                                 # 0.7 above 2 % = 1.4 steps of 0.5, ceil → 2 off
-    "satisfaction_pct": 88,                               # 「80%（含）–90%的得6分」
-    "awards_count": 2, "innovation_adopted": "是",        # bonus 2 + 2
-    "incidents": 1, "major_accident": "否",               # penalty 5
-}
-#: by hand: 10 + (3 + 1) + 3 + 17.5 + 12 + 11.25 + 8 + 6 = 71.75; + 4 bonus − 5 penalty = 70.75
-SCORES = {"funds_raising": 10, "management_rules": 4, "funds_execution": 3, "units_completion": 17.5, "vacancy": 12,
-          "rent_level": 11.25, "complaints": 8, "satisfaction": 6, "awards": 2, "innovation": 2, "safety_incidents": 5}
-TOTAL = 70.75
+from support.third_table import FACTS, FIXTURES, SCORES, TABLE, TOTAL, filled
 
 
 @pytest.fixture(autouse=True)
 def third_table(monkeypatch):
     """Every stage loads its tables from the fixture directory, as an office with its own definitions would."""
     monkeypatch.setenv("SELFSCORE_SCHEMAS", str(FIXTURES))
-
-
-def filled(path: Path, facts: dict | None = None, scores: dict | None = None, total: object = TOTAL, year: int = 2022) -> Path:
-    workbook = fill_template(get_table(TABLE), {**FACTS, **(facts or {})}, {**SCORES, **(scores or {})},
-                             total=total, unit="测试市", year=year)
-    return save(workbook, path)
 
 
 def test_cli_writes_its_template_with_a_dropdown_for_graded_items(tmp_path):

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from helpers import JIAOZUO
 from selfscore.checking import check_workbook
 from selfscore.cli import main
 from selfscore.tables.definitions import get_table_version
 from selfscore.write.filling import fill_template, save
+from support.helpers import JIAOZUO
 
 OLD = "每低一个百分点扣1分，最多扣35分。\"\nparts = [\n  { kind = \"deduction\", points = 35, terms = [\n" \
       "    { kind = \"below_target\", label = \"开工计划完成率\", ratio = [\"starts_actual\", \"starts_planned\"], " \

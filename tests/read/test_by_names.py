@@ -9,8 +9,6 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
-from helpers import TABLE_IDS, make_workbook, set_cached_value
-from saved_files import members, zipped
 from selfscore.checking import check_and_mark_up, check_workbook
 from selfscore.read.by_names import formula_text
 from selfscore.read.result import Unreadable
@@ -18,6 +16,8 @@ from selfscore.results.findings import make_finding
 from selfscore.tables.definitions import get_table
 from selfscore.tables.names import META_SHEET, SCORE_TOTAL, score_name
 from selfscore.write.filling import cell_of
+from support.harness import members, zipped
+from support.helpers import TABLE_IDS, make_workbook, set_cached_value
 
 # shantytown's nine self-scores are F5:F13 on 自评表 and its 合计 is F14
 OWN_TOTAL = "=SUM(F5:F13)"

@@ -11,10 +11,6 @@ import pytest
 import python_calamine
 from openpyxl import Workbook, load_workbook
 
-import layouts
-from helpers import make_workbook
-from libreoffice import convert
-from saved_files import _record, _sheet_bin, _wide, member, members, rezip, sparse_xlsb, xlsb_from, zipped
 from selfscore.checking import annotate, check_and_mark_up, check_workbook
 from selfscore.read.foreign import READ_COLUMNS, READ_ROWS, check_xlsb_extent, grids_from_calamine
 from selfscore.read.formats import sniff
@@ -23,6 +19,11 @@ from selfscore.read.result import Unreadable
 from selfscore.read.safety import Limits
 from selfscore.tables.names import RESULTS_SHEET, SCORE_SHEET
 from selfscore.write.filling import save
+from support import layouts
+from support.harness import member, members, rezip, zipped
+from support.helpers import make_workbook
+from support.libreoffice import convert
+from support.saved_files import _record, _sheet_bin, _wide, sparse_xlsb, xlsb_from
 
 pytestmark = pytest.mark.soffice
 FORMATS = ("xls", "ods")

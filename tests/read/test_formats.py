@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import make_workbook
-from saved_files import zipped
 from selfscore.read.formats import OLE2_MAGIC, sniff
+from support.harness import zipped
+from support.helpers import make_workbook
 
 
 def test_kinds(tmp_path):

@@ -8,8 +8,8 @@ Each test reads 附件1 retyped (``layouts.annex1_retyped``) plus a hand-made fa
 
 from __future__ import annotations
 
-import layouts
 from selfscore.read.labels import Grid, GridCell, grids_from_openpyxl, read_by_labels
+from support import layouts
 
 
 def facts_sheet(title: str, cells: dict[tuple[int, int], object]) -> Grid:

@@ -8,7 +8,6 @@ from dataclasses import replace
 
 import pytest
 
-from layouts import grid
 from selfscore.read.labels import HEADER_SCAN_ROWS, TABLE_SCAN_ROWS, header_kind
 from selfscore.read.labels.header import (
     Candidate,
@@ -26,6 +25,7 @@ from selfscore.read.labels.header import (
 from selfscore.read.result import Unreadable
 from selfscore.tables.definitions import get_table
 from selfscore.tables.names import META_SHEET
+from support.layouts import grid
 
 SHANTYTOWN_TITLE = "城镇保障性安居工程财政资金用于公租房保障和棚户区改造绩效自评表"
 OLD_COMMUNITIES_TITLE = "城镇保障性安居工程财政资金用于城镇老旧小区改造绩效自评表"

@@ -8,11 +8,11 @@ import zipfile
 import pytest
 from openpyxl import load_workbook
 
-import layouts
 from selfscore.checking import check_and_mark_up
 from selfscore.read.labels import MARGIN, best_match, likeness
 from selfscore.tables.names import ADDED_SHEETS
 from selfscore.write.filling import to_bytes
+from support import layouts
 
 #: twenty letters; a candidate with its last k replaced shares 20 − k of them: likeness 2(20 − k) / 40
 TEXT = "abcdefghijklmnopqrst"

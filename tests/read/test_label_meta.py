@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-import layouts
 from selfscore.checking import check_workbook
 from selfscore.tables.names import META_UNIT, META_YEAR
 from selfscore.write.filling import save
+from support import layouts
 
 TITLE = "城镇保障性安居工程财政资金用于公租房保障和棚户区改造绩效自评表"
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-import layouts
 from selfscore.read.labels import Grid, fold, grids_from_openpyxl, read_by_labels
 from selfscore.read.labels.meta import beside
 from selfscore.read.result import CellRef
 from selfscore.tables.names import META_UNIT, META_YEAR
+from support import layouts
 
 
 def one_row(*values: object) -> Grid:

@@ -10,13 +10,13 @@ from fractions import Fraction
 
 import pytest
 
-from layouts import grid
 from selfscore.read.labels import GridCell, LabelReadResult, read_by_labels, settle_without_facts
 from selfscore.read.result import Unreadable
 from selfscore.results.findings import make_finding
 from selfscore.results.report import IndicatorResult
 from selfscore.tables.definitions import get_table
 from selfscore.tables.names import META_SHEET, META_UNIT, META_YEAR, SCORE_TOTAL, input_name, score_name
+from support.layouts import grid
 
 SHANTYTOWN = get_table("shantytown")
 #: 附件1's self-scores in the table's order; they add up to 100

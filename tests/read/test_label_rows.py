@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from layouts import grid
 from selfscore.read.labels import Grid, GridCell
 from selfscore.read.labels.grid import Located
 from selfscore.read.labels.header import candidate_under, find_headers
@@ -17,6 +16,7 @@ from selfscore.read.labels.rows import _check_points, find_scores
 from selfscore.read.result import CellRef
 from selfscore.results.findings import Finding
 from selfscore.tables.definitions import get_table
+from support.layouts import grid
 
 TABLE = get_table("shantytown")
 HEADER = ("一级指标", "分值", "二级指标", "分值", "自评得分")

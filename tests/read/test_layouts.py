@@ -8,13 +8,13 @@ import json
 import pytest
 from openpyxl import load_workbook
 
-import layouts
-from helpers import TABLE_IDS, set_cached_value
 from selfscore.checking import check_and_mark_up, check_workbook
 from selfscore.read.labels import best_match, fold, header_kind
 from selfscore.tables.definitions import get_table
 from selfscore.tables.names import RECOGNISED_SHEET, RESULTS_SHEET
 from selfscore.write.filling import save, to_bytes
+from support import layouts
+from support.helpers import TABLE_IDS, set_cached_value
 
 
 def check(workbook, name="手工表.xlsx"):

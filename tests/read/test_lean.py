@@ -16,20 +16,19 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell import MergedCell
 from openpyxl.utils import get_column_letter
 
-import layouts
-import saved_files
-from helpers import TABLE_IDS, make_workbook
 from selfscore.checking import check_and_mark_up
 from selfscore.read.formats import sniff
 from selfscore.read.labels.grid import Grid, GridCell, grids_from_openpyxl
 from selfscore.read.lean import CachedFromSheets, LeanWorkbook
 from selfscore.read.result import CellRef
 from selfscore.write.filling import save
+from support import harness, layouts, saved_files
+from support.helpers import TABLE_IDS, make_workbook
 
 #: the .xlsx/.xlsm files people save that the report-only path reads itself (the rest go the full way)
 LEAN_CASES = [case for case in saved_files.READ if case.suffix in (".xlsx", ".xlsm", ".xltx", ".xltm")
               and case.name not in ("strict_open_xml", "strict_faulty", "styles_out_of_standard")
-              and all(saved_files.has(tool) for tool in case.needs)]
+              and all(harness.has(tool) for tool in case.needs)]
 
 
 def _value(value: object) -> object:
@@ -100,7 +99,7 @@ def assert_same(data: bytes) -> None:
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory) -> dict[str, bytes]:
     directory = tmp_path_factory.mktemp("lean")
-    return {case.name: case.build(directory / saved_files.file_name(case)).read_bytes() for case in LEAN_CASES}
+    return {case.name: case.build(directory / case.file_name).read_bytes() for case in LEAN_CASES}
 
 
 @pytest.mark.parametrize("name", [case.name for case in LEAN_CASES])

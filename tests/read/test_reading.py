@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from openpyxl import load_workbook
 
-from helpers import make_workbook, set_cached_value
 from selfscore.checking import check_workbook
 from selfscore.results.findings import make_finding
+from support.helpers import make_workbook, set_cached_value
 
 FACTS = "基础数据"
 

@@ -10,8 +10,8 @@ import zipfile
 
 import pytest
 
-from saved_files import member, rezip, zipped
 from selfscore.read.safety import Limits, TooCostly, check_archive, refusal, unpreserved_content
+from support.harness import member, rezip, zipped
 
 MB = 1024 * 1024
 CHUNK = MB  # what the scan reads of a part at a time

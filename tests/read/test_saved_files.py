@@ -1,4 +1,6 @@
-"""Every spreadsheet format people save: through the real command, each in its own process, within bounds."""
+"""Every spreadsheet format people save: through the real command, each in its own process, within its memory bound.
+
+How long each file takes is measured by benchmarks/files.py, not asserted here: a busy machine would fail the test."""
 
 from __future__ import annotations
 
@@ -14,15 +16,13 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-import corpus
-import saved_files
-from measured import run_measured
 from selfscore.read.formats import FORMAT_NAMES, sniff
 from selfscore.read.safety import OPENPYXL_KINDS, refusal
 from selfscore.read.strict import transitional
 from selfscore.tables.names import RESULTS_SHEET
+from support import harness, saved_files
+from support.measured import run_measured
 
-SECONDS = 10
 MEGABYTES = 512
 
 
@@ -38,16 +38,16 @@ class Run:
     megabytes: float
 
 
-def _available(case: saved_files.Case) -> bool:
-    return all(saved_files.has(tool) for tool in case.needs)
+def _available(case: harness.Case) -> bool:
+    return all(harness.has(tool) for tool in case.needs)
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, Run]:
     directory = tmp_path_factory.mktemp("saved")
 
-    def build_and_run(case: saved_files.Case) -> Run:
-        path = case.build(directory / saved_files.file_name(case))
+    def build_and_run(case: harness.Case) -> Run:
+        path = case.build(directory / case.file_name)
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         out = directory / f"{case.name}.out"
         return Run(path, digest, out, *run_measured(["check", str(path), "-o", str(out), "--json", "-"]))
@@ -61,14 +61,13 @@ EXIT_OF_STATUS = {"ok": 0, "errors": 1, "unreadable": 2}
 
 
 @pytest.mark.parametrize("case", saved_files.CASES, ids=[case.name for case in saved_files.CASES])
-def test_saved_file(case: saved_files.Case, runs: dict[str, Run]):
+def test_saved_file(case: harness.Case, runs: dict[str, Run]):
     if not _available(case):
         if os.environ.get("CI"):
             pytest.fail(f"{', '.join(case.needs)} is required in CI for the case {case.name}")
         pytest.skip(f"needs {', '.join(case.needs)}")
     run = runs[case.name]
     assert "Traceback" not in run.stdout + run.stderr
-    assert run.seconds < SECONDS, f"{case.name} took {run.seconds:.1f} s"
     assert run.megabytes < MEGABYTES, f"{case.name} peaked at {run.megabytes:.0f} MB"
     assert hashlib.sha256(run.path.read_bytes()).hexdigest() == run.digest_before, "the input file was modified"
     (report,) = json.loads(run.stdout)["reports"]
@@ -78,13 +77,13 @@ def test_saved_file(case: saved_files.Case, runs: dict[str, Run]):
     if case.code:
         messages = [finding["message"] for finding in report["findings"] if finding["code"] == case.code]
         assert any(case.phrase in message for message in messages), (case.code, codes, messages)
-    marked_up = run.out / saved_files.file_name(case).rsplit(".", 1)[0]
+    marked_up = run.out / case.file_name.rsplit(".", 1)[0]
     copy_path = marked_up.with_name(marked_up.name + ".checked.xlsx")
     if case.status == "unreadable":
         assert not copy_path.exists()
         return
     assert report["totals"]["self"] == case.self_total
-    assert report["unit"] == "焦作市" and report["table"] == saved_files.TABLE
+    assert report["unit"] == "焦作市" and report["table"] == harness.TABLE
     copy = copy_path.read_bytes()
     assert sniff(copy) == "xlsx"  # always an ordinary .xlsx: no macros, not a template, not Strict, not binary
     members = zipfile.ZipFile(io.BytesIO(copy)).namelist()
@@ -94,7 +93,7 @@ def test_saved_file(case: saved_files.Case, runs: dict[str, Run]):
     original = run.path.read_bytes()
     kind = sniff(original)
     if kind in OPENPYXL_KINDS and report["source_format"] is None:  # the filler's own workbook, marked: all kept
-        corpus.assert_preserved(transitional(original) if kind == "strict" else original, copy)
+        harness.assert_preserved(transitional(original) if kind == "strict" else original, copy)
     else:  # .xls/.xlsb/.ods, or an .xlsx only calamine reads: a rebuilt template
         assert "score_total" in load_workbook(io.BytesIO(copy)).defined_names
 

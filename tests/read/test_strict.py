@@ -6,10 +6,10 @@ taken from the code's own table, so a wrong entry or a skipped part shows here.
 
 from __future__ import annotations
 
-from helpers import make_workbook
-from saved_files import members, zipped
 from selfscore.checking import check_workbook
 from selfscore.read.strict import transitional
+from support.harness import members, zipped
+from support.helpers import make_workbook
 
 PURL, SCHEMAS = "http://purl.oclc.org/ooxml/", "http://schemas.openxmlformats.org/"
 #: Strict name → transitional name, as the standard lists them (the ones a spreadsheet uses)

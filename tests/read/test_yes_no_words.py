@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import make_workbook
 from selfscore.checking import check_workbook
 from selfscore.read.parsing import parse_input
 from selfscore.tables.definitions import get_table
+from support.helpers import make_workbook
 
 #: what the template's 填报说明 and the docs promise a filler (「是/否/有/无/√/×/Y/N/TRUE/FALSE」), and the variants
 #: offices type: each read as 是 …

@@ -13,13 +13,13 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from helpers import PROPERTY_EXAMPLES, make_workbook, set_cached_value
 from selfscore.checking import check_workbook
 from selfscore.read.parsing import excel_decimal
 from selfscore.results.findings import CATALOGUE
 from selfscore.tables.definitions import get_table
 from selfscore.tables.numbers import MATCH_TOLERANCE, matches
 from selfscore.tables.rules import STEP_READINGS
+from support.helpers import PROPERTY_EXAMPLES, make_workbook, set_cached_value
 
 FACTS = "基础数据"
 #: the completion criterion of every 计划完成率 indicator

@@ -10,13 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-import corpus
-from helpers import TABLE_IDS
 from selfscore.checking import check_and_mark_up
 from selfscore.read.by_names import ERROR_VALUES, identify, open_workbook, read_values
 from selfscore.tables.definitions import get_table
 from selfscore.tables.names import META_UNIT, META_YEAR, SCORE_TOTAL, input_name, score_name
 from selfscore.write.filling import fill_template, to_bytes
+from support import harness
+from support.helpers import TABLE_IDS
 
 #: text a person (or a broken program) may leave in a cell; openpyxl refuses raw control characters,
 #: so those come as Excel writes them: _x0007_
@@ -104,4 +104,4 @@ def test_the_marked_up_copy_keeps_every_original_cell(case):
     report, marked = check_and_mark_up(data, name="x.xlsx")
     assert report.status in ("ok", "review", "errors"), report.findings[:1]
     assert marked is not None
-    corpus.assert_preserved(data, marked)
+    harness.assert_preserved(data, marked)

@@ -7,13 +7,13 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from criteria import as_person_writes, expected_score, raw_indicators
-from helpers import PROPERTY_EXAMPLES, TABLE_IDS
 from selfscore.checking import check_workbook
 from selfscore.tables.definitions import TableDefinition, get_table
 from selfscore.tables.inputs import InputDefinition
 from selfscore.tables.numbers import json_number
 from selfscore.write.filling import fill_template, to_bytes
+from support.criteria import as_person_writes, expected_score, raw_indicators
+from support.helpers import PROPERTY_EXAMPLES, TABLE_IDS
 
 READINGS = ("ceil", "exact", "floor")
 

@@ -17,9 +17,9 @@ from selfscore.checking import check_workbook
 from selfscore.tables.definitions import get_table
 from selfscore.write.filling import cell_of, fill_template, save
 from selfscore.write.template import build_template
+from support.third_table import FIXTURES, TABLE
 
-THIRD_TABLE = Path(__file__).resolve().parents[1] / "orchestration" / "fixtures" / "affordable_rental.toml"
-TABLE = "affordable_rental"
+THIRD_TABLE = FIXTURES / f"{TABLE}.toml"
 #: every fact at its best: each scored indicator at full marks (100 in all), both bonus items (3 + 2), no penalty
 BEST = {"local_funds_arranged": "是", "funds_rules": "健全", "project_rules": "健全", "funds_received": 1000, "funds_spent": 950,
         "units_planned": 2000, "units_actual": 2000, "units_delivered": 1200, "vacant_units": 0, "rent_ratio_pct": 80,

@@ -12,13 +12,13 @@ from fractions import Fraction
 
 from openpyxl import load_workbook
 
-from helpers import JIAOZUO, make_workbook
-from layouts import annex1_with_facts
 from selfscore.checking import check_workbook
 from selfscore.read.by_names import identify, open_workbook, read_values
 from selfscore.score.scoring import score_indicators
 from selfscore.tables.definitions import get_table
 from selfscore.write.filling import fill_template, save
+from support.helpers import JIAOZUO, make_workbook
+from support.layouts import annex1_with_facts
 
 TABLE = get_table("shantytown")
 
@@ -136,7 +136,7 @@ def third_table(tmp_path, monkeypatch, repo, replace: tuple[str, str] | None = N
 
 
 def checked_third(tmp_path, table, facts: dict, scores: dict, total):
-    from orchestration.test_third_table import FACTS, SCORES  # the third table's worked example
+    from support.third_table import FACTS, SCORES  # the third table's worked example
 
     workbook = fill_template(table, {**FACTS, **facts}, {**SCORES, **scores}, total=total, unit="测试市", year=2022)
     return check_workbook(save(workbook, tmp_path / "t.xlsx"))

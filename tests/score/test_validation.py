@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from helpers import make_workbook
 from selfscore.checking import check_workbook
+from support.helpers import make_workbook
 
 
 def destination(path, name: str) -> tuple[str, str]:

@@ -7,8 +7,8 @@ from fractions import Fraction
 
 import pytest
 
-from helpers import JIAOZUO
 from selfscore.tables.definitions import get_table
+from support.helpers import JIAOZUO
 
 
 def facts_as_values(table_id: str, changes: dict) -> dict:

@@ -1,10 +1,12 @@
-"""Web tests: the store of marked-up copies in their own temporary cache directory (never the user's), a slow workbook."""
+"""Web tests: the store of marked-up copies in their own temporary cache directory (never the user's), a slow workbook,
+Chromium."""
 
 from __future__ import annotations
 
 import pytest
 
-from slow import slow_workbook
+from support.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
+from support.slow import slow_workbook
 
 
 @pytest.fixture(autouse=True)
@@ -19,3 +21,17 @@ def private_cache(tmp_path_factory, monkeypatch):
 def slow_bytes(tmp_path_factory) -> bytes:
     # about 3 s to check: long enough to be surely in flight while a test probes the server
     return slow_workbook(tmp_path_factory.mktemp("slow") / "慢.xlsx", sheets=2).read_bytes()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium for a module's browser tests; each test opens its own context. Module-scoped, not
+    session-scoped: a sync Playwright left running marks the thread's event loop as running, and the next module to
+    start one of its own (test_proxy.py's, which resolves no name) would be refused."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import io
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
-from live_server import running_server
 from samples import OLD_COMMUNITIES_FACTS, OLD_COMMUNITIES_SCORES, SHANTYTOWN_FACTS, SHANTYTOWN_SCORES
 from selfscore.tables.names import META_UNIT, META_YEAR, SCORE_TOTAL, input_name, score_name
 from selfscore.write.filling import cell_of
-
-CHROMIUM = "/usr/bin/chromium"
-# Playwright cannot download its own browser build here; Debian's Chromium needs these to run headless as root.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--lang=zh-CN"]
-ARTIFACTS = Path(__file__).parent / "artifacts"
-
-
-def _require_chromium() -> None:
-    if shutil.which(CHROMIUM) or Path(CHROMIUM).exists():
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{CHROMIUM} is missing; .ci/run installs the chromium package")
-    pytest.skip(f"{CHROMIUM} is not installed")
+from support.browser import ARTIFACTS
+from support.live_server import running_server
 
 
 @pytest.fixture(scope="module")
@@ -36,17 +21,6 @@ def server_url():
 
     with running_server(create_app()) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    _require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
@@ -145,7 +119,7 @@ def test_pages_are_usable_at_200_percent_zoom_and_by_keyboard(browser, server_ur
         reached.add(page.evaluate("document.activeElement.id || document.activeElement.textContent.trim()"))
     assert {"files", "steps-ceil", "submit"} <= reached, reached
 
-    from helpers import make_workbook
+    from support.helpers import make_workbook
 
     path = make_workbook(tmp_path / "温县.xlsx", "old_communities", scores={"funds_raising": 4}, unit="温县")
     page.get_by_label("选择要校验的文件").set_input_files(path)
@@ -157,7 +131,7 @@ def test_pages_are_usable_at_200_percent_zoom_and_by_keyboard(browser, server_ur
 
 
 def test_files_can_be_dropped_onto_the_form(page, server_url, tmp_path):
-    from helpers import make_workbook
+    from support.helpers import make_workbook
 
     data = make_workbook(tmp_path / "孟州市.xlsx", "shantytown", unit="孟州市").read_bytes()
     page.goto(server_url)
@@ -176,7 +150,7 @@ def test_files_can_be_dropped_onto_the_form(page, server_url, tmp_path):
 
 
 def test_the_form_works_without_javascript(browser, server_url, tmp_path):
-    from helpers import make_workbook
+    from support.helpers import make_workbook
 
     path = make_workbook(tmp_path / "博爱县.xlsx", "old_communities", unit="博爱县")
     context = browser.new_context(java_script_enabled=False, locale="zh-CN")

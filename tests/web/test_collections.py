@@ -16,14 +16,25 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from helpers import TABLE_IDS, make_workbook
 from selfscore.cli import main
 from selfscore.collect.access import Access
 from selfscore.collect.models import Setting, Submission
 from selfscore.web import create_app
+from support.collection_web import (
+    PASSWORD,
+    XLSX,
+    client_of,
+    create,
+    form_token,
+    hyperlinks,
+    links,
+    sign_in,
+    unit_rows,
+    upload,
+    workbook,
+)
+from support.helpers import TABLE_IDS, make_workbook
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PASSWORD = "省厅管理员的密码-2021"
 UNITS = ["修武县", "温县", "孟州市"]
 
 
@@ -33,28 +44,10 @@ def app(database):
     return create_app(collections=database)
 
 
-def client_of(app) -> TestClient:
-    return TestClient(app, raise_server_exceptions=False, base_url="http://testserver")
-
-
 @pytest.fixture
 def anonymous(app):
     with client_of(app) as test_client:
         yield test_client
-
-
-def form_token(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, "no form token on the page"
-    return found.group(1)
-
-
-def sign_in(client: TestClient) -> str:
-    """Sign in through the page as a reviewer would; returns the form token of the session."""
-    page = client.get("/login")
-    response = client.post("/login", data={"password": PASSWORD, "csrf_token": form_token(page.text), "next": "/collections"})
-    assert response.status_code == 200 and "新建收集" in response.text, response.text[:500]
-    return form_token(response.text)
 
 
 @pytest.fixture
@@ -62,43 +55,6 @@ def reviewer(app):
     with client_of(app) as test_client:
         test_client.csrf = sign_in(test_client)  # type: ignore[attr-defined]
         yield test_client
-
-
-def create(reviewer, units: str = "修武县\n温县\n孟州市", **extra) -> int:
-    response = reviewer.post("/collections", data={"csrf_token": reviewer.csrf, "name": "焦作市2020年度城镇保障性安居工程绩效自评",
-                                                   "year": "2020", "tables": [TABLE_IDS[0]], "units": units, **extra})
-    assert response.status_code == 200 and "各单位上传链接" in response.text, response.text[:800]
-    return int(re.search(r"/collections/(\d+)/links", str(response.url)).group(1))
-
-
-def links(reviewer, collection_id: int, base: str = "http://testserver") -> dict[str, str]:
-    """unit → its upload path, read from the links page, where every link is absolute under ``base``."""
-    html = reviewer.get(f"/collections/{collection_id}/links").text
-    found = {}
-    for row in re.findall(r'<tr data-unit="[^"]+">.*?</tr>', html, re.S):
-        unit, link = re.search(r'data-unit="([^"]+)"', row).group(1), re.search(rf'<a href="{re.escape(base)}(/u/[^"]+)"', row)
-        if link:  # a revoked link has none
-            found[unit] = link.group(1)
-    return found
-
-
-def upload(client, link: str, data: bytes, name: str = "自评表.xlsx"):
-    page = client.get(link)
-    assert page.status_code == 200, page.text[:300]
-    return client.post(link, data={"csrf_token": form_token(page.text)}, files={"file": (name, data, XLSX)})
-
-
-def workbook(tmp_path, name: str, **changes) -> bytes:
-    return make_workbook(tmp_path / f"{name}-{len(list(tmp_path.iterdir()))}.xlsx", TABLE_IDS[0], **changes).read_bytes()
-
-
-def unit_rows(reviewer, collection_id: int, query: str = "") -> dict[str, dict[str, str]]:
-    html = reviewer.get(f"/collections/{collection_id}{query}").text
-    rows = {}
-    for match in re.finditer(r'<tr data-unit="([^"]+)" data-status="([^"]+)">(.*?)</tr>', html, re.S):
-        fields = dict(re.findall(r'data-field="(\w+)">([^<]*)<', match.group(3)))
-        rows[match.group(1)] = {"status": match.group(2), **fields}
-    return rows
 
 
 # --- the reviewer's and the clerks' flow ---
@@ -203,11 +159,6 @@ def test_downloads_links_summary_and_export(reviewer, app, tmp_path):
     assert exported["counts"] == {"missing": 1, "ok": 1, "review": 0, "errors": 1, "unreadable": 0}
     assert [unit["name"] for unit in exported["units"]] == UNITS
 
-
-
-def hyperlinks(data: bytes, sheet: str | None = None) -> list[str]:
-    book = load_workbook(io.BytesIO(data))
-    return [cell.hyperlink.target for row in (book[sheet] if sheet else book.active).iter_rows() for cell in row if cell.hyperlink]
 
 
 @pytest.mark.parametrize(("public_url", "root_path", "expected"), [
@@ -597,8 +548,8 @@ def test_a_workbook_a_person_must_confirm_is_needs_review_on_both_pages(reviewer
 
 def test_a_total_with_bonus_and_penalty_shows_how_it_was_reached_on_the_check_and_collection_pages(monkeypatch, database, tmp_path):
     """A table with 加分项 and 扣分项 (the third-table fixture): both pages spell out the total's computation, as the results sheet does."""
-    from orchestration.test_third_table import FIXTURES, TABLE, filled
     from selfscore.checking import check_workbook
+    from support.third_table import FIXTURES, TABLE, filled
 
     monkeypatch.setenv("SELFSCORE_SCHEMAS", str(FIXTURES))
     path = filled(tmp_path / "rental.xlsx")

@@ -7,12 +7,12 @@ import re
 
 import pytest
 from openpyxl import load_workbook
-from test_browser import ARTIFACTS, browser  # noqa: F401  (the Chromium fixture)
 
-from helpers import TABLE_IDS, make_workbook
-from live_server import running_server
 from selfscore.collect.access import Access
 from selfscore.collect.database import Database
+from support.browser import ARTIFACTS
+from support.helpers import TABLE_IDS, make_workbook
+from support.live_server import running_server
 
 PASSWORD = "焦作市住建局-reviewer"
 
@@ -28,12 +28,12 @@ def collections_url(tmp_path):
     database.close()
 
 
-def new_page(browser):  # noqa: F811
+def new_page(browser):
     context = browser.new_context(accept_downloads=True, locale="zh-CN", viewport={"width": 1280, "height": 900})
     return context, context.new_page()
 
 
-def test_a_reviewer_collects_from_three_units_and_two_clerks_submit(browser, collections_url, tmp_path):  # noqa: F811
+def test_a_reviewer_collects_from_three_units_and_two_clerks_submit(browser, collections_url, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
     reviewer_context, reviewer = new_page(browser)
     reviewer.goto(f"{collections_url}/collections")
@@ -117,7 +117,7 @@ def test_a_reviewer_collects_from_three_units_and_two_clerks_submit(browser, col
     reviewer_context.close()
 
 
-def test_collection_pages_fit_a_narrow_window(browser, collections_url):  # noqa: F811
+def test_collection_pages_fit_a_narrow_window(browser, collections_url):
     context = browser.new_context(viewport={"width": 640, "height": 900}, device_scale_factor=2, locale="zh-CN")
     page = context.new_page()
     page.goto(f"{collections_url}/login")

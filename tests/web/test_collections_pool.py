@@ -11,9 +11,9 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from live_server import XLSX, Server
 from selfscore.cli import main
-from test_collections import PASSWORD, create, links, sign_in, unit_rows, upload, workbook
+from support.collection_web import PASSWORD, create, links, sign_in, unit_rows, upload, workbook
+from support.live_server import XLSX, Server
 
 
 @pytest.fixture

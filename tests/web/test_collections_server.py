@@ -17,8 +17,8 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from helpers import TABLE_IDS, make_workbook
 from selfscore.cli import main
+from support.helpers import TABLE_IDS, make_workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PASSWORD = "重启之后还在的管理员密码"

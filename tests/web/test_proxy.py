@@ -16,11 +16,11 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from helpers import make_workbook
-from live_server import NGINX, Nginx, Server, free_port
 from selfscore.cli import main
 from selfscore.write.filling import cell_of
-from test_collections import PASSWORD, create, hyperlinks, links, sign_in, upload, workbook
+from support.collection_web import PASSWORD, create, hyperlinks, links, sign_in, upload, workbook
+from support.helpers import make_workbook
+from support.live_server import NGINX, Nginx, Server, free_port
 
 CHROMIUM = "/usr/bin/chromium"
 # No DNS for any name: whatever a page tried to load from a CDN could not arrive (and is recorded below).

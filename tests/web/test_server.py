@@ -12,9 +12,9 @@ import time
 import httpx
 from openpyxl import load_workbook
 
-from helpers import make_workbook
-from live_server import XLSX, Server
 from selfscore.write.filling import cell_of
+from support.helpers import make_workbook
+from support.live_server import XLSX, Server
 
 
 def small_bytes(tmp_path, unit: str = "温县") -> bytes:
@@ -38,14 +38,11 @@ def test_light_routes_answer_at_once_while_a_slow_check_runs(tmp_path, slow_byte
         results: list = []
         thread = upload_in_background(server, slow_bytes, results)
         server.wait_for(lambda checks: checks["running"] == 1)
-        slowest = 0.0
         for path in ("/healthz", "/", "/static/style.css", "/favicon.ico", "/api/templates/shantytown.xlsx", download) * 3:
-            start = time.perf_counter()
             assert server.client.get(path).status_code == 200
-            slowest = max(slowest, time.perf_counter() - start)
-        # still checking after every probe answered: none of them waited behind it
+        # still checking after every probe answered: none of them waited behind it (how fast they answer is
+        # measured by benchmarks/load.py's prober; a timed assertion here would fail on a busy machine)
         assert server.health()["checks"]["running"] == 1
-        assert slowest < 1.0, slowest
         thread.join(120)
         assert results[0].status_code == 200 and results[0].json()["reports"][0]["status"] == "ok"
 

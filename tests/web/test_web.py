@@ -14,12 +14,12 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from helpers import TABLE_IDS, make_workbook
 from selfscore.cli import main
 from selfscore.results.file_names import checked_name
 from selfscore.tables.definitions import load_tables
 from selfscore.web import content_disposition, create_app, display_name
 from selfscore.write.filling import cell_of
+from support.helpers import TABLE_IDS, make_workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CJK = re.compile(r"[\u4e00-\u9fff]")

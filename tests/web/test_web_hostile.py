@@ -17,21 +17,21 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-import corpus
 from selfscore.read.formats import sniff
 from selfscore.web import DEFAULT_MAX_UPLOAD_BYTES, create_app
+from support import corpus, harness
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: what a checked file's report says for each exit code of `selfscore check`
 
 
-def _available(case: corpus.Case) -> bool:
-    return all(corpus.has(tool) for tool in case.needs)
+def _available(case: harness.Case) -> bool:
+    return all(harness.has(tool) for tool in case.needs)
 
 
-def _require(case: corpus.Case) -> None:
+def _require(case: harness.Case) -> None:
     if not _available(case):
-        missing = ", ".join(tool for tool in case.needs if not corpus.has(tool))
+        missing = ", ".join(tool for tool in case.needs if not harness.has(tool))
         if os.environ.get("CI"):
             pytest.fail(f"{missing} is required in CI for the corpus case {case.name}")
         pytest.skip(f"needs {missing}")
@@ -60,7 +60,7 @@ def _oversize(data: bytes) -> bool:
 
 
 @pytest.mark.parametrize("case", corpus.CASES, ids=[case.name for case in corpus.CASES])
-def test_corpus_case_through_the_web(case: corpus.Case, corpus_bytes: dict[str, bytes], client: TestClient):
+def test_corpus_case_through_the_web(case: harness.Case, corpus_bytes: dict[str, bytes], client: TestClient):
     _require(case)
     data = corpus_bytes[case.name]
     name = f"{case.name}.xlsx"
@@ -75,12 +75,12 @@ def test_corpus_case_through_the_web(case: corpus.Case, corpus_bytes: dict[str, 
     elif case.exit_code == 2:
         assert response.status_code == 422, response.text[:500]
         (report,) = body["reports"]
-        corpus.assert_report_matches(case, report)
+        harness.assert_report_matches(case, report)
         assert body["error"]["code"] == "unreadable" and case.phrase in body["error"]["message"]
     else:
         assert response.status_code == 200, response.text[:500]
         (report,) = body["reports"]
-        corpus.assert_report_matches(case, report)
+        harness.assert_report_matches(case, report)
         assert "error" not in body
 
     # --- the marked-up workbook ---
@@ -93,10 +93,10 @@ def test_corpus_case_through_the_web(case: corpus.Case, corpus_bytes: dict[str, 
         assert single.json()["error"]["code"] == "unreadable" and case.phrase in single.json()["error"]["message"]
     else:
         assert single.status_code == 200 and single.headers["content-type"] == XLSX
-        assert single.headers["x-selfscore-status"] == corpus.STATUS_OF_EXIT[case.exit_code]
+        assert single.headers["x-selfscore-status"] == case.status
         if sniff(data) == "xlsx":  # a .xls/.ods upload gets a rebuilt template, not its own cells back
             # every original cell kept, and no formula cell the original did not have
-            corpus.assert_preserved(data, single.content)
+            harness.assert_preserved(data, single.content)
         if case.code == "content_not_preserved":
             results = load_workbook(io.BytesIO(single.content))["校验结果"]
             assert any(case.phrase in str(cell.value) for row in results.iter_rows() for cell in row)
@@ -126,7 +126,7 @@ def test_the_library_cap_answers_when_the_web_cap_is_wider(corpus_bytes: dict[st
         response = wide.post("/api/check", files=[("files", ("big.xlsx", data, XLSX))])
     assert response.status_code == 422
     (report,) = response.json()["reports"]
-    corpus.assert_report_matches(case, report)
+    harness.assert_report_matches(case, report)
 
 
 def test_the_whole_corpus_in_one_request_answers_every_file(corpus_bytes: dict[str, bytes], client: TestClient):
@@ -139,4 +139,4 @@ def test_the_whole_corpus_in_one_request_answers_every_file(corpus_bytes: dict[s
     reports = response.json()["reports"]
     assert [report["file"] for report in reports] == [f"{name}.xlsx" for name in cheap]
     cases = {case.name: case for case in corpus.CASES}
-    assert [report["status"] for report in reports] == [corpus.STATUS_OF_EXIT[cases[name].exit_code] for name in cheap]
+    assert [report["status"] for report in reports] == [cases[name].status for name in cheap]

@@ -7,10 +7,10 @@ import io
 from openpyxl import load_workbook
 from openpyxl.comments import Comment
 
-from helpers import cell_values, make_workbook
 from selfscore.checking import check_and_mark_up, check_workbook
 from selfscore.tables.names import FINDINGS_SHEET, MARKS_SHEET, RESULTS_SHEET
 from selfscore.write.filling import to_bytes
+from support.helpers import cell_values, make_workbook
 
 
 def faulty(tmp_path, **kwargs):
@@ -242,7 +242,7 @@ def test_a_comment_says_what_its_cell_holds_but_not_again_where_it_is(tmp_path):
 
 
 def test_a_comment_on_a_cell_whose_finding_names_no_subject_starts_with_the_finding():
-    from layouts import annex1_retyped, set_cells
+    from support.layouts import annex1_retyped, set_cells
 
     workbook = set_cells(annex1_retyped(), {"C9": "其他工作"})
     report, marked = check_and_mark_up(to_bytes(workbook), name="手工表.xlsx")

@@ -6,11 +6,11 @@ import io
 
 from openpyxl import load_workbook
 
-from helpers import make_workbook
 from selfscore.checking import check_and_mark_up
 from selfscore.results.findings import make_finding
 from selfscore.results.report import PreviousCheck, Report
 from selfscore.tables.names import FINDINGS_SHEET
+from support.helpers import make_workbook
 
 FACTS = "基础数据"
 

@@ -10,11 +10,11 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.cell.cell import MergedCell
 
-from helpers import dump_workbook
 from samples import samples
 from selfscore.tables.definitions import load_tables
 from selfscore.write.filling import save
 from selfscore.write.template import write_template
+from support.helpers import dump_workbook
 
 TABLES = list(load_tables().values())
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from helpers import make_workbook
+from support.helpers import make_workbook
 
 
 def slow_workbook(path: Path, table_id: str = "shantytown", *, sheets: int = 1, **changes) -> Path:

@@ -5,20 +5,17 @@ format it writes), openpyxl, and hand-built zips or binary records for what neit
 Strict Open XML, shared formulas, phonetic runs, pivot caches, other formats' headers) — from the
 Jiaozuo workbook filled into the real template, so nothing is an opaque blob. Each case says the
 verdict, a finding code and words of its message the report must contain.
-``python tests/saved_files.py DIR`` writes them all to DIR.
+``PYTHONPATH=tests:sample_data python -m support.saved_files DIR`` writes them all to DIR.
 """
 
 from __future__ import annotations
 
 import io
 import re
-import shutil
 import struct
 import sys
-import tempfile
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
@@ -27,87 +24,13 @@ from openpyxl.cell.text import InlineFont
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
-from helpers import make_workbook
-from libreoffice import converted_bytes
 from selfscore.read.formats import OLE2_MAGIC
 from selfscore.tables.definitions import get_table
 from selfscore.tables.names import FACTS_SHEET, SCORE_SHEET
-
-TABLE = "shantytown"
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    suffix: str  # the file name a person would have: .xlsb, .et, .xls (for an HTML page saved by a web system)…
-    build: Callable[[Path], Path]
-    status: str  # ok | errors | unreadable
-    code: str = ""  # a finding code the report must contain
-    phrase: str = ""  # and words its message must contain
-    #: the total self-score the report must read (None: not checked, e.g. unreadable)
-    self_total: float | None = None
-    needs: tuple[str, ...] = field(default=())
-
+from support.harness import TABLE, Case, editing, jiaozuo_bytes, member, rezip, write_cases, writing, zipped
+from support.libreoffice import converted_bytes
 
 # ---------------------------------------------------------------- building blocks
-
-
-def jiaozuo_bytes(**kwargs) -> bytes:
-    with tempfile.TemporaryDirectory() as directory:
-        return make_workbook(Path(directory) / "t.xlsx", TABLE, unit="焦作市", **kwargs).read_bytes()
-
-
-def writing(make: Callable[[], bytes]) -> Callable[[Path], Path]:
-    def build(path: Path) -> Path:
-        path.write_bytes(make())
-        return path
-    return build
-
-
-def editing(edit: Callable[[Workbook], None], **kwargs) -> Callable[[Path], Path]:
-    """The Jiaozuo workbook changed through openpyxl, as another program would have saved it."""
-    def build(path: Path) -> Path:
-        workbook = load_workbook(io.BytesIO(jiaozuo_bytes(**kwargs)))
-        edit(workbook)
-        workbook.save(path)
-        return path
-    return build
-
-
-def rezip(data: bytes, replace: dict[str, bytes | None] | None = None, add: dict[str, bytes] | None = None,
-          compression: int = zipfile.ZIP_DEFLATED) -> bytes:
-    """The same zip with some members replaced (None removes one) and some added."""
-    replace = replace or {}
-    source = zipfile.ZipFile(io.BytesIO(data))
-    output = io.BytesIO()
-    with zipfile.ZipFile(output, "w", compression) as target:
-        for item in source.infolist():
-            if item.filename in replace:
-                if replace[item.filename] is not None:
-                    target.writestr(item.filename, replace[item.filename])
-            else:
-                target.writestr(item.filename, source.read(item.filename))
-        for name, content in (add or {}).items():
-            target.writestr(name, content)
-    return output.getvalue()
-
-
-def member(data: bytes, name: str) -> bytes:
-    return zipfile.ZipFile(io.BytesIO(data)).read(name)
-
-
-def members(data: bytes) -> dict[str, bytes]:
-    """Every part of a zip, by name, in the zip's order."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return {info.filename: archive.read(info.filename) for info in archive.infolist()}
-
-
-def zipped(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
-    output = io.BytesIO()
-    with zipfile.ZipFile(output, "w", compression) as archive:
-        for name, content in members.items():
-            archive.writestr(name, content)
-    return output.getvalue()
 
 
 def part_of(data: bytes, sheet_title: str) -> str:
@@ -490,87 +413,76 @@ SAVE_AS = "另存为 .xlsx"
 
 READ = [
     # LibreOffice's spreadsheet formats that selfscore reads
-    Case("lo_xls", ".xls", soffice("xls"), "ok", "rebuilt_from_foreign_format", ".xls", JIAOZUO_TOTAL, SOFFICE),
-    Case("lo_xlt_template", ".xlt", soffice("xlt"), "ok", "rebuilt_from_foreign_format", ".xls", JIAOZUO_TOTAL, SOFFICE),
-    Case("lo_xls_saved_as_et", ".et", soffice("xls"), "ok", "rebuilt_from_foreign_format", "WPS 的 .et", JIAOZUO_TOTAL,
-         SOFFICE),
-    Case("lo_ods", ".ods", soffice("ods"), "ok", "rebuilt_from_foreign_format", ".ods", JIAOZUO_TOTAL, SOFFICE),
-    Case("lo_ots_template", ".ots", soffice("ots"), "ok", "rebuilt_from_foreign_format", ".ods", JIAOZUO_TOTAL, SOFFICE),
-    Case("lo_xlsx_excel2007", ".xlsx", soffice("xlsx_lo"), "ok", "", "", JIAOZUO_TOTAL, SOFFICE),
-    Case("lo_xlsx_office_open_xml", ".xlsx", soffice("xlsx_ooxml"), "ok", "", "", JIAOZUO_TOTAL, SOFFICE),
-    Case("lo_xlsm", ".xlsm", soffice("xlsm_lo"), "ok", "macros_not_kept", "标注副本另存为 .xlsx，不含宏", JIAOZUO_TOTAL, SOFFICE),
-    Case("lo_xltx_template", ".xltx", soffice("xltx"), "ok", "", "", JIAOZUO_TOTAL, SOFFICE),
-    Case("lo_xls_faulty", ".xls", soffice("xls", scores={"funds_raising": 8}), "errors", "score_mismatch", "自评得分 8",
-         JIAOZUO_TOTAL - 2, SOFFICE),
+    Case("lo_xls", soffice("xls"), "ok", "rebuilt_from_foreign_format", ".xls", suffix=".xls", self_total=JIAOZUO_TOTAL, needs=SOFFICE),
+    Case("lo_xlt_template", soffice("xlt"), "ok", "rebuilt_from_foreign_format", ".xls", suffix=".xlt", self_total=JIAOZUO_TOTAL,
+         needs=SOFFICE),
+    Case("lo_xls_saved_as_et", soffice("xls"), "ok", "rebuilt_from_foreign_format", "WPS 的 .et", suffix=".et", self_total=JIAOZUO_TOTAL,
+         needs=SOFFICE),
+    Case("lo_ods", soffice("ods"), "ok", "rebuilt_from_foreign_format", ".ods", suffix=".ods", self_total=JIAOZUO_TOTAL, needs=SOFFICE),
+    Case("lo_ots_template", soffice("ots"), "ok", "rebuilt_from_foreign_format", ".ods", suffix=".ots", self_total=JIAOZUO_TOTAL,
+         needs=SOFFICE),
+    Case("lo_xlsx_excel2007", soffice("xlsx_lo"), "ok", "", "", self_total=JIAOZUO_TOTAL, needs=SOFFICE),
+    Case("lo_xlsx_office_open_xml", soffice("xlsx_ooxml"), "ok", "", "", self_total=JIAOZUO_TOTAL, needs=SOFFICE),
+    Case("lo_xlsm", soffice("xlsm_lo"), "ok", "macros_not_kept", "标注副本另存为 .xlsx，不含宏", suffix=".xlsm", self_total=JIAOZUO_TOTAL,
+         needs=SOFFICE),
+    Case("lo_xltx_template", soffice("xltx"), "ok", "", "", suffix=".xltx", self_total=JIAOZUO_TOTAL, needs=SOFFICE),
+    Case("lo_xls_faulty", soffice("xls", scores={"funds_raising": 8}), "errors", "score_mismatch", "自评得分 8", suffix=".xls",
+         self_total=JIAOZUO_TOTAL - 2, needs=SOFFICE),
     # .xlsb (Excel's binary workbook) and macro-enabled workbooks
-    Case("xlsb", ".xlsb", writing(lambda: xlsb_from(jiaozuo_bytes())), "ok", "rebuilt_from_foreign_format",
-         "Excel 二进制工作簿", JIAOZUO_TOTAL),
-    Case("xlsb_with_macros", ".xlsb", writing(lambda: xlsb_from(jiaozuo_bytes(), macros=True)), "ok",
-         "rebuilt_from_foreign_format", ".xlsb", JIAOZUO_TOTAL),
-    Case("xlsb_faulty", ".xlsb", writing(lambda: xlsb_from(jiaozuo_bytes(facts={"starts_actual": "两项"}))), "errors",
-         "value_not_number", "两项", JIAOZUO_TOTAL),
-    Case("xlsb_sparse_17_billion_cells", ".xlsb", writing(sparse_xlsb), "unreadable", "sheet_too_large", "超过上限"),
-    Case("xlsm_with_vba", ".xlsm", writing(xlsm_with_macros), "ok", "macros_not_kept", "没有运行也没有保留其中的宏",
-         JIAOZUO_TOTAL),
-    Case("xltm_with_vba", ".xltm", writing(lambda: xlsm_with_macros(template=True)), "ok", "macros_not_kept", "不含宏",
-         JIAOZUO_TOTAL),
+    Case("xlsb", writing(lambda: xlsb_from(jiaozuo_bytes())), "ok", "rebuilt_from_foreign_format", "Excel 二进制工作簿", suffix=".xlsb",
+         self_total=JIAOZUO_TOTAL),
+    Case("xlsb_with_macros", writing(lambda: xlsb_from(jiaozuo_bytes(), macros=True)), "ok", "rebuilt_from_foreign_format", ".xlsb",
+         suffix=".xlsb", self_total=JIAOZUO_TOTAL),
+    Case("xlsb_faulty", writing(lambda: xlsb_from(jiaozuo_bytes(facts={"starts_actual": "两项"}))), "errors", "value_not_number", "两项",
+         suffix=".xlsb", self_total=JIAOZUO_TOTAL),
+    Case("xlsb_sparse_17_billion_cells", writing(sparse_xlsb), "unreadable", "sheet_too_large", "超过上限", suffix=".xlsb"),
+    Case("xlsm_with_vba", writing(xlsm_with_macros), "ok", "macros_not_kept", "没有运行也没有保留其中的宏", suffix=".xlsm",
+         self_total=JIAOZUO_TOTAL),
+    Case("xltm_with_vba", writing(lambda: xlsm_with_macros(template=True)), "ok", "macros_not_kept", "不含宏", suffix=".xltm",
+         self_total=JIAOZUO_TOTAL),
     # the oddities of .xlsx files from the wild
-    Case("strict_open_xml", ".xlsx", writing(lambda: strict_from(jiaozuo_bytes())), "ok", "", "", JIAOZUO_TOTAL),
-    Case("strict_faulty", ".xlsx", writing(lambda: strict_from(jiaozuo_bytes(scores={"funds_raising": 8}))), "errors",
-         "score_mismatch", "自评得分 8", JIAOZUO_TOTAL - 2),
-    Case("epoch_1904", ".xlsx", editing(epoch_1904), "ok", "", "", JIAOZUO_TOTAL),
-    Case("epoch_1904_date_in_a_fact", ".xlsx", editing(epoch_1904, facts={"starts_actual": __import__("datetime").datetime(
-        2020, 12, 31)}), "errors", "value_not_number", "2020-12-31", JIAOZUO_TOTAL),
-    Case("styles_4000", ".xlsx", editing(thousands_of_styles), "ok", "", "", JIAOZUO_TOTAL),
-    Case("shared_formulas", ".xlsx", writing(with_shared_formulas), "ok", "formula_in_input", "141*2", JIAOZUO_TOTAL),
-    Case("rich_text_unit", ".xlsx", editing(rich_text_unit), "ok", "", "", JIAOZUO_TOTAL),
-    Case("phonetic_runs", ".xlsx", writing(with_phonetic_runs), "ok", "", "", JIAOZUO_TOTAL),
-    Case("external_link", ".xlsx", writing(with_external_link), "ok", "formula_in_input", "[1]汇总!B2", JIAOZUO_TOTAL),
-    Case("pivot_cache", ".xlsx", writing(with_pivot_cache), "ok", "content_not_preserved", "数据透视表", JIAOZUO_TOTAL),
-    Case("styles_out_of_standard", ".xlsx", writing(styles_out_of_standard), "ok", "rebuilt_from_foreign_format",
-         "部分内容不合规范", JIAOZUO_TOTAL),
-    Case("chart_sheet_added", ".xlsx", editing(chart_sheet_added), "ok", "content_not_preserved", "图表", JIAOZUO_TOTAL),
+    Case("strict_open_xml", writing(lambda: strict_from(jiaozuo_bytes())), "ok", "", "", self_total=JIAOZUO_TOTAL),
+    Case("strict_faulty", writing(lambda: strict_from(jiaozuo_bytes(scores={"funds_raising": 8}))), "errors", "score_mismatch",
+         "自评得分 8", self_total=JIAOZUO_TOTAL - 2),
+    Case("epoch_1904", editing(epoch_1904), "ok", "", "", self_total=JIAOZUO_TOTAL),
+    Case("epoch_1904_date_in_a_fact", editing(epoch_1904, facts={"starts_actual": __import__("datetime").datetime(
+        2020, 12, 31)}), "errors", "value_not_number", "2020-12-31", self_total=JIAOZUO_TOTAL),
+    Case("styles_4000", editing(thousands_of_styles), "ok", "", "", self_total=JIAOZUO_TOTAL),
+    Case("shared_formulas", writing(with_shared_formulas), "ok", "formula_in_input", "141*2", self_total=JIAOZUO_TOTAL),
+    Case("rich_text_unit", editing(rich_text_unit), "ok", "", "", self_total=JIAOZUO_TOTAL),
+    Case("phonetic_runs", writing(with_phonetic_runs), "ok", "", "", self_total=JIAOZUO_TOTAL),
+    Case("external_link", writing(with_external_link), "ok", "formula_in_input", "[1]汇总!B2", self_total=JIAOZUO_TOTAL),
+    Case("pivot_cache", writing(with_pivot_cache), "ok", "content_not_preserved", "数据透视表", self_total=JIAOZUO_TOTAL),
+    Case("styles_out_of_standard", writing(styles_out_of_standard), "ok", "rebuilt_from_foreign_format", "部分内容不合规范",
+         self_total=JIAOZUO_TOTAL),
+    Case("chart_sheet_added", editing(chart_sheet_added), "ok", "content_not_preserved", "图表", self_total=JIAOZUO_TOTAL),
 ]
 
 REFUSED = [
-    Case("charts_only", ".xlsx", writing(charts_only), "unreadable", "not_a_template", "只有图表"),
-    Case("encrypted_ods", ".ods", writing(encrypted_ods), "unreadable", "file_encrypted", "取消密码保护"),
-    Case("lo_fods", ".fods", soffice("fods"), "unreadable", "file_other_format", "OpenDocument 平面 XML 表格", needs=SOFFICE),
-    Case("lo_csv", ".csv", soffice("csv"), "unreadable", "file_text", "文本文件", needs=SOFFICE),
-    Case("lo_html_saved_as_xls", ".xls", soffice("html"), "unreadable", "file_other_format", "网页（HTML）", needs=SOFFICE),
-    Case("lo_sylk", ".slk", soffice("slk"), "unreadable", "file_other_format", "SYLK", needs=SOFFICE),
-    Case("lo_dif", ".dif", soffice("dif"), "unreadable", "file_other_format", "DIF", needs=SOFFICE),
-    Case("html_table_as_xls", ".xls", writing(lambda: HTML_AS_XLS.encode()), "unreadable", "file_other_format", "网页（HTML）"),
-    Case("spreadsheetml_2003", ".xml", writing(lambda: SPREADSHEETML_2003.encode()), "unreadable", "file_other_format",
-         "Excel 2003 XML"),
-    Case("excel4_worksheet", ".xls", writing(biff4_worksheet), "unreadable", "file_other_format", "Excel 4.0"),
-    Case("dbase", ".dbf", writing(dbase), "unreadable", "file_other_format", "dBase"),
-    Case("docx", ".docx", writing(lambda: office_zip("docx")), "unreadable", "file_other_zip", "Word 文档（.docx）"),
-    Case("pptx", ".pptx", writing(lambda: office_zip("pptx")), "unreadable", "file_other_zip", "PowerPoint"),
-    Case("numbers", ".numbers", writing(lambda: office_zip("numbers")), "unreadable", "file_other_zip", "Apple Numbers"),
-    Case("odt", ".odt", writing(lambda: office_zip("odt")), "unreadable", "file_other_zip", "OpenDocument 文本"),
-    Case("zip_of_workbooks", ".zip", writing(lambda: office_zip("plain_zip")), "unreadable", "file_other_zip", "请解压后"),
-    Case("rar", ".rar", writing(lambda: b"Rar!\x1a\x07\x01\x00" + bytes(200)), "unreadable", "file_other_zip", "RAR 压缩包"),
-    Case("png_screenshot", ".xlsx", writing(lambda: b"\x89PNG\r\n\x1a\n" + bytes(200)), "unreadable", "file_other_format",
-         "截图"),
-    Case("ppt_97", ".xls", writing(lambda: OLE2_MAGIC + bytes(504) + "PowerPoint Document".encode("utf-16-le") + bytes(900)),
-         "unreadable", "file_other_ole", "PowerPoint 97-2003"),
+    Case("charts_only", writing(charts_only), "unreadable", "not_a_template", "只有图表"),
+    Case("encrypted_ods", writing(encrypted_ods), "unreadable", "file_encrypted", "取消密码保护", suffix=".ods"),
+    Case("lo_fods", soffice("fods"), "unreadable", "file_other_format", "OpenDocument 平面 XML 表格", suffix=".fods", needs=SOFFICE),
+    Case("lo_csv", soffice("csv"), "unreadable", "file_text", "文本文件", suffix=".csv", needs=SOFFICE),
+    Case("lo_html_saved_as_xls", soffice("html"), "unreadable", "file_other_format", "网页（HTML）", suffix=".xls", needs=SOFFICE),
+    Case("lo_sylk", soffice("slk"), "unreadable", "file_other_format", "SYLK", suffix=".slk", needs=SOFFICE),
+    Case("lo_dif", soffice("dif"), "unreadable", "file_other_format", "DIF", suffix=".dif", needs=SOFFICE),
+    Case("html_table_as_xls", writing(lambda: HTML_AS_XLS.encode()), "unreadable", "file_other_format", "网页（HTML）", suffix=".xls"),
+    Case("spreadsheetml_2003", writing(lambda: SPREADSHEETML_2003.encode()), "unreadable", "file_other_format", "Excel 2003 XML",
+         suffix=".xml"),
+    Case("excel4_worksheet", writing(biff4_worksheet), "unreadable", "file_other_format", "Excel 4.0", suffix=".xls"),
+    Case("dbase", writing(dbase), "unreadable", "file_other_format", "dBase", suffix=".dbf"),
+    Case("docx", writing(lambda: office_zip("docx")), "unreadable", "file_other_zip", "Word 文档（.docx）", suffix=".docx"),
+    Case("pptx", writing(lambda: office_zip("pptx")), "unreadable", "file_other_zip", "PowerPoint", suffix=".pptx"),
+    Case("numbers", writing(lambda: office_zip("numbers")), "unreadable", "file_other_zip", "Apple Numbers", suffix=".numbers"),
+    Case("odt", writing(lambda: office_zip("odt")), "unreadable", "file_other_zip", "OpenDocument 文本", suffix=".odt"),
+    Case("zip_of_workbooks", writing(lambda: office_zip("plain_zip")), "unreadable", "file_other_zip", "请解压后", suffix=".zip"),
+    Case("rar", writing(lambda: b"Rar!\x1a\x07\x01\x00" + bytes(200)), "unreadable", "file_other_zip", "RAR 压缩包", suffix=".rar"),
+    Case("png_screenshot", writing(lambda: b"\x89PNG\r\n\x1a\n" + bytes(200)), "unreadable", "file_other_format", "截图"),
+    Case("ppt_97", writing(lambda: OLE2_MAGIC + bytes(504) + "PowerPoint Document".encode("utf-16-le") + bytes(900)), "unreadable",
+         "file_other_ole", "PowerPoint 97-2003", suffix=".xls"),
 ]
 
 CASES: list[Case] = READ + REFUSED
-
-
-def file_name(case: Case) -> str:
-    return f"{case.name}{case.suffix}"
-
-
-def has(tool: str) -> bool:
-    return shutil.which(tool) is not None or (tool == "soffice" and shutil.which("libreoffice") is not None)
-
-
-def write_cases(directory: Path, cases: list[Case] = CASES) -> dict[str, Path]:
-    directory.mkdir(parents=True, exist_ok=True)
-    return {case.name: case.build(directory / file_name(case)) for case in cases if all(has(tool) for tool in case.needs)}
 
 
 def expected_inputs() -> int:
@@ -579,5 +491,5 @@ def expected_inputs() -> int:
 
 if __name__ == "__main__":
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "saved_files")
-    for name, path in write_cases(target).items():
+    for name, path in write_cases(target, CASES).items():
         print(f"{name}\t{path.stat().st_size}\t{path.name}")

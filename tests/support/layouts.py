@@ -11,10 +11,10 @@ from collections.abc import Sequence
 
 from openpyxl import Workbook
 
-from helpers import JIAOZUO
 from selfscore.read.labels import Grid, GridCell
 from selfscore.tables.definitions import get_table
 from selfscore.write.filling import fill_template
+from support.helpers import JIAOZUO
 
 #: 附件1 prints every self-score; 附件2 prints only the total 95, so these per-indicator scores
 #: are the ones that add up to it (social funding far below 20 % costs 5 points of 资金筹集).

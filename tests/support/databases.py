@@ -6,18 +6,13 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from support.live_server import free_port
 
 
 def _postgres_bin() -> Path | None:
@@ -37,7 +32,7 @@ class PostgresCluster:
             pytest.skip("PostgreSQL (apt package postgresql) is not installed")
         self.bin = bin_dir
         self.directory = Path(tempfile.mkdtemp(prefix="selfscore-pg-"))
-        self.port = _free_port()
+        self.port = free_port()
         self.user = None
         if os.geteuid() == 0:
             self.user = "postgres" if _has_user("postgres") else "nobody"

@@ -1,0 +1,18 @@
+"""What the tests share, imported as ``support.<module>`` (pytest puts tests/ and sample_data/ on the path).
+
+- helpers: the Jiaozuo workbook of a table with some values changed (make_workbook), TABLE_IDS, a workbook's text dump
+- harness: the corpus harness — one Case, the Jiaozuo sample's bytes, the writing/editing builders, zip surgery,
+  and the assertions every checked file's report and marked-up copy must pass
+- corpus: the hostile and broken files; saved_files: every format people save (both lists of harness Cases)
+- layouts: hand-made layouts of the two annexes, as offices retype them; criteria: scores worked out from the
+  criteria's own words, for the property tests
+- third_table: a third table in a fixture directory and its worked example
+- libreoffice: LibreOffice conversions, cached by content (safe for parallel workers)
+- measured: the selfscore command in its own process, with its wall time and peak memory; slow: a workbook that
+  takes seconds to check
+- live_server: `selfscore serve`, nginx, or an app in a thread, on free loopback ports; databases: a throwaway
+  PostgreSQL cluster; collection_web: a reviewer's and a clerk's steps through the collection pages
+- browser: Debian's Chromium for Playwright (the ``browser`` fixture is in tests/web/conftest.py)
+
+No test module imports another: what two test files share belongs here, or in a conftest.py as a fixture.
+"""
