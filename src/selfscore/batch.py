@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING
 from selfscore.results.file_names import checked_name
 from selfscore.results.findings import make_finding
 from selfscore.results.report import Report
+from selfscore.tables.steps import DEFAULT_STEPS
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-    from selfscore.tables.rules import StepReading
+    from selfscore.tables.steps import StepReading
 
 #: our own outputs (x.checked.xlsx, x.checked-2.xlsx) and Excel's lock files (~$x.xlsx) are never inputs
 _OUTPUT = re.compile(r"\.checked(-\d+)?\.xlsx$", re.IGNORECASE)
@@ -149,7 +150,7 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def check_batch(inputs: Sequence[BatchInput], *, step_reading: StepReading = "ceil", jobs: int | None = None,
+def check_batch(inputs: Sequence[BatchInput], *, steps: StepReading = DEFAULT_STEPS, jobs: int | None = None,
                 on_done: Callable[[BatchItem], None] | None = None, markup: bool = True) -> list[BatchItem]:
     """Check every input and write its marked-up copy; the items come back in input order.
 
@@ -172,10 +173,10 @@ def check_batch(inputs: Sequence[BatchInput], *, step_reading: StepReading = "ce
 
     if jobs == 1 or len(chunks) <= 1:
         for indices in chunks:
-            for index, item in zip(indices, _check_chunk([inputs[i] for i in indices], step_reading, markup), strict=True):
+            for index, item in zip(indices, _check_chunk([inputs[i] for i in indices], steps, markup), strict=True):
                 done(index, item)
     else:
-        _run_in_processes(inputs, chunks, step_reading, min(jobs, len(chunks)), done, markup)
+        _run_in_processes(inputs, chunks, steps, min(jobs, len(chunks)), done, markup)
     return [results[index] for index in range(len(inputs))]
 
 
@@ -192,28 +193,28 @@ def _init_worker(started) -> None:
     import selfscore.write.markup  # noqa: F401
 
 
-def _run_chunk(chunk_index: int, inputs: list[BatchInput], step_reading: StepReading, markup: bool = True) -> list[BatchItem]:
+def _run_chunk(chunk_index: int, inputs: list[BatchInput], steps: StepReading, markup: bool = True) -> list[BatchItem]:
     if _started is not None:
         _started[chunk_index] = 1
-    items = _check_chunk(inputs, step_reading, markup)
+    items = _check_chunk(inputs, steps, markup)
     if _started is not None:
         _started[chunk_index] = 2
     return items
 
 
-def _check_chunk(inputs: list[BatchInput], step_reading: StepReading, markup: bool = True) -> list[BatchItem]:
+def _check_chunk(inputs: list[BatchInput], steps: StepReading, markup: bool = True) -> list[BatchItem]:
     """Check the chunk's files (the check never raises: a file it fails on is that file's unreadable report) and
     write each marked-up copy."""
     from selfscore.checking import check_files
 
     checked = check_files([item.path for item in inputs], names=[item.name for item in inputs],
-                          step_reading=step_reading, markup=markup)
+                          steps=steps, markup=markup)
     items = []
     for batch_input, (report, marked_up) in zip(inputs, checked, strict=True):
         try:
             items.append(BatchItem(batch_input, report, _write(batch_input, marked_up), _peak_rss()))
         except Exception as error:  # one file's failure is that file's row, never the batch's end
-            items.append(_failed(batch_input, step_reading, f"{type(error).__name__}：{error}"[:200]))
+            items.append(_failed(batch_input, steps, f"{type(error).__name__}：{error}"[:200]))
     return items
 
 
@@ -226,9 +227,9 @@ def _write(batch_input: BatchInput, marked_up: bytes | None) -> Path | None:
     return batch_input.target
 
 
-def _failed(batch_input: BatchInput, step_reading: StepReading, reason: str) -> BatchItem:
+def _failed(batch_input: BatchInput, steps: StepReading, reason: str) -> BatchItem:
     """A file whose copy could not be written, or whose worker process died: the checker failed on it."""
-    report = Report.unreadable(batch_input.name, make_finding("check_failed", reason=reason), step_reading)
+    report = Report.unreadable(batch_input.name, make_finding("check_failed", reason=reason), steps)
     return BatchItem(batch_input, report, None, _peak_rss())
 
 
@@ -238,7 +239,7 @@ def _peak_rss() -> int:
 
 # --- in the parent ------------------------------------------------------------------------------
 
-def _run_in_processes(inputs: Sequence[BatchInput], chunks: list[list[int]], step_reading: StepReading, jobs: int,
+def _run_in_processes(inputs: Sequence[BatchInput], chunks: list[list[int]], steps: StepReading, jobs: int,
                       done: Callable[[int, BatchItem], None], markup: bool = True) -> None:
     """Run chunks in a process pool; when a worker dies, blame the chunks it had started and go on.
 
@@ -258,7 +259,7 @@ def _run_in_processes(inputs: Sequence[BatchInput], chunks: list[list[int]], ste
         with ProcessPoolExecutor(max_workers=min(jobs, len(pending)), initializer=_init_worker,
                                  initargs=(started,)) as pool:
             futures: dict[Future, int] = {
-                pool.submit(_run_chunk, number, [inputs[i] for i in chunks[number]], step_reading, markup): number
+                pool.submit(_run_chunk, number, [inputs[i] for i in chunks[number]], steps, markup): number
                 for number in pending
             }
             remaining = set(futures)
@@ -277,17 +278,17 @@ def _run_in_processes(inputs: Sequence[BatchInput], chunks: list[list[int]], ste
         pending = sorted(set(broken) - set(suspects))
         for number in suspects:
             for index in chunks[number]:
-                done(index, _isolated(inputs[index], step_reading, markup))
+                done(index, _isolated(inputs[index], steps, markup))
 
 
-def _isolated(batch_input: BatchInput, step_reading: StepReading, markup: bool = True) -> BatchItem:
+def _isolated(batch_input: BatchInput, steps: StepReading, markup: bool = True) -> BatchItem:
     """Check one file in a process of its own, so that if it kills the process it kills only its own row."""
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     with ProcessPoolExecutor(max_workers=1, initializer=_init_worker, initargs=(None,)) as pool:
         try:
-            return pool.submit(_run_chunk, 0, [batch_input], step_reading, markup).result()[0]
+            return pool.submit(_run_chunk, 0, [batch_input], steps, markup).result()[0]
         except BrokenProcessPool:
-            return _failed(batch_input, step_reading, "校验进程意外退出")
+            return _failed(batch_input, steps, "校验进程意外退出")
 

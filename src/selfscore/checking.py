@@ -29,7 +29,7 @@ from selfscore.score.scoring import score_indicators, total_details, totals
 from selfscore.score.validation import validate_many
 from selfscore.tables.definitions import load_versions, version_for_year
 from selfscore.tables.names import MARKS_SHEET, META_UNIT, META_YEAR
-from selfscore.tables.rules import StepReading
+from selfscore.tables.steps import DEFAULT_STEPS, StepReading
 from selfscore.write.marks import remove_marks
 
 Source = str | Path | bytes
@@ -68,7 +68,7 @@ class _Opened:
     foreign_kind: str | None
 
 
-def check_file(source: Source, name: str | None = None, step_reading: StepReading = "ceil", markup: bool = True,
+def check_file(source: Source, name: str | None = None, steps: StepReading = DEFAULT_STEPS, markup: bool = True,
                previous: PreviousCheck | None = None, *, limits: Limits = DEFAULT_LIMITS) -> tuple[Report, bytes | None]:
     """The one check the shells call (the batch, the web and its worker pool, collections): the report and, with
     ``markup``, the marked-up copy (None when the file could not be read). Never raises: a file the checker fails on
@@ -76,16 +76,16 @@ def check_file(source: Source, name: str | None = None, step_reading: StepReadin
 
     ``markup=False`` takes the report-only path (the same report, sooner). ``previous`` is what "fixed / remaining /
     new" compares with instead of the marks a marked-up copy carries (a collection's last stored submission)."""
-    return next(check_files([source], names=[name], step_reading=step_reading, markup=markup, previous=previous,
+    return next(check_files([source], names=[name], steps=steps, markup=markup, previous=previous,
                             limits=limits))
 
 
 def check_files(sources: Sequence[Source], *, names: Sequence[str | None] | None = None,
-                step_reading: StepReading = "ceil", markup: bool = True, previous: PreviousCheck | None = None,
+                steps: StepReading = DEFAULT_STEPS, markup: bool = True, previous: PreviousCheck | None = None,
                 limits: Limits = DEFAULT_LIMITS) -> Iterator[tuple[Report, bytes | None]]:
     """``check_file`` for several workbooks, validated in one pass (``check_many``); one at a time, so that each
     workbook is let go before the next one is marked up."""
-    checked = check_many(sources, step_reading=step_reading, names=names, limits=limits, markup=markup)
+    checked = check_many(sources, steps=steps, names=names, limits=limits, markup=markup)
     checked.reverse()
     while checked:
         one = checked.pop()  # held here alone, and let go as the next one takes its place
@@ -94,36 +94,36 @@ def check_files(sources: Sequence[Source], *, names: Sequence[str | None] | None
         yield one.report, marked_up_bytes(one) if markup else None
 
 
-def check(source: Source, *, step_reading: StepReading = "ceil", name: str | None = None,
+def check(source: Source, *, steps: StepReading = DEFAULT_STEPS, name: str | None = None,
           limits: Limits = DEFAULT_LIMITS, markup: bool = True) -> Checked:
     """Check a workbook without writing anything; the returned workbook can be marked up. Never raises.
 
     ``markup=False`` is the report-only path: the same report, read without building an openpyxl
     workbook (``read.lean``), and nothing to mark up (``Checked.workbook`` is None).
     """
-    return check_many([source], step_reading=step_reading, names=[name], limits=limits, markup=markup)[0]
+    return check_many([source], steps=steps, names=[name], limits=limits, markup=markup)[0]
 
 
-def check_many(sources: Sequence[Source], *, step_reading: StepReading = "ceil",
+def check_many(sources: Sequence[Source], *, steps: StepReading = DEFAULT_STEPS,
                names: Sequence[str | None] | None = None, limits: Limits = DEFAULT_LIMITS,
                markup: bool = True) -> list[Checked]:
     """``check`` for several workbooks at once: the same results, with validation done in one pass
     per table (which is most of what checking costs beyond opening and saving a workbook). Never raises:
     whatever fails in one workbook's check fails that workbook alone."""
     names = list(names) if names is not None else [None] * len(sources)
-    opened = [_open(source, name, step_reading, limits, markup) for source, name in zip(sources, names, strict=True)]
+    opened = [_open(source, name, steps, limits, markup) for source, name in zip(sources, names, strict=True)]
     readable = [item for item in opened if isinstance(item, _Opened)]
     validations = iter(_validations([item.read for item in readable]))
-    return [item if isinstance(item, Checked) else _finish_safely(item, next(validations), step_reading) for item in opened]
+    return [item if isinstance(item, Checked) else _finish_safely(item, next(validations), steps) for item in opened]
 
 
 def _file_name(source: Source, name: str | None) -> str:
     return name or ("上传的文件" if isinstance(source, bytes) else Path(source).name)
 
 
-def _failed(file_name: str, step_reading: StepReading, error: Exception) -> Checked:
+def _failed(file_name: str, steps: StepReading, error: Exception) -> Checked:
     """A check that raised: the file's report says the checker failed and how, never a traceback."""
-    return Checked(Report.unreadable(file_name, make_finding("check_failed", reason=type(error).__name__), step_reading),
+    return Checked(Report.unreadable(file_name, make_finding("check_failed", reason=type(error).__name__), steps),
                    None)
 
 
@@ -138,7 +138,7 @@ def _validations(reads: list[ReadResult]) -> list[tuple[list[Finding], set[str]]
         return [validation for read in reads for validation in _validations([read])]
 
 
-def _open(source: Source, name: str | None, step_reading: StepReading, limits: Limits = DEFAULT_LIMITS,
+def _open(source: Source, name: str | None, steps: StepReading, limits: Limits = DEFAULT_LIMITS,
           markup: bool = True) -> _Opened | Checked:
     file_name = _file_name(source, name)
     try:
@@ -177,9 +177,9 @@ def _open(source: Source, name: str | None, step_reading: StepReading, limits: L
             read, findings = _read(workbook, data)
             findings = findings + _file_notes(data, sniffed)
     except Unreadable as unreadable:
-        return Checked(Report.unreadable(file_name, unreadable.finding, step_reading), None)
+        return Checked(Report.unreadable(file_name, unreadable.finding, steps), None)
     except Exception as error:  # a last net: a clerk gets a reason, never a traceback
-        return _failed(file_name, step_reading, error)
+        return _failed(file_name, steps, error)
     return _Opened(file_name, workbook, read, findings, previous, kind)
 
 
@@ -221,13 +221,13 @@ def _open_lean(data: bytes, sniffed: str, limits: Limits) -> tuple[LeanWorkbook,
 
 
 def _finish_safely(opened: _Opened, validation: tuple[list[Finding], set[str]] | Exception,
-                   step_reading: StepReading) -> Checked:
+                   steps: StepReading) -> Checked:
     if isinstance(validation, Exception):
-        return _failed(opened.file_name, step_reading, validation)
+        return _failed(opened.file_name, steps, validation)
     try:
-        return _finish(opened, validation, step_reading)
+        return _finish(opened, validation, steps)
     except Exception as error:
-        return _failed(opened.file_name, step_reading, error)
+        return _failed(opened.file_name, steps, error)
 
 
 def _read(workbook: Workbook | LeanWorkbook, data: bytes) -> tuple[ReadResult, list[Finding]]:
@@ -266,10 +266,10 @@ def _refuse_charts_only(workbook: Workbook | LeanWorkbook) -> None:
 _NOTE_CODES = ("layout_recognised", "rebuilt_from_foreign_format", "facts_absent", "content_not_preserved")
 
 
-def _finish(opened: _Opened, validation: tuple[list[Finding], set[str]], step_reading: StepReading) -> Checked:
+def _finish(opened: _Opened, validation: tuple[list[Finding], set[str]], steps: StepReading) -> Checked:
     read, workbook, table = opened.read, opened.workbook, opened.read.table
     validation_findings, invalid = validation
-    results, score_findings = score_indicators(read, invalid, step_reading)
+    results, score_findings = score_indicators(read, invalid, steps)
     results, score_findings = settle_without_facts(read, results, score_findings)
     self_total, recomputed_total, recomputed_range = totals(read, results, invalid)
     total_explanation, total_findings = total_details(read, results, invalid, recomputed_total)
@@ -287,7 +287,7 @@ def _finish(opened: _Opened, validation: tuple[list[Finding], set[str]], step_re
         template_version=(version or None) if isinstance(read, LabelReadResult) else version,  # by labels: none known
         unit=read.values.get(META_UNIT) if isinstance(read.values.get(META_UNIT), str) else None,
         year=year if isinstance(year, int) else None,
-        step_reading=step_reading,
+        steps=steps,
         self_total=self_total,
         recomputed_total=recomputed_total,
         recomputed_range=recomputed_range,
@@ -347,16 +347,16 @@ def _recognised(read: ReadResult) -> list[RecognisedCell]:
                            labels.get(name)) for name, ref in read.cells.items()]
 
 
-def check_workbook(source: Source, *, step_reading: StepReading = "ceil", name: str | None = None,
+def check_workbook(source: Source, *, steps: StepReading = DEFAULT_STEPS, name: str | None = None,
                    limits: Limits = DEFAULT_LIMITS) -> Report:
     """The report for one workbook (path or bytes). Writes nothing."""
-    return check(source, step_reading=step_reading, name=name, limits=limits).report
+    return check(source, steps=steps, name=name, limits=limits).report
 
 
-def check_and_mark_up(source: Source, *, step_reading: StepReading = "ceil", name: str | None = None,
+def check_and_mark_up(source: Source, *, steps: StepReading = DEFAULT_STEPS, name: str | None = None,
                       limits: Limits = DEFAULT_LIMITS) -> tuple[Report, bytes | None]:
     """The report and the marked-up copy as bytes (None when the file could not be read): ``check_file``."""
-    return check_file(source, name, step_reading, limits=limits)
+    return check_file(source, name, steps, limits=limits)
 
 
 def marked_up_bytes(checked: Checked) -> bytes | None:

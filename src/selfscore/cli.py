@@ -34,7 +34,7 @@ def chinese_usage_message(error: click.UsageError) -> str:
     if isinstance(error, click.BadParameter) and error.param is not None:
         hint = error.param.get_error_hint(ctx)  # type: ignore[arg-type]
         if isinstance(error.param.type, click.Choice):
-            meanings: dict[str, str] = dict(STEP_READING_NAMES) if error.param.name == "step_reading" else {}
+            meanings: dict[str, str] = dict(STEP_READING_NAMES) if error.param.name == "steps" else {}
             choices = [f"{choice}（{meanings[choice]}）" if choice in meanings else str(choice) for choice in error.param.type.choices]
             return f"{hint} 只能是 {'、'.join(choices)} 之一"
         if isinstance(error.param.type, click.types._NumberRangeBase | click.types.IntParamType | click.types.FloatParamType):
@@ -217,7 +217,7 @@ def template(table_ids: tuple[str, ...], directory: Path, force: bool) -> None:
               help="另存 JSON 格式的校验报告；写 - 则输出到标准输出。")
 @click.option("--summary", "summary_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               metavar="路径.xlsx", help="另存审核用的汇总工作簿（汇总、指标明细、图表）。")
-@click.option("--steps", "step_reading", type=click.Choice(STEP_READINGS), default=DEFAULT_STEPS, metavar="|".join(STEP_READINGS),
+@click.option("--steps", "steps", type=click.Choice(STEP_READINGS), default=DEFAULT_STEPS, metavar="|".join(STEP_READINGS),
               help="「每低 N 个百分点扣 1 分」类规则中不足一档的部分怎么算：ceil = 不足一档按一档计（默认，与焦作市公布结果一致），"
                    "exact = 按比例计，floor = 满一档才计。")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
@@ -226,7 +226,7 @@ def template(table_ids: tuple[str, ...], directory: Path, force: bool) -> None:
 @click.option("--no-markup", "no_markup", is_flag=True,
               help="不生成标注副本，只输出校验结果（终端、--json、--summary），读取更快。")
 def check(files: tuple[str, ...], directory: Path | None, json_path: str | None, summary_path: Path | None,
-          step_reading: str, jobs: int | None, quiet: bool, no_markup: bool) -> None:
+          steps: str, jobs: int | None, quiet: bool, no_markup: bool) -> None:
     """校验填好的自评表，为每个文件生成标注副本（<文件名>.checked.xlsx）。
 
     \b
@@ -256,10 +256,10 @@ def check(files: tuple[str, ...], directory: Path | None, json_path: str | None,
 
     if not quiet and len(inputs) > PROGRESS_AFTER and sys.stderr.isatty():
         with click.progressbar(length=len(inputs), label="校验中", file=sys.stderr) as bar:
-            items = check_batch(inputs, step_reading=step_reading, jobs=jobs,  # type: ignore[arg-type]
+            items = check_batch(inputs, steps=steps, jobs=jobs,  # type: ignore[arg-type]
                                 on_done=lambda _item: bar.update(1), markup=not no_markup)
     else:
-        items = check_batch(inputs, step_reading=step_reading, jobs=jobs, markup=not no_markup)  # type: ignore[arg-type]
+        items = check_batch(inputs, steps=steps, jobs=jobs, markup=not no_markup)  # type: ignore[arg-type]
     reports = [item.report for item in items]
 
     if not quiet:

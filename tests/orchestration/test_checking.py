@@ -27,13 +27,13 @@ def test_jiaozuo_samples_recompute_to_the_published_totals(repo):
 @pytest.mark.parametrize(("reading", "total", "status"), [
     ("ceil", Fraction(95), "match"), ("floor", Fraction(96), "rounding_reading")])
 def test_step_reading_changes_the_recomputed_total(repo, reading, total, status):
-    report = check_workbook(repo / "sample_data" / "jiaozuo_2020_old_communities.xlsx", step_reading=reading)
+    report = check_workbook(repo / "sample_data" / "jiaozuo_2020_old_communities.xlsx", steps=reading)
     assert report.recomputed_total == total
     assert report.indicator("funds_raising").status == status
 
 
 def test_exact_reading_reproduces_95_12_and_names_the_reading_that_matches(repo):
-    report = check_workbook(repo / "sample_data" / "jiaozuo_2020_old_communities.xlsx", step_reading="exact")
+    report = check_workbook(repo / "sample_data" / "jiaozuo_2020_old_communities.xlsx", steps="exact")
     assert report.to_dict()["totals"]["recomputed"] == 95.12
     finding = report.findings[0]
     assert (finding.code, finding.severity, finding.cell) == ("rounding_reading", "warning", "F5")
@@ -118,7 +118,7 @@ def _crash(*args, **kwargs):
 def test_a_checker_that_fails_gives_the_one_unreadable_report_never_a_traceback(tmp_path, monkeypatch, step, markup):
     monkeypatch.setattr(checking, step, _crash)
     report, marked_up = check_file(make_workbook(tmp_path / "t.xlsx"), "填报.xlsx", "floor", markup)
-    assert (report.file, report.status, report.step_reading, marked_up) == ("填报.xlsx", "unreadable", "floor", None)
+    assert (report.file, report.status, report.steps, marked_up) == ("填报.xlsx", "unreadable", "floor", None)
     assert report == Report.unreadable("填报.xlsx", make_finding("check_failed", reason="KeyError"), "floor")
     message = report.findings[0].message
     assert "KeyError" in message and "请把该文件发给技术支持" in message

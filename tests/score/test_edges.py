@@ -18,7 +18,7 @@ from selfscore.read.parsing import excel_decimal
 from selfscore.results.findings import CATALOGUE
 from selfscore.tables.definitions import get_table
 from selfscore.tables.numbers import MATCH_TOLERANCE, matches
-from selfscore.tables.rules import STEP_READINGS
+from selfscore.tables.steps import STEP_READINGS
 from support.helpers import PROPERTY_EXAMPLES, make_workbook, set_cached_value
 
 FACTS = "基础数据"

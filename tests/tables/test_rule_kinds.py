@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from selfscore.tables.definitions import DefinitionError
 from selfscore.tables.inputs import input_definition_from
-from selfscore.tables.rules import STEP_READINGS, parse_part
+from selfscore.tables.rules import parse_part
+from selfscore.tables.steps import STEP_READINGS
 
 F = Fraction
 INPUTS = {raw["id"]: input_definition_from(raw, f"inputs.{raw['id']}") for raw in [

@@ -8,6 +8,7 @@ from typing import Any
 
 from selfscore.results.findings import Finding
 from selfscore.results.report import IndicatorResult, PreviousCheck, RecognisedCell, Report
+from selfscore.tables.steps import DEFAULT_STEPS
 
 #: a submission's verdict as the collection page names it; None is a unit that has not submitted yet
 VERDICT_NAMES: dict[str | None, str] = {
@@ -43,7 +44,7 @@ def report_from_dict(data: dict[str, Any]) -> Report:
     report = Report(
         file=data["file"], status=data["status"], table=data.get("table"), title=data.get("title"),
         template_version=data.get("template_version"), unit=data.get("unit"), year=data.get("year"),
-        step_reading=data.get("step_reading", "ceil"), self_total=_decimal(totals.get("self")),
+        steps=data.get("step_reading", DEFAULT_STEPS), self_total=_decimal(totals.get("self")),
         recomputed_total=_fraction(totals.get("recomputed")),
         recomputed_range=None if recomputed_range is None else (_fraction(recomputed_range[0]), _fraction(recomputed_range[1])),
         max_total=_fraction(totals.get("max")), total_explanation=totals.get("explanation", ""), indicators=indicators,

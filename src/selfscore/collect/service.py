@@ -21,7 +21,7 @@ from selfscore.collect.times import iso, local_text, utcnow
 from selfscore.results.report import PreviousCheck, Report
 from selfscore.tables.definitions import load_tables
 from selfscore.tables.numbers import json_number
-from selfscore.tables.rules import StepReading
+from selfscore.tables.steps import DEFAULT_STEPS, StepReading
 
 MAX_COLLECTION_NAME = 200
 #: attempts at numbering a submission when another one of the same unit is stored at the same moment
@@ -315,13 +315,13 @@ class Collections:
                 raise _not_found()
             return UnitLink(unit.id, unit.name, token, CollectionInfo.of(unit.collection))
 
-    def submit(self, token: str, data: bytes, file_name: str, step_reading: StepReading = "ceil") -> Stored:
+    def submit(self, token: str, data: bytes, file_name: str, steps: StepReading = DEFAULT_STEPS) -> Stored:
         """Check an upload through a unit's link and store it as that unit's next submission, all in this process.
 
         The web runs the same three steps with the check in its worker pool: :meth:`previous_report`, then
         :func:`~selfscore.checking.check_file` compared with it, then :meth:`store`."""
         previous = self.previous_report(token)
-        report, marked_up = check_file(data, file_name, step_reading, previous=previous)
+        report, marked_up = check_file(data, file_name, steps, previous=previous)
         return self.store(token, data, file_name, report, marked_up)
 
     def previous_report(self, token: str) -> PreviousCheck | None:

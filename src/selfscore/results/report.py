@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from selfscore.results.findings import Finding
 from selfscore.tables.numbers import fmt, json_number
+from selfscore.tables.steps import DEFAULT_STEPS
 
 Status = Literal["match", "mismatch", "rounding_reading", "review", "unknown"]
 STATUS_NAMES: dict[str, str] = {
@@ -109,7 +110,7 @@ class Report:
     template_version: int | None = None
     unit: str | None = None
     year: int | None = None
-    step_reading: str = "ceil"
+    steps: str = DEFAULT_STEPS
     self_total: Decimal | None = None
     recomputed_total: Fraction | None = None
     recomputed_range: tuple[Fraction, Fraction] | None = None
@@ -127,10 +128,10 @@ class Report:
     source_format: str | None = None
 
     @classmethod
-    def unreadable(cls, file: str, finding: Finding, step_reading: str = "ceil") -> Report:
+    def unreadable(cls, file: str, finding: Finding, steps: str = DEFAULT_STEPS) -> Report:
         """The report of a file that could not be checked: ``finding`` says why (a refusal of the file, the checker
         that failed, a check stopped at its time limit), and there is nothing else to say about it."""
-        return cls(file=file, status="unreadable", step_reading=step_reading, findings=[finding])
+        return cls(file=file, status="unreadable", steps=steps, findings=[finding])
 
     @property
     def recomputed_total_text(self) -> str:
@@ -182,7 +183,7 @@ class Report:
             "unit": self.unit,
             "year": self.year,
             "status": self.status,
-            "step_reading": self.step_reading,
+            "step_reading": self.steps,
             "totals": {
                 "self": json_number(self.self_total),
                 "recomputed": json_number(self.recomputed_total),

@@ -12,7 +12,8 @@ from selfscore.results.report import IndicatorResult
 from selfscore.tables.definitions import Indicator
 from selfscore.tables.names import SCORE_TOTAL, input_name, score_name
 from selfscore.tables.numbers import MATCH_TOLERANCE, fmt, fmt_fact, matches
-from selfscore.tables.rules import STEP_READING_NAMES, STEP_READINGS, Outcome, StepReading, Values
+from selfscore.tables.rules import Outcome, Values
+from selfscore.tables.steps import STEP_READING_NAMES, STEP_READINGS, StepReading
 
 
 def usable_values(read: ReadResult, invalid: set[str]) -> Values:
@@ -27,21 +28,21 @@ def usable_values(read: ReadResult, invalid: set[str]) -> Values:
 
 
 def score_indicators(
-    read: ReadResult, invalid: set[str], reading: StepReading
+    read: ReadResult, invalid: set[str], steps: StepReading
 ) -> tuple[list[IndicatorResult], list[Finding]]:
     values = usable_values(read, invalid)
-    read.findings[:] = [_percent_reading(read, finding, values, reading) for finding in read.findings]
+    read.findings[:] = [_percent_reading(read, finding, values, steps) for finding in read.findings]
     results: list[IndicatorResult] = []
     findings: list[Finding] = []
     for indicator in read.table.indicators:
-        result, finding = _score_one(read, indicator, values, reading, invalid)
+        result, finding = _score_one(read, indicator, values, steps, invalid)
         results.append(result)
         if finding is not None:
             findings.append(finding)
     return results, findings
 
 
-def _percent_reading(read: ReadResult, note: Finding, values: Values, reading: StepReading) -> Finding:
+def _percent_reading(read: ReadResult, note: Finding, values: Values, steps: StepReading) -> Finding:
     """A value in (0, 1] in a plain percent cell is read as a fraction (0.85 → 85 %), with a note; when
     reading it as a small percentage (0.85 %, 1 → 1 %) would score differently, the note becomes a warning
     that names both readings and both scores."""
@@ -54,7 +55,7 @@ def _percent_reading(read: ReadResult, note: Finding, values: Values, reading: S
     differences = []
     for indicator in read.table.users_of(note.input):
         if all(input_id in values for input_id in indicator.inputs):
-            first, second = indicator.score(values, reading), indicator.score(other, reading)
+            first, second = indicator.score(values, steps), indicator.score(other, steps)
             if (first.low, first.high) != (second.low, second.high):
                 differences.append(f"「{indicator.name}」按 {fmt_fact(as_fraction)}% 得 {_score_text(first)} 分、"
                                    f"按 {fmt_fact(as_percent)}% 得 {_score_text(second)} 分")
@@ -71,7 +72,7 @@ def _score_text(outcome: Outcome) -> str:
 
 
 def _score_one(
-    read: ReadResult, indicator: Indicator, values: Values, reading: StepReading, invalid: set[str] = frozenset()  # type: ignore[assignment]
+    read: ReadResult, indicator: Indicator, values: Values, steps: StepReading, invalid: set[str] = frozenset()  # type: ignore[assignment]
 ) -> tuple[IndicatorResult, Finding | None]:
     name = score_name(indicator.id)
     ref = read.cells.get(name)
@@ -86,7 +87,7 @@ def _score_one(
     if missing:
         return _cannot_compute(read, indicator, missing, invalid, base, ref)
 
-    outcome = indicator.score(values, reading)
+    outcome = indicator.score(values, steps)
     if outcome.judged:
         return _judged(base, place, outcome, self_score)
     recomputed = outcome.high
@@ -95,12 +96,12 @@ def _score_one(
         return IndicatorResult(**result, status="unknown"), None
     if matches(self_score, recomputed):
         return IndicatorResult(**result, status="match"), None
-    others = [r for r in STEP_READINGS if r != reading and indicator.depends_on_reading()
+    others = [r for r in STEP_READINGS if r != steps and indicator.depends_on_reading()
               and matches(self_score, indicator.score(values, r).high)]
     if others:
         finding = make_finding(
             "rounding_reading", value=fmt(self_score), recomputed=fmt(recomputed),
-            chosen=STEP_READING_NAMES[reading], other="、".join(STEP_READING_NAMES[r] for r in others),
+            chosen=STEP_READING_NAMES[steps], other="、".join(STEP_READING_NAMES[r] for r in others),
             explanation=outcome.text, **place)
         return IndicatorResult(**result, status="rounding_reading"), finding
     finding = make_finding("score_mismatch", value=fmt(self_score), recomputed=fmt(recomputed),

@@ -16,7 +16,7 @@ from selfscore.results.file_names import checked_name
 from selfscore.results.findings import make_finding
 from selfscore.results.report import PreviousCheck, Report
 from selfscore.tables.definitions import TableDefinition
-from selfscore.tables.rules import StepReading
+from selfscore.tables.steps import StepReading
 from selfscore.web.errors import WebError
 from selfscore.web.pool import CheckPool, TimedOut, WorkerDied
 from selfscore.web.rendering import duration, megabytes
@@ -68,23 +68,23 @@ class WebContext:
                 name = display_name(upload.filename)
                 raise WebError(413, "file_too_large", self.refused(name), file=name)
 
-    async def check_one(self, data: bytes, name: str, step_reading: StepReading, markup: bool = True,
+    async def check_one(self, data: bytes, name: str, steps: StepReading, markup: bool = True,
                         previous: PreviousCheck | None = None) -> tuple[Report, bytes | None]:
         """One file through ``check_file`` in the worker pool: the report and the marked-up copy (``markup=False``: the
         report only, for the JSON API where nobody downloads a copy). A check stopped at the time limit, or whose worker
         died, is an unreadable report saying so."""
         try:
-            report, marked_up = await self.pool.run(check_file, data, name, step_reading, markup, previous)
+            report, marked_up = await self.pool.run(check_file, data, name, steps, markup, previous)
         except TimedOut as error:
-            return Report.unreadable(name, make_finding("check_timeout", seconds=f"{error.seconds:g}"), step_reading), None
+            return Report.unreadable(name, make_finding("check_timeout", seconds=f"{error.seconds:g}"), steps), None
         except WorkerDied as error:
-            report, marked_up = Report.unreadable(name, make_finding("check_failed", reason=str(error)), step_reading), None
+            report, marked_up = Report.unreadable(name, make_finding("check_failed", reason=str(error)), steps), None
         for finding in report.findings:
             if finding.code == "check_failed":  # for whoever runs the service, too
                 log.error("checking %r failed: %s", name, finding.message)
         return report, marked_up
 
-    async def check_all(self, files: list[StarletteUploadFile], step_reading: StepReading, keep: bool) -> list[UploadResult]:
+    async def check_all(self, files: list[StarletteUploadFile], steps: StepReading, keep: bool) -> list[UploadResult]:
         """Check the files of one request, as many at a time as there are worker processes, so that one reviewer's
         batch uses every core while only that many uploads are held in memory; results in upload order."""
         at_once = asyncio.Semaphore(max(1, self.pool.processes))
@@ -96,7 +96,7 @@ class WebContext:
                 await upload.close()
                 if len(data) > self.max_upload_bytes:
                     return UploadResult(name, refused=self.refused(name))
-                report, marked_up = await self.check_one(data, name, step_reading, markup=keep)
+                report, marked_up = await self.check_one(data, name, steps, markup=keep)
                 token = None
                 if keep and marked_up is not None:
                     token = await run_in_threadpool(self.store.put, marked_up, checked_name(name))

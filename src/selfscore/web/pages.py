@@ -26,26 +26,28 @@ def _root(request: Request) -> str:
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, context: Context) -> HTMLResponse:
     # async: rendered on the event loop, never queued behind anything (checks run in worker processes).
-    return render("home.html", root=_root(request), tables=list(context.tables.values()), steps=STEP_READINGS,
+    return render("home.html", root=_root(request), tables=list(context.tables.values()),
+                  step_readings=STEP_READINGS, default_steps=DEFAULT_STEPS,
                   step_hints=STEP_READING_HINTS, **context.limits())
 
 
 @router.post("/check", response_class=HTMLResponse)
 async def check_page(request: Request, context: Context) -> HTMLResponse:
     form = await request.form()
-    step_reading = form.get("steps")
-    if step_reading not in STEP_READINGS:
-        step_reading = DEFAULT_STEPS
+    steps = form.get("steps")
+    if steps not in STEP_READINGS:
+        steps = DEFAULT_STEPS
     uploads = context.file_parts(form.getlist("files"))
     if not uploads:
-        return render("home.html", 400, root=_root(request), tables=list(context.tables.values()), steps=STEP_READINGS,
+        return render("home.html", 400, root=_root(request), tables=list(context.tables.values()),
+                      step_readings=STEP_READINGS, default_steps=DEFAULT_STEPS,
                       step_hints=STEP_READING_HINTS, problem="请先选择至少一个填好的 .xlsx 文件，再点击「开始校验」。",
                       **context.limits())
     with context.pool.admitted():
-        checked = await context.check_all(uploads, step_reading, keep=True)  # type: ignore[arg-type]
+        checked = await context.check_all(uploads, steps, keep=True)  # type: ignore[arg-type]
         summary_token = await context.keep_summary(checked, context.base_url(request))
     status = 413 if any(upload.refused for upload in checked) else 200
-    return render("results.html", status, root=_root(request), uploads=checked, step_reading=step_reading, step_hints=STEP_READING_HINTS,
+    return render("results.html", status, root=_root(request), uploads=checked, steps=steps, step_hints=STEP_READING_HINTS,
                   tables=context.tables, summary_token=summary_token, **context.limits())
 
 

@@ -12,7 +12,7 @@ from selfscore.results.file_names import checked_name
 from selfscore.results.findings import SEVERITY_NAMES
 from selfscore.results.report import REPORT_STATUS_NAMES, STATUS_NAMES
 from selfscore.tables.numbers import fmt
-from selfscore.tables.rules import STEP_READING_NAMES
+from selfscore.tables.steps import STEP_READING_NAMES
 
 _environment = Environment(loader=PackageLoader("selfscore.web", "templates"), autoescape=select_autoescape(["html"]),
                            trim_blocks=True, lstrip_blocks=True)

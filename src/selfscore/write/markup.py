@@ -18,7 +18,7 @@ from selfscore.results.findings import SEVERITY_NAMES, Finding, place
 from selfscore.results.report import REPORT_STATUS_NAMES, STATUS_NAMES, IndicatorResult, Report
 from selfscore.tables.names import FINDINGS_SHEET, RECOGNISED_SHEET, RESULTS_SHEET
 from selfscore.tables.numbers import json_number
-from selfscore.tables.rules import STEP_READING_NAMES
+from selfscore.tables.steps import STEP_READING_NAMES
 from selfscore.write.marks import OriginalCell, original_of, write_record
 from selfscore.write.template import print_setup, text_height
 from selfscore.write.xlsx_bytes import workbook_bytes
@@ -202,7 +202,7 @@ def _results_sheet(workbook: Workbook, report: Report) -> None:
     sheet.row_dimensions[1].height = 30
     sheet.merge_cells("A2:G2")
     put_text(sheet, "A2", f"文件：{report.file}　　填报单位：{report.unit or '（未填写）'}　　评价年度：{report.year or '（未填写）'}"
-             f"　　扣分口径：{STEP_READING_NAMES.get(report.step_reading, report.step_reading)}", border=False)
+             f"　　扣分口径：{STEP_READING_NAMES.get(report.steps, report.steps)}", border=False)
     verdict = f"结论：{REPORT_STATUS_NAMES[report.status]}。{legend(report)}问题清单见「{FINDINGS_SHEET}」表，点击位置可跳到对应单元格。"
     if report.status == "review":
         verdict += f"\n请人工确认：{'、'.join(report.to_confirm())}。"

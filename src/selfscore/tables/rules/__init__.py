@@ -17,8 +17,4 @@ from selfscore.tables.rules import (  # noqa: F401
 from selfscore.tables.rules.base import Inputs, Outcome, Part, Term, Values, combine
 from selfscore.tables.rules.registry import RuleKind, parse_part, registered_kinds
 
-# the step reading's one source is tables/steps.py; these names stay importable from here for the layers above
-from selfscore.tables.steps import STEP_READING_NAMES, STEP_READINGS, StepReading
-
-__all__ = ["STEP_READINGS", "STEP_READING_NAMES", "Inputs", "Outcome", "Part", "RuleKind", "StepReading", "Term", "Values",
-           "combine", "parse_part", "registered_kinds"]
+__all__ = ["Inputs", "Outcome", "Part", "RuleKind", "Term", "Values", "combine", "parse_part", "registered_kinds"]
