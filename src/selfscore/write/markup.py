@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from copy import copy
+from pathlib import PurePosixPath
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
@@ -118,7 +119,8 @@ def mark_up(workbook: Workbook, report: Report) -> bytes:
 
     _keep_unwritable_numbers(workbook)
     _results_sheet(workbook, report)
-    write_record(workbook, originals, [(f.code, f.sheet or "", f.cell or "", f.message) for f in report.findings])
+    write_record(workbook, originals, [(f.code, f.sheet or "", f.cell or "", f.message) for f in report.findings],
+                 copy_of=PurePosixPath(report.file).name)
     return workbook_bytes(workbook)
 
 
