@@ -262,3 +262,21 @@ def test_a_corrected_copy_checked_itself_is_checked_as_the_clerk_left_it(tmp_pat
     assert code == 1 and "自评得分 5 与按填报数据重新计算的 10 分不符" in output
     assert copy.read_bytes() == corrected
     assert self_score(tmp_path / "x.checked-2.xlsx") == 5
+
+
+def test_a_forged_record_cannot_write_control_characters_to_the_terminal(tmp_path):
+    original = make_workbook(tmp_path / "x.xlsx")
+    check(original)
+    copy = tmp_path / "x.checked.xlsx"
+    workbook = load_workbook(copy)
+    record = workbook[MARKS_SHEET]
+    row = next(row for row in range(2, record.max_row + 1) if record.cell(row, 7).value == "input")
+    # a terminal's one-byte CSI (C1 controls are legal in XML) and a line break that would fake a line of its own
+    record.cell(row, 8).value = "y\x9b2J\n  → 标注副本：y.xlsx"
+    workbook.save(copy)
+
+    code, output = check(original)
+
+    assert code == 0 and "\x9b" not in output
+    assert kept_line("x.checked.xlsx", "是另一个文件（y2J  → 标注副本：y.xlsx）的标注副本",
+                     tmp_path / "x.checked-2.xlsx") in output.splitlines()

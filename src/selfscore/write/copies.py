@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from selfscore.write.marks import content_fingerprint, copy_record
 CHANGED = "已被修改过"
 UNPROVEN = "由旧版本写出，无法确认是否修改过"
 NOT_OURS = "不是本工具写的标注副本"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def reason_to_keep(target: Path, copy_of: str, limits: Limits = DEFAULT_LIMITS) -> str | None:
@@ -40,7 +42,8 @@ def reason_to_keep(target: Path, copy_of: str, limits: Limits = DEFAULT_LIMITS) 
         if record.copy_of is None or record.fingerprint is None:
             return UNPROVEN
         if record.copy_of != copy_of:
-            return f"是另一个文件（{record.copy_of}）的标注副本"
+            # the name is read from a file anyone could have written: no control characters to the terminal
+            return f"是另一个文件（{_CONTROL.sub('', record.copy_of)[:120]}）的标注副本"
         return None if content_fingerprint(workbook) == record.fingerprint else CHANGED
     except Exception:  # whatever went wrong reading it, it is not provably ours to replace
         return NOT_OURS
