@@ -21,6 +21,7 @@ from helpers import make_workbook
 from libreoffice import convert
 from selfscore.cli import main
 from selfscore.tables.names import MARKS_SHEET, SCORE_SHEET
+from selfscore.write import copies
 from selfscore.write.copies import CHANGED, NOT_OURS, UNPROVEN
 from selfscore.write.summary import SUMMARY_SHEET
 
@@ -280,3 +281,35 @@ def test_a_forged_record_cannot_write_control_characters_to_the_terminal(tmp_pat
     assert code == 0 and "\x9b" not in output
     assert kept_line("x.checked.xlsx", "是另一个文件（y2J  → 标注副本：y.xlsx）的标注副本",
                      tmp_path / "x.checked-2.xlsx") in output.splitlines()
+
+
+def test_a_copy_nobody_saved_since_is_recognised_without_reading_its_sheets(tmp_path, monkeypatch):
+    """A re-run of a large batch finds hundreds of untouched copies: the zip's directory says they are ours."""
+    original = make_workbook(tmp_path / "x.xlsx")
+    check(original)
+
+    def unread(*_arguments, **_options):
+        raise AssertionError("an untouched copy was parsed")
+
+    monkeypatch.setattr(copies, "open_workbook", unread)
+    code, output = check(original)
+
+    assert code == 0 and copy_line(tmp_path / "x.checked.xlsx") in output.splitlines()
+    assert not (tmp_path / "x.checked-2.xlsx").exists()
+
+
+def test_a_change_saved_by_a_tool_that_keeps_the_zip_comment_is_still_a_change(tmp_path):
+    original = make_workbook(tmp_path / "x.xlsx")
+    check(original)
+    copy = tmp_path / "x.checked.xlsx"
+    with zipfile.ZipFile(copy) as archive:
+        comment = archive.comment
+    assert comment, "a fresh copy carries its stamp"
+    correct_in_copy(copy, 5)  # openpyxl writes a new zip, without the comment: put it back
+    with zipfile.ZipFile(copy, "a") as archive:
+        archive.comment = comment
+
+    code, output = check(original)
+
+    assert self_score(copy) == 5 and self_score(tmp_path / "x.checked-2.xlsx") == 10
+    assert kept_line("x.checked.xlsx", CHANGED, tmp_path / "x.checked-2.xlsx") in output.splitlines()

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from zipfile import ZipFile
 
 from selfscore.read.by_names import open_workbook
 from selfscore.read.safety import DEFAULT_LIMITS, Limits
-from selfscore.write.marks import content_fingerprint, copy_record
+from selfscore.write.marks import content_fingerprint, copy_record, unchanged_since_written
 
 #: why a file found at a copy's name was kept, in a clerk's words
 CHANGED = "已被修改过"
@@ -23,8 +25,10 @@ def reason_to_keep(target: Path, copy_of: str, limits: Limits = DEFAULT_LIMITS) 
     """Why the file at ``target`` must not be replaced by a new copy of the input named ``copy_of``, or None when
     nothing would be lost: nothing is there, or an unchanged copy of that same input is.
 
-    Anything that cannot be read — too large, hostile, damaged, a folder, a link — is kept: the file is read
-    through the same safety checks as every input, and any failure means "not ours".
+    A copy nobody has saved since it was written is known by its zip's directory (``unchanged_since_written``).
+    Any other file is read through the same safety checks as every input and its values compared with the
+    fingerprint it records; anything that cannot be read — too large, hostile, damaged, a folder, a link — is
+    kept, as any failure means "not ours".
     """
     try:
         status = os.lstat(target)
@@ -35,7 +39,17 @@ def reason_to_keep(target: Path, copy_of: str, limits: Limits = DEFAULT_LIMITS) 
     if not stat.S_ISREG(status.st_mode) or status.st_size > limits.max_file_bytes:
         return NOT_OURS  # a link, folder or pipe is a person's doing; a pipe would also block the read
     try:
-        workbook = open_workbook(target.read_bytes(), limits)
+        data = target.read_bytes()
+    except OSError:
+        return NOT_OURS
+    try:
+        with ZipFile(io.BytesIO(data)) as archive:
+            if len(archive.infolist()) <= limits.max_members and unchanged_since_written(archive, copy_of):
+                return None  # part for part what was written: nothing to parse
+    except Exception:  # not a zip: the safe reading below says so
+        pass
+    try:
+        workbook = open_workbook(data, limits)
         record = copy_record(workbook)
         if record is None:
             return NOT_OURS

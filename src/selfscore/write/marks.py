@@ -7,7 +7,9 @@ import datetime as dt
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from zipfile import ZipFile, ZipInfo
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
@@ -114,6 +116,35 @@ def content_fingerprint(workbook: Workbook) -> str:
     digest = hashlib.sha256()
     for entry in sorted(entries, key=lambda item: item[:3]):
         digest.update(json.dumps(entry, ensure_ascii=False).encode() + b"\n")
+    return digest.hexdigest()
+
+
+_STAMP = b"selfscore marked-up copy 1\n"
+
+
+def zip_stamp(copy_of: str) -> Callable[[list[ZipInfo]], bytes]:
+    """The zip comment of a copy: which input it is of and a digest of every part as written.
+
+    A copy nobody has saved since is recognised from the zip's directory alone, without parsing a sheet
+    (a re-run of a large batch finds hundreds of them); a copy saved again by anything, changed or not,
+    loses the comment and is judged by ``content_fingerprint``.
+    """
+    return lambda members: _STAMP + _members_digest(members).encode() + b"\n" + copy_of[:1000].encode()
+
+
+def unchanged_since_written(archive: ZipFile, copy_of: str) -> bool:
+    """Whether the zip is, part for part, the copy of ``copy_of`` that selfscore wrote (``zip_stamp``)."""
+    comment = archive.comment
+    if not comment.startswith(_STAMP):
+        return False
+    digest, _, name = comment[len(_STAMP):].partition(b"\n")
+    return name == copy_of[:1000].encode() and digest == _members_digest(archive.infolist()).encode()
+
+
+def _members_digest(members: list[ZipInfo]) -> str:
+    digest = hashlib.sha256()
+    for member in sorted(members, key=lambda member: member.filename):
+        digest.update(f"{member.filename}\0{member.CRC}\0{member.file_size}\n".encode())
     return digest.hexdigest()
 
 
