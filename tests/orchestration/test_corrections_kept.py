@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -313,3 +315,17 @@ def test_a_change_saved_by_a_tool_that_keeps_the_zip_comment_is_still_a_change(t
 
     assert self_score(copy) == 5 and self_score(tmp_path / "x.checked-2.xlsx") == 10
     assert kept_line("x.checked.xlsx", CHANGED, tmp_path / "x.checked-2.xlsx") in output.splitlines()
+
+
+def test_a_copys_folder_that_cannot_be_made_fails_that_file_and_ends(tmp_path):
+    """Where no name can even be looked at (a file stands where the copy's folder should be), the run must end."""
+    make_workbook(tmp_path / "in" / "sub" / "x.xlsx")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "sub").write_text("a file where the folder should be", encoding="utf-8")
+
+    result = subprocess.run([sys.executable, "-m", "selfscore", "check", str(tmp_path / "in"), "-o", str(out), "-j", "1"],
+                            capture_output=True, text=True, timeout=120)
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "sub/x.xlsx：无法读取" in result.stdout and "Traceback" not in result.stderr

@@ -32,10 +32,8 @@ def reason_to_keep(target: Path, copy_of: str, limits: Limits = DEFAULT_LIMITS) 
     """
     try:
         status = os.lstat(target)
-    except FileNotFoundError:
+    except OSError:  # nothing there; or its folder cannot be searched, and writing the copy there fails and says so
         return None
-    except OSError:
-        return NOT_OURS
     if not stat.S_ISREG(status.st_mode) or status.st_size > limits.max_file_bytes:
         return NOT_OURS  # a link, folder or pipe is a person's doing; a pipe would also block the read
     try:
