@@ -329,3 +329,16 @@ def test_a_copys_folder_that_cannot_be_made_fails_that_file_and_ends(tmp_path):
 
     assert result.returncode == 2, result.stdout + result.stderr
     assert "sub/x.xlsx：无法读取" in result.stdout and "Traceback" not in result.stderr
+
+
+def test_an_input_whose_name_the_record_cannot_hold_as_it_is_still_replaces_its_own_copy(tmp_path):
+    """A control character in a file name is written to the record as U+FFFD; the copy is still known as its own."""
+    original = make_workbook(tmp_path / "x\x01.xlsx")
+    copy = tmp_path / "x\x01.checked.xlsx"
+    check(original)
+    load_workbook(copy).save(copy)  # judged by the record, not by the zip's stamp
+
+    code, output = check(original)
+
+    assert code == 0 and "没有覆盖" not in output
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["x\x01.checked.xlsx", "x\x01.xlsx"]

@@ -53,7 +53,7 @@ def reason_to_keep(target: Path, copy_of: str, limits: Limits = DEFAULT_LIMITS) 
             return NOT_OURS
         if record.copy_of is None or record.fingerprint is None:
             return UNPROVEN
-        if record.copy_of != copy_of:
+        if not record.is_of(copy_of):
             # the name is read from a file anyone could have written: no control characters to the terminal
             return f"是另一个文件（{_CONTROL.sub('', record.copy_of)[:120]}）的标注副本"
         return None if content_fingerprint(workbook) == record.fingerprint else CHANGED

@@ -79,6 +79,10 @@ class CopyRecord:
     copy_of: str | None
     fingerprint: str | None
 
+    def is_of(self, name: str) -> bool:
+        """Whether the copy is of the input named ``name``, as the record would have written that name."""
+        return self.copy_of == _clean((name,))[0]
+
 
 def copy_record(workbook: Workbook) -> CopyRecord | None:
     """The copy's record of itself; None when the workbook is not a marked-up copy. A copy written before
@@ -99,9 +103,10 @@ def content_fingerprint(workbook: Workbook) -> str:
     """SHA-256 of every cell's value and comment on every worksheet but the marks record itself.
 
     Computed on the workbook about to be saved and on the same file read back, it is the same: values
-    are compared, not bytes, so a copy opened and saved again unchanged keeps its fingerprint. Numbers
-    are taken to 15 significant digits (what Excel keeps) and line ends as a newline, so that saving in
-    Excel or WPS without a change does not count as one either.
+    are compared, not bytes, so a copy opened and saved again unchanged keeps its fingerprint (tested
+    with openpyxl and LibreOffice). Numbers are taken to 15 significant digits (what Excel keeps), dates
+    to the millisecond and line ends as a newline, so that a program rewriting them without a change
+    does not count as one.
     """
     entries = []
     for sheet in workbook.worksheets:
@@ -129,7 +134,7 @@ def zip_stamp(copy_of: str) -> Callable[[list[ZipInfo]], bytes]:
     (a re-run of a large batch finds hundreds of them); a copy saved again by anything, changed or not,
     loses the comment and is judged by ``content_fingerprint``.
     """
-    return lambda members: _STAMP + _members_digest(members).encode() + b"\n" + copy_of[:1000].encode()
+    return lambda members: _STAMP + _members_digest(members).encode() + b"\n" + _stamped_name(copy_of)
 
 
 def unchanged_since_written(archive: ZipFile, copy_of: str) -> bool:
@@ -138,7 +143,11 @@ def unchanged_since_written(archive: ZipFile, copy_of: str) -> bool:
     if not comment.startswith(_STAMP):
         return False
     digest, _, name = comment[len(_STAMP):].partition(b"\n")
-    return name == copy_of[:1000].encode() and digest == _members_digest(archive.infolist()).encode()
+    return name == _stamped_name(copy_of) and digest == _members_digest(archive.infolist()).encode()
+
+
+def _stamped_name(copy_of: str) -> bytes:
+    return copy_of[:1000].encode("utf-8", "replace")  # a file name may hold bytes that are not UTF-8
 
 
 def _members_digest(members: list[ZipInfo]) -> str:
