@@ -16,6 +16,7 @@ from selfscore.results.file_names import checked_name
 from selfscore.results.findings import make_finding
 from selfscore.results.report import Report
 from selfscore.tables.steps import DEFAULT_STEPS
+from selfscore.write.copies import KeptFile, reason_to_keep
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -42,6 +43,8 @@ class BatchInput:
     name: str
     #: where its marked-up copy goes
     target: Path
+    #: files found at the copy's first names that were kept, because a person changed them or they are not its copies
+    kept: tuple[KeptFile, ...] = ()
 
 
 @dataclass
@@ -88,12 +91,14 @@ def _glob_root(pattern: str) -> Path:
 
 
 def collect_inputs(arguments: Sequence[str | Path], directory: Path | None = None,
-                   exclude: Sequence[Path] = ()) -> list[BatchInput]:
+                   exclude: Sequence[Path] = (), *, copies: bool = True) -> list[BatchInput]:
     """Files, directories (searched recursively for *.xlsx, *.xls, *.ods) and globs → the workbooks to check, in order.
 
     A file named explicitly is always checked (even a marked-up copy); directories and globs skip
     our own *.checked*.xlsx outputs, Excel lock files (~$*.xlsx) and the paths in ``exclude``.
     With ``directory``, copies of files found below a directory or glob keep their sub-folders.
+    A file already at a copy's name is replaced only when it is an unchanged copy of the same input
+    (``reason_to_keep``); ``copies=False`` (no copies will be written) does not look.
     """
     excluded = {path.resolve() for path in exclude}
     found: list[tuple[Path, Path | None]] = []  # (file, the root it was found under)
@@ -127,19 +132,25 @@ def collect_inputs(arguments: Sequence[str | Path], directory: Path | None = Non
         relative = file.relative_to(root) if root is not None else Path(file.name)
         target_dir = directory / relative.parent if directory is not None and root is not None else directory
         target = marked_up_path(file, target_dir)
-        number = 2
-        # Two inputs with the same name (from different folders) must not share a copy, and a copy
-        # must never land on another input.
-        while target.resolve() in targets or (target.resolve() in sources and target.resolve() != resolved):
-            target = target.with_name(f"{_stem(target)}.checked-{number}.xlsx")
-            number += 1
+        kept: list[KeptFile] = []
+        # Two inputs with the same name (from different folders) must not share a copy, a copy must never
+        # land on another input, and never on a file a person changed or that is not a copy of this input.
+        while True:
+            if target.resolve() not in targets and target.resolve() not in sources:
+                reason = reason_to_keep(target, file.name) if copies else None
+                if reason is None:
+                    break
+                kept.append(KeptFile(target, reason))
+            target = _next_name(target)
         targets.add(target.resolve())
-        inputs.append(BatchInput(file, relative.as_posix(), target))
+        inputs.append(BatchInput(file, relative.as_posix(), target, tuple(kept)))
     return inputs
 
 
-def _stem(target: Path) -> str:
-    return _OUTPUT.sub("", target.name)
+def _next_name(target: Path) -> Path:
+    """x.checked.xlsx → x.checked-2.xlsx → x.checked-3.xlsx …"""
+    number = _OUTPUT.search(target.name).group(1)  # type: ignore[union-attr]
+    return target.with_name(f"{_OUTPUT.sub('', target.name)}.checked-{int(number[1:]) + 1 if number else 2}.xlsx")
 
 
 def default_jobs() -> int:

@@ -248,7 +248,7 @@ def check(files: tuple[str, ...], directory: Path | None, json_path: str | None,
     echo = (lambda line: click.echo(line, err=True)) if json_path == "-" else click.echo
     exclude = [path for path in (summary_path, Path(json_path) if json_path not in (None, "-") else None) if path]
     try:
-        inputs = collect_inputs(files, directory, exclude)
+        inputs = collect_inputs(files, directory, exclude, copies=not no_markup)
     except InputError as error:
         raise click.UsageError(str(error)) from None
     if directory is not None and not no_markup:
@@ -264,7 +264,7 @@ def check(files: tuple[str, ...], directory: Path | None, json_path: str | None,
 
     if not quiet:
         for item in items:
-            for line in report_lines(item.report, str(item.marked_up) if item.marked_up else None):
+            for line in report_lines(item.report, str(item.marked_up) if item.marked_up else None, item.input.kept):
                 echo(line)
         if any(f.severity != "info" for report in reports for f in report.findings):
             echo(legend_line())

@@ -1,20 +1,33 @@
-"""The record a marked-up copy keeps of its marks, so that checking it again starts clean."""
+"""The record a marked-up copy keeps of its marks, so that checking it again starts clean, and of itself,
+so that a copy a person has changed is never written over."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from zipfile import ZipFile, ZipInfo
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles.fills import Fill
+from openpyxl.utils.datetime import to_excel
 from openpyxl.xml.functions import fromstring, tostring
 
 from selfscore.results.report import PreviousCheck
 from selfscore.tables.names import ADDED_SHEETS, MARKS_SHEET
 
 _HEADER = ("kind", "sheet", "cell", "fill", "comment", "comment_author", "code", "message")
+#: the record's rows about the copy itself: kind "copy", what in the code column, its value in the message column
+_COPY = "copy"
+_COPY_OF = "input"
+_FINGERPRINT = "fingerprint"
+#: a record never has more rows than marks plus findings; a forged one must not make us walk a million rows
+_MAX_RECORD_ROWS = 20_000
 
 
 @dataclass(frozen=True)
@@ -35,9 +48,14 @@ def original_of(workbook: Workbook, sheet: str, cell: str) -> OriginalCell:
                         comment.text if comment else None, comment.author if comment else None)
 
 
-def write_record(workbook: Workbook, originals: list[OriginalCell], findings: list[tuple[str, str, str, str]]) -> None:
+def write_record(workbook: Workbook, originals: list[OriginalCell], findings: list[tuple[str, str, str, str]],
+                 copy_of: str) -> None:
+    """Record the marks, the findings, which input (its file name) the copy is of, and its fingerprint."""
+    fingerprint = content_fingerprint(workbook)
     sheet = workbook.create_sheet(MARKS_SHEET)
     sheet.append(_HEADER)
+    sheet.append(_clean((_COPY, None, None, None, None, None, _COPY_OF, copy_of)))
+    sheet.append((_COPY, None, None, None, None, None, _FINGERPRINT, fingerprint))
     for original in originals:
         sheet.append(_clean(("mark", original.sheet, original.cell, original.fill_xml, original.comment,
                              original.comment_author, None, None)))
@@ -54,8 +72,113 @@ def _clean(row: tuple) -> tuple:
     return tuple(None if value is None else ILLEGAL_CHARACTERS_RE.sub("\ufffd", str(value)) for value in row)
 
 
-#: a record never has more rows than marks plus findings; a forged one must not make us walk a million rows
-_MAX_RECORD_ROWS = 20_000
+@dataclass(frozen=True)
+class CopyRecord:
+    """What a marked-up copy says of itself: the input it is a copy of and the fingerprint of what was written."""
+
+    copy_of: str | None
+    fingerprint: str | None
+
+    def is_of(self, name: str) -> bool:
+        """Whether the copy is of the input named ``name``, as the record would have written that name."""
+        return self.copy_of == _clean((name,))[0]
+
+
+def copy_record(workbook: Workbook) -> CopyRecord | None:
+    """The copy's record of itself; None when the workbook is not a marked-up copy. A copy written before
+    the record was kept has neither field."""
+    if MARKS_SHEET not in workbook.sheetnames:
+        return None
+    record = workbook[MARKS_SHEET]
+    found: dict[str, str] = {}
+    for row in record.iter_rows(min_row=2, max_row=min(record.max_row, _MAX_RECORD_ROWS), max_col=len(_HEADER),
+                                values_only=True):
+        kind, code, value = row[0], row[6] if len(row) > 6 else None, row[7] if len(row) > 7 else None
+        if kind == _COPY and code in (_COPY_OF, _FINGERPRINT) and isinstance(value, str):
+            found.setdefault(code, value)
+    return CopyRecord(found.get(_COPY_OF), found.get(_FINGERPRINT))
+
+
+def content_fingerprint(workbook: Workbook) -> str:
+    """SHA-256 of every cell's value and comment on every worksheet but the marks record itself.
+
+    Computed on the workbook about to be saved and on the same file read back, it is the same: values
+    are compared, not bytes, so a copy opened and saved again unchanged keeps its fingerprint (tested
+    with openpyxl and LibreOffice). Numbers are taken to 15 significant digits (what Excel keeps), dates
+    to the millisecond and line ends as a newline, so that a program rewriting them without a change
+    does not count as one.
+    """
+    entries = []
+    for sheet in workbook.worksheets:
+        if sheet.title == MARKS_SHEET:
+            continue
+        # _cells holds only the cells that exist: walking rows × columns of a sparse sheet could be billions
+        for (row, column), cell in sheet._cells.items():
+            value = _fingerprint_value(cell.value)
+            comment = cell.comment.text if getattr(cell, "comment", None) is not None else None
+            if value is not None or comment:
+                entries.append((sheet.title, row, column, value, _lines(comment) if comment else None))
+    digest = hashlib.sha256()
+    for entry in sorted(entries, key=lambda item: item[:3]):
+        digest.update(json.dumps(entry, ensure_ascii=False).encode() + b"\n")
+    return digest.hexdigest()
+
+
+_STAMP = b"selfscore marked-up copy 1\n"
+
+
+def zip_stamp(copy_of: str) -> Callable[[list[ZipInfo]], bytes]:
+    """The zip comment of a copy: which input it is of and a digest of every part as written.
+
+    A copy nobody has saved since is recognised from the zip's directory alone, without parsing a sheet
+    (a re-run of a large batch finds hundreds of them); a copy saved again by anything, changed or not,
+    loses the comment and is judged by ``content_fingerprint``.
+    """
+    return lambda members: _STAMP + _members_digest(members).encode() + b"\n" + _stamped_name(copy_of)
+
+
+def unchanged_since_written(archive: ZipFile, copy_of: str) -> bool:
+    """Whether the zip is, part for part, the copy of ``copy_of`` that selfscore wrote (``zip_stamp``)."""
+    comment = archive.comment
+    if not comment.startswith(_STAMP):
+        return False
+    digest, _, name = comment[len(_STAMP):].partition(b"\n")
+    return name == _stamped_name(copy_of) and digest == _members_digest(archive.infolist()).encode()
+
+
+def _stamped_name(copy_of: str) -> bytes:
+    return copy_of[:1000].encode("utf-8", "replace")  # a file name may hold bytes that are not UTF-8
+
+
+def _members_digest(members: list[ZipInfo]) -> str:
+    digest = hashlib.sha256()
+    for member in sorted(members, key=lambda member: member.filename):
+        digest.update(f"{member.filename}\0{member.CRC}\0{member.file_size}\n".encode())
+    return digest.hexdigest()
+
+
+def _fingerprint_value(value: object) -> str | None:
+    if value is None or value == "":  # openpyxl writes an empty text as no value at all
+        return None
+    if isinstance(value, bool):
+        return f"b:{int(value)}"
+    if isinstance(value, int | float):
+        return f"n:{float(value):.15g}"
+    if isinstance(value, dt.datetime | dt.date | dt.time | dt.timedelta):
+        try:  # a date is a number of days in the file; read back, it may differ in the last microsecond
+            return f"t:{round(to_excel(value) * 86_400_000)}"
+        except (TypeError, ValueError, OverflowError):  # e.g. a time zone, which no cell can hold
+            return f"t:{value.isoformat()}"
+    if isinstance(value, str):
+        return f"s:{_lines(value)}"
+    text = getattr(value, "text", None)  # an array formula
+    return f"{type(value).__name__}:{getattr(value, 'ref', '')}:{text if text is not None else value}"
+
+
+def _lines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 _CELL = re.compile(r"[A-Z]{1,3}[1-9]\d{0,6}")
 
 

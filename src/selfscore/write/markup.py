@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from copy import copy
+from pathlib import PurePosixPath
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
@@ -19,7 +20,7 @@ from selfscore.results.report import REPORT_STATUS_NAMES, STATUS_NAMES, Indicato
 from selfscore.tables.names import FINDINGS_SHEET, RECOGNISED_SHEET, RESULTS_SHEET
 from selfscore.tables.numbers import json_number
 from selfscore.tables.steps import STEP_READING_NAMES
-from selfscore.write.marks import OriginalCell, original_of, write_record
+from selfscore.write.marks import OriginalCell, original_of, write_record, zip_stamp
 from selfscore.write.template import print_setup, text_height
 from selfscore.write.xlsx_bytes import workbook_bytes
 
@@ -118,8 +119,10 @@ def mark_up(workbook: Workbook, report: Report) -> bytes:
 
     _keep_unwritable_numbers(workbook)
     _results_sheet(workbook, report)
-    write_record(workbook, originals, [(f.code, f.sheet or "", f.cell or "", f.message) for f in report.findings])
-    return workbook_bytes(workbook)
+    copy_of = PurePosixPath(report.file).name
+    write_record(workbook, originals, [(f.code, f.sheet or "", f.cell or "", f.message) for f in report.findings],
+                 copy_of=copy_of)
+    return workbook_bytes(workbook, zip_stamp(copy_of))
 
 
 def _keep_unwritable_numbers(workbook: Workbook) -> None:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from selfscore.results.report import REPORT_STATUS_NAMES, Report
 from selfscore.tables.numbers import fmt
+from selfscore.write.copies import KeptFile
 
 _MARK = {"error": "✗", "warning": "!", "info": "·"}
 _LIMIT = 12  # findings shown per workbook; the marked-up copy has them all
 _DUPLICATES_SHOWN = 5  # files named per group of duplicates; the summary workbook names them all
 
 
-def report_lines(report: Report, marked_up: str | None = None) -> list[str]:
+def report_lines(report: Report, marked_up: str | None = None, kept: Sequence[KeptFile] = ()) -> list[str]:
+    """A workbook's lines; ``kept`` are the files found at its copy's names and left alone, which the last line names."""
     header = f"{report.file}"
     if report.status == "unreadable":
         return [f"{header}：无法读取", f"  ✗ {report.findings[0].message}"]
@@ -28,7 +32,10 @@ def report_lines(report: Report, marked_up: str | None = None) -> list[str]:
     hidden = sum(1 for f in report.findings if f.severity != "info") - len(shown)
     if hidden > 0:
         lines.append(f"  …… 另有 {hidden} 条，见标注副本的「问题清单」表")
-    if marked_up:
+    if marked_up and kept:
+        found = "、".join(f"{file.path.name} {file.reason}" for file in kept)
+        lines.append(f"  → 原有的 {found}，{'都' if len(kept) > 1 else ''}没有覆盖；标注副本写入：{marked_up}")
+    elif marked_up:
         lines.append(f"  → 标注副本：{marked_up}")
     return lines
 
