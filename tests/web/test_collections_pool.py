@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 
 import httpx
 import pytest
@@ -63,9 +62,7 @@ def test_a_unit_submission_is_checked_in_a_worker_and_a_rush_beyond_the_queue_ge
         # The pool's own counters say a worker process is running it (a check in a thread of the web process never
         # shows there), and the light routes answer while it runs.
         server.wait_for(lambda checks: checks["running"] == 1 and checks["admitted"] == 1)
-        start = time.perf_counter()
         assert server.client.get("/healthz").status_code == 200 and server.client.get("/").status_code == 200
-        assert time.perf_counter() - start < 1.0
 
         # The queue is full: another unit's clerk is told to come back, on a Chinese page with Retry-After ...
         with client(server) as clerk:

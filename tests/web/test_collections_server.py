@@ -80,7 +80,7 @@ def test_everything_is_still_there_after_the_server_is_killed_and_started_again(
 
     server = Server(database_args)
     try:
-        with httpx.Client(base_url=server.url, follow_redirects=True) as reviewer:
+        with httpx.Client(base_url=server.url, follow_redirects=True, timeout=60) as reviewer:
             login = reviewer.get("/login")
             page = reviewer.post("/login", data={"password": PASSWORD, "csrf_token": _token(login.text)})
             created = reviewer.post("/collections", data={"csrf_token": _token(page.text), "name": "重启测试", "year": "2020",
@@ -88,7 +88,7 @@ def test_everything_is_still_there_after_the_server_is_killed_and_started_again(
             link = re.search(r'<a href="(http://[^"]+/u/[^"]+)"', created.text).group(1)
             collection_path = re.search(r"/collections/\d+", str(created.url)).group(0)
             session_cookie = reviewer.cookies["selfscore_session"]
-        with httpx.Client(follow_redirects=True) as clerk:
+        with httpx.Client(follow_redirects=True, timeout=60) as clerk:
             form = clerk.get(link)
             submitted = clerk.post(link, data={"csrf_token": _token(form.text)}, files={"file": ("温县.xlsx", data, XLSX)})
             assert submitted.status_code == 200 and "有错误" in submitted.text
@@ -97,13 +97,13 @@ def test_everything_is_still_there_after_the_server_is_killed_and_started_again(
 
         server = Server(database_args)
         # the reviewer's session, the collection, the link and the submission are all still there
-        with httpx.Client(base_url=server.url, cookies={"selfscore_session": session_cookie}) as reviewer:
+        with httpx.Client(base_url=server.url, cookies={"selfscore_session": session_cookie}, timeout=60) as reviewer:
             page = reviewer.get(collection_path)
             assert page.status_code == 200
             assert re.search(r'<tr data-unit="温县" data-status="errors">', page.text)
             original = re.search(r'href="(\d+/submissions/\d+/original)"', page.text).group(1)
             assert reviewer.get(f"/collections/{original}").content == data
-        with httpx.Client(base_url=server.url) as clerk:
+        with httpx.Client(base_url=server.url, timeout=60) as clerk:
             assert "有错误" in clerk.get(result_path).text
             assert clerk.get(urlsplit(link).path).status_code == 200  # the unit's link still works
     finally:
@@ -151,7 +151,7 @@ def test_every_collection_link_stays_under_the_root_path(tmp_path):
             assert thread.is_alive() and time.monotonic() < deadline
             time.sleep(0.05)
         base = f"http://127.0.0.1:{sock.getsockname()[1]}/selfscore"
-        with httpx.Client(follow_redirects=True) as reviewer:
+        with httpx.Client(follow_redirects=True, timeout=60) as reviewer:
             login = reviewer.get(f"{base}/collections")
             assert str(login.url).startswith(f"{base}/login?next=")
             page = reviewer.post(f"{base}/login", data={"password": PASSWORD, "csrf_token": _token(login.text),
@@ -163,10 +163,10 @@ def test_every_collection_link_stays_under_the_root_path(tmp_path):
             assert re.fullmatch(rf"{base}/collections/\d+/links", str(created.url))
             link = re.search(r'<a href="(http://[^"]+/u/[^"]+)"', created.text).group(1)
             assert link.startswith(f"{base}/u/")
-            clerk_page = httpx.get(link)
+            clerk_page = httpx.get(link, timeout=60)
             template = re.search(r'href="([^"]+\.xlsx)" download', clerk_page.text).group(1)
-            assert httpx.get(str(httpx.URL(link).join(template))).status_code == 200
-            clerk_page = httpx.post(link, data={"csrf_token": _token(clerk_page.text)}, follow_redirects=True,
+            assert httpx.get(str(httpx.URL(link).join(template)), timeout=60).status_code == 200
+            clerk_page = httpx.post(link, data={"csrf_token": _token(clerk_page.text)}, follow_redirects=True, timeout=60,
                                     files={"file": ("温县.xlsx", make_workbook(tmp_path / "温县.xlsx", TABLE_IDS[0]).read_bytes(), XLSX)})
             assert re.fullmatch(rf"{base}/u/[^/]+/submissions/\d+", str(clerk_page.url))
             pages = [reviewer.get(str(created.url).removesuffix("/links")), created, clerk_page]
