@@ -399,10 +399,104 @@ def biff4_worksheet() -> bytes:
     return bof + number + struct.pack("<HH", 0x000A, 0)
 
 
+# ---------------------------------------------------------------- OLE2 containers and BIFF records, by hand (MS-CFB, MS-XLS)
+
+REAL_FILES = Path(__file__).resolve().parent.parent / "fixtures" / "real_files"
+_FREE, _END_OF_CHAIN, _FAT_SECTOR, _NO_STREAM = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD, 0xFFFFFFFF
+
+
+def ole2(name: str, stream: bytes) -> bytes:
+    """A compound file (version 3, 512-byte sectors) holding one stream, as Excel's .xls holds its Workbook stream.
+
+    Sector 0 is the FAT, sector 1 the directory, the stream's sectors follow; the stream is padded to 4096 bytes so it
+    lives in ordinary sectors, not the mini stream."""
+    stream = stream.ljust(4096, b"\x00")
+    sectors = -(-len(stream) // 512)
+    assert sectors + 2 <= 128, "one FAT sector maps 128 sectors"
+    header = (OLE2_MAGIC + bytes(16) + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6) + bytes(6)
+              + struct.pack("<IIIIIIIII", 0, 1, 1, 0, 4096, _END_OF_CHAIN, 0, _END_OF_CHAIN, 0)
+              + struct.pack("<I", 0) + struct.pack("<I", _FREE) * 108)
+    fat = [_FAT_SECTOR, _END_OF_CHAIN, *range(3, sectors + 2), _END_OF_CHAIN]
+    fat_sector = struct.pack(f"<{len(fat)}I", *fat) + struct.pack("<I", _FREE) * (128 - len(fat))
+
+    def entry(entry_name: str, kind: int, child: int, start: int, size: int) -> bytes:
+        encoded = (entry_name + "\x00").encode("utf-16-le")
+        return (encoded.ljust(64, b"\x00") + struct.pack("<HBBIII", len(encoded), kind, 1, _NO_STREAM, _NO_STREAM, child)
+                + bytes(16 + 4 + 16) + struct.pack("<IQ", start, size))
+
+    directory = (entry("Root Entry", 5, 1, _END_OF_CHAIN, 0) + entry(name, 2, _NO_STREAM, 2, len(stream))).ljust(512, b"\x00")
+    return header + fat_sector + directory + stream.ljust(sectors * 512, b"\x00")
+
+
+def biff(kind: int, body: bytes = b"") -> bytes:
+    """One BIFF5/BIFF8 record: type, length, body."""
+    return struct.pack("<HH", kind, len(body)) + body
+
+
+def encrypted_xls(biff_version: int, encryption: int | None) -> bytes:
+    """The workbook globals of an .xls with an open password, as far as its FILEPASS record (MS-XLS 2.4.117).
+
+    ``encryption``: 0 XOR obfuscation, 1 RC4 (BIFF8: a type word first); a BIFF5 FILEPASS is the XOR key and hash alone.
+    None: no FILEPASS at all (the same workbook, not encrypted)."""
+    if biff_version == 8:
+        bof = biff(0x0809, struct.pack("<HHHHII", 0x0600, 0x0005, 0x0DBB, 0x07CC, 0x000080C9, 0x00000206))
+        filepass = {0: biff(0x002F, struct.pack("<HHH", 0, 0x1234, 0xABCD)),
+                    1: biff(0x002F, struct.pack("<HHH", 1, 1, 1) + bytes(48))}.get(encryption, b"")
+        name = "Workbook"
+    else:
+        bof = biff(0x0809, struct.pack("<HHHH", 0x0500, 0x0005, 0x0DBB, 0x07CC))
+        filepass = biff(0x002F, struct.pack("<HH", 0x1234, 0xABCD)) if encryption is not None else b""
+        name = "Book"
+    write_protect = biff(0x0086)  # Excel writes WRITEPROTECT between the BOF and FILEPASS
+    sheet = biff(0x0085, struct.pack("<IBB", 0, 0, 0) + b"\x06\x00Sheet1")
+    return ole2(name, bof + write_protect + filepass + biff(0x00E1, b"\xb0\x04") + sheet + biff(0x000A))
+
+
+def real_file(name: str) -> Callable[[Path], Path]:
+    return writing(lambda: (REAL_FILES / name).read_bytes())
+
+
 def dbase() -> bytes:
     header = struct.pack("<BBBBIHH20x", 0x03, 120, 12, 31, 1, 65, 11)
     field_descriptor = b"NAME".ljust(11, b"\x00") + b"C" + b"\x00" * 4 + bytes([10, 0]) + b"\x00" * 14
     return header + field_descriptor + b"\r" + " 焦作市".encode("gb18030").ljust(11) + b"\x1a"
+
+
+def dbase7() -> bytes:
+    """A dBase 7 table: a 68-byte header (language driver name at 32), one 48-byte field descriptor, the terminator."""
+    header = struct.pack("<BBBBIHH", 0x04, 124, 11, 27, 1, 68 + 48 + 1, 11) + bytes(20) + b"DB437US0".ljust(32, b"\x00")
+    header += bytes(4)
+    field_descriptor = b"NAME".ljust(32, b"\x00") + b"C" + bytes([10, 0]) + bytes(13)
+    return header + field_descriptor + b"\r" + b" Jiaozuo   " + b"\x1a"
+
+
+def visual_foxpro() -> bytes:
+    """A Visual FoxPro table: dBase's header and descriptors, then the 263-byte backlink to its database container."""
+    header = struct.pack("<BBBBIHH20x", 0x30, 124, 11, 27, 1, 32 + 32 + 1 + 263, 11)
+    field_descriptor = b"NAME".ljust(11, b"\x00") + b"C" + bytes(4) + bytes([10, 0]) + bytes(14)
+    return header + field_descriptor + b"\r" + bytes(263) + b" Jiaozuo   " + b"\x1a"
+
+
+def lotus_release3() -> bytes:
+    """A Lotus 1-2-3 release 3 worksheet (.wk3): the 26-byte BOF record, a number cell, EOF."""
+    bof = struct.pack("<HHHH", 0x0000, 26, 0x1000, 0x0004) + bytes(22)
+    number = struct.pack("<HHHBB", 0x0017, 14, 0, 0, 0) + struct.pack("<d", 282.0)[:10].ljust(10, b"\x00")
+    return bof + number + struct.pack("<HH", 0x0001, 0)
+
+
+def works_spreadsheet() -> bytes:
+    """A Microsoft Works spreadsheet (.wks): Lotus's records behind Works' own BOF opcode 0x00FF."""
+    return struct.pack("<HHH", 0x00FF, 2, 0x0404) + struct.pack("<HHH", 0x5405, 2, 0) + struct.pack("<HH", 0x0001, 0)
+
+
+def quattro_pro_qpw() -> bytes:
+    """A Quattro Pro 9+ notebook (.qpw): an OLE2 container whose workbook stream is NativeContent_MAIN."""
+    return ole2("NativeContent_MAIN", struct.pack("<HHH", 0x0000, 2, 0x0001) + b"QPW" + struct.pack("<HH", 0x0001, 0))
+
+
+#: a CSV from a Western European system, in Windows-1252 (「€」 is 0x80), and a Russian PRN export in Windows-1251
+CP1252_CSV = "Région;Budget (€);Réalisé\r\nCafé Noël;1 250 €;98,5 %\r\n".encode("cp1252")
+CP1251_PRN = ("Наименование       Итого    Факт\r\nСнос ветхого жилья   282     281\r\n").encode("cp1251")
 
 
 # ---------------------------------------------------------------- the cases
@@ -470,7 +564,21 @@ REFUSED = [
     Case("spreadsheetml_2003", writing(lambda: SPREADSHEETML_2003.encode()), "unreadable", "file_other_format", "Excel 2003 XML",
          suffix=".xml"),
     Case("excel4_worksheet", writing(biff4_worksheet), "unreadable", "file_other_format", "Excel 4.0", suffix=".xls"),
+    # .xls with an open password: four real ones (RC4 and RC4 CryptoAPI), XOR obfuscation and Excel 95 built here
+    *[Case(f"encrypted_xls_{path.stem}", real_file(path.name), "unreadable", "file_encrypted", "请取消密码保护后另存为 .xlsx",
+           suffix=".xls") for path in sorted(REAL_FILES.glob("password_*.xls"))],
+    Case("encrypted_xls_xor", writing(lambda: encrypted_xls(8, 0)), "unreadable", "file_encrypted", "取消密码保护",
+         suffix=".xls"),
+    Case("encrypted_xls_excel95", writing(lambda: encrypted_xls(5, 0)), "unreadable", "file_encrypted", "取消密码保护",
+         suffix=".xls"),
     Case("dbase", writing(dbase), "unreadable", "file_other_format", "dBase", suffix=".dbf"),
+    Case("dbase7", writing(dbase7), "unreadable", "file_other_format", "dBase 或 FoxPro", suffix=".dbf"),
+    Case("visual_foxpro", writing(visual_foxpro), "unreadable", "file_other_format", "dBase 或 FoxPro", suffix=".dbf"),
+    Case("lotus_wk3", writing(lotus_release3), "unreadable", "file_other_format", "Lotus 1-2-3", suffix=".wk3"),
+    Case("works_wks", writing(works_spreadsheet), "unreadable", "file_other_format", "Microsoft Works", suffix=".wks"),
+    Case("quattro_pro_qpw", writing(quattro_pro_qpw), "unreadable", "file_other_format", "Quattro Pro", suffix=".qpw"),
+    Case("csv_cp1252", writing(lambda: CP1252_CSV), "unreadable", "file_text", "文本文件", suffix=".csv"),
+    Case("prn_cp1251", writing(lambda: CP1251_PRN), "unreadable", "file_text", "文本文件", suffix=".prn"),
     Case("docx", writing(lambda: office_zip("docx")), "unreadable", "file_other_zip", "Word 文档（.docx）", suffix=".docx"),
     Case("pptx", writing(lambda: office_zip("pptx")), "unreadable", "file_other_zip", "PowerPoint", suffix=".pptx"),
     Case("numbers", writing(lambda: office_zip("numbers")), "unreadable", "file_other_zip", "Apple Numbers", suffix=".numbers"),

@@ -54,7 +54,8 @@ _REFUSALS: dict[str, str] = {
     "text": "file_text",
     **dict.fromkeys(("zip_other", "docx", "pptx", "odt", "odp", "numbers", "ofd", "rar", "7z", "gzip"), "file_other_zip"),
     **dict.fromkeys(("ole_other", "doc", "ppt"), "file_other_ole"),
-    **dict.fromkeys(("html", "spreadsheetml2003", "fods", "sylk", "dif", "xml", "biff_old", "lotus", "dbf", "image"),
+    **dict.fromkeys(("html", "spreadsheetml2003", "fods", "sylk", "dif", "xml", "biff_old", "lotus", "works", "quattro", "dbf",
+                     "image"),
                     "file_other_format"),
 }
 _SAVE_AS = "请用 Excel/WPS 打开它，另存为 .xlsx（Excel 工作簿）后再上传。"
@@ -63,6 +64,8 @@ _ADVICE: dict[str, str] = {
     **dict.fromkeys(("image", "ofd"), "请上传用模板填写的 .xlsx 文件本身，而不是截图、扫描件或版式文件。"),
     "numbers": "请在 Numbers 中选择“文件→导出为→Excel”，导出 .xlsx 后再上传。",
     "xml": "请上传用模板填写的 .xlsx 文件。",
+    # Excel no longer opens these; LibreOffice does (Works and Quattro Pro through libwps)
+    **dict.fromkeys(("lotus", "works", "quattro"), "请用 LibreOffice 打开它，另存为 .xlsx（Excel 工作簿）后再上传。"),
 }
 
 
