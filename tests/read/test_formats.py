@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from selfscore.read.formats import OLE2_MAGIC, sniff
+from selfscore.read.formats import OLE2_MAGIC, sniff, with_parts_under_xl
 from support import saved_files
-from support.harness import zipped
+from support.harness import jiaozuo_bytes, members, zipped
 from support.helpers import make_workbook
 
 
@@ -146,3 +146,39 @@ def test_filepass_counts_only_after_a_bof():
     """A stream that does not start with a BOF record is no workbook whose FILEPASS means anything."""
     stream = saved_files.biff(0x0086) + saved_files.biff(0x002F, bytes(6)) + saved_files.biff(0x000A)
     assert sniff(saved_files.ole2("Workbook", stream)) == "xls"
+
+
+OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+
+
+def _main_relationship(target: str, mode: str = "") -> bytes:
+    return (f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" '
+            f'Type="{OFFICE_DOCUMENT}" Target="{target}"{mode}/></Relationships>').encode()
+
+
+def test_a_workbook_whose_parts_are_not_under_xl_is_found_through_its_relationships():
+    original = jiaozuo_bytes()
+    moved = saved_files.parts_elsewhere(original)
+    assert not any(name.startswith("xl/") for name in members(moved))
+    assert sniff(moved) == "xlsx"
+    assert sniff(saved_files.parts_elsewhere(saved_files.strict_from(jiaozuo_bytes()), "book")) == "strict"
+    # moved back under xl/ for openpyxl: exactly the parts it was moved from
+    assert members(with_parts_under_xl(moved)) == members(original)
+
+
+@pytest.mark.parametrize(("members_", "kind"), [
+    ({"_rels/.rels": _main_relationship("/sheets/main.xml"), "sheets/main.xml": b"<workbook/>"}, "xlsx"),
+    ({"_rels/.rels": _main_relationship("sheets/missing.xml"), "sheets/main.xml": b"<workbook/>"}, "zip_other"),
+    ({"_rels/.rels": _main_relationship("sheets/main.xml", ' TargetMode="External"'), "sheets/main.xml": b""}, "zip_other"),
+    ({"_rels/.rels": b"<Relationships", "sheets/main.xml": b"<workbook/>"}, "zip_other"),      # damaged XML
+    ({"_rels/.rels": b'<!DOCTYPE x [<!ENTITY a "b">]><Relationships/>', "main.xml": b""}, "zip_other"),  # refused DTD
+])
+def test_the_main_part_named_by_the_package_relationships(members_, kind):
+    assert sniff(zipped(members_)) == kind
+
+
+def test_parts_under_xl_or_at_the_root_are_left_as_they_are():
+    data = jiaozuo_bytes()
+    assert with_parts_under_xl(data) is data
+    at_root = zipped({"_rels/.rels": _main_relationship("book.xml"), "book.xml": b"<workbook/>"})
+    assert with_parts_under_xl(at_root) is at_root

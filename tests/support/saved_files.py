@@ -27,7 +27,7 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from selfscore.read.formats import OLE2_MAGIC
 from selfscore.tables.definitions import get_table
 from selfscore.tables.names import FACTS_SHEET, SCORE_SHEET
-from support.harness import TABLE, Case, editing, jiaozuo_bytes, member, rezip, write_cases, writing, zipped
+from support.harness import TABLE, Case, editing, jiaozuo_bytes, member, members, rezip, write_cases, writing, zipped
 from support.libreoffice import converted_bytes
 
 # ---------------------------------------------------------------- building blocks
@@ -119,12 +119,37 @@ def sparse_xlsb() -> bytes:
     return rezip(xlsb_from(jiaozuo_bytes()), replace=members)
 
 
-def xlsb_from(data: bytes, *, macros: bool = False) -> bytes:
-    """An .xlsb holding the values of an .xlsx workbook's sheets (the binary format Excel offers for large files)."""
+#: the chart, macro and dialog sheets of a real .xlsb (BlankSheetTypes.xlsb): part, relationship type, content type
+OTHER_XLSB_SHEETS = {
+    "图表": ("xl/chartsheets/sheet1.bin", "http://schemas.openxmlformats.org/officeDocument/2006/relationships/chartsheet",
+             "application/vnd.ms-excel.chartsheet"),
+    "宏表": ("xl/macrosheets/sheet1.bin", "http://schemas.microsoft.com/office/2006/relationships/xlMacrosheet",
+             "application/vnd.ms-excel.macrosheet"),
+    "对话框": ("xl/dialogsheets/sheet1.bin", "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+               "dialogsheet", "application/vnd.ms-excel.dialogsheet"),
+}
+
+
+def xlsb_from(data: bytes, *, macros: bool = False, other_sheets: bool = False) -> bytes:
+    """An .xlsb holding the values of an .xlsx workbook's sheets (the binary format Excel offers for large files).
+
+    ``other_sheets``: a chart sheet, an Excel 4.0 macro sheet and a dialog sheet too, taken from a real workbook,
+    the chart sheet second (between worksheets), the others last."""
     source = load_workbook(io.BytesIO(data))
     members: dict[str, bytes] = {}
     sheets = b""
     relations = []
+    overrides_of_others = ""
+    real = zipfile.ZipFile(REAL_FILES / "BlankSheetTypes.xlsb") if other_sheets else None
+
+    def other_sheet(title: str, tab: int) -> bytes:
+        nonlocal overrides_of_others
+        part, relation_type, content_type = OTHER_XLSB_SHEETS[title]
+        members[part] = real.read(part)
+        relations.append(f'<Relationship Id="rIdX{tab}" Type="{relation_type}" Target="{part.removeprefix("xl/")}"/>')
+        overrides_of_others += f'<Override PartName="/{part}" ContentType="{content_type}"/>'
+        return _record(0x9C, struct.pack("<II", 0, tab) + _wide(f"rIdX{tab}") + _wide(title))
+
     for index, sheet in enumerate(source.worksheets, start=1):
         cells = {(cell.row - 1, cell.column - 1): cell.value for row in sheet.iter_rows() for cell in row
                  if cell.value is not None}
@@ -133,6 +158,10 @@ def xlsb_from(data: bytes, *, macros: bool = False) -> bytes:
         sheets += _record(0x9C, struct.pack("<II", state, index) + _wide(f"rId{index}") + _wide(sheet.title))
         relations.append(f'<Relationship Id="rId{index}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
                          f'relationships/worksheet" Target="worksheets/sheet{index}.bin"/>')
+        if other_sheets and index == 1:
+            sheets += other_sheet("图表", 101)
+    if other_sheets:
+        sheets += other_sheet("宏表", 102) + other_sheet("对话框", 103)
     members["xl/workbook.bin"] = _record(0x83) + _record(0x8F) + sheets + _record(0x90) + _record(0x84)
     members["xl/_rels/workbook.bin.rels"] = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/'
@@ -149,7 +178,7 @@ def xlsb_from(data: bytes, *, macros: bool = False) -> bytes:
         '2006/content-types"><Default Extension="bin" ContentType="application/vnd.ms-excel.sheet.binary.macroEnabled.main"/>'
         '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
         f'<Override PartName="/xl/workbook.bin" ContentType="application/vnd.ms-excel.sheet.binary.macroEnabled.main"/>'
-        f'{overrides}</Types>').encode()
+        f'{overrides}{overrides_of_others}</Types>').encode()
     if macros:
         members["xl/vbaProject.bin"] = OLE2_MAGIC + b"\x00" * 64 + "VBA".encode("utf-16-le")
     return zipped(members)
@@ -170,6 +199,30 @@ def strict_from(data: bytes) -> bytes:
     source = zipfile.ZipFile(io.BytesIO(data))
     return rezip(data, {name: strictify(source.read(name)) for name in source.namelist()
                         if name.endswith((".xml", ".rels"))})
+
+
+# ---------------------------------------------------------------- parts found through the relationships alone
+
+
+def parts_elsewhere(data: bytes, folder: str = "content") -> bytes:
+    """The workbook with its parts moved out of xl/ (the main part renamed book.xml), as some generators write it:
+    only _rels/.rels's officeDocument relationship, the workbook's relationships and [Content_Types].xml say where
+    each part is. Excel and LibreOffice open such a file."""
+    moved: dict[str, bytes] = {}
+    for name, content in members(data).items():
+        if name.endswith((".xml", ".rels")):
+            content = (content.replace(b'Target="xl/workbook.xml"', f'Target="{folder}/book.xml"'.encode())
+                       .replace(b'"/xl/workbook.xml"', f'"/{folder}/book.xml"'.encode())
+                       .replace(b'"/xl/', f'"/{folder}/'.encode()))
+        if name == "xl/workbook.xml":
+            name = f"{folder}/book.xml"
+        elif name == "xl/_rels/workbook.xml.rels":
+            name = f"{folder}/_rels/book.xml.rels"
+        elif name.startswith("xl/"):
+            name = folder + name.removeprefix("xl")
+        moved[name] = content
+    assert not any(name.startswith("xl/") for name in moved)
+    return zipped(moved)
 
 
 # ---------------------------------------------------------------- oddities inside an .xlsx
@@ -529,6 +582,10 @@ READ = [
          suffix=".xlsb", self_total=JIAOZUO_TOTAL),
     Case("xlsb_faulty", writing(lambda: xlsb_from(jiaozuo_bytes(facts={"starts_actual": "两项"}))), "errors", "value_not_number", "两项",
          suffix=".xlsb", self_total=JIAOZUO_TOTAL),
+    Case("xlsb_with_chart_macro_and_dialog_sheets", writing(lambda: xlsb_from(jiaozuo_bytes(), other_sheets=True)), "ok",
+         "rebuilt_from_foreign_format", ".xlsb", suffix=".xlsb", self_total=JIAOZUO_TOTAL),
+    *[Case(f"real_xlsb_{path.stem.replace('.', '_')}", real_file(path.name), "unreadable", "not_a_template", "不是普通工作表，没有读取",
+           suffix=".xlsb") for path in sorted(REAL_FILES.glob("*.xlsb"))],
     Case("xlsb_sparse_17_billion_cells", writing(sparse_xlsb), "unreadable", "sheet_too_large", "超过上限", suffix=".xlsb"),
     Case("xlsm_with_vba", writing(xlsm_with_macros), "ok", "macros_not_kept", "没有运行也没有保留其中的宏", suffix=".xlsm",
          self_total=JIAOZUO_TOTAL),
@@ -538,6 +595,11 @@ READ = [
     Case("strict_open_xml", writing(lambda: strict_from(jiaozuo_bytes())), "ok", "", "", self_total=JIAOZUO_TOTAL),
     Case("strict_faulty", writing(lambda: strict_from(jiaozuo_bytes(scores={"funds_raising": 8}))), "errors", "score_mismatch",
          "自评得分 8", self_total=JIAOZUO_TOTAL - 2),
+    Case("parts_outside_xl", writing(lambda: parts_elsewhere(jiaozuo_bytes())), "ok", "", "", self_total=JIAOZUO_TOTAL),
+    Case("parts_outside_xl_faulty", writing(lambda: parts_elsewhere(jiaozuo_bytes(scores={"funds_raising": 8}))), "errors",
+         "score_mismatch", "自评得分 8", self_total=JIAOZUO_TOTAL - 2),
+    Case("strict_parts_outside_xl", writing(lambda: parts_elsewhere(strict_from(jiaozuo_bytes()), "book")), "ok", "", "",
+         self_total=JIAOZUO_TOTAL),
     Case("epoch_1904", editing(epoch_1904), "ok", "", "", self_total=JIAOZUO_TOTAL),
     Case("epoch_1904_date_in_a_fact", editing(epoch_1904, facts={"starts_actual": __import__("datetime").datetime(
         2020, 12, 31)}), "errors", "value_not_number", "2020-12-31", self_total=JIAOZUO_TOTAL),

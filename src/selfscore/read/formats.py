@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import posixpath
 import re
 import struct
 import zipfile
@@ -194,8 +195,9 @@ def _sniff_zip(data: bytes) -> FileKind:
             return "odp"
     if "xl/workbook.bin" in names:
         return "xlsb"
-    if "xl/workbook.xml" in names:
-        if STRICT_NAMESPACE in _peek(archive, "xl/workbook.xml"):
+    main = "xl/workbook.xml" if "xl/workbook.xml" in names else workbook_part(archive)
+    if main is not None and main.endswith(".xml") and main in names:  # under xl/, or wherever the relationships say
+        if STRICT_NAMESPACE in _peek(archive, main):
             return "strict"
         content_types = _peek_all(archive, "[Content_Types].xml")
         return "xlsm" if b"macroEnabled" in content_types else "xlsx"
@@ -210,6 +212,68 @@ def _sniff_zip(data: bytes) -> FileKind:
     if "OFD.xml" in names:
         return "ofd"
     return "zip_other"
+
+
+_OFFICE_DOCUMENT = "/officeDocument"
+_MAIN_RELATIONSHIPS = "_rels/.rels"
+
+
+def workbook_part(archive: zipfile.ZipFile) -> str | None:
+    """The package's main part, as _rels/.rels's officeDocument relationship names it (a zip member name), or None.
+
+    Excel and LibreOffice find a workbook's parts through the relationships, wherever they live; most files keep
+    them under xl/, some generators elsewhere."""
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        relations = fromstring(_peek_all(archive, _MAIN_RELATIONSHIPS))
+    except Exception:  # no such part, or XML that is damaged or forbidden: no main part to be found
+        return None
+    for relation in relations:
+        if (relation.get("Type") or "").endswith(_OFFICE_DOCUMENT) and relation.get("TargetMode") != "External":
+            return posixpath.normpath((relation.get("Target") or "").lstrip("/")) or None
+    return None
+
+
+def relationships_of(part: str) -> str:
+    """The member holding a part's relationships: xl/workbook.xml → xl/_rels/workbook.xml.rels."""
+    folder, name = posixpath.split(part)
+    return posixpath.join(folder, "_rels", name + ".rels")
+
+
+def target_of(part: str, target: str) -> str:
+    """A relationship's target as a zip member name: absolute from the package root, or relative to the part's folder."""
+    if target.startswith("/"):
+        return posixpath.normpath(target.lstrip("/"))
+    return posixpath.normpath(posixpath.join(posixpath.dirname(part), target))
+
+
+def with_parts_under_xl(data: bytes) -> bytes:
+    """A workbook whose parts live in another folder, moved under xl/ (the main part as xl/workbook.xml), for openpyxl,
+    which looks for the styles and theme there whatever the relationships say. Relative targets stay right (the
+    folder's layout is kept); absolute ones, _rels/.rels and [Content_Types].xml are rewritten. Run after the
+    safety pre-scan: every member is read. Anything else is returned as it is."""
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    names = archive.namelist()
+    if "xl/workbook.xml" in names:
+        return data
+    main = workbook_part(archive)
+    folder = posixpath.dirname(main or "")
+    if main is None or main not in names or not folder or any(name.startswith("xl/") for name in names):
+        return data
+    renamed = {main: "xl/workbook.xml", relationships_of(main): "xl/_rels/workbook.xml.rels"}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy:
+        for member in archive.infolist():
+            name = member.filename
+            content = archive.read(member)
+            if name.endswith(".rels") or name == "[Content_Types].xml":
+                for old, new in ((f'"/{main}"', '"/xl/workbook.xml"'), (f'"{main}"', '"xl/workbook.xml"'),
+                                 (f'"/{folder}/', '"/xl/')):
+                    content = content.replace(old.encode(), new.encode())
+            new_name = renamed.get(name) or ("xl/" + name[len(folder) + 1:] if name.startswith(folder + "/") else name)
+            copy.writestr(new_name, content)
+    return out.getvalue()
 
 
 def _peek_all(archive: zipfile.ZipFile, name: str, limit: int = 256 * 1024) -> bytes:
