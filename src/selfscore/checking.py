@@ -151,6 +151,7 @@ def _open(source: Source, name: str | None, steps: StepReading, limits: Limits =
                 except TooCostly as costly:
                     raise Unreadable(costly.finding) from None
             if kind == "xlsb":
+                data = with_parts_under_xl(data)  # where calamine and the extent check look for its parts
                 check_xlsb_extent(data, limits)
             workbook, previous, findings = None, None, []
             read: ReadResult = _version_by_year(read_foreign(data, kind))

@@ -164,6 +164,10 @@ def test_a_workbook_whose_parts_are_not_under_xl_is_found_through_its_relationsh
     assert sniff(saved_files.parts_elsewhere(saved_files.strict_from(jiaozuo_bytes()), "book")) == "strict"
     # moved back under xl/ for openpyxl: exactly the parts it was moved from
     assert members(with_parts_under_xl(moved)) == members(original)
+    # an .xlsb too, for calamine
+    binary = saved_files.xlsb_from(original)
+    binary_moved = saved_files.parts_elsewhere(binary, "b")
+    assert sniff(binary_moved) == "xlsb" and members(with_parts_under_xl(binary_moved)) == members(binary)
 
 
 @pytest.mark.parametrize(("members_", "kind"), [

@@ -205,19 +205,22 @@ def strict_from(data: bytes) -> bytes:
 
 
 def parts_elsewhere(data: bytes, folder: str = "content") -> bytes:
-    """The workbook with its parts moved out of xl/ (the main part renamed book.xml), as some generators write it:
-    only _rels/.rels's officeDocument relationship, the workbook's relationships and [Content_Types].xml say where
-    each part is. Excel and LibreOffice open such a file."""
+    """The workbook (.xlsx or .xlsb) with its parts moved out of xl/ (the main part renamed book.xml or book.bin), as
+    some generators write it: only _rels/.rels's officeDocument relationship, the workbook's relationships and
+    [Content_Types].xml say where each part is. Excel and LibreOffice open such a file."""
+    parts = members(data)
+    extension = "bin" if "xl/workbook.bin" in parts else "xml"
+    main, book = f"xl/workbook.{extension}", f"{folder}/book.{extension}"
     moved: dict[str, bytes] = {}
-    for name, content in members(data).items():
+    for name, content in parts.items():
         if name.endswith((".xml", ".rels")):
-            content = (content.replace(b'Target="xl/workbook.xml"', f'Target="{folder}/book.xml"'.encode())
-                       .replace(b'"/xl/workbook.xml"', f'"/{folder}/book.xml"'.encode())
+            content = (content.replace(f'Target="{main}"'.encode(), f'Target="{book}"'.encode())
+                       .replace(f'"/{main}"'.encode(), f'"/{book}"'.encode())
                        .replace(b'"/xl/', f'"/{folder}/'.encode()))
-        if name == "xl/workbook.xml":
-            name = f"{folder}/book.xml"
-        elif name == "xl/_rels/workbook.xml.rels":
-            name = f"{folder}/_rels/book.xml.rels"
+        if name == main:
+            name = book
+        elif name == f"xl/_rels/workbook.{extension}.rels":
+            name = f"{folder}/_rels/book.{extension}.rels"
         elif name.startswith("xl/"):
             name = folder + name.removeprefix("xl")
         moved[name] = content
@@ -586,6 +589,10 @@ READ = [
          "rebuilt_from_foreign_format", ".xlsb", suffix=".xlsb", self_total=JIAOZUO_TOTAL),
     *[Case(f"real_xlsb_{path.stem.replace('.', '_')}", real_file(path.name), "unreadable", "not_a_template", "不是普通工作表，没有读取",
            suffix=".xlsb") for path in sorted(REAL_FILES.glob("*.xlsb"))],
+    Case("xlsb_parts_outside_xl", writing(lambda: parts_elsewhere(xlsb_from(jiaozuo_bytes(), other_sheets=True))), "ok",
+         "rebuilt_from_foreign_format", ".xlsb", suffix=".xlsb", self_total=JIAOZUO_TOTAL),
+    Case("xlsb_sparse_outside_xl", writing(lambda: parts_elsewhere(sparse_xlsb())), "unreadable", "sheet_too_large", "超过上限",
+         suffix=".xlsb"),
     Case("xlsb_sparse_17_billion_cells", writing(sparse_xlsb), "unreadable", "sheet_too_large", "超过上限", suffix=".xlsb"),
     Case("xlsm_with_vba", writing(xlsm_with_macros), "ok", "macros_not_kept", "没有运行也没有保留其中的宏", suffix=".xlsm",
          self_total=JIAOZUO_TOTAL),

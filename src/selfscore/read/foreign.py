@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import zipfile
 
-from selfscore.read.formats import sniff
+from selfscore.read.formats import sniff, with_parts_under_xl
 from selfscore.read.labels import (
     HEADER_SCAN_ROWS,
     LABEL_SCAN_ROWS,
@@ -57,7 +57,7 @@ def _calamine_sheets(data: bytes, kind: str) -> tuple[list[Grid], list[str]]:
     try:
         others: list[str] = []
         if kind == "xlsb":
-            data, others = worksheets_only(data)
+            data, others = worksheets_only(with_parts_under_xl(data))
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         names, more = _worksheet_names(workbook)
         others += more

@@ -196,6 +196,8 @@ def _sniff_zip(data: bytes) -> FileKind:
     if "xl/workbook.bin" in names:
         return "xlsb"
     main = "xl/workbook.xml" if "xl/workbook.xml" in names else workbook_part(archive)
+    if main is not None and main.endswith(".bin") and main in names:  # an .xlsb whose parts live elsewhere
+        return "xlsb"
     if main is not None and main.endswith(".xml") and main in names:  # under xl/, or wherever the relationships say
         if STRICT_NAMESPACE in _peek(archive, main):
             return "strict"
@@ -250,25 +252,27 @@ def target_of(part: str, target: str) -> str:
 
 def with_parts_under_xl(data: bytes) -> bytes:
     """A workbook whose parts live in another folder, moved under xl/ (the main part as xl/workbook.xml), for openpyxl,
-    which looks for the styles and theme there whatever the relationships say. Relative targets stay right (the
+    which looks for the styles and theme there whatever the relationships say, and for calamine, which reads an
+    .xlsb's xl/workbook.bin. Relative targets stay right (the
     folder's layout is kept); absolute ones, _rels/.rels and [Content_Types].xml are rewritten. Run after the
     safety pre-scan: every member is read. Anything else is returned as it is."""
     archive = zipfile.ZipFile(io.BytesIO(data))
     names = archive.namelist()
-    if "xl/workbook.xml" in names:
+    if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
         return data
     main = workbook_part(archive)
     folder = posixpath.dirname(main or "")
     if main is None or main not in names or not folder or any(name.startswith("xl/") for name in names):
         return data
-    renamed = {main: "xl/workbook.xml", relationships_of(main): "xl/_rels/workbook.xml.rels"}
+    canonical = "xl/workbook.bin" if main.endswith(".bin") else "xl/workbook.xml"  # an .xlsb's, for calamine
+    renamed = {main: canonical, relationships_of(main): relationships_of(canonical)}
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy:
         for member in archive.infolist():
             name = member.filename
             content = archive.read(member)
             if name.endswith(".rels") or name == "[Content_Types].xml":
-                for old, new in ((f'"/{main}"', '"/xl/workbook.xml"'), (f'"{main}"', '"xl/workbook.xml"'),
+                for old, new in ((f'"/{main}"', f'"/{canonical}"'), (f'"{main}"', f'"{canonical}"'),
                                  (f'"/{folder}/', '"/xl/')):
                     content = content.replace(old.encode(), new.encode())
             new_name = renamed.get(name) or ("xl/" + name[len(folder) + 1:] if name.startswith(folder + "/") else name)
