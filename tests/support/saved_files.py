@@ -618,6 +618,8 @@ READ = [
     Case("pivot_cache", writing(with_pivot_cache), "ok", "content_not_preserved", "数据透视表", self_total=JIAOZUO_TOTAL),
     Case("styles_out_of_standard", writing(styles_out_of_standard), "ok", "rebuilt_from_foreign_format", "部分内容不合规范",
          self_total=JIAOZUO_TOTAL),
+    Case("styles_out_of_standard_outside_xl", writing(lambda: parts_elsewhere(styles_out_of_standard())), "ok",
+         "rebuilt_from_foreign_format", "部分内容不合规范", self_total=JIAOZUO_TOTAL),
     Case("chart_sheet_added", editing(chart_sheet_added), "ok", "content_not_preserved", "图表", self_total=JIAOZUO_TOTAL),
 ]
 

@@ -58,6 +58,8 @@ def _calamine_sheets(data: bytes, kind: str) -> tuple[list[Grid], list[str]]:
         others: list[str] = []
         if kind == "xlsb":
             data, others = worksheets_only(with_parts_under_xl(data))
+        elif kind == "xlsx":  # an .xlsx openpyxl could not parse, its parts perhaps elsewhere than xl/
+            data = with_parts_under_xl(data)
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         names, more = _worksheet_names(workbook)
         others += more
