@@ -11,7 +11,7 @@ from openpyxl.utils.cell import coordinate_from_string
 
 from selfscore.read.by_names import describe, identify, open_workbook, read_values, refuse_unsafe
 from selfscore.read.foreign import check_xlsb_extent, foreign_kind, read_foreign
-from selfscore.read.formats import FORMAT_NAMES, sniff
+from selfscore.read.formats import FORMAT_NAMES, sniff, with_parts_under_xl
 from selfscore.read.labels import (
     LabelReadResult,
     grids_from_openpyxl,
@@ -151,6 +151,7 @@ def _open(source: Source, name: str | None, steps: StepReading, limits: Limits =
                 except TooCostly as costly:
                     raise Unreadable(costly.finding) from None
             if kind == "xlsb":
+                data = with_parts_under_xl(data)  # where calamine and the extent check look for its parts
                 check_xlsb_extent(data, limits)
             workbook, previous, findings = None, None, []
             read: ReadResult = _version_by_year(read_foreign(data, kind))
@@ -170,6 +171,7 @@ def _open(source: Source, name: str | None, steps: StepReading, limits: Limits =
                     return _Opened(file_name, None, _version_by_year(read_foreign(data, "xlsx")), [], None, "xlsx")
                 except Unreadable as second:  # calamine could not read it either: openpyxl's reason stands
                     raise (unreadable if second.finding.code == "not_a_workbook" else second) from None
+            data = with_parts_under_xl(data)  # as open_workbook read it
             if sniffed == "strict":  # read and marked up as the transitional .xlsx openpyxl understands
                 data = transitional(data)
             workbook.template = False  # an .xltx/.xltm template's copy is an ordinary workbook
@@ -205,6 +207,7 @@ def _open_lean(data: bytes, sniffed: str, limits: Limits) -> tuple[LeanWorkbook,
     if sniffed not in ("xlsx", "xlsm"):
         return None
     refuse_unsafe(sniffed, data, limits)
+    data = with_parts_under_xl(data)
     try:
         workbook = LeanWorkbook(data)
     except Exception:  # openpyxl's load says what is wrong, in the full path

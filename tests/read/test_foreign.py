@@ -12,7 +12,7 @@ import python_calamine
 from openpyxl import Workbook, load_workbook
 
 from selfscore.checking import annotate, check_and_mark_up, check_workbook
-from selfscore.read.foreign import READ_COLUMNS, READ_ROWS, check_xlsb_extent, grids_from_calamine
+from selfscore.read.foreign import READ_COLUMNS, READ_ROWS, check_xlsb_extent, grids_from_calamine, worksheets_only
 from selfscore.read.formats import sniff
 from selfscore.read.labels import Grid
 from selfscore.read.result import Unreadable
@@ -20,10 +20,10 @@ from selfscore.read.safety import Limits
 from selfscore.tables.names import RESULTS_SHEET, SCORE_SHEET
 from selfscore.write.filling import save
 from support import layouts
-from support.harness import member, members, rezip, zipped
+from support.harness import jiaozuo_bytes, member, members, rezip, zipped
 from support.helpers import make_workbook
 from support.libreoffice import convert
-from support.saved_files import _record, _sheet_bin, _wide, sparse_xlsb, xlsb_from
+from support.saved_files import REAL_FILES, _record, _sheet_bin, _wide, sparse_xlsb, xlsb_from
 
 pytestmark = pytest.mark.soffice
 FORMATS = ("xls", "ods")
@@ -154,6 +154,36 @@ def test_a_grid_holds_the_rows_and_columns_the_label_search_looks_at_and_no_more
     # a sheet whose first used column is past the last one read, and a sheet with nothing in it: empty grids
     assert grids_from_calamine(_xlsb({(0, last_column + 50): "远"}), "xlsb")[0].cells == {}
     assert grids_from_calamine(_xlsb({}), "xlsb") == [Grid("自评表", {}, [])]
+
+
+def test_an_xlsb_is_read_whatever_other_sheets_it_has():
+    """A chart sheet, an Excel 4.0 macro sheet and a dialog sheet (from a real workbook): calamine alone gives up on
+    the file; their records are dropped from xl/workbook.bin, their parts stay, the worksheets are read."""
+    data = xlsb_from(jiaozuo_bytes(), other_sheets=True)
+    with pytest.raises(python_calamine.CalamineError):
+        python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    kept, others = worksheets_only(data)
+    assert others == ["图表工作表「图表」", "宏表（Excel 4.0 宏）「宏表」", "对话框工作表「对话框」"]
+    assert set(zipfile.ZipFile(io.BytesIO(kept)).namelist()) == set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(kept))
+    assert workbook.sheet_names == load_workbook(io.BytesIO(jiaozuo_bytes())).sheetnames
+    report = check_workbook(data, name="x.xlsb")
+    assert report.status == "ok" and report.self_total == 100, [finding.message for finding in report.findings]
+
+
+def test_an_xlsb_of_worksheets_only_is_handed_to_calamine_as_it_is():
+    data = xlsb_from(jiaozuo_bytes())
+    assert worksheets_only(data) == (data, [])
+
+
+@pytest.mark.parametrize("path", sorted(REAL_FILES.glob("*.xlsb")), ids=lambda path: path.stem)
+def test_real_xlsb_with_chart_macro_or_dialog_sheets_are_read(path):
+    """Their worksheets hold no table of ours: not_a_template naming the sheets read and those left out."""
+    report = check_workbook(path)
+    (finding,) = report.findings
+    assert finding.code == "not_a_template", finding.message
+    assert "读取了工作表「" in finding.message and "不是普通工作表，没有读取" in finding.message
+    assert "图表工作表「" in finding.message
 
 
 def test_merged_ranges_of_an_xls_come_with_one_based_bounds(converted):

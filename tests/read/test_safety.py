@@ -306,3 +306,13 @@ def test_a_sheet_that_names_no_part_leaves_its_part_named_by_itself():
     data = book({"表": sheet(3, 1)})
     data = rezip(data, {"xl/workbook.xml": member(data, "xl/workbook.xml").replace(b' r:id="rId1"', b"")})
     assert "工作表「xl/worksheets/sheet1.xml」有 3 行" in refused(data, Limits(max_rows_per_sheet=2))[1]
+
+
+def test_a_sheet_is_named_by_its_title_wherever_the_relationships_put_its_part():
+    """The pre-scan finds the workbook part through _rels/.rels, so a cap names the sheet a person sees."""
+    from support.harness import jiaozuo_bytes
+    from support.saved_files import parts_elsewhere
+
+    data = parts_elsewhere(jiaozuo_bytes())
+    code, message = refused(data, Limits(max_cells_per_sheet=20))
+    assert code == "sheet_too_large" and "「自评表」" in message and "content/" not in message, message

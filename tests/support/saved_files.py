@@ -27,7 +27,7 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from selfscore.read.formats import OLE2_MAGIC
 from selfscore.tables.definitions import get_table
 from selfscore.tables.names import FACTS_SHEET, SCORE_SHEET
-from support.harness import TABLE, Case, editing, jiaozuo_bytes, member, rezip, write_cases, writing, zipped
+from support.harness import TABLE, Case, editing, jiaozuo_bytes, member, members, rezip, write_cases, writing, zipped
 from support.libreoffice import converted_bytes
 
 # ---------------------------------------------------------------- building blocks
@@ -119,12 +119,37 @@ def sparse_xlsb() -> bytes:
     return rezip(xlsb_from(jiaozuo_bytes()), replace=members)
 
 
-def xlsb_from(data: bytes, *, macros: bool = False) -> bytes:
-    """An .xlsb holding the values of an .xlsx workbook's sheets (the binary format Excel offers for large files)."""
+#: the chart, macro and dialog sheets of a real .xlsb (BlankSheetTypes.xlsb): part, relationship type, content type
+OTHER_XLSB_SHEETS = {
+    "图表": ("xl/chartsheets/sheet1.bin", "http://schemas.openxmlformats.org/officeDocument/2006/relationships/chartsheet",
+             "application/vnd.ms-excel.chartsheet"),
+    "宏表": ("xl/macrosheets/sheet1.bin", "http://schemas.microsoft.com/office/2006/relationships/xlMacrosheet",
+             "application/vnd.ms-excel.macrosheet"),
+    "对话框": ("xl/dialogsheets/sheet1.bin", "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+               "dialogsheet", "application/vnd.ms-excel.dialogsheet"),
+}
+
+
+def xlsb_from(data: bytes, *, macros: bool = False, other_sheets: bool = False) -> bytes:
+    """An .xlsb holding the values of an .xlsx workbook's sheets (the binary format Excel offers for large files).
+
+    ``other_sheets``: a chart sheet, an Excel 4.0 macro sheet and a dialog sheet too, taken from a real workbook,
+    the chart sheet second (between worksheets), the others last."""
     source = load_workbook(io.BytesIO(data))
     members: dict[str, bytes] = {}
     sheets = b""
     relations = []
+    overrides_of_others = ""
+    real = zipfile.ZipFile(REAL_FILES / "BlankSheetTypes.xlsb") if other_sheets else None
+
+    def other_sheet(title: str, tab: int) -> bytes:
+        nonlocal overrides_of_others
+        part, relation_type, content_type = OTHER_XLSB_SHEETS[title]
+        members[part] = real.read(part)
+        relations.append(f'<Relationship Id="rIdX{tab}" Type="{relation_type}" Target="{part.removeprefix("xl/")}"/>')
+        overrides_of_others += f'<Override PartName="/{part}" ContentType="{content_type}"/>'
+        return _record(0x9C, struct.pack("<II", 0, tab) + _wide(f"rIdX{tab}") + _wide(title))
+
     for index, sheet in enumerate(source.worksheets, start=1):
         cells = {(cell.row - 1, cell.column - 1): cell.value for row in sheet.iter_rows() for cell in row
                  if cell.value is not None}
@@ -133,6 +158,10 @@ def xlsb_from(data: bytes, *, macros: bool = False) -> bytes:
         sheets += _record(0x9C, struct.pack("<II", state, index) + _wide(f"rId{index}") + _wide(sheet.title))
         relations.append(f'<Relationship Id="rId{index}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
                          f'relationships/worksheet" Target="worksheets/sheet{index}.bin"/>')
+        if other_sheets and index == 1:
+            sheets += other_sheet("图表", 101)
+    if other_sheets:
+        sheets += other_sheet("宏表", 102) + other_sheet("对话框", 103)
     members["xl/workbook.bin"] = _record(0x83) + _record(0x8F) + sheets + _record(0x90) + _record(0x84)
     members["xl/_rels/workbook.bin.rels"] = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/'
@@ -149,7 +178,7 @@ def xlsb_from(data: bytes, *, macros: bool = False) -> bytes:
         '2006/content-types"><Default Extension="bin" ContentType="application/vnd.ms-excel.sheet.binary.macroEnabled.main"/>'
         '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
         f'<Override PartName="/xl/workbook.bin" ContentType="application/vnd.ms-excel.sheet.binary.macroEnabled.main"/>'
-        f'{overrides}</Types>').encode()
+        f'{overrides}{overrides_of_others}</Types>').encode()
     if macros:
         members["xl/vbaProject.bin"] = OLE2_MAGIC + b"\x00" * 64 + "VBA".encode("utf-16-le")
     return zipped(members)
@@ -170,6 +199,33 @@ def strict_from(data: bytes) -> bytes:
     source = zipfile.ZipFile(io.BytesIO(data))
     return rezip(data, {name: strictify(source.read(name)) for name in source.namelist()
                         if name.endswith((".xml", ".rels"))})
+
+
+# ---------------------------------------------------------------- parts found through the relationships alone
+
+
+def parts_elsewhere(data: bytes, folder: str = "content") -> bytes:
+    """The workbook (.xlsx or .xlsb) with its parts moved out of xl/ (the main part renamed book.xml or book.bin), as
+    some generators write it: only _rels/.rels's officeDocument relationship, the workbook's relationships and
+    [Content_Types].xml say where each part is. Excel and LibreOffice open such a file."""
+    parts = members(data)
+    extension = "bin" if "xl/workbook.bin" in parts else "xml"
+    main, book = f"xl/workbook.{extension}", f"{folder}/book.{extension}"
+    moved: dict[str, bytes] = {}
+    for name, content in parts.items():
+        if name.endswith((".xml", ".rels")):
+            content = (content.replace(f'Target="{main}"'.encode(), f'Target="{book}"'.encode())
+                       .replace(f'"/{main}"'.encode(), f'"/{book}"'.encode())
+                       .replace(b'"/xl/', f'"/{folder}/'.encode()))
+        if name == main:
+            name = book
+        elif name == f"xl/_rels/workbook.{extension}.rels":
+            name = f"{folder}/_rels/book.{extension}.rels"
+        elif name.startswith("xl/"):
+            name = folder + name.removeprefix("xl")
+        moved[name] = content
+    assert not any(name.startswith("xl/") for name in moved)
+    return zipped(moved)
 
 
 # ---------------------------------------------------------------- oddities inside an .xlsx
@@ -399,10 +455,104 @@ def biff4_worksheet() -> bytes:
     return bof + number + struct.pack("<HH", 0x000A, 0)
 
 
+# ---------------------------------------------------------------- OLE2 containers and BIFF records, by hand (MS-CFB, MS-XLS)
+
+REAL_FILES = Path(__file__).resolve().parent.parent / "fixtures" / "real_files"
+_FREE, _END_OF_CHAIN, _FAT_SECTOR, _NO_STREAM = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD, 0xFFFFFFFF
+
+
+def ole2(name: str, stream: bytes) -> bytes:
+    """A compound file (version 3, 512-byte sectors) holding one stream, as Excel's .xls holds its Workbook stream.
+
+    Sector 0 is the FAT, sector 1 the directory, the stream's sectors follow; the stream is padded to 4096 bytes so it
+    lives in ordinary sectors, not the mini stream."""
+    stream = stream.ljust(4096, b"\x00")
+    sectors = -(-len(stream) // 512)
+    assert sectors + 2 <= 128, "one FAT sector maps 128 sectors"
+    header = (OLE2_MAGIC + bytes(16) + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6) + bytes(6)
+              + struct.pack("<IIIIIIIII", 0, 1, 1, 0, 4096, _END_OF_CHAIN, 0, _END_OF_CHAIN, 0)
+              + struct.pack("<I", 0) + struct.pack("<I", _FREE) * 108)
+    fat = [_FAT_SECTOR, _END_OF_CHAIN, *range(3, sectors + 2), _END_OF_CHAIN]
+    fat_sector = struct.pack(f"<{len(fat)}I", *fat) + struct.pack("<I", _FREE) * (128 - len(fat))
+
+    def entry(entry_name: str, kind: int, child: int, start: int, size: int) -> bytes:
+        encoded = (entry_name + "\x00").encode("utf-16-le")
+        return (encoded.ljust(64, b"\x00") + struct.pack("<HBBIII", len(encoded), kind, 1, _NO_STREAM, _NO_STREAM, child)
+                + bytes(16 + 4 + 16) + struct.pack("<IQ", start, size))
+
+    directory = (entry("Root Entry", 5, 1, _END_OF_CHAIN, 0) + entry(name, 2, _NO_STREAM, 2, len(stream))).ljust(512, b"\x00")
+    return header + fat_sector + directory + stream.ljust(sectors * 512, b"\x00")
+
+
+def biff(kind: int, body: bytes = b"") -> bytes:
+    """One BIFF5/BIFF8 record: type, length, body."""
+    return struct.pack("<HH", kind, len(body)) + body
+
+
+def encrypted_xls(biff_version: int, encryption: int | None) -> bytes:
+    """The workbook globals of an .xls with an open password, as far as its FILEPASS record (MS-XLS 2.4.117).
+
+    ``encryption``: 0 XOR obfuscation, 1 RC4 (BIFF8: a type word first); a BIFF5 FILEPASS is the XOR key and hash alone.
+    None: no FILEPASS at all (the same workbook, not encrypted)."""
+    if biff_version == 8:
+        bof = biff(0x0809, struct.pack("<HHHHII", 0x0600, 0x0005, 0x0DBB, 0x07CC, 0x000080C9, 0x00000206))
+        filepass = {0: biff(0x002F, struct.pack("<HHH", 0, 0x1234, 0xABCD)),
+                    1: biff(0x002F, struct.pack("<HHH", 1, 1, 1) + bytes(48))}.get(encryption, b"")
+        name = "Workbook"
+    else:
+        bof = biff(0x0809, struct.pack("<HHHH", 0x0500, 0x0005, 0x0DBB, 0x07CC))
+        filepass = biff(0x002F, struct.pack("<HH", 0x1234, 0xABCD)) if encryption is not None else b""
+        name = "Book"
+    write_protect = biff(0x0086)  # Excel writes WRITEPROTECT between the BOF and FILEPASS
+    sheet = biff(0x0085, struct.pack("<IBB", 0, 0, 0) + b"\x06\x00Sheet1")
+    return ole2(name, bof + write_protect + filepass + biff(0x00E1, b"\xb0\x04") + sheet + biff(0x000A))
+
+
+def real_file(name: str) -> Callable[[Path], Path]:
+    return writing(lambda: (REAL_FILES / name).read_bytes())
+
+
 def dbase() -> bytes:
     header = struct.pack("<BBBBIHH20x", 0x03, 120, 12, 31, 1, 65, 11)
     field_descriptor = b"NAME".ljust(11, b"\x00") + b"C" + b"\x00" * 4 + bytes([10, 0]) + b"\x00" * 14
     return header + field_descriptor + b"\r" + " 焦作市".encode("gb18030").ljust(11) + b"\x1a"
+
+
+def dbase7() -> bytes:
+    """A dBase 7 table: a 68-byte header (language driver name at 32), one 48-byte field descriptor, the terminator."""
+    header = struct.pack("<BBBBIHH", 0x04, 124, 11, 27, 1, 68 + 48 + 1, 11) + bytes(20) + b"DB437US0".ljust(32, b"\x00")
+    header += bytes(4)
+    field_descriptor = b"NAME".ljust(32, b"\x00") + b"C" + bytes([10, 0]) + bytes(13)
+    return header + field_descriptor + b"\r" + b" Jiaozuo   " + b"\x1a"
+
+
+def visual_foxpro() -> bytes:
+    """A Visual FoxPro table: dBase's header and descriptors, then the 263-byte backlink to its database container."""
+    header = struct.pack("<BBBBIHH20x", 0x30, 124, 11, 27, 1, 32 + 32 + 1 + 263, 11)
+    field_descriptor = b"NAME".ljust(11, b"\x00") + b"C" + bytes(4) + bytes([10, 0]) + bytes(14)
+    return header + field_descriptor + b"\r" + bytes(263) + b" Jiaozuo   " + b"\x1a"
+
+
+def lotus_release3() -> bytes:
+    """A Lotus 1-2-3 release 3 worksheet (.wk3): the 26-byte BOF record, a number cell, EOF."""
+    bof = struct.pack("<HHHH", 0x0000, 26, 0x1000, 0x0004) + bytes(22)
+    number = struct.pack("<HHHBB", 0x0017, 14, 0, 0, 0) + struct.pack("<d", 282.0)[:10].ljust(10, b"\x00")
+    return bof + number + struct.pack("<HH", 0x0001, 0)
+
+
+def works_spreadsheet() -> bytes:
+    """A Microsoft Works spreadsheet (.wks): Lotus's records behind Works' own BOF opcode 0x00FF."""
+    return struct.pack("<HHH", 0x00FF, 2, 0x0404) + struct.pack("<HHH", 0x5405, 2, 0) + struct.pack("<HH", 0x0001, 0)
+
+
+def quattro_pro_qpw() -> bytes:
+    """A Quattro Pro 9+ notebook (.qpw): an OLE2 container whose workbook stream is NativeContent_MAIN."""
+    return ole2("NativeContent_MAIN", struct.pack("<HHH", 0x0000, 2, 0x0001) + b"QPW" + struct.pack("<HH", 0x0001, 0))
+
+
+#: a CSV from a Western European system, in Windows-1252 (「€」 is 0x80), and a Russian PRN export in Windows-1251
+CP1252_CSV = "Région;Budget (€);Réalisé\r\nCafé Noël;1 250 €;98,5 %\r\n".encode("cp1252")
+CP1251_PRN = ("Наименование       Итого    Факт\r\nСнос ветхого жилья   282     281\r\n").encode("cp1251")
 
 
 # ---------------------------------------------------------------- the cases
@@ -435,6 +585,14 @@ READ = [
          suffix=".xlsb", self_total=JIAOZUO_TOTAL),
     Case("xlsb_faulty", writing(lambda: xlsb_from(jiaozuo_bytes(facts={"starts_actual": "两项"}))), "errors", "value_not_number", "两项",
          suffix=".xlsb", self_total=JIAOZUO_TOTAL),
+    Case("xlsb_with_chart_macro_and_dialog_sheets", writing(lambda: xlsb_from(jiaozuo_bytes(), other_sheets=True)), "ok",
+         "rebuilt_from_foreign_format", ".xlsb", suffix=".xlsb", self_total=JIAOZUO_TOTAL),
+    *[Case(f"real_xlsb_{path.stem.replace('.', '_')}", real_file(path.name), "unreadable", "not_a_template", "不是普通工作表，没有读取",
+           suffix=".xlsb") for path in sorted(REAL_FILES.glob("*.xlsb"))],
+    Case("xlsb_parts_outside_xl", writing(lambda: parts_elsewhere(xlsb_from(jiaozuo_bytes(), other_sheets=True))), "ok",
+         "rebuilt_from_foreign_format", ".xlsb", suffix=".xlsb", self_total=JIAOZUO_TOTAL),
+    Case("xlsb_sparse_outside_xl", writing(lambda: parts_elsewhere(sparse_xlsb())), "unreadable", "sheet_too_large", "超过上限",
+         suffix=".xlsb"),
     Case("xlsb_sparse_17_billion_cells", writing(sparse_xlsb), "unreadable", "sheet_too_large", "超过上限", suffix=".xlsb"),
     Case("xlsm_with_vba", writing(xlsm_with_macros), "ok", "macros_not_kept", "没有运行也没有保留其中的宏", suffix=".xlsm",
          self_total=JIAOZUO_TOTAL),
@@ -444,6 +602,11 @@ READ = [
     Case("strict_open_xml", writing(lambda: strict_from(jiaozuo_bytes())), "ok", "", "", self_total=JIAOZUO_TOTAL),
     Case("strict_faulty", writing(lambda: strict_from(jiaozuo_bytes(scores={"funds_raising": 8}))), "errors", "score_mismatch",
          "自评得分 8", self_total=JIAOZUO_TOTAL - 2),
+    Case("parts_outside_xl", writing(lambda: parts_elsewhere(jiaozuo_bytes())), "ok", "", "", self_total=JIAOZUO_TOTAL),
+    Case("parts_outside_xl_faulty", writing(lambda: parts_elsewhere(jiaozuo_bytes(scores={"funds_raising": 8}))), "errors",
+         "score_mismatch", "自评得分 8", self_total=JIAOZUO_TOTAL - 2),
+    Case("strict_parts_outside_xl", writing(lambda: parts_elsewhere(strict_from(jiaozuo_bytes()), "book")), "ok", "", "",
+         self_total=JIAOZUO_TOTAL),
     Case("epoch_1904", editing(epoch_1904), "ok", "", "", self_total=JIAOZUO_TOTAL),
     Case("epoch_1904_date_in_a_fact", editing(epoch_1904, facts={"starts_actual": __import__("datetime").datetime(
         2020, 12, 31)}), "errors", "value_not_number", "2020-12-31", self_total=JIAOZUO_TOTAL),
@@ -455,6 +618,8 @@ READ = [
     Case("pivot_cache", writing(with_pivot_cache), "ok", "content_not_preserved", "数据透视表", self_total=JIAOZUO_TOTAL),
     Case("styles_out_of_standard", writing(styles_out_of_standard), "ok", "rebuilt_from_foreign_format", "部分内容不合规范",
          self_total=JIAOZUO_TOTAL),
+    Case("styles_out_of_standard_outside_xl", writing(lambda: parts_elsewhere(styles_out_of_standard())), "ok",
+         "rebuilt_from_foreign_format", "部分内容不合规范", self_total=JIAOZUO_TOTAL),
     Case("chart_sheet_added", editing(chart_sheet_added), "ok", "content_not_preserved", "图表", self_total=JIAOZUO_TOTAL),
 ]
 
@@ -470,7 +635,21 @@ REFUSED = [
     Case("spreadsheetml_2003", writing(lambda: SPREADSHEETML_2003.encode()), "unreadable", "file_other_format", "Excel 2003 XML",
          suffix=".xml"),
     Case("excel4_worksheet", writing(biff4_worksheet), "unreadable", "file_other_format", "Excel 4.0", suffix=".xls"),
+    # .xls with an open password: four real ones (RC4 and RC4 CryptoAPI), XOR obfuscation and Excel 95 built here
+    *[Case(f"encrypted_xls_{path.stem}", real_file(path.name), "unreadable", "file_encrypted", "请取消密码保护后另存为 .xlsx",
+           suffix=".xls") for path in sorted(REAL_FILES.glob("password_*.xls"))],
+    Case("encrypted_xls_xor", writing(lambda: encrypted_xls(8, 0)), "unreadable", "file_encrypted", "取消密码保护",
+         suffix=".xls"),
+    Case("encrypted_xls_excel95", writing(lambda: encrypted_xls(5, 0)), "unreadable", "file_encrypted", "取消密码保护",
+         suffix=".xls"),
     Case("dbase", writing(dbase), "unreadable", "file_other_format", "dBase", suffix=".dbf"),
+    Case("dbase7", writing(dbase7), "unreadable", "file_other_format", "dBase 或 FoxPro", suffix=".dbf"),
+    Case("visual_foxpro", writing(visual_foxpro), "unreadable", "file_other_format", "dBase 或 FoxPro", suffix=".dbf"),
+    Case("lotus_wk3", writing(lotus_release3), "unreadable", "file_other_format", "Lotus 1-2-3", suffix=".wk3"),
+    Case("works_wks", writing(works_spreadsheet), "unreadable", "file_other_format", "Microsoft Works", suffix=".wks"),
+    Case("quattro_pro_qpw", writing(quattro_pro_qpw), "unreadable", "file_other_format", "Quattro Pro", suffix=".qpw"),
+    Case("csv_cp1252", writing(lambda: CP1252_CSV), "unreadable", "file_text", "文本文件", suffix=".csv"),
+    Case("prn_cp1251", writing(lambda: CP1251_PRN), "unreadable", "file_text", "文本文件", suffix=".prn"),
     Case("docx", writing(lambda: office_zip("docx")), "unreadable", "file_other_zip", "Word 文档（.docx）", suffix=".docx"),
     Case("pptx", writing(lambda: office_zip("pptx")), "unreadable", "file_other_zip", "PowerPoint", suffix=".pptx"),
     Case("numbers", writing(lambda: office_zip("numbers")), "unreadable", "file_other_zip", "Apple Numbers", suffix=".numbers"),

@@ -13,7 +13,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
-from selfscore.read.formats import sniff
+from selfscore.read.formats import sniff, with_parts_under_xl
 from selfscore.read.parsing import LARGEST, Parsed, parse_input, parse_score, parse_text, parse_year, shown
 from selfscore.read.result import CellRef, ReadResult, Unreadable
 from selfscore.read.safety import DEFAULT_LIMITS, Limits, TooCostly, check_archive, refusal
@@ -52,6 +52,7 @@ def open_workbook(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Workbook:
     try:
         if kind == "strict":
             data = transitional(data)
+        data = with_parts_under_xl(data)  # parts found through the relationships: where openpyxl looks for them
         # keep_vba=False (the default): an .xlsm's macros are neither run nor carried into the copy
         return load_workbook(io.BytesIO(data), keep_vba=False)
     except Exception as error:  # openpyxl raises many kinds on damaged files; all mean the same to a clerk

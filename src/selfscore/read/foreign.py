@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import zipfile
 
-from selfscore.read.formats import sniff
+from selfscore.read.formats import sniff, with_parts_under_xl
 from selfscore.read.labels import (
     HEADER_SCAN_ROWS,
     LABEL_SCAN_ROWS,
@@ -22,7 +22,7 @@ from selfscore.read.labels import (
 )
 from selfscore.read.result import Unreadable
 from selfscore.read.safety import DEFAULT_LIMITS, Limits
-from selfscore.results.findings import make_finding
+from selfscore.results.findings import CATALOGUE, make_finding
 
 #: the sniffed kinds read here, with the name a clerk knows them by
 FOREIGN_KINDS: dict[str, str] = {"xls": ".xls（Excel 97-2003，或 WPS 的 .et）", "ods": ".ods（OpenDocument）",
@@ -43,12 +43,28 @@ def foreign_kind(data: bytes) -> str | None:
 
 
 def grids_from_calamine(data: bytes, kind: str) -> list[Grid]:
+    """The worksheets' cells, as calamine reads them."""
+    return _calamine_sheets(data, kind)[0]
+
+
+def _calamine_sheets(data: bytes, kind: str) -> tuple[list[Grid], list[str]]:
+    """The worksheets' cells, and the other sheets, each named with its kind (「图表工作表「Chart1」」).
+
+    Chart, macro and dialog sheets hold no cells of ours: calamine fails on an .xlsb's macro or dialog sheet and
+    on reading a chart sheet, so they are left out (``worksheets_only``)."""
     from python_calamine import CalamineWorkbook
 
     try:
+        others: list[str] = []
+        if kind == "xlsb":
+            data, others = worksheets_only(with_parts_under_xl(data))
+        elif kind == "xlsx":  # an .xlsx openpyxl could not parse, its parts perhaps elsewhere than xl/
+            data = with_parts_under_xl(data)
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        names, more = _worksheet_names(workbook)
+        others += more
         grids = []
-        for name in workbook.sheet_names:
+        for name in names:
             sheet = workbook.get_sheet_by_name(name)
             cells: dict[tuple[int, int], GridCell] = {}
             # iter_rows starts at row 1 but at the sheet's first used column: add that back so addresses
@@ -74,7 +90,7 @@ def grids_from_calamine(data: bytes, kind: str) -> list[Grid]:
         else:
             reason = f"{_NAMES[kind]} 文件已损坏（{type(error).__name__}）"
         raise Unreadable(make_finding("not_a_workbook", reason=reason)) from None
-    return grids
+    return grids, others
 
 
 _UTF16_WORKBOOK = "Workbook".encode("utf-16-le")
@@ -98,10 +114,87 @@ def check_xlsb_extent(data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
                                           limit=limits.max_cells_per_sheet))
 
 
+#: what each kind of sheet other than a worksheet is called where a clerk reads it
+_OTHER_SHEETS = {"chartsheet": "图表工作表", "macrosheet": "宏表（Excel 4.0 宏）", "dialogsheet": "对话框工作表"}
+
+
+def _worksheet_names(workbook) -> tuple[list[str], list[str]]:
+    """The names of the workbook's worksheets, in order, and its other sheets, each named with its kind."""
+    from python_calamine import SheetTypeEnum
+
+    kinds = ((SheetTypeEnum.ChartSheet, "chartsheet"), (SheetTypeEnum.MacroSheet, "macrosheet"),
+             (SheetTypeEnum.DialogSheet, "dialogsheet"))  # the enum's members are not hashable
+    names, others = [], []
+    for sheet in workbook.sheets_metadata:
+        if sheet.typ == SheetTypeEnum.WorkSheet:
+            names.append(sheet.name)
+        else:
+            kind = next((key for member, key in kinds if sheet.typ == member), "")
+            others.append(f"{_OTHER_SHEETS.get(kind, '工作表')}「{sheet.name}」")
+    return names, others
+
+
+#: BrtBundleSh, the record of xl/workbook.bin naming one sheet and its relationship
+_BUNDLE_SHEET = 0x9C
+_WORKSHEET_RELATIONSHIP = "/relationships/worksheet"
+
+
+def worksheets_only(data: bytes) -> tuple[bytes, list[str]]:
+    """An .xlsb whose xl/workbook.bin lists its worksheets alone, and the sheets left out, each named with its kind.
+
+    The chart, macro (Excel 4.0) and dialog sheets' BrtBundleSh records are dropped, so calamine neither fails on
+    them nor tries to read them as worksheets. The parts stay in the zip, unread; a workbook with nothing to drop
+    is returned as it is."""
+    from defusedxml.ElementTree import fromstring
+
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    try:
+        relations = fromstring(archive.read("xl/_rels/workbook.bin.rels"))
+        workbook = archive.read("xl/workbook.bin")
+    except Exception:  # a damaged or missing part: calamine says the file is damaged
+        return data, []
+    types = {relation.get("Id"): relation.get("Type") or "" for relation in relations}
+    kept = bytearray()
+    dropped: list[str] = []
+    for kind, start, body, end in _record_spans(workbook):
+        if kind == _BUNDLE_SHEET and end - body >= 12:
+            relation_id, name = _bundle_sheet(workbook[body:end])
+            relation_type = types.get(relation_id, _WORKSHEET_RELATIONSHIP)
+            if not relation_type.endswith(_WORKSHEET_RELATIONSHIP):
+                kind_name = next((said for key, said in _OTHER_SHEETS.items() if relation_type.lower().endswith(key.lower())),
+                                 "工作表")
+                dropped.append(f"{kind_name}「{name}」")
+                continue
+        kept += workbook[start:end]
+    if not dropped:
+        return data, []
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy:
+        for member in archive.infolist():
+            copy.writestr(member, bytes(kept) if member.filename == "xl/workbook.bin" else archive.read(member))
+    return out.getvalue(), dropped
+
+
+def _bundle_sheet(body: bytes) -> tuple[str, str]:
+    """A BrtBundleSh's relationship id and sheet name: state, tab id, then two length-prefixed UTF-16 strings."""
+    id_length = int.from_bytes(body[8:12], "little")
+    relation_id = body[12:12 + 2 * id_length].decode("utf-16-le", errors="replace")
+    offset = 12 + 2 * id_length
+    name_length = int.from_bytes(body[offset:offset + 4], "little")
+    return relation_id, body[offset + 4:offset + 4 + 2 * name_length].decode("utf-16-le", errors="replace")
+
+
 def _records(part: bytes, keep: int = 4):
     """The (type, first ``keep`` bytes of the body) of each BIFF12 record: type and size in 7-bit groups."""
+    for kind, _, body, end in _record_spans(part):
+        yield kind, part[body:min(end, body + keep)]
+
+
+def _record_spans(part: bytes):
+    """The (type, start, body start, end) of each BIFF12 record."""
     position, size = 0, len(part)
     while position < size:
+        start = position
         kind = part[position]
         position += 1
         if kind & 0x80 and position < size:
@@ -117,7 +210,7 @@ def _records(part: bytes, keep: int = 4):
             shift += 7
             if not byte & 0x80:
                 break
-        yield kind, part[position:position + min(length, keep)]
+        yield kind, start, position, min(position + length, size)
         position += length
 
 
@@ -150,19 +243,29 @@ def _xlsb_sheet_titles(archive: zipfile.ZipFile) -> dict[str, str]:
                    for relation in relations}
         titles = {}
         for kind, body in _records(archive.read("xl/workbook.bin"), keep=1 << 16):
-            if kind != 0x9C or len(body) < 12:
+            if kind != _BUNDLE_SHEET or len(body) < 12:
                 continue
-            id_length = int.from_bytes(body[8:12], "little")
-            relation_id = body[12:12 + 2 * id_length].decode("utf-16-le")
-            offset = 12 + 2 * id_length
-            name_length = int.from_bytes(body[offset:offset + 4], "little")
-            titles[targets.get(relation_id, "")] = body[offset + 4:offset + 4 + 2 * name_length].decode("utf-16-le")
+            relation_id, name = _bundle_sheet(body)
+            titles[targets.get(relation_id, "")] = name
         return titles
     except Exception:  # a damaged workbook part: calamine says so next; the message falls back to the part name
         return {}
 
 
 def read_foreign(data: bytes, kind: str) -> LabelReadResult:
-    read = read_by_labels(grids_from_calamine(data, kind))
+    grids, others = _calamine_sheets(data, kind)
+    try:
+        read = read_by_labels(grids)
+    except Unreadable as unreadable:
+        if unreadable.finding.code != "not_a_template":
+            raise
+        # say which sheets were looked at, and which were not (a chart, macro or dialog sheet holds no table)
+        read_sheets = "、".join(f"「{grid.title}」" for grid in grids) or "（没有）"
+        prefix, suffix = CATALOGUE["not_a_template"].template.split("{reason}")
+        said = unreadable.finding.message.removeprefix(prefix).removesuffix(suffix)
+        reason = f"读取了工作表{read_sheets}，{said}"
+        if others:
+            reason += f"；{'、'.join(others)}不是普通工作表，没有读取"
+        raise Unreadable(make_finding("not_a_template", reason=reason)) from None
     read.findings.insert(1, make_finding("rebuilt_from_foreign_format", format=_NAMES[kind]))
     return read

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import posixpath
 import re
 import zipfile
 from collections.abc import Iterator
@@ -12,7 +11,7 @@ from dataclasses import dataclass
 import openpyxl
 from defusedxml.ElementTree import fromstring as safe_fromstring
 
-from selfscore.read.formats import FORMAT_NAMES, FileKind
+from selfscore.read.formats import FORMAT_NAMES, FileKind, relationships_of, target_of, workbook_part
 from selfscore.results.findings import Finding, make_finding
 
 # openpyxl switches to defusedxml by itself when it is importable and OPENPYXL_DEFUSEDXML is not "False".
@@ -54,7 +53,8 @@ _REFUSALS: dict[str, str] = {
     "text": "file_text",
     **dict.fromkeys(("zip_other", "docx", "pptx", "odt", "odp", "numbers", "ofd", "rar", "7z", "gzip"), "file_other_zip"),
     **dict.fromkeys(("ole_other", "doc", "ppt"), "file_other_ole"),
-    **dict.fromkeys(("html", "spreadsheetml2003", "fods", "sylk", "dif", "xml", "biff_old", "lotus", "dbf", "image"),
+    **dict.fromkeys(("html", "spreadsheetml2003", "fods", "sylk", "dif", "xml", "biff_old", "lotus", "works", "quattro", "dbf",
+                     "image"),
                     "file_other_format"),
 }
 _SAVE_AS = "请用 Excel/WPS 打开它，另存为 .xlsx（Excel 工作簿）后再上传。"
@@ -63,6 +63,8 @@ _ADVICE: dict[str, str] = {
     **dict.fromkeys(("image", "ofd"), "请上传用模板填写的 .xlsx 文件本身，而不是截图、扫描件或版式文件。"),
     "numbers": "请在 Numbers 中选择“文件→导出为→Excel”，导出 .xlsx 后再上传。",
     "xml": "请上传用模板填写的 .xlsx 文件。",
+    # Excel no longer opens these; LibreOffice does (Works and Quattro Pro through libwps)
+    **dict.fromkeys(("lotus", "works", "quattro"), "请用 LibreOffice 打开它，另存为 .xlsx（Excel 工作簿）后再上传。"),
 }
 
 
@@ -218,16 +220,14 @@ def _column_number(letters: bytes) -> int:
 def _sheet_names(archive: zipfile.ZipFile) -> dict[str, str]:
     """Worksheet part → sheet title, so a message can name the sheet a person sees."""
     names: dict[str, str] = {}
+    # the workbook part is wherever _rels/.rels says (xl/workbook.xml in most files)
+    main = "xl/workbook.xml" if "xl/workbook.xml" in archive.namelist() else workbook_part(archive) or "xl/workbook.xml"
     try:
-        workbook = safe_fromstring(archive.read("xl/workbook.xml"))
-        relations = safe_fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+        workbook = safe_fromstring(archive.read(main))
+        relations = safe_fromstring(archive.read(relationships_of(main)))
     except Exception:  # damaged or forbidden XML is reported by the scan or by openpyxl
         return {member: member for member in archive.namelist() if member.startswith("xl/worksheets/sheet")}
-    targets = {}
-    for relation in relations:
-        target = relation.get("Target") or ""
-        path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-        targets[relation.get("Id")] = path
+    targets = {relation.get("Id"): target_of(main, relation.get("Target") or "") for relation in relations}
     for element in workbook.iter():
         if element.tag.endswith("}sheet"):
             relation_id = next((value for key, value in element.attrib.items() if key.endswith("}id")), None)
