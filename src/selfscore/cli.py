@@ -168,6 +168,43 @@ def tables() -> None:
                    f"{len(table.indicators)} 个指标，{len(table.inputs)} 项基础数据{earlier}）")
 
 
+@main.group("table", cls=ChineseGroup)
+def table_group() -> None:
+    """检查表格定义文件（schemas/*.toml）：新增或修改表格时用。"""
+
+
+@table_group.command("check")
+@click.argument("paths", metavar="文件或目录 ...", nargs=-1, required=True,
+                type=click.Path(exists=True, path_type=Path))
+def table_check(paths: tuple[Path, ...]) -> None:
+    """检查表格定义文件，逐条列出问题：文件、行号、键的位置、发现了什么、怎样改。
+
+    \b
+    给出目录时检查其中所有 .toml 文件。有问题时退出码为 1。
+    \b
+    示例：
+      selfscore table check schemas/shantytown.toml
+      selfscore table check schemas/
+    """
+    from selfscore.tables.definitions import check_files
+
+    files: list[Path] = []
+    for path in paths:
+        files += sorted(path.glob("*.toml")) if path.is_dir() else [path]
+    if not files:
+        raise click.ClickException(f"{'、'.join(str(path) for path in paths)} 中没有表格定义文件（*.toml）")
+    tables, errors = check_files(files)
+    for table in tables:
+        if not any(error.file == Path(table.source).name for error in errors):
+            click.echo(f"{Path(table.source).name}：没有发现问题（{table.annex} {table.short_title}，"
+                       f"{len(table.indicators)} 个指标，{len(table.inputs)} 项基础数据，满分 {table.max_points}）")
+    for error in errors:
+        click.echo(str(error), err=True)
+    if errors:
+        click.echo(f"共发现 {len(errors)} 处问题；改正后再运行 selfscore table check 检查。", err=True)
+        sys.exit(1)
+
+
 @main.command()
 @click.argument("table_ids", metavar="[表格 ...]", nargs=-1)
 @click.option("-o", "--output", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."),

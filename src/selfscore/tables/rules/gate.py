@@ -47,7 +47,7 @@ class Gate:
         parts = tuple(parse_part(raw, f"{fields.where}.parts[{index}]", inputs)
                       for index, raw in enumerate(fields.items("parts")))
         if not parts:
-            raise DefinitionError(f"{fields.where}.parts: a gate needs the parts it lets through, e.g. a deduction")
+            raise DefinitionError(f"{fields.where}.parts", "门槛（gate）须写明达到门槛后怎样评分的 parts，例如一个 deduction")
         return cls(rate, below, parts)
 
     def depends_on_reading(self) -> bool:
