@@ -158,7 +158,7 @@ def main() -> None:
 @main.command()
 def tables() -> None:
     """列出本工具支持的表格及其代号。"""
-    from selfscore.tables.definitions import load_versions
+    from selfscore.tables.definitions import broken_definitions, load_versions
 
     for versions in load_versions().values():
         table = versions[-1]
@@ -166,6 +166,10 @@ def tables() -> None:
         earlier = "".join(f"；另有 {older.id}@{older.template_version}（适用于{older.years_text}）" for older in versions[:-1])
         click.echo(f"{table.id}\t{table.annex} {table.title}（模板版本 {table.template_version}{years}，"
                    f"{len(table.indicators)} 个指标，{len(table.inputs)} 项基础数据{earlier}）")
+    # A broken definition disables its own table only; say which and why, so the others are not doubted.
+    for broken in broken_definitions():
+        click.echo(f"{broken.table_id}\t不可用：定义文件 {broken.file} 有误——{broken.cause}"
+                   f"（改正后用 selfscore table check 检查）")
 
 
 @main.group("table", cls=ChineseGroup)
@@ -223,7 +227,7 @@ def template(table_ids: tuple[str, ...], directory: Path, force: bool) -> None:
       selfscore template shantytown -o 模板
       selfscore template shantytown@1 -o 模板   # 较早评价年度适用的版本
     """
-    from selfscore.tables.definitions import get_table_version, load_tables, load_versions
+    from selfscore.tables.definitions import get_table_version, load_tables, load_versions, unavailable
     from selfscore.write.template import write_template
 
     tables = load_tables()
@@ -232,6 +236,9 @@ def template(table_ids: tuple[str, ...], directory: Path, force: bool) -> None:
         table_id, _, version = wanted.partition("@")
         table = tables.get(table_id) if not version else (
             get_table_version(table_id, int(version)) if version.isdigit() else None)
+        broken = unavailable(table_id) if table is None else None
+        if broken is not None:
+            raise click.ClickException(f"表格 {table_id} 暂不可用：定义文件 {broken.file} 有误——{broken.cause}")
         if table is None:
             known = ", ".join(f"{other.id}@{other.template_version}" for found in load_versions().values() for other in found)
             raise click.UsageError(f"未知的表格：{wanted}；可用：{', '.join(tables)}（各版本：{known}）")

@@ -82,6 +82,9 @@ _KINDS = [
                 "这不是 selfscore 自评表模板（{reason}）。请下载本工具的模板（selfscore template）填写后再校验。"),
     FindingKind("unknown_table", "error", "未知表格",
                 "工作簿标注的表格「{table}」不在本工具支持的范围内；支持的表格：{known}。"),
+    FindingKind("table_unavailable", "error", "表格暂不可用",
+                "工作簿是「{table}」表，但这张表的定义文件 {file} 有误，暂时无法校验（其他表格不受影响）：{cause}。"
+                "请把这段说明转给维护人员，改正定义文件（可用 selfscore table check {file} 检查）后再校验。"),
     # The checker itself failed (an unexpected exception, a worker process that died): the one code for it, whatever
     # failed, so a clerk reads one sentence and a reviewer counts one code.
     FindingKind("check_failed", "error", "校验出错",
