@@ -141,7 +141,7 @@ _KINDS = [
     FindingKind("score_mismatch", "error", "自评得分与计算不符",
                 "自评得分 {value} 与按填报数据重新计算的 {recomputed} 分不符。计算过程：{explanation}"),
     FindingKind("rounding_reading", "warning", "扣分口径不同",
-                "自评得分 {value} 与默认口径（{chosen}）计算的 {recomputed} 分不符，但与「{other}」口径的结果一致；"
+                "自评得分 {value} 与{chosen}计算的 {recomputed} 分不符，但与「{other}」口径的结果一致；"
                 "请确认采用的扣分口径。计算过程：{explanation}"),
     FindingKind("score_review", "warning", "需人工判定",
                 "评分标准对此情形未规定具体分值，按填报数据得分应在 {low}～{high} 分之间；自评得分 {value} 在此范围内，需人工确认。"),
