@@ -58,6 +58,13 @@ class Group:
     points: Fraction
     indicators: tuple[Indicator, ...]
     kind: GroupKind = "score"
+    #: 「加分项合计最多加3分」: the most a bonus or penalty group adds or takes off, below its indicators' sum
+    cap: Fraction | None = None
+
+    def counted(self, scores: Mapping[str, Fraction]) -> tuple[Fraction, Fraction]:
+        """The group's indicators' sum and what of it counts (no more than its cap)."""
+        raw = sum((scores[indicator.id] for indicator in self.indicators), Fraction(0))
+        return raw, raw if self.cap is None else min(raw, self.cap)
 
 
 @dataclass(frozen=True)
@@ -110,14 +117,21 @@ class TableDefinition:
         Bonuses are added and penalties taken off; the result is kept within [0, cap]
         (「加分后总分不超过100分」) and is 0 under a veto.
         """
-        sums = {kind: sum((scores[i.id] for i in self.indicators if i.kind == kind), Fraction(0)) for kind in GROUP_KINDS}
+        sums = {kind: Fraction(0) for kind in GROUP_KINDS}
+        capped = []
+        for group in self.groups:
+            raw, counted = group.counted(scores)
+            sums[group.kind] += counted
+            if counted < raw:
+                verb = "加" if group.kind == "bonus" else "扣"
+                capped.append(f"{group.name}合计 {fmt(raw)} 分，最多{verb} {fmt(group.cap)} 分")  # type: ignore[arg-type]
         if vetoed:
             return Fraction(0), "一票否决，总分为 0"
         if not self.adjusted:
             return sums["score"], ""
         raw = sums["score"] + sums["bonus"] - sums["penalty"]
         total = min(max(raw, Fraction(0)), self.cap)
-        text = f"得分项 {fmt(sums['score'])}"
+        text = "".join(f"{note}；" for note in capped) + f"得分项 {fmt(sums['score'])}"
         if any(group.kind == "bonus" for group in self.groups):
             text += f" + 加分 {fmt(sums['bonus'])}"
         if any(group.kind == "penalty" for group in self.groups):
@@ -281,6 +295,7 @@ def _groups(fields: Fields, where: str, inputs: dict[str, InputDefinition]) -> t
         group_name = group_fields.text("name")
         group_points = Fraction(group_fields.number("points"))
         kind: GroupKind = group_fields.choice("kind", GROUP_KINDS) if group_fields.has("kind") else "score"  # type: ignore[assignment]
+        cap = group_fields.number("cap", None)
         indicators = []
         for index, raw in enumerate(group_fields.items("indicators")):
             indicator_where = f"{group_where}.indicators[{index}]"
@@ -319,11 +334,19 @@ def _groups(fields: Fields, where: str, inputs: dict[str, InputDefinition]) -> t
         group_fields.done()
         indicators_total = sum((indicator.points for indicator in indicators), Fraction(0))
         if indicators_total != group_points:
+            hint = "" if kind == "score" else (
+                f"；评分标准规定这一组合计最多{'加' if kind == 'bonus' else '扣'}几分时，points 仍写各指标之和，另写 cap = 几分")
             raise DefinitionError(
                 group_where,
                 f"各指标合计 {fmt(indicators_total)} 分，但这一组的分值（points）是 {fmt(group_points)} 分；"
-                f"请让这一组的 points 等于其指标之和")
-        groups.append(Group(group_name, group_points, tuple(indicators), kind))
+                f"请让这一组的 points 等于其指标之和{hint}")
+        if cap is not None and kind == "score":
+            raise DefinitionError(f"{group_where}.cap", "只有加分组（kind = \"bonus\"）和扣分组（kind = \"penalty\"）可以写 cap；"
+                                                        "得分组的分值就是它的满分")
+        if cap is not None and not 0 < cap < group_points:
+            raise DefinitionError(f"{group_where}.cap", f"{fmt(Fraction(cap))} 应大于 0、小于这一组各指标之和 {fmt(group_points)}"
+                                                        f"（「加分项合计最多加3分」即 cap = 3）；不封顶时删去 cap")
+        groups.append(Group(group_name, group_points, tuple(indicators), kind, None if cap is None else Fraction(cap)))
     return tuple(groups)
 
 
@@ -354,6 +377,12 @@ def _check_table(table: TableDefinition, where: str, declared_max: object) -> No
         scored = " + ".join(f"{group.name} {fmt(group.points)}" for group in table.groups if group.kind == "score")
         raise DefinitionError(f"{where}.max_points", f"各得分组合计 {fmt(table.max_points)} 分（{scored}），"  # type: ignore[arg-type]
                                                      f"不是 {fmt(Fraction(declared_max))} 分；请改正某组的 points 或 max_points")
+    bonus = next((index for index, group in enumerate(table.groups) if group.kind == "bonus"), None)
+    if table.total_cap is None and bonus is not None:
+        # named at the bonus group, which has a line: total_cap itself is what is missing
+        most = fmt(table.max_points)
+        raise DefinitionError(f"{where}.groups[{bonus}]", f"有加分组的表格须在文件顶部写明加分后总分的上限 total_cap："
+                                                          f"「加分后总分不超过{most}分」即 total_cap = {most}；允许超过满分时写更大的数")
     if table.total_cap is not None and table.total_cap < table.max_points:
         raise DefinitionError(f"{where}.total_cap", f"{fmt(table.total_cap)} 低于表格满分 {fmt(table.max_points)}；"
                                                     f"total_cap 限制的是加分后的总分（「加分后总分不超过100分」即 total_cap = 100）")
