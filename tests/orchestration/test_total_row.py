@@ -40,7 +40,8 @@ def test_the_total_row_is_as_tall_as_its_explanation(tmp_path, facts, words):
 
 def test_a_long_total_explanation_gets_more_than_one_line(tmp_path):
     # full marks and every bonus: 「加分后总分不超过100分」 is said too
-    best = {"funds_spent": 950, "units_actual": 2000, "vacant_units": 0, "rent_ratio_pct": 80, "complaint_pct": 1.5, "project_rules": "健全",
+    best = {"funds_spent": 950, "units_actual": 2000, "vacant_units": 0, "rent_ratio_pct": 80,
+            "complaint_pct": 1.5, "project_rules": "健全",
             "satisfaction_pct": 95, "awards_count": 3, "incidents": 0}
     report, marked = check_and_mark_up(filled(tmp_path / "a.xlsx", facts=best, total=100))
     sheet, row = _total_row(marked)
