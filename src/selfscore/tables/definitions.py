@@ -248,7 +248,7 @@ def _definition(data: dict[str, object], path: Path, where: str) -> TableDefinit
                                              f"（或把文件命名为 '{table_id}.<版本>.toml'）")
 
     inputs: dict[str, InputDefinition] = {}
-    for index, raw in enumerate(fields.items("inputs")):
+    for index, raw in enumerate(fields.items("inputs", [])):
         definition = input_definition_from(raw, f"{where}.inputs[{index}]")
         if definition.id in inputs:
             raise DefinitionError(f"{where}.inputs[{index}].id", f"'{definition.id}' 定义了两次；每项数据须有自己的 id")
