@@ -209,6 +209,75 @@ def table_check(paths: tuple[Path, ...]) -> None:
         sys.exit(1)
 
 
+@table_group.command("new")
+@click.option("--from", "source", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              metavar="附件", help="省里通知的附件：Word 表格（.docx）或重新录入的工作簿（.xlsx）。")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), metavar="定义文件",
+              help="写出的表格定义，如 schemas/rental.toml（文件名即表格代号）。")
+@click.option("--force", is_flag=True, help="覆盖已存在的定义文件。")
+def table_new(source: Path, output: Path, force: bool) -> None:
+    """从附件生成表格定义：评分标准能读懂的写成规则，读不懂的写成由审核人判定的指标。
+
+    \b
+    同时在定义文件旁写出编译报告（.编译报告.xlsx），逐条列出每个评分标准编译成了什么，供对照附件核对。
+    \b
+    示例：
+      selfscore table new --from 附件3.docx -o schemas/rental.toml
+    """
+    from selfscore.read.annex import AnnexError, read_annex
+    from selfscore.tables.compile import compile_annex
+    from selfscore.tables.definitions import DefinitionError, load_definition
+
+    table_id = output.name.split(".")[0]
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", table_id):
+        raise click.UsageError(f"定义文件名 {output.name} 须以表格代号命名：小写英文字母开头，只含小写字母、数字和下划线（如 rental.toml）")
+    if output.exists() and not force:
+        raise click.ClickException(f"文件已存在：{output}；确需覆盖时加 --force")
+    try:
+        annex = read_annex(source)
+    except AnnexError as error:
+        raise click.ClickException(str(error)) from None
+    compiled = compile_annex(annex, table_id)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(compiled.text, encoding="utf-8")
+    for entry in compiled.entries:
+        what = f"编译为规则（{entry.phrase}）" if entry.phrase else "未能编译，写为由审核人判定的指标（judged）"
+        click.echo(f"{entry.indicator_id} {entry.name}（{entry.points} 分）：{what}")
+    share = compiled.compiled / compiled.sentences if compiled.sentences else 0
+    click.echo(f"共 {len(compiled.entries)} 个指标、{compiled.sentences} 句评分标准，{compiled.compiled} 句编译为规则（{share:.0%}）。")
+    report = output.with_name(f"{output.name.split('.')[0]}.编译报告.xlsx")
+    _write_compile_report(compiled.entries, report)
+    click.echo(f"已写出：{output}；编译报告：{report}")
+    try:
+        load_definition(output)
+    except DefinitionError as error:
+        click.echo(f"生成的定义还需修改：{error}", err=True)
+        sys.exit(1)
+    click.echo(f"下一步：核对规则后运行 selfscore table check {output}，再用 selfscore template {table_id} 生成模板。")
+
+
+def _write_compile_report(entries: list, path: Path) -> None:
+    """What each criterion was compiled into, sentence by sentence, for the official to read against the annex."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "编译报告"
+    sheet.append(["指标 id", "二级指标", "分值", "评分标准（附件原文）", "编译结果", "句数"])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for entry in entries:
+        sheet.append([entry.indicator_id, entry.name, float(entry.points), entry.criterion,
+                      entry.phrase or "未能编译：由审核人判定（judged），请改写为规则", entry.sentences])
+    for column, width in zip("ABCDEF", (14, 24, 8, 80, 36, 6), strict=True):
+        sheet.column_dimensions[column].width = width
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    workbook.save(path)
+
+
 @main.command()
 @click.argument("table_ids", metavar="[表格 ...]", nargs=-1)
 @click.option("-o", "--output", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
