@@ -202,6 +202,10 @@ def table_check(paths: tuple[Path, ...]) -> None:
         if not any(error.file == Path(table.source).name for error in errors):
             click.echo(f"{Path(table.source).name}：没有发现问题（{table.annex} {table.short_title}，"
                        f"{len(table.indicators)} 个指标，{len(table.inputs)} 项基础数据，满分 {table.max_points}）")
+            judged = [indicator for indicator in table.indicators
+                      if any(type(part).__name__ == "Judged" for part in indicator.parts)]
+            for indicator in judged:
+                click.echo(f"  由审核人判定（judged，尚未写成规则）：{indicator.id} {indicator.name}——{indicator.criterion}")
     for error in errors:
         click.echo(str(error), err=True)
     if errors:

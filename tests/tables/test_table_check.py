@@ -109,3 +109,15 @@ def test_a_value_of_the_wrong_shape_is_named(tmp_path, repo):
     result = _check(path)
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "第 218 行 groups[2].indicators[0].parts[0].terms[0].ratio：应为列表" in result.output
+
+
+def test_the_indicators_left_to_a_reviewer_are_listed(tmp_path, repo):
+    path = _copy(tmp_path, repo / "schemas" / "shantytown.toml",
+                 '{ kind = "checklist", items = [{ input = "local_funds_arranged", points = 10 }] }', '{ kind = "judged", points = 10 }')
+    text = path.read_text(encoding="utf-8").replace('[[inputs]]\nid = "local_funds_arranged"', '[[inputs]]\nid = "local_funds_arranged_unused"', 1)
+    # the fact no rule uses any more is removed with its [[inputs]] table
+    start = text.index('[[inputs]]\nid = "local_funds_arranged_unused"')
+    path.write_text(text[:start] + text[text.index("[[inputs]]", start + 1):], encoding="utf-8")
+    result = _check(path)
+    assert result.exit_code == 0, result.output
+    assert "  由审核人判定（judged，尚未写成规则）：funds_raising 资金筹集——市县财政安排补助资金" in result.output
