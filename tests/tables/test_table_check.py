@@ -114,7 +114,8 @@ def test_a_value_of_the_wrong_shape_is_named(tmp_path, repo):
 def test_the_indicators_left_to_a_reviewer_are_listed(tmp_path, repo):
     path = _copy(tmp_path, repo / "schemas" / "shantytown.toml",
                  '{ kind = "checklist", items = [{ input = "local_funds_arranged", points = 10 }] }', '{ kind = "judged", points = 10 }')
-    text = path.read_text(encoding="utf-8").replace('[[inputs]]\nid = "local_funds_arranged"', '[[inputs]]\nid = "local_funds_arranged_unused"', 1)
+    text = path.read_text(encoding="utf-8").replace(
+        '[[inputs]]\nid = "local_funds_arranged"', '[[inputs]]\nid = "local_funds_arranged_unused"', 1)
     # the fact no rule uses any more is removed with its [[inputs]] table
     start = text.index('[[inputs]]\nid = "local_funds_arranged_unused"')
     path.write_text(text[:start] + text[text.index("[[inputs]]", start + 1):], encoding="utf-8")
