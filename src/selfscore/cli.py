@@ -160,7 +160,8 @@ def tables() -> None:
     """列出本工具支持的表格及其代号。"""
     from selfscore.tables.definitions import broken_definitions, load_versions
 
-    for versions in load_versions().values():
+    loaded = load_versions()
+    for versions in loaded.values():
         table = versions[-1]
         years = "" if table.first_year is None and table.last_year is None else f"，适用于{table.years_text}"
         earlier = "".join(f"；另有 {older.id}@{older.template_version}（适用于{older.years_text}）" for older in versions[:-1])
@@ -168,6 +169,10 @@ def tables() -> None:
                    f"{len(table.indicators)} 个指标，{len(table.inputs)} 项基础数据{earlier}）")
     # A broken definition disables its own table only; say which and why, so the others are not doubted.
     for broken in broken_definitions():
+        if broken.table_id in loaded:   # another version of the table works; this file's version does not
+            click.echo(f"{broken.table_id}\t另一版本不可用：定义文件 {broken.file} 有误——{broken.cause}"
+                       f"（改正后用 selfscore table check 检查）")
+            continue
         click.echo(f"{broken.table_id}\t不可用：定义文件 {broken.file} 有误——{broken.cause}"
                    f"（改正后用 selfscore table check 检查）")
 

@@ -94,3 +94,12 @@ def test_serve_logs_it_at_start_up_and_the_home_page_shows_it(schemas, caplog):
     assert "下载模板：公租房保障和棚户区改造绩效自评表.xlsx" in page and "下载模板：城镇老旧小区改造绩效自评表.xlsx" in page
     assert f'id="unavailable-{TABLE}"' in page and f"表格 {TABLE} 暂不可用（其他表格不受影响）" in page
     assert "第 167 行" in page
+
+
+def test_a_broken_version_of_a_working_table_is_named_as_such(schemas):
+    # a second file of shantytown with the same template version: refused, the table itself still works
+    (schemas / "shantytown.2019.toml").write_text((schemas / "shantytown.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    lines = CliRunner().invoke(main, ["tables"]).output.splitlines()
+    assert lines[0].startswith("shantytown\t附件1 ")
+    [other] = [line for line in lines if "另一版本不可用" in line]
+    assert other.startswith("shantytown\t另一版本不可用：定义文件 shantytown.toml 有误——shantytown.toml 第 3 行 template_version：")
