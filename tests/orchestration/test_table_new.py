@@ -12,7 +12,6 @@ import random
 from decimal import Decimal
 from pathlib import Path
 
-import docx
 import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
@@ -21,6 +20,7 @@ from selfscore.cli import main
 from selfscore.tables.compile.compiler import sentences_of
 from selfscore.tables.definitions import TableDefinition, load_definition
 from selfscore.tables.steps import STEP_READINGS
+from support.word import write_docx
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -49,20 +49,10 @@ def annex_xlsx(table: TableDefinition, path: Path) -> Path:
 
 
 def annex_docx(table: TableDefinition, path: Path) -> Path:
-    """The annex as the notice publishes it: paragraphs for 附件 and title, then a Word table."""
-    document = docx.Document()
-    document.add_paragraph(table.annex)
-    document.add_paragraph(table.title)
-    rows = _rows(table)
-    word_table = document.add_table(rows=len(rows) + 2, cols=len(HEADER))
-    for column, text in enumerate(HEADER):
-        word_table.cell(0, column).text = text
-    for index, row in enumerate(rows, start=1):
-        for column, value in enumerate(row):
-            word_table.cell(index, column).text = f"{value:g}" if isinstance(value, float) else str(value)
-    word_table.cell(len(rows) + 1, 0).text = "合计"
-    document.save(str(path))
-    return path
+    """The annex as the notice publishes it: paragraphs for 附件 and title, then a Word table (一级指标 merged down)."""
+    rows = [[str(cell) if not isinstance(cell, float) else f"{cell:g}" for cell in row] for row in _rows(table)]
+    return write_docx(path, [table.annex, table.title], [HEADER, *rows, ["合计", "", f"{float(table.max_points):g}", ""]],
+                      merge_first_column=True)
 
 
 def _value(definition, rng: random.Random):
@@ -156,9 +146,7 @@ def test_an_annex_compiles_to_a_definition_that_scores_as_the_hand_written_one(t
 
 
 def test_an_annex_without_a_table_is_named(tmp_path):
-    document = docx.Document()
-    document.add_paragraph("关于开展绩效评价的通知")
-    document.save(str(tmp_path / "通知.docx"))
+    write_docx(tmp_path / "通知.docx", ["关于开展绩效评价的通知"], [["附件：略"]])
     result = CliRunner().invoke(main, ["table", "new", "--from", str(tmp_path / "通知.docx"), "-o", str(tmp_path / "x.toml")])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "通知.docx：没有找到含「二级指标」「分值」「评分标准」列的表格" in result.output

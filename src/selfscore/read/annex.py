@@ -39,12 +39,46 @@ def read_annex(path: Path) -> Annex:
     raise AnnexError(f"{path.name}：没有找到含「二级指标」「分值」「评分标准」列的表格")
 
 
-def _docx(path: Path) -> tuple[list[str], list[list[list[str]]]]:
-    import docx  # python-docx: only this command needs it
+#: WordprocessingML's namespace: a .docx is a zip whose word/document.xml holds paragraphs (w:p) and tables (w:tbl)
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
-    document = docx.Document(str(path))
-    texts = [paragraph.text.strip() for paragraph in document.paragraphs if paragraph.text.strip()]
-    tables = [[[cell.text.strip() for cell in row.cells] for row in table.rows] for table in document.tables]
+
+def _docx(path: Path) -> tuple[list[str], list[list[list[str]]]]:
+    """Paragraphs and tables of a Word document, read from its XML with defusedxml.
+
+    Not python-docx: it needs lxml, and with lxml installed openpyxl parses and writes workbooks through lxml
+    instead of defusedxml (its DTD and entity refusals are what read/safety.py relies on)."""
+    import zipfile
+
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            root = fromstring(archive.read("word/document.xml"))
+    except (zipfile.BadZipFile, KeyError, ValueError) as error:
+        raise AnnexError(f"{path.name}：不是可以读取的 Word 文档（.docx）：{type(error).__name__}") from None
+
+    def text(element) -> str:  # noqa: ANN001
+        return "".join(node.text or "" for node in element.iter(f"{_W}t")).strip()
+
+    body = root.find(f"{_W}body")
+    texts = [text(paragraph) for paragraph in (body.findall(f"{_W}p") if body is not None else []) if text(paragraph)]
+    tables = []
+    for table in root.iter(f"{_W}tbl"):
+        rows = []
+        for row in table.findall(f"{_W}tr"):
+            cells = []
+            for cell in row.findall(f"{_W}tc"):
+                span = cell.find(f"{_W}tcPr/{_W}gridSpan")
+                width = int(span.get(f"{_W}val", "1")) if span is not None else 1
+                merged = cell.find(f"{_W}tcPr/{_W}vMerge")
+                value = "\n".join(text(paragraph) for paragraph in cell.findall(f"{_W}p")).strip()
+                # a cell merged down from the one above (a 一级指标 spanning rows) reads as that cell's text
+                if merged is not None and merged.get(f"{_W}val") != "restart" and rows and len(rows[-1]) > len(cells):
+                    value = rows[-1][len(cells)]
+                cells += [value] * width
+            rows.append(cells)
+        tables.append(rows)
     return texts, tables
 
 
