@@ -150,3 +150,15 @@ def test_an_annex_without_a_table_is_named(tmp_path):
     result = CliRunner().invoke(main, ["table", "new", "--from", str(tmp_path / "通知.docx"), "-o", str(tmp_path / "x.toml")])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "通知.docx：没有找到含「二级指标」「分值」「评分标准」列的表格" in result.output
+
+
+def test_the_annex_number_title_and_year_come_from_the_document(tmp_path):
+    hand = load_definition(TABLES[0])
+    rows = [[str(cell) if not isinstance(cell, float) else f"{cell:g}" for cell in row] for row in _rows(hand)]
+    annex = write_docx(tmp_path / "附件3.docx", ["附件 3", f"2021年度{hand.title}"], [HEADER, *rows])
+    output = tmp_path / "rental.toml"
+    result = CliRunner().invoke(main, ["table", "new", "--from", str(annex), "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    table = load_definition(output)
+    assert (table.annex, table.title, table.first_year, table.last_year) == ("附件3", hand.title, 2021, None)
+    assert table.short_title == "公租房保障和棚户区改造"
