@@ -104,6 +104,13 @@ def rules_page(kinds: Sequence[Any]) -> str:
             lines += ["", f"评分标准中的说法：{kind.phrasing}"]
         if kind.example:
             lines += ["", "```toml", kind.example, "```"]
+    from selfscore.tables.compile import PHRASES
+
+    lines += ["", "## `selfscore table new` 读得懂的说法 {#phrases}", "",
+              "`selfscore table new --from 附件` 把评分标准按下表的说法编译为规则（整条评分标准符合一种说法，或按「。」分成的"
+              "每一句各符合一种）；都不符合的写成 [`judged`](#judged)。见[新增或修改表格](../adding-tables.md)。", "",
+              "| 说法 | 例子 | 编译为 |", "|---|---|---|"]
+    lines += [f"| `{phrase.name}` | {_cell(phrase.example)} | {_cell(phrase.doc)} |" for phrase in PHRASES]
     return "\n".join(lines) + "\n"
 
 

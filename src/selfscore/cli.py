@@ -158,14 +158,133 @@ def main() -> None:
 @main.command()
 def tables() -> None:
     """列出本工具支持的表格及其代号。"""
-    from selfscore.tables.definitions import load_versions
+    from selfscore.tables.definitions import broken_definitions, load_versions
 
-    for versions in load_versions().values():
+    loaded = load_versions()
+    for versions in loaded.values():
         table = versions[-1]
         years = "" if table.first_year is None and table.last_year is None else f"，适用于{table.years_text}"
         earlier = "".join(f"；另有 {older.id}@{older.template_version}（适用于{older.years_text}）" for older in versions[:-1])
         click.echo(f"{table.id}\t{table.annex} {table.title}（模板版本 {table.template_version}{years}，"
                    f"{len(table.indicators)} 个指标，{len(table.inputs)} 项基础数据{earlier}）")
+    # A broken definition disables its own table only; say which and why, so the others are not doubted.
+    for broken in broken_definitions():
+        if broken.table_id in loaded:   # another version of the table works; this file's version does not
+            click.echo(f"{broken.table_id}\t另一版本不可用：定义文件 {broken.file} 有误——{broken.cause}"
+                       f"（改正后用 selfscore table check 检查）")
+            continue
+        click.echo(f"{broken.table_id}\t不可用：定义文件 {broken.file} 有误——{broken.cause}"
+                   f"（改正后用 selfscore table check 检查）")
+
+
+@main.group("table", cls=ChineseGroup)
+def table_group() -> None:
+    """检查表格定义文件（schemas/*.toml）：新增或修改表格时用。"""
+
+
+@table_group.command("check")
+@click.argument("paths", metavar="文件或目录 ...", nargs=-1, required=True,
+                type=click.Path(exists=True, path_type=Path))
+def table_check(paths: tuple[Path, ...]) -> None:
+    """检查表格定义文件，逐条列出问题：文件、行号、键的位置、发现了什么、怎样改。
+
+    \b
+    给出目录时检查其中所有 .toml 文件。有问题时退出码为 1。
+    \b
+    示例：
+      selfscore table check schemas/shantytown.toml
+      selfscore table check schemas/
+    """
+    from selfscore.tables.definitions import check_files
+
+    files: list[Path] = []
+    for path in paths:
+        files += sorted(path.glob("*.toml")) if path.is_dir() else [path]
+    if not files:
+        raise click.ClickException(f"{'、'.join(str(path) for path in paths)} 中没有表格定义文件（*.toml）")
+    tables, errors = check_files(files)
+    for table in tables:
+        if not any(error.file == Path(table.source).name for error in errors):
+            click.echo(f"{Path(table.source).name}：没有发现问题（{table.annex} {table.short_title}，"
+                       f"{len(table.indicators)} 个指标，{len(table.inputs)} 项基础数据，满分 {table.max_points}）")
+            judged = [indicator for indicator in table.indicators
+                      if any(type(part).__name__ == "Judged" for part in indicator.parts)]
+            for indicator in judged:
+                click.echo(f"  由审核人判定（judged，尚未写成规则）：{indicator.id} {indicator.name}——{indicator.criterion}")
+    for error in errors:
+        click.echo(str(error), err=True)
+    if errors:
+        click.echo(f"共发现 {len(errors)} 处问题；改正后再运行 selfscore table check 检查。", err=True)
+        sys.exit(1)
+
+
+@table_group.command("new")
+@click.option("--from", "source", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              metavar="附件", help="省里通知的附件：Word 表格（.docx）或重新录入的工作簿（.xlsx）。")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), metavar="定义文件",
+              help="写出的表格定义，如 schemas/rental.toml（文件名即表格代号）。")
+@click.option("--force", is_flag=True, help="覆盖已存在的定义文件。")
+def table_new(source: Path, output: Path, force: bool) -> None:
+    """从附件生成表格定义：评分标准能读懂的写成规则，读不懂的写成由审核人判定的指标。
+
+    \b
+    同时在定义文件旁写出编译报告（.编译报告.xlsx），逐条列出每个评分标准编译成了什么，供对照附件核对。
+    \b
+    示例：
+      selfscore table new --from 附件3.docx -o schemas/rental.toml
+    """
+    from selfscore.read.annex import AnnexError, read_annex
+    from selfscore.tables.compile import compile_annex
+    from selfscore.tables.definitions import DefinitionError, load_definition
+
+    table_id = output.name.split(".")[0]
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", table_id):
+        raise click.UsageError(f"定义文件名 {output.name} 须以表格代号命名：小写英文字母开头，只含小写字母、数字和下划线（如 rental.toml）")
+    if output.exists() and not force:
+        raise click.ClickException(f"文件已存在：{output}；确需覆盖时加 --force")
+    try:
+        annex = read_annex(source)
+    except AnnexError as error:
+        raise click.ClickException(str(error)) from None
+    compiled = compile_annex(annex, table_id)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(compiled.text, encoding="utf-8")
+    for entry in compiled.entries:
+        what = f"编译为规则（{entry.phrase}）" if entry.phrase else "未能编译，写为由审核人判定的指标（judged）"
+        click.echo(f"{entry.indicator_id} {entry.name}（{entry.points} 分）：{what}")
+    share = compiled.compiled / compiled.sentences if compiled.sentences else 0
+    click.echo(f"共 {len(compiled.entries)} 个指标、{compiled.sentences} 句评分标准，{compiled.compiled} 句编译为规则（{share:.0%}）。")
+    report = output.with_name(f"{output.name.split('.')[0]}.编译报告.xlsx")
+    _write_compile_report(compiled.entries, report)
+    click.echo(f"已写出：{output}；编译报告：{report}")
+    try:
+        load_definition(output)
+    except DefinitionError as error:
+        click.echo(f"生成的定义还需修改：{error}", err=True)
+        sys.exit(1)
+    click.echo(f"下一步：核对规则后运行 selfscore table check {output}，再用 selfscore template {table_id} 生成模板。")
+
+
+def _write_compile_report(entries: list, path: Path) -> None:
+    """What each criterion was compiled into, sentence by sentence, for the official to read against the annex."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "编译报告"
+    sheet.append(["指标 id", "二级指标", "分值", "评分标准（附件原文）", "编译结果", "句数"])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for entry in entries:
+        sheet.append([entry.indicator_id, entry.name, float(entry.points), entry.criterion,
+                      entry.phrase or "未能编译：由审核人判定（judged），请改写为规则", entry.sentences])
+    for column, width in zip("ABCDEF", (14, 24, 8, 80, 36, 6), strict=True):
+        sheet.column_dimensions[column].width = width
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    workbook.save(path)
 
 
 @main.command()
@@ -186,7 +305,7 @@ def template(table_ids: tuple[str, ...], directory: Path, force: bool) -> None:
       selfscore template shantytown -o 模板
       selfscore template shantytown@1 -o 模板   # 较早评价年度适用的版本
     """
-    from selfscore.tables.definitions import get_table_version, load_tables, load_versions
+    from selfscore.tables.definitions import get_table_version, load_tables, load_versions, unavailable
     from selfscore.write.template import write_template
 
     tables = load_tables()
@@ -195,6 +314,9 @@ def template(table_ids: tuple[str, ...], directory: Path, force: bool) -> None:
         table_id, _, version = wanted.partition("@")
         table = tables.get(table_id) if not version else (
             get_table_version(table_id, int(version)) if version.isdigit() else None)
+        broken = unavailable(table_id) if table is None else None
+        if broken is not None:
+            raise click.ClickException(f"表格 {table_id} 暂不可用：定义文件 {broken.file} 有误——{broken.cause}")
         if table is None:
             known = ", ".join(f"{other.id}@{other.template_version}" for found in load_versions().values() for other in found)
             raise click.UsageError(f"未知的表格：{wanted}；可用：{', '.join(tables)}（各版本：{known}）")

@@ -41,7 +41,8 @@ def test_exact_reading_reproduces_95_12_and_names_the_reading_that_matches(repo)
     # a whole 5 steps under 「不足一档按一档计」 leaves 5 + 0 = 5, the unit's own score
     explanation = report.indicator("funds_raising").explanation
     assert explanation.endswith("合计 5.12 分")
-    assert finding.message == ("「自评表」F5（资金筹集·自评得分）：自评得分 5 与默认口径（按比例计）计算的 5.12 分不符，"
+    assert finding.message == ("「自评表」F5（资金筹集·自评得分）：自评得分 5 与所选口径（按比例计；默认口径为不足一档按一档计）"
+                               "计算的 5.12 分不符，"
                                "但与「不足一档按一档计」口径的结果一致；请确认采用的扣分口径。计算过程：" + explanation)
     assert report.status == "review"  # no error, but a person must confirm which reading the unit used
 
@@ -52,6 +53,8 @@ def test_a_self_score_matching_only_another_reading_is_a_warning(tmp_path):
     result = report.indicator("funds_raising")
     assert (result.status, result.recomputed) == ("rounding_reading", 5)
     assert report.as_tuples("code", "severity") == [("rounding_reading", "warning")]
+    # the reading it was computed with is named as the default it is, with the reading the unit's score matches
+    assert "自评得分 5.12 与默认口径（不足一档按一档计）计算的 5 分不符，但与「按比例计」口径的结果一致" in report.findings[0].message
 
 
 def test_a_self_score_in_a_judgement_range_is_review_and_outside_is_mismatch(tmp_path):

@@ -103,7 +103,7 @@ def test_usage_errors_read_in_chinese_with_exit_code_2(tmp_path):
         (["check", "x.xlsx", "--jbos", "2"], "错误：没有这个选项：--jbos（是不是要用 --jobs"),
         (["check", "x.xlsx", "--jobs", "0"], "错误：'-j' / '--jobs' 的值无效：应为整数（x>=1）"),
         (["check", str(tmp_path / "nothere.xlsx")], "错误：找不到文件或目录「"),
-        (["nosuchcommand"], "错误：没有这个命令：nosuchcommand；可用的命令：admin、check、serve、tables、template"),
+        (["nosuchcommand"], "错误：没有这个命令：nosuchcommand；可用的命令：admin、check、serve、table、tables、template"),
         (["template", "-o", str(tmp_path / "a_file")], f"错误：'-o' / '--output' 应是一个目录，但「{tmp_path / 'a_file'}」是文件"),
         (["check", "x.xlsx", "--summary", str(tmp_path)], f"错误：'--summary' 应是一个文件，但「{tmp_path}」是目录"),
         (["check", "x.xlsx", "--quiet=1"], "错误：选项 --quiet 用法不对：它后面不跟值"),

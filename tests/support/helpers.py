@@ -17,6 +17,7 @@ from samples import (
     SHANTYTOWN_SCORES,
 )
 from selfscore.tables.definitions import get_table, load_tables
+from selfscore.tables.examples import example_facts, example_scores
 from selfscore.write.filling import fill_template, save
 
 JIAOZUO = {
@@ -32,16 +33,30 @@ PROPERTY_EXAMPLES = 40 if os.environ.get("MUTANT_UNDER_TEST") else 300
 TABLE_IDS = list(load_tables())
 
 
+def sample(table_id: str) -> tuple[dict, dict, object]:
+    """A table's facts, self-scores and total: the Jiaozuo sample where there is one, else the example its own
+    definition gives (a value per input, the scores its rules make of them), so a new definition in schemas/
+    is walked like the two annexes."""
+    if table_id in JIAOZUO:
+        return JIAOZUO[table_id]
+    table = get_table(table_id)
+    scores, total = example_scores(table)
+    return example_facts(table), scores, total
+
+
 def make_workbook(path: Path, table_id: str = "shantytown", *, facts: dict | None = None,
                   scores: dict | None = None, total: object = _UNSET, unit: object = "测试市", year: object = 2020,
                   drop: tuple[str, ...] = ()) -> Path:
-    """The Jiaozuo workbook of a table with some values changed (None leaves a cell blank)."""
-    base_facts, base_scores, base_total = JIAOZUO[table_id]
-    all_facts = {**base_facts, **(facts or {})}
-    all_scores = {**base_scores, **(scores or {})}
+    """The Jiaozuo workbook of a table (its definition's example where it has no sample) with some values changed
+    (None leaves a cell blank). A change names a fact or indicator of the table it is for: a test walking every
+    table passes the same changes to each, and a table without that fact or indicator is filled without it."""
+    table = get_table(table_id)
+    base_facts, base_scores, base_total = sample(table_id)
+    all_facts = {k: v for k, v in {**base_facts, **(facts or {})}.items() if k in table.inputs_by_id}
+    all_scores = {k: v for k, v in {**base_scores, **(scores or {})}.items() if k in table.indicators_by_id}
     if total is _UNSET:
-        total = sum(v for v in all_scores.values() if isinstance(v, (int, float)))
-    workbook = fill_template(get_table(table_id), {k: v for k, v in all_facts.items() if k not in drop},
+        total = sum(v for v in all_scores.values() if isinstance(v, (int, float))) if table_id in JIAOZUO or scores else base_total
+    workbook = fill_template(table, {k: v for k, v in all_facts.items() if k not in drop},
                              all_scores, total=total, unit=unit, year=year)
     return save(workbook, path)
 

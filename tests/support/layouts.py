@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from selfscore.read.labels import Grid, GridCell
 from selfscore.tables.definitions import get_table
 from selfscore.write.filling import fill_template
-from support.helpers import JIAOZUO
+from support.helpers import sample
 
 #: 附件1 prints every self-score; 附件2 prints only the total 95, so these per-indicator scores
 #: are the ones that add up to it (social funding far below 20 % costs 5 points of 资金筹集).
@@ -100,7 +100,7 @@ def reordered(table_id: str = "shantytown", *, repeat_header: bool = False) -> t
     three title rows, spaced and full-width header words, scores typed as 「10分」, 填报单位 in two cells;
     with ``repeat_header`` the header row is printed again after the fifth indicator (a page break)."""
     table = get_table(table_id)
-    scores = ANNEX1_SCORES if table_id == "shantytown" else ANNEX2_SCORES
+    scores, total = printed_scores(table_id)
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "自评"
@@ -124,17 +124,26 @@ def reordered(table_id: str = "shantytown", *, repeat_header: bool = False) -> t
             if repeat_header and number == 6:
                 rows.append(list(header))
                 row += 1
-    rows.append([None, "合 计", f"{sum(scores.values())}分", 100])
+    rows.append([None, "合 计", f"{total}分", int(table.max_points)])
     cells["total"] = f"C{row}"
     put_rows(sheet, rows)
     return workbook, cells, dict(scores)
+
+
+def printed_scores(table_id: str) -> tuple[dict[str, object], object]:
+    """The self-scores a hand-made layout prints: the annexes' own, or the example a new definition gives."""
+    if table_id in ("shantytown", "old_communities"):
+        scores = ANNEX1_SCORES if table_id == "shantytown" else ANNEX2_SCORES
+        return scores, sum(scores.values())
+    _facts, scores, total = sample(table_id)
+    return scores, total
 
 
 def shifted_single_header(table_id: str = "old_communities") -> tuple[Workbook, dict[str, str], dict[str, object]]:
     """One header row, no 一级指标 and no 评分标准, the table starting at C8 of the second sheet, full-width scores,
     wording a clerk might use (「评价报告报送及时完整性」, 「租赁补贴发放完成率」)."""
     table = get_table(table_id)
-    scores = ANNEX1_SCORES if table_id == "shantytown" else ANNEX2_SCORES
+    scores, total = printed_scores(table_id)
     workbook = Workbook()
     workbook.active.title = "说明"
     workbook.active["A1"] = "本表根据省厅通知填报。"
@@ -146,7 +155,7 @@ def shifted_single_header(table_id: str = "old_communities") -> tuple[Workbook, 
         full_width = str(scores[indicator.id]).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
         rows.append([reworded.get(indicator.name, indicator.name), int(indicator.points), full_width])
         cells[indicator.id] = f"E{8 + offset}"
-    rows.append(["总计", 100, sum(scores.values())])
+    rows.append(["总计", int(table.max_points), total])
     cells["total"] = f"E{8 + len(table.indicators) + 1}"
     put_rows(sheet, [["填报单位：焦作市住房和城乡建设局　　评价年度：2020"]], top=6, left=3)
     put_rows(sheet, rows, top=8, left=3)
@@ -156,9 +165,11 @@ def shifted_single_header(table_id: str = "old_communities") -> tuple[Workbook, 
 def pasted_template(table_id: str = "shantytown", *, keep_meta: bool = False,
                     scores: dict[str, object] | None = None) -> Workbook:
     """Our filled template copied cell by cell into another workbook: the defined names (and the meta sheet) are lost."""
-    facts, base_scores, _total = JIAOZUO[table_id]
+    facts, base_scores, total = sample(table_id)
     all_scores = {**base_scores, **(scores or {})}
-    source = fill_template(get_table(table_id), facts, all_scores, total=sum(all_scores.values()), unit="焦作市", year=2020)
+    if scores or not get_table(table_id).adjusted:   # a plain sum, or a bonus and penalty table's own total
+        total = sum(all_scores.values())
+    source = fill_template(get_table(table_id), facts, all_scores, total=total, unit="焦作市", year=2020)
     if keep_meta:
         for name in list(source.defined_names):
             del source.defined_names[name]
@@ -189,7 +200,7 @@ def set_cells(workbook: Workbook, values: dict[str, object], sheet: str | None =
 def annex1_with_facts(*, headed: bool = True, facts: dict[str, object] | None = None) -> Workbook:
     """附件1 retyped plus the office's own facts sheet: our labels (units in brackets), values beside them."""
     table = get_table("shantytown")
-    values = {**JIAOZUO["shantytown"][0], **(facts or {})}
+    values = {**sample("shantytown")[0], **(facts or {})}
     workbook = annex1_retyped()
     sheet = workbook.create_sheet("基础情况")
     rows: list[list[object]] = [["基础情况表"], ["序号", "项目", "数值", "备注"] if headed else [None]]

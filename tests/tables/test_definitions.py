@@ -53,14 +53,14 @@ def _broken_copy(tmp_path: Path, repo: Path, old: str, new: str) -> Path:
 
 
 @pytest.mark.parametrize(("old", "new", "expected"), [
-    ('kind = "checklist"', 'kind = "checklst"', "shantytown.toml.groups[0].indicators[0].parts[0].kind: unknown value 'checklst'"),
-    ('input = "local_funds_arranged"', 'input = "local_fund_arranged"', "no input named 'local_fund_arranged'"),
-    ('type = "yes_no"', 'typ = "yes_no"', "shantytown.toml.inputs[0]: missing key 'type'"),
-    ("points = 35\ncriterion", "points = 30\ncriterion", "parts add up to 35 points, but the indicator has 30"),
-    ('per = 0.5', 'per = 0.5, pre = 1', "unknown key(s) pre"),
-    ('template_version = 1', 'template_version = "1"', "shantytown.toml.template_version: expected a whole number"),
-    ('name = "项目管理"', 'nmae = "项目管理"', "shantytown.toml.groups[1]: missing key 'name'"),
-    ("points = 35\ncriterion", "pionts = 35\ncriterion", "shantytown.toml.groups[2].indicators[0]: missing key 'points'"),
+    ('kind = "checklist"', 'kind = "checklst"', "shantytown.toml 第 150 行 groups[0].indicators[0].parts[0].kind：未知的值 'checklst'"),
+    ('input = "local_funds_arranged"', 'input = "local_fund_arranged"', "没有名为 'local_fund_arranged' 的数据"),
+    ('type = "yes_no"', 'typ = "yes_no"', "shantytown.toml 第 11 行 inputs[0]：缺少键 type"),
+    ("points = 35\ncriterion", "points = 30\ncriterion", "各部分（parts）合计 35 分，但指标的分值（points）是 30 分"),
+    ('per = 0.5', 'per = 0.5, pre = 1', "未知的键 pre"),
+    ('template_version = 1', 'template_version = "1"', "shantytown.toml 第 3 行 template_version：应为整数"),
+    ('name = "项目管理"', 'nmae = "项目管理"', "shantytown.toml 第 181 行 groups[1]：缺少键 name"),
+    ("points = 35\ncriterion", "pionts = 35\ncriterion", "shantytown.toml 第 211 行 groups[2].indicators[0]：缺少键 points"),
 ])
 def test_a_typo_in_a_definition_names_the_file_and_key(tmp_path, repo, old, new, expected):
     with pytest.raises(DefinitionError) as error:
@@ -91,39 +91,38 @@ FIXTURES = Path(__file__).resolve().parent.parent / "orchestration" / "fixtures"
 @pytest.mark.parametrize(("old", "new", "key", "fix"), [
     # a fact worded like an indicator: read by labels, the two could not be told apart
     ('label = "经查实的工程质量问题"', 'label = "工程 质量"',
-     "shantytown.toml.inputs[11].label: '工程 质量' is also the name of indicator 'project_quality'",
-     "word the fact differently"),
+     "shantytown.toml 第 80 行 inputs[11].label：'工程 质量' 与指标 'project_quality' 同名", "请换个说法"),
     ('label = "经查实的工程质量问题"', 'label = "工程质量："',   # punctuation is not a difference either
-     "shantytown.toml.inputs[11].label: '工程质量：' is also the name of indicator 'project_quality'", ""),
+     "shantytown.toml 第 80 行 inputs[11].label：'工程质量：' 与指标 'project_quality' 同名", ""),
     ('label = "资金管理办法是否健全规范"', 'label = "市县财政是否安排补助资金"',
-     "shantytown.toml.inputs[1].label: '市县财政是否安排补助资金' is also the name of input 'local_funds_arranged'",
-     "word the fact differently"),
-    ('id = "alloc_on_time"', 'id = "alloc_rules_sound"', "shantytown.toml.inputs[2].id: 'alloc_rules_sound' is defined twice",
-     "give each input its own id"),
+     "inputs[1].label：'市县财政是否安排补助资金' 与数据 'local_funds_arranged' 同名", "请换个说法"),
+    ('id = "alloc_on_time"', 'id = "alloc_rules_sound"', "shantytown.toml 第 23 行 inputs[2].id：'alloc_rules_sound' 定义了两次",
+     "每项数据须有自己的 id"),
     ('id = "subsidy_completion"', 'id = "starts_completion"',
-     "shantytown.toml.groups[2].indicators[1].id: 'starts_completion' is defined twice (also at shantytown.toml.groups[2].indicators[0])",
-     "give each indicator its own id"),
+     "groups[2].indicators[1].id：'starts_completion' 定义了两次（另一处在 shantytown.toml.groups[2].indicators[0]）",
+     "每个指标须有自己的 id"),
     ("max_points = 100", "max_points = 90",
-     "shantytown.toml.max_points: the scored groups add up to 100 (资金管理 25 + 项目管理 10 + 产出效益 60 + 服务对象满意度 5), not 90",
-     "correct a group's points or max_points"),
+     "shantytown.toml 第 8 行 max_points：各得分组合计 100 分（资金管理 25 + 项目管理 10 + 产出效益 60 + 服务对象满意度 5），不是 90 分",
+     "请改正某组的 points 或 max_points"),
     ('name = "项目管理"\npoints = 10', 'name = "项目管理"\npoints = 15',
-     "shantytown.toml.groups[1]: indicators add up to 10 points, but the group has 15",
-     "make the group's 'points' equal its indicators' total"),
+     "shantytown.toml 第 181 行 groups[1]：各指标合计 10 分，但这一组的分值（points）是 15 分",
+     "请让这一组的 points 等于其指标之和"),
     ("# ---------------------------------------------------------------- indicators",
      '[[inputs]]\nid = "unused_fact"\nlabel = "未用的数据"\ntype = "yes_no"',
-     "shantytown.toml.inputs[18]: input(s) not used by any indicator: unused_fact", "use them in a rule or remove them"),
+     "shantytown.toml 第 139 行 inputs[18]：没有任何指标用到的数据：unused_fact", "请在规则中用到它们，或删去"),
     ("# ---------------------------------------------------------------- indicators",
      '[[inputs]]\nid = "unused_fact"\nlabel = "未用的数据"\ntype = "yes_no"\n\n'
      '[[inputs]]\nid = "other_fact"\nlabel = "另一项"\ntype = "integer"',
-     "shantytown.toml.inputs[18]: input(s) not used by any indicator: unused_fact, other_fact;", ""),
+     "inputs[18]：没有任何指标用到的数据：unused_fact, other_fact；", ""),
     ('zero_if = "severe_violation"', 'zero_if = "severe_violations"',
-     "shantytown.toml.groups[0].indicators[2].parts[1].zero_if: no input named 'severe_violations'",
-     "declare it under [[inputs]] or correct the id"),
+     "shantytown.toml 第 176 行 groups[0].indicators[2].parts[1].zero_if：没有名为 'severe_violations' 的数据",
+     "请在 [[inputs]] 中声明它，或改正 id"),
     # 「按比例扣分」 in the criterion, but the rule left to --steps
     ("未达到计划的，每低一个百分点扣1分，最多扣35分。", "未达到计划的，按比例扣分，每低一个百分点扣1分，最多扣35分。",
-     "shantytown.toml.groups[2].indicators[0].criterion says 「按比例扣分」", 'add steps = "exact" to each term that counts steps'),
-    ('yes_requires = "violations"', 'yes_requires = "violation"', "input 'severe_violation'.yes_requires: no input named 'violation'",
-     "declare it under [[inputs]] or correct the id"),
+     "groups[2].indicators[0].criterion：评分标准写的是「按比例扣分」", '请在每条数档的扣分项上加 steps = "exact"'),
+    ('yes_requires = "violations"', 'yes_requires = "violation"',
+     "inputs[7].yes_requires：数据 'severe_violation' 的 yes_requires 指向的 'violation' 不存在",
+     "请在 [[inputs]] 中声明它，或改正 id"),
 ])
 def test_a_definition_that_would_go_wrong_silently_is_refused_with_the_fix(tmp_path, repo, old, new, key, fix):
     with pytest.raises(DefinitionError) as error:
@@ -169,23 +168,26 @@ def test_versions_of_a_table_live_side_by_side(tmp_path, repo):
 
 
 @pytest.mark.parametrize(("old_years", "new_years", "expected"), [
-    ("last_year = 2021", "first_year = 2021", "versions 1 and 2 of 'shantytown' both apply to some year"),
-    ("", "first_year = 2021", "both apply to some year"),
-    ("last_year = 2020", "first_year = 2022\nlast_year = 2021", "first_year: 2022 is after last_year 2021; swap them"),
+    ("last_year = 2021", "first_year = 2021", "'shantytown' 的第 1 版和第 2 版有重叠的适用年度"),
+    ("", "first_year = 2021", "有重叠的适用年度"),
+    ("last_year = 2020", "first_year = 2022\nlast_year = 2021", "first_year：2022 晚于 last_year 2021；请对调两者"),
 ])
 def test_versions_must_not_overlap(tmp_path, repo, old_years, new_years, expected):
-    from selfscore.tables.definitions import load_versions
+    from selfscore.tables.definitions import broken_definitions, load_versions
 
-    with pytest.raises(DefinitionError) as error:
-        load_versions(_two_versions(tmp_path, repo, old_years, new_years))
-    assert expected in str(error.value)
+    directory = _two_versions(tmp_path, repo, old_years, new_years)
+    # the newer version is refused, with its file and line; the older one still works
+    assert [table.template_version for table in load_versions(directory)["shantytown"]] == [1]
+    [broken] = broken_definitions(directory)
+    assert (broken.file, broken.table_id) == ("shantytown.toml", "shantytown")
+    assert broken.cause.startswith("shantytown.toml 第 ") and expected in broken.cause
 
 
 def test_a_version_file_names_its_table(tmp_path, repo):
     shutil.copy(repo / "schemas" / "shantytown.toml", tmp_path / "rental.2020.toml")
     with pytest.raises(DefinitionError) as error:
         load_definition(tmp_path / "rental.2020.toml")
-    assert "rental.2020.toml.id: 'shantytown' must equal the file name 'rental.2020'" in str(error.value)
+    assert "rental.2020.toml 第 2 行 id：'shantytown' 须与文件名 'rental.2020' 相同" in str(error.value)
 
 
 def test_the_third_table_declares_every_new_kind():
@@ -208,10 +210,10 @@ def test_a_capped_total_and_a_veto_from_the_criterion():
 
 
 @pytest.mark.parametrize(("old", "new", "fix"), [
-    ('type = "yes_no"', 'typ = "yes_no"', "missing key 'type'; add it"),
-    ('per = 0.5', 'per = 0.5, pre = 1', "unknown key(s) pre; correct the spelling or remove them"),
-    ('template_version = 1', 'template_version = "1"', "expected a whole number, got '1'; write it as a whole number"),
-    ('kind = "checklist"', 'kind = "checklst"', "unknown value 'checklst', expected one of checklist, deduction, bands, gate"),
+    ('type = "yes_no"', 'typ = "yes_no"', "缺少键 type；请补上（type = …）"),
+    ('per = 0.5', 'per = 0.5, pre = 1', "未知的键 pre；请改正拼写或删除"),
+    ('template_version = 1', 'template_version = "1"', "应为整数，实际是 '1'；请写成整数"),
+    ('kind = "checklist"', 'kind = "checklst"', "未知的值 'checklst'，可选：checklist, deduction, bands, gate"),
 ])
 def test_a_typo_is_refused_with_what_to_write_instead(tmp_path, repo, old, new, fix):
     with pytest.raises(DefinitionError) as error:
@@ -228,8 +230,8 @@ def _third_table_copy(tmp_path: Path, old: str, new: str) -> Path:
 
 
 @pytest.mark.parametrize(("veto_input", "expected"), [
-    ("incidents", "affordable_rental.toml.vetoes[0].input: 'incidents' is not a yes_no input; a veto (一票否决) is answered 是/否"),
-    ("no_such_fact", "affordable_rental.toml.vetoes[0].input: 'no_such_fact' is not a yes_no input"),
+    ("incidents", "vetoes[0].input：'incidents' 不是是/否（yes_no）数据；一票否决以「是/否」回答"),
+    ("no_such_fact", "vetoes[0].input：'no_such_fact' 不是是/否（yes_no）数据"),
 ])
 def test_a_veto_on_anything_but_a_yes_no_input_is_refused(tmp_path, veto_input, expected):
     with pytest.raises(DefinitionError) as error:
@@ -285,7 +287,7 @@ def test_looking_up_a_table_or_version_that_is_not_there(tmp_path, repo, monkeyp
 def test_a_cap_below_the_maximum_is_refused(tmp_path):
     with pytest.raises(DefinitionError) as error:
         load_definition(_third_table_copy(tmp_path, "total_cap = 100", "total_cap = 90"))
-    assert "affordable_rental.toml.total_cap: 90 is below the table's maximum 100; the cap limits what bonuses add" in str(error.value)
+    assert "total_cap：90 低于表格满分 100；total_cap 限制的是加分后的总分" in str(error.value)
 
 
 def test_a_table_without_a_scored_group_is_refused_before_its_points_are_added_up(tmp_path):
@@ -294,8 +296,8 @@ def test_a_table_without_a_scored_group_is_refused_before_its_points_are_added_u
     (tmp_path / "affordable_rental.toml").write_text(every_group_a_bonus, encoding="utf-8")
     with pytest.raises(DefinitionError) as error:
         load_definition(tmp_path / "affordable_rental.toml")
-    assert str(error.value).startswith(
-        'affordable_rental.toml.groups: a table needs at least one scored group (kind = "score", the default)')
+    assert str(error.value).startswith("affordable_rental.toml 第 ")
+    assert str(error.value).endswith(' groups：表格至少要有一组得分项（kind = "score"，不写即是）')
 
 
 def test_indicators_know_their_group_and_a_version_may_cover_a_single_year(tmp_path, repo):
@@ -318,15 +320,15 @@ def test_a_definition_saved_in_gbk_is_refused_with_how_to_save_it(tmp_path, repo
     (tmp_path / "shantytown.toml").write_bytes(text.encode("gbk", errors="replace"))
     with pytest.raises(DefinitionError) as error:
         load_definition(tmp_path / "shantytown.toml")
-    assert str(error.value).startswith("shantytown.toml: not UTF-8 text (byte ")
-    assert "save the file with UTF-8 encoding" in str(error.value)
+    assert str(error.value).startswith("shantytown.toml 第 1 行：文件不是 UTF-8 编码（第 ")
+    assert "像是GBK 等编码" in str(error.value) and "请用 UTF-8 编码另存" in str(error.value)
 
 
 def test_a_definition_that_is_not_toml_says_where_it_breaks(tmp_path):
     (tmp_path / "shantytown.toml").write_text('id = "shantytown"\ntitle = 城镇\n', encoding="utf-8")
     with pytest.raises(DefinitionError) as error:
         load_definition(tmp_path / "shantytown.toml")
-    assert str(error.value).startswith("shantytown.toml: not valid TOML: ") and "line 2" in str(error.value)
+    assert str(error.value).startswith("shantytown.toml 第 2 行：不是有效的 TOML（第 9 列附近：值写得不对（文字要加英文引号））")
 
 
 def test_max_points_may_be_left_out_and_is_then_what_the_groups_add_up_to(tmp_path, repo):

@@ -31,35 +31,34 @@ def test_each_reader_returns_the_value_or_the_default():
     assert f.items("parts") == [1, 2] and f.items("absent", []) == []
     assert f.mapping("grades") == {"健全": 2}
     assert f.has("flag") and not f.has("name")          # a read key is taken out
-    assert error_of(f.done) == f"{WHERE}: unknown key(s) flag; correct the spelling or remove them"
+    assert error_of(f.done) == f"{WHERE}：未知的键 flag；请改正拼写或删除"
 
 
 def test_an_empty_default_is_allowed_but_an_empty_required_text_is_not():
     assert fields(unit="").text("unit", "") == ""
-    assert error_of(lambda: fields(name="  ").text("name")) == f"{WHERE}.name: must not be empty; fill it in"
+    assert error_of(lambda: fields(name="  ").text("name")) == f"{WHERE}.name：不能为空；请填写"
 
 
 @pytest.mark.parametrize(("data", "read", "message"), [
-    ({}, lambda f: f.text("name"), f"{WHERE}: missing key 'name'; add it (key = value)"),
-    ({}, lambda f: f.number("points"), f"{WHERE}: missing key 'points'; add it (key = value)"),
-    ({}, lambda f: f.integer("annex"), f"{WHERE}: missing key 'annex'; add it (key = value)"),
-    ({}, lambda f: f.mapping("points"), f"{WHERE}: missing key 'points'; add it (key = value)"),
+    ({}, lambda f: f.text("name"), f"{WHERE}：缺少键 name；请补上（name = …）"),
+    ({}, lambda f: f.number("points"), f"{WHERE}：缺少键 points；请补上（points = …）"),
+    ({}, lambda f: f.integer("annex"), f"{WHERE}：缺少键 annex；请补上（annex = …）"),
+    ({}, lambda f: f.mapping("points"), f"{WHERE}：缺少键 points；请补上（points = …）"),
     ({"points": True}, lambda f: f.integer("points"),
-     f"{WHERE}.points: expected a whole number, got a boolean; write it as a whole number"),
-    ({"points": "5"}, lambda f: f.integer("points"), f"{WHERE}.points: expected a whole number, got '5'; write it as a whole number"),
-    ({"share": "0.5"}, lambda f: f.number("share"), f"{WHERE}.share: expected a whole number or a number, got '0.5'; "
-                                                     "write it as a whole number or a number"),
-    ({"parts": {}}, lambda f: f.items("parts"), f"{WHERE}.parts: expected a list, got {{}}; write it as a list"),
-    ({"grades": []}, lambda f: f.mapping("grades"), f"{WHERE}.grades: expected a table, got []; write it as a table"),
-    ({"name": 3}, lambda f: f.text("name"), f"{WHERE}.name: expected text, got 3; write it as text"),
+     f"{WHERE}.points：应为整数，实际是 true/false；请写成整数"),
+    ({"points": "5"}, lambda f: f.integer("points"), f"{WHERE}.points：应为整数，实际是 '5'；请写成整数"),
+    ({"share": "0.5"}, lambda f: f.number("share"), f"{WHERE}.share：应为整数或数字，实际是 '0.5'；请写成整数或数字"),
+    ({"parts": {}}, lambda f: f.items("parts"), f"{WHERE}.parts：应为列表 [ … ]，实际是 {{}}；请写成列表 [ … ]"),
+    ({"grades": []}, lambda f: f.mapping("grades"), f"{WHERE}.grades：应为表 {{ … }}，实际是 []；请写成表 {{ … }}"),
+    ({"name": 3}, lambda f: f.text("name"), f"{WHERE}.name：应为文本（加英文引号），实际是 3；请写成文本（加英文引号）"),
     ({"steps": "round"}, lambda f: f.choice("steps", ("ceil", "exact", "floor")),
-     f"{WHERE}.steps: unknown value 'round', expected one of ceil, exact, floor"),
-    ({"a": 1, "c": 2, "b": 3}, lambda f: f.done(), f"{WHERE}: unknown key(s) a, b, c; correct the spelling or remove them"),
+     f"{WHERE}.steps：未知的值 'round'，可选：ceil, exact, floor"),
+    ({"a": 1, "c": 2, "b": 3}, lambda f: f.done(), f"{WHERE}：未知的键 a, b, c；请改正拼写或删除"),
 ])
 def test_a_mistake_is_named_in_full(data, read, message):
     assert error_of(lambda: read(fields(**data))) == message
 
 
 def test_a_list_where_a_table_belongs_is_named():
-    assert error_of(lambda: Fields([1], WHERE)) == f"{WHERE}: expected a table of keys, got list"
+    assert error_of(lambda: Fields([1], WHERE)) == f"{WHERE}：应为一组「键 = 值」（表），实际是 列表"
 

@@ -49,29 +49,33 @@ def test_a_dropdown_may_use_every_character_excel_allows():
     assert parsed(type="choice", options=options).options == tuple(options)
 
 
-CHOICE_NEEDS = ('inputs.x.options: a choice input needs its options (options = ["健全", "基本健全", "不健全"]), '
-                "and only a choice input has them")
+CHOICE_NEEDS = ('inputs.x.options：选项数据（type = "choice"）须列出选项（options = ["健全", "基本健全", "不健全"]），'
+                "其他类型的数据不能有 options")
+
+
+YES_NO_BOUNDS = "inputs.x：是/否（yes_no）数据不能有数值界限（min、min_exclusive、max）；请删去它们"
+CHOICE_BOUNDS = "inputs.x：选项数据（choice）不能有数值界限（min、min_exclusive、max）；请删去它们"
 
 
 @pytest.mark.parametrize(("raw", "message"), [
-    ({"type": "yes_no", "min": 0}, "inputs.x: a yes_no input cannot have numeric bounds"),
-    ({"type": "yes_no", "max": 1}, "inputs.x: a yes_no input cannot have numeric bounds"),
-    ({"type": "integer", "yes_requires": "y"}, "inputs.x.yes_requires: only a yes_no input can require another"),
-    ({"type": "yes_no", "at_most": "y"}, "inputs.x.at_most: only a numeric input can be bounded by another"),
+    ({"type": "yes_no", "min": 0}, YES_NO_BOUNDS),
+    ({"type": "yes_no", "max": 1}, YES_NO_BOUNDS),
+    ({"type": "integer", "yes_requires": "y"},
+     "inputs.x.yes_requires：只有是/否（yes_no）数据才能要求另一项；请删去 yes_requires 或把类型改为 yes_no"),
+    ({"type": "yes_no", "at_most": "y"},
+     "inputs.x.at_most：只有数值数据（integer、number、percent）才能以另一项为上限；请删去 at_most 或改类型"),
     ({"type": "integer", "options": GRADES}, CHOICE_NEEDS),
     ({"type": "choice"}, CHOICE_NEEDS),
-    ({"type": "choice", "options": GRADES, "min": 0}, "inputs.x: a choice input cannot have numeric bounds"),
-    ({"type": "choice", "options": GRADES, "max": 2}, "inputs.x: a choice input cannot have numeric bounds"),
-    ({"type": "choice", "options": ["健,全", "否"]},
-     "inputs.x.options[0]: expected a non-empty word without commas or quotes, got '健,全'"),
-    ({"type": "choice", "options": ["是", '基本"健全']},
-     "inputs.x.options[1]: expected a non-empty word without commas or quotes, got '基本\"健全'"),
-    ({"type": "choice", "options": ["是", "  "]}, "inputs.x.options[1]: expected a non-empty word without commas or quotes, got '  '"),
-    ({"type": "choice", "options": [1, 2]}, "inputs.x.options[0]: expected a non-empty word without commas or quotes, got 1"),
-    ({"type": "choice", "options": ["健全"]}, "inputs.x.options: a choice needs at least two options (one option is no choice)"),
-    ({"type": "choice", "options": ["健全", "健全"]}, "inputs.x.options: each option must be listed once"),
+    ({"type": "choice", "options": GRADES, "min": 0}, CHOICE_BOUNDS),
+    ({"type": "choice", "options": GRADES, "max": 2}, CHOICE_BOUNDS),
+    ({"type": "choice", "options": ["健,全", "否"]}, "inputs.x.options[0]：应为不含逗号和引号的非空词语，实际是 '健,全'"),
+    ({"type": "choice", "options": ["是", '基本"健全']}, "inputs.x.options[1]：应为不含逗号和引号的非空词语，实际是 '基本\"健全'"),
+    ({"type": "choice", "options": ["是", "  "]}, "inputs.x.options[1]：应为不含逗号和引号的非空词语，实际是 '  '"),
+    ({"type": "choice", "options": [1, 2]}, "inputs.x.options[0]：应为不含逗号和引号的非空词语，实际是 1"),
+    ({"type": "choice", "options": ["健全"]}, "inputs.x.options：至少要有两个选项（只有一个选项就无从选择）"),
+    ({"type": "choice", "options": ["健全", "健全"]}, "inputs.x.options：每个选项只能列一次；请删去重复的选项"),
     ({"type": "choice", "options": ["甲" * 125, "乙" * 125]},
-     "inputs.x.options: too long for an Excel dropdown (at most 250 characters in all)"),
+     "inputs.x.options：选项太长，Excel 下拉列表放不下（合计最多 250 个字符）；请缩短选项"),
 ])
 def test_a_mistake_in_an_input_is_named_in_full(raw, message):
     with pytest.raises(DefinitionError) as error:

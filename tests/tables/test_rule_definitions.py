@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from decimal import Decimal
 from fractions import Fraction
@@ -76,36 +77,36 @@ def test_a_count_may_be_a_number_input(repo, tmp_path):
 @pytest.mark.parametrize(("old", "new", "expected"), [
     # a count must be a number
     ('input = "quality_issues", per = 1', 'input = "report_complete", per = 1',
-     "terms[0].input: input 'report_complete' is yes_no, expected integer or number"),
+     "terms[0].input：数据 'report_complete' 的类型是 yes_no，此处应为 integer 或 number"),
     # a rate input must be a percentage
     ('input = "satisfaction_pct", target = 80', 'input = "untimely_petitions", target = 80',
-     "terms[0].input: input 'untimely_petitions' is integer, expected percent"),
+     "terms[0].input：数据 'untimely_petitions' 的类型是 integer，此处应为 percent"),
     ('ratio = ["starts_actual", "starts_planned"]', 'ratio = ["starts_actual", "report_complete"]',
-     "ratio.denominator: input 'report_complete' is yes_no, expected integer or number"),
-    ('ratio = ["starts_actual", "starts_planned"]', 'ratio = ["starts_actual"]', "ratio: expected [numerator, denominator]"),
+     "ratio.denominator：数据 'report_complete' 的类型是 yes_no，此处应为 integer 或 number"),
+    ('ratio = ["starts_actual", "starts_planned"]', 'ratio = ["starts_actual"]', "ratio：应为 [分子, 分母] 两项数据的 id"),
     ('ratio = ["starts_actual", "starts_planned"]', 'ratio = ["starts_actual", "starts_planned"], input = "satisfaction_pct"',
-     "give either 'input' or 'ratio', not both"),
+     "input 与 ratio 只能写一个"),
     ('target = 100, step = 1, per = 1 },\n  ] },\n]\n\n[[groups.indicators]]\nid = "subsidy_completion"',
-     'target = 100, step = 0, per = 1 },\n  ] },\n]\n\n[[groups.indicators]]\nid = "subsidy_completion"', "step: must be greater than 0"),
-    ('per = 0.5 },\n  ] },\n]\n\n[[groups]]', 'per = -0.5 },\n  ] },\n]\n\n[[groups]]', "per: must be greater than 0"),
+     'target = 100, step = 0, per = 1 },\n  ] },\n]\n\n[[groups.indicators]]\nid = "subsidy_completion"', "step：须大于 0"),
+    ('per = 0.5 },\n  ] },\n]\n\n[[groups]]', 'per = -0.5 },\n  ] },\n]\n\n[[groups]]', "per：须大于 0"),
     ('{ input = "alloc_targeted", points = 1 }', '{ input = "violations", points = 1 }',
-     "items[2].input: input 'violations' is integer, expected yes_no"),
-    ('zero_if = "severe_violation"', 'zero_if = "violations"', "zero_if: input 'violations' is integer, expected yes_no"),
+     "items[2].input：数据 'violations' 的类型是 integer，此处应为 yes_no"),
+    ('zero_if = "severe_violation"', 'zero_if = "violations"', "zero_if：数据 'violations' 的类型是 integer，此处应为 yes_no"),
     ('judgement_unless = "report_complete"', 'judgement_unless = "report_days_late"',
-     "judgement_unless: input 'report_days_late' is integer, expected yes_no"),
+     "judgement_unless：数据 'report_days_late' 的类型是 integer，此处应为 yes_no"),
 ])
 def test_a_rule_that_cannot_work_names_the_file_key_and_why(repo, tmp_path, old, new, expected):
     with pytest.raises(DefinitionError) as error:
         fresh(repo, "shantytown", tmp_path, old, new)
     assert expected in str(error.value)
-    assert str(error.value).startswith("shantytown.toml.")
+    assert re.match(r"shantytown\.toml 第 \d+ 行 groups\[\d\]\.indicators\[\d\]\.parts\[\d\]", str(error.value))
 
 
 def test_an_empty_checklist_or_deduction_is_refused(repo, tmp_path):
-    with pytest.raises(DefinitionError, match=r"items: a checklist needs at least one item"):
+    with pytest.raises(DefinitionError, match=r"items：清单（checklist）至少要有一项"):
         fresh(repo, "shantytown", tmp_path, '{ kind = "checklist", items = [{ input = "local_funds_arranged", points = 10 }] }',
               '{ kind = "checklist", items = [] }')
-    with pytest.raises(DefinitionError, match=r"terms: a deduction needs at least one term"):
+    with pytest.raises(DefinitionError, match=r"terms：扣分（deduction）至少要有一条扣分项"):
         fresh(repo, "shantytown", tmp_path, """{ kind = "deduction", points = 10, terms = [
     { kind = "per_count", input = "quality_issues", per = 1 },
   ] }""", '{ kind = "deduction", points = 10, terms = [] }')

@@ -229,31 +229,32 @@ def test_per_item_explanations_show_the_count_the_product_and_the_cap():
 
 
 BAND = {"at_least": 90, "points": 5}
+ORDER = "分档须从高到低排列，每档的门槛和分值都低于上一档"
 GRADES = {"健全": 3, "基本健全": 1, "不健全": 0}
 
 
 @pytest.mark.parametrize(("rule", "expected"), [
     ({**BANDS, "bands": [{"at_least": 80, "points": 3}, BAND]},
-     "test.parts[0].bands[1]: bands go from the highest threshold down, each with fewer points than the one before "
-     "(here 90% → 5 after 80% → 3)"),
+     "test.parts[0].bands[1]："
+     f"{ORDER}（这里 80% → 3 分之后是 90% → 5 分）"),
     ({**BANDS, "bands": [BAND, {"at_least": 80, "points": 3}, {"at_least": 85, "points": 1}]},
-     "test.parts[0].bands[2]: bands go from the highest threshold down, each with fewer points than the one before "
-     "(here 85% → 1 after 80% → 3)"),
-    ({**BANDS, "bands": [BAND, {"at_least": 90, "points": 3}]}, "test.parts[0].bands[1]: bands go from the highest threshold down, "
-     "each with fewer points than the one before (here 90% → 3 after 90% → 5)"),
-    ({**BANDS, "bands": [BAND, {"at_least": 80, "points": 5}]}, "test.parts[0].bands[1]: bands go from the highest threshold down, "
-     "each with fewer points than the one before (here 80% → 5 after 90% → 5)"),
-    ({**BANDS, "bands": [BAND, {"at_least": 80, "points": 6}]}, "test.parts[0].bands[1]: bands go from the highest threshold down, "
-     "each with fewer points than the one before (here 80% → 6 after 90% → 5)"),
-    ({**BANDS, "bands": [{"at_least": -1, "points": 5}]}, "test.parts[0].bands[0].at_least: must not be negative"),
-    ({**BANDS, "ratio": ["spent", "received", "actual"]}, "test.parts[0].ratio: expected [numerator, denominator]"),
-    ({**BANDS, "ratio": ["spent", "nothing"]}, "test.parts[0].ratio.denominator: "),
+     "test.parts[0].bands[2]："
+     f"{ORDER}（这里 80% → 3 分之后是 85% → 1 分）"),
+    ({**BANDS, "bands": [BAND, {"at_least": 90, "points": 3}]}, "test.parts[0].bands[1]："
+     f"{ORDER}（这里 90% → 5 分之后是 90% → 3 分）"),
+    ({**BANDS, "bands": [BAND, {"at_least": 80, "points": 5}]}, "test.parts[0].bands[1]："
+     f"{ORDER}（这里 90% → 5 分之后是 80% → 5 分）"),
+    ({**BANDS, "bands": [BAND, {"at_least": 80, "points": 6}]}, "test.parts[0].bands[1]："
+     f"{ORDER}（这里 90% → 5 分之后是 80% → 6 分）"),
+    ({**BANDS, "bands": [{"at_least": -1, "points": 5}]}, "test.parts[0].bands[0].at_least：不能为负数"),
+    ({**BANDS, "ratio": ["spent", "received", "actual"]}, "test.parts[0].ratio：应为 [分子, 分母] 两项数据的 id"),
+    ({**BANDS, "ratio": ["spent", "nothing"]}, "test.parts[0].ratio.denominator："),
     ({**GATE, "parts": [{"kind": "checklist", "items": []}]}, "test.parts[0].parts[0]"),
     ({**GRADED, "items": [{"input": "funds_rules", "points": {"健全": 3}}]},
-     "test.parts[0].items[0].points: give the points for every option of 'funds_rules'; missing 基本健全, 不健全"),
+     "test.parts[0].items[0].points：须给出 'funds_rules' 每个选项的分值；缺少 基本健全, 不健全"),
     ({**GRADED, "items": [{"input": "funds_rules", "points": dict.fromkeys(GRADES, 0)}]},
-     "test.parts[0].items[0].points: at least one option must score more than 0"),
-    ({**GRADED, "items": []}, "test.parts[0].items: a graded part needs at least one item"),
+     "test.parts[0].items[0].points：至少要有一个选项的分值大于 0"),
+    ({**GRADED, "items": []}, "test.parts[0].items：分等评分（graded）至少要有一项"),
 ])
 def test_a_mistake_in_a_new_kind_is_named_in_full(rule, expected):
     with pytest.raises(DefinitionError) as error:
@@ -267,14 +268,14 @@ def test_a_grade_worth_a_single_point_is_enough():
 
 
 @pytest.mark.parametrize(("rule", "expected"), [
-    ({**BANDS, "bands": [{"at_least": 80, "points": 3}, {"at_least": 90, "points": 5}]}, "bands go from the highest threshold down"),
-    ({**BANDS, "bands": []}, "list at least one band"),
-    ({**BANDS, "input": "satisfaction"}, "give either 'input'"),
-    ({**GATE, "parts": []}, "a gate needs the parts it lets through"),
-    ({**GRADED, "items": [{"input": "funds_rules", "points": {"健全": 3, "不健全": 0}}]}, "missing 基本健全"),
-    ({**GRADED, "items": [{"input": "awards", "points": {"健全": 3}}]}, "input 'awards' is integer, expected choice"),
-    ({**OWN_READING, "terms": [{**OWN_READING["terms"][0], "steps": "round"}]}, "steps: unknown value 'round'"),
-    ({**PER_ITEM, "per": 0}, "per: must be greater than 0"),
+    ({**BANDS, "bands": [{"at_least": 80, "points": 3}, {"at_least": 90, "points": 5}]}, "分档须从高到低排列"),
+    ({**BANDS, "bands": []}, "至少列出一档"),
+    ({**BANDS, "input": "satisfaction"}, "请写 input（一项百分数数据）或 ratio"),
+    ({**GATE, "parts": []}, "门槛（gate）须写明达到门槛后怎样评分的 parts"),
+    ({**GRADED, "items": [{"input": "funds_rules", "points": {"健全": 3, "不健全": 0}}]}, "缺少 基本健全"),
+    ({**GRADED, "items": [{"input": "awards", "points": {"健全": 3}}]}, "数据 'awards' 的类型是 integer，此处应为 choice"),
+    ({**OWN_READING, "terms": [{**OWN_READING["terms"][0], "steps": "round"}]}, "steps：未知的值 'round'"),
+    ({**PER_ITEM, "per": 0}, "per：须大于 0"),
 ])
 def test_a_mistake_in_a_new_kind_names_its_key(rule, expected):
     with pytest.raises(DefinitionError) as error:

@@ -37,7 +37,7 @@ KINDS = registered_kinds()
 def test_every_kind_a_definition_can_name_is_registered_once_in_its_role():
     parts = [kind.name for kind in KINDS if kind.role == "part"]
     terms = [kind.name for kind in KINDS if kind.role == "term"]
-    assert parts == ["checklist", "deduction", "bands", "gate", "graded", "per_item"]
+    assert parts == ["checklist", "deduction", "bands", "gate", "graded", "per_item", "judged"]
     assert terms == ["per_count", "below_target", "above_limit"]
     assert [kind.name for kind in KINDS if kind.counts_steps] == ["below_target", "above_limit"]
 

@@ -19,7 +19,7 @@ from selfscore.read.result import CellRef, ReadResult, Unreadable
 from selfscore.read.safety import DEFAULT_LIMITS, Limits, TooCostly, check_archive, refusal
 from selfscore.read.strict import transitional
 from selfscore.results.findings import Finding, make_finding
-from selfscore.tables.definitions import TableDefinition, get_table_version, load_tables
+from selfscore.tables.definitions import TableDefinition, get_table_version, load_tables, unavailable
 from selfscore.tables.names import META_SHEET, META_UNIT, META_YEAR, SCORE_TOTAL, input_name, score_name, total_formula
 from selfscore.tables.numbers import fmt
 
@@ -71,6 +71,9 @@ def identify(workbook: Workbook) -> tuple[TableDefinition, int, list[Finding]]:
     meta = {str(row[0]): row[1] for row in sheet.iter_rows(min_row=1, max_row=20, max_col=2, values_only=True) if row[0]}
     tables = load_tables()
     table_id = str(meta.get("table") or "")
+    broken = unavailable(table_id) if table_id not in tables else None
+    if broken is not None:
+        raise Unreadable(make_finding("table_unavailable", table=table_id, file=broken.file, cause=broken.cause))
     if table_id not in tables:
         raise Unreadable(make_finding("unknown_table", table=table_id or "（空）", known="、".join(
             f"{table.id}（{table.short_title}）" for table in tables.values())))

@@ -82,6 +82,9 @@ _KINDS = [
                 "这不是 selfscore 自评表模板（{reason}）。请下载本工具的模板（selfscore template）填写后再校验。"),
     FindingKind("unknown_table", "error", "未知表格",
                 "工作簿标注的表格「{table}」不在本工具支持的范围内；支持的表格：{known}。"),
+    FindingKind("table_unavailable", "error", "表格暂不可用",
+                "工作簿是「{table}」表，但这张表的定义文件 {file} 有误，暂时无法校验（其他表格不受影响）：{cause}。"
+                "请把这段说明转给维护人员，改正定义文件（可用 selfscore table check {file} 检查）后再校验。"),
     # The checker itself failed (an unexpected exception, a worker process that died): the one code for it, whatever
     # failed, so a clerk reads one sentence and a reviewer counts one code.
     FindingKind("check_failed", "error", "校验出错",
@@ -138,7 +141,7 @@ _KINDS = [
     FindingKind("score_mismatch", "error", "自评得分与计算不符",
                 "自评得分 {value} 与按填报数据重新计算的 {recomputed} 分不符。计算过程：{explanation}"),
     FindingKind("rounding_reading", "warning", "扣分口径不同",
-                "自评得分 {value} 与默认口径（{chosen}）计算的 {recomputed} 分不符，但与「{other}」口径的结果一致；"
+                "自评得分 {value} 与{chosen}计算的 {recomputed} 分不符，但与「{other}」口径的结果一致；"
                 "请确认采用的扣分口径。计算过程：{explanation}"),
     FindingKind("score_review", "warning", "需人工判定",
                 "评分标准对此情形未规定具体分值，按填报数据得分应在 {low}～{high} 分之间；自评得分 {value} 在此范围内，需人工确认。"),

@@ -13,7 +13,7 @@ from selfscore.tables.definitions import Indicator
 from selfscore.tables.names import SCORE_TOTAL, input_name, score_name
 from selfscore.tables.numbers import MATCH_TOLERANCE, fmt, fmt_fact, matches
 from selfscore.tables.rules import Outcome, Values
-from selfscore.tables.steps import STEP_READING_NAMES, STEP_READINGS, StepReading
+from selfscore.tables.steps import DEFAULT_STEPS, STEP_READING_NAMES, STEP_READINGS, StepReading
 
 
 def usable_values(read: ReadResult, invalid: set[str]) -> Values:
@@ -101,7 +101,7 @@ def _score_one(
     if others:
         finding = make_finding(
             "rounding_reading", value=fmt(self_score), recomputed=fmt(recomputed),
-            chosen=STEP_READING_NAMES[steps], other="、".join(STEP_READING_NAMES[r] for r in others),
+            chosen=_reading_named(steps), other="、".join(STEP_READING_NAMES[r] for r in others),
             explanation=outcome.text, **place)
         return IndicatorResult(**result, status="rounding_reading"), finding
     finding = make_finding("score_mismatch", value=fmt(self_score), recomputed=fmt(recomputed),
@@ -212,3 +212,10 @@ def total_details(
     if recomputed is None:
         return "", []
     return table.total({r.id: r.recomputed for r in results})[1], []  # type: ignore[misc]
+
+
+def _reading_named(steps: StepReading) -> str:
+    """The reading a score was computed with, as the rounding_reading message names it: the default, or the one chosen."""
+    if steps == DEFAULT_STEPS:
+        return f"默认口径（{STEP_READING_NAMES[steps]}）"
+    return f"所选口径（{STEP_READING_NAMES[steps]}；默认口径为{STEP_READING_NAMES[DEFAULT_STEPS]}）"

@@ -15,11 +15,13 @@ from typing import Literal
 
 from selfscore.tables.fields import DefinitionError, Fields
 from selfscore.tables.inputs import InputDefinition, input_definition_from
+from selfscore.tables.locate import key_lines, line_of
 from selfscore.tables.numbers import fmt
 from selfscore.tables.rules import Outcome, Part, Values, combine, parse_part
 from selfscore.tables.steps import StepReading
 
-__all__ = ["DefinitionError", "Group", "Indicator", "TableDefinition", "Veto", "load_definition", "load_tables",
+__all__ = ["BrokenDefinition", "DefinitionError", "broken_definitions", "check_files", "unavailable", "Group",
+           "Indicator", "TableDefinition", "Veto", "load_definition", "load_tables",
            "load_versions", "get_table", "get_table_version"]
 
 #: what a group's indicators do to the total: score it, add to it (加分项) or take from it (扣分项)
@@ -56,6 +58,13 @@ class Group:
     points: Fraction
     indicators: tuple[Indicator, ...]
     kind: GroupKind = "score"
+    #: 「加分项合计最多加3分」: the most a bonus or penalty group adds or takes off, below its indicators' sum
+    cap: Fraction | None = None
+
+    def counted(self, scores: Mapping[str, Fraction]) -> tuple[Fraction, Fraction]:
+        """The group's indicators' sum and what of it counts (no more than its cap)."""
+        raw = sum((scores[indicator.id] for indicator in self.indicators), Fraction(0))
+        return raw, raw if self.cap is None else min(raw, self.cap)
 
 
 @dataclass(frozen=True)
@@ -108,14 +117,21 @@ class TableDefinition:
         Bonuses are added and penalties taken off; the result is kept within [0, cap]
         (「加分后总分不超过100分」) and is 0 under a veto.
         """
-        sums = {kind: sum((scores[i.id] for i in self.indicators if i.kind == kind), Fraction(0)) for kind in GROUP_KINDS}
+        sums = {kind: Fraction(0) for kind in GROUP_KINDS}
+        capped = []
+        for group in self.groups:
+            raw, counted = group.counted(scores)
+            sums[group.kind] += counted
+            if counted < raw:
+                verb = "加" if group.kind == "bonus" else "扣"
+                capped.append(f"{group.name}合计 {fmt(raw)} 分，最多{verb} {fmt(group.cap)} 分")  # type: ignore[arg-type]
         if vetoed:
             return Fraction(0), "一票否决，总分为 0"
         if not self.adjusted:
             return sums["score"], ""
         raw = sums["score"] + sums["bonus"] - sums["penalty"]
         total = min(max(raw, Fraction(0)), self.cap)
-        text = f"得分项 {fmt(sums['score'])}"
+        text = "".join(f"{note}；" for note in capped) + f"得分项 {fmt(sums['score'])}"
         if any(group.kind == "bonus" for group in self.groups):
             text += f" + 加分 {fmt(sums['bonus'])}"
         if any(group.kind == "penalty" for group in self.groups):
@@ -161,35 +177,88 @@ class TableDefinition:
 
 
 def load_definition(path: Path) -> TableDefinition:
-    """Read one definition file; every mistake in it is a DefinitionError naming file, key and fix."""
+    """Read one definition file; every mistake in it is a DefinitionError naming file, line, key path and fix."""
     where = path.name
+    raw = path.read_bytes()
     try:
         # utf-8-sig: Windows Notepad saves UTF-8 with a byte-order mark, which TOML itself does not allow
-        data = tomllib.loads(path.read_bytes().decode("utf-8-sig"))
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise DefinitionError(f"{where}: not UTF-8 text (byte {error.start} cannot be read); "
-                              f"save the file with UTF-8 encoding (e.g. 另存为 → 编码 UTF-8)") from None
+        line = raw[:error.start].count(b"\n") + 1
+        encoding = "GBK 等" if _is_gbk(raw) else "其他"
+        raise DefinitionError(where, f"文件不是 UTF-8 编码（第 {error.start} 个字节读不出，像是{encoding}编码）；"
+                                     f"请用 UTF-8 编码另存（记事本：另存为 → 编码选 UTF-8）").located(where, line) from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise DefinitionError(f"{where}: not valid TOML: {error}") from None
+        line, column = _toml_position(error)
+        raise DefinitionError(where, f"不是有效的 TOML（第 {column} 列附近：{_toml_reason(error)}）；"
+                                     f"常见原因：文字没有加英文引号、引号或括号没有配对、用了中文标点（＝，“”）"
+                              ).located(where, line) from None
+    try:
+        return _definition(data, path, where)
+    except DefinitionError as error:
+        raise error.located(where, line_of(key_lines(text), error.located(where, None).key)) from None
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, ArithmeticError) as error:
+        # a shape no check foresaw: still named, never a traceback
+        raise DefinitionError(where, f"有一处写法无法读取（{type(error).__name__}：{error}）；"
+                                     f"请对照「表格定义」文档检查各键的写法").located(where, None) from None
+
+
+def _is_gbk(raw: bytes) -> bool:
+    try:
+        raw.decode("gbk")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _toml_position(error: tomllib.TOMLDecodeError) -> tuple[int | None, int | None]:
+    found = re.search(r"line (\d+), column (\d+)", str(error))
+    return (int(found.group(1)), int(found.group(2))) if found else (None, None)
+
+
+#: tomllib's reasons, in the words a clerk reads
+_TOML_REASONS = {
+    "Invalid value": "值写得不对（文字要加英文引号）",
+    "Expected '=' after a key in a key/value pair": "键后面缺少 =",
+    "Invalid statement": "这一行不是「键 = 值」",
+    "Unterminated string": "引号没有配对",
+    "Cannot overwrite a value": "同一个键写了两次",
+    "Cannot declare": "同一个表写了两次",
+    "Unclosed array": "方括号没有配对",
+    "Unclosed inline table": "花括号没有配对",
+    "Expected newline or end of document after a statement": "一行只能写一个「键 = 值」",
+    "Invalid initial character for a key part": "键里有不允许的字符",
+}
+
+
+def _toml_reason(error: tomllib.TOMLDecodeError) -> str:
+    message = str(error)
+    reason = next((chinese for english, chinese in _TOML_REASONS.items() if message.startswith(english)), None)
+    return reason or re.sub(r"\s*\(at line \d+, column \d+\)", "", message)
+
+
+def _definition(data: dict[str, object], path: Path, where: str) -> TableDefinition:
     fields = Fields(data, where)
     table_id = fields.text("id")
     # Several versions of one table live side by side as <id>.toml, <id>.<anything>.toml (e.g. shantytown.2019.toml).
     if path.stem != table_id and not path.stem.startswith(f"{table_id}."):
-        raise DefinitionError(f"{where}.id: '{table_id}' must equal the file name '{path.stem}' "
-                              f"(or name the file '{table_id}.<version>.toml')")
+        raise DefinitionError(f"{where}.id", f"'{table_id}' 须与文件名 '{path.stem}' 相同"
+                                             f"（或把文件命名为 '{table_id}.<版本>.toml'）")
 
     inputs: dict[str, InputDefinition] = {}
-    for index, raw in enumerate(fields.items("inputs")):
+    for index, raw in enumerate(fields.items("inputs", [])):
         definition = input_definition_from(raw, f"{where}.inputs[{index}]")
         if definition.id in inputs:
-            raise DefinitionError(f"{where}.inputs[{index}].id: '{definition.id}' is defined twice; give each input its own id")
+            raise DefinitionError(f"{where}.inputs[{index}].id", f"'{definition.id}' 定义了两次；每项数据须有自己的 id")
         inputs[definition.id] = definition
-    for definition in inputs.values():
+    for index, definition in enumerate(inputs.values()):
         for key in ("at_most", "yes_requires"):
             other = getattr(definition, key)
             if other is not None and other not in inputs:
-                raise DefinitionError(f"{where}: input '{definition.id}'.{key}: no input named '{other}'; "
-                                      f"declare it under [[inputs]] or correct the id")
+                raise DefinitionError(f"{where}.inputs[{index}].{key}", f"数据 '{definition.id}' 的 {key} 指向的 '{other}' 不存在；"
+                                                                        f"请在 [[inputs]] 中声明它，或改正 id")
 
     groups = _groups(fields, where, inputs)
     declared_max = fields.number("max_points", None)
@@ -226,14 +295,15 @@ def _groups(fields: Fields, where: str, inputs: dict[str, InputDefinition]) -> t
         group_name = group_fields.text("name")
         group_points = Fraction(group_fields.number("points"))
         kind: GroupKind = group_fields.choice("kind", GROUP_KINDS) if group_fields.has("kind") else "score"  # type: ignore[assignment]
+        cap = group_fields.number("cap", None)
         indicators = []
         for index, raw in enumerate(group_fields.items("indicators")):
             indicator_where = f"{group_where}.indicators[{index}]"
             indicator_fields = Fields(raw, indicator_where)
             indicator_id = indicator_fields.text("id")
             if indicator_id in seen:
-                raise DefinitionError(f"{indicator_where}.id: '{indicator_id}' is defined twice (also at {seen[indicator_id]}); "
-                                      f"give each indicator its own id")
+                raise DefinitionError(f"{indicator_where}.id", f"'{indicator_id}' 定义了两次（另一处在 {seen[indicator_id]}）；"
+                                                               f"每个指标须有自己的 id")
             seen[indicator_id] = indicator_where
             indicator = Indicator(
                 id=indicator_id,
@@ -251,23 +321,32 @@ def _groups(fields: Fields, where: str, inputs: dict[str, InputDefinition]) -> t
             if _PROPORTIONAL.search(indicator.criterion) and indicator.depends_on_reading():
                 # 「按比例扣分」 fixes the reading: left to --steps, a ceil run would score it against its own criterion
                 raise DefinitionError(
-                    f"{indicator_where}.criterion says 「按比例扣分」, but its rule counts steps as --steps says; "
-                    f"add steps = \"exact\" to each term that counts steps (or the reading the criterion gives)")
+                    f"{indicator_where}.criterion",
+                    "评分标准写的是「按比例扣分」，但规则按 --steps 选的口径数档；"
+                    "请在每条数档的扣分项上加 steps = \"exact\"（或评分标准指明的口径）")
             parts_total = sum((part.max_points for part in indicator.parts), Fraction(0))
             if parts_total != indicator.points:
                 raise DefinitionError(
-                    f"{indicator_where}: parts add up to {fmt(parts_total)} points, "
-                    f"but the indicator has {fmt(indicator.points)}; make its 'points' equal the parts' total"
-                )
+                    indicator_where,
+                    f"各部分（parts）合计 {fmt(parts_total)} 分，但指标的分值（points）是 {fmt(indicator.points)} 分；"
+                    f"请让 points 等于各部分之和")
             indicators.append(indicator)
         group_fields.done()
         indicators_total = sum((indicator.points for indicator in indicators), Fraction(0))
         if indicators_total != group_points:
+            hint = "" if kind == "score" else (
+                f"；评分标准规定这一组合计最多{'加' if kind == 'bonus' else '扣'}几分时，points 仍写各指标之和，另写 cap = 几分")
             raise DefinitionError(
-                f"{group_where}: indicators add up to {fmt(indicators_total)} points, "
-                f"but the group has {fmt(group_points)}; make the group's 'points' equal its indicators' total"
-            )
-        groups.append(Group(group_name, group_points, tuple(indicators), kind))
+                group_where,
+                f"各指标合计 {fmt(indicators_total)} 分，但这一组的分值（points）是 {fmt(group_points)} 分；"
+                f"请让这一组的 points 等于其指标之和{hint}")
+        if cap is not None and kind == "score":
+            raise DefinitionError(f"{group_where}.cap", "只有加分组（kind = \"bonus\"）和扣分组（kind = \"penalty\"）可以写 cap；"
+                                                        "得分组的分值就是它的满分")
+        if cap is not None and not 0 < cap < group_points:
+            raise DefinitionError(f"{group_where}.cap", f"{fmt(Fraction(cap))} 应大于 0、小于这一组各指标之和 {fmt(group_points)}"
+                                                        f"（「加分项合计最多加3分」即 cap = 3）；不封顶时删去 cap")
+        groups.append(Group(group_name, group_points, tuple(indicators), kind, None if cap is None else Fraction(cap)))
     return tuple(groups)
 
 
@@ -277,8 +356,8 @@ def _vetoes(fields: Fields, where: str, inputs: dict[str, InputDefinition]) -> t
         veto_fields = Fields(raw, f"{where}.vetoes[{index}]")
         input_id = veto_fields.text("input")
         if input_id not in inputs or inputs[input_id].type != "yes_no":
-            raise DefinitionError(f"{veto_fields.where}.input: '{input_id}' is not a yes_no input; "
-                                  f"a veto (一票否决) is answered 是/否 — declare it under [[inputs]] with type = \"yes_no\"")
+            raise DefinitionError(f"{veto_fields.where}.input", f"'{input_id}' 不是是/否（yes_no）数据；一票否决以「是/否」回答，"
+                                                                 f"请在 [[inputs]] 中把它声明为 type = \"yes_no\"")
         vetoes.append(Veto(inputs[input_id], veto_fields.text("criterion")))
         veto_fields.done()
     return tuple(vetoes)
@@ -293,34 +372,47 @@ def _fold(text: str) -> str:
 def _check_table(table: TableDefinition, where: str, declared_max: object) -> None:
     """What the reader and the scorer rely on, checked once when the table is loaded."""
     if not any(group.kind == "score" for group in table.groups):
-        raise DefinitionError(f"{where}.groups: a table needs at least one scored group (kind = \"score\", the default)")
+        raise DefinitionError(f"{where}.groups", "表格至少要有一组得分项（kind = \"score\"，不写即是）")
     if declared_max is not None and Fraction(declared_max) != table.max_points:  # type: ignore[arg-type]
         scored = " + ".join(f"{group.name} {fmt(group.points)}" for group in table.groups if group.kind == "score")
-        raise DefinitionError(f"{where}.max_points: the scored groups add up to {fmt(table.max_points)} ({scored}), "
-                              f"not {fmt(Fraction(declared_max))}; correct a group's points or max_points")  # type: ignore[arg-type]
+        raise DefinitionError(f"{where}.max_points", f"各得分组合计 {fmt(table.max_points)} 分（{scored}），"  # type: ignore[arg-type]
+                                                     f"不是 {fmt(Fraction(declared_max))} 分；请改正某组的 points 或 max_points")
+    bonus = next((index for index, group in enumerate(table.groups) if group.kind == "bonus"), None)
+    if table.total_cap is None and bonus is not None:
+        # named at the bonus group, which has a line: total_cap itself is what is missing
+        most = fmt(table.max_points)
+        raise DefinitionError(f"{where}.groups[{bonus}]", f"有加分组的表格须在文件顶部写明加分后总分的上限 total_cap："
+                                                          f"「加分后总分不超过{most}分」即 total_cap = {most}；允许超过满分时写更大的数")
     if table.total_cap is not None and table.total_cap < table.max_points:
-        raise DefinitionError(f"{where}.total_cap: {fmt(table.total_cap)} is below the table's maximum {fmt(table.max_points)}; "
-                              f"the cap limits what bonuses add (「加分后总分不超过100分」: total_cap = 100)")
+        raise DefinitionError(f"{where}.total_cap", f"{fmt(table.total_cap)} 低于表格满分 {fmt(table.max_points)}；"
+                                                    f"total_cap 限制的是加分后的总分（「加分后总分不超过100分」即 total_cap = 100）")
     if table.first_year is not None and table.last_year is not None and table.first_year > table.last_year:
-        raise DefinitionError(f"{where}.first_year: {table.first_year} is after last_year {table.last_year}; swap them")
+        raise DefinitionError(f"{where}.first_year", f"{table.first_year} 晚于 last_year {table.last_year}；请对调两者")
     # A fact is found by its label when the defined names are lost; a label that equals an indicator's
     # name or another fact's label would then be two places for one thing (layout_input_ambiguous).
-    names = {_fold(indicator.name): f"indicator '{indicator.id}'" for indicator in table.indicators}
+    names = {_fold(indicator.name): f"指标 '{indicator.id}' " for indicator in table.indicators}
     for index, definition in enumerate(table.inputs):
         folded = _fold(definition.label)
         if folded in names:
             raise DefinitionError(
-                f"{where}.inputs[{index}].label: '{definition.label}' is also the name of {names[folded]}; a workbook read by "
-                f"its labels could not tell them apart — word the fact differently (e.g. add what is counted, or its unit)")
-        names[folded] = f"input '{table.inputs[index].id}'"
+                f"{where}.inputs[{index}].label",
+                f"'{definition.label}' 与{names[folded]}同名；按标签读表时无法区分两者——请换个说法（例如写明所计的事项或单位）")
+        names[folded] = f"数据 '{table.inputs[index].id}' "
     used = {input_id for indicator in table.indicators for input_id in indicator.inputs}
     used |= {d.yes_requires for d in table.inputs if d.yes_requires}
     used |= {veto.input.id for veto in table.vetoes}
     unused = [(index, d.id) for index, d in enumerate(table.inputs) if d.id not in used]
     if unused:
         index, _ = unused[0]
-        raise DefinitionError(f"{where}.inputs[{index}]: input(s) not used by any indicator: {', '.join(i for _, i in unused)}; "
-                              f"use them in a rule or remove them")
+        raise DefinitionError(f"{where}.inputs[{index}]", f"没有任何指标用到的数据：{', '.join(i for _, i in unused)}；"
+                                                          f"请在规则中用到它们，或删去")
+
+
+def _located(error: DefinitionError, table: TableDefinition) -> DefinitionError:
+    """A mistake found across versions, named with its line in the newer file."""
+    path = Path(table.source)
+    key = error.located(path.name, None).key
+    return error.located(path.name, line_of(key_lines(path.read_text(encoding="utf-8-sig")), key))
 
 
 def _annex_number(annex: str) -> tuple[int, str]:
@@ -340,33 +432,115 @@ def schemas_dir() -> Path:
     return packaged if packaged.is_dir() else package.parent.parent / "schemas"
 
 
+@dataclass(frozen=True)
+class BrokenDefinition:
+    """A definition file with a mistake: its table is unavailable (不可用), the others work."""
+
+    #: the file's name (shantytown.toml)
+    file: str
+    #: the table id it declares, or the file name's first word when even that cannot be read
+    table_id: str
+    error: DefinitionError
+
+    @property
+    def cause(self) -> str:
+        return str(self.error)
+
+
+def _declared_id(path: Path) -> str:
+    """The id a file declares, read as leniently as possible (for naming a table whose definition is broken)."""
+    try:
+        declared = tomllib.loads(path.read_bytes().decode("utf-8-sig")).get("id")
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        declared = None
+    return declared if isinstance(declared, str) and declared.strip() else path.name.split(".")[0]
+
+
 @functools.cache
-def _load_all(directory: Path) -> dict[str, tuple[TableDefinition, ...]]:
-    """Every version of every table in a directory, oldest template version first."""
+def _load_all(directory: Path) -> tuple[dict[str, tuple[TableDefinition, ...]], tuple[BrokenDefinition, ...]]:
+    """Every version of every table in a directory (oldest template version first), and the files that are broken.
+
+    A mistake in one file disables that file's table only: the others load and work.
+    """
     files = sorted(directory.glob("*.toml"))
     if not files:
-        raise DefinitionError(f"{directory}: no table definitions (*.toml) found")
+        raise DefinitionError(str(directory), "这里没有表格定义文件（*.toml）")
     versions: dict[str, list[TableDefinition]] = {}
-    for table in (load_definition(path) for path in files):
+    broken: list[BrokenDefinition] = []
+    for path in files:
+        try:
+            table = load_definition(path)
+        except DefinitionError as error:
+            broken.append(BrokenDefinition(path.name, _declared_id(path), error))
+            continue
         versions.setdefault(table.id, []).append(table)
     for table_id, found in versions.items():
         found.sort(key=lambda table: table.template_version)
-        for older, newer in zip(found, found[1:], strict=False):
-            if older.template_version == newer.template_version:
-                raise DefinitionError(f"{Path(newer.source).name}.template_version: {Path(older.source).name} is version "
-                                      f"{older.template_version} of '{table_id}' too; give each version its own number")
-            if older.last_year is None or newer.first_year is None or older.last_year >= newer.first_year:
-                raise DefinitionError(
-                    f"{Path(newer.source).name}.first_year: versions {older.template_version} and {newer.template_version} "
-                    f"of '{table_id}' both apply to some year; give the older one last_year and this one a later first_year")
+        kept = [found[0]]
+        for newer in found[1:]:
+            older = kept[-1]
+            try:
+                _check_versions(table_id, older, newer)
+            except DefinitionError as error:
+                broken.append(BrokenDefinition(Path(newer.source).name, table_id, error))
+                continue
+            kept.append(newer)
+        found[:] = kept
     # Keep the annex order (附件1, 附件2, …, 附件10) so lists read like the source document.
     ordered = sorted(versions.items(), key=lambda item: (_annex_number(item[1][-1].annex), item[0]))
-    return {table_id: tuple(found) for table_id, found in ordered}
+    return {table_id: tuple(found) for table_id, found in ordered}, tuple(broken)
+
+
+def _check_versions(table_id: str, older: TableDefinition, newer: TableDefinition) -> None:
+    if older.template_version == newer.template_version:
+        raise _located(DefinitionError(
+            f"{Path(newer.source).name}.template_version",
+            f"{Path(older.source).name} 也是 '{table_id}' 的第 {older.template_version} 版；每个版本须有自己的编号"), newer)
+    if older.last_year is None or newer.first_year is None or older.last_year >= newer.first_year:
+        raise _located(DefinitionError(
+            f"{Path(newer.source).name}.first_year",
+            f"'{table_id}' 的第 {older.template_version} 版和第 {newer.template_version} 版有重叠的适用年度；"
+            f"请给旧版写 last_year，给这一版写更晚的 first_year"), newer)
+
+
+def check_files(paths: list[Path]) -> tuple[list[TableDefinition], list[DefinitionError]]:
+    """Load each file on its own and check the versions of one table against each other (``selfscore table check``).
+
+    Returns the tables that load and every mistake found, each naming its file, line and key path.
+    """
+    tables: list[TableDefinition] = []
+    errors: list[DefinitionError] = []
+    for path in paths:
+        try:
+            tables.append(load_definition(path))
+        except DefinitionError as error:
+            errors.append(error)
+    by_id: dict[str, list[TableDefinition]] = {}
+    for table in tables:
+        by_id.setdefault(table.id, []).append(table)
+    for table_id, found in by_id.items():
+        found.sort(key=lambda table: table.template_version)
+        for older, newer in zip(found, found[1:], strict=False):
+            try:
+                _check_versions(table_id, older, newer)
+            except DefinitionError as error:
+                errors.append(error)
+    return tables, errors
+
+
+def broken_definitions(directory: Path | None = None) -> tuple[BrokenDefinition, ...]:
+    """The definition files that could not be loaded, each with its mistake."""
+    return _load_all((directory or schemas_dir()).resolve())[1]
+
+
+def unavailable(table_id: str, directory: Path | None = None) -> BrokenDefinition | None:
+    """Why a table that has a definition file cannot be used, or None (known and working, or never defined)."""
+    return next((broken for broken in broken_definitions(directory) if broken.table_id == table_id), None)
 
 
 def load_versions(directory: Path | None = None) -> dict[str, tuple[TableDefinition, ...]]:
     """Every version of every table, oldest first; the last is the current one."""
-    return _load_all((directory or schemas_dir()).resolve())
+    return _load_all((directory or schemas_dir()).resolve())[0]
 
 
 def load_tables(directory: Path | None = None) -> dict[str, TableDefinition]:

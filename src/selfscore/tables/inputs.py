@@ -83,16 +83,17 @@ def input_definition_from(data: object, where: str) -> InputDefinition:
     if definition.type == "yes_no" and any(
         bound is not None for bound in (definition.min, definition.min_exclusive, definition.max)
     ):
-        raise DefinitionError(f"{where}: a yes_no input cannot have numeric bounds")
+        raise DefinitionError(where, "是/否（yes_no）数据不能有数值界限（min、min_exclusive、max）；请删去它们")
     if definition.yes_requires and definition.type != "yes_no":
-        raise DefinitionError(f"{where}.yes_requires: only a yes_no input can require another")
+        raise DefinitionError(f"{where}.yes_requires", "只有是/否（yes_no）数据才能要求另一项；请删去 yes_requires 或把类型改为 yes_no")
     if definition.at_most and not definition.is_numeric:
-        raise DefinitionError(f"{where}.at_most: only a numeric input can be bounded by another")
+        raise DefinitionError(f"{where}.at_most", "只有数值数据（integer、number、percent）才能以另一项为上限；请删去 at_most 或改类型")
     if (definition.type == "choice") != bool(definition.options):
-        raise DefinitionError(f"{where}.options: a choice input needs its options (options = [\"健全\", \"基本健全\", \"不健全\"]), "
-                              "and only a choice input has them")
+        raise DefinitionError(f"{where}.options", "选项数据（type = \"choice\"）须列出选项"
+                                                       "（options = [\"健全\", \"基本健全\", \"不健全\"]），"
+                              "其他类型的数据不能有 options")
     if definition.type == "choice" and any(bound is not None for bound in (definition.min, definition.min_exclusive, definition.max)):
-        raise DefinitionError(f"{where}: a choice input cannot have numeric bounds")
+        raise DefinitionError(where, "选项数据（choice）不能有数值界限（min、min_exclusive、max）；请删去它们")
     return definition
 
 
@@ -104,11 +105,11 @@ def _options(fields: Fields, where: str) -> tuple[str, ...]:
     options = fields.items("options", [])
     for index, option in enumerate(options):
         if not isinstance(option, str) or not option.strip() or "," in option or '"' in option:
-            raise DefinitionError(f"{where}.options[{index}]: expected a non-empty word without commas or quotes, got {option!r}")
+            raise DefinitionError(f"{where}.options[{index}]", f"应为不含逗号和引号的非空词语，实际是 {option!r}")
     if len(options) == 1:
-        raise DefinitionError(f"{where}.options: a choice needs at least two options (one option is no choice)")
+        raise DefinitionError(f"{where}.options", "至少要有两个选项（只有一个选项就无从选择）")
     if len(set(options)) != len(options):
-        raise DefinitionError(f"{where}.options: each option must be listed once")
+        raise DefinitionError(f"{where}.options", "每个选项只能列一次；请删去重复的选项")
     if len(",".join(options)) > _DROPDOWN_LIMIT:
-        raise DefinitionError(f"{where}.options: too long for an Excel dropdown (at most {_DROPDOWN_LIMIT} characters in all)")
+        raise DefinitionError(f"{where}.options", f"选项太长，Excel 下拉列表放不下（合计最多 {_DROPDOWN_LIMIT} 个字符）；请缩短选项")
     return tuple(option.strip() for option in options)

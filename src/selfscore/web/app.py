@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from selfscore import __version__
 from selfscore.collect.database import Database
-from selfscore.tables.definitions import load_tables
+from selfscore.tables.definitions import broken_definitions, load_tables
 from selfscore.web import api, downloads, pages
 from selfscore.web.collections.wiring import install_collections
 from selfscore.web.context import WebContext
@@ -94,6 +94,10 @@ def create_app(settings: WebSettings | None = None, *, collections: Database | N
     store = MarkedUpStore(settings.store_dir or default_store_directory(), settings.ttl_seconds)
     context = WebContext(settings.max_upload_bytes, settings.ttl_seconds, settings.max_files, load_tables(), store, pool,
                          settings.public_url)
+
+    for broken in broken_definitions():
+        # the other tables work; this one is refused until its definition is corrected
+        log.warning("表格 %s 不可用：定义文件 %s 有误——%s", broken.table_id, broken.file, broken.cause)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from selfscore.tables.definitions import broken_definitions
 from selfscore.tables.steps import DEFAULT_STEPS, STEP_READINGS, StepReading
 from selfscore.web.context import Context
 from selfscore.web.rendering import render
@@ -26,7 +27,7 @@ def _root(request: Request) -> str:
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, context: Context) -> HTMLResponse:
     # async: rendered on the event loop, never queued behind anything (checks run in worker processes).
-    return render("home.html", root=_root(request), tables=list(context.tables.values()),
+    return render("home.html", root=_root(request), tables=list(context.tables.values()), unavailable=broken_definitions(),
                   step_readings=STEP_READINGS, default_steps=DEFAULT_STEPS,
                   step_hints=STEP_READING_HINTS, **context.limits())
 
@@ -40,6 +41,7 @@ async def check_page(request: Request, context: Context) -> HTMLResponse:
     uploads = context.file_parts(form.getlist("files"))
     if not uploads:
         return render("home.html", 400, root=_root(request), tables=list(context.tables.values()),
+                      unavailable=broken_definitions(),
                       step_readings=STEP_READINGS, default_steps=DEFAULT_STEPS,
                       step_hints=STEP_READING_HINTS, problem="请先选择至少一个填好的 .xlsx 文件，再点击「开始校验」。",
                       **context.limits())

@@ -249,6 +249,8 @@ def _results_sheet(workbook: Workbook, report: Report) -> None:
             put_number(sheet, f"{column}{row}", value, bold=True, align="center")
     put_text(sheet, f"F{row}", "", bold=True)
     put_text(sheet, f"G{row}", report.total_explanation, bold=True)
+    # a veto or a bonus and penalty total is explained at length: tall enough not to print over the row above
+    sheet.row_dimensions[row].height = text_height(report.total_explanation or "", widths["G"])
 
     comparison = report.comparison()
     if comparison is not None:

@@ -49,12 +49,13 @@ class Bands:
             bands.append((not_negative(band, "at_least"), positive(band, "points")))
             band.done()
         if not bands:
-            raise DefinitionError(f"{fields.where}.bands: list at least one band, e.g. {{ at_least = 90, points = 5 }}")
+            raise DefinitionError(f"{fields.where}.bands", "至少列出一档，例如 { at_least = 90, points = 5 }")
         for index, (above, below) in enumerate(zip(bands, bands[1:], strict=False), start=1):
             if not (below[0] < above[0] and below[1] < above[1]):
                 raise DefinitionError(
-                    f"{fields.where}.bands[{index}]: bands go from the highest threshold down, each with fewer points "
-                    f"than the one before (here {fmt(below[0])}% → {fmt(below[1])} after {fmt(above[0])}% → {fmt(above[1])})")
+                    f"{fields.where}.bands[{index}]",
+                    f"分档须从高到低排列，每档的门槛和分值都低于上一档（这里 {fmt(above[0])}% → {fmt(above[1])} 分之后是 "
+                    f"{fmt(below[0])}% → {fmt(below[1])} 分）；请调整顺序或数值")
         return cls(rate, tuple(bands))
 
     def depends_on_reading(self) -> bool:

@@ -61,13 +61,12 @@ def input_ref(fields: Fields, key: str, inputs: Inputs, types: tuple[InputType, 
     """The input that ``key`` names, which must be declared and of one of ``types``."""
     input_id = fields.text(key)
     if input_id not in inputs:
-        raise DefinitionError(f"{fields.where}.{key}: no input named '{input_id}'; declare it under [[inputs]] or correct the id")
+        raise DefinitionError(f"{fields.where}.{key}", f"没有名为 '{input_id}' 的数据；请在 [[inputs]] 中声明它，或改正 id")
     definition = inputs[input_id]
     if definition.type not in types:
         raise DefinitionError(
-            f"{fields.where}.{key}: input '{input_id}' is {definition.type}, "
-            f"expected {' or '.join(types)}; point the rule at such an input or change the input's type"
-        )
+            f"{fields.where}.{key}",
+            f"数据 '{input_id}' 的类型是 {definition.type}，此处应为 {' 或 '.join(types)}；请改指这类数据，或改该数据的类型")
     return definition
 
 
@@ -75,7 +74,7 @@ def positive(fields: Fields, key: str) -> Fraction:
     """A number that must be greater than 0 (points, a step, so much per item)."""
     value = fields.number(key)
     if value <= 0:
-        raise DefinitionError(f"{fields.where}.{key}: must be greater than 0")
+        raise DefinitionError(f"{fields.where}.{key}", "须大于 0")
     return Fraction(value)
 
 
@@ -83,7 +82,7 @@ def not_negative(fields: Fields, key: str) -> Fraction:
     """A number that may be 0 but not less (a threshold, a limit, an option's points)."""
     value = fields.number(key)
     if value < 0:
-        raise DefinitionError(f"{fields.where}.{key}: must not be negative")
+        raise DefinitionError(f"{fields.where}.{key}", "不能为负数")
     return Fraction(value)
 
 

@@ -48,7 +48,7 @@ class BelowTarget:
         label = fields.text("label")
         target, step, per = (positive(fields, key) for key in ("target", "step", "per"))
         if fields.has("ratio") and fields.has("input"):
-            raise DefinitionError(f"{fields.where}: give either 'input' or 'ratio', not both")
+            raise DefinitionError(fields.where, "input 与 ratio 只能写一个；请删去其中一个")
         rate = Rate.of_input(label, fields, inputs) if fields.has("input") else Rate.of_ratio(label, fields, inputs)
         return cls(rate, target, step, per)
 

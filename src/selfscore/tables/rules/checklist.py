@@ -48,7 +48,7 @@ class Checklist:
             items.append((input_ref(item, "input", inputs, ("yes_no",)), positive(item, "points")))
             item.done()
         if not items:
-            raise DefinitionError(f"{fields.where}.items: a checklist needs at least one item")
+            raise DefinitionError(f"{fields.where}.items", "清单（checklist）至少要有一项，例如 { input = \"funds_arranged\", points = 2 }")
         return cls(tuple(items))
 
     def score(self, values: Values, steps: StepReading) -> Outcome:

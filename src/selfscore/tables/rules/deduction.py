@@ -56,7 +56,8 @@ class Deduction:
             terms.append(parse_term(term_fields, inputs))
             term_fields.done()
         if not terms:
-            raise DefinitionError(f"{fields.where}.terms: a deduction needs at least one term")
+            raise DefinitionError(f"{fields.where}.terms", "扣分（deduction）至少要有一条扣分项（terms），"
+                                                        "例如 { kind = \"per_count\", input = \"violations\", per = 0.5 }")
         switches = {
             key: input_ref(fields, key, inputs, ("yes_no",)) if fields.has(key) else None
             for key in ("zero_if", "judgement_unless")

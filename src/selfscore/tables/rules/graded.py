@@ -46,16 +46,15 @@ class Graded:
             grades = Fields(item.mapping("points"), f"{item.where}.points")
             missing = [option for option in definition.options if not grades.has(option)]
             if missing:
-                raise DefinitionError(f"{grades.where}: give the points for every option of '{definition.id}'; "
-                                      f"missing {', '.join(missing)}")
+                raise DefinitionError(grades.where, f"须给出 '{definition.id}' 每个选项的分值；缺少 {', '.join(missing)}")
             scored = tuple((option, not_negative(grades, option)) for option in definition.options)
             grades.done()
             item.done()
             if max(points for _, points in scored) <= 0:
-                raise DefinitionError(f"{grades.where}: at least one option must score more than 0")
+                raise DefinitionError(grades.where, "至少要有一个选项的分值大于 0")
             items.append((definition, scored))
         if not items:
-            raise DefinitionError(f"{fields.where}.items: a graded part needs at least one item")
+            raise DefinitionError(f"{fields.where}.items", "分等评分（graded）至少要有一项")
         return cls(tuple(items))
 
     def depends_on_reading(self) -> bool:

@@ -37,7 +37,7 @@ class Rate:
         """``label`` and exactly one of ``input`` (a percent input) and ``ratio``."""
         label = fields.text("label")
         if fields.has("ratio") == fields.has("input"):
-            raise DefinitionError(f"{fields.where}: give either 'input' (a percent input) or 'ratio' = [numerator, denominator]")
+            raise DefinitionError(fields.where, "请写 input（一项百分数数据）或 ratio = [分子, 分母] 二者之一")
         return cls.of_input(label, fields, inputs) if fields.has("input") else cls.of_ratio(label, fields, inputs)
 
     @classmethod
@@ -50,7 +50,7 @@ class Rate:
         """The rate of two numeric inputs (``ratio = ["starts_actual", "starts_planned"]``), numerator first."""
         ratio = fields.items("ratio")
         if len(ratio) != 2:
-            raise DefinitionError(f"{fields.where}.ratio: expected [numerator, denominator]")
+            raise DefinitionError(f"{fields.where}.ratio", "应为 [分子, 分母] 两项数据的 id")
         pair = Fields({"numerator": ratio[0], "denominator": ratio[1]}, f"{fields.where}.ratio")
         return cls(label, numerator=input_ref(pair, "numerator", inputs, NUMERIC),
                    denominator=input_ref(pair, "denominator", inputs, NUMERIC))
