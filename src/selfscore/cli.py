@@ -409,8 +409,8 @@ def _new_password(password_stdin: bool) -> str:
 @admin.command("add-user")
 @database_options
 @click.argument("name", metavar="用户名")
-@click.option("--role", type=click.Choice(["admin", "reviewer"]), default="reviewer", show_default=True,
-              help="admin：管理员，管理用户、能看到全部收集；reviewer：复核人员，只能看到自己新建或被加入的收集。")
+@click.option("--role", type=click.Choice(["admin", "reviewer"]), default="reviewer",
+              help="admin：管理员，管理用户、能看到全部收集；reviewer（默认）：复核人员，只能看到自己新建或被加入的收集。")
 @click.option("--password-stdin", is_flag=True, help="从标准输入读取密码，而不是交互输入（输入两次，不显示）。")
 def add_user(data_dir: Path | None, database_url: str | None, name: str, role: str, password_stdin: bool) -> None:
     """新建一个可以登录收集页面的用户（密码至少 10 个字符，空格不计；只保存 scrypt 哈希）。
@@ -481,8 +481,8 @@ def list_users(data_dir: Path | None, database_url: str | None) -> None:
 @admin.command("create-token")
 @database_options
 @click.argument("name", metavar="用途")
-@click.option("--user", "user_name", default="admin", show_default=True, metavar="用户名",
-              help="令牌属于哪个用户：通过接口只能看到这个用户能看到的收集。")
+@click.option("--user", "user_name", default="admin", metavar="用户名",
+              help="令牌属于哪个用户（默认 admin）：通过接口只能看到这个用户能看到的收集。")
 def create_token(data_dir: Path | None, database_url: str | None, name: str, user_name: str) -> None:
     """生成一个收集 JSON 接口用的 API 令牌并打印（只显示这一次）。
 
