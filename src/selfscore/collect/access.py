@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -64,6 +65,11 @@ def password_matches(password: str, stored: str) -> bool:
     except ValueError:
         return False
     return hmac.compare_digest(actual, expected)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def sha256(text: str) -> str:
@@ -214,6 +220,9 @@ class Access:
             user = session.scalar(select(User).where(User.name == " ".join(name.split()), User.disabled_at.is_(None)))
             found = UserInfo(user.id, user.name, user.role) if user else None
             stored = user.password_hash if user else None
+        if found is None or stored is None:
+            # As long as a wrong password for a real user: the answer's time does not tell which user names exist.
+            password_matches(password, _dummy_hash())
         if found is None or stored is None or not password_matches(password, stored):
             with self.database.transaction() as session:
                 session.add(LoginFailure(client=client[:64], at=utcnow()))
