@@ -519,41 +519,103 @@ def _shown_url(url: str) -> str:
 
 @main.group(cls=ChineseGroup)
 def admin() -> None:
-    """管理收集功能：管理员密码和 API 令牌。"""
+    """管理收集功能：用户、密码和 API 令牌。"""
+
+
+def _new_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("新密码", hide_input=True, confirmation_prompt="再输入一次")
+
+
+@admin.command("add-user")
+@database_options
+@click.argument("name", metavar="用户名")
+@click.option("--role", type=click.Choice(["admin", "reviewer"]), default="reviewer",
+              help="admin：管理员，管理用户、能看到全部收集；reviewer（默认）：复核人员，只能看到自己新建或被加入的收集。")
+@click.option("--password-stdin", is_flag=True, help="从标准输入读取密码，而不是交互输入（输入两次，不显示）。")
+def add_user(data_dir: Path | None, database_url: str | None, name: str, role: str, password_stdin: bool) -> None:
+    """新建一个可以登录收集页面的用户（密码至少 10 个字符，空格不计；只保存 scrypt 哈希）。
+
+    示例：selfscore admin add-user 张三 --role reviewer --data /srv/selfscore
+    """
+    from selfscore.collect.access import ROLES, Access, PasswordTooWeak, UserRefused
+
+    password = _new_password(password_stdin)
+    try:
+        Access(open_database(data_dir, database_url)).add_user(name, password, role)
+    except (PasswordTooWeak, UserRefused) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"已新建用户「{' '.join(name.split())}」（{ROLES[role]}）。")
 
 
 @admin.command("set-password")
 @database_options
+@click.argument("name", metavar="用户名", required=False, default="admin")
 @click.option("--password-stdin", is_flag=True, help="从标准输入读取密码，而不是交互输入。")
-def set_password(data_dir: Path | None, database_url: str | None, password_stdin: bool) -> None:
-    """设置收集页面的管理员密码（至少 10 个字符；只保存 scrypt 哈希，不保存密码本身）。
+def set_password(data_dir: Path | None, database_url: str | None, name: str, password_stdin: bool) -> None:
+    """设置一个用户的密码（不写用户名时为管理员 admin；admin 还不存在时新建它）。
 
-    示例：selfscore admin set-password --data /srv/selfscore
+    密码至少 10 个字符（空格不计）；只保存 scrypt 哈希，不保存密码本身。这个用户已登录的会话都会退出。
+
+    示例：selfscore admin set-password 张三 --data /srv/selfscore
     """
-    from selfscore.collect.access import Access, PasswordTooWeak
+    from selfscore.collect.access import ADMIN_NAME, Access, PasswordTooWeak, UserRefused
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("新密码", hide_input=True, confirmation_prompt="再输入一次")
+    password = _new_password(password_stdin)
+    access = Access(open_database(data_dir, database_url))
     try:
-        Access(open_database(data_dir, database_url)).set_password(password)
-    except PasswordTooWeak as error:
+        if name == ADMIN_NAME:
+            access.set_password(password)
+        else:
+            access.set_user_password(name, password)
+    except (PasswordTooWeak, UserRefused) as error:
         raise click.ClickException(str(error)) from None
-    click.echo("管理员密码已设置；已登录的会话都已退出。")
+    click.echo(f"「{name}」的密码已设置；用这个用户登录的会话都已退出。")
+
+
+@admin.command("disable-user")
+@database_options
+@click.argument("name", metavar="用户名")
+def disable_user(data_dir: Path | None, database_url: str | None, name: str) -> None:
+    """停用一个用户：不能再登录，已登录的会话退出，其 API 令牌失效（记录保留）。"""
+    from selfscore.collect.access import Access, UserRefused
+
+    try:
+        Access(open_database(data_dir, database_url)).disable_user(name)
+    except UserRefused as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"用户「{name}」已停用。")
+
+
+@admin.command("list-users")
+@database_options
+def list_users(data_dir: Path | None, database_url: str | None) -> None:
+    """列出用户：用户名、角色、新建时间和是否停用（不显示密码）。"""
+    from selfscore.collect.access import Access
+    from selfscore.collect.times import local_text
+
+    for user in Access(open_database(data_dir, database_url)).users():
+        state = f"已于 {local_text(user.disabled_at)} 停用" if user.disabled_at else "可登录"  # type: ignore[arg-type]
+        click.echo(f"{user.name}\t{user.role_name}\t{local_text(user.created_at)}\t{state}")
 
 
 @admin.command("create-token")
 @database_options
 @click.argument("name", metavar="用途")
-def create_token(data_dir: Path | None, database_url: str | None, name: str) -> None:
+@click.option("--user", "user_name", default="admin", metavar="用户名",
+              help="令牌属于哪个用户（默认 admin）：通过接口只能看到这个用户能看到的收集。")
+def create_token(data_dir: Path | None, database_url: str | None, name: str, user_name: str) -> None:
     """生成一个收集 JSON 接口用的 API 令牌并打印（只显示这一次）。
 
     示例：selfscore admin create-token 省厅汇总系统 --data /srv/selfscore
     """
-    from selfscore.collect.access import Access
+    from selfscore.collect.access import Access, UserRefused
 
-    click.echo(Access(open_database(data_dir, database_url)).create_api_token(name))
+    try:
+        click.echo(Access(open_database(data_dir, database_url)).create_api_token(name, user_name))
+    except UserRefused as error:
+        raise click.ClickException(f"{error}请先用 selfscore admin add-user 新建，或用 --user 指定。") from None
 
 
 @admin.command("list-tokens")

@@ -228,10 +228,10 @@ def test_the_admin_password_is_stored_as_a_salted_scrypt_hash(database):
 def test_sign_in_sessions_and_throttling(database):
     access = Access(database)
     access.set_password("correct horse battery")
-    signed = access.log_in("correct horse battery", "10.0.0.1")
+    signed = access.log_in("admin", "correct horse battery", "10.0.0.1")
     assert signed is not None and access.session(signed[0]).csrf_token == signed[1].csrf_token
     for _ in range(5):
-        assert access.log_in("wrong password!", "10.0.0.2") is None
+        assert access.log_in("admin", "wrong password!", "10.0.0.2") is None
     assert access.login_blocked("10.0.0.2") and not access.login_blocked("10.0.0.1")
     access.log_out(signed[0])
     assert access.session(signed[0]) is None
@@ -239,6 +239,7 @@ def test_sign_in_sessions_and_throttling(database):
 
 def test_api_tokens_are_kept_as_hashes_and_can_be_revoked(database):
     access = Access(database)
+    access.set_password("correct horse battery")
     token = access.create_api_token("省厅")
     assert access.api_token_valid(token) and not access.api_token_valid(token + "x")
     assert all(token not in (row.token_sha256, row.name) for row in access.api_tokens())

@@ -13,6 +13,8 @@ from support.helpers import TABLE_IDS, make_workbook
 from support.live_server import XLSX
 
 PASSWORD = "省厅管理员的密码-2021"
+#: the admin user: the one today's shared password became, and whom `Access.set_password` names
+ADMIN = "admin"
 
 
 def client_of(app) -> TestClient:
@@ -25,10 +27,11 @@ def form_token(html: str) -> str:
     return found.group(1)
 
 
-def sign_in(client: TestClient) -> str:
-    """Sign in through the page as a reviewer would; returns the form token of the session."""
+def sign_in(client: TestClient, name: str = ADMIN, password: str = PASSWORD) -> str:
+    """Sign in through the page as a user would (the admin unless ``name`` says); returns the form token of the session."""
     page = client.get("/login")
-    response = client.post("/login", data={"password": PASSWORD, "csrf_token": form_token(page.text), "next": "/collections"})
+    response = client.post("/login", data={"name": name, "password": password, "csrf_token": form_token(page.text),
+                                           "next": "/collections"})
     assert response.status_code == 200 and "新建收集" in response.text, response.text[:500]
     return form_token(response.text)
 

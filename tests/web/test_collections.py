@@ -18,9 +18,10 @@ from sqlalchemy import func, select
 
 from selfscore.cli import main
 from selfscore.collect.access import Access
-from selfscore.collect.models import Setting, Submission
+from selfscore.collect.models import Submission, User
 from selfscore.web import create_app
 from support.collection_web import (
+    ADMIN,
     PASSWORD,
     XLSX,
     client_of,
@@ -204,10 +205,10 @@ def test_close_and_reopen(reviewer, app, tmp_path):
     with client_of(app) as clerk:
         page = clerk.get(unit_links["温县"])
         token = form_token(page.text)
-        closed = reviewer.post(f"/collections/{collection_id}/close", data={"csrf_token": reviewer.csrf})
+        closed = reviewer.post(f"/collections/{collection_id}/close", data={"csrf_token": reviewer.csrf, "confirm": "yes"})
         assert "截止" in closed.text and "重新开放收集" in closed.text
         refused = clerk.post(unit_links["温县"], data={"csrf_token": token}, files={"file": ("温县.xlsx", workbook(tmp_path, "a"), XLSX)})
-        assert refused.status_code == 403 and "已截止" in refused.text
+        assert refused.status_code == 403 and "已截止" in refused.text and 'id="closed"' in refused.text
         assert "不再接收提交" in clerk.get(unit_links["温县"]).text and 'id="upload"' not in clerk.get(unit_links["温县"]).text
         reviewer.post(f"/collections/{collection_id}/reopen", data={"csrf_token": reviewer.csrf})
         assert upload(clerk, unit_links["温县"], workbook(tmp_path, "b", unit="温县")).status_code == 200
@@ -219,14 +220,14 @@ def test_reissue_and_revoke_a_unit_link(reviewer, app, tmp_path):
     old = links(reviewer, collection_id)["温县"]
     html = reviewer.get(f"/collections/{collection_id}/links").text
     unit_id = re.search(r'<tr data-unit="温县">.*?action="units/(\d+)/reissue"', html, re.S).group(1)
-    response = reviewer.post(f"/collections/{collection_id}/units/{unit_id}/reissue", data={"csrf_token": reviewer.csrf})
+    response = reviewer.post(f"/collections/{collection_id}/units/{unit_id}/reissue", data={"csrf_token": reviewer.csrf, "confirm": "yes"})
     assert "已为「温县」生成新链接" in response.text
     new = links(reviewer, collection_id)["温县"]
     assert new != old
     with client_of(app) as clerk:
         assert clerk.get(old).status_code == 404
         assert clerk.get(new).status_code == 200
-        reviewer.post(f"/collections/{collection_id}/units/{unit_id}/revoke", data={"csrf_token": reviewer.csrf})
+        reviewer.post(f"/collections/{collection_id}/units/{unit_id}/revoke", data={"csrf_token": reviewer.csrf, "confirm": "yes"})
         assert clerk.get(new).status_code == 404
         assert "温县" not in links(reviewer, collection_id)
 
@@ -236,9 +237,11 @@ def test_reissue_and_revoke_a_unit_link(reviewer, app, tmp_path):
 
 REVIEWER_GETS = ["/collections", "/collections/1", "/collections/1/links", "/collections/1/links.xlsx", "/collections/1/summary.xlsx",
                  "/collections/1/export.json", "/collections/1/units/1", "/collections/1/submissions/1",
-                 "/collections/1/submissions/1/original", "/collections/1/submissions/1/marked", "/tokens"]
+                 "/collections/1/submissions/1/original", "/collections/1/submissions/1/marked", "/tokens", "/users",
+                 "/collections/1/log.xlsx", "/collections/1/log.json"]
 REVIEWER_POSTS = ["/collections", "/collections/1/close", "/collections/1/reopen", "/collections/1/units/1/reissue",
-                  "/collections/1/units/1/revoke", "/tokens", "/tokens/1/revoke", "/logout"]
+                  "/collections/1/units/1/revoke", "/tokens", "/tokens/1/revoke", "/logout", "/users", "/users/1/password",
+                  "/users/1/disable", "/users/1/enable", "/collections/1/reviewers"]
 
 
 def test_every_reviewer_route_without_a_session_is_sent_to_sign_in_or_refused(reviewer, anonymous, tmp_path):
@@ -260,7 +263,7 @@ def test_the_sign_in_redirect_lands_where_the_reviewer_was_going(app, reviewer):
     with client_of(app) as other:
         page = other.get(f"/collections/{collection_id}/links")
         assert page.url.path == "/login"
-        response = other.post("/login", data={"password": PASSWORD, "csrf_token": form_token(page.text),
+        response = other.post("/login", data={"name": ADMIN, "password": PASSWORD, "csrf_token": form_token(page.text),
                                               "next": f"/collections/{collection_id}/links"})
         assert response.url.path == f"/collections/{collection_id}/links"
         # never to another site
@@ -282,7 +285,7 @@ def test_a_form_without_its_token_is_refused_with_403(reviewer, app, tmp_path):
         other_link = links(reviewer, collection_id)["修武县"]
         stolen = form_token(clerk.get(other_link).text)  # a form token is only good for its own link
         assert clerk.post(link, data={"csrf_token": stolen}, files={"file": ("a.xlsx", workbook(tmp_path, "b"), XLSX)}).status_code == 403
-    login = reviewer.post("/login", data={"password": PASSWORD})
+    login = reviewer.post("/login", data={"name": ADMIN, "password": PASSWORD})
     assert login.status_code == 403
 
 
@@ -306,30 +309,37 @@ def test_a_unit_token_never_reaches_another_units_submission(reviewer, app, tmp_
 
 def test_the_stored_password_hash_is_not_the_password(database, app):
     with database.transaction() as session:
-        stored = session.get(Setting, "admin_password").value
+        stored = session.scalar(select(User.password_hash).where(User.name == ADMIN))
     assert PASSWORD not in stored and PASSWORD.encode().hex() not in stored
     assert stored.startswith("scrypt$")
 
 
-def test_wrong_passwords_are_throttled(anonymous):
+def test_wrong_passwords_are_throttled_and_each_returns_to_the_form_with_the_message_above_it(anonymous):
     page = anonymous.get("/login")
-    token = form_token(page.text)
-    codes = [anonymous.post("/login", data={"password": f"guess {n}", "csrf_token": token}).status_code for n in range(6)]
+    codes = []
+    for n in range(6):  # as a browser would: each answer is the form again, with its own new form token
+        page = anonymous.post("/login", data={"name": ADMIN, "password": f"guess {n}", "csrf_token": form_token(page.text),
+                                              "next": "/collections/1"})
+        codes.append(page.status_code)
+        assert page.text.index('id="problem"') < page.text.index('type="password"')  # the message above the form
+        assert f'value="{ADMIN}"' in page.text and 'value="/collections/1"' in page.text  # what was typed is kept
     assert codes == [401] * 5 + [429]
-    blocked = anonymous.post("/login", data={"password": PASSWORD, "csrf_token": token})
-    assert blocked.status_code == 429 and "15 分钟" in blocked.text
+    blocked = anonymous.post("/login", data={"name": ADMIN, "password": PASSWORD, "csrf_token": form_token(page.text)})
+    assert blocked.status_code == 429 and "15 分钟" in blocked.text and 'type="password"' in blocked.text
 
 
 def test_the_session_cookie_is_httponly_and_samesite_strict_and_secure_over_https(app):
     with client_of(app) as client:
         page = client.get("/login")
-        response = client.post("/login", data={"password": PASSWORD, "csrf_token": form_token(page.text)}, follow_redirects=False)
+        response = client.post("/login", data={"name": ADMIN, "password": PASSWORD, "csrf_token": form_token(page.text)},
+                               follow_redirects=False)
         cookie = next(value for value in response.headers.get_list("set-cookie") if value.startswith("selfscore_session="))
         assert "selfscore_session=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
         assert "Secure" not in cookie
     with TestClient(app, base_url="https://intranet.example") as secure:
         page = secure.get("/login")
-        response = secure.post("/login", data={"password": PASSWORD, "csrf_token": form_token(page.text)}, follow_redirects=False)
+        response = secure.post("/login", data={"name": ADMIN, "password": PASSWORD, "csrf_token": form_token(page.text)},
+                               follow_redirects=False)
         cookie = next(value for value in response.headers.get_list("set-cookie") if value.startswith("selfscore_session="))
         assert "Secure" in [part.strip() for part in cookie.split(";")]
 
@@ -337,10 +347,10 @@ def test_the_session_cookie_is_httponly_and_samesite_strict_and_secure_over_http
 def test_without_a_password_the_sign_in_page_says_how_to_set_one(database):
     with client_of(create_app(collections=database)) as client:
         page = client.get("/login")
-        assert "selfscore admin set-password" in page.text
+        assert "selfscore admin add-user admin --role admin" in page.text and "selfscore admin set-password" in page.text
         assert 'type="password"' not in page.text  # no form to sign in with until a password is set
         token = client.cookies["selfscore_login"]
-        assert client.post("/login", data={"password": "", "csrf_token": token}).status_code == 401
+        assert client.post("/login", data={"name": ADMIN, "password": "", "csrf_token": token}).status_code == 401
 
 
 # --- the JSON API ---
@@ -595,12 +605,14 @@ def test_every_post_route_is_refused_without_its_session_or_its_form_token(app, 
     reviewer.post("/tokens", data={"csrf_token": reviewer.csrf, "name": "脚本"})
     token_id = re.search(r'action="\./tokens/(\d+)/revoke"', reviewer.get("/tokens").text).group(1)
     unit_link = links(reviewer, collection_id)["温县"]
-    values = {"collection_id": collection_id, "unit_id": unit_id, "token_id": token_id, "token": unit_link.rsplit("/", 1)[1]}
+    values = {"collection_id": collection_id, "unit_id": unit_id, "token_id": token_id, "token": unit_link.rsplit("/", 1)[1],
+              "user_id": 1}
     posts = sorted({route.path for route in _routes(app.routes) if "POST" in (getattr(route, "methods", None) or ())})
     assert "/tokens/{token_id}/revoke" in posts and len(posts) > len(NOT_BY_SESSION)
     checked = []
     for template in posts:
-        paths = [template.format(action=action, **values) for action in ("reissue", "revoke")] if "{action}" in template \
+        actions = ("password", "disable", "enable") if template.startswith("/users/") else ("reissue", "revoke")
+        paths = [template.format(action=action, **values) for action in actions] if "{action}" in template \
             else [template.format(**values)]
         for path in paths:
             if template.startswith(BY_BEARER):
@@ -611,7 +623,7 @@ def test_every_post_route_is_refused_without_its_session_or_its_form_token(app, 
                 if NOT_BY_SESSION[template] == "form":
                     with client_of(app) as stranger:
                         stranger.get(path if template != "/login" else "/login")  # the form's page first, as a person would
-                        response = stranger.post(path, data={"password": PASSWORD, "name": "x"})
+                        response = stranger.post(path, data={"password": PASSWORD, "name": ADMIN})
                         assert response.status_code == 403 and "安全令牌" in response.text, path
             else:
                 with client_of(app) as stranger:  # no session, even with a form token that was good elsewhere

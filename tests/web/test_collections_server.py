@@ -82,7 +82,7 @@ def test_everything_is_still_there_after_the_server_is_killed_and_started_again(
     try:
         with httpx.Client(base_url=server.url, follow_redirects=True, timeout=60) as reviewer:
             login = reviewer.get("/login")
-            page = reviewer.post("/login", data={"password": PASSWORD, "csrf_token": _token(login.text)})
+            page = reviewer.post("/login", data={"name": "admin", "password": PASSWORD, "csrf_token": _token(login.text)})
             created = reviewer.post("/collections", data={"csrf_token": _token(page.text), "name": "重启测试", "year": "2020",
                                                           "tables": TABLE_IDS[0], "units": "温县\n孟州市"})
             link = re.search(r'<a href="(http://[^"]+/u/[^"]+)"', created.text).group(1)
@@ -154,7 +154,7 @@ def test_every_collection_link_stays_under_the_root_path(tmp_path):
         with httpx.Client(follow_redirects=True, timeout=60) as reviewer:
             login = reviewer.get(f"{base}/collections")
             assert str(login.url).startswith(f"{base}/login?next=")
-            page = reviewer.post(f"{base}/login", data={"password": PASSWORD, "csrf_token": _token(login.text),
+            page = reviewer.post(f"{base}/login", data={"name": "admin", "password": PASSWORD, "csrf_token": _token(login.text),
                                                         "next": "/collections"})
             assert str(page.url) == f"{base}/collections"
             assert [cookie.path for cookie in reviewer.cookies.jar if cookie.name == "selfscore_session"] == ["/selfscore/"]

@@ -13,7 +13,7 @@ class Base(DeclarativeBase):
 
 
 class Setting(Base):
-    """A server-wide value: the admin password's hash, the secret that signs unit-page CSRF tokens."""
+    """A server-wide value: the secret that signs unit-page CSRF tokens."""
 
     __tablename__ = "settings"
 
@@ -31,6 +31,8 @@ class Collection(Base):
     tables: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+    #: the user who created it (None: created before there were users, or through the admin's API token of then)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     units: Mapped[list[Unit]] = relationship(back_populates="collection", order_by="Unit.position")
 
@@ -91,6 +93,46 @@ class Submission(Base):
     unit: Mapped[Unit] = relationship()
 
 
+class User(Base):
+    """A person who signs in: an admin (manages users, sees every collection) or a reviewer (sees their own)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    #: admin or reviewer
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    disabled_at: Mapped[datetime | None]
+
+
+class CollectionReviewer(Base):
+    """A reviewer added to a collection (its 「复核人员」): they see it as its creator does."""
+
+    __tablename__ = "collection_reviewers"
+
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collections.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+
+
+class Action(Base):
+    """One thing a person did, kept for good: who, when, what, and which collection, unit or submission."""
+
+    __tablename__ = "actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: the user's name as it was (or 「单位经办人」, 「命令行」 for what no user did)
+    user_name: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    collection_id: Mapped[int | None] = mapped_column(ForeignKey("collections.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
 class ApiToken(Base):
     """A bearer token for the JSON API; only its hash is kept, the token is shown once."""
 
@@ -101,6 +143,8 @@ class ApiToken(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    #: whose token it is: the API sees what that user sees
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class LoginSession(Base):
@@ -113,6 +157,7 @@ class LoginSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class LoginFailure(Base):

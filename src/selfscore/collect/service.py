@@ -13,9 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 
 from selfscore.checking import check_file
-from selfscore.collect.access import new_token
+from selfscore.collect.access import UserInfo, new_token
+from selfscore.collect.actions import CLERK, LoggedAction, actions, record
 from selfscore.collect.database import Database
-from selfscore.collect.models import Collection, Submission, Unit
+from selfscore.collect.models import Collection, CollectionReviewer, Submission, Unit, User
 from selfscore.collect.reports import VERDICT_NAMES, previous_check, report_from_dict
 from selfscore.collect.times import iso, local_text, utcnow
 from selfscore.results.report import PreviousCheck, Report
@@ -117,6 +118,7 @@ class CollectionInfo:
     table_ids: list[str]
     created_at: datetime
     closed_at: datetime | None
+    created_by: int | None = None
 
     @property
     def is_open(self) -> bool:
@@ -129,7 +131,7 @@ class CollectionInfo:
 
     @classmethod
     def of(cls, row: Collection) -> CollectionInfo:
-        return cls(row.id, row.name, row.year, row.table_ids, row.created_at, row.closed_at)
+        return cls(row.id, row.name, row.year, row.table_ids, row.created_at, row.closed_at, row.created_by)
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "year": self.year, "tables": self.table_ids,
@@ -172,7 +174,8 @@ class Collections:
 
     # --- the reviewer sets up ---
 
-    def create(self, name: str, year: int, table_ids: Sequence[str], unit_names: Sequence[str]) -> CollectionInfo:
+    def create(self, name: str, year: int, table_ids: Sequence[str], unit_names: Sequence[str],
+               by: UserInfo | None = None) -> CollectionInfo:
         name = " ".join(name.split())
         known = load_tables()
         if not name:
@@ -187,48 +190,109 @@ class Collections:
         if unknown:
             raise Refused("invalid", f"没有表格「{'、'.join(unknown)}」；可用的表格：{'、'.join(known)}。")
         with self.database.transaction() as session:
-            collection = Collection(name=name, year=year, tables=",".join(dict.fromkeys(table_ids)), created_at=utcnow())
+            collection = Collection(name=name, year=year, tables=",".join(dict.fromkeys(table_ids)), created_at=utcnow(),
+                                    created_by=by.id if by else None)
             collection.units = [Unit(position=position, name=unit, token=new_token())
                                 for position, unit in enumerate(unit_names, start=1)]
             session.add(collection)
             session.flush()
+            record(session, by, "create", collection.id, detail=f"{name}（{len(collection.units)} 个单位）")
             return CollectionInfo.of(collection)
 
-    def all(self) -> list[tuple[CollectionInfo, int, int]]:
-        """Every collection, newest first, with its number of units and of units that have submitted."""
+    # --- who sees a collection: an admin every one, a reviewer those they created or were added to ---
+
+    def visible_ids(self, user: UserInfo | None) -> set[int] | None:
+        """The collections ``user`` may see; None: every one (an admin, or no user: the server's own commands)."""
+        if user is None or user.is_admin:
+            return None
+        with self.database.transaction() as session:
+            created = session.scalars(select(Collection.id).where(Collection.created_by == user.id))
+            added = session.scalars(select(CollectionReviewer.collection_id).where(CollectionReviewer.user_id == user.id))
+            return set(created) | set(added)
+
+    def can_see(self, collection_id: int, user: UserInfo | None) -> bool:
+        visible = self.visible_ids(user)
+        return visible is None or collection_id in visible
+
+    def can_choose_reviewers(self, collection: CollectionInfo, user: UserInfo) -> bool:
+        return user.is_admin or collection.created_by == user.id
+
+    def reviewers(self, collection_id: int) -> list[UserInfo]:
+        """The collection's 「复核人员」 (not its creator), by name."""
+        with self.database.transaction() as session:
+            return [UserInfo(user.id, user.name, user.role) for user in session.scalars(
+                select(User).join(CollectionReviewer, CollectionReviewer.user_id == User.id)
+                .where(CollectionReviewer.collection_id == collection_id).order_by(User.name))]
+
+    def set_reviewers(self, collection_id: int, user_ids: Sequence[int], by: UserInfo | None = None) -> list[UserInfo]:
+        """Make these users (and only these) the collection's 「复核人员」; unknown or disabled users are left out."""
+        with self.database.transaction() as session:
+            self._collection(session, collection_id)
+            chosen = list(session.scalars(select(User).where(User.id.in_(list(user_ids)), User.disabled_at.is_(None))
+                                          .order_by(User.name)))
+            session.query(CollectionReviewer).filter(CollectionReviewer.collection_id == collection_id).delete()
+            session.add_all([CollectionReviewer(collection_id=collection_id, user_id=user.id) for user in chosen])
+            record(session, by, "set_reviewers", collection_id, detail="、".join(user.name for user in chosen) or "（无）")
+            return [UserInfo(user.id, user.name, user.role) for user in chosen]
+
+    def contacts(self, collection_id: int) -> list[str]:
+        """Whom a unit's clerk may ask about a collection: its creator, then its reviewers (names only)."""
+        with self.database.transaction() as session:
+            collection = self._collection(session, collection_id)
+            creator = session.get(User, collection.created_by) if collection.created_by else None
+            names = [creator.name] if creator else []
+        return list(dict.fromkeys(names + [user.name for user in self.reviewers(collection_id)]))
+
+    def log(self, collection_id: int, unit_id: int | None = None) -> list[LoggedAction]:
+        """The collection's log of actions (or one unit's), oldest first."""
+        with self.database.transaction() as session:
+            self._collection(session, collection_id)
+            if unit_id is not None:
+                self._unit(session, collection_id, unit_id)
+            names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.collection_id == collection_id)).all())
+            return actions(session, collection_id, unit_id, names)
+
+    def all(self, user: UserInfo | None = None) -> list[tuple[CollectionInfo, int, int]]:
+        """Every collection ``user`` may see, newest first, with its number of units and of units that have submitted."""
+        visible = self.visible_ids(user)
         with self.database.transaction() as session:
             units = dict(session.execute(select(Unit.collection_id, func.count()).group_by(Unit.collection_id)).all())
             submitted = dict(session.execute(
                 select(Unit.collection_id, func.count(func.distinct(Submission.unit_id)))
                 .join(Submission, Submission.unit_id == Unit.id).group_by(Unit.collection_id)).all())
             return [(CollectionInfo.of(row), units.get(row.id, 0), submitted.get(row.id, 0))
-                    for row in session.scalars(select(Collection).order_by(Collection.id.desc()))]
+                    for row in session.scalars(select(Collection).order_by(Collection.id.desc()))
+                    if visible is None or row.id in visible]
 
     def get(self, collection_id: int) -> CollectionInfo:
         with self.database.transaction() as session:
             return CollectionInfo.of(self._collection(session, collection_id))
 
-    def set_open(self, collection_id: int, is_open: bool) -> CollectionInfo:
+    def set_open(self, collection_id: int, is_open: bool, by: UserInfo | None = None) -> CollectionInfo:
         """Close a collection (its links stop taking uploads; everything stays readable) or reopen it."""
         with self.database.transaction() as session:
             collection = self._collection(session, collection_id)
-            if is_open:
+            if is_open and collection.closed_at is not None:
                 collection.closed_at = None
-            elif collection.closed_at is None:
+                record(session, by, "reopen", collection_id)
+            elif not is_open and collection.closed_at is None:
                 collection.closed_at = utcnow()
+                record(session, by, "close", collection_id)
             return CollectionInfo.of(collection)
 
-    def reissue(self, collection_id: int, unit_id: int) -> str:
+    def reissue(self, collection_id: int, unit_id: int, by: UserInfo | None = None) -> str:
         """A new link for a unit; the old one stops working at once."""
         with self.database.transaction() as session:
             unit = self._unit(session, collection_id, unit_id)
             unit.token = new_token()
+            record(session, by, "reissue", collection_id, unit_id)
             return unit.token
 
-    def revoke(self, collection_id: int, unit_id: int) -> None:
+    def revoke(self, collection_id: int, unit_id: int, by: UserInfo | None = None) -> None:
         """Take a unit's link back without giving a new one (reissue gives one later)."""
         with self.database.transaction() as session:
             self._unit(session, collection_id, unit_id).token = None
+            record(session, by, "revoke", collection_id, unit_id)
 
     # --- the reviewer watches ---
 
@@ -361,6 +425,8 @@ class Collections:
                         errors=report.errors, warnings=report.warnings)
                     session.add(row)
                     session.flush()
+                    record(session, None, "submit", unit.collection_id, unit.id, row.id,
+                           detail=f"第 {number} 次：{row.file_name}（{VERDICT_NAMES.get(row.status, row.status)}）", by=CLERK)
                     return Stored(SubmissionInfo.of(row), report, report_json)
             except IntegrityError:
                 # Another submission of the same unit took this number in the meantime: take the next one.

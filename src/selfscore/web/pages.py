@@ -24,10 +24,21 @@ def _root(request: Request) -> str:
     return request.scope.get("root_path", "")
 
 
+def _signed_in(request: Request) -> bool:
+    """Whether the person is signed in to the collections (then the home page links to them)."""
+    from selfscore.web.collections.guards import SESSION_COOKIE
+
+    collections = getattr(request.app.state, "collections", None)
+    token = request.cookies.get(SESSION_COOKIE)
+    return bool(collections is not None and token and collections.access.session(token) is not None)
+
+
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, context: Context) -> HTMLResponse:
-    # async: rendered on the event loop, never queued behind anything (checks run in worker processes).
+    # async: rendered on the event loop, never queued behind anything (checks run in worker processes); the session
+    # lookup is one indexed read, and only for a browser that carries a session cookie.
     return render("home.html", root=_root(request), tables=list(context.tables.values()), unavailable=broken_definitions(),
+                  signed_in=_signed_in(request),
                   step_readings=STEP_READINGS, default_steps=DEFAULT_STEPS,
                   step_hints=STEP_READING_HINTS, **context.limits())
 

@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from selfscore.collect.access import Access, SignedIn
+from selfscore.collect.access import Access, SignedIn, UserInfo
 from selfscore.collect.service import Collections, Refused
 from selfscore.web.errors import WebError
 
@@ -85,6 +85,41 @@ def reviewer(request: Request, collections: CollectionsDep) -> SignedIn:
 Reviewer = Annotated[SignedIn, Depends(reviewer)]
 
 
+def admin(signed_in: Reviewer) -> SignedIn:
+    """A signed-in admin; a reviewer gets 403 (they know the page exists: it is in every admin's menu)."""
+    if not signed_in.user.is_admin:
+        raise WebError(403, "admins_only", "只有管理员可以管理用户。")
+    return signed_in
+
+
+Admin = Annotated[SignedIn, Depends(admin)]
+
+
+def _collection_id(request: Request) -> int | None:
+    value = request.path_params.get("collection_id")
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _not_yours() -> WebError:
+    # The same answer as for a collection that does not exist: a reviewer learns nothing of others' collections.
+    return WebError(404, "not_found", "找不到这次收集：它不存在，或链接有误。")
+
+
+def collection_of_reviewer(request: Request, collections: CollectionsDep) -> None:
+    """For every route under /collections/{collection_id}: a signed-in user who may see that collection (else 404).
+
+    Installed on the whole router (see wiring), so a route added to it later is guarded the day it is added."""
+    collection_id = _collection_id(request)
+    if collection_id is None:
+        return
+    signed_in = reviewer(request, collections)
+    if not collections.service.can_see(collection_id, signed_in.user):
+        raise _not_yours()
+
+
 def check_form_token(expected: str, given: object) -> None:
     """Every form carries a token an attacker's page cannot know; a form without the right one is refused."""
     if not isinstance(given, str) or not hmac.compare_digest(given.encode(), expected.encode()):
@@ -102,10 +137,19 @@ _bearer = HTTPBearer(auto_error=False, scheme_name="reviewer_token",
                      description="A token from the reviewer's 「API 令牌」 page or `selfscore admin create-token NAME`")
 
 
-def api_caller(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)], collections: CollectionsDep) -> None:
-    """A JSON API caller with a valid bearer token (created by a reviewer); otherwise 401 in Chinese."""
-    if credentials is None or not collections.access.api_token_valid(credentials.credentials.strip()):
+def api_caller(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)], collections: CollectionsDep) -> UserInfo:
+    """The user whose valid bearer token the caller holds; otherwise 401 in Chinese."""
+    user = collections.access.api_user(credentials.credentials.strip()) if credentials is not None else None
+    if user is None:
         raise ApiUnauthorized()
+    return user
+
+
+def api_collection_of_caller(request: Request, collections: CollectionsDep, user: Annotated[UserInfo, Depends(api_caller)]) -> None:
+    """For every API route with a collection: the token's user may see it (else 404, as for one that does not exist)."""
+    collection_id = _collection_id(request)
+    if collection_id is not None and not collections.service.can_see(collection_id, user):
+        raise _not_yours()
 
 
 class ApiUnauthorized(Exception):
@@ -120,4 +164,4 @@ class ApiUnauthorized(Exception):
                             headers={"WWW-Authenticate": 'Bearer realm="selfscore"'})
 
 
-ApiCaller = Annotated[None, Depends(api_caller)]
+ApiCaller = Annotated[UserInfo, Depends(api_caller)]

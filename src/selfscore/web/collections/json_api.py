@@ -83,19 +83,20 @@ def _export(request: Request, collections: CollectionsDep, context: Context, col
 
 @router.post("", status_code=201, response_model=CollectionStatus, summary="Create a collection",
              responses={400: {"description": "Invalid name, year, tables or units"}})
-async def create(request: Request, body: NewCollection, collections: CollectionsDep, context: Context, _: ApiCaller) -> JSONResponse:
+async def create(request: Request, body: NewCollection, collections: CollectionsDep, context: Context, user: ApiCaller) -> JSONResponse:
     """Create a collection and one upload link per unit; the answer lists every unit with its link."""
     try:
         units = check_units([" ".join(unit.split()) for unit in body.units if unit.strip()])
-        created = await run_in_threadpool(collections.service.create, body.name, body.year, body.tables, units)
+        created = await run_in_threadpool(collections.service.create, body.name, body.year, body.tables, units, user)
     except UnitListError as error:
         raise Refused("invalid", str(error)) from None
     return JSONResponse(await run_in_threadpool(_export, request, collections, context, created.id), status_code=201)
 
 
 @router.get("", response_model=list[CollectionSummary], summary="List collections")
-def list_collections(collections: CollectionsDep, _: ApiCaller) -> list[dict[str, Any]]:
-    return [collection.to_dict() for collection, _units, _submitted in collections.service.all()]
+def list_collections(collections: CollectionsDep, user: ApiCaller) -> list[dict[str, Any]]:
+    """The collections the token's user may see: an admin's token every one, a reviewer's their own."""
+    return [collection.to_dict() for collection, _units, _submitted in collections.service.all(user)]
 
 
 @router.get("/{collection_id}", response_model=CollectionStatus, summary="Units and their latest status")
@@ -105,13 +106,13 @@ def status(request: Request, collection_id: Id, collections: CollectionsDep, con
 
 
 @router.post("/{collection_id}/close", response_model=CollectionSummary, summary="Close a collection (links stop taking uploads)")
-def close(collection_id: Id, collections: CollectionsDep, _: ApiCaller) -> dict[str, Any]:
-    return collections.service.set_open(collection_id, False).to_dict()
+def close(collection_id: Id, collections: CollectionsDep, user: ApiCaller) -> dict[str, Any]:
+    return collections.service.set_open(collection_id, False, user).to_dict()
 
 
 @router.post("/{collection_id}/reopen", response_model=CollectionSummary, summary="Reopen a closed collection")
-def reopen(collection_id: Id, collections: CollectionsDep, _: ApiCaller) -> dict[str, Any]:
-    return collections.service.set_open(collection_id, True).to_dict()
+def reopen(collection_id: Id, collections: CollectionsDep, user: ApiCaller) -> dict[str, Any]:
+    return collections.service.set_open(collection_id, True, user).to_dict()
 
 
 @router.get("/{collection_id}/submissions/{submission_id}", summary="A submission's report",

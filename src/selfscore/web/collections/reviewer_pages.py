@@ -65,7 +65,20 @@ def _difference(row: UnitRow) -> float:
 
 def page(request: Request, template: str, signed_in: SignedIn | None, status_code: int = 200, **context: Any) -> HTMLResponse:
     csrf_token = signed_in.csrf_token if signed_in else context.pop("csrf_token", "")
-    return render(template, status_code, root=root(request), signed_in=signed_in is not None, csrf_token=csrf_token, **context)
+    return render(template, status_code, root=root(request), signed_in=signed_in is not None, csrf_token=csrf_token,
+                  user=signed_in.user if signed_in else None, **context)
+
+
+def confirmed(form: Any) -> bool:
+    """Whether a dangerous form was sent from its confirmation page (the first POST only shows that page)."""
+    return form.get("confirm") == "yes"
+
+
+def confirm_page(request: Request, signed_in: SignedIn, title: str, question: str, button: str, back: str) -> HTMLResponse:
+    """The step between a click and an action that cannot be undone by a click: the same form again, with confirm=yes.
+    A plain form, so it works without JavaScript; ``back`` is where 「取消」 goes."""
+    return page(request, "collections/confirm.html", signed_in, title=title, question=question, button=button,
+                action=str(request.url.path).rsplit("/", 1)[-1], back=back)
 
 
 async def checked_form(request: Request, signed_in: SignedIn) -> Any:
@@ -91,9 +104,15 @@ def _client(request: Request) -> str:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, collections: CollectionsDep, next: str | None = None) -> HTMLResponse:  # noqa: A002
+    return _login_form(request, collections, _safe_next(next))
+
+
+def _login_form(request: Request, collections: CollectionsDep, next_path: str, status_code: int = 200, problem: str | None = None,
+                name: str = "") -> HTMLResponse:
+    """The sign-in form, with a new double-submit token; after a wrong password, the message above the form."""
     login_token = random_token()
-    response = page(request, "collections/login.html", None, has_password=collections.access.has_password(), next=_safe_next(next),
-                    csrf_token=login_token)
+    response = page(request, "collections/login.html", None, status_code, has_password=collections.access.has_password(),
+                    next=next_path, csrf_token=login_token, problem=problem, user_name=name)
     set_cookie(response, request, LOGIN_COOKIE, login_token, 3600)
     return response
 
@@ -104,14 +123,17 @@ async def log_in(request: Request, collections: CollectionsDep) -> Response:
     # Before a session exists, the form token is the one the sign-in page put in a cookie (double submit).
     check_form_token(request.cookies.get(LOGIN_COOKIE, "") or "\0missing", form.get(CSRF_FIELD))
     client = _client(request)
-    if await run_in_threadpool(collections.access.login_blocked, client):
-        raise WebError(429, "too_many_attempts", "密码错误次数过多，请 15 分钟后再试。")
-    password = form.get("password")
-    signed = await run_in_threadpool(collections.access.log_in, password if isinstance(password, str) else "", client)
-    if signed is None:
-        raise WebError(401, "wrong_password", "密码不正确。请重新输入；连续输错 5 次后需等待 15 分钟。")
-    token, _ = signed
     next_path = _safe_next(form.get("next") if isinstance(form.get("next"), str) else None)  # type: ignore[arg-type]
+    name = form.get("name")
+    name = name.strip() if isinstance(name, str) else ""
+    if await run_in_threadpool(collections.access.login_blocked, client):
+        return _login_form(request, collections, next_path, 429, "用户名或密码错误次数过多，请 15 分钟后再试。", name)
+    password = form.get("password")
+    signed = await run_in_threadpool(collections.access.log_in, name, password if isinstance(password, str) else "", client)
+    if signed is None:
+        return _login_form(request, collections, next_path, 401,
+                           "用户名或密码不正确。请重新输入；连续输错 5 次后需等待 15 分钟。", name)
+    token, _ = signed
     response = RedirectResponse(root(request) + next_path.lstrip("/"), status_code=303)
     set_cookie(response, request, SESSION_COOKIE, token, SESSION_HOURS * 3600)
     response.delete_cookie(LOGIN_COOKIE, path=(request.scope.get("root_path") or "").rstrip("/") + "/")
@@ -137,7 +159,7 @@ def collections_page(request: Request, collections: CollectionsDep, context: Con
 
 def _list_page(request: Request, collections: CollectionsDep, context: Context, signed_in: SignedIn, status_code: int = 200,
                problem: str | None = None, form: dict[str, Any] | None = None) -> HTMLResponse:
-    return page(request, "collections/list.html", signed_in, status_code, collections=collections.service.all(),
+    return page(request, "collections/list.html", signed_in, status_code, collections=collections.service.all(signed_in.user),
                 tables=list(context.tables.values()), problem=problem, form=form or {"tables": list(context.tables)[:1]},
                 default_year=datetime.date.today().year - 1)
 
@@ -158,7 +180,8 @@ async def create_collection(request: Request, collections: CollectionsDep, conte
             units = units_from_text(values["units"])
         if not values["year"].isdigit():
             raise Refused("invalid", f"评价年度「{values['year']}」无效：请填写四位数的年份，如 2020。")
-        created = await run_in_threadpool(collections.service.create, values["name"], int(values["year"]), values["tables"], units)
+        created = await run_in_threadpool(collections.service.create, values["name"], int(values["year"]), values["tables"], units,
+                                          signed_in.user)
     except (UnitListError, Refused) as error:
         return _list_page(request, collections, context, signed_in, 400, str(error), values)
     return RedirectResponse(f"collections/{created.id}/links", status_code=303)
@@ -181,7 +204,10 @@ def collection_page(request: Request, collection_id: CollectionId, collections: 
     return page(request, "collections/collection.html", signed_in, collection=collection, rows=shown, counts=by_status,
                 rows_total=len(rows), verdict_names=VERDICT_NAMES, sort=sort, descending=desc, status_filter=status_filter,
                 any_submitted=any(row.latest for row in rows), closed_text=local_text(collection.closed_at),
-                notices={row.id: notices(collection, row.name, row.latest) for row in rows})
+                notices={row.id: notices(collection, row.name, row.latest) for row in rows},
+                reviewers=collections.service.reviewers(collection_id), contacts=collections.service.contacts(collection_id),
+                can_choose_reviewers=collections.service.can_choose_reviewers(collection, signed_in.user),
+                all_users=[user for user in collections.access.active_users() if user.id != collection.created_by])
 
 
 def unit_url(request: Request, context: WebContext) -> Callable[[str], str]:
@@ -224,21 +250,32 @@ async def reopen(request: Request, collection_id: CollectionId, collections: Col
 
 
 async def _set_open(request: Request, collection_id: int, collections: CollectionsDep, signed_in: SignedIn, is_open: bool) -> Response:
-    await checked_form(request, signed_in)
-    await run_in_threadpool(collections.service.set_open, collection_id, is_open)
+    form = await checked_form(request, signed_in)
+    if not is_open and not confirmed(form):
+        collection = collections.service.get(collection_id)
+        return confirm_page(request, signed_in, "截止收集", f"截止「{collection.name}」后，各单位的链接不再接收提交（已提交的材料仍可查看，"
+                            "之后可以重新开放）。确定截止吗？", "确定截止收集", f"../{collection_id}")
+    await run_in_threadpool(collections.service.set_open, collection_id, is_open, signed_in.user)
     return RedirectResponse(f"../{collection_id}", status_code=303)
 
 
 @router.post("/collections/{collection_id}/units/{unit_id}/{action}")
 async def unit_link_action(request: Request, collection_id: CollectionId, unit_id: CollectionId, action: str,
                            collections: CollectionsDep, signed_in: Reviewer) -> Response:
-    await checked_form(request, signed_in)
+    form = await checked_form(request, signed_in)
     if action not in ("reissue", "revoke"):
         raise WebError(404, "not_found", "找不到这个页面。")
+    if not confirmed(form):
+        unit_name, _ = collections.service.history(collection_id, unit_id)
+        if action == "reissue":
+            return confirm_page(request, signed_in, "生成新链接", f"为「{unit_name}」生成新链接后，原链接立即失效，需要把新链接发给该单位。"
+                                "确定生成吗？", "确定生成新链接", "../../links")
+        return confirm_page(request, signed_in, "收回链接", f"收回「{unit_name}」的链接后，该单位无法再打开或提交，直到为它生成新链接。"
+                            "确定收回吗？", "确定收回链接", "../../links")
     if action == "reissue":
-        await run_in_threadpool(collections.service.reissue, collection_id, unit_id)
+        await run_in_threadpool(collections.service.reissue, collection_id, unit_id, signed_in.user)
     else:
-        await run_in_threadpool(collections.service.revoke, collection_id, unit_id)
+        await run_in_threadpool(collections.service.revoke, collection_id, unit_id, signed_in.user)
     return RedirectResponse(f"../../links{f'?reissued={unit_id}' if action == 'reissue' else ''}", status_code=303)
 
 
@@ -247,7 +284,8 @@ def unit_history(request: Request, collection_id: CollectionId, unit_id: Collect
                  signed_in: Reviewer) -> HTMLResponse:
     collection = collections.service.get(collection_id)
     unit_name, submissions = collections.service.history(collection_id, unit_id)
-    return page(request, "collections/unit_history.html", signed_in, collection=collection, unit_name=unit_name, submissions=submissions)
+    return page(request, "collections/unit_history.html", signed_in, collection=collection, unit_name=unit_name, submissions=submissions,
+                log=collections.service.log(collection_id, unit_id))
 
 
 @router.get("/collections/{collection_id}/submissions/{submission_id}", response_class=HTMLResponse)
@@ -323,7 +361,7 @@ def tokens_page(request: Request, collections: CollectionsDep, signed_in: Review
 
 def _tokens_page(request: Request, collections: CollectionsDep, signed_in: SignedIn, **extra: Any) -> HTMLResponse:
     tokens = [{"id": token.id, "name": token.name, "created_text": local_text(token.created_at), "revoked_at": token.revoked_at}
-              for token in collections.access.api_tokens()]
+              for token in collections.access.api_tokens(signed_in.user)]
     return page(request, "collections/tokens.html", signed_in, tokens=tokens, **extra)
 
 
@@ -331,7 +369,7 @@ def _tokens_page(request: Request, collections: CollectionsDep, signed_in: Signe
 async def create_token(request: Request, collections: CollectionsDep, signed_in: Reviewer) -> HTMLResponse:
     form = await checked_form(request, signed_in)
     name = " ".join(str(form.get("name") or "").split()) or "API"
-    token = await run_in_threadpool(collections.access.create_api_token, name)
+    token = await run_in_threadpool(collections.access.create_api_token, name, signed_in.user.name)
     response = _tokens_page(request, collections, signed_in, new_token=token, new_token_name=name)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -340,6 +378,6 @@ async def create_token(request: Request, collections: CollectionsDep, signed_in:
 @router.post("/tokens/{token_id}/revoke")
 async def revoke_token(request: Request, token_id: CollectionId, collections: CollectionsDep, signed_in: Reviewer) -> Response:
     await checked_form(request, signed_in)
-    await run_in_threadpool(collections.access.revoke_api_token, token_id)
+    await run_in_threadpool(collections.access.revoke_api_token, token_id, signed_in.user)
     return RedirectResponse("../../tokens", status_code=303)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
@@ -21,7 +22,20 @@ from selfscore.web.uploads import display_name
 
 router = APIRouter(include_in_schema=False)
 
-Token = Annotated[str, Path(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+# Loose on purpose: a link pasted with what followed it in a chat message (「。」, 「）」, a space, a line break) still
+# reaches the unit; :func:`clean_token` takes that off and anything else that is not a token is simply not found.
+Token = Annotated[str, Path(min_length=1, max_length=200)]
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+#: what may follow a link where it was pasted from: Chinese and ASCII full stops, closing brackets, quotes, spaces
+_TRAILING = "。．.，,、；;：:）)】」』》>\"'”’ \t\r\n\u3000"
+
+
+def clean_token(token: str) -> str:
+    """The link's token without what was pasted after it; a token that is still not one is not found (404)."""
+    cleaned = token.rstrip(_TRAILING)
+    if not _TOKEN.fullmatch(cleaned):
+        raise Refused("not_found", "找不到这个页面：链接无效、已被收回，或不属于本单位。请向收集材料的同志索取新的链接。")
+    return cleaned
 SubmissionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
@@ -31,21 +45,27 @@ def _unit_page(request: Request, collections: CollectionsDep, context: Context, 
     tables = [context.tables[table_id] for table_id in link.collection.table_ids if table_id in context.tables]
     return render("collections/unit_page.html", status_code, root=root(request), link=link, submissions=submissions, tables=tables,
                   form_token=collections.access.unit_form_token(token), closed_text=local_text(link.collection.closed_at),
+                  contacts=collections.service.contacts(link.collection.id) if not link.collection.is_open else [],
                   problem=problem, **context.limits())
 
 
 @router.get("/u/{token}", response_class=HTMLResponse)
-def unit_page(request: Request, token: Token, collections: CollectionsDep, context: Context) -> HTMLResponse:
+def unit_page(request: Request, token: Token, collections: CollectionsDep, context: Context) -> Response:
+    cleaned = clean_token(token)
+    if cleaned != token:  # to the link's own address, so that the page's relative form and links work
+        return RedirectResponse(cleaned, status_code=303)
     return _unit_page(request, collections, context, token)
 
 
 @router.post("/u/{token}")
 async def submit(request: Request, token: Token, collections: CollectionsDep, context: Context) -> Response:
+    token = clean_token(token)
     link = await run_in_threadpool(collections.service.unit_link, token)
     form = await request.form()
     check_form_token(collections.access.unit_form_token(token), form.get(CSRF_FIELD))
     if not link.collection.is_open:
-        raise Refused("closed", f"「{link.collection.name}」已截止，不再接收提交；已提交的材料仍可查看。")
+        return await run_in_threadpool(_unit_page, request, collections, context, token, 403,
+                                       f"「{link.collection.name}」已截止，不再接收提交；已提交的材料仍可查看。")
     uploads = context.file_parts(form.getlist("file"))
     if len(uploads) != 1:
         problem = "一次只能提交一个文件。" if uploads else "请选择一个填好的自评表文件（.xlsx），再点击「提交并校验」。"
@@ -69,7 +89,7 @@ async def submit(request: Request, token: Token, collections: CollectionsDep, co
 
 @router.get("/u/{token}/submissions/{submission_id}", response_class=HTMLResponse)
 def submission_page(request: Request, token: Token, submission_id: SubmissionId, collections: CollectionsDep) -> HTMLResponse:
-    link = collections.service.unit_link(token)
+    link = collections.service.unit_link(clean_token(token))
     stored = collections.service.submission(submission_id, unit_id=link.unit_id)
     return render("collections/unit_submission.html", root=root(request), link=link, info=stored.info, report=stored.report,
                   notices=notices(link.collection, link.unit_name, stored.info))
@@ -79,6 +99,6 @@ def submission_page(request: Request, token: Token, submission_id: SubmissionId,
 def submission_file(token: Token, submission_id: SubmissionId, which: str, collections: CollectionsDep) -> Response:
     if which not in ("original", "marked"):
         raise WebError(404, "not_found", "找不到这个页面。")
-    link = collections.service.unit_link(token)
+    link = collections.service.unit_link(clean_token(token))
     info, data = collections.service.file(submission_id, "original" if which == "original" else "marked_up", unit_id=link.unit_id)
     return file_response(info, data, which)

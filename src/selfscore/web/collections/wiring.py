@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 
 from selfscore.collect.access import Access
 from selfscore.collect.database import Database
 from selfscore.collect.service import Collections, Refused
-from selfscore.web.collections import json_api, reviewer_pages, unit_pages
-from selfscore.web.collections.guards import ApiUnauthorized, CollectionsContext, SignInNeeded, refused, sign_in_redirect
+from selfscore.web.collections import json_api, reviewer_pages, unit_pages, users_pages
+from selfscore.web.collections.guards import (
+    ApiUnauthorized,
+    CollectionsContext,
+    SignInNeeded,
+    api_collection_of_caller,
+    collection_of_reviewer,
+    refused,
+    sign_in_redirect,
+)
 from selfscore.web.errors import error_response
 
 
@@ -33,5 +41,8 @@ def install_collections(app: FastAPI, database: Database) -> None:
     app.add_exception_handler(SignInNeeded, _sign_in)
     app.add_exception_handler(Refused, _refused)
     app.add_exception_handler(ApiUnauthorized, _unauthorized)
-    for router in (reviewer_pages.router, unit_pages.router, json_api.router):
-        app.include_router(router)
+    # Every route with a {collection_id}, on these routers, answers only a user who may see that collection.
+    for router in (reviewer_pages.router, users_pages.router):
+        app.include_router(router, dependencies=[Depends(collection_of_reviewer)])
+    app.include_router(unit_pages.router)
+    app.include_router(json_api.router, dependencies=[Depends(api_collection_of_caller)])
