@@ -1,0 +1,136 @@
+"""The review (复核) in the library, on SQLite and PostgreSQL: states, 复核得分 and 复核合计, return, sign-off, reopening,
+and a workbook judged against the collection it came through."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from selfscore.collect.review import reviewer_name
+from selfscore.collect.service import Collections, Refused
+from support.helpers import TABLE_IDS, make_workbook
+
+UNITS = ["修武县", "温县", "孟州市"]
+#: a report submitted a day late: 「report_submission」 is left to judgement within 0～4 (needs review)
+LATE = {"report_complete": "否", "report_days_late": 1}
+BY = reviewer_name(object())  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def collections(database):
+    return Collections(database)
+
+
+@pytest.fixture
+def collection(collections):
+    return collections.create("焦作市2020年度城镇保障性安居工程绩效自评", 2020, [TABLE_IDS[0]], UNITS)
+
+
+def workbook(tmp_path, name="a", table=TABLE_IDS[0], **changes) -> bytes:
+    return make_workbook(tmp_path / f"{name}.xlsx", table, **changes).read_bytes()
+
+
+def states(collections, collection) -> list[str]:
+    return [row.state for row in collections.rows(collection.id)]
+
+
+def test_a_unit_moves_from_missing_to_pending_returned_pending_and_signed_off(collections, collection, tmp_path):
+    rows = collections.rows(collection.id)
+    assert states(collections, collection) == ["missing"] * 3 and rows[0].state_name == "未提交"
+    wrong = collections.submit(rows[0].token, workbook(tmp_path, "w", scores={"funds_raising": 8}, total=98, unit="修武县"), "a.xlsx")
+    assert states(collections, collection)[0] == "pending"
+    assert collections.return_unit(collection.id, rows[0].id, "资金筹集得分不对，请按实际到位资金重新计算。", BY) == "returned"
+    assert collections.returned_note(rows[0].id).note.startswith("资金筹集得分不对")
+    fixed = collections.submit(rows[0].token, workbook(tmp_path, "r", unit="修武县"), "a.xlsx")
+    assert states(collections, collection)[0] == "pending" and collections.returned_note(rows[0].id) is None
+    # the resubmission compares with the returned one: fixed / remaining / new
+    comparison = collections.submission(fixed.info.id).report.comparison()
+    assert len(comparison["fixed"]) == wrong.info.errors and not comparison["new"]
+    assert collections.sign_off(collection.id, rows[0].id, "", BY) == "signed_off"
+    assert collections.rows(collection.id)[0].state_name == "已审核"
+    actions = collections.actions(collection.id, rows[0].id)
+    assert [action.kind for action in actions] == ["sign_off", "return"]
+    assert all(action.decided_by == "管理员" and action.decided_at for action in actions)
+
+
+def test_a_signed_off_unit_refuses_uploads_until_reopened(collections, collection, tmp_path):
+    row = collections.rows(collection.id)[1]
+    collections.submit(row.token, workbook(tmp_path, unit="温县"), "b.xlsx")
+    collections.sign_off(collection.id, row.id, "", BY)
+    with pytest.raises(Refused, match="已审核通过，不再接收提交") as refused:
+        collections.submit(row.token, workbook(tmp_path, "again", unit="温县"), "b.xlsx")
+    assert refused.value.kind == "closed"
+    assert collections.reopen(collection.id, row.id, "补充材料", BY) == "pending"
+    assert collections.submit(row.token, workbook(tmp_path, "third", unit="温县"), "b.xlsx").info.number == 2
+    with pytest.raises(Refused, match="当前是「待复核」，不能重新开放"):
+        collections.reopen(collection.id, row.id, "", BY)
+
+
+def test_a_workbook_of_another_table_is_an_error_never_a_pass(collections, collection, tmp_path):
+    row = collections.rows(collection.id)[0]
+    stored = collections.submit(row.token, workbook(tmp_path, table=TABLE_IDS[1], unit="修武县"), "other.xlsx")
+    assert stored.info.status == "errors" and stored.info.errors >= 1
+    message = stored.report.findings[0].message
+    assert "本次收集的是「" in message and message.endswith("请下载本链接页上的模板重新填写。")
+    assert collections.submission(stored.info.id).report_json["status"] == "errors"
+
+
+def test_a_workbook_naming_another_unit_or_year_needs_the_reviewer(collections, collection, tmp_path):
+    row = collections.rows(collection.id)[1]
+    stored = collections.submit(row.token, workbook(tmp_path, unit="焦作市", year=2019), "jz.xlsx")
+    assert stored.info.status == "review" and stored.info.errors == 0
+    with pytest.raises(Refused, match="单位或年度与本次收集不同"):
+        collections.sign_off(collection.id, row.id, "", BY)
+    review = collections.accept_identity(collection.id, stored.info.id, "市局代县里填报，已电话确认", BY)
+    assert review.identity_accepted and review.blockers == []
+    assert collections.sign_off(collection.id, row.id, "", BY) == "signed_off"
+
+
+def test_a_review_score_within_the_allowed_range_and_a_reason_for_any_other_change(collections, collection, tmp_path):
+    row = collections.rows(collection.id)[2]
+    stored = collections.submit(row.token, workbook(tmp_path, facts=LATE, scores={"report_submission": 2}, unit="孟州市"), "c.xlsx")
+    assert stored.info.status == "review"
+    _, review, _ = collections.review(collection.id, stored.info.id)
+    assert review.total is None and "report_submission" in [item.item.id for item in review.items if item.to_decide]
+    with pytest.raises(Refused, match="超出允许的范围：应在 0～4 分之间"):
+        collections.set_score(collection.id, stored.info.id, "report_submission", "5", "", BY)
+    with pytest.raises(Refused, match="不是数字"):
+        collections.set_score(collection.id, stored.info.id, "report_submission", "三", "", BY)
+    with pytest.raises(Refused, match="尚未填写复核得分"):
+        collections.sign_off(collection.id, row.id, "", BY)
+    review = collections.set_score(collection.id, stored.info.id, "report_submission", "3", "", BY)
+    assert review.total == 98  # the others' 95 (the recomputed range is 95～99) + 3
+    with pytest.raises(Refused, match="请填写调整理由"):
+        collections.set_score(collection.id, stored.info.id, "funds_raising", "9", "", BY)
+    review = collections.set_score(collection.id, stored.info.id, "funds_raising", "9", "到位资金证明不全，扣 1 分", BY)
+    item = next(item for item in review.items if item.item.id == "funds_raising")
+    assert (item.review_score, item.reason, item.decision.decided_by) == (9, "到位资金证明不全，扣 1 分", "管理员")
+    assert review.total == Fraction(97)
+    review = collections.set_score(collection.id, stored.info.id, "funds_raising", "", "", BY)  # taken back
+    assert review.total == 98
+    assert collections.sign_off(collection.id, row.id, "", BY) == "signed_off"
+    with pytest.raises(Refused, match="请先「重新开放」"):
+        collections.set_score(collection.id, stored.info.id, "funds_raising", "9", "x", BY)
+
+
+def test_sign_off_with_errors_needs_an_override_reason(collections, collection, tmp_path):
+    row = collections.rows(collection.id)[0]
+    collections.submit(row.token, workbook(tmp_path, scores={"funds_raising": 8}, total=98, unit="修武县"), "a.xlsx")
+    with pytest.raises(Refused, match="不能审核通过：最新提交有 1 个错误"):
+        collections.sign_off(collection.id, row.id, "", BY)
+    assert collections.sign_off(collection.id, row.id, "省厅已核实，按复核得分计", BY) == "signed_off"
+    assert collections.actions(collection.id, row.id)[0].note == "省厅已核实，按复核得分计"
+    with pytest.raises(Refused, match="请填写退回说明"):
+        collections.return_unit(collection.id, collections.rows(collection.id)[1].id, " ", BY)
+
+
+def test_the_unit_review_as_json(collections, collection, tmp_path):
+    row = collections.rows(collection.id)[0]
+    stored = collections.submit(row.token, workbook(tmp_path, unit="修武县"), "a.xlsx")
+    collections.set_score(collection.id, stored.info.id, "funds_raising", "9", "证明不全", BY)
+    data = collections.unit_review(collection.id, row.id)
+    assert data["state"] == "pending" and data["latest_submission"] == stored.info.id
+    funds = next(item for item in data["review"]["indicators"] if item["indicator"] == "funds_raising")
+    assert funds["review"] == 9 and funds["decision"]["reason"] == "证明不全" and funds["decision"]["decided_by"] == "管理员"
+    assert collections.export(collection.id)["units"][0]["review_state"] == "pending"
