@@ -472,7 +472,7 @@ class Collections:
     def sign_off(self, collection_id: int, unit_id: int, override: str, decided_by: str) -> str:
         """审核通过: refused while the latest submission has errors or undecided items, unless ``override`` says why."""
         override = " ".join(override.split())
-        latest = self._latest_id(collection_id, unit_id)
+        latest = self.latest_id(collection_id, unit_id)
         if latest is not None:
             blockers = self.review(collection_id, latest)[1].blockers
             if blockers and not override:
@@ -506,7 +506,7 @@ class Collections:
     def unit_review(self, collection_id: int, unit_id: int) -> dict[str, Any]:
         """A unit's review as JSON: its state, its actions, and the review of its latest submission."""
         name, _ = self.history(collection_id, unit_id)
-        latest = self._latest_id(collection_id, unit_id)
+        latest = self.latest_id(collection_id, unit_id)
         state = self.unit_state(unit_id)
         return {"unit": {"id": unit_id, "name": name}, "state": state, "state_name": STATE_NAMES[state],
                 "latest_submission": latest, "actions": [action.to_dict() for action in self.actions(collection_id, unit_id)],
@@ -521,7 +521,8 @@ class Collections:
                                   .order_by(ReviewAction.id.desc()).limit(1)).one()
             return Action(row.action, row.submission_id, row.note, row.decided_by, row.decided_at)
 
-    def _latest_id(self, collection_id: int, unit_id: int) -> int | None:
+    def latest_id(self, collection_id: int, unit_id: int) -> int | None:
+        """The id of the unit's latest submission (None: not submitted yet)."""
         with self.database.transaction() as session:
             unit = self._unit(session, collection_id, unit_id)
             return session.scalar(select(Submission.id).where(Submission.unit_id == unit.id)

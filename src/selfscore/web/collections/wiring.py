@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from selfscore.collect.access import Access
 from selfscore.collect.database import Database
 from selfscore.collect.service import Collections, Refused
-from selfscore.web.collections import json_api, reviewer_pages, unit_pages
+from selfscore.web.collections import json_api, review_pages, reviewer_pages, unit_pages
 from selfscore.web.collections.guards import ApiUnauthorized, CollectionsContext, SignInNeeded, refused, sign_in_redirect
 from selfscore.web.errors import error_response
 
@@ -33,5 +33,5 @@ def install_collections(app: FastAPI, database: Database) -> None:
     app.add_exception_handler(SignInNeeded, _sign_in)
     app.add_exception_handler(Refused, _refused)
     app.add_exception_handler(ApiUnauthorized, _unauthorized)
-    for router in (reviewer_pages.router, unit_pages.router, json_api.router):
+    for router in (reviewer_pages.router, review_pages.router, unit_pages.router, json_api.router):
         app.include_router(router)
