@@ -134,3 +134,37 @@ def test_the_unit_review_as_json(collections, collection, tmp_path):
     funds = next(item for item in data["review"]["indicators"] if item["indicator"] == "funds_raising")
     assert funds["review"] == 9 and funds["decision"]["reason"] == "证明不全" and funds["decision"]["decided_by"] == "管理员"
     assert collections.export(collection.id)["units"][0]["review_state"] == "pending"
+
+
+def test_the_review_results_list_every_unit_its_three_figures_reasons_and_rank(collections, collection, tmp_path):
+    import io
+
+    from openpyxl import load_workbook
+
+    rows = collections.rows(collection.id)
+    first = collections.submit(rows[0].token, workbook(tmp_path, "a", unit="修武县"), "a.xlsx")
+    collections.set_score(collection.id, first.info.id, "funds_raising", "9", "到位资金证明不全，扣 1 分", BY)
+    collections.sign_off(collection.id, rows[0].id, "", BY)
+    collections.submit(rows[1].token, workbook(tmp_path, "b", unit="焦作市"), "b.xlsx")
+    results = collections.review_results(collection.id)
+    table = results["tables"][0]
+    assert [unit["unit"] for unit in table["units"]] == ["修武县", "温县"]
+    xiuwu, wen = table["units"]
+    assert (xiuwu["self_total"], xiuwu["review_total"], xiuwu["rank"], xiuwu["state_name"]) == (100, 99, 2, "已审核")
+    assert (wen["review_total"], wen["rank"], wen["unit_in_workbook"]) == (100, 1, "焦作市")
+    funds = next(item for item in xiuwu["indicators"] if item["id"] == "funds_raising")
+    assert (funds["max"], funds["self"], funds["review"], funds["reason"]) == (10, 10, 9, "到位资金证明不全，扣 1 分")
+    assert [(unit["unit"], unit["state_name"]) for unit in results["not_done"]] == [("温县", "待复核"), ("孟州市", "未提交")]
+    assert collections.export(collection.id)["review_results"]["tables"][0]["units"][0]["review_total"] == 99
+
+    book = load_workbook(io.BytesIO(collections.review_results_workbook(collection.id)))
+    assert book.sheetnames == [table["sheet"], "未审核单位"]
+    sheet = book[table["sheet"]]
+    assert sheet.page_setup.orientation == "landscape" and int(sheet.page_setup.paperSize) == 9  # A4
+    assert collection.name in sheet["A1"].value
+    cells = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=4)]
+    assert ["修武县" in str(row[1]) for row in cells if row[2] == funds["name"]][0]
+    assert any(row[5] == 9 and row[6] == "到位资金证明不全，扣 1 分" for row in cells)
+    assert any(row[2] == "复核合计（已审核）　排名 2" and row[5] == 99 for row in cells)
+    missing = [[cell.value for cell in row] for row in book["未审核单位"].iter_rows(min_row=4)]
+    assert [row[1:3] for row in missing] == [["温县", "待复核"], ["孟州市", "未提交"]]

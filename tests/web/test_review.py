@@ -4,7 +4,10 @@ submission's page, what the clerk sees on the link page after a return and a sig
 from __future__ import annotations
 
 import html
+import io
 import re
+
+from openpyxl import load_workbook
 
 from support.collection_web import client_of, create, form_token, links, unit_rows, upload, workbook
 from support.helpers import TABLE_IDS, make_workbook
@@ -112,6 +115,10 @@ def test_a_workbook_naming_another_unit_is_accepted_by_the_reviewer(reviewer, ap
     accepted = reviewer.post(f"/collections/{collection_id}/submissions/{submission}/accept",
                              data={"csrf_token": reviewer.csrf, "reason": "市局代填，已电话确认"})
     assert accepted.status_code == 200 and "确认接受：市局代填，已电话确认" in accepted.text and 'id="blockers"' not in accepted.text
+    download = reviewer.get(f"/collections/{collection_id}/review-results.xlsx")
+    assert download.status_code == 200 and "attachment" in download.headers["content-disposition"]
+    sheet = load_workbook(io.BytesIO(download.content)).worksheets[0]
+    assert any("工作簿填写：焦作市" in str(cell.value) for row in sheet.iter_rows() for cell in row)
 
 
 def test_every_decision_through_the_json_api(api, tmp_path):
@@ -141,6 +148,11 @@ def test_every_decision_through_the_json_api(api, tmp_path):
     assert signed["state"] == "signed_off" and [a["action"] for a in signed["actions"]] == ["sign_off", "reopen", "return"]
     assert api.post(f"{base}/reopen", json={"note": "补交"}).json()["state"] == "pending"
     assert api.get(f"/api/collections/{collection_id}").json()["units"][0]["review_state"] == "pending"
+    results = api.get(f"/api/collections/{collection_id}/review-results").json()
+    assert [unit["unit"] for unit in results["tables"][0]["units"]] == ["温县"] and results["tables"][0]["units"][0]["review_total"] == 97
+    assert [unit["unit"] for unit in results["not_done"]] == ["温县", "孟州市"]
+    book = load_workbook(io.BytesIO(api.get(f"/api/collections/{collection_id}/review-results.xlsx").content))
+    assert book.sheetnames[-1] == "未审核单位"
     schema = api.get("/openapi.json").json()
     assert "/api/collections/{collection_id}/units/{unit_id}/sign-off" in schema["paths"]
     assert "UnitReview" in schema["components"]["schemas"]

@@ -321,6 +321,7 @@ class Collections:
         return {
             "collection": collection.to_dict(),
             "counts": {(status or "missing"): count for status, count in counts(rows).items()},
+            "review_results": self.review_results(collection_id),
             "units": [{"id": row.id, "name": row.name, "status": row.status or "missing", "verdict": row.verdict,
                        "review_state": row.state, "review_state_name": row.state_name,
                        "submissions": row.submissions, "latest": row.latest.to_dict() if row.latest else None,
@@ -527,6 +528,55 @@ class Collections:
             unit = self._unit(session, collection_id, unit_id)
             return session.scalar(select(Submission.id).where(Submission.unit_id == unit.id)
                                   .order_by(Submission.number.desc()).limit(1))
+
+    def review_results(self, collection_id: int) -> dict[str, Any]:
+        """What the reviewer hands up, as data (the JSON export, the API and the 复核结果表 read it): per table the units
+        whose latest submission is of it, in the collection's order, with each indicator's 分值, 自评得分, 复核得分 and
+        扣分原因, the 复核合计 and a rank; and the units not submitted or not signed off."""
+        collection = self.get(collection_id)
+        rows = self.rows(collection_id)
+        known = load_tables()
+        tables: dict[str, dict[str, Any]] = {
+            table_id: {"table": table_id, "title": known[table_id].title if table_id in known else table_id,
+                       "sheet": known[table_id].short_title if table_id in known else table_id,
+                       "max_total": json_number(known[table_id].max_points) if table_id in known else None, "units": []}
+            for table_id in collection.table_ids}
+        not_done = []
+        for row in rows:
+            if row.state != "signed_off":
+                note = ""
+                if row.state == "returned":
+                    returned = self.returned_note(row.id)
+                    note = returned.note if returned else ""
+                not_done.append({"unit": row.name, "state": row.state, "state_name": row.state_name, "note": note})
+            if row.latest is None or row.latest.table_id not in tables:
+                continue
+            _, review, _ = self.review(collection_id, row.latest.id)
+            workbook_unit = row.latest.report_unit
+            tables[row.latest.table_id]["units"].append({
+                "unit": row.name, "unit_in_workbook": workbook_unit if workbook_unit and
+                " ".join(workbook_unit.split()) != row.name else None,
+                "state": row.state, "state_name": row.state_name, "submission": row.latest.id,
+                "self_total": json_number(review.report.self_total),
+                "recomputed_total": json_number(review.report.recomputed_total),
+                "review_total": json_number(review.total), "review_total_explanation": review.total_explanation,
+                "indicators": [{"id": item.item.id, "name": item.item.name, "max": json_number(item.item.max),
+                                "self": json_number(item.item.self_score), "recomputed": json_number(item.item.recomputed),
+                                "review": json_number(item.review_score), "reason": item.reason,
+                                "changed": item.decided and item.review_score != item.item.recomputed}
+                               for item in review.items]})
+        for table in tables.values():
+            totals = sorted((unit["review_total"] for unit in table["units"] if unit["review_total"] is not None), reverse=True)
+            for unit in table["units"]:
+                unit["rank"] = None if unit["review_total"] is None else totals.index(unit["review_total"]) + 1
+        return {"collection": collection.to_dict(), "date": local_text(utcnow())[:10], "tables": list(tables.values()),
+                "not_done": not_done}
+
+    def review_results_workbook(self, collection_id: int) -> bytes:
+        """The 复核结果表 (xlsx, A4 landscape, one table per sheet)."""
+        from selfscore.write.review_sheet import review_results_bytes
+
+        return review_results_bytes(self.review_results(collection_id))
 
     @staticmethod
     def _decisions(session: Session, submission_id: int) -> dict[str, Decision]:

@@ -14,6 +14,7 @@ from selfscore.collect.service import Refused
 from selfscore.collect.units import UnitListError, check_units
 from selfscore.web.api_models import BUSY
 from selfscore.web.collections.guards import ApiCaller, CollectionsDep
+from selfscore.web.collections.review_pages import review_results_response
 from selfscore.web.collections.reviewer_pages import summary_response, unit_url
 from selfscore.web.context import Context
 from selfscore.web.uploads import XLSX_MEDIA_TYPE
@@ -249,3 +250,17 @@ def sign_off(collection_id: Id, unit_id: Id, body: NoteBody, collections: Collec
 def reopen_unit(collection_id: Id, unit_id: Id, body: NoteBody, collections: CollectionsDep, _: ApiCaller) -> dict[str, Any]:
     collections.service.reopen(collection_id, unit_id, body.note, reviewer_name(None))
     return collections.service.unit_review(collection_id, unit_id)
+
+
+@router.get("/{collection_id}/review-results", summary="The review results (复核结果): per table every unit's three figures")
+def review_results(collection_id: Id, collections: CollectionsDep, _: ApiCaller) -> dict[str, Any]:
+    """Per table, every unit whose latest submission is of it, in the collection's order: each indicator's 分值 (max), 自评得分
+    (self), 复核得分 (review) and 扣分原因 (reason), the 复核合计 and the rank; and `not_done`, the units not submitted or not
+    signed off. The same data as the 复核结果表."""
+    return collections.service.review_results(collection_id)
+
+
+@router.get("/{collection_id}/review-results.xlsx", summary="The 复核结果表 (xlsx, A4 landscape, one table per sheet)",
+            response_class=Response, responses={200: {"content": {XLSX_MEDIA_TYPE: {}}}})
+def review_results_workbook(collection_id: Id, collections: CollectionsDep, _: ApiCaller) -> Response:
+    return review_results_response(collections, collection_id)

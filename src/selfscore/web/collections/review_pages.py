@@ -13,6 +13,7 @@ from selfscore.collect.review import reviewer_name
 from selfscore.collect.service import Refused
 from selfscore.web.collections.guards import CollectionsDep, Reviewer
 from selfscore.web.collections.reviewer_pages import checked_form, review_page
+from selfscore.web.uploads import XLSX_MEDIA_TYPE, content_disposition
 
 router = APIRouter(include_in_schema=False)
 
@@ -87,3 +88,17 @@ async def sign_off(request: Request, collection_id: Id, unit_id: Id, collections
 @router.post("/collections/{collection_id}/units/{unit_id}/review/reopen")
 async def reopen_unit(request: Request, collection_id: Id, unit_id: Id, collections: CollectionsDep, signed_in: Reviewer) -> Response:
     return await _unit_action(request, collection_id, unit_id, collections, signed_in, "reopen")
+
+
+def review_results_response(collections: CollectionsDep, collection_id: int) -> Response:
+    """The 复核结果表 as a download named after the collection."""
+    collection = collections.service.get(collection_id)
+    data = collections.service.review_results_workbook(collection_id)
+    return Response(data, media_type=XLSX_MEDIA_TYPE, headers={
+        "Content-Disposition": content_disposition(f"{collection.name}-复核结果表.xlsx", "review-results.xlsx"),
+        "Cache-Control": "no-store"})
+
+
+@router.get("/collections/{collection_id}/review-results.xlsx")
+def review_results(collection_id: Id, collections: CollectionsDep, _: Reviewer) -> Response:
+    return review_results_response(collections, collection_id)
