@@ -1,6 +1,7 @@
-"""The reviewer's judgement of a unit (复核): each unit's review state, the 复核得分 of a submission's indicators and the
-复核合计 they give under the table's own total rules, and what a workbook sent through a collection's link is judged
-against (the tables the collection asks for, its units and its year)."""
+"""The reviewer's judgement of a unit (复核): review states, 复核得分 and 复核合计, the collection's own checks.
+
+Each unit's review state; the 复核得分 of a submission's indicators and the 复核合计 they give under the table's own total
+rules; and what a workbook sent through a collection's link is judged against (its tables, its units and its year)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""The 复核结果表: per table one A4 landscape sheet of every reviewed unit and indicator — 分值, 自评得分, 复核得分,
-扣分原因 — with each unit's 复核合计 and rank; and a last sheet of the units not submitted or not signed off.
+"""The 复核结果表: one A4 landscape sheet per table of the reviewed units, and the units not yet signed off.
 
-It is written from the plain data the collection hands up (the same dict as its JSON export), so that this layer
-knows nothing of the database."""
+Per unit and indicator 分值, 自评得分, 复核得分 and 扣分原因, with each unit's 复核合计 and rank; a last sheet lists the
+units not submitted or not signed off. It is written from the plain data the collection hands up (the same dict as its
+JSON export), so that this layer knows nothing of the database."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""The reviewer's decisions on the web (复核): a 复核得分 per indicator, accepting a workbook naming another unit or year,
-and returning, signing off and reopening a unit. Plain forms, each decision saved as it is made, no JavaScript needed."""
+"""The reviewer's decisions on the web (复核): 复核得分, return, sign-off, reopening, the 复核结果表.
+
+A 复核得分 per indicator, accepting a workbook naming another unit or year, returning, signing off and reopening a unit:
+plain forms, each decision saved as it is made, no JavaScript needed."""
 
 from __future__ import annotations
 
