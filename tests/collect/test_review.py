@@ -168,3 +168,33 @@ def test_the_review_results_list_every_unit_its_three_figures_reasons_and_rank(c
     assert any(row[2] == "复核合计（已审核）　排名 2" and row[5] == 99 for row in cells)
     missing = [[cell.value for cell in row] for row in book["未审核单位"].iter_rows(min_row=4)]
     assert [row[1:3] for row in missing] == [["温县", "待复核"], ["孟州市", "未提交"]]
+
+
+def test_the_summary_lists_every_unit_of_the_collection_in_its_order_with_its_review(collections, collection, tmp_path):
+    import io
+
+    from openpyxl import load_workbook
+
+    rows = collections.rows(collection.id)
+    second = collections.submit(rows[1].token, workbook(tmp_path, "b", unit="焦作市"), "b.xlsx")
+    collections.set_score(collection.id, second.info.id, "funds_raising", "9", "证明不全", BY)
+    collections.submit(rows[0].token, workbook(tmp_path, "a", scores={"funds_raising": 8}, total=98, unit="修武县"), "a.xlsx")
+    book = load_workbook(io.BytesIO(collections.summary(collection.id, lambda info: f"http://host/s/{info.id}")))
+    assert book.sheetnames[0] == "各单位" and "汇总" in book.sheetnames and book.active.title == "各单位"
+    sheet = book["各单位"]
+    assert collection.name in sheet["A1"].value and "生成日期" in sheet["A2"].value
+    units = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=4)]
+    assert [row[1] for row in units] == UNITS  # the collection's names and order, 未提交 included
+    assert units[1][2:8] == ["焦作市", "待复核", "需人工确认", 100, 100, 99]
+    assert "工作簿中填写的单位是「焦作市」" in units[1][8]
+    assert units[0][3:8] == ["待复核", "有错误", 98, 100, 100] and units[2][3:5] == ["未提交", "未提交"]
+    figures = book[f"复核-{load_tables_short()}"]
+    values = [[cell.value for cell in row] for row in figures.iter_rows(min_row=4)]
+    assert [row[0] for row in values] == ["修武县", "温县"]
+    assert values[1][1] == "10\n10\n9" and values[1][-1] == "100\n100\n99"
+
+
+def load_tables_short() -> str:
+    from selfscore.tables.definitions import load_tables
+
+    return load_tables()[TABLE_IDS[0]].short_title

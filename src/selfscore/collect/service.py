@@ -306,13 +306,15 @@ class Collections:
 
         return summary_bytes(*self.summary_parts(collection_id, link))
 
-    def summary_parts(self, collection_id: int,
-                      link: Callable[[SubmissionInfo], str | None]) -> tuple[list[Report], list[str | None]]:
-        """What the summary workbook is made of (the web makes it in a worker process): the latest reports, their links."""
+    def summary_parts(self, collection_id: int, link: Callable[[SubmissionInfo], str | None]
+                      ) -> tuple[list[Report], list[str | None], dict[str, Any]]:
+        """What the summary workbook is made of (the web makes it in a worker process): the latest reports, their links,
+        and the collection's review results (every unit in the collection's order, its review, each indicator's figures)."""
         latest = self.latest_reports(collection_id)
         if not latest:
             raise Refused("not_found", "还没有单位提交，暂无汇总表。")
-        return [report for _row, report in latest], [link(row.latest) for row, _report in latest if row.latest]
+        return ([report for _row, report in latest], [link(row.latest) for row, _report in latest if row.latest],
+                self.review_results(collection_id))
 
     def export(self, collection_id: int, link: Callable[[str], str] | None = None) -> dict[str, Any]:
         """The collection page as JSON: the collection, counts by verdict, and every unit with its latest submission."""
@@ -541,18 +543,28 @@ class Collections:
                        "sheet": known[table_id].short_title if table_id in known else table_id,
                        "max_total": json_number(known[table_id].max_points) if table_id in known else None, "units": []}
             for table_id in collection.table_ids}
-        not_done = []
+        not_done, units = [], []
         for row in rows:
+            review = self.review(collection_id, row.latest.id)[1] if row.latest is not None else None
+            workbook_unit = row.latest.report_unit if row.latest is not None else None
+            units.append({"unit": row.name, "unit_in_workbook": workbook_unit if workbook_unit and
+                          " ".join(workbook_unit.split()) != row.name else None,
+                          "state": row.state, "state_name": row.state_name, "verdict": row.verdict,
+                          "table": row.latest.table_id if row.latest else None,
+                          "self_total": json_number(review.report.self_total) if review else None,
+                          "recomputed_total": json_number(review.report.recomputed_total) if review else None,
+                          "recomputed_text": review.report.recomputed_total_text if review and
+                          review.report.status != "unreadable" else None,
+                          "review_total": json_number(review.total) if review else None,
+                          "notices": notices(collection, row.name, row.latest)})
             if row.state != "signed_off":
                 note = ""
                 if row.state == "returned":
                     returned = self.returned_note(row.id)
                     note = returned.note if returned else ""
                 not_done.append({"unit": row.name, "state": row.state, "state_name": row.state_name, "note": note})
-            if row.latest is None or row.latest.table_id not in tables:
+            if row.latest is None or review is None or row.latest.table_id not in tables:
                 continue
-            _, review, _ = self.review(collection_id, row.latest.id)
-            workbook_unit = row.latest.report_unit
             tables[row.latest.table_id]["units"].append({
                 "unit": row.name, "unit_in_workbook": workbook_unit if workbook_unit and
                 " ".join(workbook_unit.split()) != row.name else None,
@@ -569,8 +581,8 @@ class Collections:
             totals = sorted((unit["review_total"] for unit in table["units"] if unit["review_total"] is not None), reverse=True)
             for unit in table["units"]:
                 unit["rank"] = None if unit["review_total"] is None else totals.index(unit["review_total"]) + 1
-        return {"collection": collection.to_dict(), "date": local_text(utcnow())[:10], "tables": list(tables.values()),
-                "not_done": not_done}
+        return {"collection": collection.to_dict(), "date": local_text(utcnow())[:10], "units": units,
+                "tables": list(tables.values()), "not_done": not_done}
 
     def review_results_workbook(self, collection_id: int) -> bytes:
         """The 复核结果表 (xlsx, A4 landscape, one table per sheet)."""

@@ -120,3 +120,54 @@ def review_results_bytes(data: dict[str, Any]) -> bytes:
         _table_sheet(workbook.create_sheet(name), data, table)
     _not_done_sheet(workbook.create_sheet(NOT_DONE_SHEET), data)
     return workbook_bytes(workbook)
+
+
+UNITS_SHEET = "各单位"
+UNITS_COLUMNS = (("序号", 5), ("单位", 14), ("工作簿填写的单位", 14), ("复核状态", 9), ("结论", 10), ("自评合计", 8),
+                 ("重新计算", 9), ("复核合计", 8), ("提示", 50))
+
+
+def collection_sheets(workbook: Workbook, data: dict[str, Any]) -> None:
+    """A collection's own sheets in its 汇总.xlsx: first 「各单位」 — every unit in the collection's order under the
+    collection's name for it, 未提交 included, with its review state and three totals and notices — then per table
+    a sheet of every indicator's 自评 / 重新计算 / 复核 figures."""
+    sheet = workbook.create_sheet(UNITS_SHEET, 0)
+    collection = data["collection"]
+    _header(sheet, f"{collection['name']} · 汇总", f"评价年度：{collection['year']}　　生成日期：{data['date']}　　"
+                                                 f"共 {len(data['units'])} 个单位", UNITS_COLUMNS)
+    for number, unit in enumerate(data["units"], start=1):
+        notices = "\n".join(unit["notices"])
+        values = (number, unit["unit"], unit["unit_in_workbook"] or "", unit["state_name"], unit["verdict"],
+                  _number(unit["self_total"]), unit["recomputed_text"] or "—" if unit["recomputed_total"] is None
+                  else unit["recomputed_total"], _number(unit["review_total"]), notices)
+        for column, value in enumerate(values, start=1):
+            cell = sheet.cell(3 + number, column, value)
+            cell.border = _BORDER
+            cell.alignment = _WRAP
+        sheet.row_dimensions[3 + number].height = 15 * max(1, _lines(notices, UNITS_COLUMNS[8][1]),
+                                                           _lines(unit["unit"], UNITS_COLUMNS[1][1]))
+    for table in data["tables"]:
+        if not table["units"]:
+            continue
+        _figures_sheet(workbook.create_sheet(f"复核-{table['sheet']}"[:31]), data, table)
+
+
+def _figures_sheet(sheet: Worksheet, data: dict[str, Any], table: dict[str, Any]) -> None:
+    indicators = table["units"][0]["indicators"]
+    columns = (("单位", 14),) + tuple((f"{item['name']}（{item['max']}）", 11) for item in indicators) + (("合计", 11),)
+    _header(sheet, f"{data['collection']['name']} · {table['title']}", "每格三行：自评得分 / 重新计算 / 复核得分", columns)
+    for number, unit in enumerate(table["units"], start=1):
+        row = 3 + number
+        cell = sheet.cell(row, 1, unit["unit"])
+        cell.border, cell.alignment = _BORDER, _WRAP
+        for column, item in enumerate(unit["indicators"], start=2):
+            text = f"{_number(item['self'])}\n{_number(item['recomputed'])}\n{_number(item['review'])}"
+            cell = sheet.cell(row, column, text)
+            cell.border, cell.alignment = _BORDER, _CENTER
+            if item["review"] != item["self"]:
+                cell.font = Font(bold=True, color="C00000")
+        total = f"{_number(unit['self_total'])}\n{_number(unit['recomputed_total'])}\n{_number(unit['review_total'])}"
+        cell = sheet.cell(row, len(columns), total)
+        cell.border, cell.alignment, cell.font = _BORDER, _CENTER, Font(bold=True)
+        sheet.row_dimensions[row].height = 45
+    sheet.row_dimensions[3].height = 15 * max(_lines(label, width) for label, width in columns) + 6
