@@ -53,8 +53,8 @@ def _header(sheet: Worksheet, title: str, subtitle: str, columns: tuple[tuple[st
 
 def _lines(text: str, width: int) -> int:
     # a Chinese character is about two widths of a Latin one
-    # (a column of width w holds about 0.58 w Chinese characters once printed to fit the page)
-    return max(1, -(-sum(2 if ord(char) > 0x2E80 else 1 for char in text) // max(1, int(width * 1.15))) + text.count("\n"))
+    # (a column of width w holds about 0.52 w Chinese characters once printed to fit the page)
+    return max(1, -(-sum(2 if ord(char) > 0x2E80 else 1 for char in text) // max(1, int(width * 1.05))) + text.count("\n"))
 
 
 def _table_sheet(sheet: Worksheet, data: dict[str, Any], table: dict[str, Any]) -> None:
@@ -74,7 +74,7 @@ def _table_sheet(sheet: Worksheet, data: dict[str, Any], table: dict[str, Any]) 
                 cell.alignment = _WRAP
             if indicator.get("changed"):
                 sheet.cell(row, 6).font = Font(bold=True, color="C00000")
-            sheet.row_dimensions[row].height = 15 * max(_lines(indicator["reason"], COLUMNS[6][1]),
+            sheet.row_dimensions[row].height = 2 + 16.5 * max(_lines(indicator["reason"], COLUMNS[6][1]),
                                                         _lines(indicator["name"], COLUMNS[2][1]))
             row += 1
         total_text = f"复核合计（{unit['state_name']}）" + (f"　排名 {unit['rank']}" if unit.get("rank") else "")
@@ -86,7 +86,7 @@ def _table_sheet(sheet: Worksheet, data: dict[str, Any], table: dict[str, Any]) 
             cell.alignment = _WRAP
             cell.font = Font(bold=True)
             cell.fill = PatternFill("solid", fgColor=TOTAL_FILL)
-        sheet.row_dimensions[row].height = 15 * max(2, _lines(values[6], COLUMNS[6][1]))
+        sheet.row_dimensions[row].height = 2 + 16.5 * max(2, _lines(values[6], COLUMNS[6][1]))
         for column in (1, 2):
             sheet.merge_cells(start_row=first, end_row=row, start_column=column, end_column=column)
             sheet.cell(first, column).alignment = _CENTER
@@ -144,7 +144,7 @@ def collection_sheets(workbook: Workbook, data: dict[str, Any]) -> None:
             cell = sheet.cell(3 + number, column, value)
             cell.border = _BORDER
             cell.alignment = _WRAP
-        sheet.row_dimensions[3 + number].height = 15 * max(1, _lines(notices, UNITS_COLUMNS[8][1]),
+        sheet.row_dimensions[3 + number].height = 2 + 16.5 * max(1, _lines(notices, UNITS_COLUMNS[8][1]),
                                                            _lines(unit["unit"], UNITS_COLUMNS[1][1]))
     for table in data["tables"]:
         if not table["units"]:
@@ -170,4 +170,4 @@ def _figures_sheet(sheet: Worksheet, data: dict[str, Any], table: dict[str, Any]
         cell = sheet.cell(row, len(columns), total)
         cell.border, cell.alignment, cell.font = _BORDER, _CENTER, Font(bold=True)
         sheet.row_dimensions[row].height = 45
-    sheet.row_dimensions[3].height = 15 * max(_lines(label, width) for label, width in columns) + 6
+    sheet.row_dimensions[3].height = 2 + 16.5 * max(_lines(label, width) for label, width in columns) + 6
