@@ -73,3 +73,18 @@ def api(app, database):
     with client_of(app) as client:
         client.headers["Authorization"] = f"Bearer {token}"
         yield client
+
+
+@pytest.fixture
+def collections_url(tmp_path):
+    """A live server with collections on SQLite, for the browser tests; the reviewer's password is PASSWORD."""
+    from selfscore.collect.access import Access
+    from selfscore.collect.database import Database
+    from selfscore.web import create_app
+    from support.live_server import running_server
+
+    database = Database.in_directory(tmp_path / "data")
+    Access(database).set_password(PASSWORD)
+    with running_server(create_app(collections=database)) as url:
+        yield url
+    database.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import io
 import re
+from urllib.parse import urljoin
 
 from openpyxl import load_workbook
 
@@ -46,6 +47,9 @@ def test_the_reviewer_scores_returns_and_signs_off_and_the_clerk_sees_it(reviewe
     form = f"/collections/{collection_id}/submissions/{submission}/scores/report_submission"
     refused = reviewer.post(form, data={"csrf_token": reviewer.csrf, "score": "5", "reason": ""})
     assert refused.status_code == 400 and "超出允许的范围：应在 0～4 分之间" in refused.text and 'value="5"' in refused.text
+    # the refused page's own form (rendered at the form's address) posts to the same place
+    action = re.search(r'action="([^"]+/scores/report_submission)"', refused.text).group(1)
+    assert urljoin(str(refused.url), action).endswith(form)
     saved = reviewer.post(form, data={"csrf_token": reviewer.csrf, "score": "3", "reason": ""})
     assert saved.status_code == 200 and saved.url.fragment == "score-report_submission"
     assert "复核合计：98" in _text(saved)
