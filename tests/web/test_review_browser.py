@@ -61,7 +61,7 @@ def test_a_reviewer_reviews_returns_and_signs_off_in_the_browser(browser, collec
     reviewer.locator("#reason-input-funds_raising").fill("到位资金证明不全，扣 1 分")
     reviewer.locator("#score-funds_raising").get_by_role("button", name="保存").click()
     expect(reviewer.locator("#review-total")).to_contain_text("复核合计：97")
-    reviewer.screenshot(path=str(ARTIFACTS / "review-submission.png"), full_page=True)
+    reviewer.locator("section.review").screenshot(path=str(ARTIFACTS / "review-submission.png"))
     reviewer.get_by_role("button", name="审核通过").click()
     expect(reviewer.locator("#review-state")).to_have_text("已审核")
 
