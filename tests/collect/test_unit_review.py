@@ -3,6 +3,7 @@ and a workbook judged against the collection it came through."""
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 
 import pytest
@@ -198,3 +199,45 @@ def load_tables_short() -> str:
     from selfscore.tables.definitions import load_tables
 
     return load_tables()[TABLE_IDS[0]].short_title
+
+
+def test_a_database_of_the_first_tables_upgrades_and_its_units_are_pending_or_missing(database_url, tmp_path):
+    """A database written before the review existed (revision 0001, a unit's submission in it) gains the review's
+    tables; the submitted unit is 待复核, the other 未提交, and the review works on what was stored before."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine, inspect, text
+
+    from selfscore.collect.database import Database
+
+    engine = create_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", "selfscore.collect:migrations")
+    report = make_report(tmp_path)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.execute(text("INSERT INTO collections (id, name, year, tables, created_at) "
+                                "VALUES (1, '升级前的收集', 2020, :table, '2021-03-01 08:00:00')"), {"table": TABLE_IDS[0]})
+        connection.execute(text("INSERT INTO units (id, collection_id, position, name, token) VALUES "
+                                "(1, 1, 1, '修武县', 'a-token-of-the-old-release-0001'), (2, 1, 2, '温县', NULL)"))
+        connection.execute(text(
+            "INSERT INTO submissions (id, unit_id, number, received_at, file_name, original_sha256, original_size, original, "
+            "report, status, errors, warnings) VALUES (1, 1, 1, '2021-03-02 09:00:00', 'a.xlsx', :sha, 1, :data, :report, "
+            "'ok', 0, 0)"), {"sha": "0" * 64, "data": b"x", "report": json.dumps(report)})
+    assert "review_actions" not in inspect(engine).get_table_names()
+    engine.dispose()
+    opened = Database(database_url)  # what a restart on the new release runs: the upgrade
+    assert {"review_actions", "score_decisions"} <= set(inspect(opened.engine).get_table_names())
+    collections = Collections(opened)
+    assert [row.state for row in collections.rows(1)] == ["pending", "missing"]
+    assert collections.set_score(1, 1, "funds_raising", "9", "证明不全", BY).total == 99
+    assert collections.sign_off(1, 1, "", BY) == "signed_off"
+    opened.close()
+
+
+def make_report(tmp_path) -> dict:
+    from selfscore.checking import check_file
+
+    report, _ = check_file(workbook(tmp_path, "old", unit="修武县"), "a.xlsx")
+    return report.to_dict()
