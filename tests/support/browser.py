@@ -23,3 +23,9 @@ def require_chromium() -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{CHROMIUM} is missing; .ci/run installs the chromium package")
     pytest.skip(f"{CHROMIUM} is not installed")
+
+
+def new_page(browser):
+    """A fresh browser context (downloads accepted, Chinese locale, a desktop window) and its page."""
+    context = browser.new_context(accept_downloads=True, locale="zh-CN", viewport={"width": 1280, "height": 900})
+    return context, context.new_page()

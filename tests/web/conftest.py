@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from support.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
+from support.collection_web import PASSWORD, client_of, sign_in
 from support.slow import slow_workbook
 
 
@@ -35,3 +36,55 @@ def browser():
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+# --- a collections app on the `database` fixture (SQLite and PostgreSQL), and who uses it ---
+
+
+@pytest.fixture
+def app(database):
+    from selfscore.collect.access import Access
+    from selfscore.web import create_app
+
+    Access(database).set_password(PASSWORD)
+    return create_app(collections=database)
+
+
+@pytest.fixture
+def anonymous(app):
+    with client_of(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def reviewer(app):
+    """A signed-in reviewer; ``reviewer.csrf`` is the session's form token."""
+    with client_of(app) as test_client:
+        test_client.csrf = sign_in(test_client)  # type: ignore[attr-defined]
+        yield test_client
+
+
+@pytest.fixture
+def api(app, database):
+    """A JSON API client holding a bearer token."""
+    from selfscore.collect.access import Access
+
+    token = Access(database).create_api_token("测试")
+    with client_of(app) as client:
+        client.headers["Authorization"] = f"Bearer {token}"
+        yield client
+
+
+@pytest.fixture
+def collections_url(tmp_path):
+    """A live server with collections on SQLite, for the browser tests; the reviewer's password is PASSWORD."""
+    from selfscore.collect.access import Access
+    from selfscore.collect.database import Database
+    from selfscore.web import create_app
+    from support.live_server import running_server
+
+    database = Database.in_directory(tmp_path / "data")
+    Access(database).set_password(PASSWORD)
+    with running_server(create_app(collections=database)) as url:
+        yield url
+    database.close()

@@ -5,32 +5,11 @@ from __future__ import annotations
 import io
 import re
 
-import pytest
 from openpyxl import load_workbook
 
-from selfscore.collect.access import Access
-from selfscore.collect.database import Database
-from support.browser import ARTIFACTS
+from support.browser import ARTIFACTS, new_page
+from support.collection_web import PASSWORD
 from support.helpers import TABLE_IDS, make_workbook
-from support.live_server import running_server
-
-PASSWORD = "焦作市住建局-reviewer"
-
-
-@pytest.fixture
-def collections_url(tmp_path):
-    database = Database.in_directory(tmp_path / "data")
-    Access(database).set_password(PASSWORD)
-    from selfscore.web import create_app
-
-    with running_server(create_app(collections=database)) as url:
-        yield url
-    database.close()
-
-
-def new_page(browser):
-    context = browser.new_context(accept_downloads=True, locale="zh-CN", viewport={"width": 1280, "height": 900})
-    return context, context.new_page()
 
 
 def test_a_reviewer_collects_from_three_units_and_two_clerks_submit(browser, collections_url, tmp_path):

@@ -18,6 +18,8 @@ ACTION_NAMES = {
     "create": "新建收集", "close": "截止收集", "reopen": "重新开放收集", "reissue": "生成新链接", "revoke": "收回链接",
     "set_reviewers": "设置复核人员", "submit": "单位提交", "add_user": "新建用户", "set_password": "修改密码",
     "disable_user": "停用用户", "enable_user": "启用用户",
+    "score": "复核得分", "accept": "确认接受另一单位或年度的工作簿", "return": "退回修改", "sign_off": "审核通过",
+    "unit_reopen": "重新开放单位",
 }
 #: who did what no signed-in user did: a unit's clerk through their link, or the server's `selfscore admin` command
 CLERK, COMMAND = "单位经办人", "命令行"

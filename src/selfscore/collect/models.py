@@ -168,3 +168,37 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ScoreDecision(Base):
+    """A reviewer's 复核得分 for one indicator of one submission, or their acceptance of a workbook naming another
+    unit or year (``indicator_id`` ``_identity``). Rows are only ever added: the latest per indicator counts, a row
+    without a score takes the decision back."""
+
+    __tablename__ = "score_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    indicator_id: Mapped[str] = mapped_column(String(64))
+    #: the score as entered (a decimal number), None when the decision is taken back
+    score: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str] = mapped_column(String(100))
+    decided_at: Mapped[datetime]
+
+
+class ReviewAction(Base):
+    """What the reviewer did with a unit: return (退回修改), sign_off (审核通过) or reopen. Rows are only ever added;
+    the unit's review state is derived from its latest action and its latest submission."""
+
+    __tablename__ = "review_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    #: the submission the action was about (the unit's latest at that moment)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    action: Mapped[str] = mapped_column(String(20))
+    #: the note sent back with a return, the override reason of a sign-off, the reason of a reopening
+    note: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str] = mapped_column(String(100))
+    decided_at: Mapped[datetime]

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import func, select
@@ -16,8 +17,19 @@ from selfscore.checking import check_file
 from selfscore.collect.access import UserInfo, new_token
 from selfscore.collect.actions import CLERK, LoggedAction, actions, record
 from selfscore.collect.database import Database
-from selfscore.collect.models import Collection, CollectionReviewer, Submission, Unit, User
+from selfscore.collect.models import Collection, CollectionReviewer, ReviewAction, ScoreDecision, Submission, Unit, User
 from selfscore.collect.reports import VERDICT_NAMES, previous_check, report_from_dict
+from selfscore.collect.review import (
+    IDENTITY,
+    STATE_NAMES,
+    Action,
+    Decision,
+    SubmissionReview,
+    judge_against_collection,
+    parse_score,
+    state_of,
+    submission_review,
+)
 from selfscore.collect.times import iso, local_text, utcnow
 from selfscore.results.report import PreviousCheck, Report
 from selfscore.tables.definitions import load_tables
@@ -100,6 +112,12 @@ class UnitRow:
     token: str | None
     latest: SubmissionInfo | None
     submissions: int
+    #: the unit's review state: missing, pending, returned or signed_off (see :data:`~selfscore.collect.review.STATE_NAMES`)
+    state: str = "missing"
+
+    @property
+    def state_name(self) -> str:
+        return STATE_NAMES[self.state]
 
     @property
     def status(self) -> str | None:
@@ -307,9 +325,12 @@ class Collections:
             latest = {row.unit_id: row for row in session.scalars(
                 select(Submission).join(latest_numbers, (Submission.unit_id == latest_numbers.c.unit_id)
                                         & (Submission.number == latest_numbers.c.number)))}
+            actions = self._last_actions(session, [unit.id for unit in units])
             return [UnitRow(unit.id, unit.position, unit.name, unit.token,
                             SubmissionInfo.of(latest[unit.id]) if unit.id in latest else None,
-                            latest[unit.id].number if unit.id in latest else 0) for unit in units]
+                            latest[unit.id].number if unit.id in latest else 0,
+                            state_of(latest[unit.id].id if unit.id in latest else None, actions.get(unit.id)))
+                    for unit in units]
 
     def history(self, collection_id: int, unit_id: int) -> tuple[str, list[SubmissionInfo]]:
         """A unit's name and every submission it made, newest first."""
@@ -349,13 +370,15 @@ class Collections:
 
         return summary_bytes(*self.summary_parts(collection_id, link))
 
-    def summary_parts(self, collection_id: int,
-                      link: Callable[[SubmissionInfo], str | None]) -> tuple[list[Report], list[str | None]]:
-        """What the summary workbook is made of (the web makes it in a worker process): the latest reports, their links."""
+    def summary_parts(self, collection_id: int, link: Callable[[SubmissionInfo], str | None]
+                      ) -> tuple[list[Report], list[str | None], dict[str, Any]]:
+        """What the summary workbook is made of (the web makes it in a worker process): the latest reports, their links,
+        and the collection's review results (every unit in the collection's order, its review, each indicator's figures)."""
         latest = self.latest_reports(collection_id)
         if not latest:
             raise Refused("not_found", "还没有单位提交，暂无汇总表。")
-        return [report for _row, report in latest], [link(row.latest) for row, _report in latest if row.latest]
+        return ([report for _row, report in latest], [link(row.latest) for row, _report in latest if row.latest],
+                self.review_results(collection_id))
 
     def export(self, collection_id: int, link: Callable[[str], str] | None = None) -> dict[str, Any]:
         """The collection page as JSON: the collection, counts by verdict, and every unit with its latest submission."""
@@ -364,7 +387,9 @@ class Collections:
         return {
             "collection": collection.to_dict(),
             "counts": {(status or "missing"): count for status, count in counts(rows).items()},
+            "review_results": self.review_results(collection_id),
             "units": [{"id": row.id, "name": row.name, "status": row.status or "missing", "verdict": row.verdict,
+                       "review_state": row.state, "review_state_name": row.state_name,
                        "submissions": row.submissions, "latest": row.latest.to_dict() if row.latest else None,
                        "link": link(row.token) if link and row.token else None, "link_revoked": row.token is None}
                       for row in rows],
@@ -396,6 +421,8 @@ class Collections:
         link = self.unit_link(token)
         if not link.collection.is_open:
             raise _closed(link.collection)
+        if self.unit_state(link.unit_id) == "signed_off":
+            raise _signed_off()
         latest = self._latest_report(link.unit_id)
         return None if latest is None else previous_check(latest)
 
@@ -403,7 +430,11 @@ class Collections:
         """Store a checked upload as the unit's next submission.
 
         The check ran outside any transaction (it is the slow part); the row is added in one short
-        transaction that checks again that the link is valid and the collection open."""
+        transaction that checks again that the link is valid, the collection open and the unit not signed off. The
+        report is first judged against the collection (:func:`~selfscore.collect.review.judge_against_collection`):
+        another table is an error, another unit or year needs the reviewer."""
+        link = self.unit_link(token)
+        judge_against_collection(report, link.collection.table_ids, link.collection.year, link.unit_name)
         report_json = report.to_dict()
         for _attempt in range(_NUMBERING_ATTEMPTS):
             try:
@@ -413,6 +444,8 @@ class Collections:
                         raise _not_found()
                     if unit.collection.closed_at is not None:
                         raise _closed(CollectionInfo.of(unit.collection))
+                    if self._state(session, unit.id) == "signed_off":
+                        raise _signed_off()
                     number = (session.scalar(select(func.max(Submission.number)).where(Submission.unit_id == unit.id)) or 0) + 1
                     row = Submission(
                         unit_id=unit.id, number=number, received_at=utcnow(), file_name=_text(file_name, 255) or "上传的文件",
@@ -436,6 +469,223 @@ class Collections:
     def unit_history(self, token: str) -> tuple[UnitLink, list[SubmissionInfo]]:
         link = self.unit_link(token)
         return link, self.history(link.collection.id, link.unit_id)[1]
+
+    # --- the review (复核) ---
+
+    def unit_state(self, unit_id: int) -> str:
+        with self.database.transaction() as session:
+            return self._state(session, unit_id)
+
+    def review(self, collection_id: int, submission_id: int) -> tuple[Stored, SubmissionReview, bool]:
+        """A submission with its review (decisions, 复核合计, what blocks sign-off), and whether it is the unit's latest
+        (only the latest is reviewed; older ones are shown as they were)."""
+        stored = self.submission(submission_id, collection_id=collection_id)
+        with self.database.transaction() as session:
+            latest_id = session.scalar(select(Submission.id).where(Submission.unit_id == stored.info.unit_id)
+                                       .order_by(Submission.number.desc()).limit(1))
+            decisions = self._decisions(session, submission_id)
+        return stored, submission_review(stored.report, decisions), latest_id == submission_id
+
+    def set_score(self, collection_id: int, submission_id: int, indicator_id: str, score: str, reason: str,
+                  decided_by: str) -> SubmissionReview:
+        """Record the reviewer's 复核得分 of one indicator (an empty ``score`` takes the decision back).
+
+        A 需人工确认 item takes any score in its allowed range; any other indicator takes a score other than the recomputed
+        one only with a reason. Refused (in Chinese) outside the range, on an older submission, or once signed off."""
+        reason = " ".join(reason.split())
+        stored, review, is_latest = self.review(collection_id, submission_id)
+        self._may_decide(stored, is_latest)
+        item = next((entry for entry in review.items if entry.item.id == indicator_id), None)
+        if item is None:
+            raise Refused("not_found", f"这份提交没有指标「{indicator_id}」。")
+        value = None
+        if score.strip():
+            try:
+                value = parse_score(score, item.item)
+            except ValueError as error:
+                raise Refused("invalid", str(error)) from None
+            if not item.to_decide and value != item.item.recomputed and not reason:
+                raise Refused("invalid", f"「{item.item.name}」的复核得分 {score.strip()} 与重新计算的得分不同："
+                                         "请填写调整理由（将写入复核结果表的扣分原因）。")
+        with self.database.transaction() as session:
+            session.add(ScoreDecision(submission_id=submission_id, indicator_id=indicator_id,
+                                      score=None if value is None else _number_text(value), reason=reason[:2000],
+                                      decided_by=decided_by, decided_at=utcnow()))
+            record(session, None, "score", collection_id, stored.info.unit_id, submission_id,
+                   f"{item.item.name}：{'撤回复核得分' if value is None else _number_text(value)}{f'（{reason}）' if reason else ''}",
+                   by=decided_by)
+        return self.review(collection_id, submission_id)[1]
+
+    def accept_identity(self, collection_id: int, submission_id: int, reason: str, decided_by: str) -> SubmissionReview:
+        """Accept a workbook that names another unit or year as this unit's (the alternative is to return it)."""
+        reason = " ".join(reason.split()) or "复核人员确认接受"
+        stored, review, is_latest = self.review(collection_id, submission_id)
+        self._may_decide(stored, is_latest)
+        if not review.identity:
+            raise Refused("invalid", "这份提交的单位和年度与本次收集一致，无需确认。")
+        with self.database.transaction() as session:
+            session.add(ScoreDecision(submission_id=submission_id, indicator_id=IDENTITY, score=None, reason=reason[:2000],
+                                      decided_by=decided_by, decided_at=utcnow()))
+            record(session, None, "accept", collection_id, stored.info.unit_id, submission_id, reason, by=decided_by)
+        return self.review(collection_id, submission_id)[1]
+
+    def _may_decide(self, stored: Stored, is_latest: bool) -> None:
+        if not is_latest:
+            raise Refused("invalid", "这不是本单位最新的一次提交：只能复核最新的提交。")
+        if self.unit_state(stored.info.unit_id) == "signed_off":
+            raise Refused("invalid", "本单位已审核通过；如需修改复核得分，请先「重新开放」。")
+
+    def return_unit(self, collection_id: int, unit_id: int, note: str, decided_by: str) -> str:
+        """退回修改: the unit's link page shows ``note`` above the upload form until the unit resubmits."""
+        note = note.strip()
+        if not note:
+            raise Refused("invalid", "请填写退回说明：告诉填报单位要改什么（将显示在该单位的上传页面上）。")
+        return self._act(collection_id, unit_id, "return", note[:4000], decided_by, {"pending"})
+
+    def sign_off(self, collection_id: int, unit_id: int, override: str, decided_by: str) -> str:
+        """审核通过: refused while the latest submission has errors or undecided items, unless ``override`` says why."""
+        override = " ".join(override.split())
+        latest = self.latest_id(collection_id, unit_id)
+        if latest is not None:
+            blockers = self.review(collection_id, latest)[1].blockers
+            if blockers and not override:
+                raise Refused("invalid", f"不能审核通过：{'；'.join(blockers)}。请先处理，或填写「强制通过的理由」后再审核通过。")
+        return self._act(collection_id, unit_id, "sign_off", override[:4000], decided_by, {"pending", "returned"})
+
+    def reopen(self, collection_id: int, unit_id: int, note: str, decided_by: str) -> str:
+        """Take a sign-off (or a return) back: the unit is 待复核 again and its link takes uploads."""
+        return self._act(collection_id, unit_id, "reopen", " ".join(note.split())[:4000], decided_by, {"signed_off", "returned"})
+
+    def _act(self, collection_id: int, unit_id: int, kind: str, note: str, decided_by: str, allowed: set[str]) -> str:
+        with self.database.transaction() as session:
+            unit = self._unit(session, collection_id, unit_id)
+            state = self._state(session, unit.id)
+            if state not in allowed:
+                raise Refused("invalid", f"「{unit.name}」当前是「{STATE_NAMES[state]}」，不能{_ACTION_VERBS[kind]}。")
+            latest = session.scalar(select(Submission.id).where(Submission.unit_id == unit.id)
+                                    .order_by(Submission.number.desc()).limit(1))
+            session.add(ReviewAction(unit_id=unit.id, submission_id=latest, action=kind, note=note, decided_by=decided_by,
+                                     decided_at=utcnow()))
+            record(session, None, _LOGGED_AS[kind], collection_id, unit.id, latest, note, by=decided_by)
+            session.flush()
+            return self._state(session, unit.id)
+
+    def actions(self, collection_id: int, unit_id: int) -> list[Action]:
+        """Every return, sign-off and reopening of a unit, newest first."""
+        with self.database.transaction() as session:
+            unit = self._unit(session, collection_id, unit_id)
+            return [Action(row.action, row.submission_id, row.note, row.decided_by, row.decided_at) for row in session.scalars(
+                select(ReviewAction).where(ReviewAction.unit_id == unit.id).order_by(ReviewAction.id.desc()))]
+
+    def unit_review(self, collection_id: int, unit_id: int) -> dict[str, Any]:
+        """A unit's review as JSON: its state, its actions, and the review of its latest submission."""
+        name, _ = self.history(collection_id, unit_id)
+        latest = self.latest_id(collection_id, unit_id)
+        state = self.unit_state(unit_id)
+        return {"unit": {"id": unit_id, "name": name}, "state": state, "state_name": STATE_NAMES[state],
+                "latest_submission": latest, "actions": [action.to_dict() for action in self.actions(collection_id, unit_id)],
+                "review": None if latest is None else self.review(collection_id, latest)[1].to_dict()}
+
+    def returned_note(self, unit_id: int) -> Action | None:
+        """The return the unit's clerk must act on: the latest action when it returned the latest submission."""
+        with self.database.transaction() as session:
+            if self._state(session, unit_id) != "returned":
+                return None
+            row = session.scalars(select(ReviewAction).where(ReviewAction.unit_id == unit_id)
+                                  .order_by(ReviewAction.id.desc()).limit(1)).one()
+            return Action(row.action, row.submission_id, row.note, row.decided_by, row.decided_at)
+
+    def latest_id(self, collection_id: int, unit_id: int) -> int | None:
+        """The id of the unit's latest submission (None: not submitted yet)."""
+        with self.database.transaction() as session:
+            unit = self._unit(session, collection_id, unit_id)
+            return session.scalar(select(Submission.id).where(Submission.unit_id == unit.id)
+                                  .order_by(Submission.number.desc()).limit(1))
+
+    def review_results(self, collection_id: int) -> dict[str, Any]:
+        """What the reviewer hands up, as data (the JSON export, the API and the 复核结果表 read it): per table the units
+        whose latest submission is of it, in the collection's order, with each indicator's 分值, 自评得分, 复核得分 and
+        扣分原因, the 复核合计 and a rank; and the units not submitted or not signed off."""
+        collection = self.get(collection_id)
+        rows = self.rows(collection_id)
+        known = load_tables()
+        tables: dict[str, dict[str, Any]] = {
+            table_id: {"table": table_id, "title": known[table_id].title if table_id in known else table_id,
+                       "sheet": known[table_id].short_title if table_id in known else table_id,
+                       "max_total": json_number(known[table_id].max_points) if table_id in known else None, "units": []}
+            for table_id in collection.table_ids}
+        not_done, units = [], []
+        for row in rows:
+            review = self.review(collection_id, row.latest.id)[1] if row.latest is not None else None
+            workbook_unit = row.latest.report_unit if row.latest is not None else None
+            units.append({"unit": row.name, "unit_in_workbook": workbook_unit if workbook_unit and
+                          " ".join(workbook_unit.split()) != row.name else None,
+                          "state": row.state, "state_name": row.state_name, "verdict": row.verdict,
+                          "table": row.latest.table_id if row.latest else None,
+                          "self_total": json_number(review.report.self_total) if review else None,
+                          "recomputed_total": json_number(review.report.recomputed_total) if review else None,
+                          "recomputed_text": review.report.recomputed_total_text if review and
+                          review.report.status != "unreadable" else None,
+                          "review_total": json_number(review.total) if review else None,
+                          "notices": notices(collection, row.name, row.latest)})
+            if row.state != "signed_off":
+                note = ""
+                if row.state == "returned":
+                    returned = self.returned_note(row.id)
+                    note = returned.note if returned else ""
+                not_done.append({"unit": row.name, "state": row.state, "state_name": row.state_name, "note": note})
+            if row.latest is None or review is None or row.latest.table_id not in tables:
+                continue
+            tables[row.latest.table_id]["units"].append({
+                "unit": row.name, "unit_in_workbook": workbook_unit if workbook_unit and
+                " ".join(workbook_unit.split()) != row.name else None,
+                "state": row.state, "state_name": row.state_name, "submission": row.latest.id,
+                "self_total": json_number(review.report.self_total),
+                "recomputed_total": json_number(review.report.recomputed_total),
+                "review_total": json_number(review.total), "review_total_explanation": review.total_explanation,
+                "indicators": [{"id": item.item.id, "name": item.item.name, "max": json_number(item.item.max),
+                                "self": json_number(item.item.self_score), "recomputed": json_number(item.item.recomputed),
+                                "review": json_number(item.review_score), "reason": item.reason,
+                                "changed": item.decided and item.review_score != item.item.recomputed}
+                               for item in review.items]})
+        for table in tables.values():
+            totals = sorted((unit["review_total"] for unit in table["units"] if unit["review_total"] is not None), reverse=True)
+            for unit in table["units"]:
+                unit["rank"] = None if unit["review_total"] is None else totals.index(unit["review_total"]) + 1
+        return {"collection": collection.to_dict(), "date": local_text(utcnow())[:10], "units": units,
+                "tables": list(tables.values()), "not_done": not_done}
+
+    def review_results_workbook(self, collection_id: int) -> bytes:
+        """The 复核结果表 (xlsx, A4 landscape, one table per sheet)."""
+        from selfscore.write.review_sheet import review_results_bytes
+
+        return review_results_bytes(self.review_results(collection_id))
+
+    @staticmethod
+    def _decisions(session: Session, submission_id: int) -> dict[str, Decision]:
+        found: dict[str, Decision] = {}
+        for row in session.scalars(select(ScoreDecision).where(ScoreDecision.submission_id == submission_id)
+                                   .order_by(ScoreDecision.id)):
+            if row.score is None and row.indicator_id != IDENTITY:
+                found.pop(row.indicator_id, None)  # the decision taken back
+                continue
+            found[row.indicator_id] = Decision(row.indicator_id, None if row.score is None else Fraction(row.score),
+                                               row.reason, row.decided_by, row.decided_at)
+        return found
+
+    @staticmethod
+    def _last_actions(session: Session, unit_ids: list[int]) -> dict[int, tuple[str, int | None]]:
+        if not unit_ids:
+            return {}
+        last = (select(ReviewAction.unit_id, func.max(ReviewAction.id).label("id"))
+                .where(ReviewAction.unit_id.in_(unit_ids)).group_by(ReviewAction.unit_id).subquery())
+        return {row.unit_id: (row.action, row.submission_id)
+                for row in session.scalars(select(ReviewAction).join(last, ReviewAction.id == last.c.id))}
+
+    def _state(self, session: Session, unit_id: int) -> str:
+        latest = session.scalar(select(Submission.id).where(Submission.unit_id == unit_id)
+                                .order_by(Submission.number.desc()).limit(1))
+        return state_of(latest, self._last_actions(session, [unit_id]).get(unit_id))
 
     # --- lookups that never cross a collection or a unit ---
 
@@ -471,6 +721,15 @@ class Collections:
 def _closed(collection: CollectionInfo) -> Refused:
     return Refused("closed", f"「{collection.name}」已于 {local_text(collection.closed_at)} 截止，不再接收提交；"
                              "已提交的材料仍可查看。如需补交，请联系收集材料的同志重新开放。")
+
+
+_ACTION_VERBS = {"return": "退回修改", "sign_off": "审核通过", "reopen": "重新开放"}
+#: a unit's review action as the log of actions names it (a collection's own 「reopen」 is another action)
+_LOGGED_AS = {"return": "return", "sign_off": "sign_off", "reopen": "unit_reopen"}
+
+
+def _signed_off() -> Refused:
+    return Refused("closed", "本单位的材料已审核通过，不再接收提交。如需修改，请联系收集材料的同志重新开放本单位。")
 
 
 def _text(value: str | None, limit: int) -> str | None:

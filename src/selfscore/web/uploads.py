@@ -58,11 +58,12 @@ def summary_links(uploads: list[UploadResult], base_url: str) -> tuple[list[Repo
     return [upload.report for upload in checked], links  # type: ignore[misc]
 
 
-def summary_workbook(reports: list[Report], links: list[str | None]) -> bytes:
-    """The summary workbook's bytes (run in a worker process: it is CPU work)."""
+def summary_workbook(reports: list[Report], links: list[str | None], collection: dict | None = None) -> bytes:
+    """The summary workbook's bytes (run in a worker process: it is CPU work); ``collection``: a collection's review
+    results, for its own sheets of every unit."""
     from selfscore.write.summary import summary_bytes
 
-    return summary_bytes(reports, links)
+    return summary_bytes(reports, links, collection)
 
 
 def unreadable_reason(report: Report) -> str:

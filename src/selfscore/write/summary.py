@@ -76,15 +76,22 @@ def summary_order(reports: Sequence[Report]) -> list[int]:
                                                        reports[i].file))
 
 
-def summary_bytes(reports: Sequence[Report], marked_paths: Sequence[str | None]) -> bytes:
+def summary_bytes(reports: Sequence[Report], marked_paths: Sequence[str | None], collection: dict | None = None) -> bytes:
     """The summary workbook as .xlsx bytes; ``marked_paths[i]`` is the link to report i's marked-up copy
-    (a path relative to where the summary is saved, or a URL), or None."""
+    (a path relative to where the summary is saved, or a URL), or None.
+
+    A collection's summary also gets ``collection`` (its review results, see ``Collections.review_results``): a first
+    sheet of every unit of the collection in its order, and per table a sheet of every indicator's three figures."""
+    from selfscore.write.review_sheet import collection_sheets
+
     workbook = Workbook()
     duplicates = _duplicates_by_index(reports)
     tables = load_tables()
     _summary_sheet(workbook.active, reports, marked_paths, duplicates)
     _detail_sheet(workbook.create_sheet(DETAIL_SHEET), reports, tables, duplicates)
     _chart_sheet(workbook.create_sheet(CHART_SHEET), reports, tables, duplicates)
+    if collection is not None:
+        collection_sheets(workbook, collection)
     workbook.active = 0
     return workbook_bytes(workbook)
 

@@ -9,10 +9,12 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from selfscore.collect.review import reviewer_name
 from selfscore.collect.service import Refused
 from selfscore.collect.units import UnitListError, check_units
 from selfscore.web.api_models import BUSY
 from selfscore.web.collections.guards import ApiCaller, CollectionsDep
+from selfscore.web.collections.review_pages import review_results_response
 from selfscore.web.collections.reviewer_pages import summary_response, unit_url
 from selfscore.web.context import Context
 from selfscore.web.uploads import XLSX_MEDIA_TYPE
@@ -55,6 +57,8 @@ class UnitStatus(BaseModel):
     name: str
     status: str = Field(description="missing (not submitted yet), ok, review, errors or unreadable")
     verdict: str = Field(description="The status in Chinese: 未提交 / 通过 / 需人工确认 / 有错误 / 无法读取")
+    review_state: str = Field(description="The review: missing, pending, returned or signed_off")
+    review_state_name: str = Field(description="The review in Chinese: 未提交 / 待复核 / 退回修改 / 已审核")
     submissions: int = Field(description="How many times the unit submitted")
     latest: Latest | None
     link: str | None = Field(description="The unit's upload link (null once revoked)")
@@ -128,3 +132,136 @@ def submission_report(collection_id: Id, submission_id: Id, collections: Collect
 async def summary(request: Request, collection_id: Id, collections: CollectionsDep, context: Context, _: ApiCaller) -> Response:
     """汇总.xlsx of every unit's latest submission; its links open the marked-up copies for a signed-in reviewer."""
     return await summary_response(request, collections, context, collection_id)
+
+
+# --- the review (复核) ---
+
+IndicatorId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_]+$")]
+_REFUSED = {400: {"description": "Refused, with the reason in Chinese: a score outside the allowed range, a changed score "
+                                 "without a reason, a sign-off with errors or undecided items and no override reason, "
+                                 "an action the unit's state does not allow"}}
+
+
+class ScoreBody(BaseModel):
+    score: str | float | None = Field(description="The 复核得分 (within the allowed range); null or \"\" takes the decision back")
+    reason: str = Field("", description="Why; required when the score differs from the recomputed one of an indicator "
+                                        "that is not 需人工确认", max_length=2000)
+
+
+class NoteBody(BaseModel):
+    note: str = Field("", description="退回说明 (required for a return, shown on the unit's link page); the override reason "
+                                      "of a sign-off the latest submission would not pass; the reason of a reopening",
+                      max_length=4000)
+
+
+class AcceptBody(BaseModel):
+    reason: str = Field("", description="Why a workbook naming another unit or year is accepted as this unit's", max_length=2000)
+
+
+class DecisionOut(BaseModel):
+    indicator: str
+    score: float | None
+    reason: str
+    decided_by: str = Field(description="Who decided (today 管理员 for a signed-in reviewer, API for a bearer token)")
+    decided_at: str
+
+
+class IndicatorReviewOut(BaseModel):
+    indicator: str
+    name: str
+    max: float
+    self: float | None
+    recomputed: float | None
+    status: str = Field(description="match, mismatch, rounding_reading, review or unknown")
+    to_decide: bool = Field(description="需人工确认 (or not computable): the reviewer must enter the 复核得分")
+    allowed: list[float] = Field(description="The range a 复核得分 may take: [low, high]")
+    review: float | None = Field(description="The 复核得分: the reviewer's, else the recomputed one; null while undecided")
+    reason: str = Field(description="扣分原因: the reviewer's reason, else the computation")
+    decision: DecisionOut | None
+
+
+class ReviewOut(BaseModel):
+    indicators: list[IndicatorReviewOut]
+    review_total: float | None = Field(description="复核合计, by the table's own total rules (bonus, penalty, cap, veto)")
+    review_total_explanation: str
+    identity_questions: list[str] = Field(description="Another unit or year named in the workbook, to accept or return")
+    identity_accepted: bool
+    blockers: list[str] = Field(description="Why the unit cannot be signed off as it stands (empty: it can)")
+
+
+class ActionOut(BaseModel):
+    action: str = Field(description="return, sign_off or reopen")
+    name: str
+    submission_id: int | None
+    note: str
+    decided_by: str
+    decided_at: str
+
+
+class UnitRef(BaseModel):
+    id: int
+    name: str
+
+
+class UnitReview(BaseModel):
+    unit: UnitRef
+    state: str = Field(description="missing, pending, returned or signed_off")
+    state_name: str = Field(description="未提交 / 待复核 / 退回修改 / 已审核")
+    latest_submission: int | None
+    actions: list[ActionOut] = Field(description="Every return, sign-off and reopening, newest first")
+    review: ReviewOut | None = Field(description="The review of the latest submission")
+
+
+@router.get("/{collection_id}/units/{unit_id}/review", response_model=UnitReview, summary="A unit's review state and decisions")
+def unit_review(collection_id: Id, unit_id: Id, collections: CollectionsDep, _: ApiCaller) -> dict[str, Any]:
+    return collections.service.unit_review(collection_id, unit_id)
+
+
+@router.post("/{collection_id}/submissions/{submission_id}/scores/{indicator_id}", response_model=ReviewOut,
+             summary="Set (or take back) the 复核得分 of one indicator of the unit's latest submission", responses=_REFUSED)
+def set_score(collection_id: Id, submission_id: Id, indicator_id: IndicatorId, body: ScoreBody, collections: CollectionsDep,
+              user: ApiCaller) -> dict[str, Any]:
+    score = "" if body.score is None else str(body.score)
+    return collections.service.set_score(collection_id, submission_id, indicator_id, score, body.reason,
+                                         reviewer_name(user)).to_dict()
+
+
+@router.post("/{collection_id}/submissions/{submission_id}/accept", response_model=ReviewOut,
+             summary="Accept a workbook naming another unit or year", responses=_REFUSED)
+def accept(collection_id: Id, submission_id: Id, body: AcceptBody, collections: CollectionsDep, user: ApiCaller) -> dict[str, Any]:
+    return collections.service.accept_identity(collection_id, submission_id, body.reason, reviewer_name(user)).to_dict()
+
+
+@router.post("/{collection_id}/units/{unit_id}/return", response_model=UnitReview, summary="退回修改, with a note",
+             responses=_REFUSED)
+def return_unit(collection_id: Id, unit_id: Id, body: NoteBody, collections: CollectionsDep, user: ApiCaller) -> dict[str, Any]:
+    collections.service.return_unit(collection_id, unit_id, body.note, reviewer_name(user))
+    return collections.service.unit_review(collection_id, unit_id)
+
+
+@router.post("/{collection_id}/units/{unit_id}/sign-off", response_model=UnitReview,
+             summary="审核通过 (the note is the override reason when the latest submission would not pass)", responses=_REFUSED)
+def sign_off(collection_id: Id, unit_id: Id, body: NoteBody, collections: CollectionsDep, user: ApiCaller) -> dict[str, Any]:
+    collections.service.sign_off(collection_id, unit_id, body.note, reviewer_name(user))
+    return collections.service.unit_review(collection_id, unit_id)
+
+
+@router.post("/{collection_id}/units/{unit_id}/reopen", response_model=UnitReview, summary="Reopen a signed-off or returned unit",
+             responses=_REFUSED)
+def reopen_unit(collection_id: Id, unit_id: Id, body: NoteBody, collections: CollectionsDep, user: ApiCaller) -> dict[str, Any]:
+    collections.service.reopen(collection_id, unit_id, body.note, reviewer_name(user))
+    return collections.service.unit_review(collection_id, unit_id)
+
+
+@router.get("/{collection_id}/review-results", summary="The review results (复核结果): per table every unit's three figures")
+def review_results(collection_id: Id, collections: CollectionsDep, _: ApiCaller) -> dict[str, Any]:
+    """Per table, every unit whose latest submission is of it, in the collection's order: each indicator's 分值 (max), 自评得分
+    (self), 复核得分 (review) and 扣分原因 (reason), the 复核合计 and the rank; and `not_done`, the units not submitted or not
+    signed off. The same data as the 复核结果表."""
+    return collections.service.review_results(collection_id)
+
+
+@router.get("/{collection_id}/review-results.xlsx", summary="The 复核结果表 (xlsx, A4 landscape, one table per sheet)",
+            response_class=Response, responses={200: {"content": {XLSX_MEDIA_TYPE: {}}}})
+def review_results_workbook(collection_id: Id, collections: CollectionsDep, _: ApiCaller) -> Response:
+    return review_results_response(collections, collection_id)

@@ -17,6 +17,7 @@ from selfscore.collect.access import SESSION_HOURS, SignedIn
 from selfscore.collect.access import new_token as random_token
 from selfscore.collect.linksheet import links_bytes
 from selfscore.collect.reports import VERDICT_NAMES
+from selfscore.collect.review import STATE_NAMES
 from selfscore.collect.service import CollectionInfo, Refused, SubmissionInfo, UnitRow, counts, notices
 from selfscore.collect.times import local_text
 from selfscore.collect.units import UnitListError, units_from_text, units_from_workbook
@@ -284,18 +285,30 @@ def unit_history(request: Request, collection_id: CollectionId, unit_id: Collect
                  signed_in: Reviewer) -> HTMLResponse:
     collection = collections.service.get(collection_id)
     unit_name, submissions = collections.service.history(collection_id, unit_id)
+    state_name = STATE_NAMES[collections.service.unit_state(unit_id)]
     return page(request, "collections/unit_history.html", signed_in, collection=collection, unit_name=unit_name, submissions=submissions,
+                state_name=state_name, actions=collections.service.actions(collection_id, unit_id),
                 log=collections.service.log(collection_id, unit_id))
 
 
 @router.get("/collections/{collection_id}/submissions/{submission_id}", response_class=HTMLResponse)
 def submission_page(request: Request, collection_id: CollectionId, submission_id: CollectionId, collections: CollectionsDep,
                     signed_in: Reviewer) -> HTMLResponse:
+    return review_page(request, collections, signed_in, collection_id, submission_id)
+
+
+def review_page(request: Request, collections: CollectionsDep, signed_in: SignedIn, collection_id: int, submission_id: int,
+                status_code: int = 200, problem: str | None = None, form: dict[str, str] | None = None) -> HTMLResponse:
+    """A submission's page: its report and, for the unit's latest, the review (复核得分, 复核合计, return, sign-off)."""
     collection = collections.service.get(collection_id)
-    stored = collections.service.submission(submission_id, collection_id=collection_id)
-    unit_name, _ = collections.service.history(collection_id, stored.info.unit_id)
-    return page(request, "collections/submission.html", signed_in, collection=collection, unit_name=unit_name,
-                info=stored.info, report=stored.report, notices=notices(collection, unit_name, stored.info))
+    stored, review, is_latest = collections.service.review(collection_id, submission_id)
+    unit_name, submissions = collections.service.history(collection_id, stored.info.unit_id)
+    state = collections.service.unit_state(stored.info.unit_id)
+    actions = collections.service.actions(collection_id, stored.info.unit_id)
+    return page(request, "collections/submission.html", signed_in, status_code, collection=collection, unit_name=unit_name,
+                info=stored.info, report=stored.report, notices=notices(collection, unit_name, stored.info), review=review,
+                is_latest=is_latest, latest=submissions[0], state=state, state_name=STATE_NAMES[state], actions=actions,
+                problem=problem, form=form or {})
 
 
 @router.get("/collections/{collection_id}/submissions/{submission_id}/{which}")

@@ -43,10 +43,18 @@ def _unit_page(request: Request, collections: CollectionsDep, context: Context, 
                problem: str | None = None) -> HTMLResponse:
     link, submissions = collections.service.unit_history(token)
     tables = [context.tables[table_id] for table_id in link.collection.table_ids if table_id in context.tables]
+    state = collections.service.unit_state(link.unit_id)
+    returned = collections.service.returned_note(link.unit_id)
+    to_fix, returned_number = [], None
+    if returned is not None and returned.submission_id is not None:
+        stored = collections.service.submission(returned.submission_id, unit_id=link.unit_id)
+        returned_number = stored.info.number
+        to_fix = [finding for finding in stored.report.findings if finding.severity in ("error", "warning")]
     return render("collections/unit_page.html", status_code, root=root(request), link=link, submissions=submissions, tables=tables,
                   form_token=collections.access.unit_form_token(token), closed_text=local_text(link.collection.closed_at),
                   contacts=collections.service.contacts(link.collection.id) if not link.collection.is_open else [],
-                  problem=problem, **context.limits())
+                  problem=problem, state=state, returned=returned, returned_number=returned_number, to_fix=to_fix,
+                  **context.limits())
 
 
 @router.get("/u/{token}", response_class=HTMLResponse)

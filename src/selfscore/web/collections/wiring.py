@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from selfscore.collect.access import Access
 from selfscore.collect.database import Database
 from selfscore.collect.service import Collections, Refused
-from selfscore.web.collections import json_api, reviewer_pages, unit_pages, users_pages
+from selfscore.web.collections import json_api, review_pages, reviewer_pages, unit_pages, users_pages
 from selfscore.web.collections.guards import (
     ApiUnauthorized,
     CollectionsContext,
@@ -42,7 +42,7 @@ def install_collections(app: FastAPI, database: Database) -> None:
     app.add_exception_handler(Refused, _refused)
     app.add_exception_handler(ApiUnauthorized, _unauthorized)
     # Every route with a {collection_id}, on these routers, answers only a user who may see that collection.
-    for router in (reviewer_pages.router, users_pages.router):
+    for router in (reviewer_pages.router, review_pages.router, users_pages.router):
         app.include_router(router, dependencies=[Depends(collection_of_reviewer)])
     app.include_router(unit_pages.router)
     app.include_router(json_api.router, dependencies=[Depends(api_collection_of_caller)])
