@@ -221,7 +221,7 @@ def _open_lean(data: bytes, sniffed: str, limits: Limits) -> tuple[LeanWorkbook,
         return None
     refuse_unsafe(sniffed, data, limits)
     try:
-        workbook = LeanWorkbook(data)
+        workbook = LeanWorkbook(data, prescanned=True)  # refuse_unsafe has just run check_archive
     except Exception:  # openpyxl's load says what is wrong, in the full path
         return None
     if MARKS_SHEET in workbook.sheetnames:
