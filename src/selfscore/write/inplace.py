@@ -1,5 +1,7 @@
-"""The marked-up copy written into the filler's own zip: every part it does not need to change passes through
-byte for byte (images, charts, pivot tables, slicers, x14 validations…); the marks are edits.
+"""The marked-up copy written into the filler's own zip, the marks as edits to its parts.
+
+Every part the marks do not need to change passes through byte for byte (images, charts, pivot tables,
+slicers, x14 validations…).
 
 What is edited: ``styles.xml`` gains fills, fonts, borders and cell formats at its end (the existing ones stay
 as they are, so every cell keeps its own); a marked cell's ``s`` attribute in its sheet's XML (found by a regular
