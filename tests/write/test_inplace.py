@@ -280,3 +280,17 @@ def test_every_copy_the_corpora_produce_keeps_excels_rules_for_its_parts(corpus_
 
 def test_the_rich_copy_keeps_excels_rules_for_its_parts(rich, monkeypatch):
     _validate(_marked(rich[0], monkeypatch)[1])
+
+
+@pytest.mark.parametrize(("part", "old", "new"), [
+    ("xl/_rels/workbook.xml.rels", "</Relationships>",
+     '<Relationship Id="rId1" Type="x" Target="styles.xml"/></Relationships>'),  # an id twice
+    ("[Content_Types].xml", 'Extension="rels"', 'Extension="relsx"'),  # parts without a content type
+    ("xl/styles.xml", '<cellXfs count="', '<cellXfs count="9'),  # a count that lies
+])
+def test_the_validator_fails_a_copy_that_breaks_a_rule(rich, monkeypatch, part, old, new):
+    copy = _marked(rich[0], monkeypatch)[1]
+    text = member(copy, part).decode()
+    assert old in text
+    with pytest.raises(AssertionError):
+        _validate(rezip(copy, {part: text.replace(old, new, 1).encode()}))
