@@ -246,6 +246,8 @@ def _validate(copy: bytes) -> None:
         if re.fullmatch(r"xl/comments[^/]*\.xml", name):
             comments = ElementTree.fromstring(body)
             authors = comments.find(f"{_MAIN}authors")
+            names = [author.text for author in authors]
+            assert len(names) == len(set(names)), f"an author twice in {name}"
             refs = []
             for comment in comments.iter(f"{_MAIN}comment"):
                 assert int(comment.get("authorId")) < len(authors)

@@ -385,8 +385,12 @@ class _Editor:
             self._content_type(comments_part, _COMMENTS_CT)
         authors = _section(comments_xml, "authors")
         author_list = _children(authors.group(1) or "", "author") if authors else []
-        author_id = len(author_list)
-        comments_xml, _ = _append_list(comments_xml, "authors", [f"<author>{escape(COMMENT_AUTHOR)}</author>"])
+        ours = f"<author>{escape(COMMENT_AUTHOR)}</author>"
+        if ours in author_list:  # one name once in the list
+            author_id = author_list.index(ours)
+        else:
+            author_id = len(author_list)
+            comments_xml, _ = _append_list(comments_xml, "authors", [ours])
         fresh = []
         for cell, comment in comments.items():
             element = (f'<comment ref="{cell}" authorId="{author_id}"><text><t xml:space="preserve">'
