@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,8 @@ class Checked:
     workbook: Workbook | None
     #: what was read from an .xls/.ods file, to rebuild a template from (it cannot be marked in place)
     foreign: LabelReadResult | None = None
+    #: the file's own bytes, when its copy is written into its own zip (``write.inplace``)
+    original: bytes | None = None
 
 
 def _load(source: Source, name: str | None, limits: Limits = DEFAULT_LIMITS) -> tuple[bytes, str]:
@@ -66,6 +69,8 @@ class _Opened:
     previous: PreviousCheck | None
     #: the sniffed kind of an .xls/.ods file; None for .xlsx
     foreign_kind: str | None
+    #: the file's own bytes, when its copy is written into its own zip
+    original: bytes | None = None
 
 
 def check_file(source: Source, name: str | None = None, steps: StepReading = DEFAULT_STEPS, markup: bool = True,
@@ -141,6 +146,7 @@ def _validations(reads: list[ReadResult]) -> list[tuple[list[Finding], set[str]]
 def _open(source: Source, name: str | None, steps: StepReading, limits: Limits = DEFAULT_LIMITS,
           markup: bool = True) -> _Opened | Checked:
     file_name = _file_name(source, name)
+    in_place = False
     try:
         data, file_name = _load(source, name, limits)
         kind = foreign_kind(data)
@@ -177,18 +183,27 @@ def _open(source: Source, name: str | None, steps: StepReading, limits: Limits =
             workbook.template = False  # an .xltx/.xltm template's copy is an ordinary workbook
             previous = remove_marks(workbook)
             read, findings = _read(workbook, data)
-            findings = findings + _file_notes(data, sniffed)
+            in_place = previous is None and in_place_writer(sniffed)
+            findings = findings + _file_notes(data, sniffed, in_place)
     except Unreadable as unreadable:
         return Checked(Report.unreadable(file_name, unreadable.finding, steps), None)
     except Exception as error:  # a last net: a clerk gets a reason, never a traceback
         return _failed(file_name, steps, error)
-    return _Opened(file_name, workbook, read, findings, previous, kind)
+    return _Opened(file_name, workbook, read, findings, previous, kind,
+                   data if kind is None and workbook is not None and in_place else None)
 
 
-def _file_notes(data: bytes, sniffed: str) -> list[Finding]:
+def in_place_writer(sniffed: str) -> bool:
+    """Whether a workbook of this kind gets its copy written into its own zip (``write.inplace``); for now only
+    when SELFSCORE_WRITER=inplace, until that writer has passed every corpus. A Strict file, an .xlsm (whose
+    copy is an .xlsx) and a marked-up copy checked again are written by openpyxl."""
+    return sniffed in ("xlsx", "xltx") and os.environ.get("SELFSCORE_WRITER") == "inplace"
+
+
+def _file_notes(data: bytes, sniffed: str, in_place: bool = False) -> list[Finding]:
     """What the marked-up copy cannot carry: an .xlsm's macros, images, charts…"""
     notes = []
-    lost = unpreserved_content(data)
+    lost = [] if in_place else unpreserved_content(data)
     if sniffed == "xlsm":
         notes.append(make_finding("macros_not_kept", format=FORMAT_NAMES["xlsm"]))
         lost = [label for label in lost if label != "宏（VBA）"]
@@ -209,7 +224,7 @@ def _open_lean(data: bytes, sniffed: str, limits: Limits) -> tuple[LeanWorkbook,
     refuse_unsafe(sniffed, data, limits)
     data = with_parts_under_xl(data)
     try:
-        workbook = LeanWorkbook(data)
+        workbook = LeanWorkbook(data, prescanned=True)  # refuse_unsafe has just run check_archive
     except Exception:  # openpyxl's load says what is wrong, in the full path
         return None
     if MARKS_SHEET in workbook.sheetnames:
@@ -220,7 +235,7 @@ def _open_lean(data: bytes, sniffed: str, limits: Limits) -> tuple[LeanWorkbook,
         raise
     except Exception:
         return None
-    return workbook, read, findings + _file_notes(data, sniffed)
+    return workbook, read, findings + _file_notes(data, sniffed, in_place_writer(sniffed))
 
 
 def _finish_safely(opened: _Opened, validation: tuple[list[Finding], set[str]] | Exception,
@@ -304,7 +319,7 @@ def _finish(opened: _Opened, validation: tuple[list[Finding], set[str]], steps: 
         source_format=opened.foreign_kind,
     )
     foreign = read if opened.foreign_kind is not None and isinstance(read, LabelReadResult) else None
-    return Checked(report, None if isinstance(workbook, LeanWorkbook) else workbook, foreign)
+    return Checked(report, None if isinstance(workbook, LeanWorkbook) else workbook, foreign, opened.original)
 
 
 def _version_by_year(read: ReadResult) -> ReadResult:
@@ -380,7 +395,23 @@ def _marked_up_bytes(checked: Checked) -> bytes | None:
         return None
     from selfscore.write.markup import mark_up
 
+    if checked.original is not None:
+        from selfscore.write.inplace import CannotEdit, mark_up_in_place
+
+        try:
+            return mark_up_in_place(checked.original, checked.workbook, checked.report)
+        except CannotEdit:  # openpyxl writes the copy; say what it does not carry, as before
+            _unpreserved_note(checked)
     return mark_up(checked.workbook, checked.report)
+
+
+def _unpreserved_note(checked: Checked) -> None:
+    # The results sheet repeats the report's notes, so the copy openpyxl writes says what it lost.
+    lost = unpreserved_content(checked.original)
+    if lost:
+        note = make_finding("content_not_preserved", kinds="、".join(lost))
+        checked.report.findings.insert(0, note)
+        checked.report.notes.append(note.message)
 
 
 def annotate(source: Source, report: Report) -> bytes:

@@ -49,9 +49,10 @@ def original_of(workbook: Workbook, sheet: str, cell: str) -> OriginalCell:
 
 
 def write_record(workbook: Workbook, originals: list[OriginalCell], findings: list[tuple[str, str, str, str]],
-                 copy_of: str) -> None:
-    """Record the marks, the findings, which input (its file name) the copy is of, and its fingerprint."""
-    fingerprint = content_fingerprint(workbook)
+                 copy_of: str, fingerprint: str | None = None) -> None:
+    """Record the marks, the findings, which input (its file name) the copy is of, and its fingerprint
+    (by default the workbook's own; the in-place writer gives the one of the whole copy it writes)."""
+    fingerprint = fingerprint if fingerprint is not None else content_fingerprint(workbook)
     sheet = workbook.create_sheet(MARKS_SHEET)
     sheet.append(_HEADER)
     sheet.append(_clean((_COPY, None, None, None, None, None, _COPY_OF, copy_of)))
@@ -108,8 +109,13 @@ def content_fingerprint(workbook: Workbook) -> str:
     to the millisecond and line ends as a newline, so that a program rewriting them without a change
     does not count as one.
     """
+    return fingerprint_of(workbook.worksheets)
+
+
+def fingerprint_of(sheets) -> str:
+    """``content_fingerprint`` of these worksheets (they may come from more than one workbook)."""
     entries = []
-    for sheet in workbook.worksheets:
+    for sheet in sheets:
         if sheet.title == MARKS_SHEET:
             continue
         # _cells holds only the cells that exist: walking rows × columns of a sparse sheet could be billions

@@ -84,8 +84,8 @@ def _apply_styles(cell, *, bold: bool = False, size: float = 10.5, fill: str | N
         cell.fill = PatternFill("solid", fgColor=fill)
 
 
-def mark_up(workbook: Workbook, report: Report) -> bytes:
-    """Mark the (already loaded) workbook in place and return it as .xlsx bytes."""
+def cell_marks(workbook: Workbook, report: Report) -> dict[tuple[str, str], tuple[str, list[str]]]:
+    """Each marked cell's colour and comment lines, by (sheet, cell): the same for both writers."""
     notes: dict[tuple[str, str], list[str]] = defaultdict(list)
     worst: dict[tuple[str, str], str] = {}
     for finding in report.findings:
@@ -101,24 +101,32 @@ def mark_up(workbook: Workbook, report: Report) -> bytes:
             key = (result.sheet, result.cell)
             notes[key].insert(0, score_line(result, with_explanation=key not in computed))
             score_colours[key] = STATUS_COLOURS[result.status]
+    return {key: (SEVERITY_COLOURS[worst[key]] if key in worst else score_colours[key], lines)
+            for key, lines in notes.items()}
 
+
+def comment_on(cell, lines: list[str]) -> Comment:
+    """The comment a marked cell gets: the cell's own comment first, then what selfscore found."""
+    text = "selfscore 校验：\n" + "\n".join(lines)
+    if cell.comment is not None:
+        text = f"{cell.comment.text}\n——\n{text}"
+    comment = Comment(safe_text(text), COMMENT_AUTHOR)
+    comment.width = 420
+    comment.height = min(600, 60 + 18 * sum(1 + len(line) // 28 for line in lines))
+    return comment
+
+
+def mark_up(workbook: Workbook, report: Report) -> bytes:
+    """Mark the (already loaded) workbook in place and return it as .xlsx bytes."""
     originals: list[OriginalCell] = []
-    for key, lines in notes.items():
-        sheet, coordinate = key
+    for (sheet, coordinate), (colour, lines) in cell_marks(workbook, report).items():
         originals.append(original_of(workbook, sheet, coordinate))
         cell = workbook[sheet][coordinate]
-        colour = SEVERITY_COLOURS[worst[key]] if key in worst else score_colours[key]
         cell.fill = PatternFill("solid", fgColor=colour)
-        text = "selfscore 校验：\n" + "\n".join(lines)
-        if cell.comment is not None:
-            text = f"{cell.comment.text}\n——\n{text}"
-        comment = Comment(safe_text(text), COMMENT_AUTHOR)
-        comment.width = 420
-        comment.height = min(600, 60 + 18 * sum(1 + len(line) // 28 for line in lines))
-        cell.comment = comment
+        cell.comment = comment_on(cell, lines)
 
     _keep_unwritable_numbers(workbook)
-    _results_sheet(workbook, report)
+    results_sheets(workbook, report)
     copy_of = PurePosixPath(report.file).name
     write_record(workbook, originals, [(f.code, f.sheet or "", f.cell or "", f.message) for f in report.findings],
                  copy_of=copy_of)
@@ -191,7 +199,10 @@ def legend(report: Report) -> str:
             "自评得分一致的为绿色，无法计算的为灰色。单元格批注写明原因。")
 
 
-def _results_sheet(workbook: Workbook, report: Report) -> None:
+def results_sheets(workbook: Workbook, report: Report, sheetnames: list[str] | None = None) -> None:
+    """Add 「校验结果」, 「问题清单」 and (when cells were found by labels) 「识别到的单元格」 in front;
+    ``sheetnames`` are the sheets a link may point to (by default the workbook's own)."""
+    targets = list(workbook.sheetnames if sheetnames is None else sheetnames)
     sheet = workbook.create_sheet(RESULTS_SHEET, 0)
     # A 二级指标 is a link, and LibreOffice never wraps a link: its column holds the longest name on one line.
     names = max((len(result.name) for result in report.indicators), default=0)
@@ -261,8 +272,8 @@ def _results_sheet(workbook: Workbook, report: Report) -> None:
 
     sheet.freeze_panes = "A6"
     print_setup(sheet, "5:5")
-    _findings_sheet(workbook, report)
-    _recognised_sheet(workbook, report)
+    _findings_sheet(workbook, report, targets)
+    _recognised_sheet(workbook, report, targets)
     for other in workbook.worksheets:
         other.sheet_view.tabSelected = False
     sheet.sheet_view.tabSelected = True
@@ -272,7 +283,7 @@ def _results_sheet(workbook: Workbook, report: Report) -> None:
 _FINDINGS_WIDTHS = {"A": 10, "B": 22, "C": 110}
 
 
-def _findings_sheet(workbook: Workbook, report: Report) -> None:
+def _findings_sheet(workbook: Workbook, report: Report, sheetnames: list[str]) -> None:
     """Every finding with a link to its cell, then what changed since the last check, under their own header."""
     sheet = workbook.create_sheet(FINDINGS_SHEET, 1)
     for column, width in _FINDINGS_WIDTHS.items():
@@ -291,7 +302,7 @@ def _findings_sheet(workbook: Workbook, report: Report) -> None:
         row += 1
         put_text(sheet, f"A{row}", SEVERITY_NAMES[finding.severity], align="center", fill=SEVERITY_COLOURS[finding.severity])
         put_text(sheet, f"B{row}", finding.place or "整个文件")
-        if finding.sheet in workbook.sheetnames and finding.cell:
+        if finding.sheet in sheetnames and finding.cell:
             _link(sheet, f"B{row}", finding.sheet, finding.cell)
         put_text(sheet, f"C{row}", finding.message)
         sheet.row_dimensions[row].height = max(text_height(finding.message, _FINDINGS_WIDTHS["C"]),
@@ -314,7 +325,7 @@ def _findings_sheet(workbook: Workbook, report: Report) -> None:
     print_setup(sheet, "2:2")
 
 
-def _recognised_sheet(workbook: Workbook, report: Report) -> None:
+def _recognised_sheet(workbook: Workbook, report: Report, sheetnames: list[str]) -> None:
     """Where each value was found, when some were found by their labels rather than by defined names."""
     if not any(cell.recognised_from == "label" for cell in report.recognised):
         return
@@ -331,7 +342,7 @@ def _recognised_sheet(workbook: Workbook, report: Report) -> None:
     for cell in report.recognised:
         row += 1
         put_text(sheet, f"A{row}", place(cell.sheet, cell.cell))
-        if cell.sheet in workbook.sheetnames:
+        if cell.sheet in sheetnames:
             _link(sheet, f"A{row}", cell.sheet, cell.cell)
         put_text(sheet, f"B{row}", cell.what)
         put_text(sheet, f"C{row}", cell.label or "（名称）")

@@ -1,0 +1,695 @@
+"""The marked-up copy written into the filler's own zip, the marks as edits to its parts.
+
+Every part the marks do not need to change passes through byte for byte (images, charts, pivot tables,
+slicers, x14 validations…).
+
+What is edited: ``styles.xml`` gains fills, fonts, borders and cell formats at its end (the existing ones stay
+as they are, so every cell keeps its own); a marked cell's ``s`` attribute in its sheet's XML (found by a regular
+expression over the ``<c>`` start tags, never loaded as a tree); a marked sheet's comments and VML drawing are
+added, or merged with its own; the results sheets and the hidden marks record are new parts (written by openpyxl
+in a scratch workbook and grafted in), with their relationships, content types and print titles; the workbook's
+sheet-scoped names move with the sheets put in front. ``calcChain.xml`` is dropped: it is only Excel's cache of
+the order it last calculated in, Excel rebuilds it without a word, and one that no longer matches the workbook's
+sheets is what makes Excel offer a repair.
+
+Whatever this writer cannot edit safely raises ``CannotEdit``; the caller then writes the copy with openpyxl.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+from pathlib import PurePosixPath
+from xml.sax.saxutils import escape, quoteattr
+from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
+
+from defusedxml import ElementTree
+from openpyxl import Workbook
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+from selfscore.results.report import Report
+from selfscore.tables.names import MARKS_SHEET
+from selfscore.write.marks import fingerprint_of, original_of, write_record, zip_stamp
+from selfscore.write.markup import COMMENT_AUTHOR, cell_marks, comment_on, results_sheets
+from selfscore.write.xlsx_bytes import workbook_bytes
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_WORKSHEET_TYPE = _REL + "/worksheet"
+_COMMENTS_TYPE = _REL + "/comments"
+_VML_TYPE = _REL + "/vmlDrawing"
+_CALC_CHAIN_TYPE = _REL + "/calcChain"
+_THREADED_TYPE = "http://schemas.microsoft.com/office/2017/10/relationships/threadedComment"
+_WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+_COMMENTS_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
+_VML_CT = "application/vnd.openxmlformats-officedocument.vmlDrawing"
+_TEMPLATE_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml"
+_SHEET_MAIN_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+_MAX_EDITED_PART = 200 * 1024 * 1024  # a part larger than this is not rewritten as text: openpyxl writes the copy
+
+
+class CannotEdit(Exception):
+    """The workbook holds something this writer does not edit safely; write the copy with openpyxl instead."""
+
+
+def mark_up_in_place(data: bytes, workbook: Workbook, report: Report) -> bytes:
+    """The marked-up copy of the .xlsx/.xltx ``data``, from which ``workbook`` was loaded (unmarked)."""
+    try:
+        return _Editor(data, workbook, report).write()
+    except CannotEdit:
+        raise
+    except Exception as error:  # anything unexpected in the parts: the caller falls back, never a broken copy
+        raise CannotEdit(type(error).__name__) from error
+
+
+# --- raw XML helpers -----------------------------------------------------------------------------------------
+
+_ATTR = r'\s{name}\s*=\s*(["\'])(.*?)\1'
+
+
+def _attr(tag: str, name: str) -> str | None:
+    match = re.search(_ATTR.format(name=re.escape(name)), tag)
+    return match.group(2) if match else None
+
+
+def _set_attr(tag: str, name: str, value: str) -> str:
+    """The start tag ``tag`` with attribute ``name`` set to ``value`` (added before its end when absent)."""
+    pattern = re.compile(_ATTR.format(name=re.escape(name)))
+    if pattern.search(tag):
+        return pattern.sub(lambda _m: f' {name}="{value}"', tag, count=1)
+    end = -2 if tag.endswith("/>") else -1
+    return f'{tag[:end].rstrip()} {name}="{value}"{tag[end:]}'
+
+
+def _drop_attr(tag: str, name: str) -> str:
+    return re.sub(_ATTR.format(name=re.escape(name)), "", tag, count=1)
+
+
+def _section(xml: str, tag: str) -> re.Match | None:
+    """The element ``tag`` (unprefixed) with its content; None when absent."""
+    return re.search(rf"<{tag}\b[^>]*?(?:/>|>(.*?)</{tag}\s*>)", xml, re.S)
+
+
+def _children(content: str, tag: str) -> list[str]:
+    return re.findall(rf"<{tag}\b[^>]*?(?:/>|>.*?</{tag}\s*>)", content, re.S)
+
+
+def _append_to(xml: str, tag: str, child: str, items: list[str]) -> tuple[str, int]:
+    """Append ``items`` to the section ``tag`` and update its count; returns the new XML and the first new index."""
+    match = _section(xml, tag)
+    if match is None:
+        raise CannotEdit(f"styles.xml has no {tag}")
+    existing = len(_children(match.group(1) or "", child))
+    if not items:
+        return xml, existing
+    start = re.match(rf"<{tag}\b[^>]*?/?>", match.group(0)).group(0)
+    opened = start[:-2] + ">" if start.endswith("/>") else start
+    opened = _set_attr(opened, "count", str(existing + len(items)))
+    body = (match.group(1) or "") + "".join(items)
+    return xml[:match.start()] + f"{opened}{body}</{tag}>" + xml[match.end():], existing
+
+
+def _xml(part: bytes) -> str:
+    if len(part) > _MAX_EDITED_PART:
+        raise CannotEdit("part too large")
+    text = part.decode("utf-8")  # a part in UTF-16 is valid but rare: openpyxl writes that copy
+    return text.lstrip("\ufeff")
+
+
+def _join(base: str, target: str) -> str:
+    """A relationship's target as a zip member name, relative to the part at ``base``."""
+    if target.startswith("/"):
+        return target[1:]
+    return posixpath.normpath(posixpath.join(posixpath.dirname(base), target))
+
+
+def _rels_name(part: str) -> str:
+    folder, name = posixpath.split(part)
+    return posixpath.join(folder, "_rels", name + ".rels")
+
+
+def _relationships(xml: str | None) -> list[dict[str, str]]:
+    if not xml:
+        return []
+    root = ElementTree.fromstring(xml.encode())
+    return [dict(rel.attrib) for rel in root if rel.tag == f"{{{_PKG_REL}}}Relationship"]
+
+
+def _free_id(taken: set[str], prefix: str = "rIdS") -> str:
+    number = 1
+    while f"{prefix}{number}" in taken:
+        number += 1
+    taken.add(f"{prefix}{number}")
+    return f"{prefix}{number}"
+
+
+def _free_part(names: set[str], pattern: str) -> str:
+    number = 1
+    while pattern.format(number) in names:
+        number += 1
+    names.add(pattern.format(number))
+    return pattern.format(number)
+
+
+def _add_rels(xml: str | None, rels: list[tuple[str, str, str]]) -> str:
+    """The relationships part with (id, type, target) appended (created when absent)."""
+    if xml is None:
+        xml = f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{_PKG_REL}"></Relationships>'
+    added = "".join(f'<Relationship Id="{rid}" Type="{kind}" Target={quoteattr(target)}/>' for rid, kind, target in rels)
+    if re.search(r"<Relationships\b[^>]*/>", xml):
+        return re.sub(r"<Relationships\b([^>]*)/>", lambda m: f"<Relationships{m.group(1)}>{added}</Relationships>", xml)
+    if "</Relationships>" not in xml:
+        raise CannotEdit("relationships part")
+    return xml.replace("</Relationships>", added + "</Relationships>")
+
+
+# --- the editor ----------------------------------------------------------------------------------------------
+
+
+class _Editor:
+    def __init__(self, data: bytes, workbook: Workbook, report: Report) -> None:
+        self.source = ZipFile(io.BytesIO(data))
+        self.names = set(self.source.namelist())
+        self.workbook = workbook
+        self.report = report
+        self.replaced: dict[str, bytes] = {}
+        self.added: dict[str, bytes] = {}
+        self.dropped: set[str] = set()
+
+    def read(self, name: str) -> str | None:
+        if name in self.replaced:
+            return self.replaced[name].decode()
+        if name in self.added:
+            return self.added[name].decode()
+        if name not in self.names:
+            return None
+        return _xml(self.source.read(name))
+
+    def put(self, name: str, text: str) -> None:
+        (self.replaced if name in self.names else self.added)[name] = text.encode("utf-8")
+
+    def write(self) -> bytes:
+        self._locate_parts()
+        marks = cell_marks(self.workbook, self.report)
+        originals = [original_of(self.workbook, sheet, cell) for sheet, cell in marks]
+        comments: dict[tuple[str, str], object] = {}
+        for (sheet, cell), (_colour, lines) in marks.items():
+            target = self.workbook[sheet][cell]
+            comments[(sheet, cell)] = target.comment = comment_on(target, lines)
+
+        scratch = Workbook()
+        results_sheets(scratch, self.report, self.workbook.sheetnames)
+        scratch.remove(scratch["Sheet"])
+        copy_of = PurePosixPath(self.report.file).name
+        fingerprint = fingerprint_of([*self.workbook.worksheets, *scratch.worksheets])
+        write_record(scratch, originals, [(f.code, f.sheet or "", f.cell or "", f.message) for f in self.report.findings],
+                     copy_of=copy_of, fingerprint=fingerprint)
+        added_sheets = ZipFile(io.BytesIO(workbook_bytes(scratch)))
+
+        fill_xfs = self._styles(added_sheets, {colour for colour, _lines in marks.values()}, marks)
+        by_sheet: dict[str, dict[str, tuple[int, str | None]]] = {}
+        for (sheet, cell), (colour, _lines) in marks.items():
+            by_sheet.setdefault(sheet, {})[cell] = (colour, None)
+        self._shape_ids = self._vml_ids()
+        for title, path in self.sheet_parts.items():
+            self._edit_sheet(title, path, by_sheet.get(title, {}), fill_xfs,
+                             {cell: comments[(title, cell)] for cell in by_sheet.get(title, {})})
+        self._graft(added_sheets, scratch)
+        return self._zip(zip_stamp(copy_of))
+
+    # -- the package -----------------------------------------------------------------------------------------
+
+    def _locate_parts(self) -> None:
+        if "[Content_Types].xml" not in self.names:
+            raise CannotEdit("no content types")
+        if any(name.lower().endswith("vbaproject.bin") for name in self.names):
+            raise CannotEdit("macros in an .xlsx")  # the copy is an .xlsx: openpyxl's leaves them out, as it says
+        office = [rel for rel in _relationships(self.read("_rels/.rels")) if rel.get("Type") == _REL + "/officeDocument"]
+        if len(office) != 1:
+            raise CannotEdit("workbook part")
+        self.book_part = _join("", office[0]["Target"])
+        self.book_rels_part = _rels_name(self.book_part)
+        self.book_xml = self.read(self.book_part)
+        if self.book_xml is None or not re.search(r"<workbook\b", self.book_xml):
+            raise CannotEdit("workbook prefix")  # a prefixed (or Strict) workbook: openpyxl's copy
+        self.book_rels = _relationships(self.read(self.book_rels_part))
+        targets = {rel["Id"]: rel for rel in self.book_rels}
+        self.sheet_parts: dict[str, str] = {}
+        sheets = _section(self.book_xml, "sheets")
+        for tag in re.findall(r"<sheet\b[^>]*>", sheets.group(1) if sheets else ""):
+            rid = next((value for name, value in re.findall(r'\s([\w]+:id)\s*=\s*"([^"]*)"', tag)), None)
+            rel = targets.get(rid or "")
+            if rel is None:
+                raise CannotEdit("sheet relationship")
+            if rel.get("Type") == _WORKSHEET_TYPE:
+                self.sheet_parts[_unescape(_attr(tag, "name") or "")] = _join(self.book_part, rel["Target"])
+        if set(self.sheet_parts) != {sheet.title for sheet in self.workbook.worksheets} - {MARKS_SHEET}:
+            raise CannotEdit("sheets differ from what openpyxl read")
+        self.styles_part = next((_join(self.book_part, rel["Target"]) for rel in self.book_rels
+                                 if rel.get("Type") == _REL + "/styles"), None)
+        if self.styles_part is None or self.styles_part not in self.names:
+            raise CannotEdit("no styles part")
+
+    # -- styles --------------------------------------------------------------------------------------------------
+
+    def _styles(self, added: ZipFile, colours: set[str], marks) -> dict[tuple[int, str], int]:
+        """Append the scratch workbook's styles and one format per (original format, fill colour) of a marked cell;
+        returns the new index of each such pair and sets ``self.xf_offset`` for the grafted sheets."""
+        styles = self.read(self.styles_part)
+        if not re.search(r"<styleSheet\b", styles):
+            raise CannotEdit("styles prefix")
+        scratch = added.read("xl/styles.xml").decode()
+        if "<numFmt " in scratch:
+            raise CannotEdit("number formats in the results sheets")
+        scratch_xfs = _children(_section(scratch, "cellXfs").group(1), "xf")
+        originals = _children((_section(styles, "cellXfs") or _fail("cellXfs")).group(1) or "", "xf")
+        if not originals:
+            raise CannotEdit("no cell formats")
+        fills = [f'<fill><patternFill patternType="solid"><fgColor rgb="FF{colour}"/><bgColor indexed="64"/>'
+                 f"</patternFill></fill>" for colour in sorted(colours)]
+        styles, font_offset = _append_to(styles, "fonts", "font", _children(_section(scratch, "fonts").group(1), "font"))
+        styles, border_offset = _append_to(styles, "borders", "border", _children(_section(scratch, "borders").group(1), "border"))
+        scratch_fills = _children(_section(scratch, "fills").group(1), "fill")
+        styles, fill_offset = _append_to(styles, "fills", "fill", scratch_fills + fills)
+        colour_fill = {colour: fill_offset + len(scratch_fills) + i for i, colour in enumerate(sorted(colours))}
+
+        def moved(xf: str) -> str:
+            start = re.match(r"<xf\b[^>]*?/?>", xf).group(0)
+            tag = start
+            for name, offset in (("fontId", font_offset), ("borderId", border_offset), ("fillId", fill_offset)):
+                value = _attr(tag, name)
+                if value is not None:
+                    tag = _set_attr(tag, name, str(int(value) + offset))
+            tag = _set_attr(tag, "xfId", "0")
+            return tag + xf[len(start):]
+
+        xfs = [moved(xf) for xf in scratch_xfs]
+        self.xf_count = len(originals)
+        wanted: dict[tuple[int, str], int] = {}
+        for (sheet, cell), (colour, _lines) in marks.items():
+            wanted.setdefault((self._style_index(sheet, cell), colour), -1)
+        pairs = sorted(wanted)
+        for style, colour in pairs:
+            xf = originals[style]
+            start = re.match(r"<xf\b[^>]*?/?>", xf).group(0)
+            tag = _set_attr(_set_attr(start, "fillId", str(colour_fill[colour])), "applyFill", "1")
+            xfs.append(tag + xf[len(start):])
+        styles, xf_offset = _append_to(styles, "cellXfs", "xf", xfs)
+        self.xf_offset = xf_offset
+        self.put(self.styles_part, styles)
+        return {pair: xf_offset + len(scratch_xfs) + i for i, pair in enumerate(pairs)}
+
+    def _style_index(self, sheet: str, cell: str) -> int:
+        style = self._cell_style(sheet, cell)
+        return style if style < self.xf_count else 0
+
+    def _cell_style(self, sheet: str, cell: str) -> int:
+        """The cell's format index as written in its sheet (0 when it has none or does not exist)."""
+        if not hasattr(self, "_styles_read"):
+            self._styles_read: dict[str, dict[str, int]] = {}
+        if sheet not in self._styles_read:
+            xml = self.read(self.sheet_parts[sheet])
+            found = {}
+            for tag in _CELL_TAG.findall(xml):
+                ref = _attr(tag, "r")
+                if ref is None:
+                    raise CannotEdit("a cell without its reference")
+                found[ref] = int(_attr(tag, "s") or 0)
+            self._styles_read[sheet] = found
+        return self._styles_read[sheet].get(cell, 0)
+
+    # -- the original sheets -------------------------------------------------------------------------------------
+
+    def _edit_sheet(self, title: str, path: str, cells: dict, fill_xfs: dict[tuple[int, str], int],
+                    comments: dict) -> None:
+        xml = self.read(path)
+        if not re.search(r"<worksheet\b", xml):
+            raise CannotEdit("worksheet prefix")
+        original = xml
+        # only the results sheet is selected: a second selected tab would group the sheets in Excel
+        xml = re.sub(r"<sheetView\b[^>]*>", lambda m: _drop_attr(m.group(0), "tabSelected"), xml)
+        if cells:
+            xml = _restyle(xml, {cell: fill_xfs[(self._style_index(title, cell), colour)]
+                                 for cell, (colour, _none) in cells.items()})
+            xml = self._comments(path, xml, comments)
+        if xml != original:
+            self.put(path, xml)
+
+    def _vml_ids(self) -> list[int]:
+        """[next free shape number, next free idmap block] over every VML drawing of the workbook."""
+        highest, block = 1024, 0
+        for name in self.names:
+            if name.lower().endswith(".vml"):
+                text = self.source.read(name).decode("utf-8", "replace")
+                for number in re.findall(r"_x0000_s(\d+)", text):
+                    highest = max(highest, int(number))
+                for data in re.findall(r"<o:idmap\b[^>]*\bdata\s*=\s*\"([\d,\s]*)\"", text):
+                    for value in re.findall(r"\d+", data):
+                        block = max(block, int(value))
+        return [highest + 1, block + 1]
+
+    def _comments(self, path: str, xml: str, comments: dict) -> str:
+        rels_part = _rels_name(path)
+        rels_xml = self.read(rels_part)
+        rels = _relationships(rels_xml)
+        if any(rel.get("Type") == _THREADED_TYPE for rel in rels):
+            raise CannotEdit("threaded comments")
+        comments_rel = next((rel for rel in rels if rel.get("Type") == _COMMENTS_TYPE), None)
+        legacy = re.search(r"<legacyDrawing\b[^>]*>", xml)
+        vml_rel = None
+        if legacy is not None:
+            rid = next((value for name, value in re.findall(r'\s([\w]+:id)\s*=\s*"([^"]*)"', legacy.group(0))), None)
+            vml_rel = next((rel for rel in rels if rel.get("Id") == rid), None)
+            if vml_rel is None:
+                raise CannotEdit("legacy drawing relationship")
+        new_rels = []
+        taken = {rel["Id"] for rel in rels}
+        names = self.names | set(self.added)
+
+        existing = {}
+        if comments_rel is not None:
+            comments_part = _join(path, comments_rel["Target"])
+            comments_xml = self.read(comments_part)
+            if comments_xml is None or not re.search(r"<comments\b", comments_xml):
+                raise CannotEdit("comments prefix")
+            for element in _children((_section(comments_xml, "commentList") or _fail("commentList")).group(1) or "",
+                                     "comment"):
+                existing[_attr(re.match(r"<comment\b[^>]*>", element).group(0), "ref")] = element
+        else:
+            comments_part = _free_part(names, "xl/comments{}.xml")
+            comments_xml = f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<comments xmlns="{_MAIN}">' \
+                           f"<authors></authors><commentList></commentList></comments>"
+            new_rels.append((_free_id(taken), _COMMENTS_TYPE, _relative(path, comments_part)))
+            self._content_type(comments_part, _COMMENTS_CT)
+        authors = _section(comments_xml, "authors")
+        author_list = _children(authors.group(1) or "", "author") if authors else []
+        ours = f"<author>{escape(COMMENT_AUTHOR)}</author>"
+        if ours in author_list:  # one name once in the list
+            author_id = author_list.index(ours)
+        else:
+            author_id = len(author_list)
+            comments_xml, _ = _append_list(comments_xml, "authors", [ours])
+        fresh = []
+        for cell, comment in comments.items():
+            element = (f'<comment ref="{cell}" authorId="{author_id}"><text><t xml:space="preserve">'
+                       f"{_text(comment.text)}</t></text></comment>")
+            if cell in existing:
+                comments_xml = comments_xml.replace(existing[cell], element, 1)
+            else:
+                fresh.append(element)
+        comments_xml, _ = _append_list(comments_xml, "commentList", fresh)
+        self.put(comments_part, comments_xml)
+
+        fresh_cells = [cell for cell in comments if cell not in existing]
+        if vml_rel is not None:
+            vml_part = _join(path, vml_rel["Target"])
+            vml = self.read(vml_part)
+            if vml is None or "</xml>" not in vml:
+                raise CannotEdit("VML drawing")
+            shapes = ("" if "_x0000_t202" in vml else _SHAPE_TYPE) + "".join(
+                self._shape(cell, comments[cell]) for cell in fresh_cells)
+            index = vml.rindex("</xml>")
+            self.put(vml_part, vml[:index] + shapes + vml[index:])
+        elif fresh_cells or existing:
+            if existing:
+                raise CannotEdit("comments without their drawing")
+            vml_part = _free_part(names, "xl/drawings/vmlDrawing{}.vml")
+            block = self._shape_ids[1]
+            self._shape_ids[1] += 1
+            self._shape_ids[0] = max(self._shape_ids[0], block * 1024 + 1)
+            shapes = "".join(self._shape(cell, comments[cell]) for cell in fresh_cells)
+            vml = (f'<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
+                   f'xmlns:x="urn:schemas-microsoft-com:office:excel"><o:shapelayout v:ext="edit">'
+                   f'<o:idmap v:ext="edit" data="{block}"/></o:shapelayout>{_SHAPE_TYPE}{shapes}</xml>')
+            self.put(vml_part, vml)
+            rid = _free_id(taken)
+            new_rels.append((rid, _VML_TYPE, _relative(path, vml_part)))
+            self._default_type("vml", _VML_CT)
+            xml = _insert_legacy_drawing(xml, rid)
+        if new_rels:
+            self.put(rels_part, _add_rels(rels_xml, new_rels))
+        return xml
+
+    def _shape(self, cell: str, comment) -> str:
+        number = self._shape_ids[0]
+        self._shape_ids[0] += 1
+        column, row = coordinate_from_string(cell)
+        col = column_index_from_string(column) - 1
+        width, height = comment.width or 144, comment.height or 79
+        return (f'<v:shape id="_x0000_s{number}" type="#_x0000_t202" style="position:absolute;margin-left:59.25pt;'
+                f'margin-top:1.5pt;width:{width}px;height:{height}px;z-index:{number};visibility:hidden" '
+                f'fillcolor="#ffffe1" o:insetmode="auto"><v:fill color2="#ffffe1"/><v:shadow color="black" obscured="t"/>'
+                f'<v:path o:connecttype="none"/><v:textbox style="mso-direction-alt:auto"><div style="text-align:left"/>'
+                f'</v:textbox><x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/>'
+                f"<x:Anchor>{col + 1}, 15, {row - 1}, 2, {col + 5}, 15, {row + 8}, 16</x:Anchor>"
+                f"<x:AutoFill>False</x:AutoFill><x:Row>{row - 1}</x:Row><x:Column>{col}</x:Column></x:ClientData>"
+                f"</v:shape>")
+
+    # -- the added sheets ----------------------------------------------------------------------------------------
+
+    def _graft(self, added: ZipFile, scratch: Workbook) -> None:
+        taken_names = set(self.workbook.sheetnames) - {MARKS_SHEET}
+        if taken_names & set(scratch.sheetnames):
+            raise CannotEdit("a sheet already has a results sheet's name")
+        book = self.book_xml
+        rel_taken = {rel["Id"] for rel in self.book_rels}
+        sheet_ids = [int(value) for value in re.findall(r"<sheet\b[^>]*?\ssheetId\s*=\s*\"(\d+)\"", book)]
+        next_id = max(sheet_ids, default=0) + 1
+        names = self.names | set(self.added)
+        strings = _shared_strings(added)
+        front, back, new_rels = [], [], []
+        prefix = _prefix_of(book, _REL)
+        for index, sheet in enumerate(scratch.worksheets):
+            part = _free_part(names, "xl/worksheets/sheet{}.xml")
+            if _rels_name(f"xl/worksheets/sheet{index + 1}.xml") in added.namelist():
+                raise CannotEdit("a results sheet with relationships")
+            self.put(part, _inline(added.read(f"xl/worksheets/sheet{index + 1}.xml").decode(), strings, self.xf_offset))
+            self._content_type(part, _WORKSHEET_CT)
+            rid = _free_id(rel_taken)
+            new_rels.append((rid, _WORKSHEET_TYPE, _relative(self.book_part, part)))
+            state = ' state="veryHidden"' if sheet.title == MARKS_SHEET else ""
+            rel_attr = f'{prefix}:id="{rid}"' if prefix else f'xmlns:r="{_REL}" r:id="{rid}"'
+            entry = f"<sheet name={quoteattr(sheet.title)} sheetId=\"{next_id}\"{state} {rel_attr}/>"
+            next_id += 1
+            (back if sheet.title == MARKS_SHEET else front).append(entry)
+        shift = len(front)
+
+        book = re.sub(r"<definedName\b[^>]*>", lambda m: _shift_local(m.group(0), shift), book)
+        scratch_book = added.read("xl/workbook.xml").decode()
+        titles = [name for name in re.findall(r"<definedName\b[^>]*>.*?</definedName>", scratch_book, re.S)
+                  if _attr(name, "localSheetId") is not None and int(_attr(name, "localSheetId")) < shift]
+        if titles:
+            names_section = _section(book, "definedNames")
+            if names_section is not None:
+                book, _ = _append_list(book, "definedNames", titles)
+            else:
+                anchor = max((m.end() for m in re.finditer(
+                    r"</sheets>|</functionGroups>|<functionGroups\b[^>]*/>|</externalReferences>", book)), default=None)
+                if anchor is None:
+                    raise CannotEdit("workbook without sheets")
+                book = book[:anchor] + "<definedNames>" + "".join(titles) + "</definedNames>" + book[anchor:]
+        sheets = _section(book, "sheets")
+        start = re.match(r"<sheets\b[^>]*>", sheets.group(0)).group(0)
+        book = (book[:sheets.start()] + start + "".join(front) + (sheets.group(1) or "") + "".join(back) + "</sheets>"
+                + book[sheets.end():])
+        book = re.sub(r"<workbookView\b[^>]*>",
+                      lambda m: _set_attr(_drop_attr(m.group(0), "firstSheet"), "activeTab", "0"), book)
+        self.put(self.book_part, book)
+
+        rels_xml = self.read(self.book_rels_part)
+        for rel in self.book_rels:
+            if rel.get("Type") == _CALC_CHAIN_TYPE:
+                self.dropped.add(_join(self.book_part, rel["Target"]))
+                rels_xml = re.sub(rf"<Relationship\b[^>]*\bId\s*=\s*\"{re.escape(rel['Id'])}\"[^>]*/>", "", rels_xml)
+        self.put(self.book_rels_part, _add_rels(rels_xml, new_rels))
+
+    # -- content types and the zip -----------------------------------------------------------------------------
+
+    def _types(self) -> str:
+        if not hasattr(self, "_types_xml"):
+            self._types_xml = self.read("[Content_Types].xml")
+            if not re.search(r"<Types\b", self._types_xml):
+                raise CannotEdit("content types prefix")
+        return self._types_xml
+
+    def _content_type(self, part: str, content_type: str) -> None:
+        self._types_xml = self._types().replace(
+            "</Types>", f'<Override PartName="/{part}" ContentType="{content_type}"/></Types>')
+
+    def _default_type(self, extension: str, content_type: str) -> None:
+        types = self._types()
+        if not re.search(rf"<Default\b[^>]*Extension\s*=\s*\"{extension}\"", types, re.I):
+            self._types_xml = types.replace("</Types>", f'<Default Extension="{extension}" ContentType="{content_type}"/></Types>')
+
+    def _zip(self, stamp) -> bytes:
+        types = self._types()
+        for part in self.dropped:
+            types = re.sub(rf"<Override\b[^>]*PartName\s*=\s*\"/{re.escape(part)}\"[^>]*/>", "", types)
+        book_type = f'PartName="/{self.book_part}"'
+        types = re.sub(rf"<Override\b[^>]*{re.escape(book_type)}[^>]*/>",
+                       lambda m: m.group(0).replace(_TEMPLATE_CT, _SHEET_MAIN_CT), types)
+        self.replaced["[Content_Types].xml"] = types.encode("utf-8")
+        buffer = io.BytesIO()
+        with ZipFile(buffer, "w", ZIP_DEFLATED, allowZip64=True) as archive:
+            for info in self.source.infolist():
+                if info.filename in self.dropped:
+                    continue
+                copied = ZipInfo(info.filename, info.date_time)
+                copied.compress_type = ZIP_DEFLATED
+                copied.external_attr = info.external_attr
+                body = self.replaced.get(info.filename)
+                archive.writestr(copied, body if body is not None else self.source.read(info.filename))
+            for name, body in self.added.items():
+                archive.writestr(ZipInfo(name, (1980, 1, 1, 0, 0, 0)), body, ZIP_DEFLATED)
+            archive.comment = stamp(archive.infolist())
+        return buffer.getvalue()
+
+
+def _fail(what: str):
+    raise CannotEdit(what)
+
+
+_CELL_TAG = re.compile(r"<c\b[^>]*>")
+_SHAPE_TYPE = ('<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,xe">'
+               '<v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>')
+
+
+def _unescape(text: str) -> str:
+    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
+            .replace("&amp;", "&"))
+
+
+def _text(text: str) -> str:
+    return escape(text).replace("\r", "&#13;")
+
+
+def _relative(base: str, part: str) -> str:
+    return posixpath.relpath(part, posixpath.dirname(base))
+
+
+def _prefix_of(xml: str, namespace: str) -> str | None:
+    root = re.search(r"<workbook\b[^>]*>", xml).group(0)
+    match = re.search(rf'xmlns:(\w+)\s*=\s*"{re.escape(namespace)}"', root)
+    return match.group(1) if match else None
+
+
+def _shift_local(tag: str, shift: int) -> str:
+    value = _attr(tag, "localSheetId")
+    return tag if value is None or not shift else _set_attr(tag, "localSheetId", str(int(value) + shift))
+
+
+def _append_list(xml: str, tag: str, items: list[str]) -> tuple[str, int]:
+    """Append ``items`` inside the element ``tag`` (opening it when self-closed); count attributes stay as they are."""
+    match = _section(xml, tag)
+    if match is None:
+        raise CannotEdit(f"no {tag}")
+    start = re.match(rf"<{tag}\b[^>]*?/?>", match.group(0)).group(0)
+    opened = start[:-2] + ">" if start.endswith("/>") else start
+    return xml[:match.start()] + opened + (match.group(1) or "") + "".join(items) + f"</{tag}>" + xml[match.end():], 0
+
+
+def _shared_strings(added: ZipFile) -> list[str]:
+    if "xl/sharedStrings.xml" not in added.namelist():
+        return []
+    xml = added.read("xl/sharedStrings.xml").decode()
+    return re.findall(r"<si>(.*?)</si>", xml, re.S)
+
+
+_SCRATCH_CELL = re.compile(r"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+
+
+def _inline(sheet: str, strings: list[str], offset: int) -> str:
+    """A scratch sheet's XML with its shared strings written inline and its formats moved by ``offset``."""
+
+    def cell(match: re.Match) -> str:
+        tag, body = f"<c{match.group(1)}>", match.group(2)
+        style = _attr(tag, "s")
+        if style is not None:
+            tag = _set_attr(tag, "s", str(int(style) + offset))
+        if body is None:
+            return tag[:-1] + "/>"
+        if _attr(tag, "t") == "s":
+            index = int(re.search(r"<v>(\d+)</v>", body).group(1))
+            return _set_attr(tag, "t", "inlineStr") + f"<is>{strings[index]}</is></c>"
+        return tag + body + "</c>"
+
+    sheet = _SCRATCH_CELL.sub(cell, sheet)
+    return re.sub(r"<(row|col)\b[^>]*>", lambda m: _move_row_style(m.group(0), offset), sheet)
+
+
+def _move_row_style(tag: str, offset: int) -> str:
+    name = "s" if tag.startswith("<row") else "style"
+    value = _attr(tag, name)
+    return tag if value is None else _set_attr(tag, name, str(int(value) + offset))
+
+
+def _restyle(xml: str, styles: dict[str, int]) -> str:
+    """The sheet's XML with each cell of ``styles`` given its new format; a cell not written yet is added."""
+    left = dict(styles)
+
+    def cell(match: re.Match) -> str:
+        tag = match.group(0)
+        ref = _attr(tag, "r")
+        if ref in left:
+            return _set_attr(tag, "s", str(left.pop(ref)))
+        return tag
+
+    xml = _CELL_TAG.sub(cell, xml)
+    if left:
+        xml = _add_cells(xml, left)
+    return xml
+
+
+def _add_cells(xml: str, cells: dict[str, int]) -> str:
+    by_row: dict[int, list[tuple[int, str, int]]] = {}
+    for ref, style in cells.items():
+        column, row = coordinate_from_string(ref)
+        by_row.setdefault(row, []).append((column_index_from_string(column), ref, style))
+    data = _section(xml, "sheetData")
+    if data is None:
+        raise CannotEdit("no sheetData")
+    body = data.group(1) or ""
+    for row, wanted in sorted(by_row.items()):
+        new_cells = sorted(wanted)
+        found = re.search(rf"<row\b[^>]*?\sr\s*=\s*\"{row}\"[^>]*?(/>|>(.*?)</row>)", body, re.S)
+        if found is None:
+            rows = [(int(_attr(m.group(0), "r") or _fail("row without number")), m.start())
+                    for m in re.finditer(r"<row\b[^>]*>", body)]
+            position = next((start for number, start in rows if number > row), len(body))
+            element = f'<row r="{row}">' + "".join(f'<c r="{ref}" s="{style}"/>' for _c, ref, style in new_cells) + "</row>"
+            body = body[:position] + element + body[position:]
+            continue
+        start_tag = re.match(r"<row\b[^>]*?/?>", found.group(0)).group(0)
+        content = found.group(2) or ""
+        for column, ref, style in new_cells:
+            position = len(content)
+            for tag in re.finditer(r"<c\b[^>]*>", content):
+                other, _row = coordinate_from_string(_attr(tag.group(0), "r") or _fail("cell without reference"))
+                if column_index_from_string(other) > column:
+                    position = tag.start()
+                    break
+            content = content[:position] + f'<c r="{ref}" s="{style}"/>' + content[position:]
+        opened = start_tag[:-2] + ">" if start_tag.endswith("/>") else start_tag
+        body = body[:found.start()] + opened + content + "</row>" + body[found.end():]
+    start = re.match(r"<sheetData\b[^>]*?/?>", data.group(0)).group(0)
+    opened = start[:-2] + ">" if start.endswith("/>") else start
+    return xml[:data.start()] + opened + body + "</sheetData>" + xml[data.end():]
+
+
+#: what comes before legacyDrawing in a worksheet (ECMA-376 CT_Worksheet), each as it ends
+_BEFORE_LEGACY = re.compile(
+    r"</sheetData>|<sheetData\b[^>]*/>|<(?:sheetCalcPr|sheetProtection|dataConsolidate|printOptions|pageMargins|"
+    r"pageSetup|drawing)\b[^>]*/>|</(?:sheetCalcPr|protectedRanges|scenarios|autoFilter|sortState|dataConsolidate|"
+    r"customSheetViews|mergeCells|phoneticPr|conditionalFormatting|dataValidations|hyperlinks|pageSetup|headerFooter|"
+    r"rowBreaks|colBreaks|customProperties|cellWatches|ignoredErrors|smartTags|drawing)>|<(?:autoFilter|phoneticPr|"
+    r"headerFooter|rowBreaks|colBreaks|ignoredErrors)\b[^>]*/>")
+
+
+def _insert_legacy_drawing(xml: str, rid: str) -> str:
+    element = f'<legacyDrawing xmlns:r="{_REL}" r:id="{rid}"/>'
+    anchor = max((match.end() for match in _BEFORE_LEGACY.finditer(xml)), default=None)
+    if anchor is None:
+        raise CannotEdit("worksheet without sheetData")
+    return xml[:anchor] + element + xml[anchor:]
