@@ -76,7 +76,7 @@ def _collection_values(app, client, collection_id: int, tmp_path) -> dict[str, s
         submitted = upload(clerk, links(client, collection_id)["温县"], workbook(tmp_path, "w", unit="温县"))
     submission_id = submitted.url.path.rsplit("/", 1)[1]
     return {"collection_id": str(collection_id), "unit_id": unit_id, "submission_id": submission_id,
-            "action": "reissue", "which": "original"}
+            "action": "reissue", "which": "original", "indicator_id": "funds_raising"}
 
 
 def _routes(routes):

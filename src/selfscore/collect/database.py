@@ -55,12 +55,28 @@ def migrate(engine: Engine) -> None:
     """Bring the schema to the newest migration shipped in the package (a no-op when it is there already)."""
     config = Config()
     config.set_main_option("script_location", "selfscore.collect:migrations")
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            # Several workers starting at once: one migrates, the others wait and then find nothing to do.
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by copying it and dropping the old one, which a table other rows point to refuses
+            # while foreign keys are enforced; they are off for the migration (the pragma only takes effect outside a
+            # transaction) and every reference is checked again before it is on again.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    # Several workers starting at once: one migrates, the others wait and then find nothing to do.
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise DatabaseError(f"数据库升级后有 {len(broken)} 条记录引用了不存在的记录（如表 {broken[0][0]}），"
+                                            "升级已撤销；请把数据库文件发给维护人员。")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 class Database:
