@@ -61,7 +61,8 @@ def migrate(engine: Engine) -> None:
             # SQLite alters a table by copying it and dropping the old one, which a table other rows point to refuses
             # while foreign keys are enforced; they are off for the migration (the pragma only takes effect outside a
             # transaction) and every reference is checked again before it is on again.
-            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            # on the driver's own connection: through SQLAlchemy the pragma would begin a transaction first
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
         try:
             with connection.begin():
                 if connection.dialect.name == "postgresql":
@@ -76,7 +77,7 @@ def migrate(engine: Engine) -> None:
                                             "升级已撤销；请把数据库文件发给维护人员。")
         finally:
             if sqlite:
-                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
 
 
 class Database:
