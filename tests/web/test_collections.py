@@ -583,29 +583,29 @@ def test_every_post_route_is_refused_without_its_session_or_its_form_token(app, 
     posts = sorted({route.path for route in _routes(app.routes) if "POST" in (getattr(route, "methods", None) or ())})
     assert "/tokens/{token_id}/revoke" in posts and len(posts) > len(NOT_BY_SESSION)
     checked = []
-    for template in posts:
-        actions = ("password", "disable", "enable") if template.startswith("/users/") else ("reissue", "revoke")
-        paths = [template.format(action=action, **values) for action in actions] if "{action}" in template \
-            else [template.format(**values)]
-        for path in paths:
-            if template.startswith(BY_BEARER):
-                with client_of(app) as stranger:
+    with client_of(app) as stranger:  # one client (one start of the app's worker pool), its cookies cleared before each use
+        for template in posts:
+            actions = ("password", "disable", "enable") if template.startswith("/users/") else ("reissue", "revoke")
+            paths = [template.format(action=action, **values) for action in actions] if "{action}" in template \
+                else [template.format(**values)]
+            for path in paths:
+                stranger.cookies.clear()
+                if template.startswith(BY_BEARER):
                     assert stranger.post(path, json={}).status_code == 401, path
-            elif template in NOT_BY_SESSION:
-                assert template in ("/check", "/api/check", "/api/check.xlsx") or NOT_BY_SESSION[template] == "form"
-                if NOT_BY_SESSION[template] == "form":
-                    with client_of(app) as stranger:
+                elif template in NOT_BY_SESSION:
+                    assert template in ("/check", "/api/check", "/api/check.xlsx") or NOT_BY_SESSION[template] == "form"
+                    if NOT_BY_SESSION[template] == "form":
                         stranger.get(path if template != "/login" else "/login")  # the form's page first, as a person would
                         response = stranger.post(path, data={"password": PASSWORD, "name": ADMIN})
                         assert response.status_code == 403 and "安全令牌" in response.text, path
-            else:
-                with client_of(app) as stranger:  # no session, even with a form token that was good elsewhere
+                else:
+                    # no session, even with a form token that was good elsewhere
                     response = stranger.post(path, data={"csrf_token": reviewer.csrf, "name": "x"})
                     assert response.status_code == 401 and "请先登录" in response.text, path
-                for form in ({"name": "x"}, {"csrf_token": "forged", "name": "x"}):  # a session, no or a forged form token
-                    response = reviewer.post(path, data=form)
-                    assert response.status_code == 403 and "安全令牌" in response.text, (path, form)
-            checked.append(path)
+                    for form in ({"name": "x"}, {"csrf_token": "forged", "name": "x"}):  # a session, no or a forged form token
+                        response = reviewer.post(path, data=form)
+                        assert response.status_code == 403 and "安全令牌" in response.text, (path, form)
+                checked.append(path)
     assert f"/tokens/{token_id}/revoke" in checked and "/logout" in checked
     # none of the refused requests did anything: the collection is open, every link works, the token is not revoked
     assert unit_rows(reviewer, collection_id) and links(reviewer, collection_id)["温县"] == unit_link
