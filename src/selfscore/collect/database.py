@@ -8,6 +8,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -69,8 +70,11 @@ def migrate(engine: Engine) -> None:
                     # Several workers starting at once: one migrates, the others wait and then find nothing to do.
                     connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
                 config.attributes["connection"] = connection
+                before = MigrationContext.configure(connection).get_current_revision()
                 command.upgrade(config, "head")
-                if sqlite:
+                # only after a migration ran: a check of every reference on each start of an up-to-date database
+                # would read every table, stored workbooks included
+                if sqlite and MigrationContext.configure(connection).get_current_revision() != before:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if broken:
                         raise DatabaseError(f"数据库升级后有 {len(broken)} 条记录引用了不存在的记录（如表 {broken[0][0]}），"
