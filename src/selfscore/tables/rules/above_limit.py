@@ -7,10 +7,10 @@ from fractions import Fraction
 
 from selfscore.tables.fields import Fields
 from selfscore.tables.numbers import fmt, fmt_pct, round2
-from selfscore.tables.rules.base import Inputs, Values, not_negative, positive
+from selfscore.tables.rules.base import Inputs, Values, not_negative, per_step, positive
 from selfscore.tables.rules.rate import Rate
 from selfscore.tables.rules.registry import rule_kind
-from selfscore.tables.steps import STEP_READING_NAMES, STEP_READING_NAMES_PER_POINT, StepReading, counted_steps
+from selfscore.tables.steps import StepReading
 
 
 def _diff(value: Fraction) -> str:
@@ -59,11 +59,5 @@ class AboveLimit:
         if rate is None or rate <= self.limit:
             return Fraction(0), f"{text}，未超过 {fmt(self.limit)}%，不扣分"
         excess = rate - self.limit
-        step_count = excess / self.step
-        off = counted_steps(step_count, steps) * self.per
-        above = f"{text}，比 {fmt(self.limit)}% 高 {_diff(excess)} 个百分点"
-        if self.step == 1:
-            how = STEP_READING_NAMES_PER_POINT[steps]
-            return off, f"{above}，每高 1 个百分点扣 {fmt(self.per)} 分（{how}），扣 {fmt(off)} 分"
-        return off, (f"{above}，合 {_diff(step_count)} 档（每 {fmt(self.step)} 个百分点为一档、每档扣 {fmt(self.per)} 分，"
-                     f"{STEP_READING_NAMES[steps]}），扣 {fmt(off)} 分")
+        off, how = per_step(excess, self.step, self.per, steps, word="高", count_text=_diff, off_text=fmt)
+        return off, f"{text}，比 {fmt(self.limit)}% 高 {_diff(excess)} 个百分点，{how}"

@@ -7,7 +7,7 @@ An indicator scores the sum of its parts (``combine``). A part scores points; a 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -16,7 +16,7 @@ from typing import Protocol
 from selfscore.tables.fields import DefinitionError, Fields
 from selfscore.tables.inputs import InputDefinition, InputType
 from selfscore.tables.numbers import fmt
-from selfscore.tables.steps import StepReading
+from selfscore.tables.steps import STEP_READING_NAMES, STEP_READING_NAMES_PER_POINT, StepReading, counted_steps
 
 #: Valid input values only: Decimal for numbers, bool for 是/否, the chosen word for a choice (健全…).
 Values = Mapping[str, Decimal | bool | str]
@@ -97,3 +97,15 @@ def combine(outcomes: list[Outcome]) -> Outcome:
     text += f"；合计 {fmt(low)}～{fmt(high)} 分" if judged else f"；合计 {fmt(high)} 分"
     # the sum reaches its top only if every part does
     return Outcome(high, low, text, judged, high_excluded=any(outcome.high_excluded for outcome in outcomes))
+
+
+def per_step(gap: Fraction, step: Fraction, per: Fraction, steps: StepReading, *, word: str,
+             count_text: Callable[[Fraction], str], off_text: Callable[[Fraction], str]) -> tuple[Fraction, str]:
+    """``per`` points off for every ``step`` percentage points of ``gap``, counted by the step reading, and the
+    sentence that says so (「每高 1 个百分点扣 1 分（…），扣 2 分」 or 「合 1.5 档（…），扣 2 分」); ``word`` is 高 or 低."""
+    step_count = gap / step
+    off = counted_steps(step_count, steps) * per
+    if step == 1:
+        return off, f"每{word} 1 个百分点扣 {fmt(per)} 分（{STEP_READING_NAMES_PER_POINT[steps]}），扣 {off_text(off)} 分"
+    return off, (f"合 {count_text(step_count)} 档（每 {fmt(step)} 个百分点为一档、每档扣 {fmt(per)} 分，"
+                 f"{STEP_READING_NAMES[steps]}），扣 {off_text(off)} 分")

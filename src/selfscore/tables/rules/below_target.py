@@ -7,10 +7,10 @@ from fractions import Fraction
 
 from selfscore.tables.fields import DefinitionError, Fields
 from selfscore.tables.numbers import fmt, fmt_apart, fmt_fact, fmt_pct, places_shown
-from selfscore.tables.rules.base import Inputs, Values, positive
+from selfscore.tables.rules.base import Inputs, Values, per_step, positive
 from selfscore.tables.rules.rate import Rate
 from selfscore.tables.rules.registry import rule_kind
-from selfscore.tables.steps import STEP_READING_NAMES, STEP_READING_NAMES_PER_POINT, StepReading, counted_steps
+from selfscore.tables.steps import StepReading
 
 
 @rule_kind(
@@ -73,15 +73,7 @@ class BelowTarget:
         if rate >= self.target:
             return Fraction(0), f"{text}，≥{fmt(self.target)}%"
         shortfall = self.target - rate
-        step_count = shortfall / self.step
-        off = counted_steps(step_count, steps) * self.per
+        off, how = per_step(shortfall, self.step, self.per, steps, word="低", count_text=fmt_apart, off_text=fmt_apart)
         # every figure with the digits it takes to show the shortfall the verdict rests on, the shortfall
         # with as many as the rate (99.9995% is 0.0005 points under, not 0.001)
-        below = f"{text}，比 {fmt(self.target)}% 低 {fmt_apart(shortfall, places=places_shown(text))} 个百分点"
-        if self.step == 1:
-            how = STEP_READING_NAMES_PER_POINT[steps]
-            return off, f"{below}，每低 1 个百分点扣 {fmt(self.per)} 分（{how}），扣 {fmt_apart(off)} 分"
-        return off, (
-            f"{below}，合 {fmt_apart(step_count)} 档（每 {fmt(self.step)} 个百分点为一档、每档扣 {fmt(self.per)} 分，"
-            f"{STEP_READING_NAMES[steps]}），扣 {fmt_apart(off)} 分"
-        )
+        return off, f"{text}，比 {fmt(self.target)}% 低 {fmt_apart(shortfall, places=places_shown(text))} 个百分点，{how}"
