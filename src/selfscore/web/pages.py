@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
 from selfscore.tables.definitions import broken_definitions
 from selfscore.tables.steps import DEFAULT_STEPS, STEP_READINGS, StepReading
@@ -36,9 +37,10 @@ def _signed_in(request: Request) -> bool:
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, context: Context) -> HTMLResponse:
     # async: rendered on the event loop, never queued behind anything (checks run in worker processes); the session
-    # lookup is one indexed read, and only for a browser that carries a session cookie.
+    # lookup (a database read, only for a browser that carries a session cookie) goes to the threadpool so a slow
+    # database never holds the loop.
     return render("home.html", root=_root(request), tables=list(context.tables.values()), unavailable=broken_definitions(),
-                  signed_in=_signed_in(request),
+                  signed_in=await run_in_threadpool(_signed_in, request),
                   step_readings=STEP_READINGS, default_steps=DEFAULT_STEPS,
                   step_hints=STEP_READING_HINTS, **context.limits())
 
