@@ -1,6 +1,8 @@
 """`selfscore table new --from 附件.docx|附件.xlsx`: every table this project has, retyped as a plain annex workbook and
 as a Word table (built here from the definitions' own criterion texts), compiled through the command, and scored
-against the hand-written definition on random scenarios under every step reading.
+against the hand-written definition under every step reading: on the suite's named scenarios of the table (the
+Jiaozuo sample or the third table's worked example, and every set of facts a test writes: support.scenarios), and
+on random ones.
 
 The figures of issue 23 come from here: the share of criterion sentences compiled into rules (at least 90 %),
 and no compiled indicator scoring any scenario differently from the hand-written one.
