@@ -240,3 +240,16 @@ def test_the_annex_number_title_and_year_come_from_the_document(tmp_path):
     table = load_definition(output)
     assert (table.annex, table.title, table.first_year, table.last_year) == ("附件3", hand.title, 2021, None)
     assert table.short_title == "公租房保障和棚户区改造"
+
+
+@pytest.mark.parametrize(("source", "base", "from_a_test"), [
+    (TABLES[0], "焦作样表", "test_mismatch_message_spells_out_the_computation"),
+    (TABLES[1], "焦作样表", "test_a_plan_of_zero_in_every_completion_indicator_of_old_communities"),
+    (TABLES[2], "第三张表的算例", "test_a_veto_makes_the_total_zero"),
+], ids=lambda value: value.stem if isinstance(value, Path) else None)
+def test_the_named_scenarios_are_the_suites_own(source, base, from_a_test):
+    """The comparison above runs on the table's sample and on the facts the tests write, not on its base alone."""
+    names = [scenario.name for scenario in named_scenarios(load_definition(source))]
+    assert names[:2] == [base, "定义的示例"]
+    assert any(name.endswith(f" {from_a_test}") for name in names), names
+    assert sum(name.startswith("tests/") for name in names) >= 10
