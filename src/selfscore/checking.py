@@ -28,7 +28,7 @@ from selfscore.results.findings import Finding, make_finding
 from selfscore.results.report import PreviousCheck, RecognisedCell, Report, report_status
 from selfscore.score.scoring import score_indicators, total_details, totals
 from selfscore.score.validation import validate_many
-from selfscore.tables.definitions import load_versions, version_for_year
+from selfscore.tables.definitions import load_versions, unavailable, version_for_year
 from selfscore.tables.names import MARKS_SHEET, META_UNIT, META_YEAR
 from selfscore.tables.steps import DEFAULT_STEPS, StepReading
 from selfscore.write.marks import remove_marks
@@ -329,6 +329,9 @@ def _version_by_year(read: ReadResult) -> ReadResult:
     if not isinstance(read, LabelReadResult) or read.template_version or not isinstance(year, int) or read.table.covers(year):
         return read
     right = version_for_year(read.table.id, year)
+    broken = unavailable(read.table.id, year=year) if right is None else None
+    if broken is not None:   # the version for its year is broken: another version's criteria would score it wrongly
+        raise Unreadable(make_finding("table_unavailable", table=read.table.id, file=broken.file, cause=broken.cause))
     if right is None or _cells_of(right) != _cells_of(read.table):
         return read  # its cells differ: the current version stays, and template_year_* says which template fits
     read.table = right

@@ -13,6 +13,8 @@
 - live_server: `selfscore serve`, nginx, or an app in a thread, on free loopback ports; databases: a throwaway
   PostgreSQL cluster; collection_web: a reviewer's and a clerk's steps through the collection pages
 - word: a Word document (.docx) written from its XML, for the annexes `selfscore table new` reads
+- scenarios: a table's named scenarios — its Jiaozuo sample or worked example, and every test's literal facts
+  for it — for scoring two definitions of one table alike
 - browser: Debian's Chromium for Playwright (the ``browser`` fixture is in tests/web/conftest.py)
 
 No test module imports another: what two test files share belongs here, or in a conftest.py as a fixture.

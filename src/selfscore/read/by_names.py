@@ -87,6 +87,10 @@ def identify(workbook: Workbook) -> tuple[TableDefinition, int, list[Finding]]:
     made_from = get_table_version(table_id, version)
     if made_from is not None:
         return made_from, version, findings
+    # made from a version whose definition file is now broken: scoring it by another version's criteria would be wrong
+    broken = unavailable(table_id, template_version=version) if version else None
+    if broken is not None:
+        raise Unreadable(make_finding("table_unavailable", table=table_id, file=broken.file, cause=broken.cause))
     if version != table.template_version:
         findings.append(make_finding("template_outdated", found=version, current=table.template_version))
     return table, version, findings

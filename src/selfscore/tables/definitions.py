@@ -20,7 +20,7 @@ from selfscore.tables.numbers import fmt
 from selfscore.tables.rules import Outcome, Part, Values, combine, parse_part
 from selfscore.tables.steps import StepReading
 
-__all__ = ["BrokenDefinition", "DefinitionError", "broken_definitions", "check_files", "unavailable", "Group",
+__all__ = ["BrokenDefinition", "DefinitionError", "Sketch", "broken_definitions", "check_files", "unavailable", "Group",
            "Indicator", "TableDefinition", "Veto", "load_definition", "load_tables",
            "load_versions", "get_table", "get_table_version"]
 
@@ -433,27 +433,95 @@ def schemas_dir() -> Path:
 
 
 @dataclass(frozen=True)
+class Sketch:
+    """What a broken definition file still says, read as leniently as possible: enough to recognise a workbook of its
+    table by the version its meta sheet records, by the 评价年度, or by the words of its title and indicators."""
+
+    table_id: str
+    template_version: int | None = None
+    title: str = ""
+    short_title: str = ""
+    indicator_names: tuple[str, ...] = ()
+    first_year: int | None = None
+    last_year: int | None = None
+
+    def covers(self, year: int) -> bool:
+        return (self.first_year is not None or self.last_year is not None) and \
+            (self.first_year is None or year >= self.first_year) and (self.last_year is None or year <= self.last_year)
+
+
+@dataclass(frozen=True)
 class BrokenDefinition:
-    """A definition file with a mistake: its table is unavailable (不可用), the others work."""
+    """A definition file with a mistake: its table (or that version of it) is unavailable (不可用), the others work."""
 
     #: the file's name (shantytown.toml)
     file: str
     #: the table id it declares, or the file name's first word when even that cannot be read
     table_id: str
     error: DefinitionError
+    #: what the file still says, for recognising its workbooks
+    sketch: Sketch | None = None
 
     @property
     def cause(self) -> str:
         return str(self.error)
 
+    @property
+    def template_version(self) -> int | None:
+        return self.sketch.template_version if self.sketch else None
 
-def _declared_id(path: Path) -> str:
-    """The id a file declares, read as leniently as possible (for naming a table whose definition is broken)."""
+
+#: ``key = "text"`` or ``key = 12`` on a line of its own, and the ``[[…]]`` headers: what a file that is not valid
+#: TOML is still read for
+_LINE = re.compile(r'^\s*(id|title|short_title|name|template_version|first_year|last_year)\s*=\s*(?:"([^"]*)"|(\d+))')
+_HEADER = re.compile(r"^\s*\[\[?\s*([A-Za-z_.]+)\s*\]\]?")
+
+
+def _sketch(path: Path) -> Sketch:
+    """A broken file's id, version, years, title and indicator names: from its TOML when that parses, else line by line."""
     try:
-        declared = tomllib.loads(path.read_bytes().decode("utf-8-sig")).get("id")
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
-        declared = None
-    return declared if isinstance(declared, str) and declared.strip() else path.name.split(".")[0]
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = path.read_bytes().decode("gbk", errors="replace")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        data = None
+    found: dict[str, object] = {}
+    names: list[str] = []
+    if isinstance(data, dict):
+        found = dict(data)
+        groups = data.get("groups") if isinstance(data.get("groups"), list) else []
+        for group in groups:
+            for indicator in (group.get("indicators") or []) if isinstance(group, dict) else []:
+                if isinstance(indicator, dict) and isinstance(indicator.get("name"), str):
+                    names.append(indicator["name"])
+    else:
+        header = ""
+        for line in text.splitlines():
+            heading = _HEADER.match(line)
+            if heading:
+                header = heading.group(1)
+                continue
+            pair = _LINE.match(line)
+            if pair is None:
+                continue
+            key, value = pair.group(1), pair.group(2) if pair.group(2) is not None else int(pair.group(3))
+            if key == "name" and header == "groups.indicators":
+                names.append(str(value))
+            elif not header:
+                found.setdefault(key, value)
+
+    def text_of(key: str) -> str:
+        value = found.get(key)
+        return value.strip() if isinstance(value, str) else ""
+
+    def number_of(key: str) -> int | None:
+        value = found.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    return Sketch(text_of("id") or path.name.split(".")[0], number_of("template_version"), text_of("title"),
+                  text_of("short_title"), tuple(names), number_of("first_year"), number_of("last_year"))
 
 
 @functools.cache
@@ -471,7 +539,8 @@ def _load_all(directory: Path) -> tuple[dict[str, tuple[TableDefinition, ...]], 
         try:
             table = load_definition(path)
         except DefinitionError as error:
-            broken.append(BrokenDefinition(path.name, _declared_id(path), error))
+            sketch = _sketch(path)
+            broken.append(BrokenDefinition(path.name, sketch.table_id, error, sketch))
             continue
         versions.setdefault(table.id, []).append(table)
     for table_id, found in versions.items():
@@ -482,7 +551,7 @@ def _load_all(directory: Path) -> tuple[dict[str, tuple[TableDefinition, ...]], 
             try:
                 _check_versions(table_id, older, newer)
             except DefinitionError as error:
-                broken.append(BrokenDefinition(Path(newer.source).name, table_id, error))
+                broken.append(BrokenDefinition(Path(newer.source).name, table_id, error, _sketch(Path(newer.source))))
                 continue
             kept.append(newer)
         found[:] = kept
@@ -533,9 +602,21 @@ def broken_definitions(directory: Path | None = None) -> tuple[BrokenDefinition,
     return _load_all((directory or schemas_dir()).resolve())[1]
 
 
-def unavailable(table_id: str, directory: Path | None = None) -> BrokenDefinition | None:
-    """Why a table that has a definition file cannot be used, or None (known and working, or never defined)."""
-    return next((broken for broken in broken_definitions(directory) if broken.table_id == table_id), None)
+def unavailable(table_id: str, directory: Path | None = None, *, template_version: int | None = None,
+                year: int | None = None) -> BrokenDefinition | None:
+    """Why a table that has a definition file cannot be used, or None (known and working, or never defined).
+
+    With ``template_version``: why that version of it cannot (a workbook made from an old version whose file is now
+    broken); with ``year``: why the version declared for that 评价年度 cannot."""
+    for broken in broken_definitions(directory):
+        if broken.table_id != table_id:
+            continue
+        if template_version is not None and broken.template_version != template_version:
+            continue
+        if year is not None and not (broken.sketch and broken.sketch.covers(year)):
+            continue
+        return broken
+    return None
 
 
 def load_versions(directory: Path | None = None) -> dict[str, tuple[TableDefinition, ...]]:

@@ -10,7 +10,7 @@ from selfscore.read.labels.grid import HEADER_SCAN_ROWS, TABLE_SCAN_ROWS, Grid
 from selfscore.read.labels.words import NAME_THRESHOLD, best_match, fold
 from selfscore.read.result import Unreadable
 from selfscore.results.findings import make_finding
-from selfscore.tables.definitions import TableDefinition
+from selfscore.tables.definitions import BrokenDefinition, TableDefinition
 from selfscore.tables.names import META_SHEET
 
 HEADER_WORDS: dict[str, tuple[str, ...]] = {
@@ -149,14 +149,38 @@ def indicator_words(table: TableDefinition) -> dict[str, str]:
     return {indicator.id: fold(indicator.name, drop_brackets=True) for indicator in table.indicators}
 
 def count_votes(candidate: Candidate, table: TableDefinition) -> int:
-    words = indicator_words(table)
+    return name_votes(candidate, indicator_words(table))
+
+def name_votes(candidate: Candidate, words: dict[str, str]) -> int:
+    """How many of the candidate's rows name one of ``words`` (key → folded indicator name)."""
     return sum(1 for row in candidate.rows if best_match(row.folded, words, NAME_THRESHOLD)[0] is not None)
+
+def titled(candidate: Candidate, short_title: str) -> bool:
+    """Whether a short title appears above the candidate's header (the table's title line)."""
+    grid = candidate.header.grid
+    return bool(short_title) and any(fold(short_title) in fold(grid.text(row, column))
+                                     for (row, column) in grid.cells if row < candidate.header.first_row)
+
+def broken_table(candidate: Candidate, tables: dict[str, TableDefinition],
+                 broken: Iterable[BrokenDefinition]) -> BrokenDefinition | None:
+    """The broken definition the candidate is a table of, judged by its words: its indicator names match more rows
+    than any working table's, or as many while its short title, and no working table's, stands above the header.
+    A broken old version of a table that still works is not asked: its workbooks are read by the working version."""
+    best = max((count_votes(candidate, table) for table in tables.values()), default=0)
+    by_title = any(titled(candidate, table.short_title) for table in tables.values())
+    for definition in broken:
+        sketch = definition.sketch
+        if sketch is None or definition.table_id in tables:
+            continue
+        votes = name_votes(candidate, {str(index): fold(name, drop_brackets=True)
+                                       for index, name in enumerate(sketch.indicator_names)})
+        if votes > best or (votes == best and not by_title and titled(candidate, sketch.short_title)):
+            return definition
+    return None
 
 def _title_table(candidate: Candidate, tables: Iterable[TableDefinition]) -> TableDefinition | None:
     """The one table whose short title appears above the header (the table's title line)."""
-    grid = candidate.header.grid
-    above = [fold(grid.text(row, column)) for (row, column) in grid.cells if row < candidate.header.first_row]
-    named = [table for table in tables if any(fold(table.short_title) in text for text in above)]
+    named = [table for table in tables if titled(candidate, table.short_title)]
     return named[0] if len(named) == 1 else None
 
 def table_of(candidate: Candidate, tables: dict[str, TableDefinition], hint: TableDefinition | None) -> TableDefinition:

@@ -31,14 +31,23 @@ from selfscore.read.by_names import (
 )
 from selfscore.read.labels.facts import find_facts
 from selfscore.read.labels.grid import Grid, GridCell, Located
-from selfscore.read.labels.header import Candidate, Header, candidate_under, count_votes, find_headers, meta_hint, table_of
+from selfscore.read.labels.header import (
+    Candidate,
+    Header,
+    broken_table,
+    candidate_under,
+    count_votes,
+    find_headers,
+    meta_hint,
+    table_of,
+)
 from selfscore.read.labels.meta import find_meta
 from selfscore.read.labels.rows import find_scores
 from selfscore.read.parsing import Parsed, shown
 from selfscore.read.result import ReadResult, Unreadable
 from selfscore.results.findings import Finding, make_finding
 from selfscore.results.report import IndicatorResult
-from selfscore.tables.definitions import TableDefinition, load_tables
+from selfscore.tables.definitions import TableDefinition, broken_definitions, load_tables
 from selfscore.tables.names import META_SHEET, SCORE_TOTAL, score_name
 from selfscore.tables.numbers import fmt
 
@@ -58,6 +67,7 @@ def read_by_labels(grids: list[Grid], *, table_hint: TableDefinition | None = No
                    template_version: int | None = None) -> LabelReadResult:
     """Find the table, its scores, 填报单位/评价年度 and the facts by their labels; raise Unreadable if there is no table."""
     tables = load_tables()
+    broken = broken_definitions()
     hint = table_hint or meta_hint(grids, tables)
     sheets = [grid for grid in grids if grid.title != META_SHEET]
     headers: list[Header] = []
@@ -71,7 +81,7 @@ def read_by_labels(grids: list[Grid], *, table_hint: TableDefinition | None = No
         if any(c.header.grid is header.grid and c.header.first_row <= header.first_row <= c.last_row for c in candidates):
             continue  # the header repeated inside a table (printed on every page)
         candidate = candidate_under(header)
-        if any(count_votes(candidate, table) for table in tables.values()):
+        if any(count_votes(candidate, table) for table in tables.values()) or broken_table(candidate, tables, broken):
             candidates.append(candidate)
     if not candidates:
         reason = "；".join(problems) if problems else "既没有模板的名称标记，也找不到含「二级指标」和「自评得分」且列有指标的表头"
@@ -80,6 +90,9 @@ def read_by_labels(grids: list[Grid], *, table_hint: TableDefinition | None = No
         raise Unreadable(make_finding("layout_ambiguous", reason="工作簿中有 {} 张自评表（{}）".format(
             len(candidates), "、".join(candidate.header.where for candidate in candidates))))
     candidate = candidates[0]
+    unusable = broken_table(candidate, tables, broken) if hint is None else None
+    if unusable is not None:   # a table of a broken definition, recognised by its words
+        raise Unreadable(make_finding("table_unavailable", table=unusable.table_id, file=unusable.file, cause=unusable.cause))
     table = table_of(candidate, tables, hint)
     # A template version is what the meta sheet records; a layout read by its labels has none (0).
     result = LabelReadResult(table, template_version or 0, sheetnames=[grid.title for grid in sheets])

@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
-from selfscore.tables.compile.phrases import TOTAL_CAP, Input, match_criterion, normalise
+from selfscore.tables.compile.ids import Ids, indicator_words, label_words
+from selfscore.tables.compile.phrases import TOTAL_CAP, Input, Rules, match_criterion, normalise
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,31 @@ def _short_title(title: str) -> str:
     return re.sub(r"绩效(自评|评价)?(指标)?表$", "", short) or title
 
 
+#: the indicator key the phrasings build their facts' ids on, until ``_named`` gives each fact its readable id
+_DRAFT = "draft"
+#: the last word of a phrasing's id that says what kind of figure a fact is; kept at the end of its readable id
+_SUFFIXES = ("pct", "count", "planned", "actual")
+
+
+def _named(rules: Rules, indicator_id: str, ids: Ids) -> Rules:
+    """The rules with each fact's draft id (``draft_2_pct``) replaced by a readable one from its label (``ids``).
+
+    A plan and its actual figure are named by their label's first part (改造面积计划完成率：计划数 → renovation_area_planned);
+    a label the glossary does not cover is named by the indicator (policy_disclosure_count)."""
+    parts, inputs = list(rules.parts), []
+    for item in rules.inputs:
+        suffix = item.id.rsplit("_", 1)[-1]
+        suffix = suffix if suffix in _SUFFIXES else ""
+        if suffix in ("planned", "actual"):
+            words = [word for word in label_words(item.label.split("：")[0]) if word != "completion"]
+        else:
+            words = label_words(item.label)
+        new = ids.give(words, indicator_id, suffix)
+        parts = [part.replace(f'"{item.id}"', f'"{new}"') for part in parts]
+        inputs.append(replace(item, id=new))
+    return replace(rules, parts=tuple(parts), inputs=tuple(inputs))
+
+
 def compile_annex(annex: Annex, table_id: str) -> CompiledTable:
     """The definition file's text for an annex, and what each criterion became."""
     groups: dict[str, list[AnnexRow]] = {}
@@ -87,6 +113,7 @@ def compile_annex(annex: Annex, table_id: str) -> CompiledTable:
     body: list[str] = []
     total_cap: str | None = None
     number = 0
+    indicator_ids, input_ids = Ids(), Ids()
     for group_name, rows in groups.items():
         kind = _group_kind(group_name)
         body += ["", "[[groups]]", f"name = {_q(group_name)}"]
@@ -95,11 +122,11 @@ def compile_annex(annex: Annex, table_id: str) -> CompiledTable:
         body.append(f"points = {_num(sum((row.points for row in rows), Fraction(0)))}")
         for row in rows:
             number += 1
-            key = f"indicator_{number:02d}"
+            key = indicator_ids.give(indicator_words(row.name), f"indicator_{number:02d}")
             cap = TOTAL_CAP.search(normalise(row.criterion))
             if cap:
                 total_cap = cap.group(1)
-            found = match_criterion(row.criterion, key, row.points)
+            found = match_criterion(row.criterion, _DRAFT, row.points)
             body += ["", "[[groups.indicators]]", f'id = "{key}"', f"name = {_q(row.name)}",
                      f"points = {_num(row.points)}", f"criterion = {_q(row.criterion)}"]
             if found is None:
@@ -110,8 +137,10 @@ def compile_annex(annex: Annex, table_id: str) -> CompiledTable:
             phrase, rules = found
             # the rule's words may repeat another indicator's: a label names one fact only
             taken = {item.label for item in inputs}
-            inputs += [item if item.label not in taken else replace(item, label=f"{row.name}：{item.label}")
-                       for item in rules.inputs]
+            rules = _named(replace(rules, inputs=tuple(
+                item if item.label not in taken else replace(item, label=f"{row.name}：{item.label}")
+                for item in rules.inputs)), key, input_ids)
+            inputs += rules.inputs
             body += [f"# 按「{phrase}」编译", "parts = ["] + [f"  {part}," for part in rules.parts] + ["]"]
             entries.append(Compiled(key, row.name, row.points, row.criterion, phrase, sentences_of(row.criterion)))
     head = [f"# {annex.annex} — {annex.title}. 由 selfscore table new 从附件生成：请对照附件核对每条规则，",
