@@ -605,7 +605,8 @@ class Collections:
     def review_results(self, collection_id: int) -> dict[str, Any]:
         """What the reviewer hands up, as data (the JSON export, the API and the 复核结果表 read it): per table the units
         whose latest submission is of it, in the collection's order, with each indicator's 分值, 自评得分, 复核得分 and
-        扣分原因, the 复核合计 and a rank; and the units not submitted or not signed off."""
+        扣分原因, the 复核合计 and, once signed off (已审核), a rank among the signed-off units; and the units not submitted
+        or not signed off."""
         collection = self.get(collection_id)
         rows = self.rows(collection_id)
         known = load_tables()
@@ -648,10 +649,11 @@ class Collections:
                                 "review": json_number(item.review_score), "reason": item.reason,
                                 "changed": item.decided and item.review_score != item.item.recomputed}
                                for item in review.items]})
-        for table in tables.values():
-            totals = sorted((unit["review_total"] for unit in table["units"] if unit["review_total"] is not None), reverse=True)
+        for table in tables.values():  # only what the reviewer signed off is ranked: the rest is in not_done
+            ranked = [unit for unit in table["units"] if unit["state"] == "signed_off" and unit["review_total"] is not None]
+            totals = sorted((unit["review_total"] for unit in ranked), reverse=True)
             for unit in table["units"]:
-                unit["rank"] = None if unit["review_total"] is None else totals.index(unit["review_total"]) + 1
+                unit["rank"] = totals.index(unit["review_total"]) + 1 if unit in ranked else None
         return {"collection": collection.to_dict(), "date": local_text(utcnow())[:10], "units": units,
                 "tables": list(tables.values()), "not_done": not_done}
 
