@@ -179,7 +179,7 @@ def test_only_signed_off_units_are_ranked_and_the_rest_are_listed_as_not_done(co
     from openpyxl import load_workbook
 
     rows = collections.rows(collection.id)
-    for row, score in zip(rows, ("8", "9", None)):
+    for row, score in zip(rows, ("8", "9", None), strict=True):
         stored = collections.submit(row.token, workbook(tmp_path, row.name, unit=row.name), "a.xlsx")
         if score:
             collections.set_score(collection.id, stored.info.id, "funds_raising", score, "到位资金证明不全", BY)

@@ -125,6 +125,28 @@ def test_a_workbook_naming_another_unit_is_accepted_by_the_reviewer(reviewer, ap
     assert any("工作簿填写：焦作市" in str(cell.value) for row in sheet.iter_rows() for cell in row)
 
 
+def test_another_unit_and_year_are_said_once_on_each_page_where_the_reviewer_decides_them(reviewer, app, tmp_path):
+    collection_id = create(reviewer)
+    with client_of(app) as clerk:
+        result = upload(clerk, links(reviewer, collection_id)["温县"], workbook(tmp_path, "jz", unit="焦作市", year=2019))
+        other = upload(clerk, links(reviewer, collection_id)["孟州市"],
+                       make_workbook(tmp_path / "other.xlsx", TABLE_IDS[1], unit="孟州市").read_bytes())
+    unit, year = "工作簿中填写的单位是「焦作市」", "工作簿中的评价年度是 2019"
+    clerk_page = _text(result)
+    assert clerk_page.count(unit) == 1 and clerk_page.count(year) == 1
+    assert "需复核人员确认" in clerk_page and "需要人工确认：。" not in clerk_page
+    submission = _latest_submission(reviewer, collection_id, "温县")
+    page = reviewer.get(f"/collections/{collection_id}/submissions/{submission}")
+    reviewer_page = _text(page)
+    assert reviewer_page.count(unit) == 1 and reviewer_page.count(year) == 1
+    box = re.search(r'<div class="alert notice" role="note" id="identity">.*?</div>', page.text, re.S).group(0)
+    assert unit in box and year in box and "确认接受这份工作簿" in box  # said where the reviewer accepts or returns it
+    # another table: once, at the top of the clerk's page, red, not again in the list of findings
+    other_page = _text(other)
+    assert other_page.count("本次收集的是") == 1 and "本次收集要求的是" not in other_page
+    assert re.search(r'<div class="alert collection-notice" role="note">提交的是', other.text)
+
+
 def test_every_decision_through_the_json_api(api, tmp_path):
     created = api.post("/api/collections", json={"name": "API 复核", "year": 2020, "tables": [TABLE_IDS[0]], "units": ["温县", "孟州市"]})
     units = {unit["name"]: unit for unit in created.json()["units"]}

@@ -20,7 +20,11 @@ from selfscore.collect.database import Database
 from selfscore.collect.models import Collection, CollectionReviewer, ReviewAction, ScoreDecision, Submission, Unit, User
 from selfscore.collect.reports import VERDICT_NAMES, previous_check, report_from_dict
 from selfscore.collect.review import (
+    COLLECTION_FINDINGS,
     IDENTITY,
+    OTHER_TABLE,
+    OTHER_UNIT,
+    OTHER_YEAR,
     STATE_NAMES,
     Action,
     Decision,
@@ -746,16 +750,44 @@ def _number_text(value: Any) -> str | None:
 
 def notices(collection: CollectionInfo, unit_name: str, info: SubmissionInfo | None) -> list[str]:
     """What a reviewer and a clerk should notice about a readable submission that the check itself cannot know:
-    a table this collection does not ask for, another year, another unit's name in the workbook."""
+    a table this collection does not ask for, another unit's name in the workbook, another year."""
+    return [message for _, message in _notices(collection, unit_name, info)]
+
+
+@dataclass(frozen=True)
+class PageNotice:
+    """One thing a submission's page shows above its report; ``severity``: error (red) or warning (orange)."""
+    severity: str
+    message: str
+
+
+def page_notices(collection: CollectionInfo, unit_name: str, info: SubmissionInfo | None, report: Report,
+                 shown_elsewhere: Sequence[str] = ()) -> list[PageNotice]:
+    """What a submission's page shows above its report about the collection it came through, each thing once: the
+    report's own finding of another table, unit or year (the page's list of findings leaves these out), or, for a
+    report stored before the collection added such findings, the notice worked out from what it holds.
+    ``shown_elsewhere``: codes the page shows in a place of their own (the reviewer's accept-or-return box)."""
+    found = {finding.code: finding for finding in report.findings if finding.code in COLLECTION_FINDINGS}
+    shown = []
+    for code, message in _notices(collection, unit_name, info):
+        finding = found.pop(code, None)
+        if code not in shown_elsewhere:
+            shown.append(PageNotice(finding.severity, finding.message) if finding else PageNotice("warning", message))
+    return shown + [PageNotice(finding.severity, finding.message) for code, finding in found.items()
+                    if code not in shown_elsewhere]
+
+
+def _notices(collection: CollectionInfo, unit_name: str, info: SubmissionInfo | None) -> list[tuple[str, str]]:
+    """(code of the finding that says the same, message) of each notice, in the order a report's findings come."""
     if info is None or info.status == "unreadable":
         return []
     found = []
     if info.table_id and info.table_id not in collection.table_ids:
         tables = load_tables()
         title = tables[info.table_id].title if info.table_id in tables else info.table_id
-        found.append(f"提交的是「{title}」，本次收集要求的是「{'」「'.join(collection.table_titles)}」。")
-    if info.report_year is not None and info.report_year != collection.year:
-        found.append(f"工作簿中的评价年度是 {info.report_year}，本次收集的年度是 {collection.year}。")
+        found.append((OTHER_TABLE, f"提交的是「{title}」，本次收集要求的是「{'」「'.join(collection.table_titles)}」。"))
     if info.report_unit and " ".join(info.report_unit.split()) != unit_name:
-        found.append(f"工作簿中填写的单位是「{info.report_unit}」，与链接所属的单位「{unit_name}」不同。")
+        found.append((OTHER_UNIT, f"工作簿中填写的单位是「{info.report_unit}」，与链接所属的单位「{unit_name}」不同。"))
+    if info.report_year is not None and info.report_year != collection.year:
+        found.append((OTHER_YEAR, f"工作簿中的评价年度是 {info.report_year}，本次收集的年度是 {collection.year}。"))
     return found
