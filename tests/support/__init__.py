@@ -13,7 +13,8 @@
 - live_server: `selfscore serve`, nginx, or an app in a thread, on free loopback ports; databases: a throwaway
   PostgreSQL cluster; collection_web: a reviewer's and a clerk's steps through the collection pages
 - word: a Word document (.docx) written from its XML, for the annexes `selfscore table new` reads
-- browser: Debian's Chromium for Playwright (the ``browser`` fixture is in tests/web/conftest.py)
+- browser: Debian's Chromium for Playwright (the ``browser`` fixture is in tests/web/conftest.py), and the steps the
+  browser tests of collections share: signing in, creating a collection, a clerk's upload through a unit's link
 
 No test module imports another: what two test files share belongs here, or in a conftest.py as a fixture.
 """
