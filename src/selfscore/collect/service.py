@@ -633,11 +633,9 @@ class Collections:
                           review.report.status != "unreadable" else None,
                           "review_total": json_number(review.total) if review else None,
                           "notices": notices(collection, row.name, row.latest)})
-            if row.state != "signed_off":
-                note = ""
-                if row.state == "returned":
-                    returned = self.returned_note(row.id)
-                    note = returned.note if returned else ""
+            if row.state != "signed_off":  # the return's note, else what the reviewer must still settle
+                returned = self.returned_note(row.id) if row.state == "returned" else None
+                note = returned.note if returned else "".join(units[-1]["notices"])
                 not_done.append({"unit": row.name, "state": row.state, "state_name": row.state_name, "note": note})
             if row.latest is None or review is None or row.latest.table_id not in tables:
                 continue
