@@ -9,7 +9,7 @@ import re
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from support.browser import ARTIFACTS, create_collection, new_page, sign_in, submit_through_link
+from support.browser import create_collection, new_page, sign_in, submit_through_link
 from support.helpers import TABLE_IDS, make_workbook
 
 LATE = {"report_complete": "否", "report_days_late": 1}
@@ -22,7 +22,6 @@ def _submit(browser, link: str, path) -> None:
 
 
 def test_a_reviewer_reviews_returns_and_signs_off_in_the_browser(browser, collections_url, tmp_path):
-    ARTIFACTS.mkdir(exist_ok=True)
     context, reviewer = new_page(browser)
     sign_in(reviewer, collections_url)
     links = create_collection(reviewer)
@@ -47,7 +46,6 @@ def test_a_reviewer_reviews_returns_and_signs_off_in_the_browser(browser, collec
     reviewer.locator("#reason-input-funds_raising").fill("到位资金证明不全，扣 1 分")
     reviewer.locator("#score-funds_raising").get_by_role("button", name="保存").click()
     expect(reviewer.locator("#review-total")).to_contain_text("复核合计：97")
-    reviewer.locator("section.review").screenshot(path=str(ARTIFACTS / "review-submission.png"))
     reviewer.get_by_role("button", name="审核通过").click()
     expect(reviewer.locator("#review-state")).to_have_text("已审核")
 
@@ -60,7 +58,6 @@ def test_a_reviewer_reviews_returns_and_signs_off_in_the_browser(browser, collec
     clerk_context, clerk = new_page(browser)
     clerk.goto(links["修武县"])
     assert "资金筹集得分算错了" in clerk.locator("#returned-note").inner_text()
-    clerk.screenshot(path=str(ARTIFACTS / "review-clerk-returned.png"), full_page=True)
     fixed = make_workbook(tmp_path / "修武县-改.xlsx", TABLE_IDS[0], unit="修武县")
     submit_through_link(clerk, links["修武县"], fixed)
     clerk_context.close()

@@ -55,7 +55,7 @@ def _rendered(workbook: Path) -> list[Path]:
     prefix = ARTIFACTS / f"scenario-{workbook.stem}"
     for old in ARTIFACTS.glob(f"{prefix.name}-*.png"):
         old.unlink()
-    subprocess.run(["pdftoppm", "-png", "-r", "80", str(pdf), str(prefix)], check=True, timeout=120)
+    subprocess.run(["pdftoppm", "-png", "-r", "100", str(pdf), str(prefix)], check=True, timeout=120)
     return sorted(ARTIFACTS.glob(f"{prefix.name}-*.png"))
 
 
