@@ -172,10 +172,13 @@ def test_every_decision_through_the_json_api(api, tmp_path):
     assert api.post(f"{base}/reopen", json={}).json()["state"] == "pending"
     signed = api.post(f"{base}/sign-off", json={}).json()
     assert signed["state"] == "signed_off" and [a["action"] for a in signed["actions"]] == ["sign_off", "reopen", "return"]
+    ranked = api.get(f"/api/collections/{collection_id}/review-results").json()["tables"][0]["units"][0]
+    assert (ranked["unit"], ranked["rank"]) == ("温县", 1)
     assert api.post(f"{base}/reopen", json={"note": "补交"}).json()["state"] == "pending"
     assert api.get(f"/api/collections/{collection_id}").json()["units"][0]["review_state"] == "pending"
     results = api.get(f"/api/collections/{collection_id}/review-results").json()
     assert [unit["unit"] for unit in results["tables"][0]["units"]] == ["温县"] and results["tables"][0]["units"][0]["review_total"] == 97
+    assert results["tables"][0]["units"][0]["rank"] is None  # reopened: no longer signed off, so no rank
     assert [unit["unit"] for unit in results["not_done"]] == ["温县", "孟州市"]
     book = load_workbook(io.BytesIO(api.get(f"/api/collections/{collection_id}/review-results.xlsx").content))
     assert book.sheetnames[-1] == "未审核单位"
