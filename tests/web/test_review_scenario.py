@@ -210,7 +210,8 @@ def test_an_admin_a_reviewer_and_three_clerks_take_a_collection_through_review(b
         (REVIEWER, "审核通过", "温县"), (REVIEWER, "退回修改", "修武县"), (REVIEWER, "审核通过", "修武县")]
 
     # Both workbooks printed by LibreOffice: A4 landscape pages (look at scenario-复核结果表-*.png and scenario-汇总-*.png).
-    for workbook in (results_path, summary_path):
+    # the 复核结果表: a page for each unit (both do not fit on one, neither is split) and one for 未审核单位; the 汇总: one a sheet
+    for workbook, expected in ((results_path, 3), (summary_path, 6)):
         pages = _rendered(workbook)
-        assert pages, f"LibreOffice printed no page of {workbook.name}"
-    assert all(_size(page)[0] > _size(page)[1] for page in _rendered(results_path)), "复核结果表 not landscape"
+        assert len(pages) == expected, f"{workbook.name}: {len(pages)} pages"
+        assert all(_size(page)[0] > _size(page)[1] for page in pages), f"{workbook.name} has a page not in landscape"
