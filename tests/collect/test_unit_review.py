@@ -201,6 +201,25 @@ def test_only_signed_off_units_are_ranked_and_the_rest_are_listed_as_not_done(co
     assert ranks == {"修武县": 1, "温县": None, "孟州市": None}
 
 
+def test_a_page_says_another_unit_or_year_once_from_the_finding_or_for_an_older_report_from_the_notice(
+        collections, collection, tmp_path):
+    from selfscore.collect.review import OTHER_UNIT, OTHER_YEAR
+    from selfscore.collect.service import page_notices
+
+    row = collections.rows(collection.id)[1]
+    stored = collections.submit(row.token, workbook(tmp_path, unit="焦作市", year=2019), "a.xlsx")
+    report = collections.submission(stored.info.id).report
+    shown = page_notices(collection, row.name, stored.info, report)
+    assert [(notice.severity, notice.message) for notice in shown] == [
+        ("warning", "工作簿中填写的单位是「焦作市」，与链接所属的单位「温县」不同：需复核人员确认是否接受。"),
+        ("warning", "工作簿中的评价年度是 2019，本次收集的年度是 2020：需复核人员确认是否接受。")]
+    assert page_notices(collection, row.name, stored.info, report, (OTHER_UNIT, OTHER_YEAR)) == []
+    # a report stored before the collection added its findings: the notice, worked out from the submission, once
+    report.findings = [finding for finding in report.findings if finding.code not in (OTHER_UNIT, OTHER_YEAR)]
+    assert [notice.message for notice in page_notices(collection, row.name, stored.info, report)] == [
+        "工作簿中填写的单位是「焦作市」，与链接所属的单位「温县」不同。", "工作簿中的评价年度是 2019，本次收集的年度是 2020。"]
+
+
 def test_the_summary_lists_every_unit_of_the_collection_in_its_order_with_its_review(collections, collection, tmp_path):
     import io
 
