@@ -152,8 +152,8 @@ def test_the_review_results_list_every_unit_its_three_figures_reasons_and_rank(c
     table = results["tables"][0]
     assert [unit["unit"] for unit in table["units"]] == ["修武县", "温县"]
     xiuwu, wen = table["units"]
-    assert (xiuwu["self_total"], xiuwu["review_total"], xiuwu["rank"], xiuwu["state_name"]) == (100, 99, 2, "已审核")
-    assert (wen["review_total"], wen["rank"], wen["unit_in_workbook"]) == (100, 1, "焦作市")
+    assert (xiuwu["self_total"], xiuwu["review_total"], xiuwu["rank"], xiuwu["state_name"]) == (100, 99, 1, "已审核")
+    assert (wen["review_total"], wen["rank"], wen["unit_in_workbook"]) == (100, None, "焦作市")  # not signed off: no rank
     funds = next(item for item in xiuwu["indicators"] if item["id"] == "funds_raising")
     assert (funds["max"], funds["self"], funds["review"], funds["reason"]) == (10, 10, 9, "到位资金证明不全，扣 1 分")
     assert [(unit["unit"], unit["state_name"]) for unit in results["not_done"]] == [("温县", "待复核"), ("孟州市", "未提交")]
@@ -167,9 +167,57 @@ def test_the_review_results_list_every_unit_its_three_figures_reasons_and_rank(c
     cells = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=4)]
     assert ["修武县" in str(row[1]) for row in cells if row[2] == funds["name"]][0]
     assert any(row[5] == 9 and row[6] == "到位资金证明不全，扣 1 分" for row in cells)
-    assert any(row[2] == "复核合计（已审核）　排名 2" and row[5] == 99 for row in cells)
+    assert any(row[2] == "复核合计（已审核）　排名 1" and row[5] == 99 for row in cells)
+    assert any(row[2] == "复核合计（待复核）" and row[5] == 100 for row in cells)
     missing = [[cell.value for cell in row] for row in book["未审核单位"].iter_rows(min_row=4)]
     assert [row[1:3] for row in missing] == [["温县", "待复核"], ["孟州市", "未提交"]]
+
+
+def test_only_signed_off_units_are_ranked_and_the_rest_are_listed_as_not_done(collections, collection, tmp_path):
+    import io
+
+    from openpyxl import load_workbook
+
+    rows = collections.rows(collection.id)
+    for row, score in zip(rows, ("8", "9", None), strict=True):
+        stored = collections.submit(row.token, workbook(tmp_path, row.name, unit=row.name), "a.xlsx")
+        if score:
+            collections.set_score(collection.id, stored.info.id, "funds_raising", score, "到位资金证明不全", BY)
+    collections.sign_off(collection.id, rows[0].id, "", BY)  # 修武县 98
+    collections.sign_off(collection.id, rows[1].id, "", BY)  # 温县 99
+    # 孟州市 (100, the highest 复核合计) is not signed off: it gets no rank and is listed as not done
+    results = collections.review_results(collection.id)
+    ranks = {unit["unit"]: (unit["review_total"], unit["rank"]) for unit in results["tables"][0]["units"]}
+    assert ranks == {"修武县": (98, 2), "温县": (99, 1), "孟州市": (100, None)}
+    assert [(unit["unit"], unit["state_name"]) for unit in results["not_done"]] == [("孟州市", "待复核")]
+    exported = collections.export(collection.id)["review_results"]["tables"][0]["units"]
+    assert [unit["rank"] for unit in exported] == [2, 1, None]
+    sheet = load_workbook(io.BytesIO(collections.review_results_workbook(collection.id))).worksheets[0]
+    totals = [row[2].value for row in sheet.iter_rows(min_row=4) if str(row[2].value).startswith("复核合计")]
+    assert totals == ["复核合计（已审核）　排名 2", "复核合计（已审核）　排名 1", "复核合计（待复核）"]
+    # a reopened unit loses its rank until it is signed off again
+    collections.reopen(collection.id, rows[1].id, "再核一次", BY)
+    ranks = {unit["unit"]: unit["rank"] for unit in collections.review_results(collection.id)["tables"][0]["units"]}
+    assert ranks == {"修武县": 1, "温县": None, "孟州市": None}
+
+
+def test_a_page_says_another_unit_or_year_once_from_the_finding_or_for_an_older_report_from_the_notice(
+        collections, collection, tmp_path):
+    from selfscore.collect.review import OTHER_UNIT, OTHER_YEAR
+    from selfscore.collect.service import page_notices
+
+    row = collections.rows(collection.id)[1]
+    stored = collections.submit(row.token, workbook(tmp_path, unit="焦作市", year=2019), "a.xlsx")
+    report = collections.submission(stored.info.id).report
+    shown = page_notices(collection, row.name, stored.info, report)
+    assert [(notice.severity, notice.message) for notice in shown] == [
+        ("warning", "工作簿中填写的单位是「焦作市」，与链接所属的单位「温县」不同：需复核人员确认是否接受。"),
+        ("warning", "工作簿中的评价年度是 2019，本次收集的年度是 2020：需复核人员确认是否接受。")]
+    assert page_notices(collection, row.name, stored.info, report, (OTHER_UNIT, OTHER_YEAR)) == []
+    # a report stored before the collection added its findings: the notice, worked out from the submission, once
+    report.findings = [finding for finding in report.findings if finding.code not in (OTHER_UNIT, OTHER_YEAR)]
+    assert [notice.message for notice in page_notices(collection, row.name, stored.info, report)] == [
+        "工作簿中填写的单位是「焦作市」，与链接所属的单位「温县」不同。", "工作簿中的评价年度是 2019，本次收集的年度是 2020。"]
 
 
 def test_the_summary_lists_every_unit_of_the_collection_in_its_order_with_its_review(collections, collection, tmp_path):

@@ -15,7 +15,8 @@
 - word: a Word document (.docx) written from its XML, for the annexes `selfscore table new` reads
 - scenarios: a table's named scenarios — its Jiaozuo sample or worked example, and every test's literal facts
   for it — for scoring two definitions of one table alike
-- browser: Debian's Chromium for Playwright (the ``browser`` fixture is in tests/web/conftest.py)
+- browser: Debian's Chromium for Playwright (the ``browser`` fixture is in tests/web/conftest.py), and the steps the
+  browser tests of collections share: signing in, creating a collection, a clerk's upload through a unit's link
 
 No test module imports another: what two test files share belongs here, or in a conftest.py as a fixture.
 """

@@ -7,8 +7,7 @@ import re
 
 from openpyxl import load_workbook
 
-from support.browser import ARTIFACTS, new_page
-from support.collection_web import PASSWORD
+from support.browser import ARTIFACTS, create_collection, new_page, sign_in, submit_through_link
 from support.helpers import TABLE_IDS, make_workbook
 
 
@@ -17,22 +16,9 @@ def test_a_reviewer_collects_from_three_units_and_two_clerks_submit(browser, col
     reviewer_context, reviewer = new_page(browser)
     reviewer.goto(f"{collections_url}/collections")
     assert reviewer.url.startswith(f"{collections_url}/login")
-    reviewer.get_by_label("用户名").fill("admin")
-    reviewer.get_by_label("密码", exact=True).fill(PASSWORD)
-    reviewer.get_by_role("button", name="登录").click()
-    reviewer.wait_for_url(f"{collections_url}/collections")
-
-    reviewer.get_by_label("名称").fill("焦作市2020年度城镇保障性安居工程绩效自评")
-    reviewer.get_by_label("评价年度").fill("2020")
-    for table_id in TABLE_IDS:
-        box = reviewer.locator(f"#table-{table_id}")
-        box.check() if table_id == TABLE_IDS[0] else box.uncheck()
-    reviewer.get_by_label("单位名单（每行一个单位）").fill("修武县\n温县\n孟州市")
-    reviewer.screenshot(path=str(ARTIFACTS / "collections-new.png"), full_page=True)
-    reviewer.get_by_role("button", name="新建收集并生成上传链接").click()
-    reviewer.wait_for_url(re.compile(r".*/collections/\d+/links$"))
+    sign_in(reviewer, collections_url)
+    links = create_collection(reviewer, form_screenshot=ARTIFACTS / "collections-new.png")
     reviewer.screenshot(path=str(ARTIFACTS / "collections-links.png"), full_page=True)
-    links = {unit: reviewer.locator(f'tr[data-unit="{unit}"] td.link-cell a').inner_text() for unit in ("修武县", "温县", "孟州市")}
     assert all(link.startswith(f"{collections_url}/u/") for link in links.values())
     with reviewer.expect_download() as download_info:
         reviewer.get_by_role("link", name="下载链接清单（.xlsx）").click()
@@ -56,10 +42,7 @@ def test_a_reviewer_collects_from_three_units_and_two_clerks_submit(browser, col
         clerk.get_by_role("link", name=re.compile("下载标注后的工作簿")).click()
     assert load_workbook(io.BytesIO(download_info.value.path().read_bytes())).sheetnames[0] == "校验结果"
     clerk.get_by_role("link", name=re.compile("返回本单位的上传页面")).click()
-    fixed = make_workbook(tmp_path / "修武县-改.xlsx", TABLE_IDS[0], unit="修武县")
-    clerk.get_by_label(re.compile("选择要提交的文件")).set_input_files(fixed)
-    clerk.get_by_role("button", name="提交并校验").click()
-    clerk.wait_for_url(re.compile(r".*/u/[^/]+/submissions/\d+$"))
+    submit_through_link(clerk, links["修武县"], make_workbook(tmp_path / "修武县-改.xlsx", TABLE_IDS[0], unit="修武县"))
     assert "通过" in clerk.locator("h1").inner_text()
     assert "已改正 1 个，仍存在 0 个；本次新发现 0 个" in clerk.locator("#comparison-counts").inner_text()
     clerk.screenshot(path=str(ARTIFACTS / "collections-clerk-fixed.png"), full_page=True)
@@ -67,11 +50,7 @@ def test_a_reviewer_collects_from_three_units_and_two_clerks_submit(browser, col
 
     # Clerk of 温县 submits once, with an error left in.
     clerk_context, clerk = new_page(browser)
-    clerk.goto(links["温县"])
-    clerk.get_by_label(re.compile("选择要提交的文件")).set_input_files(
-        make_workbook(tmp_path / "温县.xlsx", TABLE_IDS[0], scores={"funds_raising": 8}, unit="温县"))
-    clerk.get_by_role("button", name="提交并校验").click()
-    clerk.wait_for_url(re.compile(r".*/submissions/\d+$"))
+    submit_through_link(clerk, links["温县"], make_workbook(tmp_path / "温县.xlsx", TABLE_IDS[0], scores={"funds_raising": 8}, unit="温县"))
     clerk_context.close()
 
     reviewer.get_by_role("link", name="返回收集页面").click()
@@ -100,14 +79,8 @@ def test_a_reviewer_collects_from_three_units_and_two_clerks_submit(browser, col
 def test_collection_pages_fit_a_narrow_window(browser, collections_url):
     context = browser.new_context(viewport={"width": 640, "height": 900}, device_scale_factor=2, locale="zh-CN")
     page = context.new_page()
-    page.goto(f"{collections_url}/login")
-    page.get_by_label("用户名").fill("admin")
-    page.get_by_label("密码", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.get_by_label("名称").fill("窄屏")
-    page.get_by_label("单位名单（每行一个单位）").fill("修武县\n温县")
-    page.get_by_role("button", name="新建收集并生成上传链接").click()
-    page.wait_for_url(re.compile(r".*/links$"))
+    sign_in(page, collections_url)
+    create_collection(page, ("修武县", "温县"), name="窄屏", year=None)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "links page scrolls sideways"
     page.get_by_role("link", name="返回收集页面").click()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "collection page scrolls sideways"

@@ -9,8 +9,7 @@ import re
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from support.browser import ARTIFACTS, new_page
-from support.collection_web import ADMIN, PASSWORD
+from support.browser import create_collection, new_page, sign_in, submit_through_link
 from support.helpers import TABLE_IDS, make_workbook
 
 LATE = {"report_complete": "否", "report_days_late": 1}
@@ -18,29 +17,14 @@ LATE = {"report_complete": "否", "report_days_late": 1}
 
 def _submit(browser, link: str, path) -> None:
     context, clerk = new_page(browser)
-    clerk.goto(link)
-    clerk.get_by_label(re.compile("选择要提交的文件")).set_input_files(path)
-    clerk.get_by_role("button", name="提交并校验").click()
-    clerk.wait_for_url(re.compile(r".*/submissions/\d+$"))
+    submit_through_link(clerk, link, path)
     context.close()
 
 
 def test_a_reviewer_reviews_returns_and_signs_off_in_the_browser(browser, collections_url, tmp_path):
-    ARTIFACTS.mkdir(exist_ok=True)
     context, reviewer = new_page(browser)
-    reviewer.goto(f"{collections_url}/login")
-    reviewer.get_by_label("用户名").fill(ADMIN)
-    reviewer.get_by_label("密码", exact=True).fill(PASSWORD)
-    reviewer.get_by_role("button", name="登录").click()
-    reviewer.get_by_label("名称").fill("焦作市2020年度城镇保障性安居工程绩效自评")
-    reviewer.get_by_label("评价年度").fill("2020")
-    for table_id in TABLE_IDS:
-        box = reviewer.locator(f"#table-{table_id}")
-        box.check() if table_id == TABLE_IDS[0] else box.uncheck()
-    reviewer.get_by_label("单位名单（每行一个单位）").fill("修武县\n温县\n孟州市")
-    reviewer.get_by_role("button", name="新建收集并生成上传链接").click()
-    reviewer.wait_for_url(re.compile(r".*/collections/\d+/links$"))
-    links = {unit: reviewer.locator(f'tr[data-unit="{unit}"] td.link-cell a').inner_text() for unit in ("修武县", "温县")}
+    sign_in(reviewer, collections_url)
+    links = create_collection(reviewer)
     collection = reviewer.url.rsplit("/", 1)[0]
 
     late = make_workbook(tmp_path / "温县.xlsx", TABLE_IDS[0], facts=LATE, scores={"report_submission": 2}, unit="温县")
@@ -62,7 +46,6 @@ def test_a_reviewer_reviews_returns_and_signs_off_in_the_browser(browser, collec
     reviewer.locator("#reason-input-funds_raising").fill("到位资金证明不全，扣 1 分")
     reviewer.locator("#score-funds_raising").get_by_role("button", name="保存").click()
     expect(reviewer.locator("#review-total")).to_contain_text("复核合计：97")
-    reviewer.locator("section.review").screenshot(path=str(ARTIFACTS / "review-submission.png"))
     reviewer.get_by_role("button", name="审核通过").click()
     expect(reviewer.locator("#review-state")).to_have_text("已审核")
 
@@ -75,11 +58,8 @@ def test_a_reviewer_reviews_returns_and_signs_off_in_the_browser(browser, collec
     clerk_context, clerk = new_page(browser)
     clerk.goto(links["修武县"])
     assert "资金筹集得分算错了" in clerk.locator("#returned-note").inner_text()
-    clerk.screenshot(path=str(ARTIFACTS / "review-clerk-returned.png"), full_page=True)
     fixed = make_workbook(tmp_path / "修武县-改.xlsx", TABLE_IDS[0], unit="修武县")
-    clerk.get_by_label(re.compile("选择要提交的文件")).set_input_files(fixed)
-    clerk.get_by_role("button", name="提交并校验").click()
-    clerk.wait_for_url(re.compile(r".*/submissions/\d+$"))
+    submit_through_link(clerk, links["修武县"], fixed)
     clerk_context.close()
     reviewer.goto(collection)
     assert reviewer.locator('tr[data-unit="修武县"] [data-field="review_state"]').inner_text() == "待复核"

@@ -125,6 +125,28 @@ def test_a_workbook_naming_another_unit_is_accepted_by_the_reviewer(reviewer, ap
     assert any("工作簿填写：焦作市" in str(cell.value) for row in sheet.iter_rows() for cell in row)
 
 
+def test_another_unit_and_year_are_said_once_on_each_page_where_the_reviewer_decides_them(reviewer, app, tmp_path):
+    collection_id = create(reviewer)
+    with client_of(app) as clerk:
+        result = upload(clerk, links(reviewer, collection_id)["温县"], workbook(tmp_path, "jz", unit="焦作市", year=2019))
+        other = upload(clerk, links(reviewer, collection_id)["孟州市"],
+                       make_workbook(tmp_path / "other.xlsx", TABLE_IDS[1], unit="孟州市").read_bytes())
+    unit, year = "工作簿中填写的单位是「焦作市」", "工作簿中的评价年度是 2019"
+    clerk_page = _text(result)
+    assert clerk_page.count(unit) == 1 and clerk_page.count(year) == 1
+    assert "需复核人员确认" in clerk_page and "需要人工确认：。" not in clerk_page
+    submission = _latest_submission(reviewer, collection_id, "温县")
+    page = reviewer.get(f"/collections/{collection_id}/submissions/{submission}")
+    reviewer_page = _text(page)
+    assert reviewer_page.count(unit) == 1 and reviewer_page.count(year) == 1
+    box = re.search(r'<div class="alert notice" role="note" id="identity">.*?</div>', page.text, re.S).group(0)
+    assert unit in box and year in box and "确认接受这份工作簿" in box  # said where the reviewer accepts or returns it
+    # another table: once, at the top of the clerk's page, red, not again in the list of findings
+    other_page = _text(other)
+    assert other_page.count("本次收集的是") == 1 and "本次收集要求的是" not in other_page
+    assert re.search(r'<div class="alert collection-notice" role="note">提交的是', other.text)
+
+
 def test_every_decision_through_the_json_api(api, tmp_path):
     created = api.post("/api/collections", json={"name": "API 复核", "year": 2020, "tables": [TABLE_IDS[0]], "units": ["温县", "孟州市"]})
     units = {unit["name"]: unit for unit in created.json()["units"]}
@@ -150,10 +172,13 @@ def test_every_decision_through_the_json_api(api, tmp_path):
     assert api.post(f"{base}/reopen", json={}).json()["state"] == "pending"
     signed = api.post(f"{base}/sign-off", json={}).json()
     assert signed["state"] == "signed_off" and [a["action"] for a in signed["actions"]] == ["sign_off", "reopen", "return"]
+    ranked = api.get(f"/api/collections/{collection_id}/review-results").json()["tables"][0]["units"][0]
+    assert (ranked["unit"], ranked["rank"]) == ("温县", 1)
     assert api.post(f"{base}/reopen", json={"note": "补交"}).json()["state"] == "pending"
     assert api.get(f"/api/collections/{collection_id}").json()["units"][0]["review_state"] == "pending"
     results = api.get(f"/api/collections/{collection_id}/review-results").json()
     assert [unit["unit"] for unit in results["tables"][0]["units"]] == ["温县"] and results["tables"][0]["units"][0]["review_total"] == 97
+    assert results["tables"][0]["units"][0]["rank"] is None  # reopened: no longer signed off, so no rank
     assert [unit["unit"] for unit in results["not_done"]] == ["温县", "孟州市"]
     book = load_workbook(io.BytesIO(api.get(f"/api/collections/{collection_id}/review-results.xlsx").content))
     assert book.sheetnames[-1] == "未审核单位"

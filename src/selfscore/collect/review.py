@@ -25,6 +25,7 @@ ACTION_NAMES: dict[str, str] = {"return": "退回修改", "sign_off": "审核通
 IDENTITY = "_identity"
 #: codes of the findings a collection adds to a submission's report (the check itself cannot know the collection)
 OTHER_TABLE, OTHER_UNIT, OTHER_YEAR = "collection_other_table", "collection_other_unit", "collection_other_year"
+COLLECTION_FINDINGS = (OTHER_TABLE, OTHER_UNIT, OTHER_YEAR)
 
 
 def reviewer_name(user: UserInfo | None) -> str:

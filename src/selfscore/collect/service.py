@@ -20,7 +20,11 @@ from selfscore.collect.database import Database
 from selfscore.collect.models import Collection, CollectionReviewer, ReviewAction, ScoreDecision, Submission, Unit, User
 from selfscore.collect.reports import VERDICT_NAMES, previous_check, report_from_dict
 from selfscore.collect.review import (
+    COLLECTION_FINDINGS,
     IDENTITY,
+    OTHER_TABLE,
+    OTHER_UNIT,
+    OTHER_YEAR,
     STATE_NAMES,
     Action,
     Decision,
@@ -605,7 +609,8 @@ class Collections:
     def review_results(self, collection_id: int) -> dict[str, Any]:
         """What the reviewer hands up, as data (the JSON export, the API and the 复核结果表 read it): per table the units
         whose latest submission is of it, in the collection's order, with each indicator's 分值, 自评得分, 复核得分 and
-        扣分原因, the 复核合计 and a rank; and the units not submitted or not signed off."""
+        扣分原因, the 复核合计 and, once signed off (已审核), a rank among the signed-off units; and the units not submitted
+        or not signed off."""
         collection = self.get(collection_id)
         rows = self.rows(collection_id)
         known = load_tables()
@@ -628,11 +633,9 @@ class Collections:
                           review.report.status != "unreadable" else None,
                           "review_total": json_number(review.total) if review else None,
                           "notices": notices(collection, row.name, row.latest)})
-            if row.state != "signed_off":
-                note = ""
-                if row.state == "returned":
-                    returned = self.returned_note(row.id)
-                    note = returned.note if returned else ""
+            if row.state != "signed_off":  # the return's note, else what the reviewer must still settle
+                returned = self.returned_note(row.id) if row.state == "returned" else None
+                note = returned.note if returned else "".join(units[-1]["notices"])
                 not_done.append({"unit": row.name, "state": row.state, "state_name": row.state_name, "note": note})
             if row.latest is None or review is None or row.latest.table_id not in tables:
                 continue
@@ -648,10 +651,11 @@ class Collections:
                                 "review": json_number(item.review_score), "reason": item.reason,
                                 "changed": item.decided and item.review_score != item.item.recomputed}
                                for item in review.items]})
-        for table in tables.values():
-            totals = sorted((unit["review_total"] for unit in table["units"] if unit["review_total"] is not None), reverse=True)
+        for table in tables.values():  # only what the reviewer signed off is ranked: the rest is in not_done
+            ranked = [unit for unit in table["units"] if unit["state"] == "signed_off" and unit["review_total"] is not None]
+            totals = sorted((unit["review_total"] for unit in ranked), reverse=True)
             for unit in table["units"]:
-                unit["rank"] = None if unit["review_total"] is None else totals.index(unit["review_total"]) + 1
+                unit["rank"] = totals.index(unit["review_total"]) + 1 if unit in ranked else None
         return {"collection": collection.to_dict(), "date": local_text(utcnow())[:10], "units": units,
                 "tables": list(tables.values()), "not_done": not_done}
 
@@ -744,16 +748,44 @@ def _number_text(value: Any) -> str | None:
 
 def notices(collection: CollectionInfo, unit_name: str, info: SubmissionInfo | None) -> list[str]:
     """What a reviewer and a clerk should notice about a readable submission that the check itself cannot know:
-    a table this collection does not ask for, another year, another unit's name in the workbook."""
+    a table this collection does not ask for, another unit's name in the workbook, another year."""
+    return [message for _, message in _notices(collection, unit_name, info)]
+
+
+@dataclass(frozen=True)
+class PageNotice:
+    """One thing a submission's page shows above its report; ``severity``: error (red) or warning (orange)."""
+    severity: str
+    message: str
+
+
+def page_notices(collection: CollectionInfo, unit_name: str, info: SubmissionInfo | None, report: Report,
+                 shown_elsewhere: Sequence[str] = ()) -> list[PageNotice]:
+    """What a submission's page shows above its report about the collection it came through, each thing once: the
+    report's own finding of another table, unit or year (the page's list of findings leaves these out), or, for a
+    report stored before the collection added such findings, the notice worked out from what it holds.
+    ``shown_elsewhere``: codes the page shows in a place of their own (the reviewer's accept-or-return box)."""
+    found = {finding.code: finding for finding in report.findings if finding.code in COLLECTION_FINDINGS}
+    shown = []
+    for code, message in _notices(collection, unit_name, info):
+        finding = found.pop(code, None)
+        if code not in shown_elsewhere:
+            shown.append(PageNotice(finding.severity, finding.message) if finding else PageNotice("warning", message))
+    return shown + [PageNotice(finding.severity, finding.message) for code, finding in found.items()
+                    if code not in shown_elsewhere]
+
+
+def _notices(collection: CollectionInfo, unit_name: str, info: SubmissionInfo | None) -> list[tuple[str, str]]:
+    """(code of the finding that says the same, message) of each notice, in the order a report's findings come."""
     if info is None or info.status == "unreadable":
         return []
     found = []
     if info.table_id and info.table_id not in collection.table_ids:
         tables = load_tables()
         title = tables[info.table_id].title if info.table_id in tables else info.table_id
-        found.append(f"提交的是「{title}」，本次收集要求的是「{'」「'.join(collection.table_titles)}」。")
-    if info.report_year is not None and info.report_year != collection.year:
-        found.append(f"工作簿中的评价年度是 {info.report_year}，本次收集的年度是 {collection.year}。")
+        found.append((OTHER_TABLE, f"提交的是「{title}」，本次收集要求的是「{'」「'.join(collection.table_titles)}」。"))
     if info.report_unit and " ".join(info.report_unit.split()) != unit_name:
-        found.append(f"工作簿中填写的单位是「{info.report_unit}」，与链接所属的单位「{unit_name}」不同。")
+        found.append((OTHER_UNIT, f"工作簿中填写的单位是「{info.report_unit}」，与链接所属的单位「{unit_name}」不同。"))
+    if info.report_year is not None and info.report_year != collection.year:
+        found.append((OTHER_YEAR, f"工作簿中的评价年度是 {info.report_year}，本次收集的年度是 {collection.year}。"))
     return found

@@ -10,6 +10,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from selfscore.write.template import print_setup
@@ -24,6 +25,10 @@ _THIN = Side(style="thin", color="999999")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _WRAP = Alignment(wrap_text=True, vertical="top")
 _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+_NUMBER = Alignment(horizontal="right", vertical="top", wrap_text=True)
+#: the height (points) an A4 landscape page leaves below the repeated title rows, at print_setup's margins, with room
+#: to spare: a unit's rows are kept together on one page when they fit on one (its name stands in its first row only)
+PAGE_BODY = 420
 
 
 def _number(value: Any) -> Any:
@@ -61,7 +66,7 @@ def _table_sheet(sheet: Worksheet, data: dict[str, Any], table: dict[str, Any]) 
     collection = data["collection"]
     _header(sheet, f"{collection['name']} · 复核结果表", f"{table['title']}　　评价年度：{collection['year']}　　"
                                                        f"生成日期：{data['date']}", COLUMNS)
-    row = 4
+    row, page_used = 4, 0.0
     for number, unit in enumerate(table["units"], start=1):
         first = row
         name = unit["unit"] + (f"\n（工作簿填写：{unit['unit_in_workbook']}）" if unit.get("unit_in_workbook") else "")
@@ -90,19 +95,25 @@ def _table_sheet(sheet: Worksheet, data: dict[str, Any], table: dict[str, Any]) 
         for column in (1, 2):
             sheet.merge_cells(start_row=first, end_row=row, start_column=column, end_column=column)
             sheet.cell(first, column).alignment = _CENTER
+        height = sum(sheet.row_dimensions[line].height for line in range(first, row + 1))
+        if page_used and page_used + height > PAGE_BODY:
+            sheet.row_breaks.append(Break(id=first - 1))
+            page_used = 0
+        page_used += height
         row += 1
     if not table["units"]:
         sheet.cell(4, 1, "没有单位提交这张表。")
 
 
 def _not_done_sheet(sheet: Worksheet, data: dict[str, Any]) -> None:
-    columns = (("序号", 6), ("单位", 30), ("复核状态", 14), ("说明", 60))
+    columns = (("序号", 6), ("单位", 24), ("复核状态", 12), ("说明", 84))
     _header(sheet, f"{data['collection']['name']} · 未提交或未审核通过的单位", f"生成日期：{data['date']}", columns)
     for number, unit in enumerate(data["not_done"], start=1):
         for column, value in enumerate((number, unit["unit"], unit["state_name"], unit.get("note") or ""), start=1):
             cell = sheet.cell(3 + number, column, value)
             cell.border = _BORDER
-            cell.alignment = _WRAP
+            cell.alignment = _CENTER if column == 1 else _WRAP
+        sheet.row_dimensions[3 + number].height = 2 + 16.5 * _lines(unit.get("note") or "", columns[3][1])
     if not data["not_done"]:
         sheet.cell(4, 1, "全部单位均已审核通过。")
 
@@ -143,7 +154,7 @@ def collection_sheets(workbook: Workbook, data: dict[str, Any]) -> None:
         for column, value in enumerate(values, start=1):
             cell = sheet.cell(3 + number, column, value)
             cell.border = _BORDER
-            cell.alignment = _WRAP
+            cell.alignment = _NUMBER if column in (1, 6, 7, 8) else _WRAP  # a range (95～99) lines up with the figures
         sheet.row_dimensions[3 + number].height = 2 + 16.5 * max(1, _lines(notices, UNITS_COLUMNS[8][1]),
                                                            _lines(unit["unit"], UNITS_COLUMNS[1][1]))
     for table in data["tables"]:

@@ -256,8 +256,8 @@ def reopen_unit(collection_id: Id, unit_id: Id, body: NoteBody, collections: Col
 @router.get("/{collection_id}/review-results", summary="The review results (复核结果): per table every unit's three figures")
 def review_results(collection_id: Id, collections: CollectionsDep, _: ApiCaller) -> dict[str, Any]:
     """Per table, every unit whose latest submission is of it, in the collection's order: each indicator's 分值 (max), 自评得分
-    (self), 复核得分 (review) and 扣分原因 (reason), the 复核合计 and the rank; and `not_done`, the units not submitted or not
-    signed off. The same data as the 复核结果表."""
+    (self), 复核得分 (review) and 扣分原因 (reason), the 复核合计 and the rank (among the signed-off units only; null for a
+    unit not signed off); and `not_done`, the units not submitted or not signed off. The same data as the 复核结果表."""
     return collections.service.review_results(collection_id)
 
 

@@ -17,8 +17,8 @@ from selfscore.collect.access import SESSION_HOURS, SignedIn
 from selfscore.collect.access import new_token as random_token
 from selfscore.collect.linksheet import links_bytes
 from selfscore.collect.reports import VERDICT_NAMES
-from selfscore.collect.review import STATE_NAMES
-from selfscore.collect.service import CollectionInfo, Refused, SubmissionInfo, UnitRow, counts, notices
+from selfscore.collect.review import COLLECTION_FINDINGS, OTHER_UNIT, OTHER_YEAR, STATE_NAMES
+from selfscore.collect.service import CollectionInfo, Refused, SubmissionInfo, UnitRow, counts, notices, page_notices
 from selfscore.collect.times import local_text
 from selfscore.collect.units import UnitListError, units_from_text, units_from_workbook
 from selfscore.results.file_names import checked_name
@@ -305,8 +305,12 @@ def review_page(request: Request, collections: CollectionsDep, signed_in: Signed
     unit_name, submissions = collections.service.history(collection_id, stored.info.unit_id)
     state = collections.service.unit_state(stored.info.unit_id)
     actions = collections.service.actions(collection_id, stored.info.unit_id)
+    # another unit or year: said once, in the box where the reviewer accepts the workbook or returns it
+    in_review_box = (OTHER_UNIT, OTHER_YEAR) if is_latest and review.identity else ()
+    shown = page_notices(collection, unit_name, stored.info, stored.report, in_review_box)
     return page(request, "collections/submission.html", signed_in, status_code, collection=collection, unit_name=unit_name,
-                info=stored.info, report=stored.report, notices=notices(collection, unit_name, stored.info), review=review,
+                info=stored.info, report=stored.report, notices=shown,
+                collection_findings=COLLECTION_FINDINGS, review=review,
                 is_latest=is_latest, latest=submissions[0], state=state, state_name=STATE_NAMES[state], actions=actions,
                 problem=problem, form=form or {})
 

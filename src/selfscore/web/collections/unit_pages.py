@@ -10,7 +10,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from selfscore.collect.service import Refused, notices
+from selfscore.collect.review import COLLECTION_FINDINGS
+from selfscore.collect.service import Refused, page_notices
 from selfscore.collect.times import local_text
 from selfscore.tables.steps import DEFAULT_STEPS
 from selfscore.web.collections.guards import CSRF_FIELD, CollectionsDep, check_form_token, root
@@ -100,7 +101,8 @@ def submission_page(request: Request, token: Token, submission_id: SubmissionId,
     link = collections.service.unit_link(clean_token(token))
     stored = collections.service.submission(submission_id, unit_id=link.unit_id)
     return render("collections/unit_submission.html", root=root(request), link=link, info=stored.info, report=stored.report,
-                  notices=notices(link.collection, link.unit_name, stored.info))
+                  notices=page_notices(link.collection, link.unit_name, stored.info, stored.report),
+                  collection_findings=COLLECTION_FINDINGS)
 
 
 @router.get("/u/{token}/submissions/{submission_id}/{which}")
