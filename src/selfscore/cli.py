@@ -464,10 +464,15 @@ def open_database(data_dir: Path | None, database_url: str | None):  # noqa: ANN
               help="用户访问的地址，例如 https://intranet/selfscore/；汇总表中的链接和发给各单位的上传链接都以它开头。")
 @click.option("--forwarded-allow-ips", default="127.0.0.1", metavar="地址",
               help="信任其 X-Forwarded-For/-Proto 请求头的代理地址，逗号分隔，或 *（默认 127.0.0.1）。")
+@click.option("--unit-submissions-per-hour", default=30, type=click.IntRange(min=0), metavar="次数",
+              help="每个单位的上传链接一小时内最多提交几次，再多的得到「请 N 分钟后再提交」（默认 30；0 表示不限）。")
+@click.option("--unit-mb-per-collection", default=100.0, type=click.FloatRange(min=0), metavar="MB",
+              help="每个单位在一次收集中最多保存多少 MB 的原文件（默认 100；0 表示不限）。")
 @database_options
 def serve(host: str, port: int, max_upload_mb: float, ttl_seconds: float, processes: int | None, queue: int | None,
           check_seconds: float, store_dir: Path | None, workers: int, root_path: str, public_url: str | None,
-          forwarded_allow_ips: str, data_dir: Path | None, database_url: str | None) -> None:
+          forwarded_allow_ips: str, unit_submissions_per_hour: int, unit_mb_per_collection: float,
+          data_dir: Path | None, database_url: str | None) -> None:
     """启动网页：下载空白模板，上传填好的自评表，下载标注副本。
 
     \b
@@ -497,7 +502,9 @@ def serve(host: str, port: int, max_upload_mb: float, ttl_seconds: float, proces
     settings = WebSettings(
         max_upload_bytes=int(max_upload_mb * 1024 * 1024), ttl_seconds=ttl_seconds,
         processes=processes or max(1, default_processes() // workers), queue=queue, check_seconds=check_seconds,
-        store_dir=str(store_dir.resolve()) if store_dir else None, public_url=public_url, database_url=database.url)
+        store_dir=str(store_dir.resolve()) if store_dir else None, public_url=public_url, database_url=database.url,
+        unit_submissions_per_hour=unit_submissions_per_hour,
+        unit_bytes_per_collection=int(unit_mb_per_collection * 1024 * 1024))
     options = {"host": host, "port": port, "log_level": "info", "root_path": root_path.rstrip("/"),
                "proxy_headers": True, "forwarded_allow_ips": forwarded_allow_ips}
     click.echo(f"selfscore 网页：http://{host}:{port}{root_path.rstrip('/')}/  （Ctrl+C 停止）")

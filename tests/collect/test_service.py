@@ -7,15 +7,16 @@ import io
 
 import pytest
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import inspect, select
+from sqlalchemy import func, inspect, select
 
 from selfscore.collect.access import Access, PasswordTooWeak, hash_password, password_matches
 from selfscore.collect.database import Database
 from selfscore.collect.linksheet import links_bytes
 from selfscore.collect.models import Submission
-from selfscore.collect.service import Collections, Refused, notices
+from selfscore.collect.service import Collections, NotStored, Refused, notices
 from selfscore.collect.units import UnitListError, units_from_text, units_from_workbook
 from selfscore.write.filling import cell_of
+from support.collection_web import plain_workbook
 from support.helpers import TABLE_IDS, make_workbook
 
 UNITS = ["修武县", "温县", "孟州市"]
@@ -137,13 +138,20 @@ def test_a_unit_reaches_only_its_own_submissions(collections, collection, tmp_pa
         collections.submission(theirs.info.id, collection_id=other.id)
 
 
-def test_an_unreadable_upload_is_stored_too(collections, collection):
+def test_an_unreadable_workbook_is_stored_too_and_what_is_no_workbook_is_not(collections, collection, database):
     token = collections.rows(collection.id)[0].token
-    stored = collections.submit(token, b"not a workbook at all", "修武县.xlsx")
+    plain = plain_workbook()
+    stored = collections.submit(token, plain, "修武县.xlsx")
     assert stored.info.status == "unreadable" and stored.info.verdict == "无法读取"
-    assert collections.file(stored.info.id, "original")[1] == b"not a workbook at all"
+    assert collections.file(stored.info.id, "original")[1] == plain
     with pytest.raises(Refused):
         collections.file(stored.info.id, "marked_up")
+    # the library refuses what the web refuses at the door: bytes that are no workbook the checker reads
+    with pytest.raises(NotStored) as refused:
+        collections.submit(token, b"<html><body>not a workbook</body></html>", "修武县.xls")
+    assert refused.value.kind == "not_a_workbook" and "网页（HTML）文件" in refused.value.message
+    with database.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Submission)) == 1
 
 
 def test_summary_lists_the_latest_submission_of_each_unit_with_links(collections, collection, tmp_path):

@@ -64,6 +64,17 @@ def workbook(tmp_path, name: str, **changes) -> bytes:
     return make_workbook(tmp_path / f"{name}-{len(list(tmp_path.iterdir()))}.xlsx", TABLE_IDS[0], **changes).read_bytes()
 
 
+def plain_workbook(text: str = "不是自评表") -> bytes:
+    """A real .xlsx that is not one of the templates: a link stores it, and the check calls it unreadable."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active["A1"] = text
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
 def unit_rows(reviewer, collection_id: int, query: str = "") -> dict[str, dict[str, str]]:
     html = reviewer.get(f"/collections/{collection_id}{query}").text
     rows = {}
