@@ -339,6 +339,7 @@ def file_response(info: SubmissionInfo, data: bytes, which: str, unit_name: str 
     (an .html called .xls never opens as a web page); one that is no workbook at all (stored before links refused
     such files) is not handed back."""
     name = info.file_name if unit_name is None else f"{unit_name}-第{info.number}次-{info.file_name}"
+    ascii_name = None
     if which != "original":
         name, media_type = checked_name(name), XLSX_MEDIA_TYPE
     else:
@@ -347,8 +348,8 @@ def file_response(info: SubmissionInfo, data: bytes, which: str, unit_name: str 
             raise WebError(403, "not_a_workbook", f"这份提交的原文件是{FORMAT_NAMES.get(kind, '无法识别格式的文件')}，不是工作簿，"
                                                   "为安全起见不提供下载；提交记录中的 SHA-256 仍可用于核对。")
         extension = KIND_EXTENSIONS[kind]
-        name, media_type = _EXTENSION.sub("", name) + extension, _MEDIA_TYPES[extension]
-    headers = {"Content-Disposition": content_disposition(name), "Cache-Control": "no-store",
+        name, media_type, ascii_name = _EXTENSION.sub("", name) + extension, _MEDIA_TYPES[extension], f"selfscore{extension}"
+    headers = {"Content-Disposition": content_disposition(name, ascii_name), "Cache-Control": "no-store",
                "X-Content-Type-Options": "nosniff"}
     if which == "original":  # the checksum taken when it arrived, to compare with the bytes received now
         headers["X-Content-SHA256"] = info.original_sha256
