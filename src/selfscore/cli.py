@@ -526,7 +526,7 @@ def _shown_url(url: str) -> str:
 
 @main.group(cls=ChineseGroup)
 def admin() -> None:
-    """管理收集功能：用户、密码和 API 令牌。"""
+    """管理收集功能：用户、密码、API 令牌，以及备份与恢复。"""
 
 
 def _new_password(password_stdin: bool) -> str:
@@ -646,3 +646,52 @@ def revoke_token(data_dir: Path | None, database_url: str | None, token_id: int)
     if not Access(open_database(data_dir, database_url)).revoke_api_token(token_id):
         raise click.ClickException(f"没有编号为 {token_id} 的有效令牌。")
     click.echo(f"令牌 {token_id} 已作废。")
+
+
+@admin.command("backup")
+@database_options
+@click.argument("output", type=click.Path(dir_okay=False, path_type=Path), metavar="备份文件")
+def backup(data_dir: Path | None, database_url: str | None, output: Path) -> None:
+    """把收集数据库（--data 目录中的 SQLite）备份到一个新文件；服务运行、各单位仍在提交时也可以备份。
+
+    备份是某一时刻完整一致的数据库副本（只有本用户可读），不覆盖已有的文件。
+    PostgreSQL 数据库请用 pg_dump 备份（本命令会给出示例）。
+
+    示例：selfscore admin backup --data /srv/selfscore /backup/selfscore-2021-03-05.sqlite3
+    """
+    from selfscore.collect import backup as backups
+    from selfscore.collect.database import SQLITE_FILE, sqlite_file
+
+    if database_url and sqlite_file(database_url) is None:
+        raise click.ClickException(backups.postgres_advice(database_url, restoring=False))
+    database = sqlite_file(database_url) if database_url else (data_dir or default_data_dir()) / SQLITE_FILE
+    try:
+        contents = backups.backup(database, output)  # type: ignore[arg-type]
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"已备份到 {output}：{contents.text()}。恢复：selfscore admin restore {output} --data 新目录")
+
+
+@admin.command("restore")
+@database_options
+@click.argument("backup_file", type=click.Path(dir_okay=False, path_type=Path), metavar="备份文件")
+def restore(data_dir: Path | None, database_url: str | None, backup_file: Path) -> None:
+    """把 selfscore admin backup 做的备份恢复到一个新的（或空的）数据目录，再用 serve --data 指向它。
+
+    恢复前逐份核对每个提交的原文件与收到时记录的 SHA-256；不一致则不恢复。
+    PostgreSQL 数据库请用 pg_restore 恢复（本命令会给出示例）。
+
+    示例：selfscore admin restore /backup/selfscore-2021-03-05.sqlite3 --data /srv/selfscore-restored
+    """
+    from selfscore.collect import backup as backups
+    from selfscore.collect.database import DatabaseError, sqlite_file
+
+    if database_url and sqlite_file(database_url) is None:
+        raise click.ClickException(backups.postgres_advice(database_url, restoring=True))
+    if data_dir is None:
+        raise click.UsageError("请用 --data 指定恢复到的新目录（必须不存在或为空）。")
+    try:
+        contents = backups.restore(backup_file, data_dir)
+    except (backups.BackupError, DatabaseError, OSError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"已恢复到 {data_dir}：{contents.text()}，每份原文件的 SHA-256 均已核对。启动：selfscore serve --data {data_dir}")
