@@ -298,3 +298,29 @@ def test_a_review_verdict_is_named_and_counted_like_the_others(collections, coll
     rows = collections.rows(collection.id)
     assert rows[0].verdict == "需人工确认"
     assert counts(rows) == {None: 2, "ok": 0, "review": 1, "errors": 0, "unreadable": 0}
+
+
+def test_uploads_of_one_unit_at_the_same_moment_cannot_pass_its_quota_together(database, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from selfscore.checking import check_file
+    from selfscore.collect.service import Quota
+
+    limited = Collections(database, Quota(submissions_per_hour=3, bytes_per_collection=0))
+    collection = limited.create("限额", 2020, [TABLE_IDS[0]], ["温县"])
+    token = limited.rows(collection.id)[0].token
+    data = plain_workbook()
+    report, marked_up = check_file(data, "温县.xlsx")
+
+    def store(_number: int) -> str:
+        try:
+            limited.store(token, data, "温县.xlsx", report, marked_up)
+        except NotStored as refused:
+            assert refused.retry_after is not None and 3000 < refused.retry_after <= 3600
+            return refused.kind
+        return "stored"
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        outcomes = list(pool.map(store, range(10)))
+    assert outcomes.count("stored") == 3 and outcomes.count("too_often") == 7
+    assert [row.submissions for row in limited.rows(collection.id)] == [3]
