@@ -464,10 +464,15 @@ def open_database(data_dir: Path | None, database_url: str | None):  # noqa: ANN
               help="用户访问的地址，例如 https://intranet/selfscore/；汇总表中的链接和发给各单位的上传链接都以它开头。")
 @click.option("--forwarded-allow-ips", default="127.0.0.1", metavar="地址",
               help="信任其 X-Forwarded-For/-Proto 请求头的代理地址，逗号分隔，或 *（默认 127.0.0.1）。")
+@click.option("--unit-submissions-per-hour", default=30, type=click.IntRange(min=0), metavar="次数",
+              help="每个单位的上传链接一小时内最多提交几次，再多的得到「请 N 分钟后再提交」（默认 30；0 表示不限）。")
+@click.option("--unit-mb-per-collection", default=100.0, type=click.FloatRange(min=0), metavar="MB",
+              help="每个单位在一次收集中最多保存多少 MB 的原文件（默认 100；0 表示不限）。")
 @database_options
 def serve(host: str, port: int, max_upload_mb: float, ttl_seconds: float, processes: int | None, queue: int | None,
           check_seconds: float, store_dir: Path | None, workers: int, root_path: str, public_url: str | None,
-          forwarded_allow_ips: str, data_dir: Path | None, database_url: str | None) -> None:
+          forwarded_allow_ips: str, unit_submissions_per_hour: int, unit_mb_per_collection: float,
+          data_dir: Path | None, database_url: str | None) -> None:
     """启动网页：下载空白模板，上传填好的自评表，下载标注副本。
 
     \b
@@ -497,7 +502,9 @@ def serve(host: str, port: int, max_upload_mb: float, ttl_seconds: float, proces
     settings = WebSettings(
         max_upload_bytes=int(max_upload_mb * 1024 * 1024), ttl_seconds=ttl_seconds,
         processes=processes or max(1, default_processes() // workers), queue=queue, check_seconds=check_seconds,
-        store_dir=str(store_dir.resolve()) if store_dir else None, public_url=public_url, database_url=database.url)
+        store_dir=str(store_dir.resolve()) if store_dir else None, public_url=public_url, database_url=database.url,
+        unit_submissions_per_hour=unit_submissions_per_hour,
+        unit_bytes_per_collection=int(unit_mb_per_collection * 1024 * 1024))
     options = {"host": host, "port": port, "log_level": "info", "root_path": root_path.rstrip("/"),
                "proxy_headers": True, "forwarded_allow_ips": forwarded_allow_ips}
     click.echo(f"selfscore 网页：http://{host}:{port}{root_path.rstrip('/')}/  （Ctrl+C 停止）")
@@ -519,7 +526,7 @@ def _shown_url(url: str) -> str:
 
 @main.group(cls=ChineseGroup)
 def admin() -> None:
-    """管理收集功能：用户、密码和 API 令牌。"""
+    """管理收集功能：用户、密码、API 令牌，以及备份与恢复。"""
 
 
 def _new_password(password_stdin: bool) -> str:
@@ -639,3 +646,52 @@ def revoke_token(data_dir: Path | None, database_url: str | None, token_id: int)
     if not Access(open_database(data_dir, database_url)).revoke_api_token(token_id):
         raise click.ClickException(f"没有编号为 {token_id} 的有效令牌。")
     click.echo(f"令牌 {token_id} 已作废。")
+
+
+@admin.command("backup")
+@database_options
+@click.argument("output", type=click.Path(dir_okay=False, path_type=Path), metavar="备份文件")
+def backup(data_dir: Path | None, database_url: str | None, output: Path) -> None:
+    """把收集数据库（--data 目录中的 SQLite）备份到一个新文件；服务运行、各单位仍在提交时也可以备份。
+
+    备份是某一时刻完整一致的数据库副本（只有本用户可读），不覆盖已有的文件。
+    PostgreSQL 数据库请用 pg_dump 备份（本命令会给出示例）。
+
+    示例：selfscore admin backup --data /srv/selfscore /backup/selfscore-2021-03-05.sqlite3
+    """
+    from selfscore.collect import backup as backups
+    from selfscore.collect.database import SQLITE_FILE, sqlite_file
+
+    if database_url and sqlite_file(database_url) is None:
+        raise click.ClickException(backups.postgres_advice(database_url, restoring=False))
+    database = sqlite_file(database_url) if database_url else (data_dir or default_data_dir()) / SQLITE_FILE
+    try:
+        contents = backups.backup(database, output)  # type: ignore[arg-type]
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"已备份到 {output}：{contents.text()}。恢复：selfscore admin restore {output} --data 新目录")
+
+
+@admin.command("restore")
+@database_options
+@click.argument("backup_file", type=click.Path(dir_okay=False, path_type=Path), metavar="备份文件")
+def restore(data_dir: Path | None, database_url: str | None, backup_file: Path) -> None:
+    """把 selfscore admin backup 做的备份恢复到一个新的（或空的）数据目录，再用 serve --data 指向它。
+
+    恢复前逐份核对每个提交的原文件与收到时记录的 SHA-256；不一致则不恢复。
+    PostgreSQL 数据库请用 pg_restore 恢复（本命令会给出示例）。
+
+    示例：selfscore admin restore /backup/selfscore-2021-03-05.sqlite3 --data /srv/selfscore-restored
+    """
+    from selfscore.collect import backup as backups
+    from selfscore.collect.database import DatabaseError, sqlite_file
+
+    if database_url and sqlite_file(database_url) is None:
+        raise click.ClickException(backups.postgres_advice(database_url, restoring=True))
+    if data_dir is None:
+        raise click.UsageError("请用 --data 指定恢复到的新目录（必须不存在或为空）。")
+    try:
+        contents = backups.restore(backup_file, data_dir)
+    except (backups.BackupError, DatabaseError, OSError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"已恢复到 {data_dir}：{contents.text()}，每份原文件的 SHA-256 均已核对。启动：selfscore serve --data {data_dir}")

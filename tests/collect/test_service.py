@@ -7,15 +7,16 @@ import io
 
 import pytest
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import inspect, select
+from sqlalchemy import func, inspect, select
 
 from selfscore.collect.access import Access, PasswordTooWeak, hash_password, password_matches
 from selfscore.collect.database import Database
 from selfscore.collect.linksheet import links_bytes
 from selfscore.collect.models import Submission
-from selfscore.collect.service import Collections, Refused, notices
+from selfscore.collect.service import Collections, NotStored, Refused, notices
 from selfscore.collect.units import UnitListError, units_from_text, units_from_workbook
 from selfscore.write.filling import cell_of
+from support.collection_web import plain_workbook
 from support.helpers import TABLE_IDS, make_workbook
 
 UNITS = ["修武县", "温县", "孟州市"]
@@ -137,13 +138,20 @@ def test_a_unit_reaches_only_its_own_submissions(collections, collection, tmp_pa
         collections.submission(theirs.info.id, collection_id=other.id)
 
 
-def test_an_unreadable_upload_is_stored_too(collections, collection):
+def test_an_unreadable_workbook_is_stored_too_and_what_is_no_workbook_is_not(collections, collection, database):
     token = collections.rows(collection.id)[0].token
-    stored = collections.submit(token, b"not a workbook at all", "修武县.xlsx")
+    plain = plain_workbook()
+    stored = collections.submit(token, plain, "修武县.xlsx")
     assert stored.info.status == "unreadable" and stored.info.verdict == "无法读取"
-    assert collections.file(stored.info.id, "original")[1] == b"not a workbook at all"
+    assert collections.file(stored.info.id, "original")[1] == plain
     with pytest.raises(Refused):
         collections.file(stored.info.id, "marked_up")
+    # the library refuses what the web refuses at the door: bytes that are no workbook the checker reads
+    with pytest.raises(NotStored) as refused:
+        collections.submit(token, b"<html><body>not a workbook</body></html>", "修武县.xls")
+    assert refused.value.kind == "not_a_workbook" and "网页（HTML）文件" in refused.value.message
+    with database.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Submission)) == 1
 
 
 def test_summary_lists_the_latest_submission_of_each_unit_with_links(collections, collection, tmp_path):
@@ -290,3 +298,29 @@ def test_a_review_verdict_is_named_and_counted_like_the_others(collections, coll
     rows = collections.rows(collection.id)
     assert rows[0].verdict == "需人工确认"
     assert counts(rows) == {None: 2, "ok": 0, "review": 1, "errors": 0, "unreadable": 0}
+
+
+def test_uploads_of_one_unit_at_the_same_moment_cannot_pass_its_quota_together(database, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from selfscore.checking import check_file
+    from selfscore.collect.service import Quota
+
+    limited = Collections(database, Quota(submissions_per_hour=3, bytes_per_collection=0))
+    collection = limited.create("限额", 2020, [TABLE_IDS[0]], ["温县"])
+    token = limited.rows(collection.id)[0].token
+    data = plain_workbook()
+    report, marked_up = check_file(data, "温县.xlsx")
+
+    def store(_number: int) -> str:
+        try:
+            limited.store(token, data, "温县.xlsx", report, marked_up)
+        except NotStored as refused:
+            assert refused.retry_after is not None and 3000 < refused.retry_after <= 3600
+            return refused.kind
+        return "stored"
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        outcomes = list(pool.map(store, range(10)))
+    assert outcomes.count("stored") == 3 and outcomes.count("too_often") == 7
+    assert [row.submissions for row in limited.rows(collection.id)] == [3]

@@ -121,8 +121,8 @@ def test_usage_errors_read_in_chinese_with_exit_code_2(tmp_path):
 def test_admin_usage_errors_read_in_chinese_too():
     result = CliRunner().invoke(main, ["admin", "nosuch"])
     assert result.exit_code == 2
-    assert ("错误：没有这个命令：nosuch；可用的命令：add-user、create-token、disable-user、list-tokens、list-users、revoke-token、"
-            "set-password") in result.output
+    assert ("错误：没有这个命令：nosuch；可用的命令：add-user、backup、create-token、disable-user、list-tokens、list-users、"
+            "restore、revoke-token、set-password") in result.output
 
 
 def test_template_never_overwrites_a_filled_workbook_unless_forced(tmp_path):
@@ -156,7 +156,7 @@ def test_every_help_text_is_chinese():
     screens = [runner.invoke(main, [], prog_name="selfscore"), runner.invoke(main, ["--version"], prog_name="selfscore")]
     commands = ([], ["check"], ["template"], ["serve"], ["tables"], ["admin"], ["admin", "set-password"],
                 ["admin", "create-token"], ["admin", "list-tokens"], ["admin", "revoke-token"], ["admin", "add-user"],
-                ["admin", "disable-user"], ["admin", "list-users"])
+                ["admin", "disable-user"], ["admin", "list-users"], ["admin", "backup"], ["admin", "restore"])
     screens += [runner.invoke(main, [*command, "--help"], prog_name="selfscore") for command in commands]
     for screen in screens:
         assert screen.exit_code == 0, screen.output

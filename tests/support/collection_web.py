@@ -6,11 +6,14 @@ from __future__ import annotations
 import io
 import re
 
+import httpx
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
+from selfscore.cli import main
 from support.helpers import TABLE_IDS, make_workbook
-from support.live_server import XLSX
+from support.live_server import XLSX, Server
 
 PASSWORD = "省厅管理员的密码-2021"
 #: the admin user: the one today's shared password became, and whom `Access.set_password` names
@@ -64,6 +67,17 @@ def workbook(tmp_path, name: str, **changes) -> bytes:
     return make_workbook(tmp_path / f"{name}-{len(list(tmp_path.iterdir()))}.xlsx", TABLE_IDS[0], **changes).read_bytes()
 
 
+def plain_workbook(text: str = "不是自评表") -> bytes:
+    """A real .xlsx that is not one of the templates: a link stores it, and the check calls it unreadable."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active["A1"] = text
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
 def unit_rows(reviewer, collection_id: int, query: str = "") -> dict[str, dict[str, str]]:
     html = reviewer.get(f"/collections/{collection_id}{query}").text
     rows = {}
@@ -76,3 +90,25 @@ def unit_rows(reviewer, collection_id: int, query: str = "") -> dict[str, dict[s
 def hyperlinks(data: bytes, sheet: str | None = None) -> list[str]:
     book = load_workbook(io.BytesIO(data))
     return [cell.hyperlink.target for row in (book[sheet] if sheet else book.active).iter_rows() for cell in row if cell.hyperlink]
+
+
+# --- the same on a live `selfscore serve` (the ``database_args`` fixture of tests/web/conftest.py names its database) ---
+
+
+def client(server: Server) -> httpx.Client:
+    return httpx.Client(base_url=server.base, trust_env=False, timeout=120, follow_redirects=True)
+
+
+def new_collection(server: Server, units: str = "温县\n孟州市\n修武县") -> tuple[httpx.Client, int, dict[str, str]]:
+    """A signed-in reviewer on ``server``, a new collection of ``units`` and each unit's upload path."""
+    reviewer = client(server)
+    reviewer.csrf = sign_in(reviewer)  # type: ignore[attr-defined]
+    collection_id = create(reviewer, units)
+    return reviewer, collection_id, links(reviewer, collection_id, server.base)
+
+
+def serve(tmp_path, database_args: list[str], *options: str, umask: int | None = None) -> Server:
+    """`selfscore serve` on the database, its admin's password set first through the command."""
+    result = CliRunner().invoke(main, ["admin", "set-password", *database_args, "--password-stdin"], input=PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
+    return Server(tmp_path, *database_args, *options, umask=umask)

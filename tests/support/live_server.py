@@ -51,14 +51,14 @@ def running_server(app):
 class Server:
     """`selfscore serve ARGS` on a free loopback port; ``stop()`` ends it (SIGTERM, then SIGKILL)."""
 
-    def __init__(self, log_dir: Path, *args: str, port: int | None = None) -> None:
+    def __init__(self, log_dir: Path, *args: str, port: int | None = None, umask: int | None = None) -> None:
         self.port = port or free_port()
         self.base = f"http://{HOST}:{self.port}"
         self.log = log_dir / f"server-{self.port}.log"
         with open(self.log, "wb") as output:  # a file, not a pipe nobody reads
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "selfscore", "serve", "--host", HOST, "--port", str(self.port), *args],
-                stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+                stdout=output, stderr=subprocess.STDOUT, start_new_session=True, umask=-1 if umask is None else umask)
         self.client = httpx.Client(base_url=self.base, trust_env=False, timeout=60)
         self._wait_healthy(60)
 

@@ -38,6 +38,13 @@ def browser():
         launched.close()
 
 
+@pytest.fixture
+def database_args(database_url, tmp_path) -> list[str]:
+    """How `selfscore serve` and `selfscore admin` name the `database_url` fixture's database: SQLite through --data
+    (the default a clerk's office gets), PostgreSQL through --database-url."""
+    return ["--data", str(tmp_path / "data")] if database_url.startswith("sqlite") else ["--database-url", database_url]
+
+
 # --- a collections app on the `database` fixture (SQLite and PostgreSQL), and who uses it ---
 
 

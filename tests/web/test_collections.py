@@ -29,6 +29,7 @@ from support.collection_web import (
     form_token,
     hyperlinks,
     links,
+    plain_workbook,
     sign_in,
     unit_rows,
     upload,
@@ -53,7 +54,7 @@ def test_reviewer_creates_clerks_submit_and_the_page_shows_each_latest(reviewer,
         fixed = upload(clerk, unit_links["修武县"], workbook(tmp_path, "right", unit="修武县"))
         assert "通过" in fixed.text and "与上次提交相比" in fixed.text
         assert re.search(r"已改正 <strong>1</strong> 个，仍存在 <strong>0</strong> 个；本次新发现 <strong>0</strong> 个", fixed.text)
-        upload(clerk, unit_links["温县"], b"PK\x03\x04 broken", "温县.xlsx")
+        upload(clerk, unit_links["温县"], plain_workbook(), "温县.xlsx")
 
     rows = unit_rows(reviewer, collection_id)
     assert rows["修武县"] == {"status": "ok", "self": "100", "recomputed": "100", "errors": "0", "warnings": "0",

@@ -6,37 +6,11 @@ from __future__ import annotations
 import re
 import threading
 
-import httpx
-import pytest
 from click.testing import CliRunner
 
 from selfscore.cli import main
-from support.collection_web import PASSWORD, create, links, sign_in, unit_rows, upload, workbook
+from support.collection_web import client, new_collection, serve, unit_rows, upload, workbook
 from support.live_server import XLSX, Server
-
-
-@pytest.fixture
-def database_args(database_url, tmp_path) -> list[str]:
-    # SQLite through --data (the default a clerk's office gets), PostgreSQL through --database-url.
-    return ["--data", str(tmp_path / "data")] if database_url.startswith("sqlite") else ["--database-url", database_url]
-
-
-def client(server: Server) -> httpx.Client:
-    return httpx.Client(base_url=server.base, trust_env=False, timeout=120, follow_redirects=True)
-
-
-def new_collection(server: Server, units: str = "温县\n孟州市\n修武县") -> tuple[httpx.Client, int, dict[str, str]]:
-    """A signed-in reviewer on ``server``, a new collection of ``units`` and each unit's upload path."""
-    reviewer = client(server)
-    reviewer.csrf = sign_in(reviewer)  # type: ignore[attr-defined]
-    collection_id = create(reviewer, units)
-    return reviewer, collection_id, links(reviewer, collection_id, server.base)
-
-
-def serve(tmp_path, database_args: list[str], *options: str) -> Server:
-    result = CliRunner().invoke(main, ["admin", "set-password", *database_args, "--password-stdin"], input=PASSWORD + "\n")
-    assert result.exit_code == 0, result.output
-    return Server(tmp_path, *database_args, *options)
 
 
 def submit_in_background(server: Server, link: str, data: bytes, results: list) -> threading.Thread:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,6 +12,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_FILE = "selfscore.sqlite3"
@@ -19,6 +22,51 @@ _MIGRATION_LOCK = 7_112_012
 
 class DatabaseError(Exception):
     """The database cannot be used (bad URL, unreachable server); the message is for the person starting the server."""
+
+
+#: what SQLite keeps beside a database file in WAL mode; it creates them with the database file's own permissions
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def private_directory(path: Path) -> Path:
+    """``path`` as a directory, created readable by this user only (0700, whatever the umask): it holds every unit's
+    upload link and workbooks. An existing directory is left as it is (it may be shared on purpose); the files in it
+    are private anyway (:func:`private_file`)."""
+    path = Path(path)
+    if not path.is_dir():
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(path, 0o700)  # mkdir's mode passes through the umask
+    return path
+
+
+def private_file(path: Path) -> None:
+    """Create ``path`` if it is missing, and make it readable and writable by this user only (0600, whatever the umask)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        os.fchmod(descriptor, 0o600)
+    finally:
+        os.close(descriptor)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for another database, or SQLite in memory)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def _private_sqlite(url: str) -> None:
+    """A SQLite database file, and what SQLite keeps beside it, 0600 before SQLite opens it: SQLite would create it
+    0644 under the usual umask, and its companions take the database file's permissions."""
+    path = sqlite_file(url)
+    if path is None:
+        return
+    private_file(path)
+    for suffix in SQLITE_COMPANIONS:
+        companion = path.with_name(path.name + suffix)
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(companion, 0o600)
 
 
 def sqlite_url(data_dir: Path) -> str:
@@ -89,6 +137,11 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        if url.startswith("sqlite"):
+            try:
+                _private_sqlite(url)
+            except OSError as error:
+                raise DatabaseError(f"无法打开数据库文件（{error.strerror}：{error.filename}）。") from error
         self.engine = make_engine(url)
         try:
             migrate(self.engine)
@@ -101,7 +154,7 @@ class Database:
 
     @classmethod
     def in_directory(cls, data_dir: Path) -> Database:
-        Path(data_dir).mkdir(parents=True, exist_ok=True)
+        private_directory(data_dir)
         return cls(sqlite_url(data_dir))
 
     @contextmanager

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
@@ -35,12 +36,17 @@ from selfscore.collect.review import (
     submission_review,
 )
 from selfscore.collect.times import iso, local_text, utcnow
+from selfscore.read.formats import FORMAT_NAMES, READABLE_KINDS, sniff
 from selfscore.results.report import PreviousCheck, Report
 from selfscore.tables.definitions import load_tables
 from selfscore.tables.numbers import json_number
 from selfscore.tables.steps import DEFAULT_STEPS, StepReading
 
 MAX_COLLECTION_NAME = 200
+#: what one unit's link may store unless `selfscore serve` says otherwise: a clerk correcting a workbook resubmits a
+#: few times an hour, and a filled workbook is well under 1 MB
+DEFAULT_SUBMISSIONS_PER_HOUR = 30
+DEFAULT_BYTES_PER_COLLECTION = 100 * 1024 * 1024
 #: attempts at numbering a submission when another one of the same unit is stored at the same moment
 _NUMBERING_ATTEMPTS = 20
 
@@ -52,6 +58,24 @@ class Refused(Exception):
         super().__init__(message)
         self.kind = kind
         self.message = message
+
+
+class NotStored(Refused):
+    """An upload a unit's link does not take, refused before anything is stored: ``kind`` is not_a_workbook (not a
+    spreadsheet the checker reads), too_often (the unit's submissions per hour; ``retry_after`` says when a place
+    frees) or quota_full (the unit's bytes in the collection)."""
+
+    def __init__(self, kind: str, message: str, retry_after: int | None = None) -> None:
+        super().__init__(kind, message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Quota:
+    """What one unit's link may store: submissions in any hour, and bytes of originals in its collection (0: no limit)."""
+
+    submissions_per_hour: int = DEFAULT_SUBMISSIONS_PER_HOUR
+    bytes_per_collection: int = DEFAULT_BYTES_PER_COLLECTION
 
 
 def _not_found() -> Refused:
@@ -191,8 +215,9 @@ def counts(rows: Sequence[UnitRow]) -> dict[str | None, int]:
 class Collections:
     """The reviewer's collections and the units' submissions, stored through ``database``."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, quota: Quota | None = None) -> None:
         self.database = database
+        self.quota = quota or Quota()
 
     # --- the reviewer sets up ---
 
@@ -417,6 +442,36 @@ class Collections:
         report, marked_up = check_file(data, file_name, steps, previous=previous)
         return self.store(token, data, file_name, report, marked_up)
 
+    def admit(self, token: str, data: bytes, file_name: str) -> None:
+        """At the door, before a unit's upload is checked: :class:`NotStored` for what is not a workbook the checker
+        reads (its real format named) or would take the unit past its :class:`Quota`. Nothing is stored either way;
+        :meth:`store` asks again, in the transaction that stores."""
+        refuse_unreadable_kind(data, file_name)
+        link = self.unit_link(token)
+        with self.database.transaction() as session:
+            self._within_quota(session, link.unit_id, len(data))
+
+    def _within_quota(self, session: Session, unit_id: int, size: int) -> None:
+        quota = self.quota
+        if quota.submissions_per_hour:
+            now = utcnow()
+            recent = list(session.scalars(select(Submission.received_at).where(
+                Submission.unit_id == unit_id, Submission.received_at > now - timedelta(hours=1))
+                .order_by(Submission.received_at.desc()).limit(quota.submissions_per_hour)))
+            if len(recent) >= quota.submissions_per_hour:
+                # a place frees when the oldest of the last N is an hour old
+                wait = max(1, math.ceil((recent[-1] + timedelta(hours=1) - now).total_seconds()))
+                raise NotStored("too_often", f"本单位一小时内已提交 {quota.submissions_per_hour} 次，达到上限，这个文件没有保存；"
+                                             f"请 {math.ceil(wait / 60)} 分钟后再提交（如有急事，请联系收集材料的同志）。",
+                                retry_after=wait)
+        if quota.bytes_per_collection:
+            used = session.scalar(select(func.coalesce(func.sum(Submission.original_size), 0))
+                                  .where(Submission.unit_id == unit_id)) or 0
+            if used + size > quota.bytes_per_collection:
+                raise NotStored("quota_full", f"本单位在本次收集中已提交的文件共 {_size_text(used)}，加上这个文件（{_size_text(size)}）"
+                                              f"超过每个单位 {_size_text(quota.bytes_per_collection)} 的上限，这个文件没有保存；"
+                                              "请联系收集材料的同志。")
+
     def previous_report(self, token: str) -> PreviousCheck | None:
         """Before a unit's upload is checked: the link must be valid and its collection open (else :class:`Refused`);
         the answer is the findings of the unit's latest stored report, which the check compares with (None for a first
@@ -437,19 +492,23 @@ class Collections:
         transaction that checks again that the link is valid, the collection open and the unit not signed off. The
         report is first judged against the collection (:func:`~selfscore.collect.review.judge_against_collection`):
         another table is an error, another unit or year needs the reviewer."""
+        refuse_unreadable_kind(data, file_name)
         link = self.unit_link(token)
         judge_against_collection(report, link.collection.table_ids, link.collection.year, link.unit_name)
         report_json = report.to_dict()
         for _attempt in range(_NUMBERING_ATTEMPTS):
             try:
                 with self.database.transaction() as session:
-                    unit = session.scalar(select(Unit).where(Unit.token == token))
+                    # the unit's row locked (PostgreSQL; SQLite's BEGIN IMMEDIATE holds the whole database): two uploads
+                    # of one unit cannot both pass its quota
+                    unit = session.scalar(select(Unit).where(Unit.token == token).with_for_update())
                     if unit is None:
                         raise _not_found()
                     if unit.collection.closed_at is not None:
                         raise _closed(CollectionInfo.of(unit.collection))
                     if self._state(session, unit.id) == "signed_off":
                         raise _signed_off()
+                    self._within_quota(session, unit.id, len(data))
                     number = (session.scalar(select(func.max(Submission.number)).where(Submission.unit_id == unit.id)) or 0) + 1
                     row = Submission(
                         unit_id=unit.id, number=number, received_at=utcnow(), file_name=_text(file_name, 255) or "上传的文件",
@@ -730,6 +789,27 @@ def _closed(collection: CollectionInfo) -> Refused:
 _ACTION_VERBS = {"return": "退回修改", "sign_off": "审核通过", "reopen": "重新开放"}
 #: a unit's review action as the log of actions names it (a collection's own 「reopen」 is another action)
 _LOGGED_AS = {"return": "return", "sign_off": "sign_off", "reopen": "unit_reopen"}
+
+
+def refuse_unreadable_kind(data: bytes, file_name: str) -> None:
+    """:class:`NotStored` unless the bytes are a workbook the checker reads (by content: a name can lie)."""
+    kind = sniff(data)
+    if kind in READABLE_KINDS:
+        return
+    if kind == "empty":
+        what = "空文件（0 字节），可能上传或复制时中断"
+    elif kind == "unknown":
+        what = "已损坏或不完整的压缩文件（可能下载、复制时中断）" if data.startswith(b"PK") else "无法识别格式的文件"
+    else:
+        what = FORMAT_NAMES.get(kind, kind)
+    advice = ("请取消密码保护后另存为 .xlsx 再提交。" if kind == "encrypted" else
+              "请用 Excel/WPS 打开填好的自评表，另存为 .xlsx（Excel 工作簿）后再提交。")
+    raise NotStored("not_a_workbook", f"「{_text(file_name, 255) or '上传的文件'}」是{what}，不是可以校验的工作簿，没有保存"
+                                      f"（这个链接只接收 .xlsx、.xlsm、.xls、.xlsb 和 .ods 工作簿）。{advice}")
+
+
+def _size_text(size: int) -> str:
+    return f"{max(1, round(size / 1024))} KB" if size < 1024 * 1024 else f"{size / (1024 * 1024):.3g} MB"
 
 
 def _signed_off() -> Refused:

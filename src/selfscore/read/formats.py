@@ -13,6 +13,11 @@ import zipfile
 #: by calamine. Every other kind is refused with a reason that names it (``FORMAT_NAMES``).
 FileKind = str
 
+#: the kinds the checker reads: what a unit's link stores (every other kind is refused before it is stored)
+READABLE_KINDS = frozenset({"xlsx", "xlsm", "strict", "xlsb", "xls", "ods"})
+#: the extension that matches each readable kind (a Strict file is an .xlsx), for a stored file handed back
+KIND_EXTENSIONS = {"xlsx": ".xlsx", "xlsm": ".xlsm", "strict": ".xlsx", "xlsb": ".xlsb", "xls": ".xls", "ods": ".ods"}
+
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 STRICT_NAMESPACE = b"http://purl.oclc.org/ooxml/spreadsheetml/main"

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from selfscore import __version__
 from selfscore.collect.database import Database
+from selfscore.collect.service import DEFAULT_BYTES_PER_COLLECTION, DEFAULT_SUBMISSIONS_PER_HOUR, Quota
 from selfscore.tables.definitions import broken_definitions, load_tables
 from selfscore.web import api, downloads, pages
 from selfscore.web.collections.wiring import install_collections
@@ -72,6 +73,9 @@ class WebSettings:
     public_url: str | None = None
     #: the collections database (``selfscore serve --data/--database-url``); None: no collections
     database_url: str | None = None
+    #: what one unit's link may store: submissions in any hour, bytes of originals in its collection (0: no limit)
+    unit_submissions_per_hour: int = DEFAULT_SUBMISSIONS_PER_HOUR
+    unit_bytes_per_collection: int = DEFAULT_BYTES_PER_COLLECTION
 
     def to_environment(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -147,7 +151,7 @@ def create_app(settings: WebSettings | None = None, *, collections: Database | N
     app.add_api_route("/favicon.ico", _favicon, include_in_schema=False)
     app.openapi = _without_phantom_422(app.openapi)  # type: ignore[method-assign]
     if collections is not None:
-        install_collections(app, collections)
+        install_collections(app, collections, Quota(settings.unit_submissions_per_hour, settings.unit_bytes_per_collection))
     return app
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import unquote
@@ -21,6 +22,7 @@ from selfscore.collect.review import COLLECTION_FINDINGS, OTHER_UNIT, OTHER_YEAR
 from selfscore.collect.service import CollectionInfo, Refused, SubmissionInfo, UnitRow, counts, notices, page_notices
 from selfscore.collect.times import local_text
 from selfscore.collect.units import UnitListError, units_from_text, units_from_workbook
+from selfscore.read.formats import FORMAT_NAMES, KIND_EXTENSIONS, sniff
 from selfscore.results.file_names import checked_name
 from selfscore.web.collections.guards import (
     CSRF_FIELD,
@@ -326,13 +328,33 @@ def submission_file(collection_id: CollectionId, submission_id: CollectionId, wh
     return file_response(info, data, which, unit_name)
 
 
+#: the media type of each extension a stored original is handed back with
+_MEDIA_TYPES = {".xlsx": XLSX_MEDIA_TYPE, ".xlsm": "application/vnd.ms-excel.sheet.macroEnabled.12",
+                ".xlsb": "application/vnd.ms-excel.sheet.binary.macroEnabled.12", ".xls": "application/vnd.ms-excel",
+                ".ods": "application/vnd.oasis.opendocument.spreadsheet"}
+#: the last extension of a name as sent (a word of letters and digits): replaced by the one its content calls for
+_EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,4}$")
+
+
 def file_response(info: SubmissionInfo, data: bytes, which: str, unit_name: str | None = None) -> Response:
-    """A stored file as a download; the reviewer's names carry the unit and the submission's number."""
+    """A stored file as a download; the reviewer's names carry the unit and the submission's number.
+
+    An original is handed back with the spreadsheet extension its content calls for, whatever name it was sent with
+    (an .html called .xls never opens as a web page); one that is no workbook at all (stored before links refused
+    such files) is not handed back."""
     name = info.file_name if unit_name is None else f"{unit_name}-第{info.number}次-{info.file_name}"
+    ascii_name = None
     if which != "original":
-        name = checked_name(name)
-    media_type = XLSX_MEDIA_TYPE if which != "original" or name.lower().endswith(".xlsx") else "application/octet-stream"
-    headers = {"Content-Disposition": content_disposition(name), "Cache-Control": "no-store"}
+        name, media_type = checked_name(name), XLSX_MEDIA_TYPE
+    else:
+        kind = sniff(data)
+        if kind not in KIND_EXTENSIONS:
+            raise WebError(403, "not_a_workbook", f"这份提交的原文件是{FORMAT_NAMES.get(kind, '无法识别格式的文件')}，不是工作簿，"
+                                                  "为安全起见不提供下载；提交记录中的 SHA-256 仍可用于核对。")
+        extension = KIND_EXTENSIONS[kind]
+        name, media_type, ascii_name = _EXTENSION.sub("", name) + extension, _MEDIA_TYPES[extension], f"selfscore{extension}"
+    headers = {"Content-Disposition": content_disposition(name, ascii_name), "Cache-Control": "no-store",
+               "X-Content-Type-Options": "nosniff"}
     if which == "original":  # the checksum taken when it arrived, to compare with the bytes received now
         headers["X-Content-SHA256"] = info.original_sha256
     return Response(data, media_type=media_type, headers=headers)

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from selfscore.collect.review import COLLECTION_FINDINGS
-from selfscore.collect.service import Refused, page_notices
+from selfscore.collect.service import NotStored, Refused, page_notices
 from selfscore.collect.times import local_text
 from selfscore.tables.steps import DEFAULT_STEPS
 from selfscore.web.collections.guards import CSRF_FIELD, CollectionsDep, check_form_token, root
@@ -38,6 +38,8 @@ def clean_token(token: str) -> str:
         raise Refused("not_found", "找不到这个页面：链接无效、已被收回，或不属于本单位。请向收集材料的同志索取新的链接。")
     return cleaned
 SubmissionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+#: the status of each upload a link does not take: not a workbook, too often, over the unit's bytes
+_NOT_STORED = {"not_a_workbook": 415, "too_often": 429, "quota_full": 413}
 
 
 def _unit_page(request: Request, collections: CollectionsDep, context: Context, token: str, status_code: int = 200,
@@ -85,13 +87,22 @@ async def submit(request: Request, token: Token, collections: CollectionsDep, co
     await upload.close()
     if len(data) > context.max_upload_bytes:
         return await run_in_threadpool(_unit_page, request, collections, context, token, 413, context.refused(name))
-    previous = await run_in_threadpool(collections.service.previous_report, token)
-    # The check takes a place in the same worker pool as every other upload: a rush gets the 503 and its
-    # Retry-After, a check over the time limit is stored as an unreadable submission saying so, and the web
-    # process itself only routes (its light routes never wait behind a unit's check).
-    with context.pool.admitted():
-        report, marked_up = await context.check_one(data, name, DEFAULT_STEPS, previous=previous)
-    stored = await run_in_threadpool(collections.service.store, token, data, name, report, marked_up)
+    try:
+        # At the door: what is no workbook, or over the unit's quota, is neither checked nor stored.
+        await run_in_threadpool(collections.service.admit, token, data, name)
+        previous = await run_in_threadpool(collections.service.previous_report, token)
+        # The check takes a place in the same worker pool as every other upload: a rush gets the 503 and its
+        # Retry-After, a check over the time limit is stored as an unreadable submission saying so, and the web
+        # process itself only routes (its light routes never wait behind a unit's check).
+        with context.pool.admitted():
+            report, marked_up = await context.check_one(data, name, DEFAULT_STEPS, previous=previous)
+        stored = await run_in_threadpool(collections.service.store, token, data, name, report, marked_up)
+    except NotStored as refusal:
+        page = await run_in_threadpool(_unit_page, request, collections, context, token, _NOT_STORED[refusal.kind],
+                                       refusal.message)
+        if refusal.retry_after is not None:
+            page.headers["Retry-After"] = str(refusal.retry_after)
+        return page
     # Post / redirect / get: reloading the result page does not submit again.
     return RedirectResponse(f"{token}/submissions/{stored.info.id}", status_code=303)
 

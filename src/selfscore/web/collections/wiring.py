@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from selfscore.collect.access import Access
 from selfscore.collect.database import Database
-from selfscore.collect.service import Collections, Refused
+from selfscore.collect.service import Collections, Quota, Refused
 from selfscore.web.collections import json_api, review_pages, reviewer_pages, unit_pages, users_pages
 from selfscore.web.collections.guards import (
     ApiUnauthorized,
@@ -21,9 +21,10 @@ from selfscore.web.collections.guards import (
 from selfscore.web.errors import error_response
 
 
-def install_collections(app: FastAPI, database: Database) -> None:
-    """Serve the collection pages, unit links and API from ``database`` (migrated already)."""
-    app.state.collections = CollectionsContext(Collections(database), Access(database))
+def install_collections(app: FastAPI, database: Database, quota: Quota | None = None) -> None:
+    """Serve the collection pages, unit links and API from ``database`` (migrated already); ``quota``: what each unit's
+    link may store."""
+    app.state.collections = CollectionsContext(Collections(database, quota), Access(database))
 
     def _sign_in(request: Request, error: Exception) -> Response:
         assert isinstance(error, SignInNeeded)
