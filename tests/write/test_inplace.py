@@ -73,10 +73,6 @@ def rich_workbook() -> bytes:
     return rezip(data, {part: sheet.encode()})
 
 
-def _in_place(monkeypatch) -> None:
-    monkeypatch.setenv("SELFSCORE_WRITER", "inplace")
-
-
 @pytest.fixture(scope="module")
 def rich(tmp_path_factory) -> tuple[Path, bytes]:
     path = tmp_path_factory.mktemp("rich") / "rich.xlsx"
@@ -84,8 +80,7 @@ def rich(tmp_path_factory) -> tuple[Path, bytes]:
     return path, path.read_bytes()
 
 
-def _marked(path: Path, monkeypatch):
-    _in_place(monkeypatch)
+def _marked(path: Path):
     checked = check(path)
     assert checked.original is not None  # the in-place writer's, not openpyxl's
     copy = mark_up_in_place(checked.original, checked.workbook, checked.report)
@@ -100,9 +95,9 @@ def test_the_rich_workbook_really_holds_a_picture_a_chart_a_pivot_table_and_x14_
     assert "x14:dataValidation " in member(data, _sheet_part(data, FACTS_SHEET)).decode()
 
 
-def test_a_picture_a_chart_a_pivot_table_and_x14_validations_come_back_marked_and_intact(rich, monkeypatch):
+def test_a_picture_a_chart_a_pivot_table_and_x14_validations_come_back_marked_and_intact(rich):
     path, data = rich
-    report, copy = _marked(path, monkeypatch)
+    report, copy = _marked(path)
     assert "content_not_preserved" not in {finding.code for finding in report.findings}
     before, after = members(data), members(copy)
     kept = [name for name in before if name.startswith(KEPT)]
@@ -123,9 +118,9 @@ def test_a_picture_a_chart_a_pivot_table_and_x14_validations_come_back_marked_an
         assert cell.fill.fgColor.rgb.endswith(STATUS_COLOURS[result.status]) and "selfscore" in cell.comment.text
 
 
-def test_libreoffice_opens_the_marked_rich_copy_with_everything_in_it(rich, monkeypatch, tmp_path):
+def test_libreoffice_opens_the_marked_rich_copy_with_everything_in_it(rich, tmp_path):
     path, _data = rich
-    _report, copy = _marked(path, monkeypatch)
+    _report, copy = _marked(path)
     source = tmp_path / "rich.checked.xlsx"
     source.write_bytes(copy)
     (pdf,) = convert([source], "pdf", tmp_path / "pdf")
@@ -140,9 +135,9 @@ def test_libreoffice_opens_the_marked_rich_copy_with_everything_in_it(rich, monk
                                if cell.comment is not None)
 
 
-def test_checking_the_rich_copy_again_removes_exactly_the_marks(rich, monkeypatch):
+def test_checking_the_rich_copy_again_removes_exactly_the_marks(rich):
     path, _data = rich
-    report, copy = _marked(path, monkeypatch)
+    report, copy = _marked(path)
     again = check(copy, name="rich.checked.xlsx")
     assert again.report.previous is not None
     assert [f.code for f in again.report.findings if f.code != "content_not_preserved"] == \
@@ -151,24 +146,23 @@ def test_checking_the_rich_copy_again_removes_exactly_the_marks(rich, monkeypatc
     assert again.report.self_total == report.self_total
 
 
-def test_a_cell_that_had_a_comment_keeps_it_above_the_marks_and_the_author_list_grows(monkeypatch, tmp_path):
+def test_a_cell_that_had_a_comment_keeps_it_above_the_marks_and_the_author_list_grows(tmp_path):
     path = tmp_path / "commented.xlsx"
     path.write_bytes(harness.jiaozuo_bytes())
-    report, _copy = _marked(path, monkeypatch)
+    report, _copy = _marked(path)
     result = report.indicators[0]
     workbook = load_workbook(path)
     workbook[result.sheet][result.cell].comment = Comment("填报人的说明", "张三")
     workbook["自评表"]["A1"].comment = Comment("另一条说明", "李四")
     workbook.save(path)
-    _report, copy = _marked(path, monkeypatch)
+    _report, copy = _marked(path)
     read = load_workbook(io.BytesIO(copy))
     assert read[result.sheet][result.cell].comment.text.startswith("填报人的说明\n——\nselfscore 校验：")
     assert read["自评表"]["A1"].comment.text == "另一条说明" and read["自评表"]["A1"].comment.author == "李四"
     _validate(copy)
 
 
-def test_a_workbook_it_cannot_edit_falls_back_to_openpyxl_and_says_what_that_copy_loses(monkeypatch):
-    _in_place(monkeypatch)
+def test_a_workbook_it_cannot_edit_falls_back_to_openpyxl_and_says_what_that_copy_loses():
     data = rich_workbook()
     # a results sheet's name already taken: the in-place writer refuses, openpyxl writes the copy
     book = member(data, "xl/workbook.xml").decode().replace('name="透视表"', f'name="{RESULTS_SHEET}"')
@@ -268,8 +262,7 @@ def _copies(cases, directory: Path):
 
 
 @pytest.mark.parametrize("corpus_cases", [corpus.CASES, saved_files.CASES], ids=["hostile", "saved_files"])
-def test_every_copy_the_corpora_produce_keeps_excels_rules_for_its_parts(corpus_cases, monkeypatch, tmp_path):
-    _in_place(monkeypatch)
+def test_every_copy_the_corpora_produce_keeps_excels_rules_for_its_parts(corpus_cases, tmp_path):
     checked = 0
     for name, copy in _copies(corpus_cases, tmp_path):
         try:
@@ -280,8 +273,8 @@ def test_every_copy_the_corpora_produce_keeps_excels_rules_for_its_parts(corpus_
     assert checked > 10
 
 
-def test_the_rich_copy_keeps_excels_rules_for_its_parts(rich, monkeypatch):
-    _validate(_marked(rich[0], monkeypatch)[1])
+def test_the_rich_copy_keeps_excels_rules_for_its_parts(rich):
+    _validate(_marked(rich[0])[1])
 
 
 @pytest.mark.parametrize(("part", "old", "new"), [
@@ -290,8 +283,8 @@ def test_the_rich_copy_keeps_excels_rules_for_its_parts(rich, monkeypatch):
     ("[Content_Types].xml", 'Extension="rels"', 'Extension="relsx"'),  # parts without a content type
     ("xl/styles.xml", '<cellXfs count="', '<cellXfs count="9'),  # a count that lies
 ])
-def test_the_validator_fails_a_copy_that_breaks_a_rule(rich, monkeypatch, part, old, new):
-    copy = _marked(rich[0], monkeypatch)[1]
+def test_the_validator_fails_a_copy_that_breaks_a_rule(rich, part, old, new):
+    copy = _marked(rich[0])[1]
     text = member(copy, part).decode()
     assert old in text
     with pytest.raises(AssertionError):
