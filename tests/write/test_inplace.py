@@ -5,20 +5,25 @@ LibreOffice, and every copy either writer makes keeps Excel's rules for the part
 from __future__ import annotations
 
 import io
+import json
 import posixpath
 import re
 import zipfile
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from defusedxml import ElementTree
 from openpyxl import load_workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.comments import Comment
 
+from selfscore import checking
 from selfscore.checking import check, check_file, marked_up_bytes
-from selfscore.tables.names import ADDED_SHEETS, FACTS_SHEET, MARKS_SHEET, RESULTS_SHEET
-from selfscore.write.inplace import CannotEdit, mark_up_in_place
+from selfscore.cli import main
+from selfscore.read.formats import sniff, with_parts_under_xl
+from selfscore.tables.names import ADDED_SHEETS, FACTS_SHEET, MARKS_SHEET, RESULTS_SHEET, SCORE_SHEET
+from selfscore.write.inplace import CannotEdit, mark_up_in_place, unmark
 from selfscore.write.markup import STATUS_COLOURS
 from support import corpus, harness, saved_files
 from support.harness import member, members, rezip
@@ -176,6 +181,121 @@ def test_a_workbook_it_cannot_edit_falls_back_to_openpyxl_and_says_what_that_cop
     assert any("图片" in note for note in checked.report.notes)
 
 
+def _clerk_sets(data: bytes, title: str, values: dict[str, int]) -> bytes:
+    """The workbook as a clerk's program that edits the sheet's XML in place would save it: each cell's value
+    changed, every other part (and every other byte of the sheet) as it was; the zip's comment is gone."""
+    part = _sheet_part(data, title)
+    xml = member(data, part).decode()
+    for ref, value in values.items():
+        xml, count = re.subn(rf'(<c r="{ref}"[^>]*>)<v>[^<]*</v>', rf"\g<1><v>{value}</v>", xml)
+        assert count == 1, ref
+    return rezip(data, {part: xml.encode()})
+
+
+def _codes(report) -> set[tuple[str, str]]:
+    return {(finding.code, finding.cell) for finding in report.findings}
+
+
+def test_a_copy_edited_by_the_clerk_and_checked_again_keeps_picture_chart_and_pivot_and_only_the_new_marks():
+    original = _clerk_sets(rich_workbook(), SCORE_SHEET, {"F5": 7})  # 资金筹集 self-scored 7 of a computed 10
+    first, copy = check_file(original, name="rich.xlsx")
+    assert ("score_mismatch", "F5") in _codes(first)
+    assert members(unmark(copy)[0]) == members(original)  # the copy is the original plus the edits, no more
+
+    edited = _clerk_sets(copy, SCORE_SHEET, {"F5": 10, "F6": 4})  # F5 mended, F6 (资金分配, 5) newly wrong
+    checked = check(edited, name="rich.checked.xlsx")
+    assert checked.original is not None and checked.report.previous is not None  # written in place, not by openpyxl
+    report, again = check_file(edited, name="rich.checked.xlsx")
+    comparison = report.comparison()
+    assert ("score_mismatch", "F5") in {(code, cell) for code, _sheet, cell, _message in comparison["fixed"]}
+    assert ("score_mismatch", "F6") in {(code, cell) for code, _sheet, cell, _message in comparison["new"]}
+
+    before, after = members(original), members(again)
+    kept = [name for name in before if name.startswith(KEPT)]
+    assert {name.split("/")[1] for name in kept} == {"media", "charts", "drawings", "pivotTables", "pivotCache"}
+    assert all(after[name] == before[name] for name in kept)
+    # only the current marks: taking this copy's edits out gives back the clerk's workbook without the first marks
+    clerks = members(_clerk_sets(original, SCORE_SHEET, {"F5": 10, "F6": 4}))
+    assert members(unmark(again)[0]) == clerks
+
+    workbook = load_workbook(io.BytesIO(again))
+    assert [name for name in workbook.sheetnames if name in (*ADDED_SHEETS, MARKS_SHEET)] == \
+        [name for name in load_workbook(io.BytesIO(copy)).sheetnames if name in (*ADDED_SHEETS, MARKS_SHEET)]
+    assert len(workbook[FACTS_SHEET]._charts) == 1 and len(workbook["透视表"]._pivots) == 1
+    sheet = workbook[SCORE_SHEET]
+    assert sheet["F5"].fill.fgColor.rgb.endswith(STATUS_COLOURS["match"])
+    assert sheet["F6"].fill.fgColor.rgb.endswith(STATUS_COLOURS["mismatch"])
+    comments = [cell.comment.text for row in sheet.iter_rows() for cell in row if cell.comment is not None]
+    assert comments and all(text.count("selfscore 校验") == 1 for text in comments)
+    assert "不符" not in sheet["F5"].comment.text and "不符" in sheet["F6"].comment.text  # not the first check's
+
+
+def test_the_report_only_path_checks_an_in_place_copy_again_without_openpyxl(monkeypatch):
+    _report, copy = check_file(_clerk_sets(rich_workbook(), SCORE_SHEET, {"F5": 7}), name="rich.xlsx")
+    edited = _clerk_sets(copy, SCORE_SHEET, {"F5": 10})
+    full = check(edited, name="rich.checked.xlsx").report.to_dict()
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("the report-only path loaded the copy with openpyxl")
+
+    monkeypatch.setattr(checking, "open_workbook", refuse)
+    lean = check(edited, name="rich.checked.xlsx", markup=False).report.to_dict()
+    assert lean == full and lean["previous_check"]
+
+
+def test_a_copy_whose_styles_another_program_rewrote_is_unmarked_through_openpyxl():
+    _report, copy = check_file(_clerk_sets(rich_workbook(), SCORE_SHEET, {"F5": 7}), name="rich.xlsx")
+    styles = member(copy, "xl/styles.xml").replace(b"<cellXfs", b"<!-- saved again --><cellXfs", 1)
+    resaved = rezip(copy, {"xl/styles.xml": styles})
+    assert unmark(resaved) is None
+    checked = check(resaved, name="rich.checked.xlsx")
+    assert checked.report.previous is not None and ("score_mismatch", "F5") in {
+        (code, cell) for code, _sheet, cell, _message in checked.report.previous.findings}
+    assert checked.original is None  # openpyxl removed the marks and writes the copy
+    assert not set(ADDED_SHEETS + (MARKS_SHEET,)) & set(checked.workbook.sheetnames)
+
+
+def test_an_xlsm_is_marked_in_place_and_its_copy_is_an_xlsx_without_the_macros():
+    report, copy = check_file(saved_files.xlsm_with_macros(), name="宏.xlsm")
+    assert "macros_not_kept" in {finding.code for finding in report.findings}
+    assert "content_not_preserved" not in {finding.code for finding in report.findings}
+    parts = members(copy)
+    assert not [name for name in parts if "vbaproject" in name.lower()]
+    assert b"macroEnabled" not in parts["[Content_Types].xml"] and b"vbaProject" not in parts["xl/_rels/workbook.xml.rels"]
+    assert sniff(copy) == "xlsx" and unmark(copy) is not None
+    _validate(copy)
+
+
+def test_the_openpyxl_writer_stays_for_comparison_and_says_what_its_copy_loses(rich, monkeypatch):
+    monkeypatch.setenv("SELFSCORE_WRITER", "openpyxl")
+    report, copy = check_file(rich[0])
+    assert "content_not_preserved" in {finding.code for finding in report.findings}
+    assert not [name for name in members(copy) if name.startswith("xl/media/")]
+
+
+def test_selfscore_check_returns_a_picture_a_chart_and_a_pivot_table_marked_and_intact(rich, tmp_path):
+    path, data = rich
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["check", str(path), "-o", str(out), "--json", "-"])
+    assert result.exit_code == 0, result.output
+    (report,) = json.loads(result.stdout)["reports"]
+    assert "content_not_preserved" not in {finding["code"] for finding in report["findings"]}
+    copy = (out / "rich.checked.xlsx").read_bytes()
+    before, after = members(data), members(copy)
+    kept = [name for name in before if name.startswith(KEPT)]
+    assert {name.split("/")[1] for name in kept} == {"media", "charts", "drawings", "pivotTables", "pivotCache"}
+    assert all(after[name] == before[name] for name in kept)
+    workbook = load_workbook(io.BytesIO(copy))
+    assert workbook.sheetnames[0] == RESULTS_SHEET
+    assert all("selfscore" in workbook[SCORE_SHEET][f"F{row}"].comment.text for row in range(5, 14))
+
+    # and the copy checked again through the command: the same three, still intact
+    again = CliRunner().invoke(main, ["check", str(out / "rich.checked.xlsx"), "-o", str(tmp_path / "again"), "-q"])
+    assert again.exit_code == 0, again.output
+    (second,) = (tmp_path / "again").glob("*.xlsx")
+    assert all(members(second.read_bytes())[name] == before[name] for name in kept)
+
+
 # ------------------------------------------------------------------ Excel's rules for the parts, over every copy
 
 _PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -251,26 +371,67 @@ def _validate(copy: bytes) -> None:
     assert len(blocks) == len(set(blocks)), "VML id blocks repeat"
 
 
-def _copies(cases, directory: Path):
-    for case in cases:
+@pytest.fixture(scope="module")
+def corpus_copies(tmp_path_factory) -> dict[str, tuple[bytes, bytes, bool]]:
+    """Each case of both corpora (hostile and saved files) that gets a marked-up copy: its input, its copy, and
+    whether the in-place writer is the one to write it (an .xlsx/.xlsm read by openpyxl, not a copy saved again)."""
+    directory = tmp_path_factory.mktemp("corpora")
+    copies = {}
+    for case in corpus.CASES + saved_files.CASES:
         if not all(harness.has(tool) for tool in case.needs):
             continue
         path = case.build(directory / case.file_name)
-        _report, copy = check_file(path)
+        report, copy = check_file(path)
         if copy is not None:
-            yield case.name, copy
+            data = path.read_bytes()
+            in_place = (sniff(data) in ("xlsx", "xlsm") and report.previous is None
+                        and "rebuilt_from_foreign_format" not in {finding.code for finding in report.findings})
+            copies[case.name] = (data, copy, in_place)
+    assert len(copies) > 40
+    return copies
 
 
-@pytest.mark.parametrize("corpus_cases", [corpus.CASES, saved_files.CASES], ids=["hostile", "saved_files"])
-def test_every_copy_the_corpora_produce_keeps_excels_rules_for_its_parts(corpus_cases, tmp_path):
-    checked = 0
-    for name, copy in _copies(corpus_cases, tmp_path):
+def test_every_copy_the_corpora_produce_keeps_excels_rules_for_its_parts(corpus_copies):
+    for name, (_data, copy, _in_place) in corpus_copies.items():
         try:
             _validate(copy)
         except AssertionError as error:
             raise AssertionError(f"{name}: {error}") from None
-        checked += 1
-    assert checked > 10
+
+
+def test_libreoffice_opens_every_copy_the_corpora_produce(corpus_copies, tmp_path):
+    sources = []
+    for name, (_data, copy, _in_place) in corpus_copies.items():
+        sources.append(tmp_path / f"{name}.checked.xlsx")
+        sources[-1].write_bytes(copy)
+    # one soffice run for all; a copy it cannot load has no PDF, and convert() fails on the missing file
+    for pdf in convert(sources, "pdf", tmp_path / "pdf"):
+        assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 1000, pdf.name
+
+
+def test_every_in_place_copy_of_the_corpora_gives_back_its_input_when_checked_again(corpus_copies):
+    """Taking a copy's edits out gives back the input part for part (without the parts the copy leaves out: Excel's
+    calculation chain and an .xlsm's macros), and checking the copy again writes a copy that keeps Excel's rules."""
+    undone = 0
+    for name, (data, copy, in_place) in corpus_copies.items():
+        if not in_place:
+            assert unmark(copy) is None, name  # openpyxl's copy: its marks are removed through openpyxl
+            continue
+        result = unmark(copy)
+        assert result is not None, name
+        original, restored = members(with_parts_under_xl(data)), members(result[0])
+        left_out = {part for part in original if part.endswith(("calcChain.xml", "vbaProject.bin"))}
+        assert set(restored) == set(original) - left_out, name
+        # the content types and the workbook's relationships lose what was left out, and say the copy is an .xlsx
+        retyped = left_out or re.search(rb"macroEnabled|template\.main", original["[Content_Types].xml"])
+        for part, body in restored.items():
+            if not (retyped and part in ("[Content_Types].xml", "xl/_rels/workbook.xml.rels")):
+                assert body == original[part], (name, part)
+        _report, again = check_file(copy, name=f"{name}.checked.xlsx")
+        assert unmark(again) is not None, name
+        _validate(again)
+        undone += 1
+    assert undone > 40
 
 
 def test_the_rich_copy_keeps_excels_rules_for_its_parts(rich):

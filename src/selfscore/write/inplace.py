@@ -190,6 +190,8 @@ class _Editor:
         self.dropped: set[str] = set()
         #: relationships of the workbook part that go with a dropped part
         self.dropped_rels: set[str] = set()
+        #: what a re-check restores of a part whose original referred to a dropped part: the original without that
+        self.unmarked: dict[str, bytes] = {}
 
     def read(self, name: str) -> str | None:
         if name in self.replaced:
@@ -546,6 +548,8 @@ class _Editor:
                 self.dropped_rels.add(rel["Id"])
             if rel["Id"] in self.dropped_rels:
                 rels_xml = re.sub(rf"<Relationship\b[^>]*\bId\s*=\s*\"{re.escape(rel['Id'])}\"[^>]*/>", "", rels_xml)
+        if self.dropped_rels:
+            self.unmarked[self.book_rels_part] = rels_xml.encode("utf-8")
         self.put(self.book_rels_part, _add_rels(rels_xml, new_rels))
 
     # -- content types and the zip -----------------------------------------------------------------------------
@@ -566,14 +570,19 @@ class _Editor:
         if not re.search(rf"<Default\b[^>]*Extension\s*=\s*\"{extension}\"", types, re.I):
             self._types_xml = types.replace("</Types>", f'<Default Extension="{extension}" ContentType="{content_type}"/></Types>')
 
-    def _zip(self, stamp) -> bytes:
-        types = self._types()
+    def _copy_types(self, types: str) -> str:
+        """The content types with the dropped parts' overrides taken out and the main part an ordinary workbook's."""
         for part in self.dropped:
             types = re.sub(rf"<Override\b[^>]*PartName\s*=\s*\"/{re.escape(part)}\"[^>]*/>", "", types)
         book_type = f'PartName="/{self.book_part}"'
-        types = re.sub(rf"<Override\b[^>]*{re.escape(book_type)}[^>]*/>",
-                       lambda m: re.sub("|".join(map(re.escape, _OTHER_MAIN_CTS)), _SHEET_MAIN_CT, m.group(0)), types)
-        self.replaced["[Content_Types].xml"] = types.encode("utf-8")
+        return re.sub(rf"<Override\b[^>]*{re.escape(book_type)}[^>]*/>",
+                      lambda m: re.sub("|".join(map(re.escape, _OTHER_MAIN_CTS)), _SHEET_MAIN_CT, m.group(0)), types)
+
+    def _zip(self, stamp) -> bytes:
+        self.replaced["[Content_Types].xml"] = self._copy_types(self._types()).encode("utf-8")
+        original = _xml(self.source.read("[Content_Types].xml"))
+        if self._copy_types(original) != original:
+            self.unmarked["[Content_Types].xml"] = self._copy_types(original).encode("utf-8")
         self._record_edits()
         buffer = io.BytesIO()
         with ZipFile(buffer, "w", ZIP_DEFLATED, allowZip64=True) as archive:
@@ -597,7 +606,7 @@ class _Editor:
         still edit, whose own edits are listed instead; and the parts added."""
         record = {
             "version": _RECORD_VERSION,
-            "restore": {name: [hashlib.sha256(body).hexdigest(), _pack(self.source.read(name))]
+            "restore": {name: [hashlib.sha256(body).hexdigest(), _pack(self.unmarked.get(name) or self.source.read(name))]
                         for name, body in self.replaced.items() if name not in self.sheet_edits},
             "remove": sorted(self.added),
             "sheets": self.sheet_edits,
