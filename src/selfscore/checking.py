@@ -10,7 +10,14 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.utils.cell import coordinate_from_string
 
-from selfscore.read.by_names import describe, identify, open_workbook, read_values, refuse_unsafe
+from selfscore.read.by_names import (
+    describe,
+    identify,
+    merged_borders_applied,
+    open_workbook,
+    read_values,
+    refuse_unsafe,
+)
 from selfscore.read.foreign import check_xlsb_extent, foreign_kind, read_foreign
 from selfscore.read.formats import FORMAT_NAMES, sniff, with_parts_under_xl
 from selfscore.read.labels import (
@@ -167,7 +174,7 @@ def _open(source: Source, name: str | None, steps: StepReading, limits: Limits =
             if lean is not None:
                 return _Opened(file_name, *lean, None)
             try:
-                workbook = open_workbook(data, limits)
+                workbook = open_workbook(data, limits, merged_borders=False)  # applied if openpyxl saves it
             except Unreadable as unreadable:
                 # openpyxl is strict about the parts it parses (styles, validations…); calamine reads the cells
                 # of many such files, which Excel opens without complaint. Otherwise the first reason stands.
@@ -184,7 +191,7 @@ def _open(source: Source, name: str | None, steps: StepReading, limits: Limits =
             undone = _unmarked(workbook, data, sniffed, limits)
             if undone is not None:  # a copy the in-place writer made: its edits taken out of its parts
                 data, previous = undone
-                workbook = open_workbook(data, limits)
+                workbook = open_workbook(data, limits, merged_borders=False)
                 workbook.template = False
                 in_place = in_place_writer(sniffed)
             else:  # unmarked, or a copy saved again by some program: openpyxl takes its marks out
@@ -440,7 +447,7 @@ def _marked_up_bytes(checked: Checked) -> bytes | None:
             return mark_up_in_place(checked.original, checked.workbook, checked.report)
         except CannotEdit:  # openpyxl writes the copy; say what it does not carry, as before
             _unpreserved_note(checked)
-    return mark_up(checked.workbook, checked.report)
+    return mark_up(merged_borders_applied(checked.workbook), checked.report)
 
 
 def _unpreserved_note(checked: Checked) -> None:

@@ -21,6 +21,7 @@ from openpyxl.comments import Comment
 from selfscore import checking
 from selfscore.checking import check, check_file, marked_up_bytes
 from selfscore.cli import main
+from selfscore.read.by_names import merged_borders_applied, open_workbook
 from selfscore.read.formats import sniff, with_parts_under_xl
 from selfscore.tables.names import ADDED_SHEETS, FACTS_SHEET, MARKS_SHEET, RESULTS_SHEET, SCORE_SHEET
 from selfscore.write.inplace import CannotEdit, mark_up_in_place, unmark
@@ -167,7 +168,7 @@ def test_a_cell_that_had_a_comment_keeps_it_above_the_marks_and_the_author_list_
     _validate(copy)
 
 
-def test_a_workbook_it_cannot_edit_falls_back_to_openpyxl_and_says_what_that_copy_loses():
+def test_a_workbook_it_cannot_edit_falls_back_to_openpyxl_and_says_what_that_copy_loses(monkeypatch):
     data = rich_workbook()
     # a results sheet's name already taken: the in-place writer refuses, openpyxl writes the copy
     book = member(data, "xl/workbook.xml").decode().replace('name="透视表"', f'name="{RESULTS_SHEET}"')
@@ -179,6 +180,27 @@ def test_a_workbook_it_cannot_edit_falls_back_to_openpyxl_and_says_what_that_cop
     assert copy is not None
     assert "content_not_preserved" in {finding.code for finding in checked.report.findings}
     assert any("图片" in note for note in checked.report.notes)
+    # the comments the in-place writer had set before it gave up are not marked a second time
+    sheet = load_workbook(io.BytesIO(copy))[SCORE_SHEET]
+    assert all(sheet[f"F{row}"].comment.text.count("selfscore 校验") == 1 for row in range(5, 14))
+    # and openpyxl's copy draws merged ranges' edges as it would from a workbook loaded with them
+    real_open = checking.open_workbook
+    monkeypatch.setattr(checking, "open_workbook", lambda data, limits, **_merged_borders: real_open(data, limits))
+    bordered = members(marked_up_bytes(check(data, name="taken.xlsx")))
+    assert {name: body for name, body in members(copy).items() if name != "docProps/core.xml"} == \
+        {name: body for name, body in bordered.items() if name != "docProps/core.xml"}
+
+
+def test_a_workbook_loaded_without_merged_borders_saves_as_one_loaded_with_them():
+    data = harness.jiaozuo_bytes()
+    assert open_workbook(data, merged_borders=False)._unformatted_merges  # the template has merged ranges
+
+    def saved(workbook) -> dict[str, bytes]:
+        workbook.save(buffer := io.BytesIO())
+        return {name: body for name, body in members(buffer.getvalue()).items() if name != "docProps/core.xml"}
+
+    assert saved(merged_borders_applied(open_workbook(data, merged_borders=False))) == saved(open_workbook(data))
+    assert saved(open_workbook(data, merged_borders=False))["xl/styles.xml"] != saved(open_workbook(data))["xl/styles.xml"]
 
 
 def _clerk_sets(data: bytes, title: str, values: dict[str, int]) -> bytes:

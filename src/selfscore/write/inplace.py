@@ -67,11 +67,14 @@ class CannotEdit(Exception):
 
 def mark_up_in_place(data: bytes, workbook: Workbook, report: Report) -> bytes:
     """The marked-up copy of the .xlsx/.xltx ``data``, from which ``workbook`` was loaded (unmarked)."""
+    editor = _Editor(data, workbook, report)
     try:
-        return _Editor(data, workbook, report).write()
-    except CannotEdit:
-        raise
+        return editor.write()
     except Exception as error:  # anything unexpected in the parts: the caller falls back, never a broken copy
+        for (sheet, cell), comment in editor.own_comments.items():  # openpyxl's copy starts from the filler's own
+            workbook[sheet][cell].comment = comment
+        if isinstance(error, CannotEdit):
+            raise
         raise CannotEdit(type(error).__name__) from error
 
 
@@ -188,6 +191,8 @@ class _Editor:
         self.replaced: dict[str, bytes] = {}
         self.added: dict[str, bytes] = {}
         self.dropped: set[str] = set()
+        #: each marked cell's comment before the marks' was set on it (the fingerprint reads the marked workbook)
+        self.own_comments: dict[tuple[str, str], object] = {}
         #: relationships of the workbook part that go with a dropped part
         self.dropped_rels: set[str] = set()
         #: what a re-check restores of a part whose original referred to a dropped part: the original without that
@@ -212,6 +217,7 @@ class _Editor:
         comments: dict[tuple[str, str], object] = {}
         for (sheet, cell), (_colour, lines) in marks.items():
             target = self.workbook[sheet][cell]
+            self.own_comments[(sheet, cell)] = target.comment
             comments[(sheet, cell)] = target.comment = comment_on(target, lines)
 
         scratch = Workbook()
