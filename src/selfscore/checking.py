@@ -224,7 +224,7 @@ def _unmarked(workbook: Workbook | LeanWorkbook, data: bytes, sniffed: str,
         return None
     from selfscore.write.inplace import unmark
 
-    undone = unmark(data, limits.max_member_bytes)
+    undone = unmark(data, limits)
     if undone is not None:
         refuse_unsafe(sniff(undone[0]), undone[0], limits)
     return undone

@@ -4,11 +4,13 @@ LibreOffice, and every copy either writer makes keeps Excel's rules for the part
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import posixpath
 import re
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -275,6 +277,35 @@ def test_a_copy_whose_styles_another_program_rewrote_is_unmarked_through_openpyx
         (code, cell) for code, _sheet, cell, _message in checked.report.previous.findings}
     assert checked.original is None  # openpyxl removed the marks and writes the copy
     assert not set(ADDED_SHEETS + (MARKS_SHEET,)) & set(checked.workbook.sheetnames)
+
+
+def _with_record(copy: bytes, change) -> bytes:
+    """The copy with its record of edits (the marks sheet's "inplace" rows) changed by ``change``, as a forger would."""
+    part = _sheet_part(copy, MARKS_SHEET)
+    sheet = member(copy, part).decode()
+    chunks = re.findall(r'<t>inplace</t></is></c><c r="G\d+" t="inlineStr"><is><t>edits</t></is></c>'
+                        r'<c r="H\d+" t="inlineStr"><is><t>([A-Za-z0-9+/=]+)</t>', sheet)
+    record = json.loads(zlib.decompress(base64.b64decode("".join(chunks))))
+    change(record)
+    packed = base64.b64encode(zlib.compress(json.dumps(record).encode())).decode()
+    sheet = sheet.replace(chunks[0], packed, 1)
+    for chunk in chunks[1:]:
+        sheet = sheet.replace(chunk, "", 1)
+    return rezip(copy, {part: sheet.encode()})
+
+
+def test_a_forged_record_that_would_restore_a_bomb_is_refused_and_the_copy_is_unmarked_through_openpyxl():
+    _report, copy = check_file(_clerk_sets(rich_workbook(), SCORE_SHEET, {"F5": 7}), name="rich.xlsx")
+    assert unmark(_with_record(copy, lambda record: None)) is not None  # the forger's tool itself changes nothing
+    bomb = base64.b64encode(zlib.compress(b" " * 40_000_000)).decode()
+
+    def forge(record) -> None:
+        record["restore"]["xl/styles.xml"][1] = bomb
+
+    forged = _with_record(copy, forge)
+    assert unmark(forged) is None
+    checked = check(forged, name="rich.checked.xlsx")
+    assert checked.report.status != "unreadable" and checked.report.previous is not None and checked.original is None
 
 
 def test_an_xlsm_is_marked_in_place_and_its_copy_is_an_xlsx_without_the_macros():

@@ -32,6 +32,7 @@ from defusedxml import ElementTree
 from openpyxl import Workbook
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
+from selfscore.read.safety import DEFAULT_LIMITS, Limits
 from selfscore.results.report import PreviousCheck, Report
 from selfscore.tables.names import MARKS_SHEET
 from selfscore.write.marks import fingerprint_of, original_of, write_record, zip_stamp
@@ -799,7 +800,7 @@ def _insert_legacy_drawing(xml: str, rid: str) -> str:
 # --- checking a copy again: the edits taken out -----------------------------------------------------------------
 
 
-def unmark(data: bytes, max_part_bytes: int = 32 * 1024 * 1024) -> tuple[bytes, PreviousCheck] | None:
+def unmark(data: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[bytes, PreviousCheck] | None:
     """The workbook a copy this writer made was made from, with the filler's later changes to its cells kept,
     and what that check found; None when ``data`` is not such a copy, or when a part the marks edited is no
     longer as they left it (a program saved the copy again: its marks are then removed through openpyxl).
@@ -809,14 +810,15 @@ def unmark(data: bytes, max_part_bytes: int = 32 * 1024 * 1024) -> tuple[bytes, 
     comments and drawings that were there) are restored from the record, and the parts they added (the results
     sheets, the record itself, comments and drawings of their own) are removed. Nothing else is touched: images,
     charts and pivot tables pass through. Only the dropped ``calcChain.xml`` is not put back (Excel rebuilds it).
-    ``data`` has been through the safety checks; what it restores is checked again by the caller."""
+    ``data`` has been through the safety checks; what it restores is held to the same caps (each part, all of
+    them) and checked again by the caller."""
     try:
-        return _unmark(data, max_part_bytes)
+        return _unmark(data, limits)
     except Exception:  # anything unexpected: not provably ours, openpyxl removes the marks
         return None
 
 
-def _unmark(data: bytes, max_part_bytes: int) -> tuple[bytes, PreviousCheck] | None:
+def _unmark(data: bytes, limits: Limits) -> tuple[bytes, PreviousCheck] | None:
     source = ZipFile(io.BytesIO(data))
     names = set(source.namelist())
     office = [rel for rel in _relationships(_xml(source.read("_rels/.rels")))
@@ -839,14 +841,16 @@ def _unmark(data: bytes, max_part_bytes: int) -> tuple[bytes, PreviousCheck] | N
     packed = "".join(row.get("H", "") for row in rows if row.get("A") == _RECORD_KIND and row.get("G") == _RECORD_CODE)
     if not packed:
         return None
-    record = json.loads(_unpack(packed, max_part_bytes))
+    record = json.loads(_unpack(packed, limits.max_member_bytes))
     if record.get("version") != _RECORD_VERSION:
         return None
     restore: dict[str, bytes] = {}
     for name, (digest, original) in record["restore"].items():
         if name not in names or hashlib.sha256(source.read(name)).hexdigest() != digest:
             return None  # saved again since: the record no longer describes the part
-        restore[name] = _unpack(original, max_part_bytes)
+        restore[name] = _unpack(original, limits.max_member_bytes)
+        if sum(map(len, restore.values())) > limits.max_total_bytes:
+            return None
     removed = set(record["remove"])
     if not removed <= names or not set(record["sheets"]) <= names:
         return None
