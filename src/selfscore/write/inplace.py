@@ -13,6 +13,11 @@ the order it last calculated in, Excel rebuilds it without a word, and one that 
 sheets is what makes Excel offer a repair.
 
 Whatever this writer cannot edit safely raises ``CannotEdit``; the caller then writes the copy with openpyxl.
+
+The marks record also keeps what it takes to undo these edits (``unmark``): a copy checked again has them taken
+out of its parts — never through openpyxl, so that what openpyxl does not model survives a re-check too — as long
+as the parts they touched are still as they were written; a copy another program saved since is unmarked through
+openpyxl (``write.marks.remove_marks``).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import re
 import zlib
 from pathlib import PurePosixPath
 from xml.sax.saxutils import escape, quoteattr
-from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
+from zipfile import ZIP_DEFLATED, ZIP_STORED, ZipFile, ZipInfo
 
 from defusedxml import ElementTree
 from openpyxl import Workbook
@@ -228,7 +233,7 @@ class _Editor:
         fingerprint = fingerprint_of([*self.workbook.worksheets, *scratch.worksheets])
         write_record(scratch, originals, [(f.code, f.sheet or "", f.cell or "", f.message) for f in self.report.findings],
                      copy_of=copy_of, fingerprint=fingerprint)
-        added_sheets = ZipFile(io.BytesIO(workbook_bytes(scratch)))
+        added_sheets = ZipFile(io.BytesIO(workbook_bytes(scratch, compression=ZIP_STORED)))  # read back at once
 
         fill_xfs = self._styles(added_sheets, {colour for colour, _lines in marks.values()}, marks)
         self.mark_xfs = {index: style for (style, _colour), index in fill_xfs.items()}
