@@ -23,6 +23,7 @@ openpyxl (``write.marks.remove_marks``).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import io
 import json
@@ -89,14 +90,19 @@ def mark_up_in_place(data: bytes, workbook: Workbook, report: Report) -> bytes:
 _ATTR = r'\s{name}\s*=\s*(["\'])(.*?)\1'
 
 
+@functools.cache
+def _attr_pattern(name: str) -> re.Pattern:
+    return re.compile(_ATTR.format(name=re.escape(name)))  # compiled once: it runs on every cell of a marked sheet
+
+
 def _attr(tag: str, name: str) -> str | None:
-    match = re.search(_ATTR.format(name=re.escape(name)), tag)
+    match = _attr_pattern(name).search(tag)
     return match.group(2) if match else None
 
 
 def _set_attr(tag: str, name: str, value: str) -> str:
     """The start tag ``tag`` with attribute ``name`` set to ``value`` (added before its end when absent)."""
-    pattern = re.compile(_ATTR.format(name=re.escape(name)))
+    pattern = _attr_pattern(name)
     if pattern.search(tag):
         return pattern.sub(lambda _m: f' {name}="{value}"', tag, count=1)
     end = -2 if tag.endswith("/>") else -1
@@ -104,7 +110,7 @@ def _set_attr(tag: str, name: str, value: str) -> str:
 
 
 def _drop_attr(tag: str, name: str) -> str:
-    return re.sub(_ATTR.format(name=re.escape(name)), "", tag, count=1)
+    return _attr_pattern(name).sub("", tag, count=1)
 
 
 def _section(xml: str, tag: str) -> re.Match | None:
