@@ -1,6 +1,7 @@
-"""The copy written into the filler's own zip (write/inplace.py): what openpyxl does not model — a picture, a chart,
-a pivot table, x14 data validations — comes back marked with its parts byte for byte, opens in openpyxl and in
-LibreOffice, and every copy either writer makes keeps Excel's rules for the parts it holds."""
+"""The copy written into the filler's own zip (write/inplace.py), the default for .xlsx/.xlsm/.xltx/.xltm: what openpyxl
+does not model — a picture, a chart, a pivot table, x14 data validations — comes back marked with its parts byte for
+byte, opens in openpyxl and in LibreOffice, and every copy either writer makes keeps Excel's rules for the parts it
+holds. Checking such a copy again takes exactly its edits out again, without openpyxl, so the same survive a re-check."""
 
 from __future__ import annotations
 
