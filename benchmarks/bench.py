@@ -166,8 +166,8 @@ for path in sorted(Path(sys.argv[1]).rglob("*.xlsx")):
 
 #: (key, what is run, target as a ratio to the floor or None) — in the order they are printed
 PROCESS_FIGURES = (
-    ("full", "`selfscore check DIR --jobs 1 -o OUT` (the default writer)", 0.6),
-    ("full_inplace", "the same with `SELFSCORE_WRITER=inplace` (the copy written into the filler's own zip)", 0.6),
+    ("full", "`selfscore check DIR --jobs 1 -o OUT` (the default: the copy written into the filler's own zip)", 0.6),
+    ("full_openpyxl", "the same with `SELFSCORE_WRITER=openpyxl` (openpyxl's load + save writes the copy)", None),
     ("report_only", "`selfscore check DIR --jobs 1 --no-markup`", 0.25),
     ("calamine", "python-calamine reading every sheet (the physical reference)", None),
 )
@@ -185,8 +185,8 @@ def process_ratios(directory: Path, out: Path, rounds: int) -> dict[str, list[fl
     commands = {
         "floor": ([sys.executable, "-c", FLOOR, str(directory), str(out / "floor")], plain),
         "full": ([selfscore, "check", str(directory), "--jobs", "1", "-o", str(out / "full"), "-q"], plain),
-        "full_inplace": ([selfscore, "check", str(directory), "--jobs", "1", "-o", str(out / "inplace"), "-q"],
-                         {**plain, "SELFSCORE_WRITER": "inplace"}),
+        "full_openpyxl": ([selfscore, "check", str(directory), "--jobs", "1", "-o", str(out / "openpyxl"), "-q"],
+                          {**plain, "SELFSCORE_WRITER": "openpyxl"}),
         "report_only": ([selfscore, "check", str(directory), "--jobs", "1", "--no-markup", "-q"], plain),
         "calamine": ([sys.executable, "-c", CALAMINE, str(directory)], plain),
     }

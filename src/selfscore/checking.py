@@ -10,7 +10,14 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.utils.cell import coordinate_from_string
 
-from selfscore.read.by_names import describe, identify, open_workbook, read_values, refuse_unsafe
+from selfscore.read.by_names import (
+    describe,
+    identify,
+    merged_borders_applied,
+    open_workbook,
+    read_values,
+    refuse_unsafe,
+)
 from selfscore.read.foreign import check_xlsb_extent, foreign_kind, read_foreign
 from selfscore.read.formats import FORMAT_NAMES, sniff, with_parts_under_xl
 from selfscore.read.labels import (
@@ -165,9 +172,9 @@ def _open(source: Source, name: str | None, steps: StepReading, limits: Limits =
             sniffed = sniff(data)
             lean = None if markup else _open_lean(data, sniffed, limits)
             if lean is not None:
-                return _Opened(file_name, *lean, None, None)
+                return _Opened(file_name, *lean, None)
             try:
-                workbook = open_workbook(data, limits)
+                workbook = open_workbook(data, limits, merged_borders=False)  # applied if openpyxl saves it
             except Unreadable as unreadable:
                 # openpyxl is strict about the parts it parses (styles, validations…); calamine reads the cells
                 # of many such files, which Excel opens without complaint. Otherwise the first reason stands.
@@ -181,9 +188,16 @@ def _open(source: Source, name: str | None, steps: StepReading, limits: Limits =
             if sniffed == "strict":  # read and marked up as the transitional .xlsx openpyxl understands
                 data = transitional(data)
             workbook.template = False  # an .xltx/.xltm template's copy is an ordinary workbook
-            previous = remove_marks(workbook)
+            undone = _unmarked(workbook, data, sniffed, limits)
+            if undone is not None:  # a copy the in-place writer made: its edits taken out of its parts
+                data, previous = undone
+                workbook = open_workbook(data, limits, merged_borders=False)
+                workbook.template = False
+                in_place = in_place_writer(sniffed)
+            else:  # unmarked, or a copy saved again by some program: openpyxl takes its marks out
+                previous = remove_marks(workbook)
+                in_place = previous is None and in_place_writer(sniffed)
             read, findings = _read(workbook, data)
-            in_place = previous is None and in_place_writer(sniffed)
             findings = findings + _file_notes(data, sniffed, in_place)
     except Unreadable as unreadable:
         return Checked(Report.unreadable(file_name, unreadable.finding, steps), None)
@@ -194,16 +208,38 @@ def _open(source: Source, name: str | None, steps: StepReading, limits: Limits =
 
 
 def in_place_writer(sniffed: str) -> bool:
-    """Whether a workbook of this kind gets its copy written into its own zip (``write.inplace``); for now only
-    when SELFSCORE_WRITER=inplace, until that writer has passed every corpus. A Strict file, an .xlsm (whose
-    copy is an .xlsx) and a marked-up copy checked again are written by openpyxl."""
-    return sniffed in ("xlsx", "xltx") and os.environ.get("SELFSCORE_WRITER") == "inplace"
+    """Whether a workbook of this kind gets its copy written into its own zip (``write.inplace``): every .xlsx,
+    .xlsm, .xltx and .xltm (the copy of a macro-enabled one is an .xlsx without its macros). openpyxl writes the
+    copy of a Strict file, of a copy saved again by another program since it was marked, of what the in-place
+    writer cannot edit safely (``CannotEdit``), and of every workbook with SELFSCORE_WRITER=openpyxl (kept for
+    the benchmark's comparison)."""
+    return sniffed in ("xlsx", "xlsm") and os.environ.get("SELFSCORE_WRITER") != "openpyxl"
+
+
+def _unmarked(workbook: Workbook | LeanWorkbook, data: bytes, sniffed: str,
+              limits: Limits) -> tuple[bytes, PreviousCheck] | None:
+    """A copy the in-place writer made, with its edits taken out (``write.inplace.unmark``) and checked again like
+    any input; None when the workbook is not such a copy."""
+    if MARKS_SHEET not in workbook.sheetnames or not in_place_writer(sniffed):
+        return None
+    from selfscore.write.inplace import unmark
+
+    undone = unmark(data, limits)
+    if undone is not None:
+        refuse_unsafe(sniff(undone[0]), undone[0], limits)
+    return undone
+
+
+#: what the in-place writer does not carry into the copy (``unpreserved_content``'s words)
+_NOT_KEPT_IN_PLACE = ("宏（VBA）",)
 
 
 def _file_notes(data: bytes, sniffed: str, in_place: bool = False) -> list[Finding]:
     """What the marked-up copy cannot carry: an .xlsm's macros, images, charts…"""
     notes = []
-    lost = [] if in_place else unpreserved_content(data)
+    lost = unpreserved_content(data)
+    if in_place:
+        lost = [label for label in lost if label in _NOT_KEPT_IN_PLACE]
     if sniffed == "xlsm":
         notes.append(make_finding("macros_not_kept", format=FORMAT_NAMES["xlsm"]))
         lost = [label for label in lost if label != "宏（VBA）"]
@@ -212,7 +248,8 @@ def _file_notes(data: bytes, sniffed: str, in_place: bool = False) -> list[Findi
     return notes
 
 
-def _open_lean(data: bytes, sniffed: str, limits: Limits) -> tuple[LeanWorkbook, ReadResult, list[Finding]] | None:
+def _open_lean(data: bytes, sniffed: str,
+               limits: Limits) -> tuple[LeanWorkbook, ReadResult, list[Finding], PreviousCheck | None] | None:
     """The report-only reading of an .xlsx/.xlsm, or None where only the full path knows the answer.
 
     A refusal, a cap or a table that cannot be found is said exactly as the full path says it. Anything
@@ -227,15 +264,23 @@ def _open_lean(data: bytes, sniffed: str, limits: Limits) -> tuple[LeanWorkbook,
         workbook = LeanWorkbook(data, prescanned=True)  # refuse_unsafe has just run check_archive
     except Exception:  # openpyxl's load says what is wrong, in the full path
         return None
+    previous = None
     if MARKS_SHEET in workbook.sheetnames:
-        return None
+        undone = _unmarked(workbook, data, sniffed, limits)
+        if undone is None:
+            return None  # its marks are removed through openpyxl, in the full path
+        data, previous = undone
+        try:
+            workbook = LeanWorkbook(data, prescanned=True)  # _unmarked has checked the restored zip
+        except Exception:
+            return None
     try:
         read, findings = _read(workbook, data)
     except Unreadable:
         raise
     except Exception:
         return None
-    return workbook, read, findings + _file_notes(data, sniffed, in_place_writer(sniffed))
+    return workbook, read, findings + _file_notes(data, sniffed, in_place_writer(sniffed)), previous
 
 
 def _finish_safely(opened: _Opened, validation: tuple[list[Finding], set[str]] | Exception,
@@ -405,16 +450,22 @@ def _marked_up_bytes(checked: Checked) -> bytes | None:
             return mark_up_in_place(checked.original, checked.workbook, checked.report)
         except CannotEdit:  # openpyxl writes the copy; say what it does not carry, as before
             _unpreserved_note(checked)
-    return mark_up(checked.workbook, checked.report)
+    return mark_up(merged_borders_applied(checked.workbook), checked.report)
 
 
 def _unpreserved_note(checked: Checked) -> None:
     # The results sheet repeats the report's notes, so the copy openpyxl writes says what it lost.
     lost = unpreserved_content(checked.original)
+    if "macros_not_kept" in {finding.code for finding in checked.report.findings}:
+        lost = [label for label in lost if label not in _NOT_KEPT_IN_PLACE]
     if lost:
+        report = checked.report
+        said = {finding.message for finding in report.findings if finding.code == "content_not_preserved"}
+        report.findings = [finding for finding in report.findings if finding.message not in said]
+        report.notes = [note for note in report.notes if note not in said]
         note = make_finding("content_not_preserved", kinds="、".join(lost))
-        checked.report.findings.insert(0, note)
-        checked.report.notes.append(note.message)
+        report.findings.insert(0, note)
+        report.notes.append(note.message)
 
 
 def annotate(source: Source, report: Report) -> bytes:

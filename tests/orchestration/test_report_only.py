@@ -57,9 +57,9 @@ def test_both_paths_give_identical_json_for_every_generated_workbook(workbooks, 
     opened_fully: list[str] = []
     real_open = checking.open_workbook
 
-    def counting_open(data, limits=checking.DEFAULT_LIMITS):
+    def counting_open(data, limits=checking.DEFAULT_LIMITS, **options):
         opened_fully.append(current[0])
-        return real_open(data, limits)
+        return real_open(data, limits, **options)
 
     current = [""]
     differing = []

@@ -10,8 +10,10 @@ from decimal import Decimal
 
 from defusedxml import DefusedXmlException
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import Cell, MergedCell
+from openpyxl.reader.excel import ExcelReader
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+from openpyxl.worksheet.worksheet import Worksheet
 
 from selfscore.read.formats import sniff, with_parts_under_xl
 from selfscore.read.parsing import LARGEST, Parsed, parse_input, parse_score, parse_text, parse_year, shown
@@ -45,8 +47,12 @@ def refuse_unsafe(kind: str, data: bytes, limits: Limits) -> None:
         raise Unreadable(costly.finding) from None
 
 
-def open_workbook(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Workbook:
-    """Load workbook bytes with openpyxl, after refusing what is not an .xlsx or would cost too much to parse."""
+def open_workbook(data: bytes, limits: Limits = DEFAULT_LIMITS, *, merged_borders: bool = True) -> Workbook:
+    """Load workbook bytes with openpyxl, after refusing what is not an .xlsx or would cost too much to parse.
+
+    ``merged_borders=False`` leaves out what openpyxl's load does to make its own save draw merged ranges' edges
+    (a border set on every edge cell: a third of loading a template); ``merged_borders_applied`` does it before
+    such a workbook is saved by openpyxl. Reading, and the copy written into the file's own zip, never need it."""
     kind = sniff(data)
     refuse_unsafe(kind, data, limits)
     try:
@@ -54,6 +60,8 @@ def open_workbook(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Workbook:
             data = transitional(data)
         data = with_parts_under_xl(data)  # parts found through the relationships: where openpyxl looks for them
         # keep_vba=False (the default): an .xlsm's macros are neither run nor carried into the copy
+        if not merged_borders:
+            return _load_without_merged_borders(data)
         return load_workbook(io.BytesIO(data), keep_vba=False)
     except Exception as error:  # openpyxl raises many kinds on damaged files; all mean the same to a clerk
         # openpyxl wraps what its worksheet parser raised, so look for defusedxml's refusal in the chain too
@@ -61,6 +69,50 @@ def open_workbook(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Workbook:
             if isinstance(cause, DefusedXmlException):
                 raise Unreadable(make_finding("xml_forbidden", reason=type(cause).__name__)) from None
         raise Unreadable(make_finding("not_a_workbook", reason=f"文件已损坏或不是 Excel 工作簿（{type(error).__name__}）")) from None
+
+
+class _MergesUnformatted(Worksheet):
+    """A worksheet being loaded whose merged ranges get their MergedCells but not yet their edge borders."""
+
+    def _clean_merge_range(self, mcr) -> None:
+        cells = mcr.cells
+        next(cells)  # the top-left cell keeps its value and style
+        for row, column in cells:
+            self._cells[row, column] = MergedCell(self, row, column)
+        self.parent._unformatted_merges.append(mcr)
+
+
+class _LoadingWorkbook(Workbook):
+    def create_sheet(self, title=None, index=None):
+        sheet = super().create_sheet(title, index)
+        sheet.__class__ = _MergesUnformatted
+        return sheet
+
+
+class _Reader(ExcelReader):
+    def read_workbook(self) -> None:
+        super().read_workbook()
+        self.wb.__class__ = _LoadingWorkbook
+        self.wb._unformatted_merges = []
+
+
+def _load_without_merged_borders(data: bytes, data_only: bool = False) -> Workbook:
+    """openpyxl's ``load_workbook`` but for the edge borders of merged ranges (``merged_borders_applied``)."""
+    reader = _Reader(io.BytesIO(data), keep_vba=False, data_only=data_only)
+    reader.read()
+    workbook = reader.wb
+    workbook.__class__ = Workbook
+    for sheet in workbook.worksheets:
+        sheet.__class__ = Worksheet
+    return workbook
+
+
+def merged_borders_applied(workbook: Workbook) -> Workbook:
+    """The borders ``open_workbook(merged_borders=False)`` left out, set as openpyxl's load sets them."""
+    for merged in getattr(workbook, "_unformatted_merges", ()):
+        merged.format()
+    workbook._unformatted_merges = []
+    return workbook
 
 
 def identify(workbook: Workbook) -> tuple[TableDefinition, int, list[Finding]]:
@@ -186,7 +238,7 @@ class _CachedValues:
 
     def get(self, ref: CellRef) -> object:
         if self._workbook is None:
-            self._workbook = load_workbook(io.BytesIO(self._data), data_only=True)
+            self._workbook = _load_without_merged_borders(self._data, data_only=True)  # read, never saved
         return self._workbook[ref.sheet][ref.cell].value
 
 

@@ -13,22 +13,33 @@ the order it last calculated in, Excel rebuilds it without a word, and one that 
 sheets is what makes Excel offer a repair.
 
 Whatever this writer cannot edit safely raises ``CannotEdit``; the caller then writes the copy with openpyxl.
+
+The marks record also keeps what it takes to undo these edits (``unmark``): a copy checked again has them taken
+out of its parts — never through openpyxl, so that what openpyxl does not model survives a re-check too — as long
+as the parts they touched are still as they were written; a copy another program saved since is unmarked through
+openpyxl (``write.marks.remove_marks``).
 """
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
 import io
+import json
 import posixpath
 import re
+import zlib
 from pathlib import PurePosixPath
 from xml.sax.saxutils import escape, quoteattr
-from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
+from zipfile import ZIP_DEFLATED, ZIP_STORED, ZipFile, ZipInfo
 
 from defusedxml import ElementTree
 from openpyxl import Workbook
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
-from selfscore.results.report import Report
+from selfscore.read.safety import DEFAULT_LIMITS, Limits
+from selfscore.results.report import PreviousCheck, Report
 from selfscore.tables.names import MARKS_SHEET
 from selfscore.write.marks import fingerprint_of, original_of, write_record, zip_stamp
 from selfscore.write.markup import COMMENT_AUTHOR, cell_marks, comment_on, results_sheets
@@ -41,13 +52,20 @@ _WORKSHEET_TYPE = _REL + "/worksheet"
 _COMMENTS_TYPE = _REL + "/comments"
 _VML_TYPE = _REL + "/vmlDrawing"
 _CALC_CHAIN_TYPE = _REL + "/calcChain"
+_VBA_TYPE = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
 _THREADED_TYPE = "http://schemas.microsoft.com/office/2017/10/relationships/threadedComment"
 _WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 _COMMENTS_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
 _VML_CT = "application/vnd.openxmlformats-officedocument.vmlDrawing"
 _TEMPLATE_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml"
 _SHEET_MAIN_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+#: the main part's content types of a template and of macro-enabled workbooks: the copy is an ordinary .xlsx
+_OTHER_MAIN_CTS = (_TEMPLATE_CT, "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+                   "application/vnd.ms-excel.template.macroEnabled.main+xml")
 _MAX_EDITED_PART = 200 * 1024 * 1024  # a part larger than this is not rewritten as text: openpyxl writes the copy
+#: the marks record's rows that say how to take the in-place edits out again: kind, code, and a chunk of text each
+_RECORD_KIND, _RECORD_CODE, _RECORD_VERSION = "inplace", "edits", 1
+_CHUNK = 30_000  # characters of the record in one cell (Excel holds 32 767)
 
 
 class CannotEdit(Exception):
@@ -56,11 +74,14 @@ class CannotEdit(Exception):
 
 def mark_up_in_place(data: bytes, workbook: Workbook, report: Report) -> bytes:
     """The marked-up copy of the .xlsx/.xltx ``data``, from which ``workbook`` was loaded (unmarked)."""
+    editor = _Editor(data, workbook, report)
     try:
-        return _Editor(data, workbook, report).write()
-    except CannotEdit:
-        raise
+        return editor.write()
     except Exception as error:  # anything unexpected in the parts: the caller falls back, never a broken copy
+        for (sheet, cell), comment in editor.own_comments.items():  # openpyxl's copy starts from the filler's own
+            workbook[sheet][cell].comment = comment
+        if isinstance(error, CannotEdit):
+            raise
         raise CannotEdit(type(error).__name__) from error
 
 
@@ -69,14 +90,19 @@ def mark_up_in_place(data: bytes, workbook: Workbook, report: Report) -> bytes:
 _ATTR = r'\s{name}\s*=\s*(["\'])(.*?)\1'
 
 
+@functools.cache
+def _attr_pattern(name: str) -> re.Pattern:
+    return re.compile(_ATTR.format(name=re.escape(name)))  # compiled once: it runs on every cell of a marked sheet
+
+
 def _attr(tag: str, name: str) -> str | None:
-    match = re.search(_ATTR.format(name=re.escape(name)), tag)
+    match = _attr_pattern(name).search(tag)
     return match.group(2) if match else None
 
 
 def _set_attr(tag: str, name: str, value: str) -> str:
     """The start tag ``tag`` with attribute ``name`` set to ``value`` (added before its end when absent)."""
-    pattern = re.compile(_ATTR.format(name=re.escape(name)))
+    pattern = _attr_pattern(name)
     if pattern.search(tag):
         return pattern.sub(lambda _m: f' {name}="{value}"', tag, count=1)
     end = -2 if tag.endswith("/>") else -1
@@ -84,7 +110,7 @@ def _set_attr(tag: str, name: str, value: str) -> str:
 
 
 def _drop_attr(tag: str, name: str) -> str:
-    return re.sub(_ATTR.format(name=re.escape(name)), "", tag, count=1)
+    return _attr_pattern(name).sub("", tag, count=1)
 
 
 def _section(xml: str, tag: str) -> re.Match | None:
@@ -177,6 +203,12 @@ class _Editor:
         self.replaced: dict[str, bytes] = {}
         self.added: dict[str, bytes] = {}
         self.dropped: set[str] = set()
+        #: each marked cell's comment before the marks' was set on it (the fingerprint reads the marked workbook)
+        self.own_comments: dict[tuple[str, str], object] = {}
+        #: relationships of the workbook part that go with a dropped part
+        self.dropped_rels: set[str] = set()
+        #: what a re-check restores of a part whose original referred to a dropped part: the original without that
+        self.unmarked: dict[str, bytes] = {}
 
     def read(self, name: str) -> str | None:
         if name in self.replaced:
@@ -197,6 +229,7 @@ class _Editor:
         comments: dict[tuple[str, str], object] = {}
         for (sheet, cell), (_colour, lines) in marks.items():
             target = self.workbook[sheet][cell]
+            self.own_comments[(sheet, cell)] = target.comment
             comments[(sheet, cell)] = target.comment = comment_on(target, lines)
 
         scratch = Workbook()
@@ -206,9 +239,11 @@ class _Editor:
         fingerprint = fingerprint_of([*self.workbook.worksheets, *scratch.worksheets])
         write_record(scratch, originals, [(f.code, f.sheet or "", f.cell or "", f.message) for f in self.report.findings],
                      copy_of=copy_of, fingerprint=fingerprint)
-        added_sheets = ZipFile(io.BytesIO(workbook_bytes(scratch)))
+        added_sheets = ZipFile(io.BytesIO(workbook_bytes(scratch, compression=ZIP_STORED)))  # read back at once
 
         fill_xfs = self._styles(added_sheets, {colour for colour, _lines in marks.values()}, marks)
+        self.mark_xfs = {index: style for (style, _colour), index in fill_xfs.items()}
+        self.sheet_edits: dict[str, dict] = {}
         by_sheet: dict[str, dict[str, tuple[int, str | None]]] = {}
         for (sheet, cell), (colour, _lines) in marks.items():
             by_sheet.setdefault(sheet, {})[cell] = (colour, None)
@@ -224,8 +259,6 @@ class _Editor:
     def _locate_parts(self) -> None:
         if "[Content_Types].xml" not in self.names:
             raise CannotEdit("no content types")
-        if any(name.lower().endswith("vbaproject.bin") for name in self.names):
-            raise CannotEdit("macros in an .xlsx")  # the copy is an .xlsx: openpyxl's leaves them out, as it says
         office = [rel for rel in _relationships(self.read("_rels/.rels")) if rel.get("Type") == _REL + "/officeDocument"]
         if len(office) != 1:
             raise CannotEdit("workbook part")
@@ -235,6 +268,7 @@ class _Editor:
         if self.book_xml is None or not re.search(r"<workbook\b", self.book_xml):
             raise CannotEdit("workbook prefix")  # a prefixed (or Strict) workbook: openpyxl's copy
         self.book_rels = _relationships(self.read(self.book_rels_part))
+        self._drop_macros()
         targets = {rel["Id"]: rel for rel in self.book_rels}
         self.sheet_parts: dict[str, str] = {}
         sheets = _section(self.book_xml, "sheets")
@@ -251,6 +285,21 @@ class _Editor:
                                  if rel.get("Type") == _REL + "/styles"), None)
         if self.styles_part is None or self.styles_part not in self.names:
             raise CannotEdit("no styles part")
+
+    def _drop_macros(self) -> None:
+        """The copy is an .xlsx: an .xlsm's (or a stray) VBA project and its signatures are left out, as the report
+        says (``macros_not_kept``, or ``content_not_preserved`` for an .xlsx that holds one)."""
+        for rel in self.book_rels:
+            if rel.get("Type") == _VBA_TYPE:
+                project = _join(self.book_part, rel["Target"])
+                self.dropped.add(project)
+                self.dropped_rels.add(rel["Id"])
+                project_rels = _rels_name(project)
+                if project_rels in self.names:
+                    self.dropped.add(project_rels)
+                    self.dropped |= {_join(project, signature["Target"])
+                                     for signature in _relationships(self.read(project_rels))}
+        self.dropped |= {name for name in self.names if name.lower().endswith("vbaproject.bin")}
 
     # -- styles --------------------------------------------------------------------------------------------------
 
@@ -328,11 +377,20 @@ class _Editor:
         if not re.search(r"<worksheet\b", xml):
             raise CannotEdit("worksheet prefix")
         original = xml
+        edits = self.sheet_edits[path] = {"views": [], "cells": [], "rows": [], "legacy": None}
+
+        def view(match: re.Match) -> str:
+            tag = match.group(0)
+            unselected = _drop_attr(tag, "tabSelected")
+            if unselected != tag:
+                edits["views"].append([unselected, tag])
+            return unselected
+
         # only the results sheet is selected: a second selected tab would group the sheets in Excel
-        xml = re.sub(r"<sheetView\b[^>]*>", lambda m: _drop_attr(m.group(0), "tabSelected"), xml)
+        xml = re.sub(r"<sheetView\b[^>]*>", view, xml)
         if cells:
             xml = _restyle(xml, {cell: fill_xfs[(self._style_index(title, cell), colour)]
-                                 for cell, (colour, _none) in cells.items()})
+                                 for cell, (colour, _none) in cells.items()}, edits)
             xml = self._comments(path, xml, comments)
         if xml != original:
             self.put(path, xml)
@@ -428,6 +486,7 @@ class _Editor:
             new_rels.append((rid, _VML_TYPE, _relative(path, vml_part)))
             self._default_type("vml", _VML_CT)
             xml = _insert_legacy_drawing(xml, rid)
+            self.sheet_edits[path]["legacy"] = _legacy_element(rid)
         if new_rels:
             self.put(rels_part, _add_rels(rels_xml, new_rels))
         return xml
@@ -474,6 +533,8 @@ class _Editor:
             entry = f"<sheet name={quoteattr(sheet.title)} sheetId=\"{next_id}\"{state} {rel_attr}/>"
             next_id += 1
             (back if sheet.title == MARKS_SHEET else front).append(entry)
+            if sheet.title == MARKS_SHEET:
+                self.marks_part = part
         shift = len(front)
 
         book = re.sub(r"<definedName\b[^>]*>", lambda m: _shift_local(m.group(0), shift), book)
@@ -502,7 +563,11 @@ class _Editor:
         for rel in self.book_rels:
             if rel.get("Type") == _CALC_CHAIN_TYPE:
                 self.dropped.add(_join(self.book_part, rel["Target"]))
+                self.dropped_rels.add(rel["Id"])
+            if rel["Id"] in self.dropped_rels:
                 rels_xml = re.sub(rf"<Relationship\b[^>]*\bId\s*=\s*\"{re.escape(rel['Id'])}\"[^>]*/>", "", rels_xml)
+        if self.dropped_rels:
+            self.unmarked[self.book_rels_part] = rels_xml.encode("utf-8")
         self.put(self.book_rels_part, _add_rels(rels_xml, new_rels))
 
     # -- content types and the zip -----------------------------------------------------------------------------
@@ -523,14 +588,20 @@ class _Editor:
         if not re.search(rf"<Default\b[^>]*Extension\s*=\s*\"{extension}\"", types, re.I):
             self._types_xml = types.replace("</Types>", f'<Default Extension="{extension}" ContentType="{content_type}"/></Types>')
 
-    def _zip(self, stamp) -> bytes:
-        types = self._types()
+    def _copy_types(self, types: str) -> str:
+        """The content types with the dropped parts' overrides taken out and the main part an ordinary workbook's."""
         for part in self.dropped:
             types = re.sub(rf"<Override\b[^>]*PartName\s*=\s*\"/{re.escape(part)}\"[^>]*/>", "", types)
         book_type = f'PartName="/{self.book_part}"'
-        types = re.sub(rf"<Override\b[^>]*{re.escape(book_type)}[^>]*/>",
-                       lambda m: m.group(0).replace(_TEMPLATE_CT, _SHEET_MAIN_CT), types)
-        self.replaced["[Content_Types].xml"] = types.encode("utf-8")
+        return re.sub(rf"<Override\b[^>]*{re.escape(book_type)}[^>]*/>",
+                      lambda m: re.sub("|".join(map(re.escape, _OTHER_MAIN_CTS)), _SHEET_MAIN_CT, m.group(0)), types)
+
+    def _zip(self, stamp) -> bytes:
+        self.replaced["[Content_Types].xml"] = self._copy_types(self._types()).encode("utf-8")
+        original = _xml(self.source.read("[Content_Types].xml"))
+        if self._copy_types(original) != original:
+            self.unmarked["[Content_Types].xml"] = self._copy_types(original).encode("utf-8")
+        self._record_edits()
         buffer = io.BytesIO()
         with ZipFile(buffer, "w", ZIP_DEFLATED, allowZip64=True) as archive:
             for info in self.source.infolist():
@@ -545,6 +616,39 @@ class _Editor:
                 archive.writestr(ZipInfo(name, (1980, 1, 1, 0, 0, 0)), body, ZIP_DEFLATED)
             archive.comment = stamp(archive.infolist())
         return buffer.getvalue()
+
+
+    def _record_edits(self) -> None:
+        """Add to the marks record what re-checking the copy needs to take these edits out again (``unmark``): each
+        edited part's original (compressed) with a digest of it as written, unless it is a sheet the filler may
+        still edit, whose own edits are listed instead; and the parts added."""
+        record = {
+            "version": _RECORD_VERSION,
+            "restore": {name: [hashlib.sha256(body).hexdigest(), _pack(self.unmarked.get(name) or self.source.read(name))]
+                        for name, body in self.replaced.items() if name not in self.sheet_edits},
+            "remove": sorted(self.added),
+            "sheets": self.sheet_edits,
+            "xfs": self.xf_count,
+            "mark_xfs": self.mark_xfs,
+        }
+        text = _pack(json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode())
+        chunks = [text[start:start + _CHUNK] for start in range(0, len(text), _CHUNK)]
+        sheet = self.added[self.marks_part].decode()
+        last = max((int(row) for row in re.findall(r"<row\b[^>]*?\sr=\"(\d+)\"", sheet)), default=0)
+        rows = "".join(
+            f'<row r="{last + index}"><c r="A{last + index}" t="inlineStr"><is><t>{_RECORD_KIND}</t></is></c>'
+            f'<c r="G{last + index}" t="inlineStr"><is><t>{_RECORD_CODE}</t></is></c>'
+            f'<c r="H{last + index}" t="inlineStr"><is><t>{chunk}</t></is></c></row>'
+            for index, chunk in enumerate(chunks, start=1))
+        if "</sheetData>" not in sheet:
+            raise CannotEdit("marks record")
+        sheet = sheet.replace("</sheetData>", rows + "</sheetData>", 1)
+        sheet = re.sub(r'<dimension ref="A1:H\d+"/>', f'<dimension ref="A1:H{last + len(chunks)}"/>', sheet, count=1)
+        self.added[self.marks_part] = sheet.encode()
+
+
+def _pack(data: bytes) -> str:
+    return base64.b64encode(zlib.compress(data, 6)).decode("ascii")
 
 
 def _fail(what: str):
@@ -625,24 +729,28 @@ def _move_row_style(tag: str, offset: int) -> str:
     return tag if value is None else _set_attr(tag, name, str(int(value) + offset))
 
 
-def _restyle(xml: str, styles: dict[str, int]) -> str:
-    """The sheet's XML with each cell of ``styles`` given its new format; a cell not written yet is added."""
+def _restyle(xml: str, styles: dict[str, int], edits: dict) -> str:
+    """The sheet's XML with each cell of ``styles`` given its new format; a cell not written yet is added.
+    ``edits`` records each cell's format before ([cell, old s or None, new s, added]) and the rows added."""
     left = dict(styles)
 
     def cell(match: re.Match) -> str:
         tag = match.group(0)
         ref = _attr(tag, "r")
         if ref in left:
-            return _set_attr(tag, "s", str(left.pop(ref)))
+            style = left.pop(ref)
+            edits["cells"].append([ref, _attr(tag, "s"), style, False])
+            return _set_attr(tag, "s", str(style))
         return tag
 
     xml = _CELL_TAG.sub(cell, xml)
     if left:
-        xml = _add_cells(xml, left)
+        edits["cells"] += [[ref, None, style, True] for ref, style in left.items()]
+        xml = _add_cells(xml, left, edits["rows"])
     return xml
 
 
-def _add_cells(xml: str, cells: dict[str, int]) -> str:
+def _add_cells(xml: str, cells: dict[str, int], rows_added: list[int]) -> str:
     by_row: dict[int, list[tuple[int, str, int]]] = {}
     for ref, style in cells.items():
         column, row = coordinate_from_string(ref)
@@ -659,6 +767,7 @@ def _add_cells(xml: str, cells: dict[str, int]) -> str:
                     for m in re.finditer(r"<row\b[^>]*>", body)]
             position = next((start for number, start in rows if number > row), len(body))
             element = f'<row r="{row}">' + "".join(f'<c r="{ref}" s="{style}"/>' for _c, ref, style in new_cells) + "</row>"
+            rows_added.append(row)
             body = body[:position] + element + body[position:]
             continue
         start_tag = re.match(r"<row\b[^>]*?/?>", found.group(0)).group(0)
@@ -687,9 +796,145 @@ _BEFORE_LEGACY = re.compile(
     r"headerFooter|rowBreaks|colBreaks|ignoredErrors)\b[^>]*/>")
 
 
+def _legacy_element(rid: str) -> str:
+    return f'<legacyDrawing xmlns:r="{_REL}" r:id="{rid}"/>'
+
+
 def _insert_legacy_drawing(xml: str, rid: str) -> str:
-    element = f'<legacyDrawing xmlns:r="{_REL}" r:id="{rid}"/>'
+    element = _legacy_element(rid)
     anchor = max((match.end() for match in _BEFORE_LEGACY.finditer(xml)), default=None)
     if anchor is None:
         raise CannotEdit("worksheet without sheetData")
     return xml[:anchor] + element + xml[anchor:]
+
+
+# --- checking a copy again: the edits taken out -----------------------------------------------------------------
+
+
+def unmark(data: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[bytes, PreviousCheck] | None:
+    """The workbook a copy this writer made was made from, with the filler's later changes to its cells kept,
+    and what that check found; None when ``data`` is not such a copy, or when a part the marks edited is no
+    longer as they left it (a program saved the copy again: its marks are then removed through openpyxl).
+
+    Exactly the edits are taken out: the marked cells get their own format (``s``) back, and a cell the marks
+    added is removed again; the parts the marks changed (styles, workbook, relationships, content types,
+    comments and drawings that were there) are restored from the record, and the parts they added (the results
+    sheets, the record itself, comments and drawings of their own) are removed. Nothing else is touched: images,
+    charts and pivot tables pass through. Only the dropped ``calcChain.xml`` is not put back (Excel rebuilds it).
+    ``data`` has been through the safety checks; what it restores is held to the same caps (each part, all of
+    them) and checked again by the caller."""
+    try:
+        return _unmark(data, limits)
+    except Exception:  # anything unexpected: not provably ours, openpyxl removes the marks
+        return None
+
+
+def _unmark(data: bytes, limits: Limits) -> tuple[bytes, PreviousCheck] | None:
+    source = ZipFile(io.BytesIO(data))
+    names = set(source.namelist())
+    office = [rel for rel in _relationships(_xml(source.read("_rels/.rels")))
+              if rel.get("Type") == _REL + "/officeDocument"] if "_rels/.rels" in names else []
+    if len(office) != 1:
+        return None
+    book_part = _join("", office[0]["Target"])
+    book = _xml(source.read(book_part)) if book_part in names else ""
+    sheets = _section(book, "sheets")
+    tag = next((tag for tag in re.findall(r"<sheet\b[^>]*>", sheets.group(1) or "" if sheets else "")
+                if _unescape(_attr(tag, "name") or "") == MARKS_SHEET), None)
+    rels_part = _rels_name(book_part)
+    if tag is None or rels_part not in names:
+        return None
+    rid = next((value for name, value in re.findall(r'\s([\w]+:id)\s*=\s*"([^"]*)"', tag)), None)
+    rel = next((rel for rel in _relationships(_xml(source.read(rels_part))) if rel.get("Id") == rid), None)
+    if rel is None or _join(book_part, rel["Target"]) not in names:
+        return None
+    rows = _record_rows(source.read(_join(book_part, rel["Target"])))
+    packed = "".join(row.get("H", "") for row in rows if row.get("A") == _RECORD_KIND and row.get("G") == _RECORD_CODE)
+    if not packed:
+        return None
+    record = json.loads(_unpack(packed, limits.max_member_bytes))
+    if record.get("version") != _RECORD_VERSION:
+        return None
+    restore: dict[str, bytes] = {}
+    for name, (digest, original) in record["restore"].items():
+        if name not in names or hashlib.sha256(source.read(name)).hexdigest() != digest:
+            return None  # saved again since: the record no longer describes the part
+        restore[name] = _unpack(original, limits.max_member_bytes)
+        if sum(map(len, restore.values())) > limits.max_total_bytes:
+            return None
+    removed = set(record["remove"])
+    if not removed <= names or not set(record["sheets"]) <= names:
+        return None
+    findings = tuple((row.get("G", ""), row.get("B", ""), row.get("C", ""), row.get("H", ""))
+                     for row in rows if row.get("A") == "finding")
+    mark_xfs = {int(index): style for index, style in record["mark_xfs"].items()}
+    buffer = io.BytesIO()
+    with ZipFile(buffer, "w", ZIP_DEFLATED, allowZip64=True) as archive:
+        for info in source.infolist():
+            if info.filename in removed:
+                continue
+            copied = ZipInfo(info.filename, info.date_time)
+            copied.compress_type = ZIP_DEFLATED
+            copied.external_attr = info.external_attr
+            if info.filename in restore:
+                body = restore[info.filename]
+            elif info.filename in record["sheets"]:
+                body = _unmark_sheet(_xml(source.read(info.filename)), record["sheets"][info.filename],
+                                     record["xfs"], mark_xfs).encode("utf-8")
+            else:
+                body = source.read(info.filename)
+            archive.writestr(copied, body)
+    return buffer.getvalue(), PreviousCheck(findings)
+
+
+def _unpack(text: str, limit: int) -> bytes:
+    inflater = zlib.decompressobj()
+    body = inflater.decompress(base64.b64decode(text, validate=True), limit + 1)
+    if len(body) > limit or inflater.unconsumed_tail:
+        raise CannotEdit("record too large")
+    return body
+
+
+def _unmark_sheet(xml: str, edits: dict, xf_count: int, mark_xfs: dict[int, int]) -> str:
+    """A sheet's XML with the marks' edits (``_Editor._edit_sheet``) taken out, the filler's changes kept."""
+    for unselected, selected in edits["views"]:
+        xml = xml.replace(unselected, selected, 1)
+    if edits["legacy"]:
+        xml = xml.replace(edits["legacy"], "", 1)
+    marked = {ref: (old, new, added) for ref, old, new, added in edits["cells"]}
+
+    def cell(match: re.Match) -> str:
+        tag = match.group(0)
+        style = _attr(tag, "s")
+        if style is None or not style.isdigit() or int(style) < xf_count:
+            return tag
+        ref = _attr(tag, "r")
+        if ref in marked and int(style) == marked[ref][1]:
+            old, new, added = marked[ref]
+            if added and tag == f'<c r="{ref}" s="{new}"/>':
+                return ""  # a cell the marks wrote: it goes again
+            return _drop_attr(tag, "s") if old is None else _set_attr(tag, "s", old)
+        # a format of the marks (a cell copied from a marked one) falls back to the format it was made from
+        return _set_attr(tag, "s", str(mark_xfs.get(int(style), 0)))
+
+    xml = _CELL_TAG.sub(cell, xml)
+    for row in edits["rows"]:
+        xml = xml.replace(f'<row r="{row}"></row>', "", 1)
+    return xml
+
+
+_MAIN_NS = "{" + _MAIN + "}"
+
+
+def _record_rows(sheet: bytes) -> list[dict[str, str]]:
+    """The marks record's rows as {column letter: text}; only text written inline is read (as the writer writes it)."""
+    rows = []
+    for row in ElementTree.fromstring(sheet).iter(f"{_MAIN_NS}row"):
+        cells = {}
+        for cell in row.iter(f"{_MAIN_NS}c"):
+            column = re.match(r"[A-Z]+", cell.get("r") or "")
+            inline = cell.find(f"{_MAIN_NS}is")
+            if column and inline is not None:
+                cells[column.group(0)] = "".join(text.text or "" for text in inline.iter(f"{_MAIN_NS}t"))
+        rows.append(cells)
+    return rows

@@ -48,10 +48,11 @@ class _InMemoryWriter(ExcelWriter):
         self.manifest.append(ws)
 
 
-def workbook_bytes(workbook: Workbook, stamp: Stamp | None = None) -> bytes:
-    """The workbook as .xlsx bytes, as ``workbook.save`` would write them; ``stamp`` makes the zip's comment."""
+def workbook_bytes(workbook: Workbook, stamp: Stamp | None = None, *, compression: int = ZIP_DEFLATED) -> bytes:
+    """The workbook as .xlsx bytes, as ``workbook.save`` would write them; ``stamp`` makes the zip's comment.
+    ``compression=ZIP_STORED`` for a zip that is read back at once and never leaves the process."""
     buffer = io.BytesIO()
-    archive = ZipFile(buffer, "w", ZIP_DEFLATED, allowZip64=True)
+    archive = ZipFile(buffer, "w", compression, allowZip64=True)
     workbook.properties.modified = datetime.datetime.now(tz=datetime.UTC).replace(tzinfo=None)
     writer = _InMemoryWriter(workbook, archive)
     writer.stamp = stamp
