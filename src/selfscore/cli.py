@@ -464,10 +464,13 @@ def open_database(data_dir: Path | None, database_url: str | None):  # noqa: ANN
               help="用户访问的地址，例如 https://intranet/selfscore/；汇总表中的链接和发给各单位的上传链接都以它开头。")
 @click.option("--forwarded-allow-ips", default="127.0.0.1", metavar="地址",
               help="信任其 X-Forwarded-For/-Proto 请求头的代理地址，逗号分隔，或 *（默认 127.0.0.1）。")
+@click.option("--login-window", "login_window", default=900.0, type=click.FloatRange(min=0, min_open=True), metavar="秒",
+              help="登录密码错误的计数时间，单位秒（默认 900，即 15 分钟）：其中同一地址输错 5 次、同一用户名输错 10 次后"
+                   "暂停登录，直到最早的那次错误超过这个时间。")
 @database_options
 def serve(host: str, port: int, max_upload_mb: float, ttl_seconds: float, processes: int | None, queue: int | None,
           check_seconds: float, store_dir: Path | None, workers: int, root_path: str, public_url: str | None,
-          forwarded_allow_ips: str, data_dir: Path | None, database_url: str | None) -> None:
+          forwarded_allow_ips: str, login_window: float, data_dir: Path | None, database_url: str | None) -> None:
     """启动网页：下载空白模板，上传填好的自评表，下载标注副本。
 
     \b
@@ -497,7 +500,8 @@ def serve(host: str, port: int, max_upload_mb: float, ttl_seconds: float, proces
     settings = WebSettings(
         max_upload_bytes=int(max_upload_mb * 1024 * 1024), ttl_seconds=ttl_seconds,
         processes=processes or max(1, default_processes() // workers), queue=queue, check_seconds=check_seconds,
-        store_dir=str(store_dir.resolve()) if store_dir else None, public_url=public_url, database_url=database.url)
+        store_dir=str(store_dir.resolve()) if store_dir else None, public_url=public_url, database_url=database.url,
+        login_window_seconds=login_window)
     options = {"host": host, "port": port, "log_level": "info", "root_path": root_path.rstrip("/"),
                "proxy_headers": True, "forwarded_allow_ips": forwarded_allow_ips}
     click.echo(f"selfscore 网页：http://{host}:{port}{root_path.rstrip('/')}/  （Ctrl+C 停止）")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 
-from selfscore.collect.access import Access
+from selfscore.collect.access import Access, SignInLimits
 from selfscore.collect.database import Database
 from selfscore.collect.service import Collections, Refused
 from selfscore.web.collections import json_api, review_pages, reviewer_pages, unit_pages, users_pages
@@ -21,9 +21,9 @@ from selfscore.web.collections.guards import (
 from selfscore.web.errors import error_response
 
 
-def install_collections(app: FastAPI, database: Database) -> None:
-    """Serve the collection pages, unit links and API from ``database`` (migrated already)."""
-    app.state.collections = CollectionsContext(Collections(database), Access(database))
+def install_collections(app: FastAPI, database: Database, limits: SignInLimits | None = None) -> None:
+    """Serve the collection pages, unit links and API from ``database`` (migrated already), signing in within ``limits``."""
+    app.state.collections = CollectionsContext(Collections(database), Access(database, limits))
 
     def _sign_in(request: Request, error: Exception) -> Response:
         assert isinstance(error, SignInNeeded)
