@@ -88,3 +88,10 @@ def collections_url(tmp_path):
     with running_server(create_app(collections=database)) as url:
         yield url
     database.close()
+
+
+@pytest.fixture
+def database_args(database_url, tmp_path) -> list[str]:
+    """`selfscore serve`'s and `selfscore admin`'s options for the ``database_url`` fixture's database: SQLite through
+    --data (the default a clerk's office gets), PostgreSQL through --database-url."""
+    return ["--data", str(tmp_path / "data")] if database_url.startswith("sqlite") else ["--database-url", database_url]

@@ -7,18 +7,11 @@ import re
 import threading
 
 import httpx
-import pytest
 from click.testing import CliRunner
 
 from selfscore.cli import main
 from support.collection_web import PASSWORD, create, links, sign_in, unit_rows, upload, workbook
 from support.live_server import XLSX, Server
-
-
-@pytest.fixture
-def database_args(database_url, tmp_path) -> list[str]:
-    # SQLite through --data (the default a clerk's office gets), PostgreSQL through --database-url.
-    return ["--data", str(tmp_path / "data")] if database_url.startswith("sqlite") else ["--database-url", database_url]
 
 
 def client(server: Server) -> httpx.Client:

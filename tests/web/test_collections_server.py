@@ -14,7 +14,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-import pytest
 from click.testing import CliRunner
 
 from selfscore.cli import main
@@ -61,12 +60,6 @@ class Server:
         if self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=20)
-
-
-@pytest.fixture
-def database_args(database_url, tmp_path) -> list[str]:
-    # SQLite through --data (the default a clerk's office gets), PostgreSQL through --database-url.
-    return ["--data", str(tmp_path / "data")] if database_url.startswith("sqlite") else ["--database-url", database_url]
 
 
 def _token(html: str) -> str:

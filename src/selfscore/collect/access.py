@@ -327,6 +327,7 @@ class Access:
             session.add(LoginSession(token_sha256=sha256(token), csrf_token=csrf, created_at=now,
                                      expires_at=now + timedelta(hours=SESSION_HOURS), user_id=found.id))  # type: ignore[union-attr]
             session.execute(delete(LoginSession).where(LoginSession.expires_at < now))
+            self._lock(session, sorted(keys))
             session.execute(delete(LoginFailure).where(LoginFailure.client.in_(list(keys))))
         return token, SignedIn(csrf, found)  # type: ignore[arg-type]
 
@@ -340,7 +341,9 @@ class Access:
         since = now - self.limits.window
         with self.database.transaction() as session:
             self._lock(session, sorted(limits))
-            session.execute(delete(LoginFailure).where(LoginFailure.at < since))
+            # the old failures of every key, skipping rows another attempt is deleting (no waiting, no deadlock)
+            session.execute(delete(LoginFailure).where(LoginFailure.id.in_(
+                select(LoginFailure.id).where(LoginFailure.at < since).with_for_update(skip_locked=True))))
             for key, limit in limits.items():
                 times = session.scalars(select(LoginFailure.at).where(LoginFailure.client == key, LoginFailure.at >= since)
                                         .order_by(LoginFailure.at)).all()
