@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 
 from selfscore.collect.access import Access, SignInLimits
@@ -18,7 +19,7 @@ from selfscore.web.collections.guards import (
     refused,
     sign_in_redirect,
 )
-from selfscore.web.errors import error_response
+from selfscore.web.errors import WebError, error_response, route_path, validation_error
 
 
 def install_collections(app: FastAPI, database: Database, limits: SignInLimits | None = None) -> None:
@@ -38,7 +39,14 @@ def install_collections(app: FastAPI, database: Database, limits: SignInLimits |
         assert isinstance(error, Refused)
         return error_response(request.scope, refused(error))
 
+    def _invalid(request: Request, error: Exception) -> Response:
+        # The collections API names each wrong field in Chinese; every other route keeps the app's own answer.
+        if route_path(request.scope).startswith("/api/collections") and isinstance(error, RequestValidationError):
+            return error_response(request.scope, WebError(400, "invalid", json_api.field_message(list(error.errors()))))
+        return validation_error(request, error)
+
     app.add_exception_handler(SignInNeeded, _sign_in)
+    app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(Refused, _refused)
     app.add_exception_handler(ApiUnauthorized, _unauthorized)
     # Every route with a {collection_id}, on these routers, answers only a user who may see that collection.
