@@ -40,12 +40,22 @@ class CountingScrypt:
                 self.running -= 1
 
 
-@pytest.fixture
-def scrypt(monkeypatch) -> CountingScrypt:
+def counting_scrypt(monkeypatch, gate: threading.Event | None = None) -> CountingScrypt:  # noqa: ANN001
     access_module._dummy_hash()  # made once per process: not one of the calls a test counts
-    counting = CountingScrypt()
+    counting = CountingScrypt(gate)
     monkeypatch.setattr(hashlib, "scrypt", counting)
     return counting
+
+
+@pytest.fixture
+def scrypt(monkeypatch) -> CountingScrypt:
+    return counting_scrypt(monkeypatch)
+
+
+@pytest.fixture
+def held_scrypt(monkeypatch) -> CountingScrypt:
+    """scrypt that holds every call until the test sets ``held_scrypt.gate``."""
+    return counting_scrypt(monkeypatch, threading.Event())
 
 
 def attempt(access: Access, name: str, password: str, client: str) -> str:
@@ -123,19 +133,15 @@ def wait_until(condition, seconds: float = 60) -> None:  # noqa: ANN001
         time.sleep(0.01)
 
 
-def test_at_most_two_passwords_are_hashed_at_once_and_the_queue_beyond_gets_busy(database, monkeypatch):
-    access = Access(database, SignInLimits(hashing=2, hashing_queue=3, hashing_wait=60))
-    access_module._dummy_hash()
-    gate = threading.Event()
-    scrypt = CountingScrypt(gate)
-    monkeypatch.setattr(hashlib, "scrypt", scrypt)
+def test_at_most_two_passwords_are_hashed_at_once_and_the_queue_beyond_gets_busy(database, held_scrypt):
+    access, scrypt = Access(database, SignInLimits(hashing=2, hashing_queue=3, hashing_wait=60)), held_scrypt
     # ten people at ten addresses, under ten names: no limit of the throttle stops any of them
     with ThreadPoolExecutor(10) as pool:
         futures = [pool.submit(attempt, access, f"user {i}", "guess", f"10.4.0.{i}") for i in range(10)]
         # two are hashing, three wait for a slot, five are told at once to come back
         wait_until(lambda: scrypt.running == 2 and sum(future.done() for future in futures) == 5)
         assert [future.result() for future in futures if future.done()] == ["busy"] * 5
-        gate.set()
+        scrypt.gate.set()
         results = [future.result() for future in futures]
     assert sorted(results) == ["busy"] * 5 + ["wrong"] * 5 and scrypt.most == 2 and scrypt.calls == 5
     # an attempt told to come back was not checked, so it did not count: its address and name may try again at once
@@ -143,17 +149,13 @@ def test_at_most_two_passwords_are_hashed_at_once_and_the_queue_beyond_gets_busy
     assert attempt(access, f"user {again}", "guess", f"10.4.0.{again}") == "wrong"
 
 
-def test_an_admin_setting_a_password_waits_for_a_slot_while_sign_ins_are_refused(database, monkeypatch):
-    access = Access(database, SignInLimits(hashing=1, hashing_queue=0, hashing_wait=60))
-    access_module._dummy_hash()
-    gate = threading.Event()
-    scrypt = CountingScrypt(gate)
-    monkeypatch.setattr(hashlib, "scrypt", scrypt)
+def test_an_admin_setting_a_password_waits_for_a_slot_while_sign_ins_are_refused(database, held_scrypt):
+    access, scrypt = Access(database, SignInLimits(hashing=1, hashing_queue=0, hashing_wait=60)), held_scrypt
     with ThreadPoolExecutor(2) as pool:
         first = pool.submit(access.add_user, "张三", "张三的密码很长很长很长")
         second = pool.submit(access.add_user, "李四", "李四的密码很长很长很长")
         wait_until(lambda: scrypt.running == 1)
         assert attempt(access, "张三", "guess", "10.5.0.1") == "busy"  # the one slot is taken and nobody may queue
-        gate.set()
+        scrypt.gate.set()
         first.result(), second.result()
     assert sorted(user.name for user in access.users()) == ["张三", "李四"] and scrypt.most == 1
