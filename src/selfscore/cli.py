@@ -468,11 +468,14 @@ def open_database(data_dir: Path | None, database_url: str | None):  # noqa: ANN
               help="每个单位的上传链接一小时内最多提交几次，再多的得到「请 N 分钟后再提交」（默认 30；0 表示不限）。")
 @click.option("--unit-mb-per-collection", default=100.0, type=click.FloatRange(min=0), metavar="MB",
               help="每个单位在一次收集中最多保存多少 MB 的原文件（默认 100；0 表示不限）。")
+@click.option("--login-window", "login_window", default=900.0, type=click.FloatRange(min=0, min_open=True), metavar="秒",
+              help="登录密码错误的计数时间，单位秒（默认 900，即 15 分钟）：其中同一地址输错 5 次、同一用户名输错 10 次后"
+                   "暂停登录，直到最早的那次错误超过这个时间。")
 @database_options
 def serve(host: str, port: int, max_upload_mb: float, ttl_seconds: float, processes: int | None, queue: int | None,
           check_seconds: float, store_dir: Path | None, workers: int, root_path: str, public_url: str | None,
-          forwarded_allow_ips: str, unit_submissions_per_hour: int, unit_mb_per_collection: float,
-          data_dir: Path | None, database_url: str | None) -> None:
+          forwarded_allow_ips: str, login_window: float,
+          unit_submissions_per_hour: int, unit_mb_per_collection: float, data_dir: Path | None, database_url: str | None) -> None:
     """启动网页：下载空白模板，上传填好的自评表，下载标注副本。
 
     \b
@@ -504,7 +507,8 @@ def serve(host: str, port: int, max_upload_mb: float, ttl_seconds: float, proces
         processes=processes or max(1, default_processes() // workers), queue=queue, check_seconds=check_seconds,
         store_dir=str(store_dir.resolve()) if store_dir else None, public_url=public_url, database_url=database.url,
         unit_submissions_per_hour=unit_submissions_per_hour,
-        unit_bytes_per_collection=int(unit_mb_per_collection * 1024 * 1024))
+        unit_bytes_per_collection=int(unit_mb_per_collection * 1024 * 1024),
+        login_window_seconds=login_window)
     options = {"host": host, "port": port, "log_level": "info", "root_path": root_path.rstrip("/"),
                "proxy_headers": True, "forwarded_allow_ips": forwarded_allow_ips}
     click.echo(f"selfscore 网页：http://{host}:{port}{root_path.rstrip('/')}/  （Ctrl+C 停止）")

@@ -72,3 +72,12 @@ def test_the_readme_gets_a_newcomer_to_a_first_result_in_at_most_200_lines():
     assert "make demo" in readme and "make test" in readme
     for target in re.findall(r"\]\((docs/[^)#]+)", readme):
         assert (ROOT / target).is_file(), target
+
+
+def test_every_test_the_safety_page_names_exists():
+    """The safety page shows each defence by its test (``tests/….py::test_name``): a renamed or removed test fails here."""
+    named = re.findall(r"`(tests/[\w/]+\.py)::(\w+)", (DOCS / "safety.md").read_text(encoding="utf-8"))
+    assert named, "the safety page names no test"
+    missing = [f"{path}::{name}" for path, name in named
+               if not re.search(rf"^def {name}\(", (ROOT / path).read_text(encoding="utf-8"), flags=re.MULTILINE)]
+    assert missing == []

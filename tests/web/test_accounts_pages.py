@@ -101,6 +101,10 @@ def test_the_admin_creates_a_reviewer_on_the_users_page_who_then_signs_in(admin,
     assert made.status_code == 200 and "已新建用户「赵新人」（复核人员）" in made.text
     taken = admin.post("/users", data={**form, "password": "一二三四五六七八九十", "password_again": "一二三四五六七八九十"})
     assert taken.status_code == 400 and "用户名「赵新人」已被使用" in taken.text
+    # ten spaces are not a new password either: refused, and the one they have still signs them in below
+    spaces = admin.post(f"/users/{_user_id(admin, '赵新人')}/password",
+                        data={"csrf_token": admin.csrf, "password": " " * 10, "password_again": " " * 10})
+    assert spaces.status_code == 400 and "「赵新人」：密码太短：至少 10 个字符（空格不计）" in spaces.text
 
     with client_of(app) as newcomer:
         newcomer.csrf = sign_in(newcomer, "赵新人", "一二三四五六七八九十")  # type: ignore[attr-defined]

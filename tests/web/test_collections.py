@@ -308,6 +308,7 @@ def test_wrong_passwords_are_throttled_and_each_returns_to_the_form_with_the_mes
     assert codes == [401] * 5 + [429]
     blocked = anonymous.post("/login", data={"name": ADMIN, "password": PASSWORD, "csrf_token": form_token(page.text)})
     assert blocked.status_code == 429 and "15 分钟" in blocked.text and 'type="password"' in blocked.text
+    assert 0 < int(blocked.headers["Retry-After"]) <= 15 * 60  # when to come back, for a program as for a person
 
 
 def test_the_session_cookie_is_httponly_and_samesite_strict_and_secure_over_https(app):

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import hashlib
 import hmac
+import logging
+import math
 import secrets
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from selfscore.collect.actions import record
 from selfscore.collect.database import Database
@@ -28,8 +34,69 @@ SECRET_KEY = "form_secret"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 MIN_PASSWORD_LENGTH = 10
 SESSION_HOURS = 12
-#: wrong passwords from one address within the window before sign-in is refused for the rest of it
-MAX_FAILURES, FAILURE_WINDOW = 5, timedelta(minutes=15)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SignInLimits:
+    """How much guessing sign-in allows, and how many passwords are hashed at once (each scrypt takes 32 MiB)."""
+
+    #: wrong passwords from one address within the window; the next attempt from it waits until the oldest is older
+    per_address: int = 5
+    #: wrong passwords for one user name within the window, from anywhere (several addresses guessing one account)
+    per_account: int = 10
+    #: how long a wrong password counts: the back-off ends when the window has slid past the failures
+    window: timedelta = timedelta(minutes=15)
+    #: scrypt computations at once in this process (sign-in and new passwords)
+    hashing: int = 2
+    #: attempts that may wait for one of those; more get 429 at once
+    hashing_queue: int = 8
+    #: how long an attempt waits for a free slot before it gets 429
+    hashing_wait: float = 5.0
+
+
+class SignInRefused(Exception):
+    """A sign-in attempt not checked at all: too many wrong passwords (``address``, ``account``) or too many being
+    checked at once (``busy``); ``retry_after`` says in how many seconds to try again."""
+
+    def __init__(self, reason: str, retry_after: int) -> None:
+        super().__init__(f"sign-in refused ({reason}), retry after {retry_after} s")
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class HashingPool:
+    """At most ``size`` password hashes at once in this process; up to ``queue`` more wait for a slot, the rest (and
+    those that waited ``wait`` seconds in vain) are refused with :class:`SignInRefused` ``busy``.
+
+    A burst of sign-ins from many addresses then takes ``size`` × 32 MiB, not one scrypt's memory per request."""
+
+    def __init__(self, size: int, queue: int, wait: float) -> None:
+        self._slots = threading.BoundedSemaphore(size)
+        self._lock = threading.Lock()
+        self._admitted, self._limit, self.wait = 0, size + queue, wait
+
+    @contextlib.contextmanager
+    def slot(self, wait: bool = True) -> Iterator[None]:
+        """A slot for one hash; ``wait=False`` for an admin setting a password, who waits as long as it takes."""
+        with self._lock:
+            if wait and self._admitted >= self._limit:
+                raise SignInRefused("busy", self._retry_after())
+            self._admitted += 1
+        try:
+            if not self._slots.acquire(timeout=self.wait if wait else None):
+                raise SignInRefused("busy", self._retry_after())
+            try:
+                yield
+            finally:
+                self._slots.release()
+        finally:
+            with self._lock:
+                self._admitted -= 1
+
+    def _retry_after(self) -> int:
+        return max(1, math.ceil(self.wait))
 
 
 class PasswordTooWeak(ValueError):
@@ -119,11 +186,27 @@ class UserRow:
         return ROLES.get(self.role, self.role)
 
 
+def _lock_key(key: str) -> int:
+    """A throttle key as PostgreSQL's 64-bit advisory-lock number."""
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+
+
+def address_key(client: str) -> str:
+    return "a:" + client[:60]
+
+
+def account_key(name: str) -> str:
+    # hashed: a user name may be longer than the column, and an attacker's names need not be readable there
+    return "u:" + sha256(name)[:60]
+
+
 class Access:
     """Sign-in and tokens, kept in the database so that every process and every restart agrees."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, limits: SignInLimits | None = None) -> None:
         self.database = database
+        self.limits = limits or SignInLimits()
+        self.hashing = HashingPool(self.limits.hashing, self.limits.hashing_queue, self.limits.hashing_wait)
         self._form_secret: str | None = None
 
     # --- users ---
@@ -137,10 +220,11 @@ class Access:
         if role not in ROLES:
             raise UserRefused(f"角色「{role}」无效：应为 admin（管理员）或 reviewer（复核人员）。")
         check_password(password)
+        password_hash = self._hash(password)
         with self.database.transaction() as session:
             if session.scalar(select(User).where(User.name == name)) is not None:
                 raise UserRefused(f"用户名「{name}」已被使用，请换一个。")
-            user = User(name=name, password_hash=hash_password(password), role=role, created_at=utcnow())
+            user = User(name=name, password_hash=password_hash, role=role, created_at=utcnow())
             session.add(user)
             session.flush()
             record(session, by, "add_user", detail=f"{name}（{ROLES[role]}）")
@@ -149,9 +233,10 @@ class Access:
     def set_user_password(self, name: str, password: str, by: UserInfo | None = None) -> None:
         """A new password for a user; their sessions end (everyone signed in as them signs in again)."""
         check_password(password)
+        password_hash = self._hash(password)
         with self.database.transaction() as session:
             user = self._user(session, name)
-            user.password_hash = hash_password(password)
+            user.password_hash = password_hash
             session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
             record(session, by, "set_password", detail=user.name)
 
@@ -198,6 +283,10 @@ class Access:
             user = session.scalar(select(User).where(User.name == name))
             return user.password_hash if user else None
 
+    def _hash(self, password: str) -> str:
+        with self.hashing.slot(wait=False):
+            return hash_password(password)
+
     @staticmethod
     def _user(session, name: str) -> User:  # noqa: ANN001
         user = session.scalar(select(User).where(User.name == " ".join(name.split())))
@@ -205,37 +294,74 @@ class Access:
             raise UserRefused(f"没有用户「{name}」。")
         return user
 
-    # --- sign-in, throttled per client address ---
-
-    def login_blocked(self, client: str) -> bool:
-        since = utcnow() - FAILURE_WINDOW
-        with self.database.transaction() as session:
-            count = session.scalar(select(func.count()).select_from(LoginFailure)
-                                   .where(LoginFailure.client == client, LoginFailure.at >= since))
-        return (count or 0) >= MAX_FAILURES
+    # --- sign-in, throttled per client address and per user name ---
 
     def log_in(self, name: str, password: str, client: str) -> tuple[str, SignedIn] | None:
-        """A new session's cookie token and form token when the user's password is right; None (and one failure noted) if not."""
-        with self.database.transaction() as session:
-            user = session.scalar(select(User).where(User.name == " ".join(name.split()), User.disabled_at.is_(None)))
-            found = UserInfo(user.id, user.name, user.role) if user else None
-            stored = user.password_hash if user else None
-        if found is None or stored is None:
-            # As long as a wrong password for a real user: the answer's time does not tell which user names exist.
-            password_matches(password, _dummy_hash())
-        if found is None or stored is None or not password_matches(password, stored):
+        """A new session's cookie token and form token when the user's password is right; None if it is wrong.
+
+        Raises :class:`SignInRefused` without looking at the password when the address or the user name had too many
+        wrong passwords within the window, or when too many passwords are being hashed at once."""
+        name = " ".join(name.split())
+        keys = {address_key(client): self.limits.per_address, account_key(name): self.limits.per_account}
+        reserved = self._reserve(keys)
+        try:
+            with self.hashing.slot():
+                with self.database.transaction() as session:
+                    user = session.scalar(select(User).where(User.name == name, User.disabled_at.is_(None)))
+                    found = UserInfo(user.id, user.name, user.role) if user else None
+                    stored = user.password_hash if user else None
+                # As long as a wrong password for a real user: the answer's time does not tell which user names exist.
+                right = password_matches(password, stored or _dummy_hash()) and found is not None and stored is not None
+        except SignInRefused:
+            # not checked after all (no free slot): the attempt does not count against the address or the name
             with self.database.transaction() as session:
-                session.add(LoginFailure(client=client[:64], at=utcnow()))
-                session.execute(delete(LoginFailure).where(LoginFailure.at < utcnow() - FAILURE_WINDOW))
+                session.execute(delete(LoginFailure).where(LoginFailure.id.in_(reserved)))
+            raise
+        if not right:
+            # The reservation stays: it is the failure. Told to the operator's log, where a guessing attack shows.
+            log.warning("登录失败：用户名「%s」，地址 %s（密码错误或无此用户）", name[:64], client)
             return None
         token, csrf = new_token(), new_token()
         now = utcnow()
         with self.database.transaction() as session:
             session.add(LoginSession(token_sha256=sha256(token), csrf_token=csrf, created_at=now,
-                                     expires_at=now + timedelta(hours=SESSION_HOURS), user_id=found.id))
+                                     expires_at=now + timedelta(hours=SESSION_HOURS), user_id=found.id))  # type: ignore[union-attr]
             session.execute(delete(LoginSession).where(LoginSession.expires_at < now))
-            session.execute(delete(LoginFailure).where(LoginFailure.client == client[:64]))
-        return token, SignedIn(csrf, found)
+            self._lock(session, sorted(keys))
+            session.execute(delete(LoginFailure).where(LoginFailure.client.in_(list(keys))))
+        return token, SignedIn(csrf, found)  # type: ignore[arg-type]
+
+    def _reserve(self, limits: dict[str, int]) -> list[int]:
+        """Count this attempt as a failure of each key before its password is checked, or refuse it.
+
+        Counting and recording are one step: the transaction holds each key's lock (SQLite: the write lock every
+        transaction here takes at BEGIN IMMEDIATE; PostgreSQL: an advisory lock per key, taken in one order), so of
+        100 attempts at once no more than the limit find room. A correct password then deletes its keys' failures."""
+        now = utcnow()
+        since = now - self.limits.window
+        with self.database.transaction() as session:
+            self._lock(session, sorted(limits))
+            # the old failures of every key, skipping rows another attempt is deleting (no waiting, no deadlock)
+            session.execute(delete(LoginFailure).where(LoginFailure.id.in_(
+                select(LoginFailure.id).where(LoginFailure.at < since).with_for_update(skip_locked=True))))
+            for key, limit in limits.items():
+                times = session.scalars(select(LoginFailure.at).where(LoginFailure.client == key, LoginFailure.at >= since)
+                                        .order_by(LoginFailure.at)).all()
+                if len(times) >= limit:
+                    # free again when the failure that filled the limit leaves the window
+                    wait = times[len(times) - limit] + self.limits.window - now
+                    raise SignInRefused("address" if key.startswith("a:") else "account",
+                                        max(1, math.ceil(wait.total_seconds())))
+            rows = [LoginFailure(client=key, at=now) for key in limits]
+            session.add_all(rows)
+            session.flush()
+            return [row.id for row in rows]
+
+    @staticmethod
+    def _lock(session: Session, keys: list[str]) -> None:
+        if session.get_bind().dialect.name == "postgresql":
+            for key in keys:
+                session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(key)})
 
     def session(self, token: str | None) -> SignedIn | None:
         if not token:

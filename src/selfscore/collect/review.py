@@ -13,6 +13,7 @@ from typing import Any
 
 from selfscore.collect.access import UserInfo
 from selfscore.collect.times import iso, local_text
+from selfscore.collect.units import same_unit
 from selfscore.results.findings import Finding
 from selfscore.results.report import STATUS_NAMES, TO_CONFIRM, IndicatorResult, Report
 from selfscore.tables.definitions import TableDefinition, get_table_version, load_tables
@@ -62,7 +63,7 @@ def judge_against_collection(report: Report, table_ids: list[str], year: int, un
     if report.year is not None and report.year != year:
         report.findings.insert(0, Finding(OTHER_YEAR, "warning", f"工作簿中的评价年度是 {report.year}，本次收集的年度是 "
                                                                  f"{year}：需复核人员确认是否接受。", value=str(report.year)))
-    if report.unit and " ".join(report.unit.split()) != unit_name:
+    if report.unit and not same_unit(report.unit, unit_name):
         report.findings.insert(0, Finding(OTHER_UNIT, "warning", f"工作簿中填写的单位是「{report.unit}」，与链接所属的单位"
                                                                  f"「{unit_name}」不同：需复核人员确认是否接受。", value=report.unit))
     if report.status == "ok" and any(f.code in (OTHER_UNIT, OTHER_YEAR) for f in report.findings):

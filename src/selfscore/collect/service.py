@@ -36,6 +36,7 @@ from selfscore.collect.review import (
     submission_review,
 )
 from selfscore.collect.times import iso, local_text, utcnow
+from selfscore.collect.units import same_unit, unit_name
 from selfscore.read.formats import FORMAT_NAMES, READABLE_KINDS, sniff
 from selfscore.results.report import PreviousCheck, Report
 from selfscore.tables.definitions import load_tables
@@ -239,7 +240,8 @@ class Collections:
         with self.database.transaction() as session:
             collection = Collection(name=name, year=year, tables=",".join(dict.fromkeys(table_ids)), created_at=utcnow(),
                                     created_by=by.id if by else None)
-            collection.units = [Unit(position=position, name=unit, token=new_token())
+            # NFC here too, whoever calls: two spellings of one name are one unit (and the UNIQUE constraint says so)
+            collection.units = [Unit(position=position, name=unit_name(unit), token=new_token())
                                 for position, unit in enumerate(unit_names, start=1)]
             session.add(collection)
             session.flush()
@@ -683,7 +685,7 @@ class Collections:
             review = self.review(collection_id, row.latest.id)[1] if row.latest is not None else None
             workbook_unit = row.latest.report_unit if row.latest is not None else None
             units.append({"unit": row.name, "unit_in_workbook": workbook_unit if workbook_unit and
-                          " ".join(workbook_unit.split()) != row.name else None,
+                          not same_unit(workbook_unit, row.name) else None,
                           "state": row.state, "state_name": row.state_name, "verdict": row.verdict,
                           "table": row.latest.table_id if row.latest else None,
                           "self_total": json_number(review.report.self_total) if review else None,
@@ -700,7 +702,7 @@ class Collections:
                 continue
             tables[row.latest.table_id]["units"].append({
                 "unit": row.name, "unit_in_workbook": workbook_unit if workbook_unit and
-                " ".join(workbook_unit.split()) != row.name else None,
+                not same_unit(workbook_unit, row.name) else None,
                 "state": row.state, "state_name": row.state_name, "submission": row.latest.id,
                 "self_total": json_number(review.report.self_total),
                 "recomputed_total": json_number(review.report.recomputed_total),
@@ -864,7 +866,7 @@ def _notices(collection: CollectionInfo, unit_name: str, info: SubmissionInfo | 
         tables = load_tables()
         title = tables[info.table_id].title if info.table_id in tables else info.table_id
         found.append((OTHER_TABLE, f"提交的是「{title}」，本次收集要求的是「{'」「'.join(collection.table_titles)}」。"))
-    if info.report_unit and " ".join(info.report_unit.split()) != unit_name:
+    if info.report_unit and not same_unit(info.report_unit, unit_name):
         found.append((OTHER_UNIT, f"工作簿中填写的单位是「{info.report_unit}」，与链接所属的单位「{unit_name}」不同。"))
     if info.report_year is not None and info.report_year != collection.year:
         found.append((OTHER_YEAR, f"工作簿中的评价年度是 {info.report_year}，本次收集的年度是 {collection.year}。"))

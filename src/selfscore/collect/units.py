@@ -17,13 +17,20 @@ class UnitListError(ValueError):
     """The list of units cannot be used; the message says which line and why, in Chinese."""
 
 
-def _clean(text: str) -> str:
+def unit_name(text: str) -> str:
+    """A unit's name as it is kept and compared, wherever it comes from (the form, a workbook, the API, a workbook's
+    填报单位): NFC, so 「café」 typed with a combining accent is the same unit as with a precomposed é; spaces collapsed."""
     return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def same_unit(written: str, unit: str) -> bool:
+    """Whether a workbook's 填报单位 names this unit (in whichever Unicode form either was typed)."""
+    return unit_name(written) == unit_name(unit)
 
 
 def units_from_text(text: str) -> list[str]:
     """One unit per non-blank line, spaces trimmed."""
-    return check_units([_clean(line) for line in text.splitlines() if line.strip()])
+    return check_units([unit_name(line) for line in text.splitlines() if line.strip()])
 
 
 def units_from_workbook(data: bytes) -> list[str]:
@@ -38,7 +45,7 @@ def units_from_workbook(data: bytes) -> list[str]:
         value = row[0]
         if value is None or not str(value).strip():
             continue
-        names.append(_clean(str(value)))
+        names.append(unit_name(str(value)))
     # A header row (「单位」) near the top, under a title or two, starts the list.
     header = next((index for index, name in enumerate(names[:10]) if name in HEADERS), None)
     if header is not None:

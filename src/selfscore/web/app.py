@@ -10,6 +10,7 @@ import logging
 import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from selfscore import __version__
+from selfscore.collect.access import SignInLimits
 from selfscore.collect.database import Database
 from selfscore.collect.service import DEFAULT_BYTES_PER_COLLECTION, DEFAULT_SUBMISSIONS_PER_HOUR, Quota
 from selfscore.tables.definitions import broken_definitions, load_tables
@@ -41,6 +43,8 @@ DEFAULT_MAX_FILES = 50
 DEFAULT_CHECK_SECONDS = 60.0
 #: requests that may wait per worker process before a rush is told to come back later
 DEFAULT_QUEUE_PER_PROCESS = 8
+#: a wrong password counts for 15 minutes (see collect.access.SignInLimits for the other figures)
+DEFAULT_LOGIN_WINDOW_SECONDS = 15 * 60.0
 #: the environment variable through which `selfscore serve --workers N` hands its settings to each uvicorn worker
 SETTINGS_VARIABLE = "SELFSCORE_WEB_SETTINGS"
 
@@ -76,6 +80,8 @@ class WebSettings:
     #: what one unit's link may store: submissions in any hour, bytes of originals in its collection (0: no limit)
     unit_submissions_per_hour: int = DEFAULT_SUBMISSIONS_PER_HOUR
     unit_bytes_per_collection: int = DEFAULT_BYTES_PER_COLLECTION
+    #: how long a wrong password counts against its address and user name (``--login-window``)
+    login_window_seconds: float = DEFAULT_LOGIN_WINDOW_SECONDS
 
     def to_environment(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -151,7 +157,8 @@ def create_app(settings: WebSettings | None = None, *, collections: Database | N
     app.add_api_route("/favicon.ico", _favicon, include_in_schema=False)
     app.openapi = _without_phantom_422(app.openapi)  # type: ignore[method-assign]
     if collections is not None:
-        install_collections(app, collections, Quota(settings.unit_submissions_per_hour, settings.unit_bytes_per_collection))
+        install_collections(app, collections, Quota(settings.unit_submissions_per_hour, settings.unit_bytes_per_collection),
+                            SignInLimits(window=timedelta(seconds=settings.login_window_seconds)))
     return app
 
 

@@ -72,7 +72,8 @@ def _http_error(request: Request, error: Exception) -> Response:
     return error_response(request.scope, WebError(status, code, message))
 
 
-def _validation_error(request: Request, error: Exception) -> Response:
+def validation_error(request: Request, error: Exception) -> Response:
+    """A request FastAPI could not validate: the missing file named, else the fields and the upload hint."""
     errors = error.errors() if isinstance(error, RequestValidationError) else []
     missing_file = [item["loc"][-1] for item in errors
                     if item.get("type") == "missing" and item.get("loc") and item["loc"][-1] in ("file", "files")]
@@ -100,7 +101,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(WebError, _web_error)
     app.add_exception_handler(PoolBusy, _busy)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
 
 
 class BodyLimit:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -11,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from selfscore.collect.review import reviewer_name
 from selfscore.collect.service import Refused
-from selfscore.collect.units import UnitListError, check_units
+from selfscore.collect.units import UnitListError, check_units, unit_name
 from selfscore.web.api_models import BUSY
 from selfscore.web.collections.guards import ApiCaller, CollectionsDep
 from selfscore.web.collections.review_pages import review_results_response
@@ -32,6 +33,49 @@ class NewCollection(BaseModel):
     year: int = Field(description="The evaluation year", ge=2000, le=2100)
     tables: list[str] = Field(description="Expected table ids (see GET /api/templates/{table_id}.xlsx), e.g. [\"shantytown\"]")
     units: list[str] = Field(description="The units, one per entry, in the order the collection page lists them")
+
+
+#: each field a caller may get wrong: its name in Chinese and what it should be, for a 400 that names the field
+FIELDS = {
+    "name": ("收集名称", "1～200 个字符的文本，如「焦作市2020年度城镇保障性安居工程绩效自评」"),
+    "year": ("评价年度", "2000～2100 之间的整数，如 2020"),
+    "tables": ("表格", '表格编号的列表，如 ["shantytown"]（编号见 /docs 中的 GET /api/templates/{table_id}.xlsx）'),
+    "units": ("单位", "单位名称（文本）的列表，每项一个单位"),
+    "score": ("复核得分", '数字或数字文本；null 或 "" 表示撤回'),
+    "reason": ("原因", "文本，最多 2000 个字符"),
+    "note": ("说明", "文本，最多 4000 个字符"),
+    "collection_id": ("收集编号", "正整数"),
+    "submission_id": ("提交编号", "正整数"),
+    "unit_id": ("单位编号", "正整数"),
+    "indicator_id": ("指标编号", "字母、数字和下划线"),
+}
+
+
+def field_message(errors: list[dict[str, Any]]) -> str:
+    """What was wrong with a request to this API, field by field in Chinese (FastAPI's validation errors)."""
+    said: list[str] = []
+    for error in errors:
+        loc = [part for part in error.get("loc", ()) if part not in ("body", "path", "query")]
+        field = next((part for part in loc if isinstance(part, str)), None)
+        if field not in FIELDS:
+            said.append("请求体应为 JSON 对象（Content-Type: application/json），各字段见 /docs。")
+            continue
+        label, expected = FIELDS[field]
+        item = next((f"第 {part + 1} 项" for part in loc if isinstance(part, int)), "")
+        expected = "文本" if item else expected
+        expected = f" {expected}" if expected[0].isascii() else expected
+        if error.get("type") == "missing":
+            said.append(f"缺少字段 {field}（{label}）：应为{expected}。")
+        else:
+            said.append(f"字段 {field}（{label}）{item}无效：收到 {_shown(error.get('input'))}，应为{expected}。")
+    return "".join(dict.fromkeys(said[:5])) or "请求有误：各字段见 /docs。"
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return "一个对象" if isinstance(value, dict) else f"一个有 {len(value)} 项的列表"
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:40] + "…"
 
 
 class Latest(BaseModel):
@@ -90,7 +134,7 @@ def _export(request: Request, collections: CollectionsDep, context: Context, col
 async def create(request: Request, body: NewCollection, collections: CollectionsDep, context: Context, user: ApiCaller) -> JSONResponse:
     """Create a collection and one upload link per unit; the answer lists every unit with its link."""
     try:
-        units = check_units([" ".join(unit.split()) for unit in body.units if unit.strip()])
+        units = check_units([unit_name(unit) for unit in body.units if unit.strip()], where="字段 units（单位）第 {line} 项")
         created = await run_in_threadpool(collections.service.create, body.name, body.year, body.tables, units, user)
     except UnitListError as error:
         raise Refused("invalid", str(error)) from None

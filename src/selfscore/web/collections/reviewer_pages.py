@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import re
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -14,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from selfscore.collect.access import SESSION_HOURS, SignedIn
+from selfscore.collect.access import SESSION_HOURS, SignedIn, SignInRefused
 from selfscore.collect.access import new_token as random_token
 from selfscore.collect.linksheet import links_bytes
 from selfscore.collect.reports import VERDICT_NAMES
@@ -105,6 +106,20 @@ def _client(request: Request) -> str:
 # --- sign in and out ---
 
 
+def _duration(seconds: float) -> str:
+    """A wait as a person reads it: 「40 秒」, 「15 分钟」 (minutes rounded up)."""
+    seconds = max(1, math.ceil(seconds))
+    return f"{seconds} 秒" if seconds < 60 else f"{math.ceil(seconds / 60)} 分钟"
+
+
+def _refusal(refused: SignInRefused) -> str:
+    wait = _duration(refused.retry_after)
+    if refused.reason == "busy":
+        return f"正在登录的人较多，请 {wait}后再试。"
+    who = "这个地址" if refused.reason == "address" else "这个用户名"
+    return f"{who}的用户名或密码错误次数过多，请 {wait}后再试（到时自动解除，不需要找管理员）。"
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, collections: CollectionsDep, next: str | None = None) -> HTMLResponse:  # noqa: A002
     return _login_form(request, collections, _safe_next(next))
@@ -129,13 +144,18 @@ async def log_in(request: Request, collections: CollectionsDep) -> Response:
     next_path = _safe_next(form.get("next") if isinstance(form.get("next"), str) else None)  # type: ignore[arg-type]
     name = form.get("name")
     name = name.strip() if isinstance(name, str) else ""
-    if await run_in_threadpool(collections.access.login_blocked, client):
-        return _login_form(request, collections, next_path, 429, "用户名或密码错误次数过多，请 15 分钟后再试。", name)
     password = form.get("password")
-    signed = await run_in_threadpool(collections.access.log_in, name, password if isinstance(password, str) else "", client)
+    limits = collections.access.limits
+    try:
+        signed = await run_in_threadpool(collections.access.log_in, name, password if isinstance(password, str) else "", client)
+    except SignInRefused as refused:
+        response = _login_form(request, collections, next_path, 429, _refusal(refused), name)
+        response.headers["Retry-After"] = str(refused.retry_after)
+        return response
     if signed is None:
         return _login_form(request, collections, next_path, 401,
-                           "用户名或密码不正确。请重新输入；连续输错 5 次后需等待 15 分钟。", name)
+                           f"用户名或密码不正确。请重新输入；{_duration(limits.window.total_seconds())}内输错 "
+                           f"{limits.per_address} 次后需等待。", name)
     token, _ = signed
     response = RedirectResponse(root(request) + next_path.lstrip("/"), status_code=303)
     set_cookie(response, request, SESSION_COOKIE, token, SESSION_HOURS * 3600)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 
-from selfscore.collect.access import Access
+from selfscore.collect.access import Access, SignInLimits
 from selfscore.collect.database import Database
 from selfscore.collect.service import Collections, Quota, Refused
 from selfscore.web.collections import json_api, review_pages, reviewer_pages, unit_pages, users_pages
@@ -18,13 +19,14 @@ from selfscore.web.collections.guards import (
     refused,
     sign_in_redirect,
 )
-from selfscore.web.errors import error_response
+from selfscore.web.errors import WebError, error_response, route_path, validation_error
 
 
-def install_collections(app: FastAPI, database: Database, quota: Quota | None = None) -> None:
+def install_collections(app: FastAPI, database: Database, quota: Quota | None = None,
+                        limits: SignInLimits | None = None) -> None:
     """Serve the collection pages, unit links and API from ``database`` (migrated already); ``quota``: what each unit's
-    link may store."""
-    app.state.collections = CollectionsContext(Collections(database, quota), Access(database))
+    link may store; signing in within ``limits``."""
+    app.state.collections = CollectionsContext(Collections(database, quota), Access(database, limits))
 
     def _sign_in(request: Request, error: Exception) -> Response:
         assert isinstance(error, SignInNeeded)
@@ -39,7 +41,14 @@ def install_collections(app: FastAPI, database: Database, quota: Quota | None = 
         assert isinstance(error, Refused)
         return error_response(request.scope, refused(error))
 
+    def _invalid(request: Request, error: Exception) -> Response:
+        # The collections API names each wrong field in Chinese; every other route keeps the app's own answer.
+        if route_path(request.scope).startswith("/api/collections") and isinstance(error, RequestValidationError):
+            return error_response(request.scope, WebError(400, "invalid", json_api.field_message(list(error.errors()))))
+        return validation_error(request, error)
+
     app.add_exception_handler(SignInNeeded, _sign_in)
+    app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(Refused, _refused)
     app.add_exception_handler(ApiUnauthorized, _unauthorized)
     # Every route with a {collection_id}, on these routers, answers only a user who may see that collection.
