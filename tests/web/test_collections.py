@@ -218,7 +218,7 @@ def test_export_is_json_with_the_counts(reviewer):
 
 def test_an_oversized_or_missing_upload_through_a_link_is_refused_and_nothing_is_stored(database, tmp_path):
     Access(database).set_password(PASSWORD)
-    app = create_app(collections=database, max_upload_bytes=20_000)
+    app = create_app(collections=database, processes=1, max_upload_bytes=20_000)
     with client_of(app) as reviewer:
         reviewer.csrf = sign_in(reviewer)  # type: ignore[attr-defined]
         collection_id = create(reviewer)

@@ -76,7 +76,7 @@ def test_two_instances_on_one_database_serve_each_others_sessions_links_and_subm
 
     first, second = Database(database_url), Database(database_url)
     Access(first).set_password(PASSWORD)
-    app_a, app_b = create_app(collections=first), create_app(collections=second)
+    app_a, app_b = create_app(collections=first, processes=1), create_app(collections=second, processes=1)
     with client_of(app_a) as reviewer_a, client_of(app_b) as reviewer_b:
         reviewer_a.csrf = sign_in(reviewer_a)  # type: ignore[attr-defined]
         collection_id = create(reviewer_a)

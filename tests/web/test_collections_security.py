@@ -134,7 +134,7 @@ def test_the_session_cookie_is_httponly_and_samesite_strict_and_secure_over_http
 
 
 def test_without_a_password_the_sign_in_page_says_how_to_set_one(database):
-    with client_of(create_app(collections=database)) as client:
+    with client_of(create_app(collections=database, processes=1)) as client:
         page = client.get("/login")
         assert "selfscore admin add-user admin --role admin" in page.text and "selfscore admin set-password" in page.text
         assert 'type="password"' not in page.text  # no form to sign in with until a password is set
