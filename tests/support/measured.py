@@ -62,9 +62,10 @@ def _measured(code: int, stdout: str, stderr: str, seconds: float) -> Measured:
 #: The runner: reads one request a line ({"args", "stdout", "stderr", "timeout"}), forks a child that runs the
 #: command with its stdout and stderr in those files, waits for it, answers {"code"} or {"timed_out"} in a line.
 #: Each child also reports the modules the command imported, in their order, and the runner imports those it lacks:
-#: later children start with them loaded (what a command imports depends on its file: an empty one imports little). Before the command, a child resets its peak RSS to what it holds at
-#: the fork (writing 5 to /proc/self/clear_refs; a fresh memory map starts from the same on fork anyway), and on
-#: the way out writes VmHWM to its stderr as PROBE does.
+#: later children start with them loaded (what a command imports depends on its file: an empty one imports little).
+#: Before the command, a child resets its peak RSS to what it holds at the fork (writing 5 to /proc/self/clear_refs;
+#: a fresh memory map starts from the same on fork anyway), and on the way out writes VmHWM to its stderr as PROBE
+#: does.
 RUNNER = r"""
 import atexit, importlib, json, os, select, signal, sys, time, traceback
 
