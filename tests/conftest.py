@@ -26,25 +26,36 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytes
 #: The modules that take longest, longest first. `make test` hands whole modules to the workers (--dist loadfile) in
 #: the order collected (--no-loadscope-reorder, in pyproject.toml); by default xdist would hand out the modules with
 #: the most tests first, which leaves these few-test, long modules to the end, where one worker runs the last of
-#: them while the other idles. Measured: docs/testing-durations.md. A module not listed keeps its place after these.
+#: them while the other idles. The order is the modules' times in a whole run (docs/testing-durations.md); a module
+#: not listed keeps its place after these.
 SLOW_MODULES_FIRST = (
+    "web/test_web.py",
+    "web/test_collections.py",
     "web/test_web_hostile.py",
     "read/test_hostile.py",
     "web/test_server.py",
-    "web/test_review_web.py",
     "orchestration/test_report_only.py",
-    "write/test_inplace.py",
+    "web/test_collections_at_once.py",
+    "web/test_accounts_pages.py",
     "web/test_collections_pool.py",
+    "write/test_inplace.py",
+    "score/test_fuzz.py",
+    "web/test_collections_security.py",
     "web/test_collections_server.py",
     "web/test_load_script.py",
-    "read/test_saved_files.py",
-    "score/test_fuzz.py",
-    "packaging/test_wheel.py",
-    "write/test_templates.py",
-    "web/test_proxy.py",
-    "web/test_review_browser.py",
+    "score/test_properties.py",
+    "orchestration/test_batch.py",
     "web/test_collections_browser.py",
+    "read/test_saved_files.py",
+    "write/test_rendering.py",
+    "write/test_templates.py",
+    "orchestration/test_corrections_kept.py",
+    "web/test_review_browser.py",
+    "packaging/test_wheel.py",
+    "collect/test_service.py",
     "web/test_browser.py",
+    "web/test_review_web.py",
+    "web/test_proxy.py",
 )
 
 
