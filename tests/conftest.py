@@ -23,6 +23,57 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytes
     return report
 
 
+#: The modules that take longest, longest first. `make test` hands whole modules to the workers (--dist loadfile) in
+#: the order collected (--no-loadscope-reorder, in pyproject.toml); by default xdist would hand out the modules with
+#: the most tests first, which leaves these few-test, long modules to the end, where one worker runs the last of
+#: them while the other idles. The order is the modules' times in a whole run (docs/testing-durations.md); a module
+#: not listed keeps its place after these.
+SLOW_MODULES_FIRST = (
+    "web/test_web.py",
+    "web/test_collections.py",
+    "web/test_web_hostile.py",
+    "read/test_hostile.py",
+    "web/test_server.py",
+    "orchestration/test_report_only.py",
+    "web/test_collections_at_once.py",
+    "web/test_accounts_pages.py",
+    "web/test_collections_pool.py",
+    "write/test_inplace.py",
+    "score/test_fuzz.py",
+    "web/test_collections_security.py",
+    "web/test_collections_server.py",
+    "web/test_load_script.py",
+    "score/test_properties.py",
+    "orchestration/test_batch.py",
+    "web/test_collections_browser.py",
+    "read/test_saved_files.py",
+    "write/test_rendering.py",
+    "write/test_templates.py",
+    "orchestration/test_corrections_kept.py",
+    "web/test_review_browser.py",
+    "packaging/test_wheel.py",
+    "collect/test_service.py",
+    "web/test_browser.py",
+    "web/test_review_web.py",
+    "web/test_proxy.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow modules first, in SLOW_MODULES_FIRST's order (a stable sort: every module's tests stay together and in
+    their order)."""
+    rank = {module: number for number, module in enumerate(SLOW_MODULES_FIRST)}
+    tests = REPO / "tests"
+
+    def place(item: pytest.Item) -> int:
+        try:
+            return rank.get(item.path.relative_to(tests).as_posix(), len(rank))
+        except ValueError:
+            return len(rank)
+
+    items.sort(key=place)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def private_user_directories(tmp_path_factory):
     """No test (nor any server it starts) writes the user's real data or cache directory: collections and

@@ -149,7 +149,7 @@ def test_the_web_page_offers_its_template_and_shows_how_the_total_was_made(tmp_p
 
     from selfscore.web import create_app
 
-    with TestClient(create_app()) as client:
+    with TestClient(create_app(processes=1)) as client:
         home = client.get("/")
         assert "保障性租赁住房" in home.text
         data = filled(tmp_path / "v.xlsx").read_bytes()

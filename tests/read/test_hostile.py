@@ -28,7 +28,7 @@ from selfscore.results.findings import CATALOGUE
 from selfscore.tables.names import FACTS_SHEET, SCORE_SHEET
 from support import corpus, harness
 from support.helpers import make_workbook
-from support.measured import run_measured
+from support.measured import measured_commands
 
 MEGABYTES = 512
 
@@ -62,7 +62,8 @@ def corpus_runs(tmp_path_factory) -> dict[str, Run]:
         return Run(path, digest, out, *measured)
 
     cases = [case for case in corpus.CASES if _available(case)]
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+    workers = max(2, os.cpu_count() or 2)
+    with measured_commands(workers) as run_measured, ThreadPoolExecutor(max_workers=workers) as pool:
         return dict(zip((case.name for case in cases), pool.map(build_and_run, cases), strict=True))
 
 

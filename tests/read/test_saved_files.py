@@ -21,7 +21,7 @@ from selfscore.read.safety import OPENPYXL_KINDS, refusal
 from selfscore.read.strict import transitional
 from selfscore.tables.names import RESULTS_SHEET
 from support import harness, saved_files
-from support.measured import run_measured
+from support.measured import measured_commands
 
 MEGABYTES = 512
 
@@ -53,7 +53,8 @@ def runs(tmp_path_factory) -> dict[str, Run]:
         return Run(path, digest, out, *run_measured(["check", str(path), "-o", str(out), "--json", "-"]))
 
     cases = [case for case in saved_files.CASES if _available(case)]
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+    workers = max(2, os.cpu_count() or 2)
+    with measured_commands(workers) as run_measured, ThreadPoolExecutor(max_workers=workers) as pool:
         return dict(zip((case.name for case in cases), pool.map(build_and_run, cases), strict=True))
 
 

@@ -18,6 +18,8 @@ from support.live_server import XLSX, Server
 PASSWORD = "省厅管理员的密码-2021"
 #: the admin user: the one today's shared password became, and whom `Access.set_password` names
 ADMIN = "admin"
+#: the units `create` makes a collection for, in their order on the pages
+UNITS = ["修武县", "温县", "孟州市"]
 
 
 def client_of(app) -> TestClient:
@@ -39,7 +41,7 @@ def sign_in(client: TestClient, name: str = ADMIN, password: str = PASSWORD) -> 
     return form_token(response.text)
 
 
-def create(reviewer, units: str = "修武县\n温县\n孟州市", **extra) -> int:
+def create(reviewer, units: str = "\n".join(UNITS), **extra) -> int:
     response = reviewer.post("/collections", data={"csrf_token": reviewer.csrf, "name": "焦作市2020年度城镇保障性安居工程绩效自评",
                                                    "year": "2020", "tables": [TABLE_IDS[0]], "units": units, **extra})
     assert response.status_code == 200 and "各单位上传链接" in response.text, response.text[:800]

@@ -32,7 +32,7 @@ def app(database):
     access.set_password(PASSWORD)
     access.add_user(REVIEWER, REVIEWER_PASSWORD, "reviewer")
     access.add_user(OUTSIDER, OUTSIDER_PASSWORD, "reviewer")
-    return create_app(collections=database)
+    return create_app(collections=database, processes=0)  # checks in threads: see the `app` fixture in conftest.py
 
 
 def _client(app, name: str, password: str):
@@ -185,7 +185,7 @@ def test_todays_shared_password_becomes_the_user_admin_through_the_migration(dat
     assert access.api_user("ss_old-token").name == ADMIN
     with database.transaction() as session:
         assert session.execute(text("SELECT count(*) FROM settings WHERE key = 'admin_password'")).scalar() == 0
-    with client_of(create_app(collections=database)) as client:
+    with client_of(create_app(collections=database, processes=1)) as client:
         client.csrf = sign_in(client)  # type: ignore[attr-defined]
         assert "旧收集" in client.get("/collections").text  # the admin sees the collection made before there were users
     database.close()

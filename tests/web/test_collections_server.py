@@ -124,7 +124,7 @@ def test_every_collection_link_stays_under_the_root_path(tmp_path):
 
     database = Database.in_directory(tmp_path / "data")
     Access(database).set_password(PASSWORD)
-    app = create_app(collections=database)
+    app = create_app(collections=database, processes=1)
 
     async def under_prefix(scope, receive, send):
         # What a reverse proxy at /selfscore/ amounts to for the app: the same paths, with the prefix as root_path.

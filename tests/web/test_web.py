@@ -279,7 +279,7 @@ def test_one_bad_file_in_a_batch_still_reports_the_others(client, tmp_path):
 
 def test_oversize_upload_is_413_in_chinese(tmp_path):
     data = workbook_bytes(tmp_path)
-    app = create_app(max_upload_bytes=len(data) - 1)
+    app = create_app(max_upload_bytes=len(data) - 1, processes=1)
     with TestClient(app) as client:
         response = client.post("/api/check", files=[xlsx_part("大.xlsx", data)])
         assert response.status_code == 413
@@ -303,7 +303,7 @@ def test_an_oversize_file_refuses_the_api_request_before_anything_is_checked(tmp
 
 
 def test_a_body_beyond_every_cap_is_refused_before_it_is_read(tmp_path):
-    app = create_app(max_upload_bytes=1000, max_files=1)
+    app = create_app(max_upload_bytes=1000, max_files=1, processes=1)
     body = b"x" * (2 * 1024 * 1024)
     with TestClient(app) as client:
         announced = client.post("/api/check", content=body,
@@ -318,7 +318,7 @@ def test_a_body_beyond_every_cap_is_refused_before_it_is_read(tmp_path):
 
 
 def test_too_many_files_is_413(tmp_path):
-    app = create_app(max_files=2)
+    app = create_app(max_files=2, processes=1)
     with TestClient(app) as client:
         response = client.post("/api/check", files=[xlsx_part(f"{n}.xlsx", b"x") for n in range(3)])
         assert response.status_code == 413 and "一次最多上传 2 个文件" in response.json()["error"]["message"]

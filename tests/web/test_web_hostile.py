@@ -122,7 +122,7 @@ def test_the_library_cap_answers_when_the_web_cap_is_wider(corpus_bytes: dict[st
     """With `--max-upload-mb` above the library's 20 MB file cap, the library's own reason comes back."""
     (case,) = [case for case in corpus.CASES if case.name == "file_over_20mb"]
     data = corpus_bytes[case.name]
-    with TestClient(create_app(max_upload_bytes=len(data) + 1), raise_server_exceptions=False) as wide:
+    with TestClient(create_app(max_upload_bytes=len(data) + 1, processes=1), raise_server_exceptions=False) as wide:
         response = wide.post("/api/check", files=[("files", ("big.xlsx", data, XLSX))])
     assert response.status_code == 422
     (report,) = response.json()["reports"]
