@@ -46,12 +46,15 @@ Source = str | Path | bytes
 @dataclass
 class Checked:
     report: Report
-    #: the loaded workbook, with a previous check's marks removed; None when unreadable or not .xlsx
-    workbook: Workbook | None
+    #: the workbook as read, with a previous check's marks removed; None when unreadable or not .xlsx. A workbook
+    #: whose copy is written into its own zip is read by the lean reader (``Checked.original`` is then set)
+    workbook: Workbook | LeanWorkbook | None
     #: what was read from an .xls/.ods file, to rebuild a template from (it cannot be marked in place)
     foreign: LabelReadResult | None = None
     #: the file's own bytes, when its copy is written into its own zip (``write.inplace``)
     original: bytes | None = None
+    #: the caps it was read within (openpyxl loads ``original`` within them if it must write the copy)
+    limits: Limits = DEFAULT_LIMITS
 
 
 def _load(source: Source, name: str | None, limits: Limits = DEFAULT_LIMITS) -> tuple[bytes, str]:
@@ -78,6 +81,7 @@ class _Opened:
     foreign_kind: str | None
     #: the file's own bytes, when its copy is written into its own zip
     original: bytes | None = None
+    limits: Limits = DEFAULT_LIMITS
 
 
 def check_file(source: Source, name: str | None = None, steps: StepReading = DEFAULT_STEPS, markup: bool = True,
@@ -170,9 +174,14 @@ def _open(source: Source, name: str | None, steps: StepReading, limits: Limits =
             read: ReadResult = _version_by_year(read_foreign(data, kind))
         else:
             sniffed = sniff(data)
-            lean = None if markup else _open_lean(data, sniffed, limits)
-            if lean is not None:
-                return _Opened(file_name, *lean, None)
+            if not markup:
+                lean = _open_lean(data, sniffed, limits)
+                if lean is not None:
+                    return _Opened(file_name, *lean[:4], None)
+            elif in_place_writer(sniffed):
+                lean = _open_lean_for_copy(data, sniffed, limits)
+                if lean is not None:  # its copy is written into its own zip: openpyxl need not load it at all
+                    return _Opened(file_name, *lean[:4], None, lean[4], limits)
             try:
                 workbook = open_workbook(data, limits, merged_borders=False)  # applied if openpyxl saves it
             except Unreadable as unreadable:
@@ -204,7 +213,7 @@ def _open(source: Source, name: str | None, steps: StepReading, limits: Limits =
     except Exception as error:  # a last net: a clerk gets a reason, never a traceback
         return _failed(file_name, steps, error)
     return _Opened(file_name, workbook, read, findings, previous, kind,
-                   data if kind is None and workbook is not None and in_place else None)
+                   data if kind is None and workbook is not None and in_place else None, limits)
 
 
 def in_place_writer(sniffed: str) -> bool:
@@ -248,9 +257,18 @@ def _file_notes(data: bytes, sniffed: str, in_place: bool = False) -> list[Findi
     return notes
 
 
-def _open_lean(data: bytes, sniffed: str,
-               limits: Limits) -> tuple[LeanWorkbook, ReadResult, list[Finding], PreviousCheck | None] | None:
-    """The report-only reading of an .xlsx/.xlsm, or None where only the full path knows the answer.
+def _open_lean_for_copy(data: bytes, sniffed: str,
+                        limits: Limits) -> tuple[LeanWorkbook, ReadResult, list[Finding], PreviousCheck | None,
+                                                 bytes] | None:
+    """The full path's reading of a workbook whose copy the in-place writer writes: the report-only reading, with
+    the cells' comments (the copy keeps them); None where only openpyxl's load knows the answer."""
+    return _open_lean(data, sniffed, limits, comments=True)
+
+
+def _open_lean(data: bytes, sniffed: str, limits: Limits, *, comments: bool = False
+               ) -> tuple[LeanWorkbook, ReadResult, list[Finding], PreviousCheck | None, bytes] | None:
+    """The report-only reading of an .xlsx/.xlsm, or None where only the full path knows the answer; last, the
+    bytes it was read from (a marked-up copy's with its marks taken out).
 
     A refusal, a cap or a table that cannot be found is said exactly as the full path says it. Anything
     else the lean reader does not handle the same way — a marked-up copy (its marks are removed first),
@@ -261,7 +279,7 @@ def _open_lean(data: bytes, sniffed: str,
     refuse_unsafe(sniffed, data, limits)
     data = with_parts_under_xl(data)
     try:
-        workbook = LeanWorkbook(data, prescanned=True)  # refuse_unsafe has just run check_archive
+        workbook = LeanWorkbook(data, prescanned=True, comments=comments)  # refuse_unsafe has just run check_archive
     except Exception:  # openpyxl's load says what is wrong, in the full path
         return None
     previous = None
@@ -271,7 +289,7 @@ def _open_lean(data: bytes, sniffed: str,
             return None  # its marks are removed through openpyxl, in the full path
         data, previous = undone
         try:
-            workbook = LeanWorkbook(data, prescanned=True)  # _unmarked has checked the restored zip
+            workbook = LeanWorkbook(data, prescanned=True, comments=comments)  # _unmarked has checked the restored zip
         except Exception:
             return None
     try:
@@ -280,7 +298,7 @@ def _open_lean(data: bytes, sniffed: str,
         raise
     except Exception:
         return None
-    return workbook, read, findings + _file_notes(data, sniffed, in_place_writer(sniffed)), previous
+    return workbook, read, findings + _file_notes(data, sniffed, in_place_writer(sniffed)), previous, data
 
 
 def _finish_safely(opened: _Opened, validation: tuple[list[Finding], set[str]] | Exception,
@@ -364,7 +382,8 @@ def _finish(opened: _Opened, validation: tuple[list[Finding], set[str]], steps: 
         source_format=opened.foreign_kind,
     )
     foreign = read if opened.foreign_kind is not None and isinstance(read, LabelReadResult) else None
-    return Checked(report, None if isinstance(workbook, LeanWorkbook) else workbook, foreign, opened.original)
+    kept = None if isinstance(workbook, LeanWorkbook) and opened.original is None else workbook  # report only
+    return Checked(report, kept, foreign, opened.original, opened.limits)
 
 
 def _version_by_year(read: ReadResult) -> ReadResult:
@@ -450,6 +469,9 @@ def _marked_up_bytes(checked: Checked) -> bytes | None:
             return mark_up_in_place(checked.original, checked.workbook, checked.report)
         except CannotEdit:  # openpyxl writes the copy; say what it does not carry, as before
             _unpreserved_note(checked)
+        if isinstance(checked.workbook, LeanWorkbook):  # read without openpyxl: loaded now, as the full path would
+            checked.workbook = open_workbook(checked.original, checked.limits)
+            checked.workbook.template = False  # an .xltx/.xltm template's copy is an ordinary workbook
     return mark_up(merged_borders_applied(checked.workbook), checked.report)
 
 

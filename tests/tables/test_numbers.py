@@ -49,6 +49,12 @@ def test_many_digits_need_room_in_the_decimal_context():
     assert fmt_apart(large) == "99999999999999." + "9" * 20
 
 
+def test_a_shortfall_shown_with_more_places_than_forty_has_room_for_them():
+    # a satisfaction of 1.0230150409251076e-73 (found by the fuzz test) is shown with 75 decimals; its shortfall too
+    shown = fmt_apart(Fraction(85) - Fraction(1.0230150409251076e-73) * 100, places=75)
+    assert shown == "84." + "9" * 70 + "8977"  # never a whole-looking 85, and every place the rate was shown with
+
+
 def test_a_percentage_near_nothing_it_must_stay_apart_from_has_two_decimals():
     assert fmt_pct(Fraction(4999, 1000)) == "5.00%"  # only a step count is kept from looking whole
     assert fmt_pct(Fraction(4999, 1000), 5) == "4.999%"

@@ -1,4 +1,8 @@
-"""The report-only reader: an .xlsx's cells, styles' number formats and defined names, without building a Workbook.
+"""The lean reader: an .xlsx's cells, styles' number formats and defined names, without building a Workbook.
+
+It reads for the report-only path, and for the full path whenever the in-place writer writes the copy (the
+cells' comments and fills are then read too, for the marks and their record); openpyxl loads the workbook only
+where that writer gives up.
 
 openpyxl's ``load_workbook`` builds a Cell object per cell, every style object and every sheet's
 dimensions, validations and formatting, all to be written back; a report needs the values only. This
@@ -18,8 +22,12 @@ import zipfile
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import iterparse as _c_iterparse
 
+from openpyxl.comments import Comment
+from openpyxl.comments.comment_sheet import CommentSheet
+from openpyxl.packaging.relationship import get_dependents, get_rels_path
 from openpyxl.reader.excel import ExcelReader, _find_workbook_part
 from openpyxl.reader.workbook import WorkbookParser
+from openpyxl.styles.fills import DEFAULT_EMPTY_FILL, DEFAULT_GRAY_FILL
 from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
 from openpyxl.styles.stylesheet import Stylesheet
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, coordinate_to_tuple
@@ -28,7 +36,7 @@ from openpyxl.workbook.defined_name import DefinedNameList
 from openpyxl.worksheet._reader import INLINE_STRING, MERGE_TAG, ROW_TAG, WorkSheetParser
 from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.merge import MergeCells
-from openpyxl.xml.constants import SHEET_MAIN_NS
+from openpyxl.xml.constants import COMMENTS_NS, SHEET_MAIN_NS
 from openpyxl.xml.functions import fromstring, iterparse
 
 from selfscore.read.by_names import formula_text
@@ -50,6 +58,16 @@ class LeanCell:
     merged_follower: bool = False
     #: the sheet it is on, as openpyxl's ``cell.parent``
     parent: LeanSheet | None = field(default=None, repr=False, compare=False)
+    #: its index into the stylesheet's cell formats; None for a cell the file does not have (openpyxl makes it
+    #: with every style index 0, not with the first cell format)
+    style_id: int | None = None
+    #: its comment as openpyxl's load gives it (read only with ``LeanWorkbook(comments=True)``)
+    comment: Comment | None = None
+
+    @property
+    def fill(self):
+        """The cell's fill, as openpyxl's ``cell.fill`` (what a marked cell's record keeps of how it looked)."""
+        return self.parent.styles.fill_of(self.style_id)
 
 
 @dataclass
@@ -60,6 +78,8 @@ class LeanSheet:
     merged: list[tuple[int, int, int, int]]
     #: cached results of formula cells, (row, column) → value; filled only when the sheet has formulas
     cached: dict[tuple[int, int], object] = field(default_factory=dict)
+    #: the workbook's stylesheet as read (a cell's fill)
+    styles: _Styles | None = field(default=None, repr=False, compare=False)
 
     def cell(self, row: int, column: int) -> LeanCell:
         """The cell at (row, column): an empty one where the file has none (a merged range's cells are all kept)."""
@@ -91,9 +111,11 @@ class LeanSheet:
 class LeanWorkbook:
     """The parts of a workbook a report is made from; see the module docstring."""
 
-    def __init__(self, data: bytes, *, prescanned: bool = False) -> None:
+    def __init__(self, data: bytes, *, prescanned: bool = False, comments: bool = False) -> None:
         """``prescanned``: ``safety.check_archive`` has passed ``data`` (no DTD, no entity declaration in any XML
-        part); the worksheets it vouches for are then parsed by the C expat parser directly (``_vouched``)."""
+        part); the worksheets it vouches for are then parsed by the C expat parser directly (``_vouched``).
+        ``comments``: the cells' comments are read too, as openpyxl's load binds them (the marked-up copy needs
+        them; a report does not)."""
         archive = zipfile.ZipFile(io.BytesIO(data))
         reader = ExcelReader(io.BytesIO(data), read_only=False, keep_vba=False, data_only=False, keep_links=True,
                              rich_text=False)
@@ -118,6 +140,8 @@ class LeanWorkbook:
                 continue
             self.sheets[sheet.name] = _read_sheet(archive, relation.target, sheet.name, sheet.state or "visible",
                                                   reader.shared_strings, styles, self.epoch, prescanned)
+            if comments:
+                _bind_comments(archive, relation.target, self.sheets[sheet.name])
 
     @property
     def worksheets(self) -> list[LeanSheet]:
@@ -175,6 +199,8 @@ class _Styles:
 
     def __init__(self, archive: zipfile.ZipFile) -> None:
         self.formats: list[str] = ["General"]  # openpyxl's default workbook style only
+        self.fills: list = [DEFAULT_EMPTY_FILL, DEFAULT_GRAY_FILL]  # openpyxl's default workbook's
+        self.fill_ids: list[int] = [0]
         self.date_formats: set[int] = set()
         self.timedelta_formats: set[int] = set()
         try:
@@ -186,6 +212,8 @@ class _Styles:
             return
         self.date_formats = stylesheet.date_formats
         self.timedelta_formats = stylesheet.timedelta_formats
+        self.fills = list(stylesheet.fills)
+        self.fill_ids = [style.fillId for style in stylesheet.cell_styles]
         self.formats = []
         for style in stylesheet.cell_styles:  # as openpyxl's Cell.number_format reads it
             number = style.numFmtId
@@ -198,6 +226,10 @@ class _Styles:
 
     def format_of(self, style_id: int) -> str:
         return self.formats[style_id]  # an index out of range fails, as openpyxl's load does
+
+    def fill_of(self, style_id: int | None):
+        # as openpyxl's cell.fill: an index out of range fails
+        return self.fills[0 if style_id is None else self.fill_ids[style_id]]
 
 
 class _NotLean(Exception):
@@ -288,13 +320,15 @@ def _read_sheet(archive: zipfile.ZipFile, path: str, title: str, state: str, str
     for _, row in parser.parse():
         for item in row:
             key = (item["row"], item["column"])
-            cells[key] = LeanCell(key[0], key[1], item["value"], item["data_type"], styles.format_of(item["style_id"]))
+            style_id = item["style_id"]
+            cells[key] = LeanCell(key[0], key[1], item["value"], item["data_type"], styles.format_of(style_id),
+                                  style_id=style_id)
             formulas = formulas or item["data_type"] == "f"
     merged = []
     for merge in (parser.merged_cells.mergeCell if parser.merged_cells else []):
         bounds = CellRange(merge.ref)
         merged.append((bounds.min_row, bounds.min_col, bounds.max_row, bounds.max_col))
-    sheet = LeanSheet(title, state, cells, merged)
+    sheet = LeanSheet(title, state, cells, merged, styles=styles)
     _empty_merged_followers(sheet)
     for cell in cells.values():
         cell.parent = sheet
@@ -306,6 +340,22 @@ def _read_sheet(archive: zipfile.ZipFile, path: str, title: str, state: str, str
                 if key in cells and cells[key].data_type == "f" and not cells[key].merged_follower:
                     sheet.cached[key] = item["value"]
     return sheet
+
+
+def _bind_comments(archive: zipfile.ZipFile, path: str, sheet: LeanSheet) -> None:
+    """The sheet's comments on its cells, as openpyxl's load binds them: a comment makes its cell exist, and one on
+    a merged range's hidden cell is dropped."""
+    rels_path = get_rels_path(path)
+    if rels_path not in archive.namelist():
+        return
+    for relation in get_dependents(archive, rels_path).find(COMMENTS_NS):
+        for ref, comment in CommentSheet.from_tree(fromstring(archive.read(relation.target))).comments:
+            row, column = coordinate_to_tuple(ref)
+            cell = sheet.cells.get((row, column))
+            if cell is None:
+                cell = sheet.cells[(row, column)] = LeanCell(row, column, parent=sheet)
+            if not cell.merged_follower:
+                cell.comment = comment
 
 
 def _empty_merged_followers(sheet: LeanSheet) -> None:

@@ -67,7 +67,8 @@ _MOST_PLACES = 40
 def _visible(value: Exact, apart_from: tuple[Exact, ...], *, places: int, whole_apart: bool = False) -> Decimal:
     fraction = to_fraction(value)
     avoid = {to_fraction(other) for other in apart_from if to_fraction(other) != fraction}
-    with localcontext(prec=_MOST_PLACES + 20):  # room for 15 integer digits and every decimal tried
+    # room for 15 integer digits and every decimal tried (more than _MOST_PLACES when a rate is shown with more)
+    with localcontext(prec=max(places, _MOST_PLACES) + 20):
         exact = Decimal(fraction.numerator) / Decimal(fraction.denominator)
         for digits in range(max(places, 2), max(places, _MOST_PLACES) + 1):
             shown = exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)

@@ -36,8 +36,10 @@ from zipfile import ZIP_DEFLATED, ZIP_STORED, ZipFile, ZipInfo
 
 from defusedxml import ElementTree
 from openpyxl import Workbook
+from openpyxl.comments import Comment
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
+from selfscore.read.lean import LeanWorkbook
 from selfscore.read.safety import DEFAULT_LIMITS, Limits
 from selfscore.results.report import PreviousCheck, Report
 from selfscore.tables.names import MARKS_SHEET
@@ -72,16 +74,15 @@ class CannotEdit(Exception):
     """The workbook holds something this writer does not edit safely; write the copy with openpyxl instead."""
 
 
-def mark_up_in_place(data: bytes, workbook: Workbook, report: Report) -> bytes:
-    """The marked-up copy of the .xlsx/.xltx ``data``, from which ``workbook`` was loaded (unmarked)."""
-    editor = _Editor(data, workbook, report)
+def mark_up_in_place(data: bytes, workbook: Workbook | LeanWorkbook, report: Report) -> bytes:
+    """The marked-up copy of the .xlsx/.xltx ``data``, from which ``workbook`` was read (unmarked): by openpyxl's
+    load, or by the lean reader with the cells' comments (``LeanWorkbook(comments=True)``). The workbook is only
+    read, never changed, so that openpyxl's copy can start from it if this writer gives up."""
     try:
-        return editor.write()
+        return _Editor(data, workbook, report).write()
+    except CannotEdit:
+        raise
     except Exception as error:  # anything unexpected in the parts: the caller falls back, never a broken copy
-        for (sheet, cell), comment in editor.own_comments.items():  # openpyxl's copy starts from the filler's own
-            workbook[sheet][cell].comment = comment
-        if isinstance(error, CannotEdit):
-            raise
         raise CannotEdit(type(error).__name__) from error
 
 
@@ -195,7 +196,7 @@ def _add_rels(xml: str | None, rels: list[tuple[str, str, str]]) -> str:
 
 
 class _Editor:
-    def __init__(self, data: bytes, workbook: Workbook, report: Report) -> None:
+    def __init__(self, data: bytes, workbook: Workbook | LeanWorkbook, report: Report) -> None:
         self.source = ZipFile(io.BytesIO(data))
         self.names = set(self.source.namelist())
         self.workbook = workbook
@@ -203,8 +204,6 @@ class _Editor:
         self.replaced: dict[str, bytes] = {}
         self.added: dict[str, bytes] = {}
         self.dropped: set[str] = set()
-        #: each marked cell's comment before the marks' was set on it (the fingerprint reads the marked workbook)
-        self.own_comments: dict[tuple[str, str], object] = {}
         #: relationships of the workbook part that go with a dropped part
         self.dropped_rels: set[str] = set()
         #: what a re-check restores of a part whose original referred to a dropped part: the original without that
@@ -226,17 +225,18 @@ class _Editor:
         self._locate_parts()
         marks = cell_marks(self.workbook, self.report)
         originals = [original_of(self.workbook, sheet, cell) for sheet, cell in marks]
-        comments: dict[tuple[str, str], object] = {}
+        comments: dict[tuple[str, str], Comment] = {}
+        written: dict[tuple[str, int, int], str] = {}  # the marks' comments, as the fingerprint reads the copy
         for (sheet, cell), (_colour, lines) in marks.items():
             target = self.workbook[sheet][cell]
-            self.own_comments[(sheet, cell)] = target.comment
-            comments[(sheet, cell)] = target.comment = comment_on(target, lines)
+            comments[(sheet, cell)] = comment_on(target, lines)
+            written[(sheet, target.row, target.column)] = comments[(sheet, cell)].text
 
         scratch = Workbook()
         results_sheets(scratch, self.report, self.workbook.sheetnames)
         scratch.remove(scratch["Sheet"])
         copy_of = PurePosixPath(self.report.file).name
-        fingerprint = fingerprint_of([*self.workbook.worksheets, *scratch.worksheets])
+        fingerprint = fingerprint_of([*self.workbook.worksheets, *scratch.worksheets], written)
         write_record(scratch, originals, [(f.code, f.sheet or "", f.cell or "", f.message) for f in self.report.findings],
                      copy_of=copy_of, fingerprint=fingerprint)
         added_sheets = ZipFile(io.BytesIO(workbook_bytes(scratch, compression=ZIP_STORED)))  # read back at once

@@ -18,6 +18,7 @@ from openpyxl.styles.fills import Fill
 from openpyxl.utils.datetime import to_excel
 from openpyxl.xml.functions import fromstring, tostring
 
+from selfscore.read.lean import LeanSheet
 from selfscore.results.report import PreviousCheck
 from selfscore.tables.names import ADDED_SHEETS, MARKS_SHEET
 
@@ -112,18 +113,25 @@ def content_fingerprint(workbook: Workbook) -> str:
     return fingerprint_of(workbook.worksheets)
 
 
-def fingerprint_of(sheets) -> str:
-    """``content_fingerprint`` of these worksheets (they may come from more than one workbook)."""
+def fingerprint_of(sheets, comments: dict[tuple[str, int, int], str] | None = None) -> str:
+    """``content_fingerprint`` of these worksheets (they may come from more than one workbook, openpyxl's or the
+    lean reader's); ``comments`` are comments (sheet, row, column) → text set on cells as they are written."""
     entries = []
+    comments = dict(comments or {})
     for sheet in sheets:
         if sheet.title == MARKS_SHEET:
             continue
-        # _cells holds only the cells that exist: walking rows × columns of a sparse sheet could be billions
-        for (row, column), cell in sheet._cells.items():
+        # the cells that exist: walking rows × columns of a sparse sheet could be billions
+        cells = sheet.cells if isinstance(sheet, LeanSheet) else sheet._cells
+        for (row, column), cell in cells.items():
             value = _fingerprint_value(cell.value)
-            comment = cell.comment.text if getattr(cell, "comment", None) is not None else None
+            comment = comments.pop((sheet.title, row, column), None)
+            if comment is None:
+                comment = cell.comment.text if getattr(cell, "comment", None) is not None else None
             if value is not None or comment:
                 entries.append((sheet.title, row, column, value, _lines(comment) if comment else None))
+    # a comment set on a cell the file does not have: openpyxl makes the cell, with no value
+    entries += [(title, row, column, None, _lines(text)) for (title, row, column), text in comments.items() if text]
     digest = hashlib.sha256()
     for entry in sorted(entries, key=lambda item: item[:3]):
         digest.update(json.dumps(entry, ensure_ascii=False).encode() + b"\n")

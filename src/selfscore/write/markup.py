@@ -145,7 +145,8 @@ def _keep_unwritable_numbers(workbook: Workbook) -> None:
 
 def _markable(workbook: Workbook, sheet: str, coordinate: str) -> bool:
     # A cell inside a merged range cannot carry a comment; its finding is still listed in 「问题清单」.
-    return not isinstance(workbook[sheet][coordinate], MergedCell)
+    cell = workbook[sheet][coordinate]
+    return not isinstance(cell, MergedCell) and not getattr(cell, "merged_follower", False)  # or the lean reader's
 
 
 def score_line(result: IndicatorResult, *, with_explanation: bool = True) -> str:
