@@ -45,6 +45,7 @@ from selfscore.results.report import PreviousCheck, Report
 from selfscore.tables.names import MARKS_SHEET
 from selfscore.write.marks import fingerprint_of, original_of, write_record, zip_stamp
 from selfscore.write.markup import COMMENT_AUTHOR, cell_marks, comment_on, results_sheets
+from selfscore.write.scratch_xml import ScratchParts, Unsupported
 from selfscore.write.xlsx_bytes import workbook_bytes
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -239,7 +240,10 @@ class _Editor:
         fingerprint = fingerprint_of([*self.workbook.worksheets, *scratch.worksheets], written)
         write_record(scratch, originals, [(f.code, f.sheet or "", f.cell or "", f.message) for f in self.report.findings],
                      copy_of=copy_of, fingerprint=fingerprint)
-        added_sheets = ZipFile(io.BytesIO(workbook_bytes(scratch, compression=ZIP_STORED)))  # read back at once
+        try:
+            added_sheets: ScratchParts | ZipFile = ScratchParts(scratch)
+        except Unsupported:  # openpyxl's own writer, read back at once
+            added_sheets = ZipFile(io.BytesIO(workbook_bytes(scratch, compression=ZIP_STORED)))
 
         fill_xfs = self._styles(added_sheets, {colour for colour, _lines in marks.values()}, marks)
         self.mark_xfs = {index: style for (style, _colour), index in fill_xfs.items()}
@@ -303,7 +307,7 @@ class _Editor:
 
     # -- styles --------------------------------------------------------------------------------------------------
 
-    def _styles(self, added: ZipFile, colours: set[str], marks) -> dict[tuple[int, str], int]:
+    def _styles(self, added: ScratchParts | ZipFile, colours: set[str], marks) -> dict[tuple[int, str], int]:
         """Append the scratch workbook's styles and one format per (original format, fill colour) of a marked cell;
         returns the new index of each such pair and sets ``self.xf_offset`` for the grafted sheets."""
         styles = self.read(self.styles_part)
@@ -508,7 +512,7 @@ class _Editor:
 
     # -- the added sheets ----------------------------------------------------------------------------------------
 
-    def _graft(self, added: ZipFile, scratch: Workbook) -> None:
+    def _graft(self, added: ScratchParts | ZipFile, scratch: Workbook) -> None:
         taken_names = set(self.workbook.sheetnames) - {MARKS_SHEET}
         if taken_names & set(scratch.sheetnames):
             raise CannotEdit("a sheet already has a results sheet's name")
@@ -694,7 +698,7 @@ def _append_list(xml: str, tag: str, items: list[str]) -> tuple[str, int]:
     return xml[:match.start()] + opened + (match.group(1) or "") + "".join(items) + f"</{tag}>" + xml[match.end():], 0
 
 
-def _shared_strings(added: ZipFile) -> list[str]:
+def _shared_strings(added: ScratchParts | ZipFile) -> list[str]:
     if "xl/sharedStrings.xml" not in added.namelist():
         return []
     xml = added.read("xl/sharedStrings.xml").decode()
