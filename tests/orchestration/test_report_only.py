@@ -40,9 +40,9 @@ def _all_workbooks(directory: Path) -> list[Path]:
                                facts={"quality_issues": "两项", "satisfaction_pct": 0.85}))
     paths += _layout_workbooks(directory)
     hostile = [case for case in corpus.CASES if all(harness.has(tool) for tool in case.needs)]
-    paths += [case.build(directory / f"hostile_{case.name}.xlsx") for case in hostile]
+    paths += [harness.built(case, directory / f"hostile_{case.name}.xlsx") for case in hostile]
     saved = [case for case in saved_files.CASES if all(harness.has(tool) for tool in case.needs)]
-    paths += [case.build(directory / f"saved_{case.file_name}") for case in saved]
+    paths += [harness.built(case, directory / f"saved_{case.file_name}") for case in saved]
     return paths
 
 

@@ -101,7 +101,7 @@ def assert_same(data: bytes) -> None:
 def saved(tmp_path_factory) -> dict[str, bytes]:
     directory = tmp_path_factory.mktemp("lean")
     # as both paths read them: a workbook's parts moved under xl/ where they live elsewhere (checking does it first)
-    return {case.name: with_parts_under_xl(case.build(directory / case.file_name).read_bytes()) for case in LEAN_CASES}
+    return {case.name: with_parts_under_xl(harness.built(case, directory / case.file_name).read_bytes()) for case in LEAN_CASES}
 
 
 @pytest.mark.parametrize("name", [case.name for case in LEAN_CASES])

@@ -47,7 +47,7 @@ def runs(tmp_path_factory) -> dict[str, Run]:
     directory = tmp_path_factory.mktemp("saved")
 
     def build_and_run(case: harness.Case) -> Run:
-        path = case.build(directory / case.file_name)
+        path = harness.built(case, directory / case.file_name)
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         out = directory / f"{case.name}.out"
         return Run(path, digest, out, *run_measured(["check", str(path), "-o", str(out), "--json", "-"]))

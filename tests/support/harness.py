@@ -68,10 +68,26 @@ def file_name(case: Case) -> str:
     return case.file_name
 
 
+#: each case's file as its builder made it, once per test process (see ``built``)
+_BUILT: dict[Case, bytes] = {}
+
+
+def built(case: Case, path: Path) -> Path:
+    """``case``'s file written at ``path``. A builder's bytes depend on nothing but its case (not on the path, the
+    time or the order), so they are made once per test process and kept: the seven modules that check the corpora
+    (hostile, saved files, in place, lean, report only, web, copy reading) no longer each make all of them again."""
+    data = _BUILT.get(case)
+    if data is None:
+        data = _BUILT[case] = case.build(path).read_bytes()
+    else:
+        path.write_bytes(data)
+    return path
+
+
 def write_cases(directory: Path, cases: list[Case]) -> dict[str, Path]:
     """Each case whose tools are here, built into ``directory`` under its file name."""
     directory.mkdir(parents=True, exist_ok=True)
-    return {case.name: case.build(directory / case.file_name) for case in cases if case.available}
+    return {case.name: built(case, directory / case.file_name) for case in cases if case.available}
 
 
 # ---------------------------------------------------------------- the sample, and building a case from it

@@ -57,7 +57,7 @@ def app(database):
     # Checks in this process's threads (processes=0, the pool's mode for tests that embed the app): every start of the
     # app (each `with TestClient`) would otherwise start its worker processes afresh, each a new Python importing the
     # checker (about 1.6 s of CPU), in nearly every test. Checks in worker processes are what test_web.py's app,
-    # test_collections.py's own apps (the public URL, a total with bonus and penalty, an oversized upload),
+    # test_collections.py's own apps (a total with bonus and penalty, an oversized upload),
     # test_collections_pool.py and test_collections_server.py (a real `selfscore serve`) go through.
     return create_app(collections=database, processes=0)
 

@@ -150,7 +150,7 @@ def test_every_link_a_collection_hands_out_starts_with_the_public_url_or_else_th
         database, tmp_path, public_url, root_path, expected):
     # Behind nginx's default `Host $proxy_host`, links built from the request would name the backend: dead for a unit.
     Access(database).set_password(PASSWORD)
-    app = create_app(collections=database, processes=1, public_url=public_url)
+    app = create_app(collections=database, processes=0, public_url=public_url)  # links, not workers: checks in threads
     token = Access(database).create_api_token("links")
     with TestClient(app, root_path=root_path, base_url=f"http://testserver{root_path}") as reviewer:
         reviewer.csrf = sign_in(reviewer)  # type: ignore[attr-defined]

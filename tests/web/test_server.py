@@ -74,17 +74,18 @@ def test_a_full_queue_answers_503_with_retry_after_in_chinese(tmp_path, slow_byt
 
 
 def test_a_check_over_the_time_limit_is_stopped_and_reported_and_the_next_one_runs(tmp_path, slow_bytes):
-    # the slow workbook takes about 3 s on an idle core, a small one 0.1 s (workers are warmed up before they take uploads)
-    with Server(tmp_path, "--processes", "1", "--check-timeout", "1.5") as server:
+    # the slow workbook takes about 1.6 s on an idle core with today's checker (a 1.5 s limit left no margin), a
+    # small one 0.1 s (workers are warmed up before they take uploads)
+    with Server(tmp_path, "--processes", "1", "--check-timeout", "0.8") as server:
         workers_before = set(server.children())
-        # the marked-up copy's path: reading, scoring and writing the copy, some 3 s on an idle core and more on a busy
+        # the marked-up copy's path: reading, scoring and writing the copy, some 1.6 s on an idle core and more on a busy
         # one (the report-only /api/check reads it with the lean reader in about the limit itself: no margin either way)
         response = server.client.post("/api/check.xlsx", files=[("file", ("慢.xlsx", slow_bytes, XLSX))])
         assert response.status_code == 422
         report = response.json()["reports"][0]
         assert report["status"] == "unreadable"
         assert [finding["code"] for finding in report["findings"]] == ["check_timeout"]
-        assert "校验这个文件超过 1.5 秒仍未完成，已停止" in report["findings"][0]["message"]
+        assert "校验这个文件超过 0.8 秒仍未完成，已停止" in report["findings"][0]["message"]
         # its worker was killed and replaced: the next upload is checked by a fresh one
         fast = server.client.post("/api/check", files=[("files", ("温县.xlsx", small_bytes(tmp_path), XLSX))])
         assert fast.status_code == 200 and fast.json()["reports"][0]["status"] == "ok"

@@ -31,8 +31,17 @@ def app():
 
 
 @pytest.fixture
-def client(app):
+def fresh_client(app):
+    """A client of ``app``, for a test that inspects that app's own store."""
     with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def client():
+    """One app and its check worker for the module's tests that look only at their own answers: each app starts a
+    worker process (a new Python importing the checker, about 1.6 s of CPU), which thirty apps paid thirty times."""
+    with TestClient(create_app(processes=1), raise_server_exceptions=False) as test_client:
         yield test_client
 
 
@@ -389,7 +398,7 @@ def test_home_page_offers_both_templates_the_upload_form_and_the_step_readings(c
     assert "每个文件不超过 10 MB" in html
 
 
-def test_result_page_shows_totals_indicators_findings_and_a_working_download(client, app, tmp_path):
+def test_result_page_shows_totals_indicators_findings_and_a_working_download(client, tmp_path):
     data = workbook_bytes(tmp_path, scores={"funds_raising": 7}, unit="温县")
     response = client.post("/check", files=[xlsx_part("温县.xlsx", data)], data={"steps": "ceil"})
     assert response.status_code == 200
@@ -472,9 +481,9 @@ def test_unknown_or_malformed_tokens_are_404(client):
     assert traversal.status_code == 404 and "root:" not in traversal.text and "找不到这个页面" in traversal.text
 
 
-def test_client_file_names_are_display_text_only(client, app, tmp_path):
+def test_client_file_names_are_display_text_only(fresh_client, app, tmp_path):
     data = workbook_bytes(tmp_path)
-    response = client.post("/check", files=[xlsx_part("../../<img src=x onerror=alert(1)>.xlsx", data)])
+    response = fresh_client.post("/check", files=[xlsx_part("../../<img src=x onerror=alert(1)>.xlsx", data)])
     assert response.status_code == 200
     assert "<img src=x" not in response.text and "&lt;img src=x onerror=alert(1)&gt;.xlsx" in response.text
     assert "../" not in response.text

@@ -43,7 +43,7 @@ def corpus_bytes(tmp_path_factory) -> dict[str, bytes]:
     directory = tmp_path_factory.mktemp("web-corpus")
     cases = [case for case in corpus.CASES if _available(case)]
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        paths = pool.map(lambda case: case.build(directory / f"{case.name}.xlsx"), cases)
+        paths = pool.map(lambda case: harness.built(case, directory / f"{case.name}.xlsx"), cases)
         return {case.name: path.read_bytes() for case, path in zip(cases, paths, strict=True)}
 
 

@@ -41,9 +41,9 @@ def _workbooks(directory: Path) -> list[Path]:
     paths.append(make_workbook(directory / "faulty.xlsx", "shantytown", scores={"funds_raising": 8}, total=99,
                                facts={"quality_issues": "两项", "satisfaction_pct": 0.85}))
     hostile = [case for case in corpus.CASES if all(harness.has(tool) for tool in case.needs)]
-    paths += [case.build(directory / f"hostile_{case.name}.xlsx") for case in hostile]
+    paths += [harness.built(case, directory / f"hostile_{case.name}.xlsx") for case in hostile]
     saved = [case for case in saved_files.CASES if all(harness.has(tool) for tool in case.needs)]
-    paths += [case.build(directory / f"saved_{case.file_name}") for case in saved]
+    paths += [harness.built(case, directory / f"saved_{case.file_name}") for case in saved]
     marked = directory / "commented.checked.xlsx"  # a copy checked again: its marks taken out of its parts first
     marked.write_bytes(check_file(paths[len(TABLE_IDS)])[1])
     return [*paths, marked]
