@@ -16,20 +16,8 @@ from selfscore.collect.models import Submission
 from selfscore.collect.service import Collections, NotStored, Refused, notices
 from selfscore.collect.units import UnitListError, units_from_text, units_from_workbook
 from selfscore.write.filling import cell_of
-from support.collection_web import plain_workbook
+from support.collection_web import UNITS, plain_workbook
 from support.helpers import TABLE_IDS, make_workbook
-
-UNITS = ["修武县", "温县", "孟州市"]
-
-
-@pytest.fixture
-def collections(database):
-    return Collections(database)
-
-
-@pytest.fixture
-def collection(collections):
-    return collections.create("焦作市2020年度城镇保障性安居工程绩效自评", 2020, [TABLE_IDS[0]], UNITS)
 
 
 def workbook(tmp_path, name="a", **changes) -> bytes:

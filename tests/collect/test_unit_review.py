@@ -11,22 +11,13 @@ import pytest
 from selfscore.collect.access import UserInfo
 from selfscore.collect.review import reviewer_name
 from selfscore.collect.service import Collections, Refused
+from support.collection_web import UNITS
 from support.helpers import TABLE_IDS, make_workbook
 
-UNITS = ["修武县", "温县", "孟州市"]
 #: a report submitted a day late: 「report_submission」 is left to judgement within 0～4 (needs review)
 LATE = {"report_complete": "否", "report_days_late": 1}
 BY = reviewer_name(UserInfo(1, "张审核", "reviewer"))
 
-
-@pytest.fixture
-def collections(database):
-    return Collections(database)
-
-
-@pytest.fixture
-def collection(collections):
-    return collections.create("焦作市2020年度城镇保障性安居工程绩效自评", 2020, [TABLE_IDS[0]], UNITS)
 
 
 def workbook(tmp_path, name="a", table=TABLE_IDS[0], **changes) -> bytes:
