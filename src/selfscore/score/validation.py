@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from fractions import Fraction
@@ -17,6 +18,27 @@ from selfscore.tables.definitions import TableDefinition
 from selfscore.tables.inputs import InputDefinition
 from selfscore.tables.names import META_UNIT, META_YEAR, SCORE_TOTAL, input_name, score_name
 from selfscore.tables.numbers import fmt
+
+
+def _load_checks_without_hypothesis() -> None:
+    """Import pandera's built-in checks now, keeping hypothesis out of them when nothing has imported it yet.
+
+    pandera imports its built-in checks on the first validation, and with them its data-synthesis strategies, which
+    import hypothesis whenever it is installed (≈ 0.1 s; it is installed for the tests, never by a user's install).
+    Validation never synthesises data, so the strategies are loaded as pandera loads them where hypothesis is absent.
+    A process that has already imported hypothesis (the tests) keeps it as it is.
+    """
+    if "hypothesis" in sys.modules:
+        import pandera.backends.pandas.builtin_checks  # noqa: F401
+        return
+    sys.modules["hypothesis"] = None  # type: ignore[assignment]  # an import of it fails: pandera goes without
+    try:
+        import pandera.backends.pandas.builtin_checks  # noqa: F401
+    finally:
+        del sys.modules["hypothesis"]
+
+
+_load_checks_without_hypothesis()
 
 #: A check's name is "<finding code>|<the name of the cell it reports on>|<other cell names…>"
 SEP = "|"
