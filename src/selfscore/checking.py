@@ -82,6 +82,8 @@ class _Opened:
     #: the file's own bytes, when its copy is written into its own zip
     original: bytes | None = None
     limits: Limits = DEFAULT_LIMITS
+    #: the workbook's sheets, for the findings' reading order, when the workbook itself is not kept (report only)
+    sheetnames: list[str] | None = None
 
 
 def check_file(source: Source, name: str | None = None, steps: StepReading = DEFAULT_STEPS, markup: bool = True,
@@ -176,8 +178,9 @@ def _open(source: Source, name: str | None, steps: StepReading, limits: Limits =
             sniffed = sniff(data)
             if not markup:
                 lean = _open_lean(data, sniffed, limits)
-                if lean is not None:
-                    return _Opened(file_name, *lean[:4], None)
+                if lean is not None:  # the report needs no more of the workbook: let it go before validation
+                    workbook, read, findings, previous, _data = lean
+                    return _Opened(file_name, None, read, findings, previous, None, sheetnames=workbook.sheetnames)
             elif in_place_writer(sniffed):
                 lean = _open_lean_for_copy(data, sniffed, limits)
                 if lean is not None:  # its copy is written into its own zip: openpyxl need not load it at all
@@ -356,7 +359,8 @@ def _finish(opened: _Opened, validation: tuple[list[Finding], set[str]], steps: 
     total_explanation, total_findings = total_details(read, results, invalid, recomputed_total)
     all_findings = (opened.findings + read.findings + validation_findings + score_findings + total_findings
                     + _version_findings(read))
-    sheetnames = workbook.sheetnames if workbook is not None else getattr(read, "sheetnames", [])
+    sheetnames = (workbook.sheetnames if workbook is not None
+                  else opened.sheetnames if opened.sheetnames is not None else getattr(read, "sheetnames", []))
     all_findings.sort(key=_reading_order(sheetnames))
     year = read.values.get(META_YEAR)
     version = read.template_version
@@ -382,8 +386,7 @@ def _finish(opened: _Opened, validation: tuple[list[Finding], set[str]], steps: 
         source_format=opened.foreign_kind,
     )
     foreign = read if opened.foreign_kind is not None and isinstance(read, LabelReadResult) else None
-    kept = None if isinstance(workbook, LeanWorkbook) and opened.original is None else workbook  # report only
-    return Checked(report, kept, foreign, opened.original, opened.limits)
+    return Checked(report, workbook, foreign, opened.original, opened.limits)
 
 
 def _version_by_year(read: ReadResult) -> ReadResult:

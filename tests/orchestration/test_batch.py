@@ -131,6 +131,28 @@ def test_two_processes_give_the_same_reports_as_one(folder, tmp_path):
     assert [item.input.name for item in one] == [item.input.name for item in two]
 
 
+@pytest.mark.parametrize("markup", [True, False])
+def test_a_chunk_holds_at_most_max_chunk_files_and_chunk_bytes(folder, tmp_path, monkeypatch, markup):
+    inputs = collect_inputs([folder], tmp_path / "out")
+    sizes = {item.path: item.path.stat().st_size for item in inputs}
+    whole = [item.report.to_dict() for item in check_batch(inputs, jobs=1, markup=markup)]
+    budget = 2 * max(sizes.values()) + 1  # two of the larger workbooks fit, three never do
+    monkeypatch.setattr(batch, "CHUNK_BYTES", budget)
+    chunks: list[list[Path]] = []
+    original = checking.check_many
+    monkeypatch.setattr(checking, "check_many", lambda sources, **kw: chunks.append(list(sources)) or original(sources, **kw))
+    items = check_batch(inputs, jobs=1, markup=markup)
+    assert [path for chunk in chunks for path in chunk] == [item.path for item in inputs]  # each once, in order
+    assert all(len(chunk) == 1 or sum(sizes[path] for path in chunk) <= budget for chunk in chunks)
+    assert max(len(chunk) for chunk in chunks) >= 2 and len(chunks) >= 3
+    assert [item.report.to_dict() for item in items] == whole  # the chunks change nothing in the reports
+    monkeypatch.setattr(batch, "MAX_CHUNK", 2)
+    monkeypatch.setattr(batch, "CHUNK_BYTES", 10**9)
+    chunks.clear()
+    check_batch(inputs, jobs=1, markup=markup)
+    assert [len(chunk) for chunk in chunks] == [2, 2, 2]
+
+
 def test_the_batch_reports_are_the_single_file_reports(folder):
     items = check_batch(collect_inputs([folder]), jobs=2)
     for item in items:
