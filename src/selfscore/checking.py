@@ -18,7 +18,7 @@ from selfscore.read.by_names import (
     read_values,
     refuse_unsafe,
 )
-from selfscore.read.foreign import check_xlsb_extent, foreign_kind, read_foreign
+from selfscore.read.foreign import FOREIGN_KINDS, check_xlsb_extent, foreign_kind, read_foreign
 from selfscore.read.formats import FORMAT_NAMES, sniff, with_parts_under_xl
 from selfscore.read.labels import (
     LabelReadResult,
@@ -162,7 +162,8 @@ def _open(source: Source, name: str | None, steps: StepReading, limits: Limits =
     in_place = False
     try:
         data, file_name = _load(source, name, limits)
-        kind = foreign_kind(data)
+        sniffed = sniff(data)
+        kind = sniffed if sniffed in FOREIGN_KINDS else None  # calamine's to read
         if kind is not None:
             if kind in ("ods", "xlsb"):  # a zip too: the same size, ratio and DTD caps before calamine inflates it
                 try:
@@ -175,7 +176,6 @@ def _open(source: Source, name: str | None, steps: StepReading, limits: Limits =
             workbook, previous, findings = None, None, []
             read: ReadResult = _version_by_year(read_foreign(data, kind))
         else:
-            sniffed = sniff(data)
             if not markup:
                 lean = _open_lean(data, sniffed, limits)
                 if lean is not None:  # the report needs no more of the workbook: let it go before validation

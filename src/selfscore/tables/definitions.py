@@ -426,6 +426,12 @@ def schemas_dir() -> Path:
     override = os.environ.get("SELFSCORE_SCHEMAS")
     if override:
         return Path(override)
+    return _package_schemas()
+
+
+@functools.cache
+def _package_schemas() -> Path:
+    """The definitions installed with the package or in the checkout, looked up once (every check asks)."""
     package = Path(__file__).resolve().parent.parent
     packaged = package / "schemas"  # put there by the wheel build
     # An editable install runs from src/selfscore: the definitions are at the top of the checkout.
@@ -599,7 +605,7 @@ def check_files(paths: list[Path]) -> tuple[list[TableDefinition], list[Definiti
 
 def broken_definitions(directory: Path | None = None) -> tuple[BrokenDefinition, ...]:
     """The definition files that could not be loaded, each with its mistake."""
-    return _load_all((directory or schemas_dir()).resolve())[1]
+    return _load_all(_resolved(directory or schemas_dir()))[1]
 
 
 def unavailable(table_id: str, directory: Path | None = None, *, template_version: int | None = None,
@@ -621,7 +627,13 @@ def unavailable(table_id: str, directory: Path | None = None, *, template_versio
 
 def load_versions(directory: Path | None = None) -> dict[str, tuple[TableDefinition, ...]]:
     """Every version of every table, oldest first; the last is the current one."""
-    return _load_all((directory or schemas_dir()).resolve())[0]
+    return _load_all(_resolved(directory or schemas_dir()))[0]
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved(directory: Path) -> Path:
+    """A definitions directory's real path, the key its definitions are loaded and kept under."""
+    return directory.resolve()
 
 
 def load_tables(directory: Path | None = None) -> dict[str, TableDefinition]:
