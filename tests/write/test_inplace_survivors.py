@@ -1,4 +1,6 @@
-"""A slicer on a pivot table survives the marked-up copy and a check of that copy again, part for part.
+"""What else the marked-up copy keeps part for part: a slicer on a pivot table, and everything in an .xltx template.
+
+A slicer survives the copy and a check of that copy again.
 
 The slicer is built as Excel writes one (ECMA-376 with the Office 2010 extensions, [MS-XLSX] 2.3.x): its cache
 definition and slicer parts, the x14 ``slicerCaches`` extension of the workbook, the ``slicerList`` extension of the
@@ -15,7 +17,7 @@ from openpyxl import load_workbook
 
 from selfscore.checking import check, check_file
 from selfscore.tables.names import MARKS_SHEET, RESULTS_SHEET
-from support import saved_files
+from support import corpus, saved_files
 from support.harness import member, members, rezip
 from support.libreoffice import convert
 
@@ -137,3 +139,26 @@ def test_a_slicer_comes_back_marked_and_intact_and_survives_a_check_of_the_copy(
     (pdf,) = convert([path], "pdf", tmp_path / "pdf")  # LibreOffice opens it (it fails on a file it cannot load)
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 1000
     assert zipfile.ZipFile(io.BytesIO(copy)).testzip() is None
+
+
+SHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+TEMPLATE_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml"
+
+
+def test_an_xltx_template_comes_back_as_a_workbook_with_its_picture_pivot_and_slicer_intact(tmp_path):
+    workbook = corpus.with_image(workbook_with_slicer())
+    types = member(workbook, "[Content_Types].xml").decode()
+    assert SHEET_CT in types
+    template = rezip(workbook, {"[Content_Types].xml": types.replace(SHEET_CT, TEMPLATE_CT).encode()})
+    path = tmp_path / "模板.xltx"
+    path.write_bytes(template)
+    report, copy = check_file(path)
+    assert "content_not_preserved" not in {finding.code for finding in report.findings}
+    before, after = members(template), members(copy)
+    kept = [name for name in before if name.startswith(("xl/media/", "xl/drawings/", "xl/pivot", "xl/slicer"))]
+    assert len(kept) >= 8 and all(after[name] == before[name] for name in kept)
+    # the copy is an ordinary workbook: Excel opens an .xlsx whose main part says "template" only with a repair
+    assert TEMPLATE_CT not in after["[Content_Types].xml"].decode() and SHEET_CT in after["[Content_Types].xml"].decode()
+    loaded = load_workbook(io.BytesIO(copy))
+    assert loaded.template is False and loaded.sheetnames[0] == RESULTS_SHEET
+    assert len(loaded["透视表"]._pivots) == 1
