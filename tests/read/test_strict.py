@@ -1,6 +1,6 @@
 """Strict Open XML (Excel's 「Strict Open XML 电子表格」) read in-process: every Strict name is mapped back, nothing else changes.
 
-The Strict and transitional names below are written out from ECMA-376 Part 1 (Strict conformance), not
+The Strict and transitional names (support.strict) are written out from ECMA-376 Part 1 (Strict conformance), not
 taken from the code's own table, so a wrong entry or a skipped part shows here.
 """
 
@@ -10,31 +10,7 @@ from selfscore.checking import check_workbook
 from selfscore.read.strict import transitional
 from support.harness import members, zipped
 from support.helpers import make_workbook
-
-PURL, SCHEMAS = "http://purl.oclc.org/ooxml/", "http://schemas.openxmlformats.org/"
-#: Strict name → transitional name, as the standard lists them (the ones a spreadsheet uses)
-BY_HAND = {
-    PURL + "spreadsheetml/main": SCHEMAS + "spreadsheetml/2006/main",
-    PURL + "officeDocument/relationships": SCHEMAS + "officeDocument/2006/relationships",
-    PURL + "officeDocument/relationships/officeDocument": SCHEMAS + "officeDocument/2006/relationships/officeDocument",
-    PURL + "officeDocument/relationships/worksheet": SCHEMAS + "officeDocument/2006/relationships/worksheet",
-    PURL + "officeDocument/relationships/extendedProperties": SCHEMAS + "officeDocument/2006/relationships/extended-properties",
-    PURL + "officeDocument/relationships/customProperties": SCHEMAS + "officeDocument/2006/relationships/custom-properties",
-    PURL + "officeDocument/extendedProperties": SCHEMAS + "officeDocument/2006/extended-properties",
-    PURL + "officeDocument/docPropsVTypes": SCHEMAS + "officeDocument/2006/docPropsVTypes",
-    PURL + "drawingml/main": SCHEMAS + "drawingml/2006/main",
-}
-
-
-def strict_by_hand(data: bytes) -> bytes:
-    """An ordinary .xlsx as Excel saves it in Strict: longest transitional names replaced first."""
-    def strictify(content: bytes) -> bytes:
-        for strict, plain in sorted(BY_HAND.items(), key=lambda pair: -len(pair[1])):
-            content = content.replace(plain.encode(), strict.encode())
-        return content.replace(b"<workbook ", b'<workbook conformance="strict" ', 1)
-
-    return zipped({name: strictify(content) if name.endswith((".xml", ".rels")) else content
-                   for name, content in members(data).items()})
+from support.strict import BY_HAND, PURL, SCHEMAS, strict_by_hand
 
 
 def test_every_strict_name_in_xml_rels_and_vml_parts_becomes_its_transitional_name():

@@ -7,6 +7,7 @@
 - layouts: hand-made layouts of the two annexes, as offices retype them; criteria: scores worked out from the
   criteria's own words, for the property tests
 - third_table: a third table in a fixture directory and its worked example
+- strict: an ordinary .xlsx turned into Strict Open XML by hand, with the standard's names
 - libreoffice: LibreOffice conversions, cached by content (safe for parallel workers)
 - measured: the selfscore command in its own process, with its wall time and peak memory; slow: a workbook that
   takes seconds to check

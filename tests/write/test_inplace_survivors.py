@@ -1,4 +1,5 @@
-"""What else the marked-up copy keeps part for part: a slicer on a pivot table, and everything in an .xltx template.
+"""What else the marked-up copy keeps part for part — a slicer on a pivot table, everything in an .xltx template —
+and what a copy openpyxl must write instead (a Strict file) says it lost.
 
 A slicer survives the copy and a check of that copy again.
 
@@ -17,9 +18,10 @@ from openpyxl import load_workbook
 
 from selfscore.checking import check, check_file
 from selfscore.tables.names import MARKS_SHEET, RESULTS_SHEET
-from support import corpus, saved_files
+from support import corpus, harness, saved_files
 from support.harness import member, members, rezip
 from support.libreoffice import convert
+from support.strict import strict_by_hand
 
 X14 = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -162,3 +164,15 @@ def test_an_xltx_template_comes_back_as_a_workbook_with_its_picture_pivot_and_sl
     loaded = load_workbook(io.BytesIO(copy))
     assert loaded.template is False and loaded.sheetnames[0] == RESULTS_SHEET
     assert len(loaded["透视表"]._pivots) == 1
+
+
+def test_a_strict_file_falls_back_to_openpyxls_copy_and_its_notes_say_the_picture_is_not_in_it(tmp_path):
+    strict = strict_by_hand(corpus.with_image(harness.jiaozuo_bytes()))
+    report, copy = check_file(strict, "严格.xlsx")
+    notes = [finding for finding in report.findings if finding.code == "content_not_preserved"]
+    assert len(notes) == 1 and "图片" in notes[0].message
+    assert any("图片" in note for note in report.notes)  # the results sheet repeats it at its top
+    loaded = load_workbook(io.BytesIO(copy))
+    assert loaded.sheetnames[0] == RESULTS_SHEET
+    assert not any(name.startswith("xl/media/") for name in members(copy))  # openpyxl's copy: the picture is gone
+    assert any("图片" in str(cell.value) for row in loaded[RESULTS_SHEET].iter_rows(max_row=12) for cell in row)
