@@ -21,6 +21,7 @@ from openpyxl.xml.functions import fromstring, tostring
 from selfscore.read.lean import LeanSheet
 from selfscore.results.report import PreviousCheck
 from selfscore.tables.names import ADDED_SHEETS, MARKS_SHEET
+from selfscore.write.sheet_model import Book, SheetModel, to_workbook
 
 _HEADER = ("kind", "sheet", "cell", "fill", "comment", "comment_author", "code", "message")
 #: the record's rows about the copy itself: kind "copy", what in the code column, its value in the message column
@@ -50,11 +51,18 @@ def original_of(workbook: Workbook, sheet: str, cell: str) -> OriginalCell:
 
 
 def write_record(workbook: Workbook, originals: list[OriginalCell], findings: list[tuple[str, str, str, str]],
-                 copy_of: str, fingerprint: str | None = None) -> None:
-    """Record the marks, the findings, which input (its file name) the copy is of, and its fingerprint
-    (by default the workbook's own; the in-place writer gives the one of the whole copy it writes)."""
-    fingerprint = fingerprint if fingerprint is not None else content_fingerprint(workbook)
-    sheet = workbook.create_sheet(MARKS_SHEET)
+                 copy_of: str) -> None:
+    """Add the record (``record_sheet``) to an openpyxl workbook, with the workbook's own fingerprint."""
+    book = Book()
+    record_sheet(book, originals, findings, copy_of, content_fingerprint(workbook))
+    to_workbook(workbook, book.created)
+
+
+def record_sheet(book: Book, originals: list[OriginalCell], findings: list[tuple[str, str, str, str]],
+                 copy_of: str, fingerprint: str) -> None:
+    """The marks record, after the book's sheets: the marks, the findings, which input (its file name) the copy is of,
+    and the fingerprint of the copy's content."""
+    sheet = book.create_sheet(MARKS_SHEET)
     sheet.append(_HEADER)
     sheet.append(_clean((_COPY, None, None, None, None, None, _COPY_OF, copy_of)))
     sheet.append((_COPY, None, None, None, None, None, _FINGERPRINT, fingerprint))
@@ -63,10 +71,7 @@ def write_record(workbook: Workbook, originals: list[OriginalCell], findings: li
                              original.comment_author, None, None)))
     for code, sheet_name, cell, message in findings:
         sheet.append(_clean(("finding", sheet_name, cell, None, None, None, code, message)))
-    for row in sheet.iter_rows():
-        for target in row:
-            target.data_type = "s" if target.value is not None else target.data_type
-    sheet.sheet_state = "veryHidden"
+    sheet.state = "veryHidden"
 
 
 def _clean(row: tuple) -> tuple:
@@ -115,14 +120,15 @@ def content_fingerprint(workbook: Workbook) -> str:
 
 def fingerprint_of(sheets, comments: dict[tuple[str, int, int], str] | None = None) -> str:
     """``content_fingerprint`` of these worksheets (they may come from more than one workbook, openpyxl's or the
-    lean reader's); ``comments`` are comments (sheet, row, column) → text set on cells as they are written."""
+    lean reader's, or be sheets still to be added, ``SheetModel``); ``comments`` are comments (sheet, row, column)
+    → text set on cells as they are written."""
     entries = []
     comments = dict(comments or {})
     for sheet in sheets:
         if sheet.title == MARKS_SHEET:
             continue
         # the cells that exist: walking rows × columns of a sparse sheet could be billions
-        cells = sheet.cells if isinstance(sheet, LeanSheet) else sheet._cells
+        cells = sheet.cells if isinstance(sheet, LeanSheet | SheetModel) else sheet._cells
         for (row, column), cell in cells.items():
             value = _fingerprint_value(cell.value)
             comment = comments.pop((sheet.title, row, column), None)

@@ -31,7 +31,8 @@ class Unsupported(Exception):
     """The scratch workbook has something this writer does not write; save it with openpyxl instead."""
 
 
-def _attribute(value: str) -> str:
+def attribute(value: str) -> str:
+    """An attribute's value as ElementTree escapes it."""
     return escape(value, _ATTRIBUTE)
 
 
@@ -55,7 +56,7 @@ def rows_xml(ws) -> str:
     for row_idx, cells in sorted(rows.items()):
         attrs = {"r": f"{row_idx}"}
         attrs.update(dims.get(row_idx, {}))
-        out.append("<row" + "".join(f' {k}="{_attribute(v)}"' for k, v in attrs.items()) + ">")
+        out.append("<row" + "".join(f' {k}="{attribute(v)}"' for k, v in attrs.items()) + ">")
         for cell in cells:
             if cell._comment is not None:
                 raise Unsupported("comments")
