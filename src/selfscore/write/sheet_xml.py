@@ -104,13 +104,16 @@ class SheetParts:
         self._xf: dict[int, int] = {}
         xfs = _Numbered((_DEFAULT_XF,))
         self._rows = []
+        self._panes = []
         for sheet in self.sheets:
             rows = _rows(sheet)
             for cells in rows.values():
                 for cell in cells:
+                    _writable(cell)
                     if cell.style is not None:
                         self._xf[id(cell)] = xfs.add(_XF.format(*self._arrays[id(cell)]))
             self._rows.append(rows)
+            self._panes.append(_pane(sheet.freeze))
         self.styles = (fonts.items, borders.items, fills.items, xfs.items)
 
     def sheet(self, index: int, offset: int) -> str:
@@ -121,11 +124,10 @@ class SheetParts:
                '<pageSetUpPr fitToPage="1" />' if sheet.title_rows is not None else "<pageSetUpPr />",
                f'</sheetPr><dimension ref="{_dimension(sheet)}" /><sheetViews><sheetView',
                "" if sheet.selected is None else f' tabSelected="{int(sheet.selected)}"', ' workbookViewId="0">',
-               _pane(sheet.freeze), "</sheetView></sheetViews>", _FORMAT]
+               self._panes[index], "</sheetView></sheetViews>", _FORMAT]
         if sheet.widths:
             out.append("<cols>")
-            for column, width in sheet.widths.items():
-                number = _column(column)
+            for number, width in sorted((_column(column), width) for column, width in sheet.widths.items()):
                 out.append(f'<col width="{safe_string(float(width))}" customWidth="1" min="{number}" max="{number}" />')
             out.append("</cols>")
         out.append("<sheetData>")
@@ -164,8 +166,6 @@ class SheetParts:
             stripped = value.strip()
             space = ' xml:space="preserve"' if stripped and value != stripped else ""
             return f"{tag}><is><t{space}>{escape(value)}</t></is></c>"
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise Unsupported(f"a number cell holding {type(value).__name__}")
         return f"{tag}><v>{escape(safe_string(value))}</v></c>"
 
     def print_titles(self) -> list[str]:
@@ -177,6 +177,17 @@ class SheetParts:
                 names.append(f'<definedName name="_xlnm.Print_Titles" localSheetId="{index}">'
                              f"{escape(quote_sheetname(sheet.title))}!${first}:${last}</definedName>")
         return names
+
+
+def _writable(cell) -> None:
+    """Raise ``Unsupported`` for a cell this writer does not write as openpyxl would (only text and numbers)."""
+    if cell.value is None:
+        return
+    if cell.kind == "s" and isinstance(cell.value, str):
+        return
+    if cell.kind == "n" and isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
+        return
+    raise Unsupported(f"a cell of kind {cell.kind} holding {type(cell.value).__name__}")
 
 
 def _rows(sheet: SheetModel) -> dict[int, list]:
