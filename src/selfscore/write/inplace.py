@@ -227,7 +227,8 @@ class _Editor:
     def write(self) -> bytes:
         self._locate_parts()
         marks = cell_marks(self.workbook, self.report)
-        originals = [original_of(self.workbook, sheet, cell) for sheet, cell in marks]
+        fills: dict = {}
+        originals = [original_of(self.workbook, sheet, cell, fills) for sheet, cell in marks]
         comments: dict[tuple[str, str], Comment] = {}
         written: dict[tuple[str, int, int], str] = {}  # the marks' comments, as the fingerprint reads the copy
         for (sheet, cell), (_colour, lines) in marks.items():

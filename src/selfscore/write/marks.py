@@ -43,11 +43,19 @@ class OriginalCell:
     comment_author: str | None
 
 
-def original_of(workbook: Workbook, sheet: str, cell: str) -> OriginalCell:
+def original_of(workbook: Workbook, sheet: str, cell: str, fills: dict[int, tuple[object, str]] | None = None
+                ) -> OriginalCell:
+    """How the cell looks now; ``fills`` (the fill's id → the fill and its XML) keeps the XML of each fill once over
+    the cells of one workbook (cells share their workbook's fill objects)."""
     target = workbook[sheet][cell]
     comment = target.comment
-    return OriginalCell(sheet, cell, tostring(target.fill.to_tree()).decode(),
-                        comment.text if comment else None, comment.author if comment else None)
+    fill = target.fill
+    known = fills.get(id(fill)) if fills is not None else None
+    if known is None:
+        known = (fill, tostring(fill.to_tree()).decode())  # the fill itself is kept, so its id is not reused
+        if fills is not None:
+            fills[id(fill)] = known
+    return OriginalCell(sheet, cell, known[1], comment.text if comment else None, comment.author if comment else None)
 
 
 def write_record(workbook: Workbook, originals: list[OriginalCell], findings: list[tuple[str, str, str, str]],
@@ -138,12 +146,13 @@ def fingerprint_of(sheets, comments: dict[tuple[str, int, int], str] | None = No
                 entries.append((sheet.title, row, column, value, _lines(comment) if comment else None))
     # a comment set on a cell the file does not have: openpyxl makes the cell, with no value
     entries += [(title, row, column, None, _lines(text)) for (title, row, column), text in comments.items() if text]
-    digest = hashlib.sha256()
-    for entry in sorted(entries, key=lambda item: item[:3]):
-        digest.update(json.dumps(entry, ensure_ascii=False).encode() + b"\n")
-    return digest.hexdigest()
+    encode = _JSON.encode
+    lines = [encode(entry) for entry in sorted(entries, key=lambda item: item[:3])]
+    return hashlib.sha256("".join(line + "\n" for line in lines).encode()).hexdigest()
 
 
+#: ``json.dumps(…, ensure_ascii=False)``, without a new encoder for every cell
+_JSON = json.JSONEncoder(ensure_ascii=False)
 _STAMP = b"selfscore marked-up copy 1\n"
 
 

@@ -78,8 +78,9 @@ def comment_on(cell, lines: list[str]) -> Comment:
 def mark_up(workbook: Workbook, report: Report) -> bytes:
     """Mark the (already loaded) workbook in place and return it as .xlsx bytes."""
     originals: list[OriginalCell] = []
+    fills: dict = {}
     for (sheet, coordinate), (colour, lines) in cell_marks(workbook, report).items():
-        originals.append(original_of(workbook, sheet, coordinate))
+        originals.append(original_of(workbook, sheet, coordinate, fills))
         cell = workbook[sheet][coordinate]
         cell.fill = PatternFill("solid", fgColor=colour)
         cell.comment = comment_on(cell, lines)
