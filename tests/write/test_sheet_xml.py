@@ -9,7 +9,9 @@ from the model is the one taken from its openpyxl sheets; what the XML writer do
 from __future__ import annotations
 
 import datetime
+import hashlib
 import io
+import json
 import os
 from pathlib import Path
 
@@ -214,3 +216,29 @@ def test_a_date_falls_back_to_the_openpyxl_route_which_leaves_the_copy_to_openpy
         SheetParts(book)
     with pytest.raises(inplace.CannotEdit):  # a date's number format: the whole copy is openpyxl's, as before
         inplace._ScratchSheets(book)
+
+
+def test_the_fingerprint_is_the_digest_of_each_cells_json_line():
+    """The fingerprint writes each cell's entry as ``json.dumps`` would (quotes, backslashes, control characters,
+    line ends and every script), so that copies written before still match their record."""
+    book = Book()
+    sheet = book.create_sheet("表 \"引号\" \\ 斜杠")
+    texts = ['"引号"', "back\\slash", "行\n二\r\n三\r四", "\x1f\x7f\u2028\u2029", "😀", "  ", "é", "</script>"]
+    for row, text in enumerate(texts, start=1):
+        sheet.text(f"A{row}", text)
+        sheet.number(f"B{row}", row / 3)
+    comments = {(sheet.title, 1, 1): "批注\r\n第二行", (sheet.title, 30, 2): "空单元格上的批注 \"x\""}
+    entries = []
+    for (row, column), cell in sheet.cells.items():
+        value = cell.value
+        value = None if value in (None, "") else (f"n:{float(value):.15g}" if cell.kind == "n" else
+                                                   "s:" + value.replace("\r\n", "\n").replace("\r", "\n"))
+        comment = comments.get((sheet.title, row, column))
+        comment = comment.replace("\r\n", "\n") if comment else None
+        if value is not None or comment:
+            entries.append((sheet.title, row, column, value, comment))
+    entries.append((sheet.title, 30, 2, None, "空单元格上的批注 \"x\""))
+    digest = hashlib.sha256()
+    for entry in sorted(entries, key=lambda item: item[:3]):
+        digest.update(json.dumps(entry, ensure_ascii=False).encode() + b"\n")
+    assert fingerprint_of(book.worksheets, comments) == digest.hexdigest()

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from json.encoder import encode_basestring  # json.dumps's, with ensure_ascii=False
 from zipfile import ZipFile, ZipInfo
 
 from openpyxl import Workbook
@@ -146,13 +146,17 @@ def fingerprint_of(sheets, comments: dict[tuple[str, int, int], str] | None = No
                 entries.append((sheet.title, row, column, value, _lines(comment) if comment else None))
     # a comment set on a cell the file does not have: openpyxl makes the cell, with no value
     entries += [(title, row, column, None, _lines(text)) for (title, row, column), text in comments.items() if text]
-    encode = _JSON.encode
-    lines = [encode(entry) for entry in sorted(entries, key=lambda item: item[:3])]
-    return hashlib.sha256("".join(line + "\n" for line in lines).encode()).hexdigest()
+    text = "".join(f"[{_json_text(title)}, {row}, {column}, {_json_text(value)}, {_json_text(comment)}]\n"
+                   for title, row, column, value, comment in sorted(entries, key=lambda item: item[:3]))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
-#: ``json.dumps(…, ensure_ascii=False)``, without a new encoder for every cell
-_JSON = json.JSONEncoder(ensure_ascii=False)
+def _json_text(text: str | None) -> str:
+    """``json.dumps(text, ensure_ascii=False)`` of a text or None (an entry is a list of them and two numbers: written
+    out here, since building an encoder for each of a workbook's cells cost more than the rest of the fingerprint)."""
+    return "null" if text is None else encode_basestring(text)
+
+
 _STAMP = b"selfscore marked-up copy 1\n"
 
 
@@ -187,6 +191,8 @@ def _members_digest(members: list[ZipInfo]) -> str:
 
 
 def _fingerprint_value(value: object) -> str | None:
+    if type(value) is str:  # most cells: what the last test below gives, sooner
+        return f"s:{_lines(value)}" if value else None
     if value is None or value == "":  # openpyxl writes an empty text as no value at all
         return None
     if isinstance(value, bool):

@@ -11,6 +11,7 @@ and cell formats by ``write.sheet_xml``; a link's cell takes the link font (``LI
 
 from __future__ import annotations
 
+import functools
 from copy import copy
 from dataclasses import dataclass
 
@@ -111,10 +112,9 @@ class SheetModel:
         self.rows = 0
 
     def _put(self, coordinate: str, value, kind: str, style: StyleKey | None) -> CellSpec:
-        column, row = coordinate_from_string(coordinate)
-        cell = CellSpec(coordinate, value, kind, style)
-        self.cells[(row, column_index_from_string(column))] = cell
-        self.rows = max(self.rows, row)
+        key = _cell_key(coordinate)
+        cell = self.cells[key] = CellSpec(coordinate, value, kind, style)
+        self.rows = max(self.rows, key[0])
         return cell
 
     def text(self, coordinate: str, value: object, **style) -> None:
@@ -128,8 +128,7 @@ class SheetModel:
 
     def link(self, coordinate: str, sheet: str, cell: str) -> None:
         """The cell (already written) links to ``cell`` of ``sheet``, in the link font."""
-        column, row = coordinate_from_string(coordinate)
-        self.cells[(row, column_index_from_string(column))].link = f"'{sheet}'!{cell}"
+        self.cells[_cell_key(coordinate)].link = f"'{sheet}'!{cell}"
 
     def merge(self, cells: str) -> None:
         self.merges.append(cells)
@@ -141,6 +140,13 @@ class SheetModel:
             text = None if value is None else str(value)[:MAX_TEXT]  # as openpyxl keeps a text
             self.cells[(self.rows, column)] = CellSpec(f"{get_column_letter(column)}{self.rows}", text,
                                                        "n" if text is None else "s")
+
+
+@functools.cache
+def _cell_key(coordinate: str) -> tuple[int, int]:
+    """(row, column) of a cell's coordinate ("B7": (7, 2)); the sheets use the same few hundred again and again."""
+    column, row = coordinate_from_string(coordinate)
+    return row, column_index_from_string(column)
 
 
 class Book:
