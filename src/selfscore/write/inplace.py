@@ -6,8 +6,10 @@ slicers, x14 validations…).
 What is edited: ``styles.xml`` gains fills, fonts, borders and cell formats at its end (the existing ones stay
 as they are, so every cell keeps its own); a marked cell's ``s`` attribute in its sheet's XML (found by a regular
 expression over the ``<c>`` start tags, never loaded as a tree); a marked sheet's comments and VML drawing are
-added, or merged with its own; the results sheets and the hidden marks record are new parts (written by openpyxl
-in a scratch workbook and grafted in), with their relationships, content types and print titles; the workbook's
+added, or merged with its own; the results sheets and the hidden marks record are new parts (their model,
+``write.sheet_model``, written as XML by ``write.sheet_xml``; where that cannot write them, built as openpyxl sheets in
+a scratch workbook and serialised by ``write.scratch_xml``), with their relationships, content types and print
+titles, their fonts, fills, borders and cell formats appended to the filler's ``styles.xml``; the workbook's
 sheet-scoped names move with the sheets put in front. ``calcChain.xml`` is dropped: it is only Excel's cache of
 the order it last calculated in, Excel rebuilds it without a word, and one that no longer matches the workbook's
 sheets is what makes Excel offer a repair.

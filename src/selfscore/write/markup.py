@@ -1,4 +1,7 @@
-"""The marked-up workbook: the filler's own workbook with every finding on its cell, plus 「校验结果」 and 「问题清单」."""
+"""The marked-up workbook: the filler's own workbook with every finding on its cell, plus 「校验结果」 and 「问题清单」.
+
+``results_sheets`` says what the added sheets hold, once, as a ``write.sheet_model.Book``: ``mark_up`` (the copy
+openpyxl writes) makes them openpyxl sheets, the in-place writer writes them as XML (``write.sheet_xml``)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
-"""The results sheets and the marks record the in-place writer grafts in, serialised without openpyxl's zip writer.
+"""The results sheets and the marks record built as openpyxl sheets, serialised without openpyxl's zip writer: the in-place
+writer's fallback, where ``write.sheet_xml`` cannot write them from their model (``inplace._ScratchSheets``).
 
-The in-place writer grafts the scratch workbook's sheets, formats and print titles into the filler's own zip. It used
-to save the scratch workbook with openpyxl and read the zip back; openpyxl's writer spends most of that time on the
+The in-place writer then grafts the scratch workbook's sheets, formats and print titles into the filler's own zip. It
+used to save the scratch workbook with openpyxl and read the zip back; openpyxl's writer spends most of that time on the
 rows (an element per cell through ``et_xmlfile``). Here the rows are written as text, cell by cell as openpyxl's
 ``etree_write_cell`` writes them (inline strings, numbers, booleans, each cell's format index, its hyperlink), and
 everything else of a sheet — properties, dimension, views, columns, merged ranges, hyperlinks, print options,
