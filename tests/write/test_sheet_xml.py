@@ -145,7 +145,7 @@ def _awkward() -> Book:
     sheet.link("B1", "原表", "B7")
     sheet.text("B2", "跳到 & 那里")
     sheet.link("B2", "O'Brien & 表", "C3")
-    sheet.heights.update({1: 30, 14: 12, 3: 22.25})  # row 14 has no cell
+    sheet.heights.update({1: 30, 14: 12, 3: 22.25, 15: 0})  # rows 14 and 15 have no cell
     sheet.freeze = "A6"
     sheet.title_rows = "5:5"
     sheet.selected = True

@@ -134,8 +134,11 @@ class SheetParts:
         links = []
         for row, cells in rows.items():
             height = sheet.heights.get(row)
-            out.append(f'<row r="{row}">' if not height else
-                       f'<row r="{row}" ht="{safe_string(float(height))}" customHeight="1">')
+            if height is None:
+                out.append(f'<row r="{row}">')
+            else:  # as openpyxl's row dimension: a height of 0 is not written, but that it was set is
+                shown = f' ht="{safe_string(float(height))}"' if height else ""
+                out.append(f'<row r="{row}"{shown} customHeight="1">')
             for cell in cells:
                 if cell.style is None and cell.value is None:
                     continue
