@@ -1,8 +1,10 @@
-"""The results sheets and the marks record the in-place writer grafts into a copy are serialised without openpyxl's
-zip writer (write/scratch_xml.py): every copy is the one openpyxl's writer of the scratch workbook gives — part for
-part, byte for byte, and, read back with openpyxl, every cell's value and format, merges, widths, heights, print
-setup, panes, links, and the sheets' order and states — for generated workbooks and both corpora; whatever it does
-not write (a formula, a date, rich text) falls back to openpyxl's writer."""
+"""Where the in-place writer builds the results sheets and the marks record as openpyxl sheets in a scratch workbook
+(its fallback: ``write/sheet_xml.py`` writes them as XML first, tests/write/test_sheet_xml.py), they are serialised
+without openpyxl's zip writer (write/scratch_xml.py): every copy is the one openpyxl's writer of the scratch workbook
+gives — part for part, byte for byte, and, read back with openpyxl, every cell's value and format, merges, widths,
+heights, print setup, panes, links, and the sheets' order and states — for generated workbooks and both corpora;
+whatever it does not write (a formula, a date, rich text) falls back to openpyxl's writer. The tests below take that
+route by refusing ``SheetParts``."""
 
 from __future__ import annotations
 
@@ -45,9 +47,11 @@ def _copies(path: Path, monkeypatch) -> tuple[bytes, bytes]:
         return parts
 
     with monkeypatch.context() as patch:
+        patch.setattr(inplace, "SheetParts", _refuse)
         patch.setattr(inplace, "ScratchParts", spied)
         new = check_file(path)[1]
     with monkeypatch.context() as patch:
+        patch.setattr(inplace, "SheetParts", _refuse)
         patch.setattr(inplace, "ScratchParts", _refuse)
         old = check_file(path)[1]
     assert (new is None) == (old is None)
@@ -147,6 +151,7 @@ def _serialised_both_ways(path: Path, monkeypatch) -> tuple[list[str], list[str]
         return parts
 
     with monkeypatch.context() as patch:
+        patch.setattr(inplace, "SheetParts", _refuse)
         patch.setattr(inplace, "ScratchParts", spied)
         check_file(path)
     if failures:

@@ -6,8 +6,10 @@ slicers, x14 validations…).
 What is edited: ``styles.xml`` gains fills, fonts, borders and cell formats at its end (the existing ones stay
 as they are, so every cell keeps its own); a marked cell's ``s`` attribute in its sheet's XML (found by a regular
 expression over the ``<c>`` start tags, never loaded as a tree); a marked sheet's comments and VML drawing are
-added, or merged with its own; the results sheets and the hidden marks record are new parts (written by openpyxl
-in a scratch workbook and grafted in), with their relationships, content types and print titles; the workbook's
+added, or merged with its own; the results sheets and the hidden marks record are new parts (their model,
+``write.sheet_model``, written as XML by ``write.sheet_xml``; where that cannot write them, built as openpyxl sheets in
+a scratch workbook and serialised by ``write.scratch_xml``), with their relationships, content types and print
+titles, their fonts, fills, borders and cell formats appended to the filler's ``styles.xml``; the workbook's
 sheet-scoped names move with the sheets put in front. ``calcChain.xml`` is dropped: it is only Excel's cache of
 the order it last calculated in, Excel rebuilds it without a word, and one that no longer matches the workbook's
 sheets is what makes Excel offer a repair.
@@ -43,9 +45,11 @@ from selfscore.read.lean import LeanWorkbook
 from selfscore.read.safety import DEFAULT_LIMITS, Limits
 from selfscore.results.report import PreviousCheck, Report
 from selfscore.tables.names import MARKS_SHEET
-from selfscore.write.marks import fingerprint_of, original_of, write_record, zip_stamp
+from selfscore.write.marks import fingerprint_of, original_of, record_sheet, zip_stamp
 from selfscore.write.markup import COMMENT_AUTHOR, cell_marks, comment_on, results_sheets
 from selfscore.write.scratch_xml import ScratchParts, Unsupported
+from selfscore.write.sheet_model import Book, to_workbook
+from selfscore.write.sheet_xml import SheetParts
 from selfscore.write.xlsx_bytes import workbook_bytes
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -225,7 +229,8 @@ class _Editor:
     def write(self) -> bytes:
         self._locate_parts()
         marks = cell_marks(self.workbook, self.report)
-        originals = [original_of(self.workbook, sheet, cell) for sheet, cell in marks]
+        fills: dict = {}
+        originals = [original_of(self.workbook, sheet, cell, fills) for sheet, cell in marks]
         comments: dict[tuple[str, str], Comment] = {}
         written: dict[tuple[str, int, int], str] = {}  # the marks' comments, as the fingerprint reads the copy
         for (sheet, cell), (_colour, lines) in marks.items():
@@ -233,19 +238,17 @@ class _Editor:
             comments[(sheet, cell)] = comment_on(target, lines)
             written[(sheet, target.row, target.column)] = comments[(sheet, cell)].text
 
-        scratch = Workbook()
-        results_sheets(scratch, self.report, self.workbook.sheetnames)
-        scratch.remove(scratch["Sheet"])
         copy_of = PurePosixPath(self.report.file).name
-        fingerprint = fingerprint_of([*self.workbook.worksheets, *scratch.worksheets], written)
-        write_record(scratch, originals, [(f.code, f.sheet or "", f.cell or "", f.message) for f in self.report.findings],
-                     copy_of=copy_of, fingerprint=fingerprint)
+        book = results_sheets(self.report, self.workbook.sheetnames)
+        fingerprint = fingerprint_of([*self.workbook.worksheets, *book.worksheets], written)
+        record_sheet(book, originals, [(f.code, f.sheet or "", f.cell or "", f.message) for f in self.report.findings],
+                     copy_of, fingerprint)
         try:
-            added_sheets: ScratchParts | ZipFile = ScratchParts(scratch)
-        except Unsupported:  # openpyxl's own writer, read back at once
-            added_sheets = ZipFile(io.BytesIO(workbook_bytes(scratch, compression=ZIP_STORED)))
+            added: SheetParts | _ScratchSheets = SheetParts(book)
+        except Unsupported:  # built as openpyxl sheets and serialised from those
+            added = _ScratchSheets(book)
 
-        fill_xfs = self._styles(added_sheets, {colour for colour, _lines in marks.values()}, marks)
+        fill_xfs = self._styles(added, {colour for colour, _lines in marks.values()}, marks)
         self.mark_xfs = {index: style for (style, _colour), index in fill_xfs.items()}
         self.sheet_edits: dict[str, dict] = {}
         by_sheet: dict[str, dict[str, tuple[int, str | None]]] = {}
@@ -255,7 +258,7 @@ class _Editor:
         for title, path in self.sheet_parts.items():
             self._edit_sheet(title, path, by_sheet.get(title, {}), fill_xfs,
                              {cell: comments[(title, cell)] for cell in by_sheet.get(title, {})})
-        self._graft(added_sheets, scratch)
+        self._graft(added, book.sheetnames)
         return self._zip(zip_stamp(copy_of))
 
     # -- the package -----------------------------------------------------------------------------------------
@@ -307,24 +310,20 @@ class _Editor:
 
     # -- styles --------------------------------------------------------------------------------------------------
 
-    def _styles(self, added: ScratchParts | ZipFile, colours: set[str], marks) -> dict[tuple[int, str], int]:
-        """Append the scratch workbook's styles and one format per (original format, fill colour) of a marked cell;
+    def _styles(self, added: SheetParts | _ScratchSheets, colours: set[str], marks) -> dict[tuple[int, str], int]:
+        """Append the added sheets' styles and one format per (original format, fill colour) of a marked cell;
         returns the new index of each such pair and sets ``self.xf_offset`` for the grafted sheets."""
         styles = self.read(self.styles_part)
         if not re.search(r"<styleSheet\b", styles):
             raise CannotEdit("styles prefix")
-        scratch = added.read("xl/styles.xml").decode()
-        if "<numFmt " in scratch:
-            raise CannotEdit("number formats in the results sheets")
-        scratch_xfs = _children(_section(scratch, "cellXfs").group(1), "xf")
+        scratch_fonts, scratch_borders, scratch_fills, scratch_xfs = added.styles
         originals = _children((_section(styles, "cellXfs") or _fail("cellXfs")).group(1) or "", "xf")
         if not originals:
             raise CannotEdit("no cell formats")
         fills = [f'<fill><patternFill patternType="solid"><fgColor rgb="FF{colour}"/><bgColor indexed="64"/>'
                  f"</patternFill></fill>" for colour in sorted(colours)]
-        styles, font_offset = _append_to(styles, "fonts", "font", _children(_section(scratch, "fonts").group(1), "font"))
-        styles, border_offset = _append_to(styles, "borders", "border", _children(_section(scratch, "borders").group(1), "border"))
-        scratch_fills = _children(_section(scratch, "fills").group(1), "fill")
+        styles, font_offset = _append_to(styles, "fonts", "font", scratch_fonts)
+        styles, border_offset = _append_to(styles, "borders", "border", scratch_borders)
         styles, fill_offset = _append_to(styles, "fills", "fill", scratch_fills + fills)
         colour_fill = {colour: fill_offset + len(scratch_fills) + i for i, colour in enumerate(sorted(colours))}
 
@@ -512,38 +511,34 @@ class _Editor:
 
     # -- the added sheets ----------------------------------------------------------------------------------------
 
-    def _graft(self, added: ScratchParts | ZipFile, scratch: Workbook) -> None:
+    def _graft(self, added: SheetParts | _ScratchSheets, titles: list[str]) -> None:
         taken_names = set(self.workbook.sheetnames) - {MARKS_SHEET}
-        if taken_names & set(scratch.sheetnames):
+        if taken_names & set(titles):
             raise CannotEdit("a sheet already has a results sheet's name")
         book = self.book_xml
         rel_taken = {rel["Id"] for rel in self.book_rels}
         sheet_ids = [int(value) for value in re.findall(r"<sheet\b[^>]*?\ssheetId\s*=\s*\"(\d+)\"", book)]
         next_id = max(sheet_ids, default=0) + 1
         names = self.names | set(self.added)
-        strings = _shared_strings(added)
         front, back, new_rels = [], [], []
         prefix = _prefix_of(book, _REL)
-        for index, sheet in enumerate(scratch.worksheets):
+        for index, title in enumerate(titles):
             part = _free_part(names, "xl/worksheets/sheet{}.xml")
-            if _rels_name(f"xl/worksheets/sheet{index + 1}.xml") in added.namelist():
-                raise CannotEdit("a results sheet with relationships")
-            self.put(part, _inline(added.read(f"xl/worksheets/sheet{index + 1}.xml").decode(), strings, self.xf_offset))
+            self.put(part, added.sheet(index, self.xf_offset))
             self._content_type(part, _WORKSHEET_CT)
             rid = _free_id(rel_taken)
             new_rels.append((rid, _WORKSHEET_TYPE, _relative(self.book_part, part)))
-            state = ' state="veryHidden"' if sheet.title == MARKS_SHEET else ""
+            state = ' state="veryHidden"' if title == MARKS_SHEET else ""
             rel_attr = f'{prefix}:id="{rid}"' if prefix else f'xmlns:r="{_REL}" r:id="{rid}"'
-            entry = f"<sheet name={quoteattr(sheet.title)} sheetId=\"{next_id}\"{state} {rel_attr}/>"
+            entry = f"<sheet name={quoteattr(title)} sheetId=\"{next_id}\"{state} {rel_attr}/>"
             next_id += 1
-            (back if sheet.title == MARKS_SHEET else front).append(entry)
-            if sheet.title == MARKS_SHEET:
+            (back if title == MARKS_SHEET else front).append(entry)
+            if title == MARKS_SHEET:
                 self.marks_part = part
         shift = len(front)
 
         book = re.sub(r"<definedName\b[^>]*>", lambda m: _shift_local(m.group(0), shift), book)
-        scratch_book = added.read("xl/workbook.xml").decode()
-        titles = [name for name in re.findall(r"<definedName\b[^>]*>.*?</definedName>", scratch_book, re.S)
+        titles = [name for name in added.print_titles()
                   if _attr(name, "localSheetId") is not None and int(_attr(name, "localSheetId")) < shift]
         if titles:
             names_section = _section(book, "definedNames")
@@ -698,11 +693,35 @@ def _append_list(xml: str, tag: str, items: list[str]) -> tuple[str, int]:
     return xml[:match.start()] + opened + (match.group(1) or "") + "".join(items) + f"</{tag}>" + xml[match.end():], 0
 
 
-def _shared_strings(added: ScratchParts | ZipFile) -> list[str]:
-    if "xl/sharedStrings.xml" not in added.namelist():
-        return []
-    xml = added.read("xl/sharedStrings.xml").decode()
-    return re.findall(r"<si>(.*?)</si>", xml, re.S)
+class _ScratchSheets:
+    """The added sheets built as openpyxl sheets in a scratch workbook and serialised (``ScratchParts``, or
+    openpyxl's own writer where that gives up), read back as ``SheetParts`` gives them."""
+
+    def __init__(self, book: Book) -> None:
+        scratch = Workbook()
+        to_workbook(scratch, book.created)
+        scratch.remove(scratch["Sheet"])
+        try:
+            self.parts: ScratchParts | ZipFile = ScratchParts(scratch)
+        except Unsupported:  # openpyxl's own writer, read back at once
+            self.parts = ZipFile(io.BytesIO(workbook_bytes(scratch, compression=ZIP_STORED)))
+        styles = self.parts.read("xl/styles.xml").decode()
+        if "<numFmt " in styles:
+            raise CannotEdit("number formats in the results sheets")
+        self.styles = tuple(_children(_section(styles, section).group(1), child)
+                            for section, child in (("fonts", "font"), ("borders", "border"), ("fills", "fill"),
+                                                   ("cellXfs", "xf")))
+        self.strings = []
+        if "xl/sharedStrings.xml" in self.parts.namelist():
+            self.strings = re.findall(r"<si>(.*?)</si>", self.parts.read("xl/sharedStrings.xml").decode(), re.S)
+
+    def sheet(self, index: int, offset: int) -> str:
+        if _rels_name(f"xl/worksheets/sheet{index + 1}.xml") in self.parts.namelist():
+            raise CannotEdit("a results sheet with relationships")
+        return _inline(self.parts.read(f"xl/worksheets/sheet{index + 1}.xml").decode(), self.strings, offset)
+
+    def print_titles(self) -> list[str]:
+        return re.findall(r"<definedName\b[^>]*>.*?</definedName>", self.parts.read("xl/workbook.xml").decode(), re.S)
 
 
 _SCRATCH_CELL = re.compile(r"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)

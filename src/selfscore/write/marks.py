@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from json.encoder import encode_basestring  # json.dumps's, with ensure_ascii=False
 from zipfile import ZipFile, ZipInfo
 
 from openpyxl import Workbook
@@ -21,6 +21,7 @@ from openpyxl.xml.functions import fromstring, tostring
 from selfscore.read.lean import LeanSheet
 from selfscore.results.report import PreviousCheck
 from selfscore.tables.names import ADDED_SHEETS, MARKS_SHEET
+from selfscore.write.sheet_model import Book, SheetModel, to_workbook
 
 _HEADER = ("kind", "sheet", "cell", "fill", "comment", "comment_author", "code", "message")
 #: the record's rows about the copy itself: kind "copy", what in the code column, its value in the message column
@@ -42,19 +43,34 @@ class OriginalCell:
     comment_author: str | None
 
 
-def original_of(workbook: Workbook, sheet: str, cell: str) -> OriginalCell:
+def original_of(workbook: Workbook, sheet: str, cell: str, fills: dict[int, tuple[object, str]] | None = None
+                ) -> OriginalCell:
+    """How the cell looks now; ``fills`` (the fill's id → the fill and its XML) keeps the XML of each fill once over
+    the cells of one workbook (cells share their workbook's fill objects)."""
     target = workbook[sheet][cell]
     comment = target.comment
-    return OriginalCell(sheet, cell, tostring(target.fill.to_tree()).decode(),
-                        comment.text if comment else None, comment.author if comment else None)
+    fill = target.fill
+    known = fills.get(id(fill)) if fills is not None else None
+    if known is None:
+        known = (fill, tostring(fill.to_tree()).decode())  # the fill itself is kept, so its id is not reused
+        if fills is not None:
+            fills[id(fill)] = known
+    return OriginalCell(sheet, cell, known[1], comment.text if comment else None, comment.author if comment else None)
 
 
 def write_record(workbook: Workbook, originals: list[OriginalCell], findings: list[tuple[str, str, str, str]],
-                 copy_of: str, fingerprint: str | None = None) -> None:
-    """Record the marks, the findings, which input (its file name) the copy is of, and its fingerprint
-    (by default the workbook's own; the in-place writer gives the one of the whole copy it writes)."""
-    fingerprint = fingerprint if fingerprint is not None else content_fingerprint(workbook)
-    sheet = workbook.create_sheet(MARKS_SHEET)
+                 copy_of: str) -> None:
+    """Add the record (``record_sheet``) to an openpyxl workbook, with the workbook's own fingerprint."""
+    book = Book()
+    record_sheet(book, originals, findings, copy_of, content_fingerprint(workbook))
+    to_workbook(workbook, book.created)
+
+
+def record_sheet(book: Book, originals: list[OriginalCell], findings: list[tuple[str, str, str, str]],
+                 copy_of: str, fingerprint: str) -> None:
+    """The marks record, after the book's sheets: the marks, the findings, which input (its file name) the copy is of,
+    and the fingerprint of the copy's content."""
+    sheet = book.create_sheet(MARKS_SHEET)
     sheet.append(_HEADER)
     sheet.append(_clean((_COPY, None, None, None, None, None, _COPY_OF, copy_of)))
     sheet.append((_COPY, None, None, None, None, None, _FINGERPRINT, fingerprint))
@@ -63,10 +79,7 @@ def write_record(workbook: Workbook, originals: list[OriginalCell], findings: li
                              original.comment_author, None, None)))
     for code, sheet_name, cell, message in findings:
         sheet.append(_clean(("finding", sheet_name, cell, None, None, None, code, message)))
-    for row in sheet.iter_rows():
-        for target in row:
-            target.data_type = "s" if target.value is not None else target.data_type
-    sheet.sheet_state = "veryHidden"
+    sheet.state = "veryHidden"
 
 
 def _clean(row: tuple) -> tuple:
@@ -115,14 +128,15 @@ def content_fingerprint(workbook: Workbook) -> str:
 
 def fingerprint_of(sheets, comments: dict[tuple[str, int, int], str] | None = None) -> str:
     """``content_fingerprint`` of these worksheets (they may come from more than one workbook, openpyxl's or the
-    lean reader's); ``comments`` are comments (sheet, row, column) → text set on cells as they are written."""
+    lean reader's, or be sheets still to be added, ``SheetModel``); ``comments`` are comments (sheet, row, column)
+    → text set on cells as they are written."""
     entries = []
     comments = dict(comments or {})
     for sheet in sheets:
         if sheet.title == MARKS_SHEET:
             continue
         # the cells that exist: walking rows × columns of a sparse sheet could be billions
-        cells = sheet.cells if isinstance(sheet, LeanSheet) else sheet._cells
+        cells = sheet.cells if isinstance(sheet, LeanSheet | SheetModel) else sheet._cells
         for (row, column), cell in cells.items():
             value = _fingerprint_value(cell.value)
             comment = comments.pop((sheet.title, row, column), None)
@@ -132,10 +146,15 @@ def fingerprint_of(sheets, comments: dict[tuple[str, int, int], str] | None = No
                 entries.append((sheet.title, row, column, value, _lines(comment) if comment else None))
     # a comment set on a cell the file does not have: openpyxl makes the cell, with no value
     entries += [(title, row, column, None, _lines(text)) for (title, row, column), text in comments.items() if text]
-    digest = hashlib.sha256()
-    for entry in sorted(entries, key=lambda item: item[:3]):
-        digest.update(json.dumps(entry, ensure_ascii=False).encode() + b"\n")
-    return digest.hexdigest()
+    text = "".join(f"[{_json_text(title)}, {row}, {column}, {_json_text(value)}, {_json_text(comment)}]\n"
+                   for title, row, column, value, comment in sorted(entries, key=lambda item: item[:3]))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _json_text(text: str | None) -> str:
+    """``json.dumps(text, ensure_ascii=False)`` of a text or None (an entry is a list of them and two numbers: written
+    out here, since building an encoder for each of a workbook's cells cost more than the rest of the fingerprint)."""
+    return "null" if text is None else encode_basestring(text)
 
 
 _STAMP = b"selfscore marked-up copy 1\n"
@@ -172,6 +191,8 @@ def _members_digest(members: list[ZipInfo]) -> str:
 
 
 def _fingerprint_value(value: object) -> str | None:
+    if type(value) is str:  # most cells: what the last test below gives, sooner
+        return f"s:{_lines(value)}" if value else None
     if value is None or value == "":  # openpyxl writes an empty text as no value at all
         return None
     if isinstance(value, bool):

@@ -1,27 +1,28 @@
-"""The marked-up workbook: the filler's own workbook with every finding on its cell, plus 「校验结果」 and 「问题清单」."""
+"""The marked-up workbook: the filler's own workbook with every finding on its cell, plus 「校验结果」 and 「问题清单」.
+
+``results_sheets`` says what the added sheets hold, once, as a ``write.sheet_model.Book``: ``mark_up`` (the copy
+openpyxl writes) makes them openpyxl sheets, the in-place writer writes them as XML (``write.sheet_xml``)."""
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from copy import copy
 from pathlib import PurePosixPath
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
+from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.styles.cell_style import StyleArray
-from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.styles import PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
 from selfscore.results.findings import SEVERITY_NAMES, Finding, place
 from selfscore.results.report import REPORT_STATUS_NAMES, STATUS_NAMES, IndicatorResult, Report
 from selfscore.tables.names import FINDINGS_SHEET, RECOGNISED_SHEET, RESULTS_SHEET
-from selfscore.tables.numbers import json_number
 from selfscore.tables.steps import STEP_READING_NAMES
 from selfscore.write.marks import OriginalCell, original_of, write_record, zip_stamp
-from selfscore.write.template import print_setup, text_height
+from selfscore.write.sheet_model import MAX_TEXT as MAX_TEXT  # noqa: F401 - where tests and callers look for it
+from selfscore.write.sheet_model import Book, SheetModel, apply_style, safe_text, style_key, to_workbook
+from selfscore.write.template import text_height
 from selfscore.write.xlsx_bytes import workbook_bytes
 
 #: mark colours; a warning is orange, never the template's own light-yellow input fill (FFF2CC)
@@ -34,54 +35,15 @@ REPORT_COLOURS = {"ok": "C6EFCE", "review": "F4B084", "errors": "FFC7CE", "unrea
 #: the findings that already spell out a score's computation; the score cell's own line then does not repeat it
 _COMPUTED_CODES = ("score_mismatch", "rounding_reading")
 _RANK = {"error": 3, "warning": 2, "info": 1}
-_THIN = Side(style="thin", color="999999")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_FONT = "宋体"
 COMMENT_AUTHOR = "selfscore"
-MAX_TEXT = 32767  # Excel's limit for one cell
-
-
-def safe_text(value: object) -> str:
-    """Text that openpyxl can write and Excel can hold: no control characters, not too long."""
-    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", "" if value is None else str(value))
-    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
 
 def put_text(sheet: Worksheet, coordinate: str, value: object, **style) -> None:
-    """Write a value as text, never as a formula, whatever it starts with."""
+    """Write a value as text into an openpyxl sheet, never as a formula, whatever it starts with."""
     cell = sheet[coordinate]
     cell.value = safe_text(value)
     cell.data_type = "s"
-    _apply(cell, **style)
-
-
-def _apply(cell, **style) -> None:
-    # Building and hashing style objects cell by cell is most of the cost of writing a results sheet;
-    # each workbook builds one style per combination once and copies its indices to every other cell.
-    workbook = cell.parent.parent
-    cache = workbook.__dict__.setdefault("_selfscore_styles", {})
-    key = tuple(sorted(style.items()))
-    fields = cache.get(key)
-    if fields is None:
-        _apply_styles(cell, **style)
-        names = ("fontId", "alignmentId") + (("borderId",) if style.get("border", True) else ()) + \
-                (("fillId",) if style.get("fill") else ())
-        cache[key] = fields = tuple((name, getattr(cell._style, name)) for name in names)
-        return
-    array = copy(cell._style) if cell._style else StyleArray()  # never change an array another cell shares
-    for name, value in fields:
-        setattr(array, name, value)
-    cell._style = array
-
-
-def _apply_styles(cell, *, bold: bool = False, size: float = 10.5, fill: str | None = None, wrap: bool = True,
-                  border: bool = True, align: str = "left", colour: str | None = None, underline: str | None = None) -> None:
-    cell.font = Font(name=_FONT, size=size, bold=bold, color=colour, underline=underline)
-    cell.alignment = Alignment(horizontal=align, vertical="center", wrap_text=wrap)
-    if border:
-        cell.border = _BORDER
-    if fill:
-        cell.fill = PatternFill("solid", fgColor=fill)
+    apply_style(cell, style_key(**style))
 
 
 def cell_marks(workbook: Workbook, report: Report) -> dict[tuple[str, str], tuple[str, list[str]]]:
@@ -119,14 +81,15 @@ def comment_on(cell, lines: list[str]) -> Comment:
 def mark_up(workbook: Workbook, report: Report) -> bytes:
     """Mark the (already loaded) workbook in place and return it as .xlsx bytes."""
     originals: list[OriginalCell] = []
+    fills: dict = {}
     for (sheet, coordinate), (colour, lines) in cell_marks(workbook, report).items():
-        originals.append(original_of(workbook, sheet, coordinate))
+        originals.append(original_of(workbook, sheet, coordinate, fills))
         cell = workbook[sheet][coordinate]
         cell.fill = PatternFill("solid", fgColor=colour)
         cell.comment = comment_on(cell, lines)
 
     _keep_unwritable_numbers(workbook)
-    results_sheets(workbook, report)
+    to_workbook(workbook, results_sheets(report, workbook.sheetnames).created)
     copy_of = PurePosixPath(report.file).name
     write_record(workbook, originals, [(f.code, f.sheet or "", f.cell or "", f.message) for f in report.findings],
                  copy_of=copy_of)
@@ -171,26 +134,11 @@ def _without_place(finding: Finding) -> str:
     return rest.removeprefix("：")
 
 
-def _link(sheet: Worksheet, coordinate: str, target_sheet: str, target_cell: str) -> None:
-    cell = sheet[coordinate]
-    cell.hyperlink = Hyperlink(ref=coordinate, location=f"'{target_sheet}'!{target_cell}", display=str(cell.value))
-    cell.font = Font(name=_FONT, size=10.5, color="0563C1", underline="single")
-
-
-def put_number(sheet: Worksheet, coordinate: str, value, **style) -> None:
-    """A score or count the tool computed or parsed, as a number a reviewer can sum and sort (two decimals at most)."""
-    put_text(sheet, coordinate, "", **style)
-    cell = sheet[coordinate]
-    cell.value = json_number(value)
-    cell.data_type = "n"
-    cell.number_format = "General"
-
-
-def _score_value(sheet: Worksheet, coordinate: str, value, text: str) -> None:
+def _score_value(sheet: SheetModel, coordinate: str, value, text: str, **style) -> None:
     if value is None:
-        put_text(sheet, coordinate, text, align="center")
+        sheet.text(coordinate, text, align="center", **style)
     else:
-        put_number(sheet, coordinate, value, align="center")
+        sheet.number(coordinate, value, align="center", **style)
 
 
 def legend(report: Report) -> str:
@@ -200,153 +148,146 @@ def legend(report: Report) -> str:
             "自评得分一致的为绿色，无法计算的为灰色。单元格批注写明原因。")
 
 
-def results_sheets(workbook: Workbook, report: Report, sheetnames: list[str] | None = None) -> None:
-    """Add 「校验结果」, 「问题清单」 and (when cells were found by labels) 「识别到的单元格」 in front;
-    ``sheetnames`` are the sheets a link may point to (by default the workbook's own)."""
-    targets = list(workbook.sheetnames if sheetnames is None else sheetnames)
-    sheet = workbook.create_sheet(RESULTS_SHEET, 0)
+def results_sheets(report: Report, sheetnames: list[str]) -> Book:
+    """「校验结果」, 「问题清单」 and (when cells were found by labels) 「识别到的单元格」, to be put in front of the
+    workbook's own sheets; ``sheetnames`` are the sheets a link may point to."""
+    book = Book()
+    sheet = book.create_sheet(RESULTS_SHEET, 0)
     # A 二级指标 is a link, and LibreOffice never wraps a link: its column holds the longest name on one line.
     names = max((len(result.name) for result in report.indicators), default=0)
     name_width = max(24, round(names * 1.9 + 2))
     widths = {"A": 14, "B": name_width, "C": 8, "D": 10, "E": 10, "F": 11, "G": max(60, 104 - name_width)}
-    for column, width in widths.items():
-        sheet.column_dimensions[column].width = width
+    sheet.widths.update(widths)
 
-    sheet.merge_cells("A1:G1")
-    put_text(sheet, "A1", f"校验结果 —— {report.title or ''}", bold=True, size=15, border=False, align="center")
-    sheet.row_dimensions[1].height = 30
-    sheet.merge_cells("A2:G2")
-    put_text(sheet, "A2", f"文件：{report.file}　　填报单位：{report.unit or '（未填写）'}　　评价年度：{report.year or '（未填写）'}"
-             f"　　扣分口径：{STEP_READING_NAMES.get(report.steps, report.steps)}", border=False)
+    sheet.merge("A1:G1")
+    sheet.text("A1", f"校验结果 —— {report.title or ''}", bold=True, size=15, border=False, align="center")
+    sheet.heights[1] = 30
+    sheet.merge("A2:G2")
+    sheet.text("A2", f"文件：{report.file}　　填报单位：{report.unit or '（未填写）'}　　评价年度：{report.year or '（未填写）'}"
+               f"　　扣分口径：{STEP_READING_NAMES.get(report.steps, report.steps)}", border=False)
     verdict = f"结论：{REPORT_STATUS_NAMES[report.status]}。{legend(report)}问题清单见「{FINDINGS_SHEET}」表，点击位置可跳到对应单元格。"
     if report.status == "review":
         verdict += f"\n请人工确认：{'、'.join(report.to_confirm())}。"
-    sheet.merge_cells("A3:G3")
-    put_text(sheet, "A3", verdict, bold=True, border=False, fill=REPORT_COLOURS[report.status])
-    sheet.row_dimensions[3].height = max(32, text_height(verdict, sum(widths.values())))
+    sheet.merge("A3:G3")
+    sheet.text("A3", verdict, bold=True, border=False, fill=REPORT_COLOURS[report.status])
+    sheet.heights[3] = max(32, text_height(verdict, sum(widths.values())))
     if report.notes:  # how a workbook that is not our template was read: the reader must check it
         notes = "\n".join(report.notes)
-        sheet.merge_cells("A4:G4")
-        put_text(sheet, "A4", notes, border=False, fill=SEVERITY_COLOURS["warning"])
-        sheet.row_dimensions[4].height = text_height(notes, sum(widths.values()))
+        sheet.merge("A4:G4")
+        sheet.text("A4", notes, border=False, fill=SEVERITY_COLOURS["warning"])
+        sheet.heights[4] = text_height(notes, sum(widths.values()))
 
     row = 5
     header = ("一级指标", "二级指标", "分值", "自评得分", "重新计算", "结果", "计算过程")
     for column, label in zip("ABCDEFG", header, strict=True):
-        put_text(sheet, f"{column}{row}", label, bold=True, fill="D9E1F2", align="center")
+        sheet.text(f"{column}{row}", label, bold=True, fill="D9E1F2", align="center")
     for result in report.indicators:
         row += 1
         for column, value in zip("ABG", (result.group, result.name, result.explanation), strict=True):
-            put_text(sheet, f"{column}{row}", value, align="center" if column == "A" else "left")
-        put_number(sheet, f"C{row}", result.max, align="center")
+            sheet.text(f"{column}{row}", value, align="center" if column == "A" else "left")
+        sheet.number(f"C{row}", result.max, align="center")
         _score_value(sheet, f"D{row}", result.self_score, "—")
         _score_value(sheet, f"E{row}", result.recomputed, result.recomputed_text)
-        put_text(sheet, f"F{row}", STATUS_NAMES[result.status], align="center", fill=STATUS_COLOURS[result.status])
+        sheet.text(f"F{row}", STATUS_NAMES[result.status], align="center", fill=STATUS_COLOURS[result.status])
         if result.sheet and result.cell:
-            _link(sheet, f"B{row}", result.sheet, result.cell)
+            sheet.link(f"B{row}", result.sheet, result.cell)
         # Tall enough for the longer of the wrapped 二级指标 and computation, so neither is cut in print.
-        sheet.row_dimensions[row].height = max(text_height(result.explanation, widths["G"]),
-                                               text_height(result.name, widths["B"]))
+        sheet.heights[row] = max(text_height(result.explanation, widths["G"]), text_height(result.name, widths["B"]))
     row += 1
-    put_text(sheet, f"A{row}", "合计", bold=True, align="center")
-    put_text(sheet, f"B{row}", "", bold=True)
+    sheet.text(f"A{row}", "合计", bold=True, align="center")
+    sheet.text(f"B{row}", "", bold=True)
     if report.max_total is not None:
-        put_number(sheet, f"C{row}", report.max_total, bold=True, align="center")
+        sheet.number(f"C{row}", report.max_total, bold=True, align="center")
     else:
-        put_text(sheet, f"C{row}", "", bold=True)
-    for column, value, text in (("D", report.self_total, "—"), ("E", report.recomputed_total, report.recomputed_total_text)):
-        if value is None:
-            put_text(sheet, f"{column}{row}", text, bold=True, align="center")
-        else:
-            put_number(sheet, f"{column}{row}", value, bold=True, align="center")
-    put_text(sheet, f"F{row}", "", bold=True)
-    put_text(sheet, f"G{row}", report.total_explanation, bold=True)
+        sheet.text(f"C{row}", "", bold=True)
+    _score_value(sheet, f"D{row}", report.self_total, "—", bold=True)
+    _score_value(sheet, f"E{row}", report.recomputed_total, report.recomputed_total_text, bold=True)
+    sheet.text(f"F{row}", "", bold=True)
+    sheet.text(f"G{row}", report.total_explanation, bold=True)
     # a veto or a bonus and penalty total is explained at length: tall enough not to print over the row above
-    sheet.row_dimensions[row].height = text_height(report.total_explanation or "", widths["G"])
+    sheet.heights[row] = text_height(report.total_explanation or "", widths["G"])
 
     comparison = report.comparison()
     if comparison is not None:
         row += 2
-        sheet.merge_cells(f"A{row}:G{row}")
-        put_text(sheet, f"A{row}", f"与上次校验相比：已改正 {len(comparison['fixed'])} 项，仍存在 {len(comparison['remaining'])} 项，"
-                 f"新发现 {len(comparison['new'])} 项（明细见「{FINDINGS_SHEET}」表）", bold=True, size=12, border=False)
+        sheet.merge(f"A{row}:G{row}")
+        sheet.text(f"A{row}", f"与上次校验相比：已改正 {len(comparison['fixed'])} 项，仍存在 {len(comparison['remaining'])} 项，"
+                   f"新发现 {len(comparison['new'])} 项（明细见「{FINDINGS_SHEET}」表）", bold=True, size=12, border=False)
 
-    sheet.freeze_panes = "A6"
-    print_setup(sheet, "5:5")
-    _findings_sheet(workbook, report, targets)
-    _recognised_sheet(workbook, report, targets)
-    for other in workbook.worksheets:
-        other.sheet_view.tabSelected = False
-    sheet.sheet_view.tabSelected = True
-    workbook.active = 0
+    sheet.freeze = "A6"
+    sheet.title_rows = "5:5"
+    sheet.selected = True  # the only selected tab: a second one would group the sheets in Excel
+    _findings_sheet(book, report, sheetnames)
+    _recognised_sheet(book, report, sheetnames)
+    return book
 
 
 _FINDINGS_WIDTHS = {"A": 10, "B": 22, "C": 110}
 
 
-def _findings_sheet(workbook: Workbook, report: Report, sheetnames: list[str]) -> None:
+def _findings_sheet(book: Book, report: Report, sheetnames: list[str]) -> None:
     """Every finding with a link to its cell, then what changed since the last check, under their own header."""
-    sheet = workbook.create_sheet(FINDINGS_SHEET, 1)
-    for column, width in _FINDINGS_WIDTHS.items():
-        sheet.column_dimensions[column].width = width
-    sheet.merge_cells("A1:C1")
-    put_text(sheet, "A1", f"问题清单（{len(report.findings)} 条）—— {report.file}", bold=True, size=13, border=False)
-    sheet.row_dimensions[1].height = 24
+    sheet = book.create_sheet(FINDINGS_SHEET, 1)
+    sheet.selected = False
+    sheet.widths.update(_FINDINGS_WIDTHS)
+    sheet.merge("A1:C1")
+    sheet.text("A1", f"问题清单（{len(report.findings)} 条）—— {report.file}", bold=True, size=13, border=False)
+    sheet.heights[1] = 24
     for column, label in zip("ABC", ("类别", "位置", "说明"), strict=True):
-        put_text(sheet, f"{column}2", label, bold=True, fill="D9E1F2", align="center")
+        sheet.text(f"{column}2", label, bold=True, fill="D9E1F2", align="center")
     row = 2
     if not report.findings:
         row += 1
-        sheet.merge_cells(f"A{row}:C{row}")
-        put_text(sheet, f"A{row}", "未发现问题。")
+        sheet.merge(f"A{row}:C{row}")
+        sheet.text(f"A{row}", "未发现问题。")
     for finding in report.findings:
         row += 1
-        put_text(sheet, f"A{row}", SEVERITY_NAMES[finding.severity], align="center", fill=SEVERITY_COLOURS[finding.severity])
-        put_text(sheet, f"B{row}", finding.place or "整个文件")
+        sheet.text(f"A{row}", SEVERITY_NAMES[finding.severity], align="center", fill=SEVERITY_COLOURS[finding.severity])
+        sheet.text(f"B{row}", finding.place or "整个文件")
         if finding.sheet in sheetnames and finding.cell:
-            _link(sheet, f"B{row}", finding.sheet, finding.cell)
-        put_text(sheet, f"C{row}", finding.message)
-        sheet.row_dimensions[row].height = max(text_height(finding.message, _FINDINGS_WIDTHS["C"]),
-                                               text_height(finding.place, _FINDINGS_WIDTHS["B"]))
+            sheet.link(f"B{row}", finding.sheet, finding.cell)
+        sheet.text(f"C{row}", finding.message)
+        sheet.heights[row] = max(text_height(finding.message, _FINDINGS_WIDTHS["C"]),
+                                 text_height(finding.place, _FINDINGS_WIDTHS["B"]))
     comparison = report.comparison()
     if comparison is not None:
         row += 2
-        sheet.merge_cells(f"A{row}:C{row}")
-        put_text(sheet, f"A{row}", f"与上次校验相比：已改正 {len(comparison['fixed'])} 项，仍存在 {len(comparison['remaining'])} 项，"
-                 f"新发现 {len(comparison['new'])} 项", bold=True, size=12, border=False)
+        sheet.merge(f"A{row}:C{row}")
+        sheet.text(f"A{row}", f"与上次校验相比：已改正 {len(comparison['fixed'])} 项，仍存在 {len(comparison['remaining'])} 项，"
+                   f"新发现 {len(comparison['new'])} 项", bold=True, size=12, border=False)
         for label, key, colour in (("已改正", "fixed", "C6EFCE"), ("仍存在", "remaining", "FFC7CE"),
                                    ("新发现", "new", SEVERITY_COLOURS["warning"])):
             for _code, sheet_name, cell, message in comparison[key]:
                 row += 1
-                put_text(sheet, f"A{row}", label, align="center", fill=colour)
-                put_text(sheet, f"B{row}", place(sheet_name, cell) or "整个文件")
-                put_text(sheet, f"C{row}", message)
-                sheet.row_dimensions[row].height = text_height(message, _FINDINGS_WIDTHS["C"])
-    sheet.freeze_panes = "A3"
-    print_setup(sheet, "2:2")
+                sheet.text(f"A{row}", label, align="center", fill=colour)
+                sheet.text(f"B{row}", place(sheet_name, cell) or "整个文件")
+                sheet.text(f"C{row}", message)
+                sheet.heights[row] = text_height(message, _FINDINGS_WIDTHS["C"])
+    sheet.freeze = "A3"
+    sheet.title_rows = "2:2"
 
 
-def _recognised_sheet(workbook: Workbook, report: Report, sheetnames: list[str]) -> None:
+def _recognised_sheet(book: Book, report: Report, sheetnames: list[str]) -> None:
     """Where each value was found, when some were found by their labels rather than by defined names."""
     if not any(cell.recognised_from == "label" for cell in report.recognised):
         return
-    sheet = workbook.create_sheet(RECOGNISED_SHEET, 2)
+    sheet = book.create_sheet(RECOGNISED_SHEET, 2)
+    sheet.selected = False
     widths = {"A": 22, "B": 40, "C": 70}
-    for column, width in widths.items():
-        sheet.column_dimensions[column].width = width
-    sheet.merge_cells("A1:C1")
-    put_text(sheet, "A1", f"识别到的单元格（{len(report.recognised)} 个，按表头和文字识别，请核对）",
-             bold=True, size=12, border=False)
+    sheet.widths.update(widths)
+    sheet.merge("A1:C1")
+    sheet.text("A1", f"识别到的单元格（{len(report.recognised)} 个，按表头和文字识别，请核对）",
+               bold=True, size=12, border=False)
     for column, label in zip("ABC", ("位置", "内容", "依据的文字"), strict=True):
-        put_text(sheet, f"{column}2", label, bold=True, fill="D9E1F2", align="center")
+        sheet.text(f"{column}2", label, bold=True, fill="D9E1F2", align="center")
     row = 2
     for cell in report.recognised:
         row += 1
-        put_text(sheet, f"A{row}", place(cell.sheet, cell.cell))
+        sheet.text(f"A{row}", place(cell.sheet, cell.cell))
         if cell.sheet in sheetnames:
-            _link(sheet, f"A{row}", cell.sheet, cell.cell)
-        put_text(sheet, f"B{row}", cell.what)
-        put_text(sheet, f"C{row}", cell.label or "（名称）")
-        sheet.row_dimensions[row].height = max(text_height(cell.what, widths["B"]), text_height(cell.label or "", widths["C"]))
-    sheet.freeze_panes = "A3"
-    print_setup(sheet, "2:2")
+            sheet.link(f"A{row}", cell.sheet, cell.cell)
+        sheet.text(f"B{row}", cell.what)
+        sheet.text(f"C{row}", cell.label or "（名称）")
+        sheet.heights[row] = max(text_height(cell.what, widths["B"]), text_height(cell.label or "", widths["C"]))
+    sheet.freeze = "A3"
+    sheet.title_rows = "2:2"

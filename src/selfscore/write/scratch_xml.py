@@ -1,7 +1,8 @@
-"""The results sheets and the marks record the in-place writer grafts in, serialised without openpyxl's zip writer.
+"""The results sheets and the marks record built as openpyxl sheets, serialised without openpyxl's zip writer: the in-place
+writer's fallback, where ``write.sheet_xml`` cannot write them from their model (``inplace._ScratchSheets``).
 
-The in-place writer grafts the scratch workbook's sheets, formats and print titles into the filler's own zip. It used
-to save the scratch workbook with openpyxl and read the zip back; openpyxl's writer spends most of that time on the
+The in-place writer then grafts the scratch workbook's sheets, formats and print titles into the filler's own zip. It
+used to save the scratch workbook with openpyxl and read the zip back; openpyxl's writer spends most of that time on the
 rows (an element per cell through ``et_xmlfile``). Here the rows are written as text, cell by cell as openpyxl's
 ``etree_write_cell`` writes them (inline strings, numbers, booleans, each cell's format index, its hyperlink), and
 everything else of a sheet — properties, dimension, views, columns, merged ranges, hyperlinks, print options,
@@ -31,7 +32,8 @@ class Unsupported(Exception):
     """The scratch workbook has something this writer does not write; save it with openpyxl instead."""
 
 
-def _attribute(value: str) -> str:
+def attribute(value: str) -> str:
+    """An attribute's value as ElementTree escapes it."""
     return escape(value, _ATTRIBUTE)
 
 
@@ -55,7 +57,7 @@ def rows_xml(ws) -> str:
     for row_idx, cells in sorted(rows.items()):
         attrs = {"r": f"{row_idx}"}
         attrs.update(dims.get(row_idx, {}))
-        out.append("<row" + "".join(f' {k}="{_attribute(v)}"' for k, v in attrs.items()) + ">")
+        out.append("<row" + "".join(f' {k}="{attribute(v)}"' for k, v in attrs.items()) + ">")
         for cell in cells:
             if cell._comment is not None:
                 raise Unsupported("comments")
