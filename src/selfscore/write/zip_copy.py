@@ -1,4 +1,4 @@
-"""A zip written from another zip's members, those passed through copied as they are compressed.
+"""The copy's zip: the parts passed through copied compressed as they are, only new or edited parts deflated.
 
 ``zipfile`` writes a member only from its content, so a copy made member by member with it inflates and deflates
 every part again, the ones it leaves unchanged too (≈ 1.8 ms of a generated workbook's marked-up copy).
@@ -91,20 +91,21 @@ class _Writer:
         self.data = memoryview(data)
         self.out = io.BytesIO()
         self.written: list[tuple[ZipInfo, bytes, int]] = []  # each member as written, its encoded name and flags
-        self.raw_members = 0  # how many members were copied raw (for the tests)
 
     def zip(self, members: list[Member], stamp: Stamp | None) -> bytes:
         for info, body in members:
             entry = ZipInfo(info.filename, info.date_time)  # the name and date as zipfile would write them
             entry.external_attr = info.external_attr
-            raw = self._raw(self.source.getinfo(info.filename)) if body is None else None
-            if raw is not None:
-                original = self.source.getinfo(info.filename)
+            if body is not None:  # a new or edited part
+                self._deflated(entry, body)
+                continue
+            original = self.source.getinfo(info.filename)  # what zipfile reads by that name (of duplicates, the last)
+            raw = self._raw(original)
+            if raw is None:
+                self._deflated(entry, self.source.read(info.filename))
+            else:
                 entry.compress_type, entry.CRC, entry.file_size = original.compress_type, original.CRC, original.file_size
                 self._member(entry, raw)
-                self.raw_members += 1
-            else:
-                self._deflated(entry, body if body is not None else self.source.read(info.filename))
         return self._close(stamp(self._infos()) if stamp is not None else b"")
 
     def _raw(self, info: ZipInfo) -> memoryview | None:
@@ -178,9 +179,9 @@ def _holds(body: memoryview, info: ZipInfo) -> bool:
         return len(body) == info.file_size and crc == info.CRC
     inflater = zlib.decompressobj(-15)  # 4.4.5 method 8: a raw deflate stream (RFC 1951), no zlib header
     crc = size = 0
-    for begin in range(0, len(body) + 1, _STEP):  # the last, empty, step takes out what zlib still holds back
+    for begin in range(0, len(body), _STEP):
         pending: bytes | memoryview = body[begin:begin + _STEP]
-        while True:
+        while True:  # until zlib has taken all of this step and given all it can (a full step out: ask again)
             inflated = inflater.decompress(pending, _STEP)
             size += len(inflated)
             if size > info.file_size:
