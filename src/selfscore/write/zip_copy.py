@@ -119,7 +119,7 @@ class _Writer:
             _LOCAL.unpack_from(self.data, start)
         name = bytes(self.data[start + _LOCAL.size:start + _LOCAL.size + name_length])
         # the local header must describe the same member (zipfile refuses a name that differs, 4.3.7 / 4.3.12)
-        encoding = "utf-8" if info.flag_bits & _UTF8_NAME else "cp437"
+        encoding = "utf-8" if info.flag_bits & _UTF8_NAME else self.source.metadata_encoding or "cp437"
         if signature != _LOCAL_SIGNATURE or method != info.compress_type or \
                 name.decode(encoding, "replace") != info.orig_filename:
             return None
