@@ -34,7 +34,7 @@ import re
 import zlib
 from pathlib import PurePosixPath
 from xml.sax.saxutils import escape, quoteattr
-from zipfile import ZIP_DEFLATED, ZIP_STORED, ZipFile, ZipInfo
+from zipfile import ZIP_STORED, ZipFile, ZipInfo
 
 from defusedxml import ElementTree
 from openpyxl import Workbook
@@ -51,6 +51,7 @@ from selfscore.write.scratch_xml import ScratchParts, Unsupported
 from selfscore.write.sheet_model import Book, to_workbook
 from selfscore.write.sheet_xml import SheetParts
 from selfscore.write.xlsx_bytes import workbook_bytes
+from selfscore.write.zip_copy import Member, copy_zip
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -202,6 +203,7 @@ def _add_rels(xml: str | None, rels: list[tuple[str, str, str]]) -> str:
 
 class _Editor:
     def __init__(self, data: bytes, workbook: Workbook | LeanWorkbook, report: Report) -> None:
+        self.data = data
         self.source = ZipFile(io.BytesIO(data))
         self.names = set(self.source.namelist())
         self.workbook = workbook
@@ -601,21 +603,10 @@ class _Editor:
         if self._copy_types(original) != original:
             self.unmarked["[Content_Types].xml"] = self._copy_types(original).encode("utf-8")
         self._record_edits()
-        buffer = io.BytesIO()
-        with ZipFile(buffer, "w", ZIP_DEFLATED, allowZip64=True) as archive:
-            for info in self.source.infolist():
-                if info.filename in self.dropped:
-                    continue
-                copied = ZipInfo(info.filename, info.date_time)
-                copied.compress_type = ZIP_DEFLATED
-                copied.external_attr = info.external_attr
-                body = self.replaced.get(info.filename)
-                archive.writestr(copied, body if body is not None else self.source.read(info.filename))
-            for name, body in self.added.items():
-                archive.writestr(ZipInfo(name, (1980, 1, 1, 0, 0, 0)), body, ZIP_DEFLATED)
-            archive.comment = stamp(archive.infolist())
-        return buffer.getvalue()
-
+        members: list[Member] = [(info, self.replaced.get(info.filename)) for info in self.source.infolist()
+                                 if info.filename not in self.dropped]
+        members += [(ZipInfo(name, (1980, 1, 1, 0, 0, 0)), body) for name, body in self.added.items()]
+        return copy_zip(self.source, self.data, members, stamp)
 
     def _record_edits(self) -> None:
         """Add to the marks record what re-checking the copy needs to take these edits out again (``unmark``): each
@@ -891,23 +882,18 @@ def _unmark(data: bytes, limits: Limits) -> tuple[bytes, PreviousCheck] | None:
     findings = tuple((row.get("G", ""), row.get("B", ""), row.get("C", ""), row.get("H", ""))
                      for row in rows if row.get("A") == "finding")
     mark_xfs = {int(index): style for index, style in record["mark_xfs"].items()}
-    buffer = io.BytesIO()
-    with ZipFile(buffer, "w", ZIP_DEFLATED, allowZip64=True) as archive:
-        for info in source.infolist():
-            if info.filename in removed:
-                continue
-            copied = ZipInfo(info.filename, info.date_time)
-            copied.compress_type = ZIP_DEFLATED
-            copied.external_attr = info.external_attr
-            if info.filename in restore:
-                body = restore[info.filename]
-            elif info.filename in record["sheets"]:
-                body = _unmark_sheet(_xml(source.read(info.filename)), record["sheets"][info.filename],
-                                     record["xfs"], mark_xfs).encode("utf-8")
-            else:
-                body = source.read(info.filename)
-            archive.writestr(copied, body)
-    return buffer.getvalue(), PreviousCheck(findings)
+    members: list[Member] = []
+    for info in source.infolist():
+        if info.filename in removed:
+            continue
+        body = restore.get(info.filename)
+        if body is None and info.filename in record["sheets"]:
+            marked = source.read(info.filename)
+            body = _unmark_sheet(_xml(marked), record["sheets"][info.filename], record["xfs"], mark_xfs).encode("utf-8")
+            if body == marked:  # a sheet the marks left alone: copied as it is compressed
+                body = None
+        members.append((info, body))
+    return copy_zip(source, data, members), PreviousCheck(findings)
 
 
 def _unpack(text: str, limit: int) -> bytes:
