@@ -230,13 +230,18 @@ def in_place_writer(sniffed: str) -> bool:
 
 def _unmarked(workbook: Workbook | LeanWorkbook, data: bytes, sniffed: str,
               limits: Limits) -> tuple[bytes, PreviousCheck] | None:
-    """A copy the in-place writer made, with its edits taken out (``write.inplace.unmark``) and checked again like
-    any input; None when the workbook is not such a copy."""
+    """A marked-up copy with its marks taken out of its parts, checked again like any input: the in-place writer's
+    edits undone (``write.inplace.unmark``), or, in a copy a program saved again since, the marks removed as
+    ``remove_marks`` removes them (``write.unmark_resaved``); None when the workbook is not a marked-up copy or
+    its marks must be removed through openpyxl."""
     if MARKS_SHEET not in workbook.sheetnames or not in_place_writer(sniffed):
         return None
     from selfscore.write.inplace import unmark
+    from selfscore.write.unmark_resaved import unmark_resaved
 
     undone = unmark(data, limits)
+    if undone is None:
+        undone = unmark_resaved(data, workbook, limits)
     if undone is not None:
         refuse_unsafe(sniff(undone[0]), undone[0], limits)
     return undone
