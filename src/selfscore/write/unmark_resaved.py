@@ -63,7 +63,6 @@ from selfscore.write.inplace import (
 from selfscore.write.marks import RecordedMark, read_record
 
 _THREADED_REF = re.compile(r"<threadedComment\b[^>]*?\sref\s*=\s*\"([^\"]*)\"")
-_SHAPE = re.compile(r"<v:shape\b[^>]*>.*?</v:shape\s*>", re.S)
 
 
 class _NotOurs(Exception):
@@ -358,11 +357,12 @@ class _Unmarker:
         vml = self.read(vml_part)
         if vml is None:
             raise _NotOurs("no drawing")
-        shapes = _SHAPE.findall(vml)
+        v, x = _prefixes(vml, "urn:schemas-microsoft-com:vml", "v"), _prefixes(vml, "urn:schemas-microsoft-com:office:excel", "x")
+        shapes = [match.group(0) for match in re.finditer(rf"<({v}):shape\b[^>]*>.*?</\1:shape\s*>", vml, re.S)]
         for cell in cells:
             column, row = coordinate_from_string(cell)
             position = (row - 1, column_index_from_string(column) - 1)
-            found = [shape for shape in shapes if _note_at(shape) == position]
+            found = [shape for shape in shapes if _note_at(shape, x) == position]
             if len(found) != 1:
                 raise _NotOurs("the comment's shape")
             vml = vml.replace(found[0], "", 1)
@@ -372,7 +372,7 @@ class _Unmarker:
         if not left:
             self._remove_parts({comments_part})
             dropped.add(comments_rel["Id"])
-            if not re.search(r"<v:shape\b", vml):  # no other shape (a form control, say) keeps the drawing
+            if not re.search(rf"<(?:{v}):shape\b", vml):  # no other shape (a form control, say) keeps the drawing
                 self._remove_parts({vml_part})
                 dropped.add(vml_rel["Id"])
                 xml = xml.replace(legacy.group(0), "", 1)
@@ -443,11 +443,19 @@ def _merged_followers(xml: str, cells: set[str]) -> set[str]:
     return followers
 
 
-def _note_at(shape: str) -> tuple[int, int] | None:
+def _prefixes(vml: str, namespace: str, usual: str) -> str:
+    """The prefixes of ``namespace`` in a VML drawing, as a regular expression: the one it declares (openpyxl writes
+    ns1: and ns2:) and the usual one (v: or x:), which Excel reads undeclared and the in-place writer writes."""
+    declared = re.findall(rf'xmlns:([\w.-]+)\s*=\s*"{re.escape(namespace)}"', vml)
+    return "|".join(re.escape(prefix) for prefix in {*declared, usual})
+
+
+def _note_at(shape: str, x: str) -> tuple[int, int] | None:
+    """The (row, column), from 0, of the cell a comment's shape belongs to; None for another shape."""
     if not re.search(r"ObjectType\s*=\s*\"Note\"", shape):
         return None
-    row = re.search(r"<x:Row>\s*(\d+)\s*</x:Row>", shape)
-    column = re.search(r"<x:Column>\s*(\d+)\s*</x:Column>", shape)
+    row = re.search(rf"<(?:{x}):Row>\s*(\d+)\s*</(?:{x}):Row>", shape)
+    column = re.search(rf"<(?:{x}):Column>\s*(\d+)\s*</(?:{x}):Column>", shape)
     return (int(row.group(1)), int(column.group(1))) if row and column else None
 
 
