@@ -206,7 +206,7 @@ def _open(source: Source, name: str | None, steps: StepReading, limits: Limits =
                 workbook = open_workbook(data, limits, merged_borders=False)
                 workbook.template = False
                 in_place = in_place_writer(sniffed)
-            else:  # unmarked, or a copy saved again by some program: openpyxl takes its marks out
+            else:  # unmarked, or a copy whose marks only openpyxl takes out safely (write.unmark_resaved says)
                 previous = remove_marks(workbook)
                 in_place = previous is None and in_place_writer(sniffed)
             read, findings = _read(workbook, data)
@@ -222,8 +222,8 @@ def _open(source: Source, name: str | None, steps: StepReading, limits: Limits =
 def in_place_writer(sniffed: str) -> bool:
     """Whether a workbook of this kind gets its copy written into its own zip (``write.inplace``): every .xlsx,
     .xlsm, .xltx and .xltm (the copy of a macro-enabled one is an .xlsx without its macros). openpyxl writes the
-    copy of a Strict file, of a copy saved again by another program since it was marked, of what the in-place
-    writer cannot edit safely (``CannotEdit``), and of every workbook with SELFSCORE_WRITER=openpyxl (kept for
+    copy of a Strict file, of a marked-up copy whose marks cannot be taken out of its parts (``_unmarked``), of
+    what the in-place writer cannot edit safely (``CannotEdit``), and of every workbook with SELFSCORE_WRITER=openpyxl (kept for
     the benchmark's comparison)."""
     return sniffed in ("xlsx", "xlsm") and os.environ.get("SELFSCORE_WRITER") != "openpyxl"
 

@@ -25,7 +25,7 @@ from selfscore.write.inplace import unmark
 from selfscore.write.marks import read_record, remove_marks
 from selfscore.write.markup import STATUS_COLOURS
 from selfscore.write.unmark_resaved import unmark_resaved
-from support import harness
+from support import corpus, harness
 from support.harness import member, members, rezip, zipped
 from support.libreoffice import convert
 from support.rich import KEPT, clerk_sets, rich_workbook, sheet_part
@@ -445,3 +445,10 @@ def test_what_it_cannot_undo_safely_is_left_to_openpyxl_with_the_same_report(res
 def test_a_threaded_comment_on_another_cell_does_not_stop_it(resaved):
     data = _threaded_on(resaved["excel-like"], "A1")
     assert unmark_resaved(data, load_workbook(io.BytesIO(data))) is not None
+
+
+def test_a_record_edited_by_hand_is_left_to_openpyxl():
+    forged = corpus.forged_marks_record()  # a recorded fill that is not XML, among other things
+    assert unmark_resaved(forged, load_workbook(io.BytesIO(forged))) is None
+    checked = check(forged, name="t.checked.xlsx")
+    assert checked.original is None and checked.report.previous is not None

@@ -16,8 +16,9 @@ Whatever this writer cannot edit safely raises ``CannotEdit``; the caller then w
 
 The marks record also keeps what it takes to undo these edits (``unmark``): a copy checked again has them taken
 out of its parts — never through openpyxl, so that what openpyxl does not model survives a re-check too — as long
-as the parts they touched are still as they were written; a copy another program saved since is unmarked through
-openpyxl (``write.marks.remove_marks``).
+as the parts they touched are still as they were written. From a copy another program saved since (Excel, WPS and
+LibreOffice rewrite every part) the marks are taken out cell by cell as ``write.marks.remove_marks`` takes them out,
+still in its parts (``write.unmark_resaved``).
 """
 
 from __future__ import annotations
@@ -818,7 +819,7 @@ def _insert_legacy_drawing(xml: str, rid: str) -> str:
 def unmark(data: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[bytes, PreviousCheck] | None:
     """The workbook a copy this writer made was made from, with the filler's later changes to its cells kept,
     and what that check found; None when ``data`` is not such a copy, or when a part the marks edited is no
-    longer as they left it (a program saved the copy again: its marks are then removed through openpyxl).
+    longer as they left it (a program saved the copy again: ``write.unmark_resaved`` then removes its marks).
 
     Exactly the edits are taken out: the marked cells get their own format (``s``) back, and a cell the marks
     added is removed again; the parts the marks changed (styles, workbook, relationships, content types,

@@ -19,7 +19,8 @@ is written in place again:
 
 Everything else passes through byte for byte. Whatever does not fit — a prefixed (or Strict) part, threaded
 comments on a marked cell, a recorded original comment for a cell without comments now, a shape that cannot be
-found, a record openpyxl would read differently — returns None, and openpyxl removes the marks as before.
+found, a record edited by hand (a recorded fill that does not parse) — returns None, and openpyxl removes the marks
+as before.
 """
 
 from __future__ import annotations
@@ -165,8 +166,9 @@ class _Unmarker:
         self._remove_parts(parts)
 
         book = self.book
-        for index in gone:
-            book = book.replace(self.sheets[index][1], "", 1)
+        for index in gone:  # <sheet …/>, or <sheet …></sheet>
+            tag = self.sheets[index][1]
+            book = re.sub(re.escape(tag) + (r"" if tag.endswith("/>") else r"\s*</sheet\s*>"), "", book, count=1)
 
         def shifted(value: str) -> int:
             number = int(value)
@@ -416,16 +418,16 @@ def _owner(rels: str) -> str:
 
 
 def _fill(fill_xml: object) -> str | None:
-    """The recorded fill as openpyxl writes it (None: the cell keeps its fill, as ``remove_marks`` keeps it when the
-    record's fill does not parse)."""
+    """The recorded fill as openpyxl writes it; None when the record keeps none (the cell keeps its fill). A fill that
+    does not parse is a record edited by hand: openpyxl's route, which keeps the cell's fill, says what it does."""
     if not fill_xml:
         return None
     try:
         fill = Fill.from_tree(fromstring(str(fill_xml)))
-    except Exception:
-        return None
+    except Exception as error:
+        raise _NotOurs("a recorded fill that does not parse") from error
     if fill is None:
-        raise _NotOurs("an empty fill")  # openpyxl would set no fill at all: its route says what that does
+        raise _NotOurs("an empty fill")  # openpyxl would set no fill at all
     return tostring(fill.to_tree()).decode()
 
 
