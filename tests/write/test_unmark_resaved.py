@@ -6,18 +6,21 @@ over copies LibreOffice saved and over hand-made variants of what Excel and WPS 
 from __future__ import annotations
 
 import io
+import json
 import posixpath
 import re
 from copy import copy as copied
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from defusedxml import ElementTree
 from openpyxl import load_workbook
 from openpyxl.comments import Comment
 
 import selfscore.write.unmark_resaved as resaved_module
 from selfscore.checking import check, check_file
+from selfscore.cli import main
 from selfscore.read.lean import LeanWorkbook
 from selfscore.results.report import Report
 from selfscore.tables.names import ADDED_SHEETS, FINDINGS_SHEET, MARKS_SHEET, SCORE_SHEET
@@ -407,6 +410,20 @@ def test_libreoffice_renders_every_new_copy_with_everything_in_it(resaved, tmp_p
         names = members(Path(saved[case]).read_bytes())
         for prefix in ("xl/media/", "xl/charts/", "xl/pivotTables/"):
             assert any(name.startswith(prefix) for name in names), (case, prefix)
+
+
+def test_selfscore_check_of_a_copy_libreoffice_saved_returns_it_marked_with_everything_in_it(resaved, tmp_path):
+    path = tmp_path / "rich.checked.xlsx"
+    path.write_bytes(resaved["libreoffice-clerk"])
+    result = CliRunner().invoke(main, ["check", str(path), "-o", str(tmp_path / "out"), "--json", "-"])
+    assert result.exit_code == 0, result.output
+    (report,) = json.loads(result.stdout)["reports"]
+    assert "content_not_preserved" not in {finding["code"] for finding in report["findings"]}
+    assert report["previous_check"]["fixed"]
+    (copy,) = (tmp_path / "out").glob("*.xlsx")
+    parts = members(copy.read_bytes())
+    assert all(parts[name] == body for name, body in members(path.read_bytes()).items() if name.startswith(KEPT))
+    assert {name.split("/")[1] for name in parts if name.startswith(KEPT)} >= {"media", "charts", "pivotTables"}
 
 
 # --- what it leaves to openpyxl -------------------------------------------------------------------------------

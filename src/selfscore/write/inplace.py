@@ -873,6 +873,14 @@ def _unmark(data: bytes, limits: Limits) -> tuple[bytes, PreviousCheck] | None:
     findings = tuple((row.get("G", ""), row.get("B", ""), row.get("C", ""), row.get("H", ""))
                      for row in rows if row.get("A") == "finding")
     mark_xfs = {int(index): style for index, style in record["mark_xfs"].items()}
+    replaced = {name: _unmark_sheet(_xml(source.read(name)), edits, record["xfs"], mark_xfs).encode("utf-8")
+                for name, edits in record["sheets"].items() if name not in restore}
+    return repacked(source, replaced | restore, removed), PreviousCheck(findings)
+
+
+def repacked(source: ZipFile, replaced: dict[str, bytes], removed: set[str]) -> bytes:
+    """The zip ``source`` without the members ``removed``, those in ``replaced`` with their new bodies, every other
+    one as it was (in the same order, with its date and attributes)."""
     buffer = io.BytesIO()
     with ZipFile(buffer, "w", ZIP_DEFLATED, allowZip64=True) as archive:
         for info in source.infolist():
@@ -881,15 +889,9 @@ def _unmark(data: bytes, limits: Limits) -> tuple[bytes, PreviousCheck] | None:
             copied = ZipInfo(info.filename, info.date_time)
             copied.compress_type = ZIP_DEFLATED
             copied.external_attr = info.external_attr
-            if info.filename in restore:
-                body = restore[info.filename]
-            elif info.filename in record["sheets"]:
-                body = _unmark_sheet(_xml(source.read(info.filename)), record["sheets"][info.filename],
-                                     record["xfs"], mark_xfs).encode("utf-8")
-            else:
-                body = source.read(info.filename)
-            archive.writestr(copied, body)
-    return buffer.getvalue(), PreviousCheck(findings)
+            body = replaced.get(info.filename)
+            archive.writestr(copied, body if body is not None else source.read(info.filename))
+    return buffer.getvalue()
 
 
 def _unpack(text: str, limit: int) -> bytes:

@@ -29,7 +29,7 @@ import io
 import posixpath
 import re
 from xml.sax.saxutils import escape
-from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
+from zipfile import ZipFile
 
 from openpyxl import Workbook
 from openpyxl.styles.fills import Fill
@@ -60,6 +60,7 @@ from selfscore.write.inplace import (
     _text,
     _unescape,
     _xml,
+    repacked,
 )
 from selfscore.write.marks import RecordedMark, read_record
 
@@ -398,17 +399,7 @@ class _Unmarker:
         self.put("[Content_Types].xml", types)
         if sum(len(body) for body in self.replaced.values()) > self.limits.max_total_bytes:
             raise _NotOurs("too large")
-        buffer = io.BytesIO()
-        with ZipFile(buffer, "w", ZIP_DEFLATED, allowZip64=True) as archive:
-            for info in self.source.infolist():
-                if info.filename in self.removed:
-                    continue
-                copied = ZipInfo(info.filename, info.date_time)
-                copied.compress_type = ZIP_DEFLATED
-                copied.external_attr = info.external_attr
-                body = self.replaced.get(info.filename)
-                archive.writestr(copied, body if body is not None else self.source.read(info.filename))
-        return buffer.getvalue()
+        return repacked(self.source, self.replaced, self.removed)
 
 
 def _owner(rels: str) -> str:
