@@ -449,8 +449,16 @@ def _comments_gone(data: bytes) -> bytes:
     return rezip(data, {rels: xml.encode()})
 
 
+def _styles_prefixed(data: bytes) -> bytes:
+    """The stylesheet with its elements in a prefixed namespace (as a Strict-minded writer may write it)."""
+    styles = member(data, "xl/styles.xml").decode()
+    styles = re.sub(r"<(/?)(?!\?)([A-Za-z]\w*)\b", r"<\1x:\2", styles)
+    return rezip(data, {"xl/styles.xml": styles.replace(' xmlns="', ' xmlns:x="', 1).encode()})
+
+
 @pytest.mark.parametrize(("case", "change"), [("excel-like", lambda data: _threaded_on(data, "F5")),
-                                              ("excel-like-commented", _comments_gone)])
+                                              ("excel-like-commented", _comments_gone),
+                                              ("libreoffice", _styles_prefixed)])
 def test_what_it_cannot_undo_safely_is_left_to_openpyxl_with_the_same_report(resaved, case, change, monkeypatch):
     data = change(resaved[case])
     assert unmark_resaved(data, load_workbook(io.BytesIO(data))) is None
