@@ -364,6 +364,13 @@ def test_the_clerks_fix_is_read_and_the_first_fill_comes_back_under_the_new_mark
     assert copied(recorded.fill) == copied(template.fill)
 
 
+def test_the_marks_shapes_added_to_a_drawing_openpyxl_wrote_are_xml_whose_prefixes_are_declared(first_copies):
+    # openpyxl calls the VML namespaces ns0:, ns1:, ns2:; the marks' shapes are written with v:, o:, x:
+    vml = [body for name, body in members(first_copies["commented"]).items() if name.endswith(".vml")]
+    assert len(vml) == 1 and b"<ns1:shape " in vml[0] and b"<v:shape " in vml[0]
+    ElementTree.fromstring(vml[0])
+
+
 @pytest.mark.parametrize("case", ["libreoffice-commented", "comments-rewritten-commented", "excel-like-commented"])
 def test_the_clerks_own_comment_comes_back_and_only_it(resaved, case):
     undone, _previous = unmark_resaved(resaved[case], load_workbook(io.BytesIO(resaved[case])))

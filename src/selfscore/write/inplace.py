@@ -473,6 +473,7 @@ class _Editor:
                 raise CannotEdit("VML drawing")
             shapes = ("" if "_x0000_t202" in vml else _SHAPE_TYPE) + "".join(
                 self._shape(cell, comments[cell]) for cell in fresh_cells)
+            vml = _with_vml_prefixes(vml) if fresh_cells else vml
             index = vml.rindex("</xml>")
             self.put(vml_part, vml[:index] + shapes + vml[index:])
         elif fresh_cells or existing:
@@ -663,6 +664,24 @@ def _fail(what: str):
 _CELL_TAG = re.compile(r"<c\b[^>]*>")
 _SHAPE_TYPE = ('<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,xe">'
                '<v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>')
+
+
+_VML_PREFIXES = {"v": "urn:schemas-microsoft-com:vml", "o": "urn:schemas-microsoft-com:office:office",
+                 "x": "urn:schemas-microsoft-com:office:excel"}
+
+
+def _with_vml_prefixes(vml: str) -> str:
+    """A VML drawing whose root declares the v:, o: and x: prefixes the marks' shapes are written with (openpyxl's
+    drawings call them ns0:, ns1: and ns2:; shapes with prefixes nobody declared are not XML)."""
+    root = re.search(r"<xml\b[^>]*>", vml) or _fail("VML root")
+    tag = root.group(0)
+    for prefix, namespace in _VML_PREFIXES.items():
+        declared = _attr(tag, f"xmlns:{prefix}")
+        if declared is None:
+            tag = _set_attr(tag, f"xmlns:{prefix}", namespace)
+        elif declared != namespace:
+            raise CannotEdit("VML prefixes")
+    return vml[:root.start()] + tag + vml[root.end():]
 
 
 def _unescape(text: str) -> str:
