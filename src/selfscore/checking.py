@@ -206,7 +206,7 @@ def _open(source: Source, name: str | None, steps: StepReading, limits: Limits =
                 workbook = open_workbook(data, limits, merged_borders=False)
                 workbook.template = False
                 in_place = in_place_writer(sniffed)
-            else:  # unmarked, or a copy whose marks only openpyxl takes out safely (write.unmark_resaved says)
+            else:  # unmarked, or a marked-up copy whose marks openpyxl must take out (unmark_resaved declined)
                 previous = remove_marks(workbook)
                 in_place = previous is None and in_place_writer(sniffed)
             read, findings = _read(workbook, data)

@@ -239,7 +239,7 @@ class _Unmarker:
         if title in (MARKS_SHEET, *ADDED_SHEETS):
             raise _NotOurs("a mark on a sheet that goes")
         path = self._part_of(title)
-        xml = self.read(path)
+        xml = original = self.read(path)
         if xml is None or not re.search(r"<worksheet\b", xml):
             raise _NotOurs("prefixed worksheet")
         current: dict[str, int] = {}
@@ -258,7 +258,8 @@ class _Unmarker:
         if styles:
             xml = _restyle(xml, styles, {"cells": [], "rows": []})
         xml = self._comments(path, xml, marks)
-        self.put(path, xml)
+        if xml != original:  # a sheet with nothing to undo passes through byte for byte
+            self.put(path, xml)
 
     def _with_fill(self, style: int | None, fill: str) -> int:
         """The index of a new cell format: format ``style`` (a cell the file does not have: openpyxl's new cell,
@@ -305,7 +306,7 @@ class _Unmarker:
                 raise _NotOurs("an original comment to put back on a sheet without comments")
             return xml
         comments_part = _join(path, comments_rel["Target"])
-        comments = self.read(comments_part)
+        comments = original = self.read(comments_part)
         if comments is None or not re.search(r"<comments\b", comments):
             raise _NotOurs("prefixed comments")
         elements = {}
@@ -328,7 +329,8 @@ class _Unmarker:
                 comments = comments.replace(element, "", 1)
                 removed_cells.append(mark.cell)
         if not removed_cells:
-            self.put(comments_part, comments)
+            if comments != original:
+                self.put(comments_part, comments)
             return xml
         return self._drop_shapes(path, xml, rels, comments_rel, comments_part, comments, removed_cells)
 
