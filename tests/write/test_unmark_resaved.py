@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 from openpyxl.comments import Comment
 
 import selfscore.write.unmark_resaved as resaved_module
+from selfscore import checking
 from selfscore.checking import check, check_file
 from selfscore.cli import main
 from selfscore.read.lean import LeanWorkbook
@@ -350,6 +351,19 @@ def test_the_new_copy_is_marked_in_place_as_openpyxls_copy_is_marked(resaved, ca
         pivots = [pivot for sheet in ours.worksheets for pivot in sheet._pivots]
         assert len(charts) == 1 and len(pivots) == 1
         assert not [name for name in members(old_copy) if name.startswith("xl/media/")]  # what openpyxl's route lost
+
+
+@pytest.mark.parametrize("case", ["libreoffice", "excel-like"])
+def test_neither_path_loads_a_copy_saved_again_with_openpyxl(resaved, case, monkeypatch):
+    expected = check_file(resaved[case], name="x.checked.xlsx")
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("the copy was loaded with openpyxl")
+
+    monkeypatch.setattr(checking, "open_workbook", refuse)
+    report, copy = check_file(resaved[case], name="x.checked.xlsx")
+    assert report.to_dict() == expected[0].to_dict() and copy is not None and unmark(copy) is not None
+    assert check(resaved[case], name="x.checked.xlsx", markup=False).report.to_dict() == report.to_dict()
 
 
 def test_the_clerks_fix_is_read_and_the_first_fill_comes_back_under_the_new_mark(resaved):
