@@ -206,7 +206,7 @@ def _open(source: Source, name: str | None, steps: StepReading, limits: Limits =
                 workbook = open_workbook(data, limits, merged_borders=False)
                 workbook.template = False
                 in_place = in_place_writer(sniffed)
-            else:  # unmarked, or a copy saved again by some program: openpyxl takes its marks out
+            else:  # unmarked, or a marked-up copy whose marks openpyxl must take out (unmark_resaved declined)
                 previous = remove_marks(workbook)
                 in_place = previous is None and in_place_writer(sniffed)
             read, findings = _read(workbook, data)
@@ -222,21 +222,26 @@ def _open(source: Source, name: str | None, steps: StepReading, limits: Limits =
 def in_place_writer(sniffed: str) -> bool:
     """Whether a workbook of this kind gets its copy written into its own zip (``write.inplace``): every .xlsx,
     .xlsm, .xltx and .xltm (the copy of a macro-enabled one is an .xlsx without its macros). openpyxl writes the
-    copy of a Strict file, of a copy saved again by another program since it was marked, of what the in-place
-    writer cannot edit safely (``CannotEdit``), and of every workbook with SELFSCORE_WRITER=openpyxl (kept for
+    copy of a Strict file, of a marked-up copy whose marks cannot be taken out of its parts (``_unmarked``), of
+    what the in-place writer cannot edit safely (``CannotEdit``), and of every workbook with SELFSCORE_WRITER=openpyxl (kept for
     the benchmark's comparison)."""
     return sniffed in ("xlsx", "xlsm") and os.environ.get("SELFSCORE_WRITER") != "openpyxl"
 
 
 def _unmarked(workbook: Workbook | LeanWorkbook, data: bytes, sniffed: str,
               limits: Limits) -> tuple[bytes, PreviousCheck] | None:
-    """A copy the in-place writer made, with its edits taken out (``write.inplace.unmark``) and checked again like
-    any input; None when the workbook is not such a copy."""
+    """A marked-up copy with its marks taken out of its parts, checked again like any input: the in-place writer's
+    edits undone (``write.inplace.unmark``), or, in a copy a program saved again since, the marks removed as
+    ``remove_marks`` removes them (``write.unmark_resaved``); None when the workbook is not a marked-up copy or
+    its marks must be removed through openpyxl."""
     if MARKS_SHEET not in workbook.sheetnames or not in_place_writer(sniffed):
         return None
     from selfscore.write.inplace import unmark
+    from selfscore.write.unmark_resaved import unmark_resaved
 
     undone = unmark(data, limits)
+    if undone is None:
+        undone = unmark_resaved(data, workbook, limits)
     if undone is not None:
         refuse_unsafe(sniff(undone[0]), undone[0], limits)
     return undone

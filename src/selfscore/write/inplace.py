@@ -18,8 +18,9 @@ Whatever this writer cannot edit safely raises ``CannotEdit``; the caller then w
 
 The marks record also keeps what it takes to undo these edits (``unmark``): a copy checked again has them taken
 out of its parts — never through openpyxl, so that what openpyxl does not model survives a re-check too — as long
-as the parts they touched are still as they were written; a copy another program saved since is unmarked through
-openpyxl (``write.marks.remove_marks``).
+as the parts they touched are still as they were written. From a copy another program saved since (Excel, WPS and
+LibreOffice rewrite every part) the marks are taken out cell by cell as ``write.marks.remove_marks`` takes them out,
+still in its parts (``write.unmark_resaved``).
 """
 
 from __future__ import annotations
@@ -473,6 +474,7 @@ class _Editor:
                 raise CannotEdit("VML drawing")
             shapes = ("" if "_x0000_t202" in vml else _SHAPE_TYPE) + "".join(
                 self._shape(cell, comments[cell]) for cell in fresh_cells)
+            vml = _with_vml_prefixes(vml) if fresh_cells else vml
             index = vml.rindex("</xml>")
             self.put(vml_part, vml[:index] + shapes + vml[index:])
         elif fresh_cells or existing:
@@ -648,6 +650,24 @@ def _fail(what: str):
 _CELL_TAG = re.compile(r"<c\b[^>]*>")
 _SHAPE_TYPE = ('<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,xe">'
                '<v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>')
+
+
+_VML_PREFIXES = {"v": "urn:schemas-microsoft-com:vml", "o": "urn:schemas-microsoft-com:office:office",
+                 "x": "urn:schemas-microsoft-com:office:excel"}
+
+
+def _with_vml_prefixes(vml: str) -> str:
+    """A VML drawing whose root declares the v:, o: and x: prefixes the marks' shapes are written with (openpyxl's
+    drawings call them ns0:, ns1: and ns2:; shapes with prefixes nobody declared are not XML)."""
+    root = re.search(r"<xml\b[^>]*>", vml) or _fail("VML root")
+    tag = root.group(0)
+    for prefix, namespace in _VML_PREFIXES.items():
+        declared = _attr(tag, f"xmlns:{prefix}")
+        if declared is None:
+            tag = _set_attr(tag, f"xmlns:{prefix}", namespace)
+        elif declared != namespace:
+            raise CannotEdit("VML prefixes")
+    return vml[:root.start()] + tag + vml[root.end():]
 
 
 def _unescape(text: str) -> str:
@@ -828,7 +848,7 @@ def _insert_legacy_drawing(xml: str, rid: str) -> str:
 def unmark(data: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[bytes, PreviousCheck] | None:
     """The workbook a copy this writer made was made from, with the filler's later changes to its cells kept,
     and what that check found; None when ``data`` is not such a copy, or when a part the marks edited is no
-    longer as they left it (a program saved the copy again: its marks are then removed through openpyxl).
+    longer as they left it (a program saved the copy again: ``write.unmark_resaved`` then removes its marks).
 
     Exactly the edits are taken out: the marked cells get their own format (``s``) back, and a cell the marks
     added is removed again; the parts the marks changed (styles, workbook, relationships, content types,
@@ -882,18 +902,22 @@ def _unmark(data: bytes, limits: Limits) -> tuple[bytes, PreviousCheck] | None:
     findings = tuple((row.get("G", ""), row.get("B", ""), row.get("C", ""), row.get("H", ""))
                      for row in rows if row.get("A") == "finding")
     mark_xfs = {int(index): style for index, style in record["mark_xfs"].items()}
-    members: list[Member] = []
-    for info in source.infolist():
-        if info.filename in removed:
+    replaced = dict(restore)
+    for name, edits in record["sheets"].items():
+        if name in restore:
             continue
-        body = restore.get(info.filename)
-        if body is None and info.filename in record["sheets"]:
-            marked = source.read(info.filename)
-            body = _unmark_sheet(_xml(marked), record["sheets"][info.filename], record["xfs"], mark_xfs).encode("utf-8")
-            if body == marked:  # a sheet the marks left alone: copied as it is compressed
-                body = None
-        members.append((info, body))
-    return copy_zip(source, data, members), PreviousCheck(findings)
+        marked = source.read(name)
+        body = _unmark_sheet(_xml(marked), edits, record["xfs"], mark_xfs).encode("utf-8")
+        if body != marked:  # a sheet the marks left alone is copied as it is compressed
+            replaced[name] = body
+    return repacked(source, data, replaced, removed), PreviousCheck(findings)
+
+
+def repacked(source: ZipFile, data: bytes, replaced: dict[str, bytes], removed: set[str]) -> bytes:
+    """The zip ``source`` (opened on ``data``) without the members ``removed``, those in ``replaced`` with their new
+    bodies, every other one as it was, copied as it is compressed (in the same order, with its date and attributes)."""
+    return copy_zip(source, data, [(info, replaced.get(info.filename)) for info in source.infolist()
+                                   if info.filename not in removed])
 
 
 def _unpack(text: str, limit: int) -> bytes:

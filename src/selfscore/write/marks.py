@@ -19,7 +19,7 @@ from openpyxl.styles.fills import Fill
 from openpyxl.utils.datetime import to_excel
 from openpyxl.xml.functions import fromstring, tostring
 
-from selfscore.read.lean import LeanSheet
+from selfscore.read.lean import LeanSheet, LeanWorkbook
 from selfscore.results.report import PreviousCheck
 from selfscore.tables.names import ADDED_SHEETS, MARKS_SHEET
 from selfscore.write.sheet_model import Book, SheetModel, to_workbook
@@ -240,29 +240,54 @@ def _lines(text: str) -> str:
 _CELL = re.compile(r"[A-Z]{1,3}[1-9]\d{0,6}")
 
 
-def remove_marks(workbook: Workbook) -> PreviousCheck | None:
-    """Undo a previous check's marks in place; returns what that check found, or None if unmarked."""
+@dataclass(frozen=True)
+class RecordedMark:
+    """A "mark" row of the record: a marked cell and how it looked before (``OriginalCell`` as read back)."""
+
+    sheet: str
+    cell: str
+    fill_xml: object
+    comment: object
+    author: object
+
+
+def read_record(workbook: Workbook | LeanWorkbook) -> tuple[list[RecordedMark], PreviousCheck] | None:
+    """The marks record of a marked-up copy (read by openpyxl or by the lean reader): the marks on the workbook's
+    sheets, and what the check that made it found; None if unmarked."""
     if MARKS_SHEET not in workbook.sheetnames:
         return None
     record = workbook[MARKS_SHEET]
-    findings = []
-    for row in record.iter_rows(min_row=2, max_row=min(record.max_row, _MAX_RECORD_ROWS), max_col=len(_HEADER),
+    last = record.max_row if not isinstance(record, LeanSheet) else max((row for row, _column in record.cells), default=1)
+    marks, findings = [], []
+    for row in record.iter_rows(min_row=2, max_row=min(last, _MAX_RECORD_ROWS), max_col=len(_HEADER),
                                 values_only=True):
         kind, sheet, cell, fill_xml, comment, author, code, message = (list(row) + [None] * 8)[:8]
         if kind == "mark" and sheet in workbook.sheetnames and isinstance(cell, str) and _CELL.fullmatch(cell):
-            target = workbook[sheet][cell]
-            if isinstance(target, MergedCell):
-                continue
-            if fill_xml:
-                try:
-                    target.fill = Fill.from_tree(fromstring(str(fill_xml)))
-                except Exception:  # a record edited by hand: keep the current fill rather than fail the check
-                    pass
-            target.comment = Comment(str(comment), str(author or "")) if comment else None
+            marks.append(RecordedMark(sheet, cell, fill_xml, comment, author))
         elif kind == "finding":
             findings.append((str(code or ""), str(sheet or ""), str(cell or ""), str(message or "")))
+    return marks, PreviousCheck(tuple(findings))
+
+
+def remove_marks(workbook: Workbook) -> PreviousCheck | None:
+    """Undo a previous check's marks in place; returns what that check found, or None if unmarked.
+    (``write.unmark_resaved`` does the same in a copy's parts, without openpyxl.)"""
+    record = read_record(workbook)
+    if record is None:
+        return None
+    marks, previous = record
+    for mark in marks:
+        target = workbook[mark.sheet][mark.cell]
+        if isinstance(target, MergedCell):
+            continue
+        if mark.fill_xml:
+            try:
+                target.fill = Fill.from_tree(fromstring(str(mark.fill_xml)))
+            except Exception:  # a record edited by hand: keep the current fill rather than fail the check
+                pass
+        target.comment = Comment(str(mark.comment), str(mark.author or "")) if mark.comment else None
     for name in (MARKS_SHEET, *ADDED_SHEETS):
         if name in workbook.sheetnames:
             del workbook[name]
     workbook.active = 0
-    return PreviousCheck(tuple(findings))
+    return previous
