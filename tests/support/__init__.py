@@ -7,6 +7,8 @@
 - layouts: hand-made layouts of the two annexes, as offices retype them; criteria: scores worked out from the
   criteria's own words, for the property tests
 - third_table: a third table in a fixture directory and its worked example
+- package_rules: Excel's rules for the parts of a package (style ids, comment authors, VML shape ids, relationships,
+  content types), asserted over a marked-up copy
 - strict: an ordinary .xlsx turned into Strict Open XML by hand, with the standard's names
 - libreoffice: LibreOffice conversions, cached by content (safe for parallel workers)
 - rich: the workbook with a picture, a chart, a pivot table and x14 validations the in-place writer's tests mark up,

@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import posixpath
 import re
 import zipfile
 import zlib
@@ -16,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from defusedxml import ElementTree
 from openpyxl import load_workbook
 from openpyxl.comments import Comment
 
@@ -32,6 +30,7 @@ from selfscore.write.markup import STATUS_COLOURS
 from support import corpus, harness, saved_files
 from support.harness import member, members, rezip
 from support.libreoffice import convert
+from support.package_rules import assert_excels_rules
 from support.rich import KEPT, rich_workbook
 from support.rich import clerk_sets as _clerk_sets
 from support.rich import sheet_part as _sheet_part
@@ -123,7 +122,7 @@ def test_a_cell_that_had_a_comment_keeps_it_above_the_marks_and_the_author_list_
     read = load_workbook(io.BytesIO(copy))
     assert read[result.sheet][result.cell].comment.text.startswith("填报人的说明\n——\nselfscore 校验：")
     assert read["自评表"]["A1"].comment.text == "另一条说明" and read["自评表"]["A1"].comment.author == "李四"
-    _validate(copy)
+    assert_excels_rules(copy)
 
 
 def test_a_workbook_it_cannot_edit_falls_back_to_openpyxl_and_says_what_that_copy_loses(monkeypatch):
@@ -266,7 +265,7 @@ def test_an_xlsm_is_marked_in_place_and_its_copy_is_an_xlsx_without_the_macros()
     assert not [name for name in parts if "vbaproject" in name.lower()]
     assert b"macroEnabled" not in parts["[Content_Types].xml"] and b"vbaProject" not in parts["xl/_rels/workbook.xml.rels"]
     assert sniff(copy) == "xlsx" and unmark(copy) is not None
-    _validate(copy)
+    assert_excels_rules(copy)
 
 
 def test_the_openpyxl_writer_stays_for_comparison_and_says_what_its_copy_loses(rich, monkeypatch):
@@ -301,79 +300,6 @@ def test_selfscore_check_returns_a_picture_a_chart_and_a_pivot_table_marked_and_
 
 # ------------------------------------------------------------------ Excel's rules for the parts, over every copy
 
-_PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-
-
-def _validate(copy: bytes) -> None:
-    """Unique style ids in range, comment authors, VML shape ids, relationship ids and a content type for each part."""
-    parts = members(copy)
-    types = ElementTree.fromstring(parts["[Content_Types].xml"])
-    defaults = {d.get("Extension").lower() for d in types if d.tag.endswith("Default")}
-    overrides = [o.get("PartName") for o in types if o.tag.endswith("Override")]
-    assert len(overrides) == len({name.lower() for name in overrides}), "a part named twice in the content types"
-    for name in parts:
-        if name.endswith("/") or name == "[Content_Types].xml":
-            continue
-        assert f"/{name}" in overrides or name.rsplit(".", 1)[-1].lower() in defaults, f"no content type: {name}"
-    for name, body in parts.items():
-        if not name.endswith(".rels"):
-            continue
-        rels = ElementTree.fromstring(body)
-        ids = [rel.get("Id") for rel in rels]
-        assert len(ids) == len(set(ids)), f"relationship ids repeat in {name}"
-        base = posixpath.dirname(posixpath.dirname(name))
-        for rel in rels:
-            if rel.get("TargetMode") == "External":
-                continue
-            target = rel.get("Target")
-            resolved = target[1:] if target.startswith("/") else posixpath.normpath(posixpath.join(base, target))
-            assert resolved in parts, f"{name} points at a missing part {resolved}"
-
-    book = ElementTree.fromstring(parts["xl/workbook.xml"])
-    sheets = book.find(f"{_MAIN}sheets")
-    assert len({s.get("name").lower() for s in sheets}) == len(sheets)
-    assert len({s.get("sheetId") for s in sheets}) == len(sheets)
-    for defined in book.iter(f"{_MAIN}definedName"):
-        if defined.get("localSheetId") is not None:
-            assert int(defined.get("localSheetId")) < len(sheets)
-
-    styles = ElementTree.fromstring(parts["xl/styles.xml"])
-    counts = {}
-    for section, child in (("fonts", "font"), ("fills", "fill"), ("borders", "border"), ("cellXfs", "xf")):
-        element = styles.find(f"{_MAIN}{section}")
-        items = element.findall(f"{_MAIN}{child}")
-        counts[section] = len(items)
-        if element.get("count") is not None:
-            assert int(element.get("count")) == len(items), f"{section} count"
-    for xf in styles.find(f"{_MAIN}cellXfs"):
-        for attribute, section in (("fontId", "fonts"), ("fillId", "fills"), ("borderId", "borders")):
-            assert int(xf.get(attribute, 0)) < counts[section]
-    shape_ids: list[str] = []
-    blocks: list[str] = []
-    for name, body in parts.items():
-        if name.startswith("xl/worksheets/sheet") and name.endswith(".xml"):
-            for style in re.findall(rb'<c\b[^>]*?\ss="(\d+)"', body):
-                assert int(style) < counts["cellXfs"], f"a cell's format past the end in {name}"
-        if name.lower().endswith(".vml"):
-            text = body.decode("utf-8", "replace")
-            shape_ids += re.findall(r'<v:shape\b[^>]*?\sid="([^"]+)"', text)
-            blocks += re.findall(r'<o:idmap\b[^>]*?\sdata="([^"]+)"', text)
-        if re.fullmatch(r"xl/comments[^/]*\.xml", name):
-            comments = ElementTree.fromstring(body)
-            authors = comments.find(f"{_MAIN}authors")
-            names = [author.text for author in authors]
-            assert len(names) == len(set(names)), f"an author twice in {name}"
-            refs = []
-            for comment in comments.iter(f"{_MAIN}comment"):
-                assert int(comment.get("authorId")) < len(authors)
-                refs.append(comment.get("ref"))
-            assert len(refs) == len(set(refs)), f"two comments on one cell in {name}"
-    assert len(shape_ids) == len(set(shape_ids)), "VML shape ids repeat"
-    assert len(blocks) == len(set(blocks)), "VML id blocks repeat"
-
-
 @pytest.fixture(scope="module")
 def corpus_copies(tmp_path_factory) -> dict[str, tuple[bytes, bytes, bool]]:
     """Each case of both corpora (hostile and saved files) that gets a marked-up copy: its input, its copy, and
@@ -397,7 +323,7 @@ def corpus_copies(tmp_path_factory) -> dict[str, tuple[bytes, bytes, bool]]:
 def test_every_copy_the_corpora_produce_keeps_excels_rules_for_its_parts(corpus_copies):
     for name, (_data, copy, _in_place) in corpus_copies.items():
         try:
-            _validate(copy)
+            assert_excels_rules(copy)
         except AssertionError as error:
             raise AssertionError(f"{name}: {error}") from None
 
@@ -432,7 +358,7 @@ def test_every_in_place_copy_of_the_corpora_gives_back_its_input_when_checked_ag
                 assert body == original[part], (name, part)
         _report, again = check_file(copy, name=f"{name}.checked.xlsx")
         assert unmark(again) is not None, name
-        _validate(again)
+        assert_excels_rules(again)
         undone += 1
     assert undone > 40
 
@@ -462,7 +388,7 @@ def test_every_in_place_copy_of_the_corpora_saved_again_by_libreoffice_reads_as_
 
 
 def test_the_rich_copy_keeps_excels_rules_for_its_parts(rich):
-    _validate(_marked(rich[0])[1])
+    assert_excels_rules(_marked(rich[0])[1])
 
 
 @pytest.mark.parametrize(("part", "old", "new"), [
@@ -476,4 +402,4 @@ def test_the_validator_fails_a_copy_that_breaks_a_rule(rich, part, old, new):
     text = member(copy, part).decode()
     assert old in text
     with pytest.raises(AssertionError):
-        _validate(rezip(copy, {part: text.replace(old, new, 1).encode()}))
+        assert_excels_rules(rezip(copy, {part: text.replace(old, new, 1).encode()}))

@@ -21,6 +21,7 @@ from selfscore.tables.names import MARKS_SHEET, RESULTS_SHEET
 from support import corpus, harness, saved_files
 from support.harness import member, members, rezip
 from support.libreoffice import convert
+from support.package_rules import assert_excels_rules
 from support.strict import strict_by_hand
 
 X14 = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
@@ -124,6 +125,7 @@ def test_a_slicer_comes_back_marked_and_intact_and_survives_a_check_of_the_copy(
     before, after = members(data), members(copy)
     assert all(after[name] == before[name] for name in SLICER_PARTS)
     assert _references(copy) == dict.fromkeys(_references(data), True)
+    assert_excels_rules(copy)
     workbook = load_workbook(io.BytesIO(copy))  # openpyxl still reads the copy, with the marks in it
     assert workbook.sheetnames[0] == RESULTS_SHEET and workbook.sheetnames[-1] == MARKS_SHEET
     assert len(workbook["透视表"]._pivots) == 1
@@ -159,6 +161,7 @@ def test_an_xltx_template_comes_back_as_a_workbook_with_its_picture_pivot_and_sl
     before, after = members(template), members(copy)
     kept = [name for name in before if name.startswith(("xl/media/", "xl/drawings/", "xl/pivot", "xl/slicer"))]
     assert len(kept) >= 8 and all(after[name] == before[name] for name in kept)
+    assert_excels_rules(copy)
     # the copy is an ordinary workbook: Excel opens an .xlsx whose main part says "template" only with a repair
     assert TEMPLATE_CT not in after["[Content_Types].xml"].decode() and SHEET_CT in after["[Content_Types].xml"].decode()
     loaded = load_workbook(io.BytesIO(copy))
