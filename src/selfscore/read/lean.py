@@ -20,12 +20,16 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from xml.etree.ElementTree import iterparse as _c_iterparse
 
+from openpyxl.cell.text import Text
 from openpyxl.comments import Comment
 from openpyxl.comments.comment_sheet import CommentSheet
+from openpyxl.packaging.manifest import Manifest
 from openpyxl.packaging.relationship import get_dependents, get_rels_path
-from openpyxl.reader.excel import ExcelReader, _find_workbook_part
+from openpyxl.reader.excel import _find_workbook_part
+from openpyxl.reader.strings import read_string_table
 from openpyxl.reader.workbook import WorkbookParser
 from openpyxl.styles.fills import DEFAULT_EMPTY_FILL, DEFAULT_GRAY_FILL
 from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
@@ -33,10 +37,19 @@ from openpyxl.styles.stylesheet import Stylesheet
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, coordinate_to_tuple
 from openpyxl.utils.datetime import WINDOWS_EPOCH
 from openpyxl.workbook.defined_name import DefinedNameList
-from openpyxl.worksheet._reader import INLINE_STRING, MERGE_TAG, ROW_TAG, WorkSheetParser
+from openpyxl.worksheet._reader import (
+    CELL_TAG,
+    FORMULA_TAG,
+    INLINE_STRING,
+    MERGE_TAG,
+    ROW_TAG,
+    VALUE_TAG,
+    WorkSheetParser,
+    _cast_number,
+)
 from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.merge import MergeCells
-from openpyxl.xml.constants import COMMENTS_NS, SHEET_MAIN_NS
+from openpyxl.xml.constants import ARC_CONTENT_TYPES, COMMENTS_NS, SHARED_STRINGS, SHEET_MAIN_NS
 from openpyxl.xml.functions import fromstring, iterparse
 
 from selfscore.read.by_names import formula_text
@@ -113,35 +126,29 @@ class LeanWorkbook:
 
     def __init__(self, data: bytes, *, prescanned: bool = False, comments: bool = False) -> None:
         """``prescanned``: ``safety.check_archive`` has passed ``data`` (no DTD, no entity declaration in any XML
-        part); the worksheets it vouches for are then parsed by the C expat parser directly (``_vouched``).
-        ``comments``: the cells' comments are read too, as openpyxl's load binds them (the marked-up copy needs
-        them; a report does not)."""
+        part); the worksheets and shared strings it vouches for are then parsed by the C expat parser directly
+        (``_vouched``). ``comments``: the cells' comments are read too, as openpyxl's load binds them (the
+        marked-up copy needs them; a report does not)."""
         archive = zipfile.ZipFile(io.BytesIO(data))
-        reader = ExcelReader(io.BytesIO(data), read_only=False, keep_vba=False, data_only=False, keep_links=True,
-                             rich_text=False)
-        reader.archive = archive
-        reader.valid_files = archive.namelist()
-        reader.read_manifest()
-        reader.read_strings()
-        parser = _WorkbookPartParser(archive, _find_workbook_part(reader.package).PartName[1:])
-        parser.parse()
-        self.epoch = parser.wb.epoch
-        self.defined_names = parser.defined_names.by_sheet().get("global", {})
-        styles = _Styles(archive)
+        valid_files = archive.namelist()
+        head = _head(archive, valid_files)
+        self.epoch = head.epoch
+        self.defined_names = head.defined_names
+        strings = _shared_strings(archive, head.strings_path, prescanned)
+        styles = _styles(archive)
         self.sheets: dict[str, LeanSheet] = {}
         self.sheetnames: list[str] = []
         self.chartsheets: list[str] = []
-        for sheet, relation in parser.find_sheets():
-            if relation.target not in reader.valid_files:
+        for name, state, target, chart in head.sheets:
+            if target not in valid_files:
                 continue
-            self.sheetnames.append(sheet.name)
-            if "chartsheet" in relation.Type:
-                self.chartsheets.append(sheet.name)
+            self.sheetnames.append(name)
+            if chart:
+                self.chartsheets.append(name)
                 continue
-            self.sheets[sheet.name] = _read_sheet(archive, relation.target, sheet.name, sheet.state or "visible",
-                                                  reader.shared_strings, styles, self.epoch, prescanned)
+            self.sheets[name] = _read_sheet(archive, target, name, state, strings, styles, self.epoch, prescanned)
             if comments:
-                _bind_comments(archive, relation.target, self.sheets[sheet.name])
+                _bind_comments(archive, target, self.sheets[name])
 
     @property
     def worksheets(self) -> list[LeanSheet]:
@@ -178,6 +185,86 @@ class _WorkbookPartParser(WorkbookParser):
         self.sheets = []
 
 
+@dataclass(frozen=True)
+class _Head:
+    """What the content types, the workbook part and its relationships say, as openpyxl's load reads them."""
+
+    strings_path: str | None
+    epoch: object
+    #: the workbook-scoped defined names (openpyxl's ``DefinedName`` objects, never changed once read)
+    defined_names: dict
+    #: each sheet openpyxl's ``find_sheets`` yields: its name, state, part and whether it is a chart sheet
+    sheets: tuple[tuple[str, str, str, bool], ...]
+
+
+#: parts' bytes → what openpyxl read of them (see ``_remembered``)
+_MANIFESTS: dict[bytes, Manifest] = {}
+_HEADS: dict[tuple, _Head] = {}
+_STYLES: dict[bytes, _Styles] = {}
+_REMEMBERED = 64
+
+
+def _remembered(cache: dict, key, make):
+    """``make()``, remembered by ``key``: the bytes of the parts it reads and nothing else.
+
+    openpyxl's parsers of the content types, the workbook part and the stylesheet build and validate an object per
+    element (a stylesheet is 2 ms of a 7 ms report); a batch of workbooks made from one template carries the same
+    bytes in every file. What a part's bytes give is a pure function of them, so a repeat gives the same answer;
+    a part openpyxl rejects raises every time (nothing is remembered for it)."""
+    found = cache.get(key)
+    if found is None:
+        found = make()
+        if len(cache) >= _REMEMBERED:
+            cache.pop(next(iter(cache)))
+        cache[key] = found
+    return found
+
+
+def _head(archive: zipfile.ZipFile, valid_files: list[str]) -> _Head:
+    manifest = archive.read(ARC_CONTENT_TYPES)
+    package = _remembered(_MANIFESTS, manifest, lambda: Manifest.from_tree(fromstring(manifest)))
+    part = _find_workbook_part(package).PartName[1:]
+    rels = get_rels_path(part)
+    key = (manifest, part, archive.read(part), archive.read(rels) if rels in valid_files else None)
+    found = _HEADS.get(key)
+    if found is not None:
+        return found
+    strings = package.find(SHARED_STRINGS)
+    parser = _WorkbookPartParser(archive, part)
+    parser.parse()
+    head = _Head(strings.PartName[1:] if strings is not None else None, parser.wb.epoch,
+                 parser.defined_names.by_sheet().get("global", {}),
+                 tuple((sheet.name, sheet.state or "visible", relation.target, "chartsheet" in relation.Type)
+                       for sheet, relation in parser.find_sheets()))
+    if not parser.wb._external_links:  # an external link is read from its own part: not a function of these bytes
+        _remembered(_HEADS, key, lambda: head)
+    return head
+
+
+def _shared_strings(archive: zipfile.ZipFile, path: str | None, prescanned: bool) -> list:
+    """openpyxl's ``read_string_table``, parsed by C expat where the pre-scan vouched for the part."""
+    if path is None:
+        return []
+    if not (prescanned and _vouched(archive, path)):
+        with archive.open(path) as source:
+            return read_string_table(source)
+    strings = []
+    with archive.open(path) as source:
+        for _, node in _c_iterparse(source):
+            if node.tag == _STRING:
+                strings.append(Text.from_tree(node).content.replace("x005F_", ""))
+                node.clear()
+    return strings
+
+
+def _styles(archive: zipfile.ZipFile) -> _Styles:
+    try:
+        source = archive.read("xl/styles.xml")
+    except KeyError:
+        return _Styles(None)
+    return _remembered(_STYLES, source, lambda: _Styles(source))
+
+
 class CachedFromSheets:
     """``by_names``' source of formula results, answered from the sheets already read."""
 
@@ -197,15 +284,13 @@ class _Styles:
     openpyxl's load, and the report must then be the full path's (read by calamine), not one read here.
     """
 
-    def __init__(self, archive: zipfile.ZipFile) -> None:
+    def __init__(self, source: bytes | None) -> None:
         self.formats: list[str] = ["General"]  # openpyxl's default workbook style only
         self.fills: list = [DEFAULT_EMPTY_FILL, DEFAULT_GRAY_FILL]  # openpyxl's default workbook's
         self.fill_ids: list[int] = [0]
         self.date_formats: set[int] = set()
         self.timedelta_formats: set[int] = set()
-        try:
-            source = archive.read("xl/styles.xml")
-        except KeyError:
+        if source is None:
             return
         stylesheet = Stylesheet.from_tree(fromstring(source))
         if not stylesheet.cell_styles:
@@ -237,52 +322,153 @@ class _NotLean(Exception):
 
 
 class _ValuesParser(WorkSheetParser):
-    """openpyxl's worksheet parser, keeping only what a report needs: the rows' cells and the merged ranges.
-
-    Validations, conditional formats, views, page setup and the rest are what ``load_workbook`` turns into
-    objects to write them back; a report never looks at them.
-    """
-
-    def parse_cell(self, element):
-        """openpyxl's reading, with a short way for the commonest cell of all: one plain inline string."""
-        if element.get("t") == "inlineStr" and len(element) == 1:
-            inline = element[0]
-            if inline.tag == INLINE_STRING and len(inline) == 1 and inline[0].tag == _TEXT and not len(inline[0]):
-                coordinate = element.get("r")
-                if coordinate:
-                    row, column = coordinate_to_tuple(coordinate)
-                    self.col_counter = column
-                else:
-                    self.col_counter += 1
-                    row, column = self.row_counter, self.col_counter
-                style_id = element.get("s", 0)
-                # Text.from_tree(inline).content: the one <t>'s text, "" when it is empty
-                return {"row": row, "column": column, "value": inline[0].text or "", "data_type": "s",
-                        "style_id": int(style_id) if style_id else 0}
-        return super().parse_cell(element)
+    """openpyxl's worksheet parser, for its state (the row and column counters, shared formulas, the shared
+    strings, the date formats) and for every cell ``_read_rows`` does not read itself."""
 
     #: the part is one the safety pre-scan read as bytes and found free of DTDs: C expat parses it directly
     vouched = False
 
-    def parse(self):
-        # defusedxml's iterparse is ElementTree's pure-Python one (its callbacks are Python, about 3× slower)
-        for _, element in (_c_iterparse if self.vouched else iterparse)(self.source):
-            tag = element.tag
-            if tag == ROW_TAG:
-                row = self.parse_row(element)
-                element.clear()
-                yield row
-            elif tag == MERGE_TAG:
-                self.merged_cells = MergeCells.from_tree(element)
-                element.clear()
-            elif tag in _SKIPPED:
-                element.clear()
-
 
 _TEXT = f"{{{SHEET_MAIN_NS}}}t"
+_STRING = f"{{{SHEET_MAIN_NS}}}si"
 _SKIPPED = {f"{{{SHEET_MAIN_NS}}}{name}" for name in (
     "dataValidations", "conditionalFormatting", "extLst", "cols", "sheetViews", "pageSetup", "headerFooter",
     "hyperlinks", "sheetProtection", "rowBreaks", "colBreaks", "customSheetViews", "autoFilter")}
+#: the cell types whose value openpyxl's ``parse_cell`` takes from the <v> alone: a number (no ``t``, or "n"),
+#: a shared string's index, a formula's text result, a boolean, an error
+_PLAIN_TYPES = frozenset((None, "n", "s", "str", "b", "e"))
+
+#: openpyxl's ``coordinate_to_tuple`` (a pure function of the text), remembered: a template's cells recur
+_coordinate = lru_cache(maxsize=1 << 16)(coordinate_to_tuple)
+
+
+class _Unusual(Exception):
+    """A cell ``_plain`` does not read: openpyxl's ``parse_cell`` does."""
+
+
+def _plain(parser: _ValuesParser, kind: str | None, text: str | None, style_id) -> tuple[object, str]:
+    """What openpyxl's ``parse_cell`` makes of a cell of a plain type with this <v> text (and no formula, or a
+    formula read data-only): (value, data type)."""
+    value = text or None
+    if value is None:
+        return None, kind or "n"
+    if kind is None or kind == "n":
+        if style_id in parser.date_formats:
+            raise _Unusual
+        return _cast_number(value), "n"
+    if kind == "s":
+        return parser.shared_strings[int(value)], "s"
+    if kind == "b":
+        return bool(int(value)), "b"
+    if kind == "str":
+        return value, "s"
+    return value, kind
+
+
+def _read_rows(parser: _ValuesParser, formats: list[str], cells: dict, cached: dict) -> None:
+    """The sheet's cells into ``cells``, as openpyxl's ``WorkSheetParser.parse_row``/``parse_cell`` read them,
+    and each formula cell's saved result into ``cached``, as openpyxl's second, data-only parse reads it.
+
+    The commonest cells — a number, a shared or inline string, a boolean, an error, a plain formula with its
+    result, each a <c> with a ``r`` or none, its <v>, <f> or <is><t> and nothing more — are read here from the
+    element's attributes; every other cell (a date, a shared or array formula, rich text, anything unusual) by
+    openpyxl's ``parse_cell`` itself, twice for a formula (the second time data-only, for its saved result,
+    which spares a second parse of the whole part). The counters of rows and columns are openpyxl's, kept on
+    ``parser``, so a cell without ``r`` lands where openpyxl puts it.
+    """
+    plain_types = _PLAIN_TYPES
+    strings = parser.shared_strings
+    date_formats = parser.date_formats
+    for _, element in (_c_iterparse if parser.vouched else iterparse)(parser.source):
+        tag = element.tag
+        if tag == ROW_TAG:
+            row_number = element.get("r")
+            if row_number is None:
+                parser.row_counter += 1
+            else:
+                try:
+                    parser.row_counter = int(row_number)
+                except ValueError:  # as openpyxl's parse_row: "2.0" is row 2, "2.5" fails
+                    number = float(row_number)
+                    if not number.is_integer():
+                        raise ValueError(f"{row_number} is not a valid row number") from None
+                    parser.row_counter = int(number)
+            parser.col_counter = 0
+            for child in element:
+                kind = child.get("t")
+                size = len(child)
+                first = child[0] if size else None
+                formula = None
+                if child.tag != CELL_TAG:
+                    kind = _Unusual
+                elif size == 0:
+                    text = None
+                elif size == 1 and first.tag == VALUE_TAG and not len(first):
+                    text = first.text
+                elif (first.tag == FORMULA_TAG and not len(first) and first.get("t") is None
+                      and (size == 1 or (size == 2 and child[1].tag == VALUE_TAG and not len(child[1])))):
+                    formula = "=" + (first.text or "")
+                    text = child[1].text if size == 2 else None
+                elif (kind == "inlineStr" and size == 1 and first.tag == INLINE_STRING and len(first) == 1
+                      and first[0].tag == _TEXT and not len(first[0])):
+                    kind, text = "inline", first[0].text
+                else:
+                    kind = _Unusual
+                if kind is not _Unusual and (kind in plain_types or kind == "inline"):
+                    style_id = child.get("s", 0)
+                    if style_id:
+                        style_id = int(style_id)
+                    try:
+                        if kind == "inline":  # Text.from_tree(<is>).content: the one <t>'s text
+                            value, data_type = text or "", "s"
+                        elif formula is not None:
+                            value, data_type = formula, "f"
+                            saved = _plain(parser, kind, text, style_id)[0]
+                        elif (kind is None or kind == "n") and text:
+                            if style_id in date_formats:
+                                raise _Unusual
+                            value, data_type = _cast_number(text), "n"
+                        elif kind == "s" and text:
+                            value, data_type = strings[int(text)], "s"
+                        else:
+                            value, data_type = _plain(parser, kind, text, style_id)
+                    except _Unusual:
+                        pass
+                    else:
+                        coordinate = child.get("r")
+                        if coordinate:
+                            row, column = _coordinate(coordinate)
+                            parser.col_counter = column
+                        else:
+                            parser.col_counter += 1
+                            row, column = parser.row_counter, parser.col_counter
+                        cells[(row, column)] = LeanCell(row, column, value, data_type, formats[style_id],
+                                                        style_id=style_id)
+                        if formula is not None:
+                            cached[(row, column)] = saved
+                        continue
+                _read_unusual(parser, child, formats, cells, cached)
+            element.clear()
+        elif tag == MERGE_TAG:
+            parser.merged_cells = MergeCells.from_tree(element)
+            element.clear()
+        elif tag in _SKIPPED:
+            element.clear()
+
+
+def _read_unusual(parser: _ValuesParser, element, formats: list[str], cells: dict, cached: dict) -> None:
+    """A cell read by openpyxl's ``parse_cell``; a formula a second time data-only, from the same column."""
+    column = parser.col_counter
+    item = parser.parse_cell(element)
+    key = (item["row"], item["column"])
+    style_id = item["style_id"]
+    cells[key] = LeanCell(key[0], key[1], item["value"], item["data_type"], formats[style_id], style_id=style_id)
+    if item["data_type"] == "f":
+        after, parser.col_counter, parser.data_only = parser.col_counter, column, True
+        try:
+            cached[key] = parser.parse_cell(element)["value"]
+        finally:
+            parser.col_counter, parser.data_only = after, False
 
 
 _ENCODING = re.compile(rb"""^<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._-]+)""")
@@ -306,24 +492,12 @@ def _vouched(archive: zipfile.ZipFile, path: str) -> bool:
 
 def _read_sheet(archive: zipfile.ZipFile, path: str, title: str, state: str, strings: list, styles: _Styles,
                 epoch, prescanned: bool = False) -> LeanSheet:
-    vouched = prescanned and _vouched(archive, path)
-
-    def parse(data_only: bool) -> WorkSheetParser:
-        parser = _ValuesParser(archive.open(path), strings, data_only=data_only, epoch=epoch or WINDOWS_EPOCH,
-                               date_formats=styles.date_formats, timedelta_formats=styles.timedelta_formats)
-        parser.vouched = vouched
-        return parser
-
-    parser = parse(False)
+    parser = _ValuesParser(archive.open(path), strings, data_only=False, epoch=epoch or WINDOWS_EPOCH,
+                           date_formats=styles.date_formats, timedelta_formats=styles.timedelta_formats)
+    parser.vouched = prescanned and _vouched(archive, path)
     cells: dict[tuple[int, int], LeanCell] = {}
-    formulas = False
-    for _, row in parser.parse():
-        for item in row:
-            key = (item["row"], item["column"])
-            style_id = item["style_id"]
-            cells[key] = LeanCell(key[0], key[1], item["value"], item["data_type"], styles.format_of(style_id),
-                                  style_id=style_id)
-            formulas = formulas or item["data_type"] == "f"
+    saved: dict[tuple[int, int], object] = {}
+    _read_rows(parser, styles.formats, cells, saved)
     merged = []
     for merge in (parser.merged_cells.mergeCell if parser.merged_cells else []):
         bounds = CellRange(merge.ref)
@@ -332,13 +506,10 @@ def _read_sheet(archive: zipfile.ZipFile, path: str, title: str, state: str, str
     _empty_merged_followers(sheet)
     for cell in cells.values():
         cell.parent = sheet
-    if formulas:  # openpyxl's formula results come from a second, data-only parse of the same part
-        cached = parse(True)
-        for _, row in cached.parse():
-            for item in row:
-                key = (item["row"], item["column"])
-                if key in cells and cells[key].data_type == "f" and not cells[key].merged_follower:
-                    sheet.cached[key] = item["value"]
+    for key, value in saved.items():  # the last <c> of a cell is the one openpyxl keeps, and its saved result
+        cell = cells[key]
+        if cell.data_type == "f" and not cell.merged_follower:
+            sheet.cached[key] = value
     return sheet
 
 
