@@ -21,6 +21,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
+from xml.etree.ElementTree import fromstring as _c_fromstring
 from xml.etree.ElementTree import iterparse as _c_iterparse
 
 from openpyxl.cell.text import Text
@@ -48,7 +49,7 @@ from openpyxl.worksheet._reader import (
     _cast_number,
 )
 from openpyxl.worksheet.cell_range import CellRange
-from openpyxl.worksheet.merge import MergeCells
+from openpyxl.worksheet.merge import MergeCell, MergeCells
 from openpyxl.xml.constants import ARC_CONTENT_TYPES, COMMENTS_NS, SHARED_STRINGS, SHEET_MAIN_NS
 from openpyxl.xml.functions import fromstring, iterparse
 
@@ -327,10 +328,17 @@ class _ValuesParser(WorkSheetParser):
 
     #: the part is one the safety pre-scan read as bytes and found free of DTDs: C expat parses it directly
     vouched = False
+    #: the merged ranges of its last <mergeCells>, (top, left, bottom, right) each (``_merged``)
+    merged: list[tuple[int, int, int, int]] = []
 
 
 _TEXT = f"{{{SHEET_MAIN_NS}}}t"
 _STRING = f"{{{SHEET_MAIN_NS}}}si"
+_DATA = f"{{{SHEET_MAIN_NS}}}sheetData"
+_MERGE_CELL = f"{{{SHEET_MAIN_NS}}}mergeCell"
+#: the largest worksheet part read as one tree (``_read_rows``): a template's sheets are tens of kB; a sheet at the
+#: safety caps (100 000 cells, megabytes) is streamed, so that its tree is never whole in memory
+_WHOLE_TREE = 1024 * 1024
 _SKIPPED = {f"{{{SHEET_MAIN_NS}}}{name}" for name in (
     "dataValidations", "conditionalFormatting", "extLst", "cols", "sheetViews", "pageSetup", "headerFooter",
     "hyperlinks", "sheetProtection", "rowBreaks", "colBreaks", "customSheetViews", "autoFilter")}
@@ -365,95 +373,132 @@ def _plain(parser: _ValuesParser, kind: str | None, text: str | None, style_id) 
     return value, kind
 
 
-def _read_rows(parser: _ValuesParser, formats: list[str], cells: dict, cached: dict) -> None:
+def _read_rows(parser: _ValuesParser, formats: list[str], cells: dict, cached: dict, whole: bytes | None) -> None:
     """The sheet's cells into ``cells``, as openpyxl's ``WorkSheetParser.parse_row``/``parse_cell`` read them,
-    and each formula cell's saved result into ``cached``, as openpyxl's second, data-only parse reads it.
+    and each formula cell's saved result into ``cached``, as openpyxl's second, data-only parse reads it; its
+    merged ranges into ``parser.merged_cells``.
 
-    The commonest cells — a number, a shared or inline string, a boolean, an error, a plain formula with its
-    result, each a <c> with a ``r`` or none, its <v>, <f> or <is><t> and nothing more — are read here from the
-    element's attributes; every other cell (a date, a shared or array formula, rich text, anything unusual) by
-    openpyxl's ``parse_cell`` itself, twice for a formula (the second time data-only, for its saved result,
-    which spares a second parse of the whole part). The counters of rows and columns are openpyxl's, kept on
-    ``parser``, so a cell without ``r`` lands where openpyxl puts it.
+    ``whole``: the part's bytes, when the pre-scan vouched for it and it is small: C expat then builds the
+    whole tree at once, and Python visits only its rows, where ``iterparse`` would hand it every element.
+    The tree is read so only when its rows are all <sheetData>'s children and its <mergeCells> the
+    worksheet's (where openpyxl's streaming parse and a walk of the tree meet the same rows in the same
+    order); otherwise, and for any other part, the part is streamed as openpyxl streams it.
     """
-    plain_types = _PLAIN_TYPES
-    strings = parser.shared_strings
-    date_formats = parser.date_formats
+    if whole is not None:
+        root = _c_fromstring(whole)
+        rows = [row for data in root if data.tag == _DATA for row in data if row.tag == ROW_TAG]
+        merges = [merge for merge in root if merge.tag == MERGE_TAG]
+        if (sum(1 for _ in root.iter(ROW_TAG)) == len(rows)
+                and sum(1 for _ in root.iter(MERGE_TAG)) == len(merges)):
+            for row in rows:
+                _read_row(parser, row, formats, cells, cached)
+            if merges:
+                parser.merged = _merged(merges[-1])
+            return
     for _, element in (_c_iterparse if parser.vouched else iterparse)(parser.source):
         tag = element.tag
         if tag == ROW_TAG:
-            row_number = element.get("r")
-            if row_number is None:
-                parser.row_counter += 1
-            else:
-                try:
-                    parser.row_counter = int(row_number)
-                except ValueError:  # as openpyxl's parse_row: "2.0" is row 2, "2.5" fails
-                    number = float(row_number)
-                    if not number.is_integer():
-                        raise ValueError(f"{row_number} is not a valid row number") from None
-                    parser.row_counter = int(number)
-            parser.col_counter = 0
-            for child in element:
-                kind = child.get("t")
-                size = len(child)
-                first = child[0] if size else None
-                formula = None
-                if child.tag != CELL_TAG:
-                    kind = _Unusual
-                elif size == 0:
-                    text = None
-                elif size == 1 and first.tag == VALUE_TAG and not len(first):
-                    text = first.text
-                elif (first.tag == FORMULA_TAG and not len(first) and first.get("t") is None
-                      and (size == 1 or (size == 2 and child[1].tag == VALUE_TAG and not len(child[1])))):
-                    formula = "=" + (first.text or "")
-                    text = child[1].text if size == 2 else None
-                elif (kind == "inlineStr" and size == 1 and first.tag == INLINE_STRING and len(first) == 1
-                      and first[0].tag == _TEXT and not len(first[0])):
-                    kind, text = "inline", first[0].text
-                else:
-                    kind = _Unusual
-                if kind is not _Unusual and (kind in plain_types or kind == "inline"):
-                    style_id = child.get("s", 0)
-                    if style_id:
-                        style_id = int(style_id)
-                    try:
-                        if kind == "inline":  # Text.from_tree(<is>).content: the one <t>'s text
-                            value, data_type = text or "", "s"
-                        elif formula is not None:
-                            value, data_type = formula, "f"
-                            saved = _plain(parser, kind, text, style_id)[0]
-                        elif (kind is None or kind == "n") and text:
-                            if style_id in date_formats:
-                                raise _Unusual
-                            value, data_type = _cast_number(text), "n"
-                        elif kind == "s" and text:
-                            value, data_type = strings[int(text)], "s"
-                        else:
-                            value, data_type = _plain(parser, kind, text, style_id)
-                    except _Unusual:
-                        pass
-                    else:
-                        coordinate = child.get("r")
-                        if coordinate:
-                            row, column = _coordinate(coordinate)
-                            parser.col_counter = column
-                        else:
-                            parser.col_counter += 1
-                            row, column = parser.row_counter, parser.col_counter
-                        cells[(row, column)] = LeanCell(row, column, value, data_type, formats[style_id],
-                                                        style_id=style_id)
-                        if formula is not None:
-                            cached[(row, column)] = saved
-                        continue
-                _read_unusual(parser, child, formats, cells, cached)
+            _read_row(parser, element, formats, cells, cached)
             element.clear()
         elif tag == MERGE_TAG:
-            parser.merged_cells = MergeCells.from_tree(element)
+            parser.merged = _merged(element)
             element.clear()
         elif tag in _SKIPPED:
             element.clear()
+
+
+def _read_row(parser: _ValuesParser, element, formats: list[str], cells: dict, cached: dict) -> None:
+    """One <row>: the commonest cells — a number, a shared or inline string, a boolean, an error, a plain formula
+    with its result, each a <c> with a ``r`` or none and its <v>, <f> or <is><t> and nothing more — read here
+    from the element; every other one (a date, a shared or array formula, rich text, anything unusual) by
+    openpyxl's ``parse_cell`` itself, twice for a formula (the second time data-only, for its saved result,
+    which spares a second parse of the whole part). The counters of rows and columns are openpyxl's, kept on
+    ``parser``, so a cell without ``r`` lands where openpyxl puts it."""
+    plain_types = _PLAIN_TYPES
+    strings = parser.shared_strings
+    date_formats = parser.date_formats
+    row_number = element.get("r")
+    if row_number is None:
+        parser.row_counter += 1
+    else:
+        try:
+            parser.row_counter = int(row_number)
+        except ValueError:  # as openpyxl's parse_row: "2.0" is row 2, "2.5" fails
+            number = float(row_number)
+            if not number.is_integer():
+                raise ValueError(f"{row_number} is not a valid row number") from None
+            parser.row_counter = int(number)
+    parser.col_counter = 0
+    for child in element:
+        kind = child.get("t")
+        size = len(child)
+        first = child[0] if size else None
+        formula = None
+        if child.tag != CELL_TAG:
+            kind = _Unusual
+        elif size == 0:
+            text = None
+        elif size == 1 and first.tag == VALUE_TAG and not len(first):
+            text = first.text
+        elif (first.tag == FORMULA_TAG and not len(first) and first.get("t") is None
+              and (size == 1 or (size == 2 and child[1].tag == VALUE_TAG and not len(child[1])))):
+            formula = "=" + (first.text or "")
+            text = child[1].text if size == 2 else None
+        elif (kind == "inlineStr" and size == 1 and first.tag == INLINE_STRING and len(first) == 1
+              and first[0].tag == _TEXT and not len(first[0])):
+            kind, text = "inline", first[0].text
+        else:
+            kind = _Unusual
+        if kind is not _Unusual and (kind in plain_types or kind == "inline"):
+            style_id = child.get("s", 0)
+            if style_id:
+                style_id = int(style_id)
+            try:
+                if kind == "inline":  # Text.from_tree(<is>).content: the one <t>'s text
+                    value, data_type = text or "", "s"
+                elif formula is not None:
+                    value, data_type = formula, "f"
+                    saved = _plain(parser, kind, text, style_id)[0]
+                elif (kind is None or kind == "n") and text:
+                    if style_id in date_formats:
+                        raise _Unusual
+                    value, data_type = _cast_number(text), "n"
+                elif kind == "s" and text:
+                    value, data_type = strings[int(text)], "s"
+                else:
+                    value, data_type = _plain(parser, kind, text, style_id)
+            except _Unusual:
+                pass
+            else:
+                coordinate = child.get("r")
+                if coordinate:
+                    row, column = _coordinate(coordinate)
+                    parser.col_counter = column
+                else:
+                    parser.col_counter += 1
+                    row, column = parser.row_counter, parser.col_counter
+                cells[(row, column)] = LeanCell(row, column, value, data_type, formats[style_id],
+                                                style_id=style_id)
+                if formula is not None:
+                    cached[(row, column)] = saved
+                continue
+        _read_unusual(parser, child, formats, cells, cached)
+
+
+def _merged(element) -> list[tuple[int, int, int, int]]:
+    """The ranges of a <mergeCells>, (top, left, bottom, right) each, as openpyxl's ``MergeCells.from_tree`` reads
+    them; each plain <mergeCell ref="…"> by ``_merge_bounds``."""
+    if set(element.keys()) <= {"count"} and all(child.tag == _MERGE_CELL and child.keys() == ["ref"] for child in element):
+        return [_merge_bounds(child.get("ref")) for child in element]
+    return [_merge_bounds(merge.ref) for merge in MergeCells.from_tree(element).mergeCell]
+
+
+@lru_cache(maxsize=4096)
+def _merge_bounds(ref: str) -> tuple[int, int, int, int]:
+    """openpyxl's reading of one merged range's ``ref`` (``MergeCell``, then ``CellRange`` of its text): a pure
+    function of the text, and a template's ranges recur in every workbook made from it."""
+    bounds = CellRange(MergeCell(ref).ref)
+    return bounds.min_row, bounds.min_col, bounds.max_row, bounds.max_col
 
 
 def _read_unusual(parser: _ValuesParser, element, formats: list[str], cells: dict, cached: dict) -> None:
@@ -497,12 +542,9 @@ def _read_sheet(archive: zipfile.ZipFile, path: str, title: str, state: str, str
     parser.vouched = prescanned and _vouched(archive, path)
     cells: dict[tuple[int, int], LeanCell] = {}
     saved: dict[tuple[int, int], object] = {}
-    _read_rows(parser, styles.formats, cells, saved)
-    merged = []
-    for merge in (parser.merged_cells.mergeCell if parser.merged_cells else []):
-        bounds = CellRange(merge.ref)
-        merged.append((bounds.min_row, bounds.min_col, bounds.max_row, bounds.max_col))
-    sheet = LeanSheet(title, state, cells, merged, styles=styles)
+    whole = archive.read(path) if parser.vouched and archive.getinfo(path).file_size <= _WHOLE_TREE else None
+    _read_rows(parser, styles.formats, cells, saved, whole)
+    sheet = LeanSheet(title, state, cells, list(parser.merged), styles=styles)
     _empty_merged_followers(sheet)
     for cell in cells.values():
         cell.parent = sheet
