@@ -59,7 +59,7 @@ from selfscore.read.result import CellRef
 from selfscore.tables.names import ADDED_SHEETS, MARKS_SHEET
 
 
-@dataclass
+@dataclass(slots=True)
 class LeanCell:
     """What ``by_names`` reads of a cell: the value as openpyxl gives it (a formula's text for a formula)."""
 
