@@ -288,3 +288,14 @@ def test_a_part_openpyxl_rejects_is_rejected_every_time(part, fault):
         with pytest.raises(Exception):  # noqa: B017
             LeanWorkbook(broken, prescanned=True)
     assert zipfile.ZipFile(io.BytesIO(broken)).testzip() is None
+
+
+def test_what_is_remembered_stays_bounded():
+    data = jiaozuo_bytes()
+    styles = member(data, "xl/styles.xml").decode()
+    at = styles.index("<cellXfs")
+    for number in range(lean._REMEMBERED + 6):  # as many distinct stylesheets, the first cell format's differing
+        changed = styles[:at] + styles[at:].replace('numFmtId="0"', f'numFmtId="{number}"', 1)
+        workbook = LeanWorkbook(rezip(data, {"xl/styles.xml": changed.encode()}), prescanned=True)
+        assert workbook[workbook.sheetnames[0]].styles.formats[0] == lean.BUILTIN_FORMATS.get(number, "General")
+    assert len(lean._STYLES) <= lean._REMEMBERED

@@ -6,12 +6,23 @@ where that writer gives up.
 
 openpyxl's ``load_workbook`` builds a Cell object per cell, every style object and every sheet's
 dimensions, validations and formatting, all to be written back; a report needs the values only. This
-reader runs the very parsers ``load_workbook`` runs (openpyxl's worksheet, shared-string, stylesheet and
-workbook parsers, which parse through defusedxml) and keeps what the readers look at, in the shape they
-look at it: ``LeanWorkbook`` answers the few questions ``by_names`` asks of a workbook (defined names,
-sheet names, a cell's value, type, number format and whether it hides inside a merged range), and gives
-the label reader its ``Grid``s. The same values in, the same report out: a test runs both paths over
-every corpus and compares the JSON.
+reader keeps what the readers look at, in the shape they look at it: ``LeanWorkbook`` answers the few
+questions ``by_names`` asks of a workbook (defined names, sheet names, a cell's value, type, number format
+and whether it hides inside a merged range), and gives the label reader its ``Grid``s. It reads as
+``load_workbook`` reads:
+
+- the content types, the workbook part (sheets, defined names, the 1904 calendar) and the stylesheet by
+  openpyxl's own parsers, once for each distinct content of those parts (``_remembered``: a batch of
+  workbooks made from one template carries the same bytes in every file, and what openpyxl makes of a part is
+  a function of its bytes alone; a part it rejects is rejected every time);
+- the worksheets' rows by ``_read_rows``: the commonest cells straight from the element, every other one by
+  openpyxl's ``WorkSheetParser.parse_cell``, with openpyxl's own row and column counters; a formula's saved
+  result in the same pass, as openpyxl's second, data-only parse reads it; a small part the safety pre-scan
+  vouched for as one tree built by C expat, any other part streamed;
+- the shared strings by openpyxl's ``read_string_table``, or its very loop over C expat for a vouched part.
+
+The same values in, the same report out: a test runs both paths over every corpus and compares the JSON, and
+``tests/read/test_lean_rows.py`` reads random rows and workbooks both ways.
 """
 
 from __future__ import annotations
@@ -209,14 +220,17 @@ def _remembered(cache: dict, key, make):
     """``make()``, remembered by ``key``: the bytes of the parts it reads and nothing else.
 
     openpyxl's parsers of the content types, the workbook part and the stylesheet build and validate an object per
-    element (a stylesheet is 2 ms of a 7 ms report); a batch of workbooks made from one template carries the same
+    element (a stylesheet was 1 ms of an 8 ms report); a batch of workbooks made from one template carries the same
     bytes in every file. What a part's bytes give is a pure function of them, so a repeat gives the same answer;
     a part openpyxl rejects raises every time (nothing is remembered for it)."""
     found = cache.get(key)
     if found is None:
         found = make()
         if len(cache) >= _REMEMBERED:
-            cache.pop(next(iter(cache)))
+            try:  # the oldest goes (another thread may have taken it first)
+                cache.pop(next(iter(cache)), None)
+            except (StopIteration, RuntimeError):
+                pass
         cache[key] = found
     return found
 
@@ -281,8 +295,9 @@ class CachedFromSheets:
 class _Styles:
     """A style index → its number format, and which style indices openpyxl turns into dates and durations.
 
-    Read with openpyxl's own stylesheet parser: it is where files from other programs most often break
-    openpyxl's load, and the report must then be the full path's (read by calamine), not one read here.
+    Read with openpyxl's own stylesheet parser (once per distinct stylesheet, ``_styles``): it is where files
+    from other programs most often break openpyxl's load, and the report must then be the full path's (read by
+    calamine), not one read here. A stylesheet openpyxl rejects raises here too, every time.
     """
 
     def __init__(self, source: bytes | None) -> None:
@@ -526,7 +541,14 @@ def _vouched(archive: zipfile.ZipFile, path: str) -> bool:
     if not path.lower().endswith(".xml"):
         return False
     with archive.open(path) as stream:
-        head = stream.read(256).removeprefix(b"\xef\xbb\xbf")
+        return _vouched_head(path, stream.read(256))
+
+
+def _vouched_head(path: str, start: bytes) -> bool:
+    """``_vouched``, from the part's first 256 bytes."""
+    if not path.lower().endswith(".xml"):
+        return False
+    head = start[:256].removeprefix(b"\xef\xbb\xbf")
     if not head.startswith(b"<"):
         return False
     declared = _ENCODING.match(head)
@@ -537,12 +559,19 @@ def _vouched(archive: zipfile.ZipFile, path: str) -> bool:
 
 def _read_sheet(archive: zipfile.ZipFile, path: str, title: str, state: str, strings: list, styles: _Styles,
                 epoch, prescanned: bool = False) -> LeanSheet:
-    parser = _ValuesParser(archive.open(path), strings, data_only=False, epoch=epoch or WINDOWS_EPOCH,
-                           date_formats=styles.date_formats, timedelta_formats=styles.timedelta_formats)
-    parser.vouched = prescanned and _vouched(archive, path)
+    whole = None
+    if prescanned and archive.getinfo(path).file_size <= _WHOLE_TREE:  # inflated once, for the check and the tree
+        whole = archive.read(path)
+        vouched = _vouched_head(path, whole)
+        whole = whole if vouched else None
+    else:
+        vouched = prescanned and _vouched(archive, path)
+    parser = _ValuesParser(io.BytesIO(whole) if whole is not None else archive.open(path), strings, data_only=False,
+                           epoch=epoch or WINDOWS_EPOCH, date_formats=styles.date_formats,
+                           timedelta_formats=styles.timedelta_formats)
+    parser.vouched = vouched
     cells: dict[tuple[int, int], LeanCell] = {}
     saved: dict[tuple[int, int], object] = {}
-    whole = archive.read(path) if parser.vouched and archive.getinfo(path).file_size <= _WHOLE_TREE else None
     _read_rows(parser, styles.formats, cells, saved, whole)
     sheet = LeanSheet(title, state, cells, list(parser.merged), styles=styles)
     _empty_merged_followers(sheet)
