@@ -31,7 +31,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from xml.etree.ElementTree import fromstring as _c_fromstring
 from xml.etree.ElementTree import iterparse as _c_iterparse
 
@@ -64,6 +64,7 @@ from openpyxl.worksheet.merge import MergeCell, MergeCells
 from openpyxl.xml.constants import ARC_CONTENT_TYPES, COMMENTS_NS, SHARED_STRINGS, SHEET_MAIN_NS
 from openpyxl.xml.functions import fromstring, iterparse
 
+from selfscore.read import lean_styles
 from selfscore.read.by_names import formula_text
 from selfscore.read.labels.grid import Grid, GridCell
 from selfscore.read.result import CellRef
@@ -147,7 +148,7 @@ class LeanWorkbook:
         self.epoch = head.epoch
         self.defined_names = head.defined_names
         strings = _shared_strings(archive, head.strings_path, prescanned)
-        styles = _styles(archive)
+        styles = _styles(archive, prescanned)
         self.sheets: dict[str, LeanSheet] = {}
         self.sheetnames: list[str] = []
         self.chartsheets: list[str] = []
@@ -272,12 +273,12 @@ def _shared_strings(archive: zipfile.ZipFile, path: str | None, prescanned: bool
     return strings
 
 
-def _styles(archive: zipfile.ZipFile) -> _Styles:
+def _styles(archive: zipfile.ZipFile, prescanned: bool) -> _Styles:
     try:
         source = archive.read("xl/styles.xml")
     except KeyError:
         return _Styles(None)
-    return _remembered(_STYLES, source, lambda: _Styles(source))
+    return _remembered(_STYLES, source, lambda: _Styles(source, prescanned and _vouched_head("xl/styles.xml", source)))
 
 
 class CachedFromSheets:
@@ -300,30 +301,47 @@ class _Styles:
     calamine), not one read here. A stylesheet openpyxl rejects raises here too, every time.
     """
 
-    def __init__(self, source: bytes | None) -> None:
+    def __init__(self, source: bytes | None, vouched: bool = False) -> None:
+        """``vouched``: the pre-scan vouched for the part, which ``lean_styles.read`` may then read itself."""
         self.formats: list[str] = ["General"]  # openpyxl's default workbook style only
-        self.fills: list = [DEFAULT_EMPTY_FILL, DEFAULT_GRAY_FILL]  # openpyxl's default workbook's
+        self._fills: list | None = [DEFAULT_EMPTY_FILL, DEFAULT_GRAY_FILL]  # openpyxl's default workbook's
+        self._make_fills = None
         self.fill_ids: list[int] = [0]
         self.date_formats: set[int] = set()
         self.timedelta_formats: set[int] = set()
         if source is None:
             return
-        stylesheet = Stylesheet.from_tree(fromstring(source))
-        if not stylesheet.cell_styles:
+        read = lean_styles.read(source) if vouched else None
+        if read is not None:
+            cell_styles, number_formats, fills = read.cell_styles, read.number_formats, read.fills
+            dates, durations = read.date_formats, read.timedelta_formats
+        else:
+            stylesheet = Stylesheet.from_tree(fromstring(source))
+            cell_styles = [(style.numFmtId, style.fillId) for style in stylesheet.cell_styles]
+            number_formats, dates, durations = (stylesheet.number_formats, stylesheet.date_formats,
+                                                stylesheet.timedelta_formats)
+            fills = partial(list, stylesheet.fills)
+        if not cell_styles:
             return
-        self.date_formats = stylesheet.date_formats
-        self.timedelta_formats = stylesheet.timedelta_formats
-        self.fills = list(stylesheet.fills)
-        self.fill_ids = [style.fillId for style in stylesheet.cell_styles]
+        self.date_formats = dates
+        self.timedelta_formats = durations
+        self._fills, self._make_fills = None, fills
+        self.fill_ids = [fill for _, fill in cell_styles]
         self.formats = []
-        for style in stylesheet.cell_styles:  # as openpyxl's Cell.number_format reads it
-            number = style.numFmtId
+        for number, _ in cell_styles:  # as openpyxl's Cell.number_format reads it
             if number < BUILTIN_FORMATS_MAX_SIZE:
                 self.formats.append(BUILTIN_FORMATS.get(number, "General"))
-            elif number - BUILTIN_FORMATS_MAX_SIZE < len(stylesheet.number_formats):
-                self.formats.append(stylesheet.number_formats[number - BUILTIN_FORMATS_MAX_SIZE])
+            elif number - BUILTIN_FORMATS_MAX_SIZE < len(number_formats):
+                self.formats.append(number_formats[number - BUILTIN_FORMATS_MAX_SIZE])
             else:
                 raise _NotLean(f"number format {number} is not defined")
+
+    @property
+    def fills(self) -> list:
+        """The stylesheet's fills, as openpyxl's; built when first asked for (only the marks' record asks)."""
+        if self._fills is None:
+            self._fills = self._make_fills()
+        return self._fills
 
     def format_of(self, style_id: int) -> str:
         return self.formats[style_id]  # an index out of range fails, as openpyxl's load does
