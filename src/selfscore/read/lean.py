@@ -258,7 +258,8 @@ def _head(archive: zipfile.ZipFile, valid_files: list[str]) -> _Head:
 
 
 def _shared_strings(archive: zipfile.ZipFile, path: str | None, prescanned: bool) -> list:
-    """openpyxl's ``read_string_table``, parsed by C expat where the pre-scan vouched for the part."""
+    """openpyxl's ``read_string_table``, parsed by C expat where the pre-scan vouched for the part; a plain
+    <si><t>…</t></si> read from the element, any other by openpyxl's ``Text.from_tree``."""
     if path is None:
         return []
     if not (prescanned and _vouched(archive, path)):
@@ -268,7 +269,11 @@ def _shared_strings(archive: zipfile.ZipFile, path: str | None, prescanned: bool
     with archive.open(path) as source:
         for _, node in _c_iterparse(source):
             if node.tag == _STRING:
-                strings.append(Text.from_tree(node).content.replace("x005F_", ""))
+                if not node.attrib and len(node) == 1 and node[0].tag == _TEXT and not len(node[0]):
+                    text = node[0].text or ""  # Text.from_tree(<si><t>…</t></si>).content: the one <t>'s text
+                else:
+                    text = Text.from_tree(node).content
+                strings.append(text.replace("x005F_", ""))
                 node.clear()
     return strings
 
@@ -477,7 +482,7 @@ def _read_row(parser: _ValuesParser, element, formats: list[str], cells: dict, c
               and (size == 1 or (size == 2 and child[1].tag == VALUE_TAG and not len(child[1])))):
             formula = "=" + (first.text or "")
             text = child[1].text if size == 2 else None
-        elif (kind == "inlineStr" and size == 1 and first.tag == INLINE_STRING and len(first) == 1
+        elif (kind == "inlineStr" and size == 1 and first.tag == INLINE_STRING and not first.attrib and len(first) == 1
               and first[0].tag == _TEXT and not len(first[0])):
             kind, text = "inline", first[0].text
         else:
