@@ -325,3 +325,14 @@ def test_shared_strings_are_read_as_openpyxls_read_string_table_reads_them(items
         assert isinstance(found, tuple) and found[0] == "fails"
     else:
         assert found == expected
+
+
+def test_a_part_as_large_as_no_templates_is_not_remembered():
+    data = jiaozuo_bytes()
+    styles = member(data, "xl/styles.xml").decode()
+    padded = styles.replace("<fonts", "<!--" + "x" * lean._REMEMBERED_BYTES + "--><fonts", 1)
+    lean._STYLES.clear()
+    LeanWorkbook(data, prescanned=True)
+    large = LeanWorkbook(rezip(data, {"xl/styles.xml": padded.encode()}), prescanned=True)
+    assert len(lean._STYLES) == 1
+    assert _cells(large) == _cells(LeanWorkbook(data, prescanned=True))

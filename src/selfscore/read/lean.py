@@ -215,6 +215,7 @@ _MANIFESTS: dict[bytes, Manifest] = {}
 _HEADS: dict[tuple, _Head] = {}
 _STYLES: dict[bytes, _Styles] = {}
 _REMEMBERED = 64
+_REMEMBERED_BYTES = 256 * 1024
 
 
 def _remembered(cache: dict, key, make):
@@ -227,6 +228,8 @@ def _remembered(cache: dict, key, make):
     found = cache.get(key)
     if found is None:
         found = make()
+        if sum(len(item) for item in (key if isinstance(key, tuple) else (key,)) if item is not None) > _REMEMBERED_BYTES:
+            return found  # a part this large is no template's: kept out, so that 64 of them never fill the memory
         if len(cache) >= _REMEMBERED:
             try:  # the oldest goes (another thread may have taken it first)
                 cache.pop(next(iter(cache)), None)

@@ -226,7 +226,10 @@ def _sheet_names(archive: zipfile.ZipFile) -> dict[str, str]:
         workbook, relations = archive.read(main), archive.read(relationships_of(main))
     except Exception:
         workbook = relations = None
-    titles = _titles(main, workbook, relations) if workbook is not None else None
+    if workbook is None:
+        titles = None
+    else:  # a workbook part as large as no template's is not remembered
+        titles = (_titles if len(workbook) + len(relations) <= 256 * 1024 else _titles.__wrapped__)(main, workbook, relations)
     if titles is None:  # damaged or forbidden XML is reported by the scan or by openpyxl
         return {member: member for member in archive.namelist() if member.startswith("xl/worksheets/sheet")}
     names = dict(titles)
