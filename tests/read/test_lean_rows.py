@@ -187,6 +187,20 @@ def test_each_kind_of_cell_is_read_as_openpyxl_reads_it(cell):
         assert found[0] == "fails" if expected[0] == "fails" else found == expected
 
 
+@pytest.mark.parametrize("merges", [
+    '<mergeCells><mergeCell ref="B2:A1"/></mergeCells><mergeCells><mergeCell ref="A1:B2"/></mergeCells>',
+    '<mergeCells><mergeCell ref="A1:B2"><min_col>1</min_col></mergeCell></mergeCells>',
+    '<mergeCells count="9"><mergeCell ref="A1:B2"><extLst/></mergeCell><mergeCell ref="$C$3:$D$4"/></mergeCells>',
+    '<mergeCells bogus="1"><mergeCell ref="A1:B2"/></mergeCells>',
+])
+def test_merged_ranges_are_read_as_openpyxl_reads_them(merges):
+    xml = f'<worksheet xmlns="{MAIN}"><sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData>{merges}</worksheet>'.encode()
+    expected = _outcome(_by_openpyxl, xml)
+    for whole in (False, True):
+        found = _outcome(_by_lean, xml, whole=whole, vouched=True)
+        assert found[0] == "fails" if expected[0] == "fails" else found == expected
+
+
 def test_a_tree_with_rows_outside_sheet_data_is_streamed_as_openpyxl_streams_it():
     xml = (f'<worksheet xmlns="{MAIN}"><sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData>'
            f'<extLst><row r="5"><c><v>2</v></c></row></extLst></worksheet>').encode()

@@ -433,8 +433,8 @@ def _read_rows(parser: _ValuesParser, formats: list[str], cells: dict, cached: d
                 and sum(1 for _ in root.iter(MERGE_TAG)) == len(merges)):
             for row in rows:
                 _read_row(parser, row, formats, cells, cached)
-            if merges:
-                parser.merged = _merged(merges[-1])
+            for merge in merges:  # each read (openpyxl's streaming parse reads each), the last kept
+                parser.merged = _merged(merge)
             return
     for _, element in (_c_iterparse if parser.vouched else iterparse)(parser.source):
         tag = element.tag
@@ -529,7 +529,8 @@ def _read_row(parser: _ValuesParser, element, formats: list[str], cells: dict, c
 def _merged(element) -> list[tuple[int, int, int, int]]:
     """The ranges of a <mergeCells>, (top, left, bottom, right) each, as openpyxl's ``MergeCells.from_tree`` reads
     them; each plain <mergeCell ref="…"> by ``_merge_bounds``."""
-    if set(element.keys()) <= {"count"} and all(child.tag == _MERGE_CELL and child.keys() == ["ref"] for child in element):
+    if set(element.keys()) <= {"count"} and all(child.tag == _MERGE_CELL and child.keys() == ["ref"] and not len(child)
+                                                for child in element):
         return [_merge_bounds(child.get("ref")) for child in element]
     return [_merge_bounds(merge.ref) for merge in MergeCells.from_tree(element).mergeCell]
 
