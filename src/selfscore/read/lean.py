@@ -11,10 +11,11 @@ questions ``by_names`` asks of a workbook (defined names, sheet names, a cell's 
 and whether it hides inside a merged range), and gives the label reader its ``Grid``s. It reads as
 ``load_workbook`` reads:
 
-- the content types, the workbook part (sheets, defined names, the 1904 calendar) and the stylesheet by
-  openpyxl's own parsers, once for each distinct content of those parts (``_remembered``: a batch of
-  workbooks made from one template carries the same bytes in every file, and what openpyxl makes of a part is
-  a function of its bytes alone; a part it rejects is rejected every time);
+- the content types and the workbook part (sheets, defined names, the 1904 calendar) by openpyxl's own
+  parsers, the stylesheet by ``lean_styles`` where every element and value in it is one openpyxl certainly
+  accepts and by openpyxl's parser otherwise; each once for each distinct content of those parts
+  (``_remembered``: a batch of workbooks made from one template carries the same bytes in every file, and what
+  openpyxl makes of a part is a function of its bytes alone; a part it rejects is rejected every time);
 - the worksheets' rows by ``_read_rows``: the commonest cells straight from the element, every other one by
   openpyxl's ``WorkSheetParser.parse_cell``, with openpyxl's own row and column counters; a formula's saved
   result in the same pass, as openpyxl's second, data-only parse reads it; a small part the safety pre-scan
@@ -304,9 +305,11 @@ class CachedFromSheets:
 class _Styles:
     """A style index → its number format, and which style indices openpyxl turns into dates and durations.
 
-    Read with openpyxl's own stylesheet parser (once per distinct stylesheet, ``_styles``): it is where files
-    from other programs most often break openpyxl's load, and the report must then be the full path's (read by
-    calamine), not one read here. A stylesheet openpyxl rejects raises here too, every time.
+    Read by ``lean_styles`` where the pre-scan vouched for the part and every element and value in it is one
+    openpyxl certainly accepts, else with openpyxl's own stylesheet parser (once per distinct stylesheet,
+    ``_styles``): the stylesheet is where files from other programs most often break openpyxl's load, and the
+    report must then be the full path's (read by calamine), not one read here. A stylesheet openpyxl rejects
+    raises here too, every time.
     """
 
     def __init__(self, source: bytes | None, vouched: bool = False) -> None:
