@@ -7,11 +7,13 @@ import math
 import re
 from collections.abc import Iterable
 from decimal import Decimal
+from functools import lru_cache
 
 from defusedxml import DefusedXmlException
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.reader.excel import ExcelReader
+from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -156,10 +158,7 @@ def _resolve(workbook: Workbook, name: str) -> CellRef | str:
     defined = workbook.defined_names.get(name)
     if defined is None:
         return "missing"
-    try:
-        destinations = list(defined.destinations)
-    except Exception:  # a name pointing at #REF! or a formula has no destinations
-        destinations = []
+    destinations = destinations_of(defined.attr_text)
     if not destinations:
         return f"已失效（现为「{defined.attr_text}」，所指的单元格可能已被删除）"
     if len(destinations) != 1:
@@ -171,6 +170,17 @@ def _resolve(workbook: Workbook, name: str) -> CellRef | str:
     if not _SINGLE_CELL.fullmatch(reference):
         return f"指向「{sheet}」{reference}，而不是一个单元格"
     return CellRef(sheet, reference)
+
+
+@lru_cache(maxsize=4096)
+def destinations_of(text: str | None) -> tuple[tuple[str, str], ...]:
+    """openpyxl's ``DefinedName.destinations`` of a defined name's text: (sheet, cells) for each range it names;
+    none for a name pointing at #REF! or a formula. A pure function of the text, which openpyxl's formula tokenizer
+    reads character by character: remembered, since every workbook made from a template has the template's names."""
+    try:
+        return tuple(DefinedName("_", attr_text=text).destinations)
+    except Exception:
+        return ()
 
 
 def label_of(table: TableDefinition, name: str) -> str:

@@ -7,6 +7,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 import openpyxl
 from defusedxml.ElementTree import fromstring as safe_fromstring
@@ -219,23 +220,42 @@ def _column_number(letters: bytes) -> int:
 
 def _sheet_names(archive: zipfile.ZipFile) -> dict[str, str]:
     """Worksheet part → sheet title, so a message can name the sheet a person sees."""
-    names: dict[str, str] = {}
     # the workbook part is wherever _rels/.rels says (xl/workbook.xml in most files)
     main = "xl/workbook.xml" if "xl/workbook.xml" in archive.namelist() else workbook_part(archive) or "xl/workbook.xml"
     try:
-        workbook = safe_fromstring(archive.read(main))
-        relations = safe_fromstring(archive.read(relationships_of(main)))
-    except Exception:  # damaged or forbidden XML is reported by the scan or by openpyxl
+        workbook, relations = archive.read(main), archive.read(relationships_of(main))
+    except Exception:
+        workbook = relations = None
+    if workbook is None:
+        titles = None
+    else:  # a workbook part as large as no template's is not remembered
+        titles = (_titles if len(workbook) + len(relations) <= 256 * 1024 else _titles.__wrapped__)(main, workbook, relations)
+    if titles is None:  # damaged or forbidden XML is reported by the scan or by openpyxl
         return {member: member for member in archive.namelist() if member.startswith("xl/worksheets/sheet")}
+    names = dict(titles)
+    for member in archive.namelist():
+        if member.startswith("xl/worksheets/sheet") and member not in names:
+            names[member] = member
+    return names
+
+
+@lru_cache(maxsize=64)
+def _titles(main: str, workbook_xml: bytes, relations_xml: bytes) -> dict[str, str] | None:
+    """Each sheet's part → its title, by the workbook part and its relationships (None where either is damaged or
+    forbidden XML); remembered by their bytes (the callers copy it), which every workbook made from one template
+    shares, so that defusedxml's pure-Python parse runs once for them."""
+    try:
+        workbook = safe_fromstring(workbook_xml)
+        relations = safe_fromstring(relations_xml)
+    except Exception:
+        return None
+    names: dict[str, str] = {}
     targets = {relation.get("Id"): target_of(main, relation.get("Target") or "") for relation in relations}
     for element in workbook.iter():
         if element.tag.endswith("}sheet"):
             relation_id = next((value for key, value in element.attrib.items() if key.endswith("}id")), None)
             if relation_id in targets:
                 names[targets[relation_id]] = element.get("name") or targets[relation_id]
-    for member in archive.namelist():
-        if member.startswith("xl/worksheets/sheet") and member not in names:
-            names[member] = member
     return names
 
 
