@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import glob
 import math
 import os
@@ -33,6 +34,9 @@ MAX_CHUNK = 128
 #: and at most this many bytes of files per task (a larger file is a task of its own), so that a chunk of large
 #: workbooks holds no more in memory than a few of them
 CHUNK_BYTES = 4 * 1024 * 1024
+#: the report-only path lets each workbook go once it is read (what it keeps is its values), so its chunks are
+#: larger, and not held to CHUNK_BYTES
+REPORT_CHUNK = 1024
 
 
 class InputError(ValueError):
@@ -176,8 +180,9 @@ def check_batch(inputs: Sequence[BatchInput], *, steps: StepReading = DEFAULT_ST
     """
     jobs = max(1, jobs or default_jobs())
     # Several chunks per worker, so that one slow chunk does not leave the other workers idle at the end.
-    chunk = MAX_CHUNK if jobs == 1 else max(1, min(MAX_CHUNK, math.ceil(len(inputs) / (jobs * 4))))
-    chunks = _chunks(inputs, chunk)
+    most = MAX_CHUNK if markup else REPORT_CHUNK
+    chunk = most if jobs == 1 else max(1, min(most, math.ceil(len(inputs) / (jobs * 4))))
+    chunks = _chunks(inputs, chunk, CHUNK_BYTES if markup else None)
     results: dict[int, BatchItem] = {}
 
     def done(index: int, item: BatchItem) -> None:
@@ -186,6 +191,7 @@ def check_batch(inputs: Sequence[BatchInput], *, steps: StepReading = DEFAULT_ST
             on_done(item)
 
     if jobs == 1 or len(chunks) <= 1:
+        _settle()
         for indices in chunks:
             for index, item in zip(indices, _check_chunk([inputs[i] for i in indices], steps, markup), strict=True):
                 done(index, item)
@@ -194,17 +200,17 @@ def check_batch(inputs: Sequence[BatchInput], *, steps: StepReading = DEFAULT_ST
     return [results[index] for index in range(len(inputs))]
 
 
-def _chunks(inputs: Sequence[BatchInput], most: int) -> list[list[int]]:
-    """The inputs' indices in order, cut into chunks of at most ``most`` files and ``CHUNK_BYTES`` bytes."""
+def _chunks(inputs: Sequence[BatchInput], most: int, budget: int | None) -> list[list[int]]:
+    """The inputs' indices in order, cut into chunks of at most ``most`` files and ``budget`` bytes (if any)."""
     chunks: list[list[int]] = []
     current: list[int] = []
     size = 0
     for index, batch_input in enumerate(inputs):
         try:
-            file_size = batch_input.path.stat().st_size
+            file_size = batch_input.path.stat().st_size if budget is not None else 0
         except OSError:  # the check says what is wrong with it
             file_size = 0
-        if current and (len(current) == most or size + file_size > CHUNK_BYTES):
+        if current and (len(current) == most or (budget is not None and size + file_size > budget)):
             chunks.append(current)
             current, size = [], 0
         current.append(index)
@@ -223,8 +229,27 @@ def _init_worker(started) -> None:
     global _started
     _started = started
     # Warm the imports once per worker rather than inside the first task.
+    _settle()
+
+
+_settled = False
+
+
+def _settle() -> None:
+    """The checker's modules imported, and what they made at import moved out of the garbage collector's way.
+
+    A check makes and drops many small objects, so the collector runs often, and each full collection walked every
+    object pandas, pandera and openpyxl leave behind at import: about a tenth of a report-only check. ``gc.freeze``
+    moves what is alive now into a permanent generation that collections skip; what checks make is collected as
+    ever. Once per process."""
+    global _settled
+    if _settled:
+        return
     import selfscore.checking  # noqa: F401
     import selfscore.write.markup  # noqa: F401
+
+    gc.freeze()
+    _settled = True
 
 
 def _run_chunk(chunk_index: int, inputs: list[BatchInput], steps: StepReading, markup: bool = True) -> list[BatchItem]:

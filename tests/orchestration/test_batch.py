@@ -7,6 +7,8 @@ import multiprocessing
 import os
 import pickle
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -131,26 +133,57 @@ def test_two_processes_give_the_same_reports_as_one(folder, tmp_path):
     assert [item.input.name for item in one] == [item.input.name for item in two]
 
 
-@pytest.mark.parametrize("markup", [True, False])
-def test_a_chunk_holds_at_most_max_chunk_files_and_chunk_bytes(folder, tmp_path, monkeypatch, markup):
+@pytest.fixture
+def chunks_seen(monkeypatch) -> list[list[Path]]:
+    """The files of each chunk the batch validates together, in order."""
+    seen: list[list[Path]] = []
+    original = checking.check_many
+    monkeypatch.setattr(checking, "check_many", lambda sources, **kw: seen.append(list(sources)) or original(sources, **kw))
+    return seen
+
+
+def test_a_chunk_holds_at_most_max_chunk_files_and_chunk_bytes(folder, tmp_path, monkeypatch, chunks_seen):
     inputs = collect_inputs([folder], tmp_path / "out")
     sizes = {item.path: item.path.stat().st_size for item in inputs}
-    whole = [item.report.to_dict() for item in check_batch(inputs, jobs=1, markup=markup)]
+    whole = [item.report.to_dict() for item in check_batch(inputs, jobs=1)]
     budget = 2 * max(sizes.values()) + 1  # two of the larger workbooks fit, three never do
     monkeypatch.setattr(batch, "CHUNK_BYTES", budget)
-    chunks: list[list[Path]] = []
-    original = checking.check_many
-    monkeypatch.setattr(checking, "check_many", lambda sources, **kw: chunks.append(list(sources)) or original(sources, **kw))
-    items = check_batch(inputs, jobs=1, markup=markup)
-    assert [path for chunk in chunks for path in chunk] == [item.path for item in inputs]  # each once, in order
-    assert all(len(chunk) == 1 or sum(sizes[path] for path in chunk) <= budget for chunk in chunks)
-    assert max(len(chunk) for chunk in chunks) >= 2 and len(chunks) >= 3
+    chunks_seen.clear()
+    items = check_batch(inputs, jobs=1)
+    assert [path for chunk in chunks_seen for path in chunk] == [item.path for item in inputs]  # each once, in order
+    assert all(len(chunk) == 1 or sum(sizes[path] for path in chunk) <= budget for chunk in chunks_seen)
+    assert max(len(chunk) for chunk in chunks_seen) >= 2 and len(chunks_seen) >= 3
     assert [item.report.to_dict() for item in items] == whole  # the chunks change nothing in the reports
     monkeypatch.setattr(batch, "MAX_CHUNK", 2)
     monkeypatch.setattr(batch, "CHUNK_BYTES", 10**9)
-    chunks.clear()
-    check_batch(inputs, jobs=1, markup=markup)
-    assert [len(chunk) for chunk in chunks] == [2, 2, 2]
+    chunks_seen.clear()
+    check_batch(inputs, jobs=1)
+    assert [len(chunk) for chunk in chunks_seen] == [2, 2, 2]
+
+
+def test_the_report_only_path_validates_larger_chunks_whatever_their_size(folder, monkeypatch, chunks_seen):
+    inputs = collect_inputs([folder])
+    whole = [item.report.to_dict() for item in check_batch(inputs, jobs=1, markup=False)]
+    monkeypatch.setattr(batch, "CHUNK_BYTES", 1)  # it lets each workbook go once read: bytes do not cut its chunks
+    monkeypatch.setattr(batch, "MAX_CHUNK", 1)
+    chunks_seen.clear()
+    items = check_batch(inputs, jobs=1, markup=False)
+    assert [len(chunk) for chunk in chunks_seen] == [len(inputs)]
+    assert [item.report.to_dict() for item in items] == whole
+    monkeypatch.setattr(batch, "REPORT_CHUNK", 4)
+    chunks_seen.clear()
+    check_batch(inputs, jobs=1, markup=False)
+    assert [len(chunk) for chunk in chunks_seen] == [4, 2]
+
+
+def test_a_batch_moves_what_the_imports_made_out_of_the_collectors_way():
+    probe = ("import gc, sys; from selfscore.batch import check_batch, collect_inputs; "
+             "print(gc.get_freeze_count()); check_batch(collect_inputs([sys.argv[1]]), jobs=1, markup=False); "
+             "print(gc.get_freeze_count())")
+    sample = Path(__file__).resolve().parents[2] / "sample_data" / "jiaozuo_2020_shantytown.xlsx"
+    before, after = subprocess.run([sys.executable, "-c", probe, str(sample)], capture_output=True, text=True,
+                                   check=True).stdout.split()
+    assert int(before) == 0 and int(after) > 50_000  # pandas', pandera's and openpyxl's objects, frozen once
 
 
 def test_the_batch_reports_are_the_single_file_reports(folder):
