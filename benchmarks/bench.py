@@ -49,9 +49,13 @@ def variants() -> list[tuple[str, dict]]:
     ]
 
 
-def generate(directory: Path, count: int) -> list[Path]:
+def generate(directory: Path, count: int, distinct: bool = False) -> list[Path]:
     """``count`` filled workbooks from the real template; each variant is built once and copied
-    with its own unit name (rewriting the sheet XML is much faster than building 1 000 templates)."""
+    with its own unit name (rewriting the sheet XML is much faster than building 1 000 templates).
+
+    ``distinct``: every copy's package parts (content types, workbook part, stylesheet) made unlike any other's
+    by an XML comment after the root element, as files saved by different people's programs are: the checker
+    remembers what it read of a part by its bytes, which copies of one template share."""
     from support.helpers import make_workbook
 
     directory.mkdir(parents=True, exist_ok=True)
@@ -65,12 +69,16 @@ def generate(directory: Path, count: int) -> list[Path]:
         unit = f"第{index:04d}县"
         target = directory / f"{index // 100:02d}" / f"{unit}.xlsx"
         target.parent.mkdir(exist_ok=True)
-        target.write_bytes(_with_unit(bases[index % len(bases)], unit))
+        target.write_bytes(_with_unit(bases[index % len(bases)], unit, index if distinct else None))
         paths.append(target)
     return paths
 
 
-def _with_unit(data: bytes, unit: str) -> bytes:
+#: the parts the checker remembers by their bytes (see ``generate``)
+SHARED_PARTS = ("[Content_Types].xml", "xl/workbook.xml", "xl/styles.xml")
+
+
+def _with_unit(data: bytes, unit: str, mark: int | None = None) -> bytes:
     source = zipfile.ZipFile(io.BytesIO(data))
     output = io.BytesIO()
     with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
@@ -78,6 +86,8 @@ def _with_unit(data: bytes, unit: str) -> bytes:
             content = source.read(item.filename)
             if item.filename.startswith("xl/worksheets/") or item.filename == "xl/sharedStrings.xml":
                 content = content.replace(PLACEHOLDER.encode(), unit.encode())
+            if mark is not None and item.filename in SHARED_PARTS:
+                content += f"<!-- {mark} -->".encode()
             target.writestr(item, content)
     return output.getvalue()
 
@@ -169,6 +179,8 @@ PROCESS_FIGURES = (
     ("full", "`selfscore check DIR --jobs 1 -o OUT` (the default: the copy written into the filler's own zip)", 0.6),
     ("full_openpyxl", "the same with `SELFSCORE_WRITER=openpyxl` (openpyxl's load + save writes the copy)", None),
     ("report_only", "`selfscore check DIR --jobs 1 --no-markup`", 0.25),
+    ("full_distinct", "the full check on copies whose package parts are all distinct (nothing remembered)", None),
+    ("report_only_distinct", "`--no-markup` on those copies", None),
     ("calamine", "python-calamine reading every sheet (the physical reference)", None),
 )
 
@@ -184,9 +196,10 @@ def compile_package() -> None:
     compileall.compile_dir(Path(selfscore.__file__).parent, quiet=1)
 
 
-def process_ratios(directory: Path, out: Path, rounds: int) -> dict[str, list[float]]:
+def process_ratios(directory: Path, out: Path, rounds: int, distinct: Path) -> dict[str, list[float]]:
     """Whole-process wall times, paired and interleaved: the floor (import + openpyxl load + save), the full check
-    with each writer, the report-only check and python-calamine's read of the same files, in each round.
+    with each writer, the report-only check and python-calamine's read of the same files, in each round; and both
+    checks on ``distinct``, the same workbooks with package parts all unlike each other (``generate``).
 
     Each round runs the commands back to back, so a change in a shared machine's load falls on all alike; a
     round's ratios are taken within the round and the median round is reported.
@@ -199,6 +212,8 @@ def process_ratios(directory: Path, out: Path, rounds: int) -> dict[str, list[fl
         "full_openpyxl": ([selfscore, "check", str(directory), "--jobs", "1", "-o", str(out / "openpyxl"), "-q"],
                           {**plain, "SELFSCORE_WRITER": "openpyxl"}),
         "report_only": ([selfscore, "check", str(directory), "--jobs", "1", "--no-markup", "-q"], plain),
+        "full_distinct": ([selfscore, "check", str(distinct), "--jobs", "1", "-o", str(out / "distinct"), "-q"], plain),
+        "report_only_distinct": ([selfscore, "check", str(distinct), "--jobs", "1", "--no-markup", "-q"], plain),
         "calamine": ([sys.executable, "-c", CALAMINE, str(directory)], plain),
     }
     times: dict[str, list[float]] = {name: [] for name in commands}
@@ -303,10 +318,12 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="selfscore-bench-") as temp:
             root = Path(temp)
             paths = generate(root / "in", args.process_n)
+            generate(root / "distinct", args.process_n, distinct=True)
             bare, lean = warm_report_only(paths[: args.sample], root / "warm", args.rounds)
             print(f"(1b) warm, per workbook: load+save {bare * 1000:.1f} ms, report only {lean * 1000:.1f} ms "
                   f"→ {lean / bare:.2f}×")
-            print_process_ratios(len(paths), process_ratios(root / "in", root / "process", args.process_rounds))
+            print_process_ratios(len(paths), process_ratios(root / "in", root / "process", args.process_rounds,
+                                                            root / "distinct"))
         print(f"reproduce with: {command}")
         return
 
@@ -329,8 +346,9 @@ def main() -> None:
         for path in process_paths:
             (process_dir / path.parent.name).mkdir(parents=True, exist_ok=True)
             (process_dir / path.parent.name / path.name).write_bytes(path.read_bytes())
+        generate(root / "distinct", len(process_paths), distinct=True)
         process = print_process_ratios(len(process_paths), process_ratios(process_dir, root / "process",
-                                                                            args.process_rounds))
+                                                                            args.process_rounds, root / "distinct"))
 
         # 1, 2, 2, 1: a machine whose load drifts during the run (it was shared) affects both alike.
         limit_before = ceiling()
