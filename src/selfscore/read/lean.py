@@ -14,8 +14,8 @@ and whether it hides inside a merged range), and gives the label reader its ``Gr
 - the content types and the workbook part (sheets, defined names, the 1904 calendar) as openpyxl's own parsers
   read them: a vouched, plain part's overrides, sheets and names from C expat's tree (``_content_types``,
   ``_workbook_part``; the rest of the workbook part by openpyxl's ``WorkbookPackage``), any other part by
-  openpyxl's ``Manifest`` and ``WorkbookParser``; the stylesheet by ``lean_styles`` where every element and value in it is one openpyxl certainly
-  accepts and by openpyxl's parser otherwise; each once for each distinct content of those parts
+  openpyxl's ``Manifest`` and ``WorkbookParser``; the stylesheet by ``lean_styles`` where every element and
+  value in it is one openpyxl certainly accepts and by openpyxl's parser otherwise; each once for each distinct content of those parts
   (``_remembered``: a batch of workbooks made from one template carries the same bytes in every file, and what
   openpyxl makes of a part is a function of its bytes alone; a part it rejects is rejected every time);
 - the worksheets' rows by ``_read_rows``: the commonest cells straight from the element, every other one by
