@@ -13,15 +13,18 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from xml.etree.ElementTree import tostring
 
 import pytest
+from defusedxml import EntitiesForbidden
+from defusedxml.ElementTree import fromstring as safe_fromstring
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from openpyxl.workbook.defined_name import DefinedName
 
-from selfscore.read import lean
+from selfscore.read import lean, safety
 from support.harness import jiaozuo_bytes
 
 _TITLES = st.sampled_from(["自评表", "基础数据", "Sheet", "说明 (2)", "O'Brien", "a&b", "_selfscore"])
@@ -200,3 +203,29 @@ def test_the_template_is_read_here_and_alike() -> None:
     data = jiaozuo_bytes()
     _same(data)
     assert _lean_reads(data)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_workbook())
+def test_the_pre_scan_reads_the_sheet_titles_as_defusedxml_does(data: bytes) -> None:
+    """``safety._titles`` parses the workbook part and its relationships by C expat where no DTD is in them."""
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    for part in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
+        content = archive.read(part)
+        assert tostring(safety._parsed(content)) == tostring(safe_fromstring(content))
+    parts = ("xl/workbook.xml", archive.read("xl/workbook.xml"), archive.read("xl/_rels/workbook.xml.rels"))
+    titles = safety._titles.__wrapped__(*parts)
+    parsed, safety._parsed = safety._parsed, safe_fromstring
+    try:
+        assert titles == safety._titles.__wrapped__(*parts)
+    finally:
+        safety._parsed = parsed
+    assert set(titles.values()) == {sheet[0] for sheet in _read(data, prescanned=False)[2]}  # openpyxl's parser
+
+
+def test_a_part_declaring_entities_is_left_to_defusedxml() -> None:
+    declared = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "boom">]><x>&e;</x>'
+    with pytest.raises(EntitiesForbidden):
+        safety._parsed(declared)
+    assert safety._titles.__wrapped__("xl/workbook.xml", declared, b"<Relationships/>") is None
+    assert safety._parsed('<x>文字</x>'.encode("utf-16")).text == "文字"  # another encoding: defusedxml reads it

@@ -84,6 +84,7 @@ from selfscore.read import lean_styles
 from selfscore.read.by_names import formula_text
 from selfscore.read.labels.grid import Grid, GridCell
 from selfscore.read.result import CellRef
+from selfscore.read.safety import utf8_head
 from selfscore.tables.names import ADDED_SHEETS, MARKS_SHEET
 
 
@@ -703,9 +704,6 @@ def _read_unusual(parser: _ValuesParser, element, formats: list[str], cells: dic
             parser.col_counter, parser.data_only = after, False
 
 
-_ENCODING = re.compile(rb"""^<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._-]+)""")
-
-
 def _vouched(archive: zipfile.ZipFile, path: str) -> bool:
     """Whether the pre-scan's byte search for ``<!DOCTYPE``/``<!ENTITY`` covers this part: it scans the members
     named .xml (.rels, .vml) as bytes, which finds them only in UTF-8 or ASCII text. A part in UTF-16, in another
@@ -718,15 +716,7 @@ def _vouched(archive: zipfile.ZipFile, path: str) -> bool:
 
 def _vouched_head(path: str, start: bytes) -> bool:
     """``_vouched``, from the part's first 256 bytes."""
-    if not path.lower().endswith(".xml"):
-        return False
-    head = start[:256].removeprefix(b"\xef\xbb\xbf")
-    if not head.startswith(b"<"):
-        return False
-    declared = _ENCODING.match(head)
-    if head.startswith(b"<?xml") and b"?>" not in head:
-        return False
-    return declared is None or declared.group(1).lower() in (b"utf-8", b"utf8")
+    return path.lower().endswith(".xml") and utf8_head(start)
 
 
 def _read_sheet(archive: zipfile.ZipFile, path: str, title: str, state: str, strings: list, styles: _Styles,
