@@ -142,6 +142,12 @@ _WORKBOOK_FAULTS = [
      r"http://purl.oclc.org/ooxml/spreadsheetml/main"),
     (r"</workbook>", r""),
     (r"<definedNames>", r"<definedNames><definedName name=\"全局\">'Sheet'!$A$1</definedName>"),
+    (r'<definedName name="', r'<definedName functionGroupId="x" name="'),
+    (r'<definedName name="', r'<definedName functionGroupId="3" name="'),
+    (r'<definedName name="', r'<definedName hidden="maybe" xlm="0" name="'),
+    (r'<definedName name="', r'<definedName xmlns:o="urn:other" o:uid="{1}" name="'),
+    (r'<sheet name="', r'<sheet xmlns:o="urn:other" o:uid="{1}" name="'),
+    (r'<sheet name="', r'<sheet xmlns:o="urn:other" o:id="rId9" name="'),
 ]
 
 
@@ -197,6 +203,21 @@ def test_a_prefixed_root_is_read_by_openpyxl_alike() -> None:
         b"xmlns=", b"xmlns:x=", 1))
     assert _read(data, prescanned=False) == _read(_base(), prescanned=False)  # the same workbook, prefixed
     _same(data)
+
+
+def test_a_workbook_part_as_excel_writes_it_is_read_here_and_alike() -> None:
+    """Excel's hidden filter database name, its revision attributes and alternate content: read here, and alike."""
+    def excel(content: bytes) -> bytes:
+        content = content.replace(b"<definedNames>", b'<definedNames><definedName name="_xlnm._FilterDatabase" '
+                                  b'localSheetId="0" hidden="1">Sheet!$A$1:$C$9</definedName>'
+                                  b'<definedName name="\xe5\x85\xa8\xe5\xb1\x80" hidden="1" comment="c">Sheet!$B$2</definedName>')
+        content = content.replace(b'<sheet name="Sheet"', b'<sheet xmlns:xr="urn:xr" xr:uid="{A}" name="Sheet"')
+        return content.replace(b"<workbookPr", b'<mc:AlternateContent xmlns:mc="http://schemas.openxmlformats.org/'
+                               b'markup-compatibility/2006"><mc:Choice Requires="x15"/></mc:AlternateContent><workbookPr')
+    data = _replaced(_base(), "xl/workbook.xml", excel)
+    found = _same(data)
+    assert found[3]["全局"] == ("全局", "Sheet!$B$2")
+    assert _lean_reads(data)
 
 
 def test_the_template_is_read_here_and_alike() -> None:

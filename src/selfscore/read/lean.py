@@ -329,6 +329,11 @@ _RELATION_ID = f"{{{REL_NS}}}id"
 _SHEET_ATTRIBUTES = frozenset(("name", "sheetId", "state", _RELATION_ID))
 _SHEET_STATES = frozenset(("visible", "hidden", "veryHidden"))
 _SHEET_ID = re.compile(r"[0-9]{1,9}").fullmatch
+#: a defined name's attributes whose every value openpyxl's ``DefinedName`` takes (texts, and booleans: its ``Bool``
+#: makes one of any text), besides ``localSheetId`` (an integer: checked); an attribute in another namespace is dropped
+_NAME_ATTRIBUTES = frozenset(("name", "localSheetId", "comment", "customMenu", "description", "help", "statusBar",
+                              "shortcutKey", "hidden", "function", "vbProcedure", "xlm", "publishToServer",
+                              "workbookParameter"))
 #: the workbook-scoped names openpyxl's ``DefinedNameList.by_sheet`` leaves out
 _UNSCOPED = frozenset(("_xlnm.Print_Titles", "_xlnm.Print_Area", "_xlnm._FilterDatabase"))
 
@@ -355,8 +360,8 @@ def _workbook_part(parser: _WorkbookPartParser, workbook: bytes) -> tuple[dict, 
     part: its <sheets> and <definedNames> read here from C expat's tree, everything else by openpyxl's
     ``WorkbookPackage`` (which sets the 1904 calendar on ``parser.wb`` as openpyxl's parser does, and raises where
     it raises). None where anything in <sheets> or <definedNames> is unusual (a sheet without a relationship, a
-    name with an attribute other than its scope, another namespace, Strict…) or the part links other workbooks:
-    openpyxl's parser then reads it."""
+    name with an attribute openpyxl may refuse, an element in another namespace, Strict…) or the part links other
+    workbooks: openpyxl's parser then reads it."""
     try:
         root = _c_fromstring(workbook)
     except Exception:
@@ -378,7 +383,7 @@ def _workbook_part(parser: _WorkbookPartParser, workbook: bytes) -> tuple[dict, 
     found = []
     for sheet in sheets if sheets is not None else ():
         keys = sheet.keys()
-        if (sheet.tag != _MAIN + "sheet" or len(sheet) or not _SHEET_ATTRIBUTES.issuperset(keys)
+        if (sheet.tag != _MAIN + "sheet" or len(sheet) or not all(key in _SHEET_ATTRIBUTES or key[0] == "{" for key in keys)
                 or sheet.get("name") is None or not _SHEET_ID(sheet.get("sheetId") or "")
                 or sheet.get(_RELATION_ID) is None or sheet.get("state", "visible") not in _SHEET_STATES):
             return None
@@ -387,7 +392,7 @@ def _workbook_part(parser: _WorkbookPartParser, workbook: bytes) -> tuple[dict, 
     for name in names if names is not None else ():
         text, local_sheet = name.get("name"), name.get("localSheetId")
         if (name.tag != _MAIN + "definedName" or len(name) or text is None
-                or any(key not in ("name", "localSheetId") for key in name.keys())
+                or not all(key in _NAME_ATTRIBUTES or key[0] == "{" for key in name.keys())
                 or (local_sheet is not None and not _SHEET_ID(local_sheet))):
             return None
         if local_sheet is None and text not in _UNSCOPED:
