@@ -11,9 +11,11 @@ questions ``by_names`` asks of a workbook (defined names, sheet names, a cell's 
 and whether it hides inside a merged range), and gives the label reader its ``Grid``s. It reads as
 ``load_workbook`` reads:
 
-- the content types and the workbook part (sheets, defined names, the 1904 calendar) by openpyxl's own
-  parsers, the stylesheet by ``lean_styles`` where every element and value in it is one openpyxl certainly
-  accepts and by openpyxl's parser otherwise; each once for each distinct content of those parts
+- the content types and the workbook part (sheets, defined names, the 1904 calendar) as openpyxl's own parsers
+  read them: a vouched, plain part's overrides, sheets and names from C expat's tree (``_content_types``,
+  ``_workbook_part``; the rest of the workbook part by openpyxl's ``WorkbookPackage``), any other part by
+  openpyxl's ``Manifest`` and ``WorkbookParser``; the stylesheet by ``lean_styles`` where every element and
+  value in it is one openpyxl certainly accepts and by openpyxl's parser otherwise; each once for each distinct content of those parts
   (``_remembered``: a batch of workbooks made from one template carries the same bytes in every file, and what
   openpyxl makes of a part is a function of its bytes alone; a part it rejects is rejected every time);
 - the worksheets' rows by ``_read_rows``: the commonest cells straight from the element, every other one by
@@ -41,6 +43,7 @@ from openpyxl.comments import Comment
 from openpyxl.comments.comment_sheet import CommentSheet
 from openpyxl.packaging.manifest import Manifest
 from openpyxl.packaging.relationship import get_dependents, get_rels_path
+from openpyxl.packaging.workbook import WorkbookPackage
 from openpyxl.reader.excel import _find_workbook_part
 from openpyxl.reader.strings import read_string_table
 from openpyxl.reader.workbook import WorkbookParser
@@ -48,7 +51,8 @@ from openpyxl.styles.fills import DEFAULT_EMPTY_FILL, DEFAULT_GRAY_FILL
 from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
 from openpyxl.styles.stylesheet import Stylesheet
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, coordinate_to_tuple
-from openpyxl.utils.datetime import WINDOWS_EPOCH
+from openpyxl.utils.datetime import CALENDAR_MAC_1904, WINDOWS_EPOCH
+from openpyxl.workbook.defined_name import DefinedName as _OpenpyxlDefinedName
 from openpyxl.workbook.defined_name import DefinedNameList
 from openpyxl.worksheet._reader import (
     CELL_TAG,
@@ -62,13 +66,25 @@ from openpyxl.worksheet._reader import (
 )
 from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.merge import MergeCell, MergeCells
-from openpyxl.xml.constants import ARC_CONTENT_TYPES, COMMENTS_NS, SHARED_STRINGS, SHEET_MAIN_NS
+from openpyxl.xml.constants import (
+    ARC_CONTENT_TYPES,
+    COMMENTS_NS,
+    CONTYPES_NS,
+    REL_NS,
+    SHARED_STRINGS,
+    SHEET_MAIN_NS,
+    XLSM,
+    XLSX,
+    XLTM,
+    XLTX,
+)
 from openpyxl.xml.functions import fromstring, iterparse
 
 from selfscore.read import lean_styles
 from selfscore.read.by_names import formula_text
 from selfscore.read.labels.grid import Grid, GridCell
 from selfscore.read.result import CellRef
+from selfscore.read.safety import utf8_head
 from selfscore.tables.names import ADDED_SHEETS, MARKS_SHEET
 
 
@@ -145,7 +161,7 @@ class LeanWorkbook:
         marked-up copy needs them; a report does not)."""
         archive = zipfile.ZipFile(io.BytesIO(data))
         valid_files = archive.namelist()
-        head = _head(archive, valid_files)
+        head = _head(archive, valid_files, prescanned)
         self.epoch = head.epoch
         self.defined_names = head.defined_names
         strings = _shared_strings(archive, head.strings_path, prescanned)
@@ -212,7 +228,7 @@ class _Head:
 
 
 #: parts' bytes → what openpyxl read of them (see ``_remembered``)
-_MANIFESTS: dict[bytes, Manifest] = {}
+_MANIFESTS: dict[bytes, tuple[str, str | None]] = {}
 _HEADS: dict[tuple, _Head] = {}
 _STYLES: dict[bytes, _Styles] = {}
 _REMEMBERED = 64
@@ -240,25 +256,157 @@ def _remembered(cache: dict, key, make):
     return found
 
 
-def _head(archive: zipfile.ZipFile, valid_files: list[str]) -> _Head:
+def _head(archive: zipfile.ZipFile, valid_files: list[str], prescanned: bool = False) -> _Head:
     manifest = archive.read(ARC_CONTENT_TYPES)
-    package = _remembered(_MANIFESTS, manifest, lambda: Manifest.from_tree(fromstring(manifest)))
-    part = _find_workbook_part(package).PartName[1:]
+    part, strings = _remembered(_MANIFESTS, manifest, lambda: _content_types(
+        manifest, prescanned and _vouched_head(ARC_CONTENT_TYPES.lower(), manifest)))
     rels = get_rels_path(part)
-    key = (manifest, part, archive.read(part), archive.read(rels) if rels in valid_files else None)
+    workbook = archive.read(part)
+    key = (manifest, part, workbook, archive.read(rels) if rels in valid_files else None)
     found = _HEADS.get(key)
     if found is not None:
         return found
-    strings = package.find(SHARED_STRINGS)
     parser = _WorkbookPartParser(archive, part)
-    parser.parse()
-    head = _Head(strings.PartName[1:] if strings is not None else None, parser.wb.epoch,
-                 parser.defined_names.by_sheet().get("global", {}),
-                 tuple((sheet.name, sheet.state or "visible", relation.target, "chartsheet" in relation.Type)
-                       for sheet, relation in parser.find_sheets()))
+    read = _workbook_part(parser, workbook) if prescanned and _vouched_head(part, workbook) else None
+    if read is None:
+        parser.parse()
+        read = (parser.defined_names.by_sheet().get("global", {}),
+                tuple((sheet.name, sheet.state or "visible", relation.target, "chartsheet" in relation.Type)
+                      for sheet, relation in parser.find_sheets()))
+    head = _Head(strings, parser.wb.epoch, *read)
     if not parser.wb._external_links:  # an external link is read from its own part: not a function of these bytes
         _remembered(_HEADS, key, lambda: head)
     return head
+
+
+_CONTENT_TYPES = f"{{{CONTYPES_NS}}}"
+_WORKBOOK_TYPES = (XLTM, XLTX, XLSM, XLSX)  # openpyxl's _find_workbook_part looks for them in this order
+
+
+def _content_types(manifest: bytes, vouched: bool) -> tuple[str, str | None]:
+    """The workbook part and the shared strings' part (None without one), as openpyxl's load finds them in the
+    content types (``_find_workbook_part``, ``Manifest.find(SHARED_STRINGS)``).
+
+    A vouched part made of <Default Extension ContentType> and <Override PartName ContentType> alone, with a
+    workbook among its overrides, is read here from C expat's tree; any other by openpyxl's ``Manifest``, which
+    raises where openpyxl's load raises."""
+    overrides = _plain_content_types(manifest) if vouched else None
+    if overrides is not None:
+        workbook = next((overrides[kind] for kind in _WORKBOOK_TYPES if kind in overrides), None)
+        if workbook is not None:
+            strings = overrides.get(SHARED_STRINGS)
+            return workbook[1:], strings[1:] if strings is not None else None
+    package = Manifest.from_tree(fromstring(manifest))
+    strings = package.find(SHARED_STRINGS)
+    return _find_workbook_part(package).PartName[1:], strings.PartName[1:] if strings is not None else None
+
+
+_DEFAULT_ATTRIBUTES = frozenset(("Extension", "ContentType"))
+_OVERRIDE_ATTRIBUTES = frozenset(("PartName", "ContentType"))
+
+
+def _plain_content_types(manifest: bytes) -> dict[str, str] | None:
+    """Each content type → the first override's part name, for a plain content types part; None for another."""
+    try:
+        root = _c_fromstring(manifest)
+    except Exception:
+        return None
+    if root.tag != _CONTENT_TYPES + "Types" or root.attrib or (root.text and root.text.strip()):
+        return None
+    overrides: dict[str, str] = {}
+    for child in root:
+        if len(child) or (child.text and child.text.strip()):
+            return None
+        if child.tag == _CONTENT_TYPES + "Override" and child.keys() and frozenset(child.keys()) == _OVERRIDE_ATTRIBUTES:
+            overrides.setdefault(child.get("ContentType"), child.get("PartName"))
+        elif not (child.tag == _CONTENT_TYPES + "Default" and frozenset(child.keys()) == _DEFAULT_ATTRIBUTES):
+            return None
+    return overrides
+
+
+_MAIN = f"{{{SHEET_MAIN_NS}}}"
+_RELATION_ID = f"{{{REL_NS}}}id"
+_SHEET_ATTRIBUTES = frozenset(("name", "sheetId", "state", _RELATION_ID))
+_SHEET_STATES = frozenset(("visible", "hidden", "veryHidden"))
+_SHEET_ID = re.compile(r"[0-9]{1,9}").fullmatch
+#: a defined name's attributes whose every value openpyxl's ``DefinedName`` takes (texts, and booleans: its ``Bool``
+#: makes one of any text), besides ``localSheetId`` (an integer: checked); an attribute in another namespace is dropped
+_NAME_ATTRIBUTES = frozenset(("name", "localSheetId", "comment", "customMenu", "description", "help", "statusBar",
+                              "shortcutKey", "hidden", "function", "vbProcedure", "xlm", "publishToServer",
+                              "workbookParameter"))
+#: the workbook-scoped names openpyxl's ``DefinedNameList.by_sheet`` leaves out
+_UNSCOPED = frozenset(("_xlnm.Print_Titles", "_xlnm.Print_Area", "_xlnm._FilterDatabase"))
+
+
+@dataclass(frozen=True, slots=True)
+class DefinedName:
+    """A workbook-scoped defined name, as much of openpyxl's ``DefinedName`` as the readers ask of one: its name
+    and its text (``attr_text``, ``value``), and the ranges it names (``destinations``)."""
+
+    name: str
+    attr_text: str | None
+
+    @property
+    def value(self) -> str | None:
+        return self.attr_text
+
+    @property
+    def destinations(self):
+        return _OpenpyxlDefinedName(self.name, attr_text=self.attr_text).destinations
+
+
+def _workbook_part(parser: _WorkbookPartParser, workbook: bytes) -> tuple[dict, tuple] | None:
+    """The workbook part's defined names and sheets, as ``_head`` reads them through openpyxl's parser, for a plain
+    part: its <sheets> and <definedNames> read here from C expat's tree, everything else by openpyxl's
+    ``WorkbookPackage`` (which sets the 1904 calendar on ``parser.wb`` as openpyxl's parser does, and raises where
+    it raises). None where anything in <sheets> or <definedNames> is unusual (a sheet without a relationship, a
+    name with an attribute openpyxl may refuse, an element in another namespace, Strict…) or the part links other
+    workbooks: openpyxl's parser then reads it."""
+    try:
+        root = _c_fromstring(workbook)
+    except Exception:
+        return None
+    if root.tag != _MAIN + "workbook":
+        return None
+    sheets = names = None
+    for child in list(root):
+        local = child.tag.rpartition("}")[2] if isinstance(child.tag, str) else None
+        if local not in ("sheets", "definedNames"):
+            continue
+        if child.tag != _MAIN + local or child.attrib or (sheets if local == "sheets" else names) is not None:
+            return None
+        if local == "sheets":
+            sheets = child
+        else:
+            names = child
+        root.remove(child)
+    found = []
+    for sheet in sheets if sheets is not None else ():
+        keys = sheet.keys()
+        if (sheet.tag != _MAIN + "sheet" or len(sheet) or not all(key in _SHEET_ATTRIBUTES or key[0] == "{" for key in keys)
+                or sheet.get("name") is None or not _SHEET_ID(sheet.get("sheetId") or "")
+                or sheet.get(_RELATION_ID) is None or sheet.get("state", "visible") not in _SHEET_STATES):
+            return None
+        found.append((sheet.get("name"), sheet.get("state", "visible"), sheet.get(_RELATION_ID)))
+    scoped: dict[str, DefinedName] = {}
+    for name in names if names is not None else ():
+        text, local_sheet = name.get("name"), name.get("localSheetId")
+        if (name.tag != _MAIN + "definedName" or len(name) or text is None
+                or not all(key in _NAME_ATTRIBUTES or key[0] == "{" for key in name.keys())
+                or (local_sheet is not None and not _SHEET_ID(local_sheet))):
+            return None
+        if local_sheet is None and text not in _UNSCOPED:
+            scoped[text] = DefinedName(text, name.text)
+    package = WorkbookPackage.from_tree(root)
+    if package.externalReferences:
+        return None
+    if package.properties.date1904:
+        parser.wb.epoch = CALENDAR_MAC_1904
+    relations = parser.rels if found else {}
+    if any(relation not in relations for _, _, relation in found):
+        return None  # openpyxl's find_sheets fails on it
+    return scoped, tuple((title, state, relations[relation].target, "chartsheet" in relations[relation].Type)
+                         for title, state, relation in found)
 
 
 def _shared_strings(archive: zipfile.ZipFile, path: str | None, prescanned: bool) -> list:
@@ -561,9 +709,6 @@ def _read_unusual(parser: _ValuesParser, element, formats: list[str], cells: dic
             parser.col_counter, parser.data_only = after, False
 
 
-_ENCODING = re.compile(rb"""^<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._-]+)""")
-
-
 def _vouched(archive: zipfile.ZipFile, path: str) -> bool:
     """Whether the pre-scan's byte search for ``<!DOCTYPE``/``<!ENTITY`` covers this part: it scans the members
     named .xml (.rels, .vml) as bytes, which finds them only in UTF-8 or ASCII text. A part in UTF-16, in another
@@ -576,15 +721,7 @@ def _vouched(archive: zipfile.ZipFile, path: str) -> bool:
 
 def _vouched_head(path: str, start: bytes) -> bool:
     """``_vouched``, from the part's first 256 bytes."""
-    if not path.lower().endswith(".xml"):
-        return False
-    head = start[:256].removeprefix(b"\xef\xbb\xbf")
-    if not head.startswith(b"<"):
-        return False
-    declared = _ENCODING.match(head)
-    if head.startswith(b"<?xml") and b"?>" not in head:
-        return False
-    return declared is None or declared.group(1).lower() in (b"utf-8", b"utf8")
+    return path.lower().endswith(".xml") and utf8_head(start)
 
 
 def _read_sheet(archive: zipfile.ZipFile, path: str, title: str, state: str, strings: list, styles: _Styles,

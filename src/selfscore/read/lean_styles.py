@@ -198,23 +198,49 @@ def _indices(xf: Element) -> tuple[int, int, int, int]:
 
 
 def _known(element: Element, name: str) -> bool:
-    """Whether every attribute and element under ``element`` (named ``name``) is in ``_SPEC`` and its value passes."""
-    attributes, children = _SPEC[name]
-    for key, value in element.items():
-        if key.startswith("{") and name != "patternFill":
-            continue  # dropped by from_tree
-        check = attributes.get(key)
-        if check is None or not check(value):
+    """Whether every attribute and element under ``element`` (named ``name``) is in ``_SPEC`` and its value passes.
+
+    One pass over the subtree (no call per element): each element's name comes from its parent's allowed
+    children (``_CHILDREN``), and an attribute value that passed its check once passes again (``_PASSED``: a
+    stylesheet repeats its few values in every font, border and cell format)."""
+    passed = _PASSED
+    pending = [(element, name)]
+    pop, push = pending.pop, pending.append
+    while pending:
+        element, name = pop()
+        if element.attrib:
+            attributes = _SPEC[name][0]
+            for key, value in element.items():
+                if (name, key, value) in passed:
+                    continue
+                if key.startswith("{") and name != "patternFill":
+                    continue  # dropped by from_tree
+                check = attributes.get(key)
+                if check is None or not check(value):
+                    return False
+                if len(passed) < _PASSED_SIZE:
+                    passed.add((name, key, value))
+        required = _REQUIRED.get(name)
+        if required is not None and any(element.get(key) is None for key in required):
             return False
-    if any(element.get(key) is None for key in _REQUIRED.get(name, ())):
-        return False
-    if element.text and element.text.strip():
-        return False
-    for child in element:
-        child_name = _local(child.tag)
-        if child_name is None or child_name not in children or not _known(child, child_name):
+        text = element.text
+        if text and text.strip():
             return False
+        if len(element):
+            children = _CHILDREN[name]
+            for child in element:
+                child_name = children.get(child.tag)
+                if child_name is None:
+                    return False
+                push((child, child_name))
     return True
+
+
+#: element name → its allowed children's tags → their names (``_SPEC``'s, in the spreadsheet namespace)
+_CHILDREN = {name: {_NS + child: child for child in children} for name, (_, children) in _SPEC.items()}
+#: (element name, attribute, value) that passed ``_SPEC``'s check: a pure function of the three, kept up to a bound
+_PASSED: set[tuple[str, str, str]] = set()
+_PASSED_SIZE = 1 << 14
 
 
 def _extensions(element: Element) -> bool:

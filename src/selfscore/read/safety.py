@@ -8,6 +8,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from xml.etree.ElementTree import fromstring as _c_fromstring
 
 import openpyxl
 from defusedxml.ElementTree import fromstring as safe_fromstring
@@ -211,6 +212,29 @@ def _count(text: bytes, counts: _Counts) -> None:
         counts.merged_area += width * height
 
 
+_ENCODING = re.compile(rb"""^<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._-]+)""")
+
+
+def utf8_head(start: bytes) -> bool:
+    """Whether a part beginning with these bytes (its first 256 are read) is in UTF-8 or ASCII text, where a byte
+    search for ``<!DOCTYPE``/``<!ENTITY`` finds them: a part in UTF-16 or another declared encoding is not."""
+    head = start[:256].removeprefix(b"\xef\xbb\xbf")
+    if not head.startswith(b"<"):
+        return False
+    declared = _ENCODING.match(head)
+    if head.startswith(b"<?xml") and b"?>" not in head:
+        return False
+    return declared is None or declared.group(1).lower() in (b"utf-8", b"utf8")
+
+
+def _parsed(data: bytes):
+    """The part's tree: by C expat where the bytes hold no DTD or entity declaration (``utf8_head``, ``_DTD``, as the
+    pre-scan searches), else by defusedxml, which refuses the entities. The same tree either way."""
+    if utf8_head(data) and not _DTD.search(data):
+        return _c_fromstring(data)
+    return safe_fromstring(data)
+
+
 def _column_number(letters: bytes) -> int:
     number = 0
     for letter in letters.upper():
@@ -243,10 +267,10 @@ def _sheet_names(archive: zipfile.ZipFile) -> dict[str, str]:
 def _titles(main: str, workbook_xml: bytes, relations_xml: bytes) -> dict[str, str] | None:
     """Each sheet's part → its title, by the workbook part and its relationships (None where either is damaged or
     forbidden XML); remembered by their bytes (the callers copy it), which every workbook made from one template
-    shares, so that defusedxml's pure-Python parse runs once for them."""
+    shares."""
     try:
-        workbook = safe_fromstring(workbook_xml)
-        relations = safe_fromstring(relations_xml)
+        workbook = _parsed(workbook_xml)
+        relations = _parsed(relations_xml)
     except Exception:
         return None
     names: dict[str, str] = {}
