@@ -30,6 +30,7 @@ from openpyxl.worksheet._reader import WorkSheetParser
 from selfscore.read import lean
 from selfscore.read.by_names import destinations_of
 from selfscore.read.lean import LeanWorkbook
+from selfscore.read.safety import REMEMBERED_PART_BYTES, REMEMBERED_PARTS
 from support.harness import jiaozuo_bytes, member, rezip, zipped
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -311,11 +312,11 @@ def test_what_is_remembered_stays_bounded():
     data = jiaozuo_bytes()
     styles = member(data, "xl/styles.xml").decode()
     at = styles.index("<cellXfs")
-    for number in range(lean._REMEMBERED + 6):  # as many distinct stylesheets, the first cell format's differing
+    for number in range(REMEMBERED_PARTS + 6):  # as many distinct stylesheets, the first cell format's differing
         changed = styles[:at] + styles[at:].replace('numFmtId="0"', f'numFmtId="{number}"', 1)
         workbook = LeanWorkbook(rezip(data, {"xl/styles.xml": changed.encode()}), prescanned=True)
         assert workbook[workbook.sheetnames[0]].styles.formats[0] == lean.BUILTIN_FORMATS.get(number, "General")
-    assert len(lean._STYLES) <= lean._REMEMBERED
+    assert len(lean._STYLES) <= REMEMBERED_PARTS
 
 
 _STRING_ITEMS = st.one_of(
@@ -344,7 +345,7 @@ def test_shared_strings_are_read_as_openpyxls_read_string_table_reads_them(items
 def test_a_part_as_large_as_no_templates_is_not_remembered():
     data = jiaozuo_bytes()
     styles = member(data, "xl/styles.xml").decode()
-    padded = styles.replace("<fonts", "<!--" + "x" * lean._REMEMBERED_BYTES + "--><fonts", 1)
+    padded = styles.replace("<fonts", "<!--" + "x" * REMEMBERED_PART_BYTES + "--><fonts", 1)
     lean._STYLES.clear()
     LeanWorkbook(data, prescanned=True)
     large = LeanWorkbook(rezip(data, {"xl/styles.xml": padded.encode()}), prescanned=True)

@@ -52,7 +52,6 @@ from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
 from openpyxl.styles.stylesheet import Stylesheet
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, coordinate_to_tuple
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, WINDOWS_EPOCH
-from openpyxl.workbook.defined_name import DefinedName as _OpenpyxlDefinedName
 from openpyxl.workbook.defined_name import DefinedNameList
 from openpyxl.worksheet._reader import (
     CELL_TAG,
@@ -84,7 +83,7 @@ from selfscore.read import lean_styles
 from selfscore.read.by_names import formula_text
 from selfscore.read.labels.grid import Grid, GridCell
 from selfscore.read.result import CellRef
-from selfscore.read.safety import utf8_head
+from selfscore.read.safety import REMEMBERED_PART_BYTES, REMEMBERED_PARTS, utf8_head
 from selfscore.tables.names import ADDED_SHEETS, MARKS_SHEET
 
 
@@ -231,8 +230,6 @@ class _Head:
 _MANIFESTS: dict[bytes, tuple[str, str | None]] = {}
 _HEADS: dict[tuple, _Head] = {}
 _STYLES: dict[bytes, _Styles] = {}
-_REMEMBERED = 64
-_REMEMBERED_BYTES = 256 * 1024
 
 
 def _remembered(cache: dict, key, make):
@@ -245,9 +242,9 @@ def _remembered(cache: dict, key, make):
     found = cache.get(key)
     if found is None:
         found = make()
-        if sum(len(item) for item in (key if isinstance(key, tuple) else (key,)) if item is not None) > _REMEMBERED_BYTES:
+        if sum(len(item) for item in (key if isinstance(key, tuple) else (key,)) if item is not None) > REMEMBERED_PART_BYTES:
             return found  # a part this large is no template's: kept out, so that 64 of them never fill the memory
-        if len(cache) >= _REMEMBERED:
+        if len(cache) >= REMEMBERED_PARTS:
             try:  # the oldest goes (another thread may have taken it first)
                 cache.pop(next(iter(cache)), None)
             except (StopIteration, RuntimeError):
@@ -341,18 +338,10 @@ _UNSCOPED = frozenset(("_xlnm.Print_Titles", "_xlnm.Print_Area", "_xlnm._FilterD
 @dataclass(frozen=True, slots=True)
 class DefinedName:
     """A workbook-scoped defined name, as much of openpyxl's ``DefinedName`` as the readers ask of one: its name
-    and its text (``attr_text``, ``value``), and the ranges it names (``destinations``)."""
+    and its text (``attr_text``; ``by_names.destinations_of`` reads the ranges it names from the text)."""
 
     name: str
     attr_text: str | None
-
-    @property
-    def value(self) -> str | None:
-        return self.attr_text
-
-    @property
-    def destinations(self):
-        return _OpenpyxlDefinedName(self.name, attr_text=self.attr_text).destinations
 
 
 def _workbook_part(parser: _WorkbookPartParser, workbook: bytes) -> tuple[dict, tuple] | None:
@@ -607,8 +596,6 @@ def _read_row(parser: _ValuesParser, element, formats: list[str], cells: dict, c
     which spares a second parse of the whole part). The counters of rows and columns are openpyxl's, kept on
     ``parser``, so a cell without ``r`` lands where openpyxl puts it."""
     plain_types = _PLAIN_TYPES
-    strings = parser.shared_strings
-    date_formats = parser.date_formats
     row_number = element.get("r")
     if row_number is None:
         parser.row_counter += 1
@@ -651,12 +638,6 @@ def _read_row(parser: _ValuesParser, element, formats: list[str], cells: dict, c
                 elif formula is not None:
                     value, data_type = formula, "f"
                     saved = _plain(parser, kind, text, style_id)[0]
-                elif (kind is None or kind == "n") and text:
-                    if style_id in date_formats:
-                        raise _Unusual
-                    value, data_type = _cast_number(text), "n"
-                elif kind == "s" and text:
-                    value, data_type = strings[int(text)], "s"
                 else:
                     value, data_type = _plain(parser, kind, text, style_id)
             except _Unusual:

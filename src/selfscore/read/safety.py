@@ -212,6 +212,12 @@ def _count(text: bytes, counts: _Counts) -> None:
         counts.merged_area += width * height
 
 
+#: what is remembered of a workbook's package parts by their bytes (the sheet titles here, the lean reader's content
+#: types, workbook part and stylesheet): at most this many distinct contents, none over this size (no template's
+#: parts are that large), so that what is remembered never holds megabytes
+REMEMBERED_PARTS = 64
+REMEMBERED_PART_BYTES = 256 * 1024
+
 _ENCODING = re.compile(rb"""^<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._-]+)""")
 
 
@@ -253,7 +259,8 @@ def _sheet_names(archive: zipfile.ZipFile) -> dict[str, str]:
     if workbook is None:
         titles = None
     else:  # a workbook part as large as no template's is not remembered
-        titles = (_titles if len(workbook) + len(relations) <= 256 * 1024 else _titles.__wrapped__)(main, workbook, relations)
+        titles = (_titles if len(workbook) + len(relations) <= REMEMBERED_PART_BYTES else _titles.__wrapped__)(
+            main, workbook, relations)
     if titles is None:  # damaged or forbidden XML is reported by the scan or by openpyxl
         return {member: member for member in archive.namelist() if member.startswith("xl/worksheets/sheet")}
     names = dict(titles)
@@ -263,7 +270,7 @@ def _sheet_names(archive: zipfile.ZipFile) -> dict[str, str]:
     return names
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=REMEMBERED_PARTS)
 def _titles(main: str, workbook_xml: bytes, relations_xml: bytes) -> dict[str, str] | None:
     """Each sheet's part → its title, by the workbook part and its relationships (None where either is damaged or
     forbidden XML); remembered by their bytes (the callers copy it), which every workbook made from one template
