@@ -171,6 +171,17 @@ def _relationships(xml: str | None) -> list[dict[str, str]]:
     return [dict(rel.attrib) for rel in root if rel.tag == f"{{{_PKG_REL}}}Relationship"]
 
 
+def _relation_id(tag: str) -> str | None:
+    """The relationship id a start tag names (``r:id``, whatever the prefix), or None."""
+    return next((value for _name, value in re.findall(r'\s([\w]+:id)\s*=\s*"([^"]*)"', tag)), None)
+
+
+def _main_part(package_rels: str | None) -> str | None:
+    """The workbook part the package's relationships (``_rels/.rels``) name, or None unless they name exactly one."""
+    office = [rel for rel in _relationships(package_rels) if rel.get("Type") == _REL + "/officeDocument"]
+    return _join("", office[0]["Target"]) if len(office) == 1 else None
+
+
 def _free_id(taken: set[str], prefix: str = "rIdS") -> str:
     number = 1
     while f"{prefix}{number}" in taken:
@@ -269,10 +280,7 @@ class _Editor:
     def _locate_parts(self) -> None:
         if "[Content_Types].xml" not in self.names:
             raise CannotEdit("no content types")
-        office = [rel for rel in _relationships(self.read("_rels/.rels")) if rel.get("Type") == _REL + "/officeDocument"]
-        if len(office) != 1:
-            raise CannotEdit("workbook part")
-        self.book_part = _join("", office[0]["Target"])
+        self.book_part = _main_part(self.read("_rels/.rels")) or _fail("workbook part")
         self.book_rels_part = _rels_name(self.book_part)
         self.book_xml = self.read(self.book_part)
         if self.book_xml is None or not re.search(r"<workbook\b", self.book_xml):
@@ -283,7 +291,7 @@ class _Editor:
         self.sheet_parts: dict[str, str] = {}
         sheets = _section(self.book_xml, "sheets")
         for tag in re.findall(r"<sheet\b[^>]*>", sheets.group(1) if sheets else ""):
-            rid = next((value for name, value in re.findall(r'\s([\w]+:id)\s*=\s*"([^"]*)"', tag)), None)
+            rid = _relation_id(tag)
             rel = targets.get(rid or "")
             if rel is None:
                 raise CannotEdit("sheet relationship")
@@ -424,7 +432,7 @@ class _Editor:
         legacy = re.search(r"<legacyDrawing\b[^>]*>", xml)
         vml_rel = None
         if legacy is not None:
-            rid = next((value for name, value in re.findall(r'\s([\w]+:id)\s*=\s*"([^"]*)"', legacy.group(0))), None)
+            rid = _relation_id(legacy.group(0))
             vml_rel = next((rel for rel in rels if rel.get("Id") == rid), None)
             if vml_rel is None:
                 raise CannotEdit("legacy drawing relationship")
@@ -866,11 +874,9 @@ def unmark(data: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[bytes, Previou
 def _unmark(data: bytes, limits: Limits) -> tuple[bytes, PreviousCheck] | None:
     source = ZipFile(io.BytesIO(data))
     names = set(source.namelist())
-    office = [rel for rel in _relationships(_xml(source.read("_rels/.rels")))
-              if rel.get("Type") == _REL + "/officeDocument"] if "_rels/.rels" in names else []
-    if len(office) != 1:
+    book_part = _main_part(_xml(source.read("_rels/.rels"))) if "_rels/.rels" in names else None
+    if book_part is None:
         return None
-    book_part = _join("", office[0]["Target"])
     book = _xml(source.read(book_part)) if book_part in names else ""
     sheets = _section(book, "sheets")
     tag = next((tag for tag in re.findall(r"<sheet\b[^>]*>", sheets.group(1) or "" if sheets else "")
@@ -878,7 +884,7 @@ def _unmark(data: bytes, limits: Limits) -> tuple[bytes, PreviousCheck] | None:
     rels_part = _rels_name(book_part)
     if tag is None or rels_part not in names:
         return None
-    rid = next((value for name, value in re.findall(r'\s([\w]+:id)\s*=\s*"([^"]*)"', tag)), None)
+    rid = _relation_id(tag)
     rel = next((rel for rel in _relationships(_xml(source.read(rels_part))) if rel.get("Id") == rid), None)
     if rel is None or _join(book_part, rel["Target"]) not in names:
         return None

@@ -52,6 +52,8 @@ from selfscore.write.inplace import (
     _attr,
     _children,
     _join,
+    _main_part,
+    _relation_id,
     _relationships,
     _rels_name,
     _restyle,
@@ -124,11 +126,9 @@ class _Unmarker:
     # -- the package -----------------------------------------------------------------------------------------
 
     def _locate(self) -> None:
-        office = [rel for rel in _relationships(self.read("_rels/.rels"))
-                  if rel.get("Type") == _REL + "/officeDocument"]
-        if len(office) != 1 or "[Content_Types].xml" not in self.names:
+        self.book_part = _main_part(self.read("_rels/.rels"))
+        if self.book_part is None or "[Content_Types].xml" not in self.names:
             raise _NotOurs("workbook part")
-        self.book_part = _join("", office[0]["Target"])
         self.book_rels_part = _rels_name(self.book_part)
         book = self.read(self.book_part)
         if book is None or not re.search(r"<workbook\b", book) or not re.search(r"<sheets\b", book):
@@ -139,7 +139,7 @@ class _Unmarker:
         #: (title, start tag, relationship) of each sheet, in the workbook's order
         self.sheets: list[tuple[str, str, dict[str, str]]] = []
         for tag in re.findall(r"<sheet\b[^>]*>", _section(book, "sheets").group(1) or ""):
-            rid = next((value for _name, value in re.findall(r'\s([\w]+:id)\s*=\s*"([^"]*)"', tag)), None)
+            rid = _relation_id(tag)
             rel = by_id.get(rid or "")
             if rel is None:
                 raise _NotOurs("sheet relationship")
@@ -354,8 +354,7 @@ class _Unmarker:
         """The VML shapes of the comments removed from ``cells``; the comments part and the drawing removed when
         nothing is left in them."""
         legacy = re.search(r"<legacyDrawing\b[^>]*/>", xml)
-        rid = next((value for _name, value in re.findall(r'\s([\w]+:id)\s*=\s*"([^"]*)"', legacy.group(0))), None) \
-            if legacy else None
+        rid = _relation_id(legacy.group(0)) if legacy else None
         vml_rel = next((rel for rel in rels if rel["Id"] == rid and rel.get("Type") == _VML_TYPE), None)
         if vml_rel is None:
             raise _NotOurs("comments without their drawing")
