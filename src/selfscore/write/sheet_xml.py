@@ -20,7 +20,7 @@ from openpyxl.styles import Font
 from openpyxl.styles.borders import DEFAULT_BORDER
 from openpyxl.styles.fills import DEFAULT_EMPTY_FILL, DEFAULT_GRAY_FILL
 from openpyxl.styles.fonts import DEFAULT_FONT
-from openpyxl.utils.cell import coordinate_from_string, get_column_letter, quote_sheetname
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter, quote_sheetname
 from openpyxl.xml.functions import tostring
 
 from selfscore.write.scratch_xml import Unsupported, attribute
@@ -127,7 +127,7 @@ class SheetParts:
                self._panes[index], "</sheetView></sheetViews>", _FORMAT]
         if sheet.widths:
             out.append("<cols>")
-            for number, width in sorted((_column(column), width) for column, width in sheet.widths.items()):
+            for number, width in sorted((column_index_from_string(column), width) for column, width in sheet.widths.items()):
                 out.append(f'<col width="{safe_string(float(width))}" customWidth="1" min="{number}" max="{number}" />')
             out.append("</cols>")
         out.append("<sheetData>")
@@ -217,18 +217,10 @@ def _dimension(sheet: SheetModel) -> str:
         for corner in ref.split(":"):
             column, row = coordinate_from_string(corner)
             rows.add(row)
-            columns.add(_column(column))
+            columns.add(column_index_from_string(column))
     if not rows:
         return "A1:A1"
     return f"{get_column_letter(min(columns))}{min(rows)}:{get_column_letter(max(columns))}{max(rows)}"
-
-
-@functools.cache
-def _column(letters: str) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + ord(letter) - 64
-    return number
 
 
 def _pane(freeze: str | None) -> str:
@@ -247,5 +239,5 @@ def _merge_order(merges: list[str]) -> list[str]:
     for ref in merges:
         first, _, last = ref.partition(":")
         (c1, r1), (c2, r2) = coordinate_from_string(first), coordinate_from_string(last or first)
-        ranges[(r1, _column(c1), r2, _column(c2))] = ref
+        ranges[(r1, column_index_from_string(c1), r2, column_index_from_string(c2))] = ref
     return [ranges[key] for key in set(ranges)]
