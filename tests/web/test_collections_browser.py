@@ -6,6 +6,7 @@ import io
 import re
 
 from openpyxl import load_workbook
+from playwright.sync_api import expect
 
 from support.browser import ARTIFACTS, create_collection, new_page, sign_in, submit_through_link
 from support.helpers import TABLE_IDS, make_workbook
@@ -54,6 +55,7 @@ def test_a_reviewer_collects_from_three_units_and_two_clerks_submit(browser, col
     clerk_context.close()
 
     reviewer.get_by_role("link", name="返回收集页面").click()
+    reviewer.wait_for_url(re.compile(r".*/collections/\d+$"))
     reviewer.screenshot(path=str(ARTIFACTS / "collections-page.png"), full_page=True)
     rows = reviewer.locator("table.units tbody tr")
     statuses = {rows.nth(i).get_attribute("data-unit"): rows.nth(i).get_attribute("data-status") for i in range(rows.count())}
@@ -63,7 +65,8 @@ def test_a_reviewer_collects_from_three_units_and_two_clerks_submit(browser, col
     assert reviewer.locator('tr[data-unit="温县"] [data-field="errors"]').inner_text() == "1"
     assert reviewer.locator('.filters [data-status="missing"]').inner_text() == "1"
     reviewer.get_by_role("link", name=re.compile("^有错误")).first.click()
-    assert reviewer.locator("table.units tbody tr").count() == 1
+    expect(reviewer).to_have_url(re.compile(r"status=errors"))
+    expect(reviewer.locator("table.units tbody tr")).to_have_count(1)  # waits for the filtered page, not the one leaving
 
     with reviewer.expect_download() as download_info:
         reviewer.get_by_role("link", name="下载汇总表（汇总.xlsx）").click()
@@ -83,6 +86,7 @@ def test_collection_pages_fit_a_narrow_window(browser, collections_url):
     create_collection(page, ("修武县", "温县"), name="窄屏", year=None)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "links page scrolls sideways"
     page.get_by_role("link", name="返回收集页面").click()
+    page.wait_for_url(re.compile(r".*/collections/\d+$"))
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "collection page scrolls sideways"
     page.screenshot(path=str(ARTIFACTS / "collections-page-200.png"), full_page=True)
     context.close()
