@@ -6,8 +6,15 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 REPO = Path(__file__).resolve().parent.parent
+
+#: Hypothesis never fails a test for time: no deadline on an example, and no "too slow" health check on drawing them
+#: (both fire on a busy machine, not on a bug). Loaded here, before any test module is imported, so that every
+#: @settings(...) in the tests inherits it; a test's own settings only add to it.
+settings.register_profile("selfscore", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("selfscore")
 
 
 @pytest.hookimpl(wrapper=True)
