@@ -502,14 +502,24 @@ def test_client_file_names_are_display_text_only(fresh_client, app, tmp_path):
 # --- storage: time limit and concurrency ---
 
 
+def stopped_clock(store) -> list[float]:
+    """The store's clock held still and moved by the test (``clock[0] += seconds``): whether a copy has expired then
+    depends on the time the test says has passed, not on how long a busy machine took between two requests."""
+    clock = [time.time()]
+    store._clock = lambda: clock[0]  # noqa: SLF001
+    return clock
+
+
 def test_marked_up_workbooks_expire_after_the_ttl(tmp_path):
     app = create_app(ttl_seconds=1.0, processes=1)
     store = app.state.store
+    clock = stopped_clock(store)
     client = TestClient(app)  # no lifespan: only the download itself notices that its file expired
     token = token_of(client.post("/check", files=[xlsx_part("a.xlsx", workbook_bytes(tmp_path))]).text)
+    clock[0] += 0.9
     assert client.get(f"/download/{token}").status_code == 200
     assert len(list(store.directory.iterdir())) == 2  # the copy and its metadata
-    time.sleep(1.1)
+    clock[0] += 0.1
     assert client.get(f"/download/{token}").status_code == 404
     assert list(store.directory.iterdir()) == []
 
@@ -517,10 +527,12 @@ def test_marked_up_workbooks_expire_after_the_ttl(tmp_path):
 def test_the_sweeper_removes_expired_files_without_any_request(tmp_path):
     app = create_app(ttl_seconds=2, processes=1)
     store = app.state.store
+    clock = stopped_clock(store)
     with TestClient(app) as client:
         client.post("/check", files=[xlsx_part("a.xlsx", workbook_bytes(tmp_path))])
         assert len(list(store.directory.iterdir())) == 2
-        deadline = time.monotonic() + 10
+        clock[0] += 2
+        deadline = time.monotonic() + 60  # only against a hang: the sweeper runs every second
         while list(store.directory.iterdir()) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert list(store.directory.iterdir()) == []
