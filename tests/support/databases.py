@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from support.live_server import free_port
+from support.live_server import WAIT, PortTaken, on_free_port
 
 
 def _postgres_bin() -> Path | None:
@@ -32,7 +32,6 @@ class PostgresCluster:
             pytest.skip("PostgreSQL (apt package postgresql) is not installed")
         self.bin = bin_dir
         self.directory = Path(tempfile.mkdtemp(prefix="selfscore-pg-"))
-        self.port = free_port()
         self.user = None
         if os.geteuid() == 0:
             self.user = "postgres" if _has_user("postgres") else "nobody"
@@ -40,16 +39,28 @@ class PostgresCluster:
             os.chown(self.directory, record.pw_uid, record.pw_gid)
         self._run("initdb", "-D", str(self.directory / "data"), "-A", "trust", "-U", "selfscore", "-E", "UTF8",
                   "--locale=C.UTF-8", "--no-sync")
-        self._run("pg_ctl", "-D", str(self.directory / "data"), "-l", str(self.directory / "log"), "-w", "-t", "60",
-                  "-o", f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+        on_free_port(self._start)
         self.url = f"postgresql+psycopg://selfscore@127.0.0.1:{self.port}"
         self._count = 0
+
+    def _start(self, port: int) -> None:
+        """The cluster on ``port``; PortTaken when another process bound it first (on_free_port tries another)."""
+        self.port = port
+        log = self.directory / "log"
+        log.unlink(missing_ok=True)
+        try:
+            self._run("pg_ctl", "-D", str(self.directory / "data"), "-l", str(log), "-w", "-t", str(WAIT),
+                      "-o", f"-p {port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+        except RuntimeError as error:
+            if log.exists() and "address already in use" in log.read_text(errors="replace").lower():
+                raise PortTaken(str(error)) from error
+            raise
 
     def _run(self, program: str, *args: str) -> None:
         command = [str(self.bin / program), *args]
         if self.user is not None:
             command = ["runuser", "-u", self.user, "--", *command]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        result = subprocess.run(command, capture_output=True, text=True, timeout=WAIT + 60)
         if result.returncode != 0:
             raise RuntimeError(f"{program} failed: {result.stdout}\n{result.stderr}")
 

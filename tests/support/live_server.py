@@ -1,4 +1,9 @@
-"""Live servers on loopback: `selfscore serve` in a subprocess (and nginx in front of one), or an app in a thread."""
+"""Live servers on loopback: `selfscore serve` in a subprocess (and nginx in front of one), or an app in a thread.
+
+On a busy machine: a port picked by free_port() can be taken by another process before the server binds it (another
+worker's server, or any client's outgoing connection); a server that finds its port taken says so (PortTaken) and is
+started again on another (on_free_port), and a server is ready only when the process answering on the port is ours.
+Every wait here is for a condition; its seconds only keep a broken build from hanging (WAIT)."""
 
 from __future__ import annotations
 
@@ -11,18 +16,46 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 
 HOST = "127.0.0.1"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: seconds a start, a stop or a request may take before the test says it hangs: far beyond what a busy machine needs
+WAIT = 120
+#: how many ports a server is tried on before its test fails
+TRIES = 5
+
+T = TypeVar("T")
+
+
+class PortTaken(AssertionError):
+    """The port free_port() picked was taken before the server could bind it."""
 
 
 def free_port() -> int:
+    """A port free now; nothing holds it for the caller (see PortTaken and on_free_port)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((HOST, 0))
         return probe.getsockname()[1]
+
+
+def on_free_port(start: Callable[[int], T], tries: int = TRIES) -> T:
+    """``start(port)`` on a free port, again on another while it raises PortTaken."""
+    for attempt in range(1, tries + 1):
+        try:
+            return start(free_port())
+        except PortTaken:
+            if attempt == tries:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _port_taken(log: str) -> bool:
+    return "address already in use" in log.lower()
 
 
 @contextlib.contextmanager
@@ -35,7 +68,7 @@ def running_server(app):
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + WAIT
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
@@ -43,33 +76,52 @@ def running_server(app):
         yield f"http://{HOST}:{sock.getsockname()[1]}"
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=WAIT)
         sock.close()
     assert not thread.is_alive(), "uvicorn did not stop"
 
 
 class Server:
-    """`selfscore serve ARGS` on a free loopback port; ``stop()`` ends it (SIGTERM, then SIGKILL)."""
+    """`selfscore serve ARGS` on a free loopback port (another one if it finds the port taken; a ``port`` given is
+    tried alone, and PortTaken raised); ``stop()`` ends it (SIGTERM, then SIGKILL)."""
 
     def __init__(self, log_dir: Path, *args: str, port: int | None = None, umask: int | None = None) -> None:
-        self.port = port or free_port()
+        for attempt in range(1, TRIES + 1):
+            try:
+                self._start(log_dir, args, port or free_port(), umask)
+                return
+            except PortTaken:
+                if port is not None or attempt == TRIES:
+                    raise
+
+    def _start(self, log_dir: Path, args: tuple[str, ...], port: int, umask: int | None) -> None:
+        self.port = port
         self.base = f"http://{HOST}:{self.port}"
         self.log = log_dir / f"server-{self.port}.log"
         with open(self.log, "wb") as output:  # a file, not a pipe nobody reads
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "selfscore", "serve", "--host", HOST, "--port", str(self.port), *args],
                 stdout=output, stderr=subprocess.STDOUT, start_new_session=True, umask=-1 if umask is None else umask)
-        self.client = httpx.Client(base_url=self.base, trust_env=False, timeout=60)
-        self._wait_healthy(60)
+        self.client = httpx.Client(base_url=self.base, trust_env=False, timeout=WAIT)
+        try:
+            self._wait_healthy(WAIT)
+        except BaseException:
+            self.stop()
+            raise
 
     def _wait_healthy(self, seconds: float) -> None:
+        """Until /healthz answers from this server: a process of its own (the server or a uvicorn worker below it),
+        not whoever held the port first."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"selfscore serve exited:\n{self.output()}"
+            if self.process.poll() is not None:
+                taken = _port_taken(self.output())
+                raise (PortTaken if taken else AssertionError)(f"selfscore serve exited:\n{self.output()}")
             try:
-                if self.client.get("/healthz", timeout=2).status_code == 200:
+                response = self.client.get("/healthz", timeout=5)
+                if response.status_code == 200 and response.json().get("pid") in {self.process.pid, *self.children()}:
                     return
-            except httpx.HTTPError:
+            except (httpx.HTTPError, ValueError):
                 pass
             time.sleep(0.1)
         raise AssertionError(f"selfscore serve did not answer within {seconds} s:\n{self.output()}")
@@ -80,7 +132,7 @@ class Server:
     def health(self) -> dict:
         return self.client.get("/healthz").json()
 
-    def wait_for(self, condition, seconds: float = 30) -> dict:
+    def wait_for(self, condition, seconds: float = WAIT) -> dict:
         """Poll /healthz until ``condition(checks)`` holds; returns the checks."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
@@ -107,7 +159,7 @@ class Server:
 
     def kill9(self) -> None:
         self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
+        self.process.wait(WAIT)
         self.client.close()
 
     def stop(self) -> None:
@@ -115,10 +167,10 @@ class Server:
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(20)
+                self.process.wait(WAIT)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(10)
+                self.process.wait(WAIT)
 
     def __enter__(self) -> Server:
         return self
@@ -162,7 +214,8 @@ LOCATION = """
 
 
 class Nginx:
-    """nginx in the foreground with a temporary configuration, proxying /selfscore/ to a loopback app."""
+    """nginx in the foreground with a temporary configuration, proxying /selfscore/ to a loopback app; PortTaken when
+    ``port`` (a free one unless given) was taken before nginx could bind it."""
 
     def __init__(self, directory: Path, app_port: int, port: int | None = None) -> None:
         self.port = port or free_port()
@@ -172,24 +225,39 @@ class Nginx:
         conf = directory / "nginx.conf"
         conf.write_text(NGINX_CONF.format(user=user, dir=directory, port=self.port,
                                           location=LOCATION.format(app_port=app_port)))
-        self.process = subprocess.Popen([NGINX, "-p", str(directory), "-c", str(conf), "-g", "daemon off;"],
-                                        stdout=subprocess.DEVNULL, stderr=open(directory / "stderr.log", "wb"))
+        pid_file = directory / "nginx.pid"
+        pid_file.unlink(missing_ok=True)
+        with open(directory / "stderr.log", "wb") as stderr:
+            self.process = subprocess.Popen([NGINX, "-p", str(directory), "-c", str(conf), "-g", "daemon off;"],
+                                            stdout=subprocess.DEVNULL, stderr=stderr)
         self.directory = directory
-        deadline = time.monotonic() + 20
+        # nginx writes its pid file after it has bound its port: until then a connection could reach another process
+        deadline = time.monotonic() + WAIT
         while True:
-            assert self.process.poll() is None, (directory / "stderr.log").read_text() + (directory / "error.log").read_text()
-            try:
-                with socket.create_connection((HOST, self.port), timeout=1):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "nginx did not start"
-                time.sleep(0.05)
+            if self.process.poll() is not None:
+                log = (directory / "stderr.log").read_text() + _read(directory / "error.log")
+                raise (PortTaken if _port_taken(log) else AssertionError)(log)
+            if _read(pid_file).strip() == str(self.process.pid):
+                try:
+                    with socket.create_connection((HOST, self.port), timeout=5):
+                        break
+                except OSError:
+                    pass
+            assert time.monotonic() < deadline, "nginx did not start"
+            time.sleep(0.05)
 
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(10)
+                self.process.wait(WAIT)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-                self.process.wait(10)
+                self.process.wait(WAIT)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except FileNotFoundError:
+        return ""

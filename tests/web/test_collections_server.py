@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -18,48 +17,13 @@ from click.testing import CliRunner
 
 from selfscore.cli import main
 from support.helpers import TABLE_IDS, make_workbook
+from support.live_server import HOST, WAIT, XLSX, Server, free_port
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PASSWORD = "重启之后还在的管理员密码"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _selfscore() -> str:
     return shutil.which("selfscore", path=str(Path(sys.executable).parent)) or "selfscore"
-
-
-class Server:
-    """`selfscore serve` in a subprocess on a free loopback port."""
-
-    def __init__(self, database_args: list[str]) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen([_selfscore(), "serve", "--port", str(self.port), *database_args],
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while True:
-            assert self.process.poll() is None, self.process.stdout.read().decode(errors="replace")  # type: ignore[union-attr]
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "selfscore serve did not start"
-            time.sleep(0.2)
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=20)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=20)
 
 
 def _token(html: str) -> str:
@@ -71,9 +35,9 @@ def test_everything_is_still_there_after_the_server_is_killed_and_started_again(
     assert result.exit_code == 0, result.output
     data = make_workbook(tmp_path / "温县.xlsx", TABLE_IDS[0], scores={"funds_raising": 8}, unit="温县").read_bytes()
 
-    server = Server(database_args)
+    server = Server(tmp_path, *database_args)
     try:
-        with httpx.Client(base_url=server.url, follow_redirects=True, timeout=60) as reviewer:
+        with httpx.Client(base_url=server.base, follow_redirects=True, timeout=WAIT) as reviewer:
             login = reviewer.get("/login")
             page = reviewer.post("/login", data={"name": "admin", "password": PASSWORD, "csrf_token": _token(login.text)})
             created = reviewer.post("/collections", data={"csrf_token": _token(page.text), "name": "重启测试", "year": "2020",
@@ -86,17 +50,17 @@ def test_everything_is_still_there_after_the_server_is_killed_and_started_again(
             submitted = clerk.post(link, data={"csrf_token": _token(form.text)}, files={"file": ("温县.xlsx", data, XLSX)})
             assert submitted.status_code == 200 and "有错误" in submitted.text
             result_path = submitted.url.path
-        server.kill()  # no clean shutdown: what was committed must survive
+        server.kill9()  # no clean shutdown: what was committed must survive
 
-        server = Server(database_args)
+        server = Server(tmp_path, *database_args)
         # the reviewer's session, the collection, the link and the submission are all still there
-        with httpx.Client(base_url=server.url, cookies={"selfscore_session": session_cookie}, timeout=60) as reviewer:
+        with httpx.Client(base_url=server.base, cookies={"selfscore_session": session_cookie}, timeout=WAIT) as reviewer:
             page = reviewer.get(collection_path)
             assert page.status_code == 200
             assert re.search(r'<tr data-unit="温县" data-status="errors">', page.text)
             original = re.search(r'href="(\d+/submissions/\d+/original)"', page.text).group(1)
             assert reviewer.get(f"/collections/{original}").content == data
-        with httpx.Client(base_url=server.url, timeout=60) as clerk:
+        with httpx.Client(base_url=server.base, timeout=WAIT) as clerk:
             assert "有错误" in clerk.get(result_path).text
             assert clerk.get(urlsplit(link).path).status_code == 200  # the unit's link still works
     finally:
@@ -104,10 +68,11 @@ def test_everything_is_still_there_after_the_server_is_killed_and_started_again(
 
 
 def test_serve_without_a_reachable_database_says_so(tmp_path):
-    port = _free_port()
-    result = subprocess.run([_selfscore(), "serve", "--port", str(_free_port()),
-                             "--database-url", f"postgresql+psycopg://nobody@127.0.0.1:{port}/x"],
-                            capture_output=True, text=True, timeout=60, env={**os.environ, "PGCONNECT_TIMEOUT": "3"})
+    with socket.socket() as closed:  # bound and never listening: refused for as long as the test holds it, whoever asks
+        closed.bind((HOST, 0))
+        result = subprocess.run([_selfscore(), "serve", "--port", str(free_port()), "--database-url",
+                                 f"postgresql+psycopg://nobody@127.0.0.1:{closed.getsockname()[1]}/x"],
+                                capture_output=True, text=True, timeout=WAIT, env={**os.environ, "PGCONNECT_TIMEOUT": "3"})
     assert result.returncode == 1
     assert "无法打开数据库" in result.stderr and "Traceback" not in result.stderr
 
@@ -139,7 +104,7 @@ def test_every_collection_link_stays_under_the_root_path(tmp_path):
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + WAIT
         while not server.started:
             assert thread.is_alive() and time.monotonic() < deadline
             time.sleep(0.05)
@@ -172,6 +137,6 @@ def test_every_collection_link_stays_under_the_root_path(tmp_path):
                     assert (reviewer if "/u/" not in str(target) else httpx).get(target).status_code == 200, href
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=WAIT)
         sock.close()
         database.close()

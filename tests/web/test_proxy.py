@@ -15,12 +15,14 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
+from playwright.sync_api import expect
 
 from selfscore.cli import main
 from selfscore.write.filling import cell_of
+from support.browser import launch, new_context
 from support.collection_web import PASSWORD, create, hyperlinks, links, sign_in, upload, workbook
 from support.helpers import make_workbook
-from support.live_server import NGINX, Nginx, Server, free_port
+from support.live_server import NGINX, Nginx, PortTaken, Server, on_free_port
 
 CHROMIUM = "/usr/bin/chromium"
 # No DNS for any name: whatever a page tried to load from a CDN could not arrive (and is recorded below).
@@ -43,15 +45,23 @@ def proxied(tmp_path_factory):
     """The app behind nginx: (the public base URL ending in /selfscore, the nginx base)."""
     _require(NGINX, "nginx")
     directory = tmp_path_factory.mktemp("proxy")
-    nginx_port = free_port()
-    public = f"http://127.0.0.1:{nginx_port}{ROOT}"
     # collections in a database of their own (not the user's data directory), with a reviewer's password
     data = ["--data", str(directory / "data")]
     result = CliRunner().invoke(main, ["admin", "set-password", *data, "--password-stdin"], input=PASSWORD + "\n")
     assert result.exit_code == 0, result.output
-    server = Server(directory, "--processes", "1", "--root-path", ROOT, "--public-url", f"{public}/",
-                    "--store", str(directory / "store"), *data)
-    nginx = Nginx(directory / "nginx", server.port, port=nginx_port)
+
+    def start(nginx_port: int) -> tuple[str, Server, Nginx]:
+        # the app is told its public URL, nginx's, before nginx runs: if nginx finds its port taken, both start again
+        public = f"http://127.0.0.1:{nginx_port}{ROOT}"
+        server = Server(directory, "--processes", "1", "--root-path", ROOT, "--public-url", f"{public}/",
+                        "--store", str(directory / "store"), *data)
+        try:
+            return public, server, Nginx(directory / "nginx", server.port, port=nginx_port)
+        except PortTaken:
+            server.stop()
+            raise
+
+    public, server, nginx = on_free_port(start)
     yield public
     nginx.stop()
     server.stop()
@@ -63,7 +73,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        launched = launch(playwright, CHROMIUM_ARGS)
         yield launched
         launched.close()
 
@@ -74,7 +84,7 @@ class Offline:
     def __init__(self, browser) -> None:
         self.outside: list[str] = []
         self.refused: list[str] = []
-        self.context = browser.new_context(accept_downloads=True, locale="zh-CN", viewport={"width": 1280, "height": 900})
+        self.context = new_context(browser)
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
         self.page.on("console", lambda message: self.refused.append(message.text)
@@ -99,11 +109,16 @@ def test_docs_render_their_operations_offline_behind_the_proxy(offline, proxied)
     page = offline.page
     response = page.goto(f"{proxied}/docs")
     assert response.status == 200
-    page.wait_for_selector(".opblock-summary-path", timeout=30_000)
+    wanted = ["/api/check", "/api/check.xlsx", "/api/templates/{table_id}.xlsx", "/healthz"]
+    # the script draws the operations after the page has loaded: wait for them all, then read them
+    page.wait_for_function("""(wanted) => {
+        const paths = [...document.querySelectorAll('.opblock-summary-path')].map(e => e.innerText.replaceAll('\\u200b', ''));
+        return wanted.every(path => paths.includes(path));
+    }""", arg=wanted)
     paths = {text.replace("\u200b", "") for text in page.locator(".opblock-summary-path").all_inner_texts()}
-    assert {"/api/check", "/api/check.xlsx", "/api/templates/{table_id}.xlsx", "/healthz"} <= paths, paths
+    assert set(wanted) <= paths, paths
     # Try it out goes through the proxy too: the spec's server is the root path
-    assert page.locator(".servers select option").first.inner_text().strip() == ROOT
+    expect(page.locator(".servers select option").first).to_have_text(ROOT)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "docs-offline.png"), full_page=False)
     assert offline.outside == [] and offline.refused == []
@@ -131,10 +146,10 @@ def test_home_and_result_pages_work_under_the_root_path_and_the_summary_links_op
     files = [make_workbook(tmp_path / "焦作市.xlsx", "shantytown", unit="焦作市"),
              make_workbook(tmp_path / "修武县.xlsx", "old_communities", unit="修武县", scores={"funds_raising": 4})]
     page.get_by_label("选择要校验的文件").set_input_files(files)
-    assert "已选择 2 个文件" in page.locator("#chosen").inner_text()
+    expect(page.locator("#chosen")).to_contain_text("已选择 2 个文件")
     page.get_by_role("button", name="开始校验").click()
     page.wait_for_url(f"{proxied}/check")
-    assert page.get_by_role("heading", name="校验结果", exact=True).is_visible()
+    expect(page.get_by_role("heading", name="校验结果", exact=True)).to_be_visible()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "results-behind-proxy.png"), full_page=True)
 
