@@ -1,4 +1,10 @@
-"""Debian's Chromium, as Playwright drives it here (it cannot download a browser build of its own)."""
+"""Debian's Chromium, as Playwright drives it here (it cannot download a browser build of its own).
+
+On a busy machine (docs/testing.md, "Busy machines"): after an action that loads or changes a page, read it only through
+Playwright's waiting assertions (``expect(...)``) or after waiting for the page itself (``wait_for_url`` of an address
+the page being left does not have, ``goto``); a plain ``count()``, ``inner_text()`` or ``is_visible()`` reads whatever
+page the browser is on at that instant. Every wait is for a condition; its time limit (PATIENCE_MS) only keeps a
+broken build from hanging."""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from support.collection_web import ADMIN, PASSWORD
 from support.helpers import TABLE_IDS
@@ -18,6 +25,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--lang=zh-CN"]
 #: screenshots the browser tests leave for a person to look at (ignored by git)
 ARTIFACTS = Path(__file__).resolve().parent.parent / "web" / "artifacts"
+#: how long a navigation, an action or an expect(...) may wait before the test fails: only against a hang (Playwright's
+#: own 5 s for expect and 30 s for the rest are a busy machine's, not a bug's)
+PATIENCE_MS = 120_000
 
 
 def require_chromium() -> None:
@@ -29,10 +39,31 @@ def require_chromium() -> None:
     pytest.skip(f"{CHROMIUM} is not installed")
 
 
-def new_page(browser):
-    """A fresh browser context (downloads accepted, Chinese locale, a desktop window) and its page."""
-    context = browser.new_context(accept_downloads=True, locale="zh-CN", viewport={"width": 1280, "height": 900})
+def launch(playwright, args: list[str] = CHROMIUM_ARGS):
+    """Debian's Chromium, headless (with ``args``); expect(...) waits as long as every other wait (PATIENCE_MS)."""
+    expect.set_options(timeout=PATIENCE_MS)
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+
+
+def new_context(browser, **options):
+    """A fresh browser context (downloads accepted, Chinese locale, a desktop window unless ``options`` say otherwise)
+    whose pages wait PATIENCE_MS."""
+    context = browser.new_context(**{"accept_downloads": True, "locale": "zh-CN",
+                                     "viewport": {"width": 1280, "height": 900}, **options})
+    context.set_default_timeout(PATIENCE_MS)
+    return context
+
+
+def new_page(browser, **options):
+    """A fresh browser context (see new_context) and its page."""
+    context = new_context(browser, **options)
     return context, context.new_page()
+
+
+def screenshot(page, path: Path, **options) -> None:
+    """A screenshot of the page once it has loaded (its stylesheet and pictures), not of a page still arriving."""
+    page.wait_for_load_state("load")
+    page.screenshot(path=str(path), **options)
 
 
 # --- the steps every browser test of collections takes, against a live server whose admin's password is PASSWORD ---

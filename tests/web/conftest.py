@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from support.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
+from support.browser import launch, require_chromium
 from support.collection_web import PASSWORD, client_of, sign_in
 from support.slow import slow_workbook
 
@@ -33,7 +33,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        launched = launch(playwright)
         yield launched
         launched.close()
 

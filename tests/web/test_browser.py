@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from playwright.sync_api import expect
 
 from samples import OLD_COMMUNITIES_FACTS, OLD_COMMUNITIES_SCORES, SHANTYTOWN_FACTS, SHANTYTOWN_SCORES
 from selfscore.tables.names import META_UNIT, META_YEAR, SCORE_TOTAL, input_name, score_name
 from selfscore.write.filling import cell_of
-from support.browser import ARTIFACTS
+from support.browser import ARTIFACTS, new_context, new_page
 from support.live_server import running_server
 
 
@@ -25,8 +26,8 @@ def server_url():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(accept_downloads=True, locale="zh-CN", viewport={"width": 1280, "height": 900})
-    yield context.new_page()
+    context, page = new_page(browser)
+    yield page
     context.close()
 
 
@@ -68,11 +69,11 @@ def test_download_fill_upload_and_get_the_marked_up_workbook(page, server_url, t
                                      wrong_scores, 98, "修武县")
 
     page.get_by_label("选择要校验的文件").set_input_files([good, wrong])
-    assert "已选择 2 个文件" in page.locator("#chosen").inner_text()
+    expect(page.locator("#chosen")).to_contain_text("已选择 2 个文件")
     page.get_by_label("不足一档按一档计").check()
     page.get_by_role("button", name="开始校验").click()
     page.wait_for_url(f"{server_url}/check")
-    assert page.get_by_role("heading", name="校验结果", exact=True).is_visible()
+    expect(page.get_by_role("heading", name="校验结果", exact=True)).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "results.png"), full_page=True)
 
     summary = page.locator("table.summary tbody tr")
@@ -104,7 +105,7 @@ def test_download_fill_upload_and_get_the_marked_up_workbook(page, server_url, t
 def test_pages_are_usable_at_200_percent_zoom_and_by_keyboard(browser, server_url, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
     # 200 % zoom of a 1280 px window: half the CSS pixels, each drawn twice as large.
-    context = browser.new_context(viewport={"width": 640, "height": 900}, device_scale_factor=2, locale="zh-CN")
+    context = new_context(browser, viewport={"width": 640, "height": 900}, device_scale_factor=2)
     page = context.new_page()
     page.goto(server_url)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "home page scrolls sideways"
@@ -142,7 +143,7 @@ def test_files_can_be_dropped_onto_the_form(page, server_url, tmp_path):
         zone.dispatchEvent(new DragEvent("dragover", {dataTransfer: transfer, bubbles: true, cancelable: true}));
         zone.dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true}));
     }""", [list(data), "孟州市.xlsx"])
-    assert page.locator("#chosen").inner_text() == "已选择 1 个文件：孟州市.xlsx"
+    expect(page.locator("#chosen")).to_have_text("已选择 1 个文件：孟州市.xlsx")
     page.get_by_role("button", name="开始校验").click()
     page.wait_for_url(f"{server_url}/check")
     assert page.locator("#file-1 h2").inner_text().startswith("孟州市.xlsx")
@@ -153,7 +154,7 @@ def test_the_form_works_without_javascript(browser, server_url, tmp_path):
     from support.helpers import make_workbook
 
     path = make_workbook(tmp_path / "博爱县.xlsx", "old_communities", unit="博爱县")
-    context = browser.new_context(java_script_enabled=False, locale="zh-CN")
+    context = new_context(browser, java_script_enabled=False)
     page = context.new_page()
     page.goto(server_url)
     assert page.locator(".js-only").is_hidden()  # the drag-and-drop hint only shows when it works

@@ -43,6 +43,7 @@ def test_a_reviewer_collects_from_three_units_and_two_clerks_submit(browser, col
         clerk.get_by_role("link", name=re.compile("下载标注后的工作簿")).click()
     assert load_workbook(io.BytesIO(download_info.value.path().read_bytes())).sheetnames[0] == "校验结果"
     clerk.get_by_role("link", name=re.compile("返回本单位的上传页面")).click()
+    clerk.wait_for_url(re.compile(r".*/u/[^/]+$"))  # the link's page, before the next step loads it again
     submit_through_link(clerk, links["修武县"], make_workbook(tmp_path / "修武县-改.xlsx", TABLE_IDS[0], unit="修武县"))
     assert "通过" in clerk.locator("h1").inner_text()
     assert "已改正 1 个，仍存在 0 个；本次新发现 0 个" in clerk.locator("#comparison-counts").inner_text()
@@ -80,8 +81,7 @@ def test_a_reviewer_collects_from_three_units_and_two_clerks_submit(browser, col
 
 
 def test_collection_pages_fit_a_narrow_window(browser, collections_url):
-    context = browser.new_context(viewport={"width": 640, "height": 900}, device_scale_factor=2, locale="zh-CN")
-    page = context.new_page()
+    context, page = new_page(browser, viewport={"width": 640, "height": 900}, device_scale_factor=2)
     sign_in(page, collections_url)
     create_collection(page, ("修武县", "温县"), name="窄屏", year=None)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "links page scrolls sideways"

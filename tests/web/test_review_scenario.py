@@ -18,7 +18,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from support.browser import ARTIFACTS, create_collection, new_page, sign_in, submit_through_link
+from support.browser import ARTIFACTS, create_collection, new_page, screenshot, sign_in, submit_through_link
 from support.helpers import TABLE_IDS, make_workbook
 from support.libreoffice import convert
 
@@ -30,12 +30,17 @@ NOTE = "资金筹集的自评得分与到位资金不符，合计也随之算错
 
 
 def _shot(page, name: str, locator: str | None = None) -> None:
-    path = str(ARTIFACTS / f"scenario-{name}.png")
-    page.locator(locator).screenshot(path=path) if locator else page.screenshot(path=path, full_page=True)
+    path = ARTIFACTS / f"scenario-{name}.png"
+    if locator:
+        page.wait_for_load_state("load")  # the page reached through expect(...) may still be loading its stylesheet
+        page.locator(locator).screenshot(path=str(path))
+    else:
+        screenshot(page, path, full_page=True)
 
 
 def _shot_between(page, name: str, first: str, last: str) -> None:
     """The part of the page from the top of ``first`` to the bottom of ``last``."""
+    page.wait_for_load_state("load")  # measured with its stylesheet, not while it is still arriving
     page.evaluate("window.scrollTo(0, 0)")
     top, bottom = page.locator(first).bounding_box(), page.locator(last).bounding_box()
     clip = {"x": 0, "y": top["y"] - 12, "width": page.viewport_size["width"], "height": bottom["y"] + bottom["height"] - top["y"] + 24}
