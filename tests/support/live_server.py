@@ -157,6 +157,26 @@ class Server:
                 continue
         return found
 
+    def check_workers(self) -> list[int]:
+        """The server's check worker processes (multiprocessing's spawned children, not its resource tracker)."""
+        return [pid for pid in self.children() if b"spawn_main" in _read_bytes(f"/proc/{pid}/cmdline")]
+
+    @contextlib.contextmanager
+    def workers_held(self):
+        """Every check worker stopped (SIGSTOP) for the block, then let go (SIGCONT): a check in flight stays in flight
+        for as long as the test needs it, on a fast machine or a busy one. A request that waited behind it would
+        never be answered (the test fails on its client's timeout) rather than be answered late."""
+        pids = self.check_workers()
+        assert pids, f"no check worker to hold:\n{self.output()}"
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            yield pids
+        finally:
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGCONT)
+
     def kill9(self) -> None:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(WAIT)
@@ -254,6 +274,14 @@ class Nginx:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(WAIT)
+
+
+def _read_bytes(path: str) -> bytes:
+    try:
+        with open(path, "rb") as file:
+            return file.read()
+    except OSError:
+        return b""
 
 
 def _read(path: Path) -> str:

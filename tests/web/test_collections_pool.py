@@ -36,25 +36,26 @@ def test_a_unit_submission_is_checked_in_a_worker_and_a_rush_beyond_the_queue_ge
         # The pool's own counters say a worker process is running it (a check in a thread of the web process never
         # shows there), and the light routes answer while it runs.
         server.wait_for(lambda checks: checks["running"] == 1 and checks["admitted"] == 1)
-        assert server.client.get("/healthz").status_code == 200 and server.client.get("/").status_code == 200
+        with server.workers_held():  # the slow check stays in flight, the queue full, however long the test takes
+            assert server.client.get("/healthz").status_code == 200 and server.client.get("/").status_code == 200
 
-        # The queue is full: another unit's clerk is told to come back, on a Chinese page with Retry-After ...
-        with client(server) as clerk:
-            refused = upload(clerk, unit_links["孟州市"], workbook(tmp_path, "孟州市", unit="孟州市"), "孟州市.xlsx")
-        assert refused.status_code == 503 and int(refused.headers["retry-after"]) >= 1
-        assert re.search(r"当前校验任务较多，请 \d+ 秒后重试", refused.text) and 'lang="zh-CN"' in refused.text
-        # ... and a program's check waits in the same queue: the unit's check counts against it.
-        api = server.client.post("/api/check", files=[("files", ("温县.xlsx", workbook(tmp_path, "温县", unit="温县"), XLSX))])
-        assert api.status_code == 503
-        seconds = int(api.headers["retry-after"])
-        assert api.json()["error"] == {"code": "busy", "message": f"当前校验任务较多，请 {seconds} 秒后重试。",
-                                       "retry_after": seconds}
-        # The reviewer's summary workbook is made in the same pool, so it waits its turn too (page and API).
-        summary_page = reviewer.get(f"/collections/{collection_id}/summary.xlsx")
-        assert summary_page.status_code == 503 and "当前校验任务较多" in summary_page.text and summary_page.headers["retry-after"]
-        summary_api = reviewer.get(f"/api/collections/{collection_id}/summary.xlsx", headers={"Authorization": f"Bearer {api_token}"})
-        assert summary_api.status_code == 503 and summary_api.json()["error"]["code"] == "busy"
-        assert server.health()["checks"]["running"] == 1  # still the slow one: nothing was refused after waiting
+            # The queue is full: another unit's clerk is told to come back, on a Chinese page with Retry-After ...
+            with client(server) as clerk:
+                refused = upload(clerk, unit_links["孟州市"], workbook(tmp_path, "孟州市", unit="孟州市"), "孟州市.xlsx")
+            assert refused.status_code == 503 and int(refused.headers["retry-after"]) >= 1
+            assert re.search(r"当前校验任务较多，请 \d+ 秒后重试", refused.text) and 'lang="zh-CN"' in refused.text
+            # ... and a program's check waits in the same queue: the unit's check counts against it.
+            api = server.client.post("/api/check", files=[("files", ("温县.xlsx", workbook(tmp_path, "温县", unit="温县"), XLSX))])
+            assert api.status_code == 503
+            seconds = int(api.headers["retry-after"])
+            assert api.json()["error"] == {"code": "busy", "message": f"当前校验任务较多，请 {seconds} 秒后重试。",
+                                           "retry_after": seconds}
+            # The reviewer's summary workbook is made in the same pool, so it waits its turn too (page and API).
+            summary_page = reviewer.get(f"/collections/{collection_id}/summary.xlsx")
+            assert summary_page.status_code == 503 and "当前校验任务较多" in summary_page.text and summary_page.headers["retry-after"]
+            summary_api = reviewer.get(f"/api/collections/{collection_id}/summary.xlsx", headers={"Authorization": f"Bearer {api_token}"})
+            assert summary_api.status_code == 503 and summary_api.json()["error"]["code"] == "busy"
+            assert server.health()["checks"]["running"] == 1  # still the slow one: nothing was refused after waiting
 
         thread.join(120)
         # checked to the end: the slow workbook is correct but names 测试市, not 温县, so the reviewer must accept it

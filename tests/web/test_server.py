@@ -38,11 +38,12 @@ def test_light_routes_answer_at_once_while_a_slow_check_runs(tmp_path, slow_byte
         results: list = []
         thread = upload_in_background(server, slow_bytes, results)
         server.wait_for(lambda checks: checks["running"] == 1)
-        for path in ("/healthz", "/", "/static/style.css", "/favicon.ico", "/api/templates/shantytown.xlsx", download) * 3:
-            assert server.client.get(path).status_code == 200
-        # still checking after every probe answered: none of them waited behind it (how fast they answer is
-        # measured by benchmarks/load.py's prober; a timed assertion here would fail on a busy machine)
-        assert server.health()["checks"]["running"] == 1
+        with server.workers_held():  # the slow check cannot end while the probes run, however long they take
+            for path in ("/healthz", "/", "/static/style.css", "/favicon.ico", "/api/templates/shantytown.xlsx", download) * 3:
+                assert server.client.get(path).status_code == 200
+            # still checking after every probe answered: none of them waited behind it (how fast they answer is
+            # measured by benchmarks/load.py's prober; a timed assertion here would fail on a busy machine)
+            assert server.health()["checks"]["running"] == 1
         thread.join(120)
         assert results[0].status_code == 200 and results[0].json()["reports"][0]["status"] == "ok"
 
@@ -51,22 +52,24 @@ def test_a_full_queue_answers_503_with_retry_after_in_chinese(tmp_path, slow_byt
     with Server(tmp_path, "--processes", "1", "--queue", "0") as server:
         results: list = []
         thread = upload_in_background(server, slow_bytes, results)
-        server.wait_for(lambda checks: checks["admitted"] == 1)
-        small = small_bytes(tmp_path)
+        # the slow check is admitted and its worker started; held still, the queue stays full while the test asks
+        server.wait_for(lambda checks: checks["admitted"] == 1 and checks["running"] == 1)
+        with server.workers_held():
+            small = small_bytes(tmp_path)
 
-        api = server.client.post("/api/check", files=[("files", ("温县.xlsx", small, XLSX))])
-        assert api.status_code == 503
-        seconds = int(api.headers["retry-after"])
-        assert seconds >= 1
-        assert api.json()["error"] == {"code": "busy", "message": f"当前校验任务较多，请 {seconds} 秒后重试。",
-                                       "retry_after": seconds}
-        single = server.client.post("/api/check.xlsx", files=[("file", ("温县.xlsx", small, XLSX))])
-        assert single.status_code == 503 and single.json()["error"]["code"] == "busy"
-        page = server.client.post("/check", files=[("files", ("温县.xlsx", small, XLSX))])
-        assert page.status_code == 503 and int(page.headers["retry-after"]) >= 1
-        assert re.search(r"当前校验任务较多，请 \d+ 秒后重试", page.text) and 'lang="zh-CN"' in page.text
-        # the light routes are not part of the queue
-        assert server.client.get("/").status_code == 200
+            api = server.client.post("/api/check", files=[("files", ("温县.xlsx", small, XLSX))])
+            assert api.status_code == 503
+            seconds = int(api.headers["retry-after"])
+            assert seconds >= 1
+            assert api.json()["error"] == {"code": "busy", "message": f"当前校验任务较多，请 {seconds} 秒后重试。",
+                                           "retry_after": seconds}
+            single = server.client.post("/api/check.xlsx", files=[("file", ("温县.xlsx", small, XLSX))])
+            assert single.status_code == 503 and single.json()["error"]["code"] == "busy"
+            page = server.client.post("/check", files=[("files", ("温县.xlsx", small, XLSX))])
+            assert page.status_code == 503 and int(page.headers["retry-after"]) >= 1
+            assert re.search(r"当前校验任务较多，请 \d+ 秒后重试", page.text) and 'lang="zh-CN"' in page.text
+            # the light routes are not part of the queue
+            assert server.client.get("/").status_code == 200
 
         thread.join(120)
         assert results[0].status_code == 200
