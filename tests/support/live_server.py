@@ -161,12 +161,35 @@ class Server:
         """The server's check worker processes (multiprocessing's spawned children, not its resource tracker)."""
         return [pid for pid in self.children() if b"spawn_main" in _read_bytes(f"/proc/{pid}/cmdline")]
 
+    def idle_check_workers(self) -> set[int]:
+        """The check workers waiting for a task: blocked in a system call on their connection to the server (a socket),
+        not importing (files), not checking (running)."""
+        idle = set()
+        for pid in self.check_workers():
+            call = _read_bytes(f"/proc/{pid}/syscall").split()  # number, arguments…, or "running"
+            try:
+                descriptor = os.readlink(f"/proc/{pid}/fd/{int(call[1], 16)}")
+            except (IndexError, ValueError, OSError):
+                continue
+            if descriptor.startswith("socket:"):
+                idle.add(pid)
+        return idle
+
+    def wait_for_workers(self, condition, seconds: float = WAIT) -> tuple[set[int], set[int]]:
+        """Poll the check workers until ``condition(idle, busy)`` holds; returns (idle, busy), each a set of pids."""
+        deadline = time.monotonic() + seconds
+        while True:
+            workers, idle = set(self.check_workers()), self.idle_check_workers()
+            if condition(idle, workers - idle):
+                return idle, workers - idle
+            assert time.monotonic() < deadline, f"never reached: idle {idle}, busy {workers - idle}"
+
     @contextlib.contextmanager
-    def workers_held(self):
-        """Every check worker stopped (SIGSTOP) for the block, then let go (SIGCONT): a check in flight stays in flight
-        for as long as the test needs it, on a fast machine or a busy one. A request that waited behind it would
-        never be answered (the test fails on its client's timeout) rather than be answered late."""
-        pids = self.check_workers()
+    def workers_held(self, pids: set[int] | None = None):
+        """The check workers ``pids`` (every one unless said) stopped (SIGSTOP) for the block, then let go (SIGCONT): a
+        check in flight stays in flight for as long as the test needs it, on a fast machine or a busy one. A request
+        that waited behind it would never be answered (the test fails on its client's timeout) rather than late."""
+        pids = set(self.check_workers()) if pids is None else pids
         assert pids, f"no check worker to hold:\n{self.output()}"
         for pid in pids:
             os.kill(pid, signal.SIGSTOP)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import undefer
 from selfscore.collect.database import Database, sqlite_url
 from selfscore.collect.models import Action, Submission
 from support.collection_web import client, new_collection, plain_workbook, serve, sign_in, unit_rows, upload, workbook
+from support.live_server import WAIT, XLSX
 
 
 def _url(database_url: str, database_args: list[str]) -> str:
@@ -74,16 +75,24 @@ def test_a_kill_9_in_the_middle_of_submissions_leaves_each_whole_or_absent(tmp_p
 
         threads = [threading.Thread(target=slow)] + [threading.Thread(target=keep_submitting, args=(unit,))
                                                      for unit in ("温县", "孟州市")]
+        # both workers started and past their imports, each waiting for a task: the one that takes the slow submission
+        # is then the one that stops waiting
+        warm_up = server.client.post("/api/check", files=[("files", ("温县.xlsx", workbook(tmp_path, "温县"), XLSX))])
+        assert warm_up.status_code == 200, warm_up.text[:300]
+        server.wait_for_workers(lambda idle, busy: len(idle) == 2 and not busy)
         threads[0].start()
-        server.wait_for(lambda checks: checks["running"] >= 1, 60)  # the slow one in its worker (about 3 s)
-        for thread in threads[1:]:  # the others through the second worker meanwhile
-            thread.start()
-        deadline = time.monotonic() + 120
-        while len(done) < 2:
-            assert time.monotonic() < deadline, server.output()
-            time.sleep(0.02)
-        assert threads[0].is_alive(), "the slow submission ended before the kill"
-        server.kill9()
+        _, slow_worker = server.wait_for_workers(lambda idle, busy: len(busy) == 1)
+        # held in the middle of its check until the kill, however long the others take (about 1 s of checking: a busy
+        # machine could let it finish before they did)
+        with server.workers_held(slow_worker):
+            for thread in threads[1:]:  # the others through the second worker meanwhile
+                thread.start()
+            deadline = time.monotonic() + WAIT
+            while len(done) < 2:
+                assert time.monotonic() < deadline, server.output()
+                time.sleep(0.02)
+            assert threads[0].is_alive(), "the slow submission ended before the kill"
+            server.kill9()
         stop.set()
         for thread in threads:
             thread.join(60)
