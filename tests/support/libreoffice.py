@@ -61,7 +61,7 @@ def convert(sources: list[Path], target: str, outdir: Path) -> list[Path]:
         with tempfile.TemporaryDirectory() as directory:
             subprocess.run([program, "--headless", f"-env:UserInstallation=file://{directory}/lo", "--convert-to", target,
                             "--outdir", f"{directory}/out", *map(str, missing)],
-                           check=True, capture_output=True, timeout=60 + 30 * len(missing))
+                           check=True, capture_output=True, timeout=300 + 30 * len(missing))  # only against a hang
             CACHE.mkdir(parents=True, exist_ok=True)
             for source in missing:
                 kept = CACHE / f"{keys[source]}.{suffix}"
