@@ -43,7 +43,7 @@ def require_chromium() -> None:
 def launch(playwright, args: list[str] = CHROMIUM_ARGS):
     """Debian's Chromium, headless (with ``args``); expect(...) waits as long as every other wait (PATIENCE_MS)."""
     expect.set_options(timeout=PATIENCE_MS)
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=args, timeout=PATIENCE_MS)
 
 
 def new_context(browser, **options):
