@@ -158,7 +158,8 @@ class Server:
         return found
 
     def check_workers(self) -> list[int]:
-        """The server's check worker processes (multiprocessing's spawned children, not its resource tracker)."""
+        """The server's check worker processes (multiprocessing's spawned children, not its resource tracker); for a
+        server without --workers, whose uvicorn workers would be spawned children too."""
         return [pid for pid in self.children() if b"spawn_main" in _read_bytes(f"/proc/{pid}/cmdline")]
 
     def idle_check_workers(self) -> set[int]:
