@@ -8,7 +8,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,7 +16,7 @@ from click.testing import CliRunner
 
 from selfscore.cli import main
 from support.helpers import TABLE_IDS, make_workbook
-from support.live_server import HOST, WAIT, XLSX, Server, free_port
+from support.live_server import HOST, WAIT, XLSX, Server, free_port, running_server
 
 PASSWORD = "重启之后还在的管理员密码"
 
@@ -79,10 +78,6 @@ def test_serve_without_a_reachable_database_says_so(tmp_path):
 
 def test_every_collection_link_stays_under_the_root_path(tmp_path):
     """Behind a proxy at https://intranet/selfscore/ the pages' relative links, redirects and cookies stay under it."""
-    import threading
-
-    import uvicorn
-
     from selfscore.collect.access import Access
     from selfscore.collect.database import Database
     from selfscore.web import create_app
@@ -98,45 +93,35 @@ def test_every_collection_link_stays_under_the_root_path(tmp_path):
             scope = {**scope, "root_path": "/selfscore"}
         await app(scope, receive, send)
 
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(under_prefix, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
     try:
-        deadline = time.monotonic() + WAIT
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline
-            time.sleep(0.05)
-        base = f"http://127.0.0.1:{sock.getsockname()[1]}/selfscore"
-        with httpx.Client(follow_redirects=True, timeout=60) as reviewer:
-            login = reviewer.get(f"{base}/collections")
-            assert str(login.url).startswith(f"{base}/login?next=")
-            page = reviewer.post(f"{base}/login", data={"name": "admin", "password": PASSWORD, "csrf_token": _token(login.text),
-                                                        "next": "/collections"})
-            assert str(page.url) == f"{base}/collections"
-            assert [cookie.path for cookie in reviewer.cookies.jar if cookie.name == "selfscore_session"] == ["/selfscore/"]
-            created = reviewer.post(f"{base}/collections", data={"csrf_token": _token(page.text), "name": "子路径", "year": "2020",
-                                                                 "tables": TABLE_IDS[0], "units": "温县"})
-            assert re.fullmatch(rf"{base}/collections/\d+/links", str(created.url))
-            link = re.search(r'<a href="(http://[^"]+/u/[^"]+)"', created.text).group(1)
-            assert link.startswith(f"{base}/u/")
-            clerk_page = httpx.get(link, timeout=60)
-            template = re.search(r'href="([^"]+\.xlsx)" download', clerk_page.text).group(1)
-            assert httpx.get(str(httpx.URL(link).join(template)), timeout=60).status_code == 200
-            clerk_page = httpx.post(link, data={"csrf_token": _token(clerk_page.text)}, follow_redirects=True, timeout=60,
-                                    files={"file": ("温县.xlsx", make_workbook(tmp_path / "温县.xlsx", TABLE_IDS[0]).read_bytes(), XLSX)})
-            assert re.fullmatch(rf"{base}/u/[^/]+/submissions/\d+", str(clerk_page.url))
-            pages = [reviewer.get(str(created.url).removesuffix("/links")), created, clerk_page]
-            for page in pages:
-                for href in re.findall(r'href="([^"#]+)"', page.text):
-                    if href.startswith(("/static", "/docs")) or href == "/":
-                        continue  # the shared page frame; the web-service issue makes those relative
-                    target = page.url.join(href)
-                    assert str(target).startswith(base), href
-                    assert (reviewer if "/u/" not in str(target) else httpx).get(target).status_code == 200, href
+        with running_server(under_prefix) as url:
+            base = f"{url}/selfscore"
+            with httpx.Client(follow_redirects=True, timeout=60) as reviewer:
+                login = reviewer.get(f"{base}/collections")
+                assert str(login.url).startswith(f"{base}/login?next=")
+                page = reviewer.post(f"{base}/login", data={"name": "admin", "password": PASSWORD, "csrf_token": _token(login.text),
+                                                            "next": "/collections"})
+                assert str(page.url) == f"{base}/collections"
+                assert [cookie.path for cookie in reviewer.cookies.jar if cookie.name == "selfscore_session"] == ["/selfscore/"]
+                created = reviewer.post(f"{base}/collections", data={"csrf_token": _token(page.text), "name": "子路径", "year": "2020",
+                                                                     "tables": TABLE_IDS[0], "units": "温县"})
+                assert re.fullmatch(rf"{base}/collections/\d+/links", str(created.url))
+                link = re.search(r'<a href="(http://[^"]+/u/[^"]+)"', created.text).group(1)
+                assert link.startswith(f"{base}/u/")
+                clerk_page = httpx.get(link, timeout=60)
+                template = re.search(r'href="([^"]+\.xlsx)" download', clerk_page.text).group(1)
+                assert httpx.get(str(httpx.URL(link).join(template)), timeout=60).status_code == 200
+                submitted = make_workbook(tmp_path / "温县.xlsx", TABLE_IDS[0]).read_bytes()
+                clerk_page = httpx.post(link, data={"csrf_token": _token(clerk_page.text)}, follow_redirects=True, timeout=60,
+                                        files={"file": ("温县.xlsx", submitted, XLSX)})
+                assert re.fullmatch(rf"{base}/u/[^/]+/submissions/\d+", str(clerk_page.url))
+                pages = [reviewer.get(str(created.url).removesuffix("/links")), created, clerk_page]
+                for page in pages:
+                    for href in re.findall(r'href="([^"#]+)"', page.text):
+                        if href.startswith(("/static", "/docs")) or href == "/":
+                            continue  # the shared page frame; the web-service issue makes those relative
+                        target = page.url.join(href)
+                        assert str(target).startswith(base), href
+                        assert (reviewer if "/u/" not in str(target) else httpx).get(target).status_code == 200, href
     finally:
-        server.should_exit = True
-        thread.join(timeout=WAIT)
-        sock.close()
         database.close()
