@@ -14,7 +14,9 @@ sheet-scoped names move with the sheets put in front. ``calcChain.xml`` is dropp
 the order it last calculated in, Excel rebuilds it without a word, and one that no longer matches the workbook's
 sheets is what makes Excel offer a repair.
 
-Whatever this writer cannot edit safely raises ``CannotEdit``; the caller then writes the copy with openpyxl.
+Whatever this writer cannot edit safely raises ``CannotEdit``; the caller then writes the copy with openpyxl. A
+package whose parts bind the main namespace to a prefix (the Open XML SDK's ``<x:worksheet xmlns:x="…">``) is edited
+once ``write.unprefixed`` has written those parts without it.
 
 The marks record also keeps what it takes to undo these edits (``unmark``): a copy checked again has them taken
 out of its parts — never through openpyxl, so that what openpyxl does not model survives a re-check too — as long
@@ -51,6 +53,7 @@ from selfscore.write.markup import COMMENT_AUTHOR, cell_marks, comment_on, resul
 from selfscore.write.scratch_xml import ScratchParts, Unsupported
 from selfscore.write.sheet_model import Book, to_workbook
 from selfscore.write.sheet_xml import SheetParts
+from selfscore.write.unprefixed import unprefixed
 from selfscore.write.xlsx_bytes import workbook_bytes
 from selfscore.write.zip_copy import Member, copy_zip
 
@@ -81,12 +84,19 @@ class CannotEdit(Exception):
     """The workbook holds something this writer does not edit safely; write the copy with openpyxl instead."""
 
 
+class _Prefixed(CannotEdit):
+    """A part binds the main namespace to a prefix (``<x:workbook xmlns:x="…">``): ``write.unprefixed`` first."""
+
+
 def mark_up_in_place(data: bytes, workbook: Workbook | LeanWorkbook, report: Report) -> bytes:
     """The marked-up copy of the .xlsx/.xltx ``data``, from which ``workbook`` was read (unmarked): by openpyxl's
     load, or by the lean reader with the cells' comments (``LeanWorkbook(comments=True)``). The workbook is only
     read, never changed, so that openpyxl's copy can start from it if this writer gives up."""
     try:
-        return _Editor(data, workbook, report).write()
+        try:
+            return _Editor(data, workbook, report).write()
+        except _Prefixed:  # the Open XML SDK's <x:worksheet xmlns:x="…">: edited once written without the prefix
+            return _Editor(unprefixed(data, _MAX_EDITED_PART) or _fail("prefixed parts"), workbook, report).write()
     except CannotEdit:
         raise
     except Exception as error:  # anything unexpected in the parts: the caller falls back, never a broken copy
@@ -284,7 +294,7 @@ class _Editor:
         self.book_rels_part = _rels_name(self.book_part)
         self.book_xml = self.read(self.book_part)
         if self.book_xml is None or not re.search(r"<workbook\b", self.book_xml):
-            raise CannotEdit("workbook prefix")  # a prefixed (or Strict) workbook: openpyxl's copy
+            raise _Prefixed("workbook prefix")  # a prefixed (or Strict) workbook: openpyxl's copy
         self.book_rels = _relationships(self.read(self.book_rels_part))
         self._drop_macros()
         targets = {rel["Id"]: rel for rel in self.book_rels}
@@ -326,7 +336,7 @@ class _Editor:
         returns the new index of each such pair and sets ``self.xf_offset`` for the grafted sheets."""
         styles = self.read(self.styles_part)
         if not re.search(r"<styleSheet\b", styles):
-            raise CannotEdit("styles prefix")
+            raise _Prefixed("styles prefix")
         scratch_fonts, scratch_borders, scratch_fills, scratch_xfs = added.styles
         originals = _children((_section(styles, "cellXfs") or _fail("cellXfs")).group(1) or "", "xf")
         if not originals:
@@ -389,7 +399,7 @@ class _Editor:
                     comments: dict) -> None:
         xml = self.read(path)
         if not re.search(r"<worksheet\b", xml):
-            raise CannotEdit("worksheet prefix")
+            raise _Prefixed("worksheet prefix")
         original = xml
         edits = self.sheet_edits[path] = {"views": [], "cells": [], "rows": [], "legacy": None}
 
@@ -445,7 +455,7 @@ class _Editor:
             comments_part = _join(path, comments_rel["Target"])
             comments_xml = self.read(comments_part)
             if comments_xml is None or not re.search(r"<comments\b", comments_xml):
-                raise CannotEdit("comments prefix")
+                raise _Prefixed("comments prefix")
             for element in _children((_section(comments_xml, "commentList") or _fail("commentList")).group(1) or "",
                                      "comment"):
                 existing[_attr(re.match(r"<comment\b[^>]*>", element).group(0), "ref")] = element
