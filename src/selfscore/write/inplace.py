@@ -54,6 +54,7 @@ from selfscore.write.scratch_xml import ScratchParts, Unsupported
 from selfscore.write.sheet_model import Book, to_workbook
 from selfscore.write.sheet_xml import SheetParts
 from selfscore.write.unprefixed import unprefixed
+from selfscore.write.vml_blocks import separated
 from selfscore.write.xlsx_bytes import workbook_bytes
 from selfscore.write.zip_copy import Member, copy_zip
 
@@ -278,6 +279,7 @@ class _Editor:
         by_sheet: dict[str, dict[str, tuple[int, str | None]]] = {}
         for (sheet, cell), (colour, _lines) in marks.items():
             by_sheet.setdefault(sheet, {})[cell] = (colour, None)
+        self._separate_drawings()
         self._shape_ids = self._vml_ids()
         for title, path in self.sheet_parts.items():
             self._edit_sheet(title, path, by_sheet.get(title, {}), fill_xfs,
@@ -419,12 +421,25 @@ class _Editor:
         if xml != original:
             self.put(path, xml)
 
+    def _separate_drawings(self) -> None:
+        """Comment drawings that share shape ids (ExcelJS numbers every sheet's notes alike) get blocks of their
+        own (``write.vml_blocks``), before the marks add their shapes; the record restores them as they were."""
+        names = [name for name in self.names if name.lower().endswith(".vml")]
+        if len(names) < 2:
+            return
+        try:
+            drawings = {name: self.source.read(name).decode("utf-8") for name in names}
+        except UnicodeDecodeError:  # left as they are
+            return
+        for name, vml in separated(drawings).items():
+            self.put(name, vml)
+
     def _vml_ids(self) -> list[int]:
         """[next free shape number, next free idmap block] over every VML drawing of the workbook."""
         highest, block = 1024, 0
         for name in self.names:
             if name.lower().endswith(".vml"):
-                text = self.source.read(name).decode("utf-8", "replace")
+                text = (self.replaced.get(name) or self.source.read(name)).decode("utf-8", "replace")
                 for number in re.findall(r"_x0000_s(\d+)", text):
                     highest = max(highest, int(number))
                 for data in re.findall(r"<o:idmap\b[^>]*\bdata\s*=\s*\"([\d,\s]*)\"", text):
