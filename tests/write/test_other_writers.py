@@ -34,7 +34,7 @@ from support.package_rules import assert_excels_rules
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "other_writers"
 #: each program's file, and whether it is that program's own save (real) or its style imitated on a real file
 WRITERS = {"xlsxwriter": "real", "xlsxwriterlowmemory": "real", "exceljs": "real", "sheetjs": "real", "gnumeric": "real",
-           "openxmlsdk": "imitated", "sxssf": "imitated"}
+           "openxmlsdk": "imitated", "sxssf": "imitated", "excelize": "imitated"}
 FILES = [f"{writer}_{facts}" for writer in WRITERS for facts in ("correct", "wrong")]
 #: the findings the file with self-score errors must carry, by cell
 WRONG = {("score_mismatch", "自评表", "F5"), ("value_not_number", "基础数据", "D15")}
@@ -74,6 +74,7 @@ def test_the_fixtures_are_the_programs_own_files():
         "gnumeric": ("docProps/app.xml", b"<Application>gnumeric</Application>"),
         "openxmlsdk": ("xl/workbook.xml", b'<x:workbook xmlns:x="http://schemas.openxmlformats.org/spreadsheetml'),
         "sxssf": ("xl/worksheets/sheet1.xml", b't="inlineStr"'),
+        "excelize": ("xl/workbook.xml", b"<definedName name=\"in_alloc_on_time\">&#39;"),
     }
     for name in FILES:
         data = _path(name).read_bytes()
