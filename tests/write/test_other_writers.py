@@ -36,6 +36,8 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "other_writers"
 WRITERS = {"xlsxwriter": "real", "xlsxwriterlowmemory": "real", "exceljs": "real", "sheetjs": "real", "gnumeric": "real",
            "openxmlsdk": "imitated", "sxssf": "imitated", "excelize": "imitated"}
 FILES = [f"{writer}_{facts}" for writer in WRITERS for facts in ("correct", "wrong")]
+#: the programs that also saved again the marked-up copy of their file with errors (resaved_<program>.xlsx)
+RESAVED = ["xlsxwriter", "exceljs", "sheetjs", "gnumeric"]
 #: the findings the file with self-score errors must carry, by cell
 WRONG = {("score_mismatch", "自评表", "F5"), ("value_not_number", "基础数据", "D15")}
 #: the clerk's notes in the file with errors (generate.py's NOTES): on a cell the check marks, and on one it does not
@@ -223,6 +225,9 @@ def test_libreoffice_opens_every_copy(copies, tmp_path):
     for name, (_report, copy) in copies.items():
         sources.append(tmp_path / f"{name}.checked.xlsx")
         sources[-1].write_bytes(copy)
+    for program in RESAVED:  # and the copies of the copies those programs saved again
+        sources.append(tmp_path / f"resaved_{program}.checked.xlsx")
+        sources[-1].write_bytes(check_file(FIXTURES / f"resaved_{program}.xlsx", name=f"{program}.checked.xlsx")[1])
     # one soffice run for all; a copy it cannot load has no PDF, and convert() fails on the missing file
     for pdf in convert(sources, "pdf", tmp_path / "pdf"):
         assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 1000, pdf.name
@@ -243,3 +248,31 @@ def test_selfscore_check_on_every_programs_file(tmp_path):
         copy = (out / f"{name}.checked.xlsx").read_bytes()
         assert zipfile.ZipFile(io.BytesIO(copy)).testzip() is None
         assert re.search(r"<definedName name=\"score_total\"", members(copy)["xl/workbook.xml"].decode())
+
+
+@pytest.mark.parametrize("program", RESAVED)
+def test_a_copy_the_program_saved_again_is_checked_as_its_file_with_the_marks_taken_out(program):
+    """The marked-up copy of the program's file with errors, opened and saved again by the same program (a clerk's
+    system that takes the copy back): checked again, its marks are taken out of its parts, the report is the
+    first check's, and the new copy carries the marks once, beside the clerk's own notes."""
+    path = FIXTURES / f"resaved_{program}.xlsx"
+    assert unmark(path.read_bytes()) is None  # saved again: the record no longer describes the parts
+    checked = check(path, name=f"{program}_wrong.checked.xlsx")
+    assert checked.report.previous is not None
+    assert not set(ADDED_SHEETS + (MARKS_SHEET,)) & set(checked.workbook.sheetnames)
+    first = check(_path(f"{program}_wrong"), markup=False).report
+    assert _findings(checked.report) == _findings(first)
+    assert (checked.report.self_total, checked.report.status) == (first.self_total, first.status)
+    assert {(code, cell) for code, _sheet, cell, _message in checked.report.previous.findings} >= \
+        {(code, cell) for code, _sheet, cell in WRONG}
+    report, again = check_file(path, name=f"{program}_wrong.checked.xlsx")
+    assert_excels_rules(again)
+    workbook = load_workbook(io.BytesIO(again))
+    assert workbook.sheetnames == load_workbook(io.BytesIO(check_file(_path(f"{program}_wrong"))[1])).sheetnames
+    assert workbook["自评表"]["F5"].fill.fgColor.rgb.endswith(SEVERITY_COLOURS["error"])
+    comments = [cell.comment.text for sheet in workbook.worksheets for row in sheet.iter_rows() for cell in row
+                if cell.comment is not None]
+    assert comments and all(text.count("selfscore 校验") <= 1 for text in comments)
+    assert workbook["自评表"]["F5"].comment.text.startswith(NOTES["自评表", "F5"] + "\n——\nselfscore 校验：")
+    assert workbook["基础数据"]["B4"].comment.text.strip() == NOTES["基础数据", "B4"]
+    assert "不符" in workbook["自评表"]["F5"].comment.text
