@@ -79,6 +79,7 @@ _MAX_EDITED_PART = 200 * 1024 * 1024  # a part larger than this is not rewritten
 #: the marks record's rows that say how to take the in-place edits out again: kind, code, and a chunk of text each
 _RECORD_KIND, _RECORD_CODE, _RECORD_VERSION = "inplace", "edits", 1
 _CHUNK = 30_000  # characters of the record in one cell (Excel holds 32 767)
+_BOM = "\ufeff".encode()
 
 
 class CannotEdit(Exception):
@@ -238,18 +239,25 @@ class _Editor:
         self.dropped_rels: set[str] = set()
         #: what a re-check restores of a part whose original referred to a dropped part: the original without that
         self.unmarked: dict[str, bytes] = {}
+        #: the parts that begin with a byte order mark (EPPlus and the Open XML SDK before 2.8 write one on every
+        #: part): an edited one keeps it, so that taking the edits out gives back its bytes
+        self.marked_utf8: set[str] = set()
 
     def read(self, name: str) -> str | None:
         if name in self.replaced:
-            return self.replaced[name].decode()
+            return self.replaced[name].decode().lstrip("\ufeff")
         if name in self.added:
             return self.added[name].decode()
         if name not in self.names:
             return None
-        return _xml(self.source.read(name))
+        body = self.source.read(name)
+        if body.startswith(_BOM):
+            self.marked_utf8.add(name)
+        return _xml(body)
 
     def put(self, name: str, text: str) -> None:
-        (self.replaced if name in self.names else self.added)[name] = text.encode("utf-8")
+        body = text.encode("utf-8")
+        (self.replaced if name in self.names else self.added)[name] = _BOM + body if name in self.marked_utf8 else body
 
     def write(self) -> bytes:
         self._locate_parts()
@@ -428,8 +436,8 @@ class _Editor:
         if len(names) < 2:
             return
         try:
-            drawings = {name: self.source.read(name).decode("utf-8") for name in names}
-        except UnicodeDecodeError:  # left as they are
+            drawings = {name: self.read(name) for name in names}
+        except (UnicodeDecodeError, CannotEdit):  # not UTF-8, or too large: left as they are
             return
         for name, vml in separated(drawings).items():
             self.put(name, vml)
@@ -939,6 +947,8 @@ def _unmark(data: bytes, limits: Limits) -> tuple[bytes, PreviousCheck] | None:
             continue
         marked = source.read(name)
         body = _unmark_sheet(_xml(marked), edits, record["xfs"], mark_xfs).encode("utf-8")
+        if marked.startswith(_BOM):
+            body = _BOM + body
         if body != marked:  # a sheet the marks left alone is copied as it is compressed
             replaced[name] = body
     return repacked(source, data, replaced, removed), PreviousCheck(findings)

@@ -18,6 +18,7 @@ from selfscore.write.zip_copy import copy_zip
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NAME = r"[A-Za-z_][\w.-]*"
+_BOM = "\ufeff".encode()
 _ROOT = re.compile(rf"<(?![?!])({_NAME}):{_NAME}\b[^>]*>")
 
 
@@ -57,8 +58,8 @@ def unprefixed(data: bytes, largest: int) -> bytes | None:
         except UnicodeDecodeError:
             return None
         rewritten = unprefixed_part(text)
-        if rewritten is not None:
-            replaced[info.filename] = rewritten.encode("utf-8")
+        if rewritten is not None:  # a byte order mark stays where it was
+            replaced[info.filename] = body[:len(body) - len(body.lstrip(_BOM))] + rewritten.encode("utf-8")
     if not replaced:
         return None
     return copy_zip(source, data, [(info, replaced.get(info.filename)) for info in source.infolist()])
