@@ -35,7 +35,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "other_writers"
 #: each program's file, and whether it is that program's own save (real) or its style imitated on a real file
 WRITERS = {"xlsxwriter": "real", "xlsxwriterlowmemory": "real", "exceljs": "real", "sheetjs": "real", "gnumeric": "real",
            "openxmlsdk": "imitated", "sxssf": "imitated", "excelize": "imitated",
-           "googlesheets": "imitated"}
+           "googlesheets": "imitated", "epplus": "imitated"}
 FILES = [f"{writer}_{facts}" for writer in WRITERS for facts in ("correct", "wrong")]
 #: the programs that also saved again the marked-up copy of their file with errors (resaved_<program>.xlsx)
 RESAVED = ["xlsxwriter", "exceljs", "sheetjs", "gnumeric"]
@@ -78,6 +78,7 @@ def test_the_fixtures_are_the_programs_own_files():
         "openxmlsdk": ("xl/workbook.xml", b'<x:workbook xmlns:x="http://schemas.openxmlformats.org/spreadsheetml'),
         "sxssf": ("xl/worksheets/sheet1.xml", b't="inlineStr"'),
         "excelize": ("xl/workbook.xml", b"<definedName name=\"in_alloc_on_time\">&#39;"),
+        "epplus": ("xl/worksheets/sheet1.xml", b"\xef\xbb\xbf<?xml"),
         "googlesheets": ("xl/worksheets/sheet1.xml", b'xmlns:mx="http://schemas.microsoft.com/office/mac/excel/2008/main"'),
     }
     for name in FILES:
