@@ -184,6 +184,22 @@ def _refused(data: bytes, change) -> bytes:
     return rezip(data, {part: change(xml).encode()})
 
 
+@pytest.mark.parametrize("prefixed", [("xl/styles.xml",), ("xl/worksheets/sheet1.xml", "xl/comments1.xml"),
+                                      ("xl/worksheets/sheet2.xml", "xl/sharedStrings.xml")])
+def test_a_file_with_only_some_parts_prefixed_is_marked_in_place_all_the_same(prefixed):
+    """The Open XML SDK's prefixed parts among ExcelJS's own (a system that writes some parts with the SDK)."""
+    sdk = _path("openxmlsdk_wrong").read_bytes()
+    data = rezip(_path("exceljs_wrong").read_bytes(), {part: member(sdk, part) for part in prefixed})
+    report, copy = check_file(data, name="mixed.xlsx")
+    expected = check(_path("openpyxl_wrong"), markup=False).report.to_dict()
+    assert _without_file(report.to_dict()) == _without_file(expected)
+    assert unmark(copy) is not None  # written into its own zip
+    assert_excels_rules(copy)
+    workbook = load_workbook(io.BytesIO(copy))
+    assert workbook["自评表"]["F5"].comment.text.startswith(NOTES["自评表", "F5"] + "\n——\nselfscore 校验：")
+    assert "不是数字" in workbook["基础数据"]["D15"].comment.text
+
+
 @pytest.mark.parametrize(("what", "change"), [
     ("the prefix declared again", lambda xml: xml.replace("<x:sheetData>", f'<x:sheetData xmlns:x="{MAIN}">', 1)),
     ("a CDATA section", lambda xml: xml.replace("<x:v>8</x:v>", "<x:v><![CDATA[8]]></x:v>", 1)),
