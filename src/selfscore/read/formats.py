@@ -207,7 +207,9 @@ def _sniff_zip(data: bytes) -> FileKind:
         if STRICT_NAMESPACE in _peek(archive, main):
             return "strict"
         content_types = _peek_all(archive, "[Content_Types].xml")
-        return "xlsm" if b"macroEnabled" in content_types else "xlsx"
+        # the main part's type (sheet. or template.macroEnabled.main+xml) says so, not any "macroEnabled": SheetJS
+        # lists a Default for .bin parts as the .xlsb main's binary.macroEnabled.main in every .xlsx it writes
+        return "xlsm" if b"macroEnabled.main+xml" in content_types else "xlsx"
     if "[Content_Types].xml" in names and any(name.startswith("xl/") for name in names):
         return "xlsx"  # a workbook whose main part is elsewhere: openpyxl finds it from the content types
     if any(name.startswith("word/") for name in names):

@@ -14,7 +14,9 @@ sheet-scoped names move with the sheets put in front. ``calcChain.xml`` is dropp
 the order it last calculated in, Excel rebuilds it without a word, and one that no longer matches the workbook's
 sheets is what makes Excel offer a repair.
 
-Whatever this writer cannot edit safely raises ``CannotEdit``; the caller then writes the copy with openpyxl.
+Whatever this writer cannot edit safely raises ``CannotEdit``; the caller then writes the copy with openpyxl. A
+package whose parts bind the main namespace to a prefix (the Open XML SDK's ``<x:worksheet xmlns:x="…">``) is edited
+once ``write.unprefixed`` has written those parts without it.
 
 The marks record also keeps what it takes to undo these edits (``unmark``): a copy checked again has them taken
 out of its parts — never through openpyxl, so that what openpyxl does not model survives a re-check too — as long
@@ -51,6 +53,8 @@ from selfscore.write.markup import COMMENT_AUTHOR, cell_marks, comment_on, resul
 from selfscore.write.scratch_xml import ScratchParts, Unsupported
 from selfscore.write.sheet_model import Book, to_workbook
 from selfscore.write.sheet_xml import SheetParts
+from selfscore.write.unprefixed import unprefixed
+from selfscore.write.vml_blocks import separated
 from selfscore.write.xlsx_bytes import workbook_bytes
 from selfscore.write.zip_copy import Member, copy_zip
 
@@ -75,10 +79,15 @@ _MAX_EDITED_PART = 200 * 1024 * 1024  # a part larger than this is not rewritten
 #: the marks record's rows that say how to take the in-place edits out again: kind, code, and a chunk of text each
 _RECORD_KIND, _RECORD_CODE, _RECORD_VERSION = "inplace", "edits", 1
 _CHUNK = 30_000  # characters of the record in one cell (Excel holds 32 767)
+_BOM = "\ufeff".encode()
 
 
 class CannotEdit(Exception):
     """The workbook holds something this writer does not edit safely; write the copy with openpyxl instead."""
+
+
+class _Prefixed(CannotEdit):
+    """A part binds the main namespace to a prefix (``<x:workbook xmlns:x="…">``): ``write.unprefixed`` first."""
 
 
 def mark_up_in_place(data: bytes, workbook: Workbook | LeanWorkbook, report: Report) -> bytes:
@@ -86,7 +95,10 @@ def mark_up_in_place(data: bytes, workbook: Workbook | LeanWorkbook, report: Rep
     load, or by the lean reader with the cells' comments (``LeanWorkbook(comments=True)``). The workbook is only
     read, never changed, so that openpyxl's copy can start from it if this writer gives up."""
     try:
-        return _Editor(data, workbook, report).write()
+        try:
+            return _Editor(data, workbook, report).write()
+        except _Prefixed:  # the Open XML SDK's <x:worksheet xmlns:x="…">: edited once written without the prefix
+            return _Editor(unprefixed(data, _MAX_EDITED_PART) or _fail("prefixed parts"), workbook, report).write()
     except CannotEdit:
         raise
     except Exception as error:  # anything unexpected in the parts: the caller falls back, never a broken copy
@@ -227,18 +239,25 @@ class _Editor:
         self.dropped_rels: set[str] = set()
         #: what a re-check restores of a part whose original referred to a dropped part: the original without that
         self.unmarked: dict[str, bytes] = {}
+        #: the parts that begin with a byte order mark (EPPlus and the Open XML SDK before 2.8 write one on every
+        #: part): an edited one keeps it, so that taking the edits out gives back its bytes
+        self.marked_utf8: set[str] = set()
 
     def read(self, name: str) -> str | None:
         if name in self.replaced:
-            return self.replaced[name].decode()
+            return self.replaced[name].decode().lstrip("\ufeff")
         if name in self.added:
             return self.added[name].decode()
         if name not in self.names:
             return None
-        return _xml(self.source.read(name))
+        body = self.source.read(name)
+        if body.startswith(_BOM):
+            self.marked_utf8.add(name)
+        return _xml(body)
 
     def put(self, name: str, text: str) -> None:
-        (self.replaced if name in self.names else self.added)[name] = text.encode("utf-8")
+        body = text.encode("utf-8")
+        (self.replaced if name in self.names else self.added)[name] = _BOM + body if name in self.marked_utf8 else body
 
     def write(self) -> bytes:
         self._locate_parts()
@@ -268,6 +287,7 @@ class _Editor:
         by_sheet: dict[str, dict[str, tuple[int, str | None]]] = {}
         for (sheet, cell), (colour, _lines) in marks.items():
             by_sheet.setdefault(sheet, {})[cell] = (colour, None)
+        self._separate_drawings()
         self._shape_ids = self._vml_ids()
         for title, path in self.sheet_parts.items():
             self._edit_sheet(title, path, by_sheet.get(title, {}), fill_xfs,
@@ -284,7 +304,7 @@ class _Editor:
         self.book_rels_part = _rels_name(self.book_part)
         self.book_xml = self.read(self.book_part)
         if self.book_xml is None or not re.search(r"<workbook\b", self.book_xml):
-            raise CannotEdit("workbook prefix")  # a prefixed (or Strict) workbook: openpyxl's copy
+            raise _Prefixed("workbook prefix")  # a prefixed (or Strict) workbook: openpyxl's copy
         self.book_rels = _relationships(self.read(self.book_rels_part))
         self._drop_macros()
         targets = {rel["Id"]: rel for rel in self.book_rels}
@@ -326,7 +346,7 @@ class _Editor:
         returns the new index of each such pair and sets ``self.xf_offset`` for the grafted sheets."""
         styles = self.read(self.styles_part)
         if not re.search(r"<styleSheet\b", styles):
-            raise CannotEdit("styles prefix")
+            raise _Prefixed("styles prefix")
         scratch_fonts, scratch_borders, scratch_fills, scratch_xfs = added.styles
         originals = _children((_section(styles, "cellXfs") or _fail("cellXfs")).group(1) or "", "xf")
         if not originals:
@@ -389,7 +409,7 @@ class _Editor:
                     comments: dict) -> None:
         xml = self.read(path)
         if not re.search(r"<worksheet\b", xml):
-            raise CannotEdit("worksheet prefix")
+            raise _Prefixed("worksheet prefix")
         original = xml
         edits = self.sheet_edits[path] = {"views": [], "cells": [], "rows": [], "legacy": None}
 
@@ -409,12 +429,25 @@ class _Editor:
         if xml != original:
             self.put(path, xml)
 
+    def _separate_drawings(self) -> None:
+        """Comment drawings that share shape ids (ExcelJS numbers every sheet's notes alike) get blocks of their
+        own (``write.vml_blocks``), before the marks add their shapes; the record restores them as they were."""
+        names = [name for name in self.names if name.lower().endswith(".vml")]
+        if len(names) < 2:
+            return
+        try:
+            drawings = {name: self.read(name) for name in names}
+        except (UnicodeDecodeError, CannotEdit):  # not UTF-8, or too large: left as they are
+            return
+        for name, vml in separated(drawings).items():
+            self.put(name, vml)
+
     def _vml_ids(self) -> list[int]:
         """[next free shape number, next free idmap block] over every VML drawing of the workbook."""
         highest, block = 1024, 0
         for name in self.names:
             if name.lower().endswith(".vml"):
-                text = self.source.read(name).decode("utf-8", "replace")
+                text = (self.replaced.get(name) or self.source.read(name)).decode("utf-8", "replace")
                 for number in re.findall(r"_x0000_s(\d+)", text):
                     highest = max(highest, int(number))
                 for data in re.findall(r"<o:idmap\b[^>]*\bdata\s*=\s*\"([\d,\s]*)\"", text):
@@ -445,7 +478,7 @@ class _Editor:
             comments_part = _join(path, comments_rel["Target"])
             comments_xml = self.read(comments_part)
             if comments_xml is None or not re.search(r"<comments\b", comments_xml):
-                raise CannotEdit("comments prefix")
+                raise _Prefixed("comments prefix")
             for element in _children((_section(comments_xml, "commentList") or _fail("commentList")).group(1) or "",
                                      "comment"):
                 existing[_attr(re.match(r"<comment\b[^>]*>", element).group(0), "ref")] = element
@@ -914,6 +947,8 @@ def _unmark(data: bytes, limits: Limits) -> tuple[bytes, PreviousCheck] | None:
             continue
         marked = source.read(name)
         body = _unmark_sheet(_xml(marked), edits, record["xfs"], mark_xfs).encode("utf-8")
+        if marked.startswith(_BOM):
+            body = _BOM + body
         if body != marked:  # a sheet the marks left alone is copied as it is compressed
             replaced[name] = body
     return repacked(source, data, replaced, removed), PreviousCheck(findings)

@@ -17,7 +17,9 @@ is written in place again:
 - its comment becomes the recorded original (text and author), or is removed with its VML shape; a comments part
   and VML drawing left empty leave too.
 
-Everything else passes through byte for byte. Whatever does not fit — a prefixed (or Strict) part, threaded
+Everything else passes through byte for byte; a copy whose workbook part (and others) a program built on the Open
+XML SDK prefixed (``<x:workbook xmlns:x="…">``) is first written without the prefix (``write.unprefixed``).
+Whatever does not fit — another prefixed part, a prefixed part that cannot be written so, a Strict part, threaded
 comments on a marked cell, a recorded original comment for a cell without comments now, a shape that cannot be
 found, a record edited by hand (a recorded fill that does not parse) — returns None, and openpyxl removes the marks
 as before.
@@ -44,6 +46,7 @@ from selfscore.write.inplace import (
     _CALC_CHAIN_TYPE,
     _CELL_TAG,
     _COMMENTS_TYPE,
+    _MAX_EDITED_PART,
     _REL,
     _THREADED_TYPE,
     _VML_TYPE,
@@ -65,12 +68,18 @@ from selfscore.write.inplace import (
     repacked,
 )
 from selfscore.write.marks import RecordedMark, read_record
+from selfscore.write.unprefixed import unprefixed
 
 _THREADED_REF = re.compile(r"<threadedComment\b[^>]*?\sref\s*=\s*\"([^\"]*)\"")
 
 
 class _NotOurs(Exception):
     """Something this unmarking does not handle: openpyxl removes the marks."""
+
+
+class _PrefixedWorkbook(_NotOurs):
+    """The workbook part binds the main namespace to a prefix, as a program built on the Open XML SDK writes every
+    part: ``write.unprefixed`` first (a copy with only some other part prefixed is left to openpyxl)."""
 
 
 def unmark_resaved(data: bytes, workbook: Workbook | LeanWorkbook,
@@ -84,7 +93,14 @@ def unmark_resaved(data: bytes, workbook: Workbook | LeanWorkbook,
         if record is None:
             return None
         marks, previous = record
-        return _Unmarker(data, limits).unmark(marks), previous
+        try:
+            return _Unmarker(data, limits).unmark(marks), previous
+        except _PrefixedWorkbook:
+            # a copy a program built on the Open XML SDK saved again: its parts written without the prefix first
+            normal = unprefixed(data, _MAX_EDITED_PART)
+            if normal is None:
+                raise
+            return _Unmarker(normal, limits).unmark(marks), previous
     except Exception:  # anything unexpected: openpyxl's route says it, as before
         return None
 
@@ -132,7 +148,7 @@ class _Unmarker:
         self.book_rels_part = _rels_name(self.book_part)
         book = self.read(self.book_part)
         if book is None or not re.search(r"<workbook\b", book) or not re.search(r"<sheets\b", book):
-            raise _NotOurs("prefixed workbook")
+            raise _PrefixedWorkbook("prefixed workbook")
         self.book = book
         self.book_rels = _relationships(self.read(self.book_rels_part))
         by_id = {rel["Id"]: rel for rel in self.book_rels}
@@ -353,7 +369,7 @@ class _Unmarker:
                      comments_part: str, comments: str, cells: list[str]) -> str:
         """The VML shapes of the comments removed from ``cells``; the comments part and the drawing removed when
         nothing is left in them."""
-        legacy = re.search(r"<legacyDrawing\b[^>]*/>", xml)
+        legacy = re.search(r"<legacyDrawing\b[^>]*?(?:/>|>\s*</legacyDrawing\s*>)", xml)  # excelize never self-closes
         rid = _relation_id(legacy.group(0)) if legacy else None
         vml_rel = next((rel for rel in rels if rel["Id"] == rid and rel.get("Type") == _VML_TYPE), None)
         if vml_rel is None:
