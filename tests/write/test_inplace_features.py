@@ -677,3 +677,42 @@ def test_a_marked_cell_of_the_protected_score_sheet_stays_editable_and_the_sheet
     assert all(not sheet[ref].protection.locked for ref in SCORED)
     assert sheet["E5"].protection.locked
     assert GUIDE_SHEET in workbook.sheetnames and feature.in_place
+
+
+@pytest.mark.parametrize(("name", "where", "old", "new"), [
+    ("controls", SCORE_SHEET, f'<legacyDrawing r:id="rIdV1"/>{CONTROLS}', f'{CONTROLS}<legacyDrawing r:id="rIdV1"/>'),
+    ("controls", "xl/worksheets/_rels/sheet1.xml.rels", 'Id="rIdC1"', 'Id="rIdC9"'),  # a control's relationship gone
+    ("controls", "xl/drawings/vmlDrawing1.vml", 'data="1,', 'data="1" x="'),  # the marks' shapes outside its blocks
+    ("controls", SCORE_SHEET, 'control shapeId="1025"', 'control shapeId="1099"'),  # a control without its shape
+    ("picture_in_cell", SCORE_SHEET, 'vm="1"', 'vm="2"'),  # past the value metadata
+    ("conditional_formats", SCORE_SHEET, 'dxfId="0"', 'dxfId="1"'),  # past the differential formats
+    ("table", "xl/tables/table1.xml", 'name="序号"', 'name="编号"'),  # a header cell that is not its column's name
+])
+def test_the_validator_fails_a_copy_that_breaks_a_rule_a_feature_brings(copies, name, where, old, new):
+    _feature, _report, copy = copies[name]
+    part = sheet_part(copy, where) if "/" not in where else where
+    text = member(copy, part).decode()
+    assert old in text
+    assert_excels_rules(copy)
+    with pytest.raises(AssertionError):
+        assert_excels_rules(rezip(copy, {part: text.replace(old, new, 1).encode()}))
+
+
+def test_a_copy_with_controls_another_program_saved_again_loses_only_the_marks_shapes(copies):
+    """A program that rewrote the stylesheet (as Excel and WPS rewrite every part) leaves the record of the edits
+    stale: the marks come out cell by cell (write/unmark_resaved.py), and of the drawing shared with the controls only
+    the marks' comment shapes leave; the check box, the ActiveX shape and the clerk's own note stay, byte for byte."""
+    feature, _report, copy = copies["controls"]
+    styles = member(copy, "xl/styles.xml").replace(b"<cellXfs", b"<!-- saved again --><cellXfs", 1)
+    resaved = rezip(copy, {"xl/styles.xml": styles})
+    assert unmark(resaved) is None
+    checked = check(resaved, name="controls.checked.xlsx")
+    assert checked.original is not None and checked.report.previous is not None
+    vml = member(checked.original, "xl/drawings/vmlDrawing1.vml").decode()
+    assert re.findall(r"<v:shape\b.*?</v:shape>", vml, re.S) == [CHECKBOX_SHAPE, NOTE_SHAPE, ACTIVEX_SHAPE]
+    assert CONTROLS in member(checked.original, sheet_part(checked.original, SCORE_SHEET)).decode()
+    comments = member(checked.original, "xl/comments1.xml").decode()
+    assert "selfscore 校验" not in comments and "表头请勿修改" in comments  # (the author list may keep the name)
+    _report, again = check_file(resaved, name="controls.checked.xlsx")
+    assert_excels_rules(again)
+    assert all(members(again)[part] == members(feature.data)[part] for part in feature.kept)
