@@ -6,7 +6,7 @@ ids, sheet-scoped names in range, and a content type for each part. What the fea
 relationship id a sheet or the workbook names present in its relationships, VML shape numbers unique and inside their
 drawing's id blocks, each control's shape in its sheet's drawing, ``vm``/``cm`` metadata indices in range,
 conditional formats' ``dxfId`` in range, tables' ids and names unique and their header cells strings equal to their
-columns' names.
+columns' names, and a link inside the workbook going to a sheet it has.
 """
 
 from __future__ import annotations
@@ -182,6 +182,7 @@ def assert_feature_rules(parts: dict[str, bytes]) -> None:
         strings = ["".join(t.text or "" for t in item.iter(f"{_MAIN}t"))
                    for item in ElementTree.fromstring(parts[shared]).findall(f"{_MAIN}si")]
 
+    titles = {sheet.get("name") for sheet in book.iter(f"{_MAIN}sheet")}
     numbers: list[int] = []
     for name, body in parts.items():
         if name.lower().endswith(".vml"):
@@ -208,6 +209,12 @@ def assert_feature_rules(parts: dict[str, bytes]) -> None:
             for attribute, value in element.attrib.items():
                 if attribute.startswith(_REL):
                     assert value in rels, f"{name} names a missing relationship {value}"
+        for link in sheet.iter(f"{_MAIN}hyperlink"):
+            location = link.get("location") or ""
+            if "!" in location:  # a reference (a name alone is a defined name's)
+                target = re.fullmatch(r"'((?:[^']|'')+)'!.+|([^'!]+)!.+", location)
+                title = target and (target.group(1).replace("''", "'") if target.group(1) else target.group(2))
+                assert title in titles, f"{name}: a link to a sheet that is not there ({location})"
         for cell in sheet.iter(f"{_MAIN}c"):
             for attribute in ("cm", "vm"):
                 if cell.get(attribute) is not None:

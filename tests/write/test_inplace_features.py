@@ -547,11 +547,28 @@ def macro_sheets() -> Feature:
     return Feature(feature, (), in_place=False)
 
 
+RENAMED = "基础数据 'B'，二"
+
+
+def renamed_facts_sheet() -> Feature:
+    """The facts sheet renamed as Excel renames one (its defined names follow, quoted, the apostrophes doubled) to a
+    name with spaces, apostrophes and a full-width comma, a data cell of it (D16, 150 %) marked: the marks land on
+    it, and the findings list links to it with the name quoted as a reference needs it."""
+    data = harness.jiaozuo_bytes(facts={"satisfaction_pct": 150})
+    quoted = "'" + RENAMED.replace("'", "''") + "'"
+    book = member(data, "xl/workbook.xml").decode()
+    book = book.replace(f'name="{FACTS_SHEET}"', f'name="{RENAMED.replace(chr(39), "&apos;")}"', 1)
+    book = book.replace(f"'{FACTS_SHEET}'!", f"{quoted}!")
+    return Feature(rezip(data, {"xl/workbook.xml": book.encode()}), (), {"workbook": [f"{quoted}!$D$16"]},
+                   marked={SCORE_SHEET: SCORED, RENAMED: ["D16"]})
+
+
 FEATURES: dict[str, Callable[[], Feature]] = {
     "picture_in_cell": picture_in_cell, "dynamic_array": dynamic_array, "controls": controls,
     "header_picture": header_picture, "table": table, "formulas_and_links": formulas_and_links,
     "conditional_formats": conditional_formats, "excel_365_attributes": excel_365_attributes, "wps_parts": wps_parts,
     "odd_sheets": odd_sheets, "macro_sheets": macro_sheets,
+    "renamed_facts_sheet": renamed_facts_sheet,
 }
 
 
@@ -687,6 +704,7 @@ def test_a_marked_cell_of_the_protected_score_sheet_stays_editable_and_the_sheet
     ("picture_in_cell", SCORE_SHEET, 'vm="1"', 'vm="2"'),  # past the value metadata
     ("conditional_formats", SCORE_SHEET, 'dxfId="0"', 'dxfId="1"'),  # past the differential formats
     ("table", "xl/tables/table1.xml", 'name="序号"', 'name="编号"'),  # a header cell that is not its column's name
+    ("renamed_facts_sheet", "问题清单", "location=\"'基础数据 ''B''，二'!", "location=\"'基础数据 'B'，二'!"),  # unquoted
 ])
 def test_the_validator_fails_a_copy_that_breaks_a_rule_a_feature_brings(copies, name, where, old, new):
     _feature, _report, copy = copies[name]

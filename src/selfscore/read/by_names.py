@@ -177,8 +177,8 @@ def destinations_of(text: str | None) -> tuple[tuple[str, str], ...]:
     """openpyxl's ``DefinedName.destinations`` of a defined name's text: (sheet, cells) for each range it names;
     none for a name pointing at #REF! or a formula. A pure function of the text, which openpyxl's formula tokenizer
     reads character by character: remembered, since every workbook made from a template has the template's names."""
-    try:
-        return tuple(DefinedName("_", attr_text=text).destinations)
+    try:  # openpyxl leaves a quoted sheet name's doubled apostrophes doubled ('a''b'!A1 is sheet a'b)
+        return tuple((sheet.replace("''", "'"), cells) for sheet, cells in DefinedName("_", attr_text=text).destinations)
     except Exception:
         return ()
 
