@@ -109,13 +109,18 @@ def _package(data: bytes, replaced: dict[str, bytes], added: dict[str, bytes], b
     return rezip(data, replaced, added)
 
 
+SEAL_ON_SCORE = '<c r="F13" s="5" t="e" vm="1"><v>#VALUE!</v></c>'
+
+
 def picture_in_cell() -> Feature:
     """Excel 365's "Place in Cell" picture ([MS-XLSX] 2.3.x rich values): G5, beside a marked score, holds an error
     value whose ``vm`` points at a rich value (xl/metadata.xml's valueMetadata → futureMetadata → rdrichvalue.xml →
-    richValueRel.xml → the image)."""
+    richValueRel.xml → the image); the same picture pasted into the score F13 by mistake, which is marked as an error
+    value with the picture kept in it."""
     data = harness.jiaozuo_bytes()
     part, sheet = _edit_sheet(data, SCORE_SHEET, lambda xml: xml.replace(
-        '<c r="F5" s="5" t="n"><v>10</v></c>', '<c r="F5" s="5" t="n"><v>10</v></c><c r="G5" t="e" vm="1"><v>#VALUE!</v></c>', 1))
+        '<c r="F5" s="5" t="n"><v>10</v></c>', '<c r="F5" s="5" t="n"><v>10</v></c><c r="G5" t="e" vm="1"><v>#VALUE!</v></c>', 1)
+        .replace('<c r="F13" s="5" t="n"><v>5</v></c>', SEAL_ON_SCORE, 1))
     rd = "http://schemas.microsoft.com/office/2017/06/relationships"
     metadata = (f'{HEAD}<metadata xmlns="{MAIN}" xmlns:xlrd="http://schemas.microsoft.com/office/spreadsheetml/2017/richdata">'
                 '<metadataTypes count="1"><metadataType name="XLRICHVALUE" minSupportedVersion="120000" copy="1" pasteAll="1" '
@@ -153,7 +158,8 @@ def picture_in_cell() -> Feature:
          "xl/richData/rdRichValueTypes.xml": "application/vnd.ms-excel.rdrichvaluetypes+xml",
          "xl/richData/richValueRel.xml": "application/vnd.ms-excel.richvaluerel+xml"},
         {"png": "image/png"})
-    return Feature(feature, tuple(added), {SCORE_SHEET: ['<c r="G5" t="e" vm="1"><v>#VALUE!</v></c>']})
+    return Feature(feature, tuple(added), {SCORE_SHEET: ['<c r="G5" t="e" vm="1"><v>#VALUE!</v></c>',
+                                                         't="e" vm="1"><v>#VALUE!</v></c>']})
 
 
 def dynamic_array() -> Feature:
