@@ -65,6 +65,7 @@ _VBA_TYPE = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
 _THREADED_TYPE = "http://schemas.microsoft.com/office/2017/10/relationships/threadedComment"
 #: Excel 5 dialog sheets and Excel 4 macro sheets, which Excel drops from a macro-free workbook like a VBA project
 _MACRO_SHEET_TYPES = ("/dialogsheet", "/xlMacrosheet", "/xlIntlMacrosheet")
+_THREADED_REF = re.compile(r"<threadedComment\b[^>]*?\sref\s*=\s*\"([^\"]*)\"")
 _WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 _COMMENTS_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
 _VML_CT = "application/vnd.openxmlformats-officedocument.vmlDrawing"
@@ -430,8 +431,11 @@ class _Editor:
         rels_part = _rels_name(path)
         rels_xml = self.read(rels_part)
         rels = _relationships(rels_xml)
-        if any(rel.get("Type") == _THREADED_TYPE for rel in rels):
-            raise CannotEdit("threaded comments")
+        for rel in rels:  # Excel 365's threaded comments stay; a marked cell's own cannot take the marks' note
+            if rel.get("Type") == _THREADED_TYPE:
+                threaded = self.read(_join(path, rel["Target"]))
+                if threaded is None or set(comments) & set(_THREADED_REF.findall(threaded)):
+                    raise CannotEdit("threaded comments on a marked cell")
         comments_rel = next((rel for rel in rels if rel.get("Type") == _COMMENTS_TYPE), None)
         legacy = re.search(r"<legacyDrawing\b[^>]*>", xml)
         vml_rel = None

@@ -45,6 +45,7 @@ from selfscore.write.inplace import (
     _CELL_TAG,
     _COMMENTS_TYPE,
     _REL,
+    _THREADED_REF,
     _THREADED_TYPE,
     _VML_TYPE,
     _WORKSHEET_TYPE,
@@ -65,8 +66,6 @@ from selfscore.write.inplace import (
     repacked,
 )
 from selfscore.write.marks import RecordedMark, read_record
-
-_THREADED_REF = re.compile(r"<threadedComment\b[^>]*?\sref\s*=\s*\"([^\"]*)\"")
 
 
 class _NotOurs(Exception):
