@@ -751,12 +751,12 @@ def test_a_marked_cell_of_the_protected_score_sheet_stays_editable_and_the_sheet
     """The score sheet is protected as the template leaves it, its scores unlocked: the mark's format is the cell's own
     with a fill, so the clerk can still type over a marked score, read its comment, and nothing else opens up."""
     feature, _report, copy = copies["conditional_formats"]
-    workbook = load_workbook(io.BytesIO(copy))
-    sheet = workbook[SCORE_SHEET]
+    protection = re.search(r"<sheetProtection\b[^>]*/>", _sheet_text(feature.data, SCORE_SHEET)).group(0)
+    assert protection in _sheet_text(copy, SCORE_SHEET)  # the filler's protection, as it was
+    sheet = load_workbook(io.BytesIO(copy))[SCORE_SHEET]
     assert sheet.protection.sheet
-    assert all(not sheet[ref].protection.locked for ref in SCORED)
-    assert sheet["E5"].protection.locked
-    assert GUIDE_SHEET in workbook.sheetnames and feature.in_place
+    assert all(not sheet[ref].protection.locked and sheet[ref].comment is not None for ref in SCORED)
+    assert sheet["E5"].protection.locked and sheet["E5"].comment is None
 
 
 @pytest.mark.parametrize(("name", "where", "old", "new"), [
