@@ -362,13 +362,20 @@ CF_EXT = (f'<extLst><ext uri="{{78C0D931-6437-407d-A8EE-F0AAD7539E65}}" xmlns:x1
           'id="{6F2B1C0A-3C9D-4E7B-9D51-0A7E3C2B1F11}"><x14:dataBar minLength="0" maxLength="100" gradient="0">'
           '<x14:cfvo type="autoMin"/><x14:cfvo type="autoMax"/><x14:negativeFillColor rgb="FFFF0000"/><x14:axisColor '
           'rgb="FF000000"/></x14:dataBar></x14:cfRule><xm:sqref>F5:F13</xm:sqref></x14:conditionalFormatting>'
-          "</x14:conditionalFormattings></ext></extLst>")
+          "</x14:conditionalFormattings></ext>"
+          f'<ext uri="{{05C60535-1F16-4fd2-B633-F4F36F0B64E0}}" xmlns:x14="{X14}"><x14:sparklineGroups xmlns:xm="{XM}">'
+          '<x14:sparklineGroup displayEmptyCellsAs="gap"><x14:colorSeries rgb="FF376092"/><x14:colorNegative '
+          'rgb="FFD00000"/><x14:colorAxis rgb="FF000000"/><x14:colorMarkers rgb="FFD00000"/><x14:colorFirst '
+          'rgb="FFD00000"/><x14:colorLast rgb="FFD00000"/><x14:colorHigh rgb="FFD00000"/><x14:colorLow rgb="FFD00000"/>'
+          "<x14:sparklines><x14:sparkline><xm:f>'自评表'!F5:F13</xm:f><xm:sqref>F14</xm:sqref></x14:sparkline>"
+          "</x14:sparklines></x14:sparklineGroup></x14:sparklineGroups></ext></extLst>")
 
 
 def conditional_formats() -> Feature:
     """Classic conditional formatting (a cellIs rule with its dxf) and a data bar over the marked scores, the data
-    bar's Excel 2010 part in the sheet's extLst (x14:conditionalFormattings, tied by x14:id); the score sheet is
-    protected as the template leaves it."""
+    bar's Excel 2010 part in the sheet's extLst (x14:conditionalFormattings, tied by x14:id), and a sparkline of the
+    scores in the total's cell (x14:sparklineGroups, the same extLst); the score sheet is protected as the template
+    leaves it."""
     data = harness.jiaozuo_bytes()
     part, sheet = _edit_sheet(data, SCORE_SHEET, lambda xml: xml.replace("<dataValidations", CF + "<dataValidations", 1)
                               .replace("</worksheet>", CF_EXT + "</worksheet>"))
