@@ -829,3 +829,12 @@ def test_a_copy_another_program_saved_again_is_unmarked_in_its_parts_as_openpyxl
     old.findings = [finding for finding in old.findings if finding.code != "content_not_preserved"]
     old.notes = [note for note in old.notes if note not in lost]
     assert report.to_dict() == old.to_dict()
+
+
+@pytest.mark.parametrize("name", list(FEATURES))
+def test_the_report_only_path_reads_each_feature_as_the_full_check_does(copies, name):
+    feature, report, _copy = copies[name]
+    lean = check(feature.data, name=f"{name}.xlsx", markup=False).report.to_dict()
+    assert lean == check(feature.data, name=f"{name}.xlsx").report.to_dict()
+    assert [finding["code"] for finding in lean["findings"]] == [finding.code for finding in report.findings
+                                                                  if finding.code != "content_not_preserved"]
