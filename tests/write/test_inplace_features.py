@@ -281,6 +281,27 @@ def controls() -> Feature:
                                    "vml": [CHECKBOX_SHAPE, NOTE_SHAPE, ACTIVEX_SHAPE]})
 
 
+def controls_only() -> Feature:
+    """The same controls on a score sheet without a comment of its own: the drawing holds only the check box and the
+    ActiveX shape (no comment shape type either), and the sheet has no comments part. The marks add one, and their
+    shapes, with the comment shape type, to the controls' drawing."""
+    data = controls().data
+    score = sheet_part(data, SCORE_SHEET)
+    rels_part = score.replace("worksheets/", "worksheets/_rels/") + ".rels"
+    start = CONTROLS_VML.index('<v:shapetype id="_x0000_t202"')
+    vml = CONTROLS_VML[:start] + CONTROLS_VML[CONTROLS_VML.index("</v:shapetype>", start) + 14:]
+    vml = vml.replace(NOTE_SHAPE, "")
+    rels = re.sub(r'<Relationship Id="rIdK1"[^>]*/>', "", member(data, rels_part).decode())
+    types = member(data, "[Content_Types].xml").decode().replace(
+        '<Override PartName="/xl/comments1.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        'spreadsheetml.comments+xml"/>', "")
+    feature = rezip(data, {"xl/drawings/vmlDrawing1.vml": vml.encode(), rels_part: rels.encode(),
+                           "[Content_Types].xml": types.encode(), "xl/comments1.xml": None})
+    assert "_x0000_t202" not in vml and b"comments1" not in member(feature, "[Content_Types].xml")
+    return Feature(feature, ("xl/ctrlProps/ctrlProp1.xml", "xl/activeX/activeX1.xml", "xl/media/image1.png"),
+                   {SCORE_SHEET: [CONTROLS, '<legacyDrawing r:id="rIdV1"/>'], "vml": [CHECKBOX_SHAPE, ACTIVEX_SHAPE]})
+
+
 HF_VML = (
     f'{VML_ROOT}<o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="1"/></o:shapelayout><v:shapetype '
     'id="_x0000_t75" coordsize="21600,21600" o:spt="75" o:preferrelative="t" path="m@4@5l@4@11@9@11@9@5xe" filled="f" '
@@ -632,6 +653,7 @@ def renamed_facts_sheet() -> Feature:
 
 FEATURES: dict[str, Callable[[], Feature]] = {
     "picture_in_cell": picture_in_cell, "dynamic_array": dynamic_array, "controls": controls,
+    "controls_only": controls_only,
     "header_picture": header_picture, "table": table, "formulas_and_links": formulas_and_links,
     "conditional_formats": conditional_formats, "excel_365_attributes": excel_365_attributes, "wps_parts": wps_parts,
     "odd_sheets": odd_sheets, "macro_sheets": macro_sheets,
