@@ -409,11 +409,18 @@ def conditional_formats() -> Feature:
     return Feature(feature, (), {SCORE_SHEET: [CF, CF_EXT, "<sheetProtection "], "styles": [dxfs]})
 
 
+#: the stylesheet's extensions Excel (and WPS after it) writes on every save: default slicer and timeline styles
+STYLES_EXT = (f'<extLst><ext uri="{{EB79DEF2-80B8-43e5-95BD-54CBDDF9020C}}" xmlns:x14="{X14}"><x14:slicerStyles '
+              'defaultSlicerStyle="SlicerStyleLight1"/></ext><ext uri="{9260A510-F301-46a8-8635-F512D64BE5F5}" '
+              'xmlns:x15="http://schemas.microsoft.com/office/spreadsheetml/2010/11/main"><x15:timelineStyles '
+              'defaultTimelineStyle="TimeSlicerStyleLight1"/></ext></extLst>')
+
+
 def excel_365_attributes() -> Feature:
     """The attributes and elements Excel 365 writes on every save: the sheet's root with mc:Ignorable and xr:uid,
     x14ac:dyDescent on sheetFormatPr and rows, ``spans``; the workbook's fileVersion, x15ac:absPath in
-    mc:AlternateContent, xr:revisionPtr and the workbookView's xr2:uid; the stylesheet's mc:Ignorable and
-    x14ac:knownFonts."""
+    mc:AlternateContent, xr:revisionPtr and the workbookView's xr2:uid; the stylesheet's mc:Ignorable,
+    x14ac:knownFonts and its extLst of default slicer and timeline styles."""
     data = harness.jiaozuo_bytes()
     xr = "http://schemas.microsoft.com/office/spreadsheetml/2014/revision"
     root = (f'<worksheet xmlns="{MAIN}" xmlns:r="{REL}" xmlns:mc="{MC}" mc:Ignorable="x14ac xr xr2 xr3" '
@@ -447,8 +454,10 @@ def excel_365_attributes() -> Feature:
     styles = re.sub(r"<styleSheet\b[^>]*>", lambda m: m.group(0)[:-1] + f' xmlns:mc="{MC}" mc:Ignorable="x14ac" '
                     f'xmlns:x14ac="{X14AC}">', styles, count=1)
     styles = re.sub(r'<fonts count="(\d+)"', r'<fonts count="\1" x14ac:knownFonts="1"', styles, count=1)
+    styles = styles.replace("</styleSheet>", STYLES_EXT + "</styleSheet>")
     feature = rezip(data, {part: sheet, "xl/workbook.xml": book.encode(), "xl/styles.xml": styles.encode()})
-    return Feature(feature, (), {SCORE_SHEET: [root, 'x14ac:dyDescent="0.25"/>'], "workbook": ["x15ac:absPath", "xr:revisionPtr"]})
+    return Feature(feature, (), {SCORE_SHEET: [root, 'x14ac:dyDescent="0.25"/>'], "workbook": ["x15ac:absPath", "xr:revisionPtr"],
+                                 "styles": [STYLES_EXT + "</styleSheet>", 'x14ac:knownFonts="1"']})
 
 
 def wps_parts() -> Feature:
