@@ -5,8 +5,9 @@ ids, sheet-scoped names in range, and a content type for each part. What the fea
 (``assert_feature_rules``, part of ``assert_excels_rules``): a worksheet's elements in the schema's order, every
 relationship id a sheet or the workbook names present in its relationships, VML shape numbers unique and inside their
 drawing's id blocks, each control's shape in its sheet's drawing, ``vm``/``cm`` metadata indices in range,
-conditional formats' ``dxfId`` in range, tables' ids and names unique and their header cells strings equal to their
-columns' names, and a link inside the workbook going to a sheet it has.
+conditional formats' ``dxfId`` in range, each cell format's ``xfId`` and custom ``numFmtId`` defined, tables' ids
+and names unique and their header cells strings equal to their columns' names, and a link inside the workbook going to
+a sheet it has.
 """
 
 from __future__ import annotations
@@ -173,6 +174,13 @@ def assert_feature_rules(parts: dict[str, bytes]) -> None:
             if name.startswith(_REL):
                 assert value in book_rels, f"xl/workbook.xml names a missing relationship {value}"
     styles = ElementTree.fromstring(parts["xl/styles.xml"])
+    style_xfs = styles.find(f"{_MAIN}cellStyleXfs")
+    style_count = 0 if style_xfs is None else len(style_xfs.findall(f"{_MAIN}xf"))
+    formats = {int(fmt.get("numFmtId")) for fmt in styles.iter(f"{_MAIN}numFmt")}
+    for xf in styles.find(f"{_MAIN}cellXfs").findall(f"{_MAIN}xf"):
+        assert int(xf.get("xfId", 0)) < max(style_count, 1), "a cell format's xfId past the cell styles"
+        number_format = int(xf.get("numFmtId", 0))
+        assert number_format < 164 or number_format in formats, f"a cell format's numFmtId {number_format} undefined"
     dxfs = styles.find(f"{_MAIN}dxfs")
     dxf_count = 0 if dxfs is None else len(dxfs.findall(f"{_MAIN}dxf"))
     metadata = _metadata_counts(parts, book_rels)

@@ -804,6 +804,9 @@ def test_a_marked_cell_of_the_protected_score_sheet_stays_editable_and_the_sheet
     ("controls", SCORE_SHEET, 'control shapeId="1025"', 'control shapeId="1099"'),  # a control without its shape
     ("picture_in_cell", SCORE_SHEET, 'vm="1"', 'vm="2"'),  # past the value metadata
     ("conditional_formats", SCORE_SHEET, 'dxfId="0"', 'dxfId="1"'),  # past the differential formats
+    ("conditional_formats", "xl/styles.xml", '<xf numFmtId="0" fontId="1"', '<xf numFmtId="170" fontId="1"'),
+    ("conditional_formats", "xl/styles.xml", 'pivotButton="0" quotePrefix="0" xfId="0" />',
+     'pivotButton="0" quotePrefix="0" xfId="3" />'),  # a cell style that is not there
     ("table", "xl/tables/table1.xml", 'name="序号"', 'name="编号"'),  # a header cell that is not its column's name
     ("renamed_facts_sheet", "问题清单", "location=\"'基础数据 ''B''，二'!", "location=\"'基础数据 'B'，二'!"),  # unquoted
 ])
