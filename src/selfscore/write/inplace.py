@@ -688,15 +688,18 @@ _VML_PREFIXES = {"v": "urn:schemas-microsoft-com:vml", "o": "urn:schemas-microso
                  "x": "urn:schemas-microsoft-com:office:excel"}
 
 
+_IDMAP = re.compile(r"<o:idmap\b[^>]*?\sdata\s*=\s*\"([\d,\s]*)\"")
+
+
 def _idmap_blocks(vml: str) -> set[int] | None:
     """The id blocks a VML drawing names in its ``o:idmap`` (None when it names none)."""
-    found = re.findall(r"<o:idmap\b[^>]*?\sdata\s*=\s*\"([\d,\s]*)\"", vml)
+    found = _IDMAP.findall(vml)
     return {int(value) for data in found for value in re.findall(r"\d+", data)} if found else None
 
 
 def _with_blocks(vml: str, blocks: list[int]) -> str:
     """The VML drawing with ``blocks`` added to its first ``o:idmap``."""
-    tag = re.search(r"<o:idmap\b[^>]*?\sdata\s*=\s*\"([\d,\s]*)\"", vml)
+    tag = _IDMAP.search(vml)
     listed = ",".join([tag.group(1).strip(), *map(str, blocks)])
     return vml[:tag.start(1)] + listed + vml[tag.end(1):]
 
