@@ -1,12 +1,16 @@
 """What Excel and WPS do to a marked-up copy when a clerk saves it again, done by hand (no Excel or WPS at hand): the
 cell formats renumbered, the inline texts moved into the shared strings, the sheets reordered, comments and their VML
-rewritten, printer settings added to a results sheet; ``excel_like`` does them all."""
+rewritten, printer settings added to a results sheet; ``excel_like`` does them all. And the re-check of such a copy as
+it was before ``write.unmark_resaved``, through openpyxl, to compare with."""
 
 from __future__ import annotations
 
 import posixpath
 import re
 
+import selfscore.write.unmark_resaved as resaved_module
+from selfscore.checking import check, check_file
+from selfscore.results.report import Report
 from selfscore.tables.names import ADDED_SHEETS, FINDINGS_SHEET, MARKS_SHEET
 from support.harness import member, members, rezip, zipped
 from support.rich import sheet_part
@@ -138,3 +142,19 @@ def printer_settings_on_a_results_sheet(data: bytes) -> bytes:
 def excel_like(data: bytes) -> bytes:
     return printer_settings_on_a_results_sheet(
         comments_rewritten(sheets_reordered(shared_strings(styles_renumbered(data)))))
+
+
+def through_openpyxl(data: bytes, monkeypatch, name: str = "x.checked.xlsx") -> tuple[Report, bytes]:
+    """The re-check as it was before: the marks removed through openpyxl, the copy written by openpyxl."""
+    with monkeypatch.context() as patched:
+        patched.setattr(resaved_module, "unmark_resaved", lambda *_args, **_kwargs: None)
+        assert check(data, name=name).original is None
+        return check_file(data, name=name)
+
+
+def without_lost_content(report: Report) -> dict:
+    """The report without what openpyxl's copy says it lost (the in-place copy loses nothing)."""
+    lost = {finding.message for finding in report.findings if finding.code == "content_not_preserved"}
+    report.findings = [finding for finding in report.findings if finding.code != "content_not_preserved"]
+    report.notes = [note for note in report.notes if note not in lost]
+    return report.to_dict()

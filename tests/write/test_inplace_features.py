@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 import pytest
 from openpyxl import load_workbook
 
-import selfscore.write.unmark_resaved as unmark_resaved_module
 from selfscore.checking import check, check_file
 from selfscore.tables.names import ADDED_SHEETS, FACTS_SHEET, GUIDE_SHEET, MARKS_SHEET, RESULTS_SHEET, SCORE_SHEET
 from selfscore.write.inplace import unmark
@@ -31,7 +30,7 @@ from support import corpus, harness
 from support.harness import member, members, rezip
 from support.libreoffice import convert
 from support.package_rules import assert_excels_rules
-from support.resaved import excel_like
+from support.resaved import excel_like, through_openpyxl, without_lost_content
 from support.rich import sheet_part
 
 HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -864,12 +863,7 @@ def test_a_copy_another_program_saved_again_is_unmarked_in_its_parts_as_openpyxl
         assert all(text in _sheet_text(checked.original, where) for text in texts), where
     report, again = check_file(resaved, name=f"{name}.checked.xlsx")
     assert_excels_rules(again)
-    monkeypatch.setattr(unmark_resaved_module, "unmark_resaved", lambda *_args, **_kwargs: None)
-    old, _old_copy = check_file(resaved, name=f"{name}.checked.xlsx")
-    lost = {finding.message for finding in old.findings if finding.code == "content_not_preserved"}
-    old.findings = [finding for finding in old.findings if finding.code != "content_not_preserved"]
-    old.notes = [note for note in old.notes if note not in lost]
-    assert report.to_dict() == old.to_dict()
+    assert report.to_dict() == without_lost_content(through_openpyxl(resaved, monkeypatch, f"{name}.checked.xlsx")[0])
 
 
 @pytest.mark.parametrize("name", list(FEATURES))
@@ -897,9 +891,4 @@ def test_a_copy_saved_again_as_excel_saves_it_keeps_the_feature_and_reads_as_ope
     report, again = check_file(saved, name=f"{name}.checked.xlsx")
     assert _broken_rule(again) in (None, _broken_rule(saved))
     assert all(member(again, part) == member(saved, part) for part in feature.kept)
-    monkeypatch.setattr(unmark_resaved_module, "unmark_resaved", lambda *_args, **_kwargs: None)
-    old, _old_copy = check_file(saved, name=f"{name}.checked.xlsx")
-    lost = {finding.message for finding in old.findings if finding.code == "content_not_preserved"}
-    old.findings = [finding for finding in old.findings if finding.code != "content_not_preserved"]
-    old.notes = [note for note in old.notes if note not in lost]
-    assert report.to_dict() == old.to_dict()
+    assert report.to_dict() == without_lost_content(through_openpyxl(saved, monkeypatch, f"{name}.checked.xlsx")[0])

@@ -18,12 +18,10 @@ from defusedxml import ElementTree
 from openpyxl import load_workbook
 from openpyxl.comments import Comment
 
-import selfscore.write.unmark_resaved as resaved_module
 from selfscore import checking
 from selfscore.checking import check, check_file
 from selfscore.cli import main
 from selfscore.read.lean import LeanWorkbook
-from selfscore.results.report import Report
 from selfscore.tables.names import ADDED_SHEETS, MARKS_SHEET, SCORE_SHEET
 from selfscore.write.inplace import unmark
 from selfscore.write.marks import read_record, remove_marks
@@ -32,7 +30,15 @@ from selfscore.write.unmark_resaved import unmark_resaved
 from support import corpus, harness
 from support.harness import member, members, rezip
 from support.libreoffice import convert
-from support.resaved import comments_rewritten, excel_like, shared_strings, sheets_reordered, styles_renumbered
+from support.resaved import (
+    comments_rewritten,
+    excel_like,
+    shared_strings,
+    sheets_reordered,
+    styles_renumbered,
+    through_openpyxl,
+    without_lost_content,
+)
 from support.rich import KEPT, clerk_sets, rich_workbook, sheet_part
 
 _PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -105,22 +111,6 @@ RICH = {"libreoffice", "libreoffice-clerk", "styles-renumbered", "shared-strings
         "comments-rewritten", "excel-like"}
 
 
-def _through_openpyxl(data: bytes, monkeypatch) -> tuple[Report, bytes]:
-    """The re-check as it was before: the marks removed through openpyxl, the copy written by openpyxl."""
-    with monkeypatch.context() as patched:
-        patched.setattr(resaved_module, "unmark_resaved", lambda *_args, **_kwargs: None)
-        assert check(data, name="x.checked.xlsx").original is None
-        return check_file(data, name="x.checked.xlsx")
-
-
-def _without_lost_content(report: Report) -> dict:
-    """The report without what openpyxl's copy says it lost (the in-place copy loses nothing)."""
-    lost = {finding.message for finding in report.findings if finding.code == "content_not_preserved"}
-    report.findings = [finding for finding in report.findings if finding.code != "content_not_preserved"]
-    report.notes = [note for note in report.notes if note not in lost]
-    return report.to_dict()
-
-
 def _looks(cell) -> tuple:
     comment = cell.comment
     return copied(cell.fill), (comment.text, comment.author) if comment is not None else None
@@ -153,10 +143,10 @@ def test_a_copy_saved_again_reads_exactly_as_openpyxls_route_reads_it(resaved, c
     assert "content_not_preserved" not in {finding.code for finding in report.findings}
     assert report.previous is not None and report.previous.findings
     assert check(data, name="x.checked.xlsx", markup=False).report.to_dict() == report.to_dict()
-    old_report, _old_copy = _through_openpyxl(data, monkeypatch)
+    old_report, _old_copy = through_openpyxl(data, monkeypatch)
     if case in RICH:
         assert "content_not_preserved" in {finding.code for finding in old_report.findings}
-    assert report.to_dict() == _without_lost_content(old_report)
+    assert report.to_dict() == without_lost_content(old_report)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -209,7 +199,7 @@ def _consistent(data: bytes) -> None:
 def test_the_new_copy_is_marked_in_place_as_openpyxls_copy_is_marked(resaved, case, monkeypatch):
     data = resaved[case]
     _report, new_copy = check_file(data, name="x.checked.xlsx")
-    _old_report, old_copy = _through_openpyxl(data, monkeypatch)
+    _old_report, old_copy = through_openpyxl(data, monkeypatch)
     assert unmark(new_copy) is not None  # the in-place writer's copy: the next re-check undoes exactly its edits
     ours, theirs = load_workbook(io.BytesIO(new_copy)), load_workbook(io.BytesIO(old_copy))
     assert ours.sheetnames == theirs.sheetnames
