@@ -5,9 +5,9 @@ ids, sheet-scoped names in range, and a content type for each part. What the fea
 (``assert_feature_rules``, part of ``assert_excels_rules``): a worksheet's elements in the schema's order, every
 relationship id a sheet or the workbook names present in its relationships, VML shape numbers unique and inside their
 drawing's id blocks, each control's shape in its sheet's drawing, ``vm``/``cm`` metadata indices in range,
-conditional formats' ``dxfId`` in range, each cell format's ``xfId`` and custom ``numFmtId`` defined, tables' ids
-and names unique and their header cells strings equal to their columns' names, and a link inside the workbook going to
-a sheet it has.
+conditional formats' ``dxfId`` in range, each cell format's ``xfId``, custom ``numFmtId`` and checkbox feature bag
+defined, tables' ids and names unique and their header cells strings equal to their columns' names, and a link inside
+the workbook going to a sheet it has.
 """
 
 from __future__ import annotations
@@ -102,6 +102,7 @@ _WORKSHEET_ORDER = (
     "headerFooter", "rowBreaks", "colBreaks", "customProperties", "cellWatches", "ignoredErrors", "smartTags", "drawing",
     "legacyDrawing", "legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls", "webPublishItems", "tableParts",
     "extLst")
+_FPB = "{http://schemas.microsoft.com/office/spreadsheetml/2022/featurepropertybag}"
 _SHAPE_NUMBER = re.compile(r"_x0000_s(\d+)")
 
 
@@ -177,8 +178,11 @@ def assert_feature_rules(parts: dict[str, bytes]) -> None:
     style_xfs = styles.find(f"{_MAIN}cellStyleXfs")
     style_count = 0 if style_xfs is None else len(style_xfs.findall(f"{_MAIN}xf"))
     formats = {int(fmt.get("numFmtId")) for fmt in styles.iter(f"{_MAIN}numFmt")}
+    bags = [target for target in book_rels.values() if target.endswith("featurePropertyBag.xml") and target in parts]
     for xf in styles.find(f"{_MAIN}cellXfs").findall(f"{_MAIN}xf"):
         assert int(xf.get("xfId", 0)) < max(style_count, 1), "a cell format's xfId past the cell styles"
+        if xf.find(f".//{_FPB}xfComplement") is not None:  # a checkbox format names the feature property bag
+            assert bags, "a cell format's xfComplement without the workbook's feature property bag"
         number_format = int(xf.get("numFmtId", 0))
         assert number_format < 164 or number_format in formats, f"a cell format's numFmtId {number_format} undefined"
     dxfs = styles.find(f"{_MAIN}dxfs")

@@ -644,6 +644,40 @@ def threaded_comment(cell: str = "A1") -> Feature:
                    {"comments": [legacy[legacy.index("<comment "):legacy.index("</commentList>")]]})
 
 
+FPB = "http://schemas.microsoft.com/office/spreadsheetml/2022/featurepropertybag"
+CHECKBOX_XF_EXT = (f'<extLst><ext uri="{{C7286773-470A-42A8-94C5-96B5CB345126}}" xmlns:xfpb="{FPB}"><xfpb:xfComplement '
+                   'i="0"/></ext></extLst>')
+
+
+def cell_checkboxes() -> Feature:
+    """Excel 365's checkboxes in cells (插入 › 复选框) for the facts sheet's 是/否 inputs D4:D8, as Excel writes them: the
+    cells hold TRUE, their cell format carries ``xfpb:xfComplement`` (an index into
+    xl/featurePropertyBag/featurePropertyBag.xml: XFComplement → XFControls → CellControl → Checkbox), and the sheet
+    has a marked cell (D16). The marks' formats are appended after the checkbox format, which stays as it was."""
+    data = harness.jiaozuo_bytes(facts={"satisfaction_pct": 150})
+    styles = member(data, "xl/styles.xml").decode()
+    section = re.search(r'<cellXfs count="(\d+)">(.*?)</cellXfs>', styles, re.S)
+    count = int(section.group(1))
+    xf = re.findall(r"<xf\b[^>]*?(?:/>|>.*?</xf>)", section.group(2), re.S)[5]
+    checkbox = xf.replace("</xf>", CHECKBOX_XF_EXT + "</xf>")
+    styles = (styles[:section.start()] + f'<cellXfs count="{count + 1}">{section.group(2)}{checkbox}</cellXfs>'
+              + styles[section.end():])
+    part, sheet = _edit_sheet(data, FACTS_SHEET, lambda xml: re.sub(
+        r'<c r="(D[4-8])" s="5" t="inlineStr"><is><t>是</t></is></c>', rf'<c r="\1" s="{count}" t="b"><v>1</v></c>', xml))
+    bags = (f'<FeaturePropertyBags xmlns="{FPB}"><bag type="Checkbox"/><bag type="XFControls"><bagId k="CellControl">0'
+            '</bagId></bag><bag type="XFComplement"><bagId k="XFControls">1</bagId></bag><bag type="XFComplements" '
+            'extRef="XFComplementsMapperExtRef"><a k="MappedFeaturePropertyBags"><bagId>2</bagId></a></bag>'
+            "</FeaturePropertyBags>")
+    feature = _package(data, {part: sheet, "xl/styles.xml": styles.encode()},
+                       {"xl/featurePropertyBag/featurePropertyBag.xml": f"{HEAD}{bags}".encode()},
+                       [("rIdF1", "http://schemas.microsoft.com/office/2022/11/relationships/FeaturePropertyBag",
+                         "featurePropertyBag/featurePropertyBag.xml")],
+                       {"xl/featurePropertyBag/featurePropertyBag.xml": "application/vnd.ms-excel.featurepropertybag+xml"})
+    return Feature(feature, ("xl/featurePropertyBag/featurePropertyBag.xml",),
+                   {FACTS_SHEET: [f'<c r="D4" s="{count}" t="b"><v>1</v></c>'], "styles": [checkbox]},
+                   marked={SCORE_SHEET: SCORED, FACTS_SHEET: ["D16"]})
+
+
 RENAMED = "基础数据 'B'，二"
 
 
@@ -667,7 +701,7 @@ FEATURES: dict[str, Callable[[], Feature]] = {
     "conditional_formats": conditional_formats, "excel_365_attributes": excel_365_attributes, "wps_parts": wps_parts,
     "odd_sheets": odd_sheets, "macro_sheets": macro_sheets,
     "renamed_facts_sheet": renamed_facts_sheet, "threaded_comment": threaded_comment,
-    "threaded_comment_on_a_score": lambda: threaded_comment("F5"),
+    "threaded_comment_on_a_score": lambda: threaded_comment("F5"), "cell_checkboxes": cell_checkboxes,
 }
 
 
@@ -814,6 +848,8 @@ def test_a_marked_cell_of_the_protected_score_sheet_stays_editable_and_the_sheet
     ("conditional_formats", "xl/styles.xml", 'pivotButton="0" quotePrefix="0" xfId="0" />',
      'pivotButton="0" quotePrefix="0" xfId="3" />'),  # a cell style that is not there
     ("table", "xl/tables/table1.xml", 'name="序号"', 'name="编号"'),  # a header cell that is not its column's name
+    ("cell_checkboxes", "xl/_rels/workbook.xml.rels", 'Target="featurePropertyBag/featurePropertyBag.xml"',
+     'Target="featurePropertyBag/missing.xml"'),  # checkbox formats without their feature property bag
     ("renamed_facts_sheet", "问题清单", "location=\"'基础数据 ''B''，二'!", "location=\"'基础数据 'B'，二'!"),  # unquoted
 ])
 def test_the_validator_fails_a_copy_that_breaks_a_rule_a_feature_brings(copies, name, where, old, new):
