@@ -164,6 +164,7 @@ def _resolve(workbook: Workbook, name: str) -> CellRef | str:
     if len(destinations) != 1:
         return f"指向多个区域（{defined.attr_text}），而不是一个单元格"
     sheet, reference = destinations[0]
+    sheet = sheet.replace("''", "'")  # openpyxl leaves a quoted name's doubled apostrophes doubled ('a''b'!A1: sheet a'b)
     reference = reference.replace("$", "")
     if sheet not in workbook.sheetnames:
         return f"指向的工作表「{sheet}」不存在（工作表可能被改名或删除）"
@@ -177,8 +178,8 @@ def destinations_of(text: str | None) -> tuple[tuple[str, str], ...]:
     """openpyxl's ``DefinedName.destinations`` of a defined name's text: (sheet, cells) for each range it names;
     none for a name pointing at #REF! or a formula. A pure function of the text, which openpyxl's formula tokenizer
     reads character by character: remembered, since every workbook made from a template has the template's names."""
-    try:  # openpyxl leaves a quoted sheet name's doubled apostrophes doubled ('a''b'!A1 is sheet a'b)
-        return tuple((sheet.replace("''", "'"), cells) for sheet, cells in DefinedName("_", attr_text=text).destinations)
+    try:
+        return tuple(DefinedName("_", attr_text=text).destinations)
     except Exception:
         return ()
 
