@@ -1,8 +1,10 @@
 """What Excel 365 and WPS put in a clerk's workbook, on a marked cell or on its sheet, against the in-place copy
 (write/inplace.py): the feature comes back part for part (or as Excel requires it: calcChain.xml dropped), the marks
 are on the right cells, the copy keeps Excel's rules for its parts (support.package_rules), LibreOffice opens it,
-checking it again takes exactly the marks out, and a copy LibreOffice saved again has its marks taken out in its
-parts (write/unmark_resaved.py).
+checking it again takes exactly the marks out, and a copy LibreOffice saved again (or saved again as Excel and WPS
+save, by hand: support.resaved) has its marks taken out in its parts (write/unmark_resaved.py) with openpyxl's route's
+report. Two features leave the copy to openpyxl on purpose, and its note says what that copy lost: a dialog or macro
+sheet (an .xlsx cannot hold one) and a threaded comment on a marked cell (FALLBACK below).
 
 No real Excel or WPS save was at hand: each feature's XML is written as ECMA-376 Part 1, [MS-XLSX] and
 [MS-OI29500] describe it and as Excel 365 writes it in public files (the shapes of richData, metadata.xml, form
