@@ -12,7 +12,9 @@
 - strict: an ordinary .xlsx turned into Strict Open XML by hand, with the standard's names
 - libreoffice: LibreOffice conversions, cached by content (safe for parallel workers)
 - rich: the workbook with a picture, a chart, a pivot table and x14 validations the in-place writer's tests mark up,
-  and a clerk's edit of values as a program that edits the sheet's XML saves it
+  and a clerk's edit of values as a program that edits the sheet's XML saves it; resaved: what Excel and WPS do to a
+  marked-up copy saved again (renumbered formats, shared strings, reordered sheets, rewritten comments), by hand, and
+  the re-check of such a copy through openpyxl to compare with
 - measured: the selfscore command in its own process, with its wall time and peak memory; slow: a workbook that
   takes seconds to check
 - live_server: `selfscore serve`, nginx, or an app in a thread, on free loopback ports; databases: a throwaway

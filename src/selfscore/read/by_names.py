@@ -164,6 +164,7 @@ def _resolve(workbook: Workbook, name: str) -> CellRef | str:
     if len(destinations) != 1:
         return f"指向多个区域（{defined.attr_text}），而不是一个单元格"
     sheet, reference = destinations[0]
+    sheet = sheet.replace("''", "'")  # openpyxl leaves a quoted name's doubled apostrophes doubled ('a''b'!A1: sheet a'b)
     reference = reference.replace("$", "")
     if sheet not in workbook.sheetnames:
         return f"指向的工作表「{sheet}」不存在（工作表可能被改名或删除）"

@@ -299,6 +299,8 @@ _UNPRESERVED = (
     ("xl/pivotCache/", "数据透视表"),
     ("xl/pivotTables/", "数据透视表"),
     ("xl/vbaProject.bin", "宏（VBA）"),
+    ("xl/dialogsheets/", "对话框工作表"),
+    ("xl/macrosheets/", "宏表"),
     ("xl/embeddings/", "嵌入对象"),
     ("xl/activeX/", "控件"),
     ("xl/ctrlProps/", "表单控件"),

@@ -67,6 +67,9 @@ _VML_TYPE = _REL + "/vmlDrawing"
 _CALC_CHAIN_TYPE = _REL + "/calcChain"
 _VBA_TYPE = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
 _THREADED_TYPE = "http://schemas.microsoft.com/office/2017/10/relationships/threadedComment"
+#: Excel 5 dialog sheets and Excel 4 macro sheets, which Excel drops from a macro-free workbook like a VBA project
+_MACRO_SHEET_TYPES = ("/dialogsheet", "/xlMacrosheet", "/xlIntlMacrosheet")
+_THREADED_REF = re.compile(r"<threadedComment\b[^>]*?\sref\s*=\s*\"([^\"]*)\"")
 _WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 _COMMENTS_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
 _VML_CT = "application/vnd.openxmlformats-officedocument.vmlDrawing"
@@ -315,6 +318,8 @@ class _Editor:
             rel = targets.get(rid or "")
             if rel is None:
                 raise CannotEdit("sheet relationship")
+            if rel.get("Type", "").endswith(_MACRO_SHEET_TYPES):
+                raise CannotEdit("a dialog or macro sheet")  # an .xlsx cannot hold one: openpyxl's copy, and its note
             if rel.get("Type") == _WORKSHEET_TYPE:
                 self.sheet_parts[_unescape(_attr(tag, "name") or "")] = _join(self.book_part, rel["Target"])
         if set(self.sheet_parts) != {sheet.title for sheet in self.workbook.worksheets} - {MARKS_SHEET}:
@@ -459,8 +464,11 @@ class _Editor:
         rels_part = _rels_name(path)
         rels_xml = self.read(rels_part)
         rels = _relationships(rels_xml)
-        if any(rel.get("Type") == _THREADED_TYPE for rel in rels):
-            raise CannotEdit("threaded comments")
+        for rel in rels:  # Excel 365's threaded comments stay; a marked cell's own cannot take the marks' note
+            if rel.get("Type") == _THREADED_TYPE:
+                threaded = self.read(_join(path, rel["Target"]))
+                if threaded is None or set(comments) & set(_THREADED_REF.findall(threaded)):
+                    raise CannotEdit("threaded comments on a marked cell")
         comments_rel = next((rel for rel in rels if rel.get("Type") == _COMMENTS_TYPE), None)
         legacy = re.search(r"<legacyDrawing\b[^>]*>", xml)
         vml_rel = None
@@ -513,22 +521,22 @@ class _Editor:
             vml = self.read(vml_part)
             if vml is None or "</xml>" not in vml:
                 raise CannotEdit("VML drawing")
+            numbers, blocks = self._numbers(len(fresh_cells), _idmap_blocks(vml))
             shapes = ("" if "_x0000_t202" in vml else _SHAPE_TYPE) + "".join(
-                self._shape(cell, comments[cell]) for cell in fresh_cells)
+                self._shape(cell, comments[cell], number) for cell, number in zip(fresh_cells, numbers, strict=True))
             vml = _with_vml_prefixes(vml) if fresh_cells else vml
+            vml = _with_blocks(vml, blocks) if blocks else vml
             index = vml.rindex("</xml>")
             self.put(vml_part, vml[:index] + shapes + vml[index:])
         elif fresh_cells or existing:
             if existing:
                 raise CannotEdit("comments without their drawing")
             vml_part = _free_part(names, "xl/drawings/vmlDrawing{}.vml")
-            block = self._shape_ids[1]
-            self._shape_ids[1] += 1
-            self._shape_ids[0] = max(self._shape_ids[0], block * 1024 + 1)
-            shapes = "".join(self._shape(cell, comments[cell]) for cell in fresh_cells)
+            numbers, blocks = self._numbers(len(fresh_cells), set())
+            shapes = "".join(self._shape(cell, comments[cell], number) for cell, number in zip(fresh_cells, numbers, strict=True))
             vml = (f'<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
                    f'xmlns:x="urn:schemas-microsoft-com:office:excel"><o:shapelayout v:ext="edit">'
-                   f'<o:idmap v:ext="edit" data="{block}"/></o:shapelayout>{_SHAPE_TYPE}{shapes}</xml>')
+                   f'<o:idmap v:ext="edit" data="{",".join(map(str, blocks))}"/></o:shapelayout>{_SHAPE_TYPE}{shapes}</xml>')
             self.put(vml_part, vml)
             rid = _free_id(taken)
             new_rels.append((rid, _VML_TYPE, _relative(path, vml_part)))
@@ -539,9 +547,25 @@ class _Editor:
             self.put(rels_part, _add_rels(rels_xml, new_rels))
         return xml
 
-    def _shape(self, cell: str, comment) -> str:
-        number = self._shape_ids[0]
-        self._shape_ids[0] += 1
+    def _numbers(self, count: int, blocks: set[int] | None) -> tuple[list[int], list[int]]:
+        """``count`` new shape numbers for a VML drawing whose id blocks (``o:idmap``) are ``blocks`` (None: it names
+        none), and the blocks it must name besides: the workbook's next numbers while they stay inside its blocks,
+        else numbers in blocks no drawing has yet (Excel numbers a drawing's shapes inside its own blocks)."""
+        start = self._shape_ids[0]
+        if blocks is None or all((start + offset) // 1024 in blocks for offset in range(count)):
+            self._shape_ids[0] += count
+            return list(range(start, start + count)), []
+        numbers: list[int] = []
+        fresh: list[int] = []
+        while len(numbers) < count or not fresh:
+            block = self._shape_ids[1]
+            self._shape_ids[1] += 1
+            fresh.append(block)
+            numbers += range(block * 1024 + 1, block * 1024 + 1 + min(1023, count - len(numbers)))
+        self._shape_ids[0] = max(self._shape_ids[0], numbers[-1] + 1 if numbers else 0)
+        return numbers, fresh
+
+    def _shape(self, cell: str, comment, number: int) -> str:
         column, row = coordinate_from_string(cell)
         col = column_index_from_string(column) - 1
         width, height = comment.width or 144, comment.height or 79
@@ -695,6 +719,22 @@ _SHAPE_TYPE = ('<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202
 
 _VML_PREFIXES = {"v": "urn:schemas-microsoft-com:vml", "o": "urn:schemas-microsoft-com:office:office",
                  "x": "urn:schemas-microsoft-com:office:excel"}
+
+
+_IDMAP = re.compile(r"<o:idmap\b[^>]*?\sdata\s*=\s*\"([\d,\s]*)\"")
+
+
+def _idmap_blocks(vml: str) -> set[int] | None:
+    """The id blocks a VML drawing names in its ``o:idmap`` (None when it names none)."""
+    found = _IDMAP.findall(vml)
+    return {int(value) for data in found for value in re.findall(r"\d+", data)} if found else None
+
+
+def _with_blocks(vml: str, blocks: list[int]) -> str:
+    """The VML drawing with ``blocks`` added to its first ``o:idmap``."""
+    tag = _IDMAP.search(vml)
+    listed = ",".join([tag.group(1).strip(), *map(str, blocks)])
+    return vml[:tag.start(1)] + listed + vml[tag.end(1):]
 
 
 def _with_vml_prefixes(vml: str) -> str:

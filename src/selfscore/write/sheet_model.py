@@ -128,7 +128,7 @@ class SheetModel:
 
     def link(self, coordinate: str, sheet: str, cell: str) -> None:
         """The cell (already written) links to ``cell`` of ``sheet``, in the link font."""
-        self.cells[_cell_key(coordinate)].link = f"'{sheet}'!{cell}"
+        self.cells[_cell_key(coordinate)].link = "'{}'!{}".format(sheet.replace("'", "''"), cell)  # a'b: 'a''b'!A1
 
     def merge(self, cells: str) -> None:
         self.merges.append(cells)

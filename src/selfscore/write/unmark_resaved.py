@@ -48,6 +48,7 @@ from selfscore.write.inplace import (
     _COMMENTS_TYPE,
     _MAX_EDITED_PART,
     _REL,
+    _THREADED_REF,
     _THREADED_TYPE,
     _VML_TYPE,
     _WORKSHEET_TYPE,
@@ -69,8 +70,6 @@ from selfscore.write.inplace import (
 )
 from selfscore.write.marks import RecordedMark, read_record
 from selfscore.write.unprefixed import unprefixed
-
-_THREADED_REF = re.compile(r"<threadedComment\b[^>]*?\sref\s*=\s*\"([^\"]*)\"")
 
 
 class _NotOurs(Exception):
