@@ -435,10 +435,11 @@ class _Editor:
             self.put(path, xml)
 
     def _separate_drawings(self) -> None:
-        """Comment drawings that share shape ids (ExcelJS numbers every sheet's notes alike) get blocks of their
-        own (``write.vml_blocks``), before the marks add their shapes; the record restores them as they were."""
+        """Comment drawings that share shape ids (ExcelJS numbers every sheet's notes alike) or hold shapes outside
+        their own blocks (SheetJS) get blocks of their own (``write.vml_blocks``), before the marks add their shapes;
+        the record restores them as they were."""
         names = [name for name in self.names if name.lower().endswith(".vml")]
-        if len(names) < 2:
+        if not names:
             return
         try:
             drawings = {name: self.read(name) for name in names}
@@ -902,13 +903,14 @@ def _add_cells(xml: str, cells: dict[str, int], rows_added: list[int]) -> str:
     return xml[:data.start()] + opened + body + "</sheetData>" + xml[data.end():]
 
 
-#: what comes before legacyDrawing in a worksheet (ECMA-376 CT_Worksheet), each as it ends
-_BEFORE_LEGACY = re.compile(
-    r"</sheetData>|<sheetData\b[^>]*/>|<(?:sheetCalcPr|sheetProtection|dataConsolidate|printOptions|pageMargins|"
-    r"pageSetup|drawing)\b[^>]*/>|</(?:sheetCalcPr|protectedRanges|scenarios|autoFilter|sortState|dataConsolidate|"
-    r"customSheetViews|mergeCells|phoneticPr|conditionalFormatting|dataValidations|hyperlinks|pageSetup|headerFooter|"
-    r"rowBreaks|colBreaks|customProperties|cellWatches|ignoredErrors|smartTags|drawing)>|<(?:autoFilter|phoneticPr|"
-    r"headerFooter|rowBreaks|colBreaks|ignoredErrors)\b[^>]*/>")
+#: what comes before legacyDrawing in a worksheet (ECMA-376 CT_Worksheet), each as it ends: written empty
+#: (``<pageMargins …/>``) or with an end tag (``<pageMargins …></pageMargins>``, as excelize writes every element)
+_BEFORE_LEGACY_NAMES = ("sheetCalcPr|sheetProtection|protectedRanges|scenarios|autoFilter|sortState|dataConsolidate|"
+                        "customSheetViews|mergeCells|phoneticPr|conditionalFormatting|dataValidations|hyperlinks|"
+                        "printOptions|pageMargins|pageSetup|headerFooter|rowBreaks|colBreaks|customProperties|"
+                        "cellWatches|ignoredErrors|smartTags|drawing")
+_BEFORE_LEGACY = re.compile(rf"</sheetData>|<sheetData\b[^>]*/>|</(?:{_BEFORE_LEGACY_NAMES})>|"
+                            rf"<(?:{_BEFORE_LEGACY_NAMES})\b[^>]*/>")
 
 
 def _legacy_element(rid: str) -> str:

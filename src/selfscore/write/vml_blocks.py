@@ -3,7 +3,8 @@
 Excel numbers the VML shapes of a workbook in blocks of 1024, one block or more per drawing part, each part naming
 its blocks in ``<o:idmap data="…"/>`` (ISO/IEC 29500-1 §14.2.2.14): shape ``_x0000_s1025`` is the first of block 1.
 Some writers give every part the same block and the same ids — ExcelJS writes each sheet's notes as block 1 from
-``_x0000_s1025`` — and Excel offers to repair such a workbook as soon as two sheets hold notes. The in-place writer
+``_x0000_s1025`` — and Excel offers to repair such a workbook as soon as two sheets hold notes; others number a
+part's shapes past the block it names (SheetJS's second sheet names block 2 and holds ``_x0000_s2026``, in block 1). The in-place writer
 (``write.inplace``) renumbers such a part into a block no other part uses before it adds its own shapes; the marks
 record keeps the part as it was, so checking the copy again restores it byte for byte.
 
@@ -35,9 +36,10 @@ def _notes_only(vml: str) -> bool:
 
 
 def separated(drawings: dict[str, str]) -> dict[str, str]:
-    """The drawings (part name → VML text) that must change so that no two share a block or a shape id, each with
-    its shapes renumbered into a block of its own. One that is not a drawing of notes alone (or holds a block's worth
-    of shapes) is never changed, and keeps its numbers first; of the others, the first by name keeps its numbers."""
+    """The drawings (part name → VML text) that must change so that no two share a block or a shape id and every
+    shape lies inside its drawing's blocks, each with its shapes renumbered into a block of its own. One that is not
+    a drawing of notes alone (or holds a block's worth of shapes) is never changed, and keeps its numbers first; of
+    the others, the first by name keeps its numbers."""
     seen_blocks: set[int] = set()
     seen_ids: set[int] = set()
     highest = max((block for vml in drawings.values() for block in _blocks(vml)), default=0)
@@ -46,7 +48,9 @@ def separated(drawings: dict[str, str]) -> dict[str, str]:
     for name in sorted(drawings, key=lambda name: (_notes_only(drawings[name]), name)):  # those it cannot change first
         vml = drawings[name]
         blocks, numbers = _blocks(vml), _shape_numbers(vml)
-        if (blocks & seen_blocks or set(numbers) & seen_ids) and _notes_only(vml) and len(numbers) < _BLOCK - 1:
+        outside = any(number // _BLOCK not in blocks for number in numbers)  # SheetJS numbers past its own block
+        if (blocks & seen_blocks or set(numbers) & seen_ids or outside) and _notes_only(vml) \
+                and len(numbers) < _BLOCK - 1:
             highest += 1
             vml, numbers = _renumbered(vml, numbers, highest)
             changed[name] = vml
