@@ -54,7 +54,7 @@ from selfscore.write.scratch_xml import ScratchParts, Unsupported
 from selfscore.write.sheet_model import Book, to_workbook
 from selfscore.write.sheet_xml import SheetParts
 from selfscore.write.unprefixed import unprefixed
-from selfscore.write.vml_blocks import separated
+from selfscore.write.vml_blocks import idmap_blocks, separated, with_blocks
 from selfscore.write.xlsx_bytes import workbook_bytes
 from selfscore.write.zip_copy import Member, copy_zip
 
@@ -456,9 +456,7 @@ class _Editor:
                 text = (self.replaced.get(name) or self.source.read(name)).decode("utf-8", "replace")
                 for number in re.findall(r"_x0000_s(\d+)", text):
                     highest = max(highest, int(number))
-                for data in re.findall(r"<o:idmap\b[^>]*\bdata\s*=\s*\"([\d,\s]*)\"", text):
-                    for value in re.findall(r"\d+", data):
-                        block = max(block, int(value))
+                block = max([block, *(idmap_blocks(text) or ())])
         return [highest + 1, block + 1]
 
     def _comments(self, path: str, xml: str, comments: dict) -> str:
@@ -522,11 +520,11 @@ class _Editor:
             vml = self.read(vml_part)
             if vml is None or "</xml>" not in vml:
                 raise CannotEdit("VML drawing")
-            numbers, blocks = self._numbers(len(fresh_cells), _idmap_blocks(vml))
+            numbers, blocks = self._numbers(len(fresh_cells), idmap_blocks(vml))
             shapes = ("" if "_x0000_t202" in vml else _SHAPE_TYPE) + "".join(
                 self._shape(cell, comments[cell], number) for cell, number in zip(fresh_cells, numbers, strict=True))
             vml = _with_vml_prefixes(vml) if fresh_cells else vml
-            vml = _with_blocks(vml, blocks) if blocks else vml
+            vml = with_blocks(vml, blocks) if blocks else vml
             index = vml.rindex("</xml>")
             self.put(vml_part, vml[:index] + shapes + vml[index:])
         elif fresh_cells or existing:
@@ -720,22 +718,6 @@ _SHAPE_TYPE = ('<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202
 
 _VML_PREFIXES = {"v": "urn:schemas-microsoft-com:vml", "o": "urn:schemas-microsoft-com:office:office",
                  "x": "urn:schemas-microsoft-com:office:excel"}
-
-
-_IDMAP = re.compile(r"<o:idmap\b[^>]*?\sdata\s*=\s*\"([\d,\s]*)\"")
-
-
-def _idmap_blocks(vml: str) -> set[int] | None:
-    """The id blocks a VML drawing names in its ``o:idmap`` (None when it names none)."""
-    found = _IDMAP.findall(vml)
-    return {int(value) for data in found for value in re.findall(r"\d+", data)} if found else None
-
-
-def _with_blocks(vml: str, blocks: list[int]) -> str:
-    """The VML drawing with ``blocks`` added to its first ``o:idmap``."""
-    tag = _IDMAP.search(vml)
-    listed = ",".join([tag.group(1).strip(), *map(str, blocks)])
-    return vml[:tag.start(1)] + listed + vml[tag.end(1):]
 
 
 def _with_vml_prefixes(vml: str) -> str:

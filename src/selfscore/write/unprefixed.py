@@ -43,8 +43,8 @@ def unprefixed_part(xml: str) -> str | None:
 
 def unprefixed(data: bytes, largest: int) -> bytes | None:
     """The package ``data`` with each SpreadsheetML part whose elements carry the main namespace's prefix written
-    with it as the default namespace (see ``unprefixed_part``), every other member as it was; None when no part
-    is prefixed, or one is larger than ``largest`` bytes or not UTF-8."""
+    with it as the default namespace (see ``unprefixed_part``), every other member as it was (a part larger than
+    ``largest`` bytes too, which the writer then refuses); None when no part is prefixed, or one is not UTF-8."""
     source = ZipFile(io.BytesIO(data))
     replaced: dict[str, bytes] = {}
     for info in source.infolist():

@@ -4,9 +4,10 @@ Excel numbers the VML shapes of a workbook in blocks of 1024, one block or more 
 its blocks in ``<o:idmap data="…"/>`` (ISO/IEC 29500-1 §14.2.2.14): shape ``_x0000_s1025`` is the first of block 1.
 Some writers give every part the same block and the same ids — ExcelJS writes each sheet's notes as block 1 from
 ``_x0000_s1025`` — and Excel offers to repair such a workbook as soon as two sheets hold notes; others number a
-part's shapes past the block it names (SheetJS's second sheet names block 2 and holds ``_x0000_s2026``, in block 1). The in-place writer
-(``write.inplace``) renumbers such a part into a block no other part uses before it adds its own shapes; the marks
-record keeps the part as it was, so checking the copy again restores it byte for byte.
+part's shapes past the block it names (SheetJS's second sheet names block 2 and holds ``_x0000_s2026``, in block 1).
+The in-place writer (``write.inplace``) renumbers such a part into a block no other part uses before it adds its own
+shapes; the marks record keeps the part as it was, so checking the copy again restores it byte for byte. The reading
+and naming of a drawing's blocks (``idmap_blocks``, ``with_blocks``) is here for the writer's own shapes too.
 
 Only a drawing of notes alone is renumbered: a form control's shape is named by its number in the sheet
 (``<control shapeId="1025">``), so a drawing with any other shape is left as it is.
@@ -18,12 +19,25 @@ import re
 
 _SHAPE = re.compile(r"<v:shape\b[^>]*>")
 _SHAPE_ID = re.compile(r"_x0000_s(\d+)\b")
-_IDMAP = re.compile(r"(<o:idmap\b[^>]*?\sdata\s*=\s*\")([\d,\s]*)(\")")
+_IDMAP = re.compile(r"<o:idmap\b[^>]*?\sdata\s*=\s*\"([\d,\s]*)\"")
 _BLOCK = 1024
 
 
+def idmap_blocks(vml: str) -> set[int] | None:
+    """The id blocks a VML drawing names in its ``o:idmap`` (None when it names none)."""
+    found = _IDMAP.findall(vml)
+    return {int(value) for data in found for value in re.findall(r"\d+", data)} if found else None
+
+
+def with_blocks(vml: str, blocks: list[int]) -> str:
+    """The VML drawing with ``blocks`` added to its first ``o:idmap``."""
+    tag = _IDMAP.search(vml)
+    listed = ",".join([tag.group(1).strip(), *map(str, blocks)])
+    return vml[:tag.start(1)] + listed + vml[tag.end(1):]
+
+
 def _blocks(vml: str) -> set[int]:
-    return {int(value) for match in _IDMAP.finditer(vml) for value in re.findall(r"\d+", match.group(2))}
+    return idmap_blocks(vml) or set()
 
 
 def _shape_numbers(vml: str) -> list[int]:
@@ -64,5 +78,6 @@ def _renumbered(vml: str, numbers: list[int], block: int) -> tuple[str, list[int
     """``vml`` with its shapes numbered from the first of ``block`` on, in their order, and that block in its idmap."""
     new = {old: block * _BLOCK + 1 + index for index, old in enumerate(numbers)}
     vml = _SHAPE_ID.sub(lambda match: f"_x0000_s{new.get(int(match.group(1)), int(match.group(1)))}", vml)
-    vml = _IDMAP.sub(lambda match: f"{match.group(1)}{block}{match.group(3)}", vml, count=1)
+    tag = _IDMAP.search(vml)
+    vml = vml[:tag.start(1)] + str(block) + vml[tag.end(1):]
     return vml, list(new.values())
