@@ -125,7 +125,7 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _vml_shapes(body: bytes) -> tuple[list[int], set[int]]:
+def vml_shapes(body: bytes) -> tuple[list[int], set[int]]:
     """A VML drawing's shape numbers (``o:spid``, or ``id`` where it has none) and its id blocks (``o:idmap``)."""
     text = body.decode("utf-8", "replace")
     numbers = []
@@ -198,7 +198,7 @@ def assert_feature_rules(parts: dict[str, bytes]) -> None:
     numbers: list[int] = []
     for name, body in parts.items():
         if name.lower().endswith(".vml"):
-            drawn, blocks = _vml_shapes(body)
+            drawn, blocks = vml_shapes(body)
             numbers += drawn
             if blocks:
                 outside = [number for number in drawn if number // 1024 not in blocks]
@@ -238,7 +238,7 @@ def assert_feature_rules(parts: dict[str, bytes]) -> None:
         legacy = sheet.find(f"{_MAIN}legacyDrawing")
         drawn = set()
         if legacy is not None and rels.get(legacy.get(f"{_REL}id")) in parts:
-            drawn = set(_vml_shapes(parts[rels[legacy.get(f"{_REL}id")]])[0])
+            drawn = set(vml_shapes(parts[rels[legacy.get(f"{_REL}id")]])[0])
         for control in sheet.iter(f"{_MAIN}control"):
             assert int(control.get("shapeId")) in drawn, f"{name}: control {control.get('name')} has no shape"
         for part in sheet.iter(f"{_MAIN}tablePart"):

@@ -29,7 +29,7 @@ from selfscore.write.unprefixed import MAIN
 from support import harness
 from support.harness import member, members, rezip
 from support.libreoffice import convert
-from support.package_rules import assert_excels_rules
+from support.package_rules import assert_excels_rules, vml_shapes
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "other_writers"
 #: each program's file, and whether it is that program's own save (real) or its style imitated on a real file
@@ -97,12 +97,6 @@ def test_the_fixtures_are_the_programs_own_files():
         assert_excels_rules(_path("exceljs_wrong").read_bytes())
 
 
-def _idmap_blocks(vml: bytes) -> set[int]:
-    """The id blocks a VML drawing names (its marks' shapes may add a block of their own beside them)."""
-    return {int(block) for listed in re.findall(rb'<o:idmap\b[^>]*\bdata="([^"]*)"', vml)
-            for block in re.findall(rb"\d+", listed)}
-
-
 def test_a_drawing_with_a_form_control_is_never_renumbered():
     """A form control's shape is named by its number in its sheet: such a drawing keeps its numbers, clash or not,
     and the drawing of notes alone beside it is the one renumbered."""
@@ -113,8 +107,8 @@ def test_a_drawing_with_a_form_control_is_never_renumbered():
         assert drawing.count(b'ObjectType="Note"') == 1
         source = rezip(data, {changed: drawing.replace(b'ObjectType="Note"', b'ObjectType="Checkbox"')})
         _report, copy = check_file(source, name="control.xlsx")
-        assert b"_x0000_s1025" in member(copy, changed) and 1 in _idmap_blocks(member(copy, changed))
-        assert b"_x0000_s1025" not in member(copy, kept) and 1 not in _idmap_blocks(member(copy, kept))
+        assert b"_x0000_s1025" in member(copy, changed) and 1 in vml_shapes(member(copy, changed))[1]
+        assert b"_x0000_s1025" not in member(copy, kept) and 1 not in vml_shapes(member(copy, kept))[1]
         assert unmark(copy) is not None and members(unmark(copy)[0]) == members(source)
 
 
